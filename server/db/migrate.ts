@@ -1,0 +1,194 @@
+// Migrations through @prisma/schema-engine-wasm, with the same driver adapters the app uses:
+// Prisma's native schema engine cannot be installed on the machines this runs on
+// (shared/notes/stack-on-this-machine.md).
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+import type * as EngineModule from "@prisma/schema-engine-wasm/schema_engine_bg";
+import pg from "pg";
+import { type DatabaseTarget, MigrationPool, type Provider, pgPoolOptions, sqliteAdapterFactory } from "./connect.ts";
+
+export type { Provider };
+
+const prismaDir = path.resolve(import.meta.dirname, "../../prisma");
+const filters = { externalTables: [], externalEnums: [] };
+
+let engineModule: Promise<typeof EngineModule> | undefined;
+
+function loadEngineModule(): Promise<typeof EngineModule> {
+  engineModule ??= (async () => {
+    const glue = await import("@prisma/schema-engine-wasm/schema_engine_bg");
+    const require = createRequire(import.meta.url);
+    const wasmPath = path.join(
+      path.dirname(require.resolve("@prisma/schema-engine-wasm/schema_engine_bg")),
+      "schema_engine_bg.wasm",
+    );
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {
+      "./schema_engine_bg.js": glue as unknown as WebAssembly.ModuleImports,
+    });
+    glue.__wbg_set_wasm(instance.exports);
+    (instance.exports.__wbindgen_start as () => void)();
+    return glue;
+  })();
+  return engineModule;
+}
+
+function schemaFile(provider: Provider) {
+  const schemaPath = path.join(prismaDir, provider, "schema.prisma");
+  return { path: schemaPath, content: readFileSync(schemaPath, "utf8") };
+}
+
+function migrationsList(provider: Provider) {
+  const baseDir = path.join(prismaDir, provider, "migrations");
+  const dirs = existsSync(baseDir)
+    ? readdirSync(baseDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
+  const lockPath = path.join(baseDir, "migration_lock.toml");
+  return {
+    baseDir,
+    lockfile: {
+      path: "migration_lock.toml",
+      content: existsSync(lockPath) ? readFileSync(lockPath, "utf8") : null,
+    },
+    shadowDbInitScript: "",
+    migrationDirectories: dirs.map((name) => ({
+      path: name,
+      migrationFile: {
+        path: "migration.sql",
+        content: { tag: "ok" as const, value: readFileSync(path.join(baseDir, name, "migration.sql"), "utf8") },
+      },
+    })),
+  };
+}
+
+/** Runs `work` with a schema engine connected to the target; closes every connection after. */
+async function withEngine<T>(
+  target: DatabaseTarget,
+  work: (engine: EngineModule.SchemaEngine) => Promise<T>,
+): Promise<T> {
+  const glue = await loadEngineModule();
+  const pool = target.provider === "postgresql" ? new MigrationPool({ ...pgPoolOptions(target.url), max: 2 }) : null;
+  pool?.on("error", () => {});
+  const factory = pool ? new PrismaPg(pool) : sqliteAdapterFactory(target.url);
+  const opened: SqlDriverAdapter[] = [];
+  const tracking: SqlMigrationAwareDriverAdapterFactory = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const adapter = await factory.connect();
+      opened.push(adapter);
+      return adapter;
+    },
+    connectToShadowDb: async () => {
+      const adapter = await factory.connectToShadowDb();
+      opened.push(adapter);
+      return adapter;
+    },
+  };
+  const bound = bindMigrationAwareSqlAdapterFactory(tracking);
+  const file = schemaFile(target.provider);
+  const engine = await glue.SchemaEngine.new({ datamodels: [[file.path, file.content]] }, () => {}, bound);
+  try {
+    return await work(engine);
+  } catch (error) {
+    const id = /External error id#(\d+)/.exec(String((error as Error)?.message ?? error))?.[1];
+    const detail = id ? bound.errorRegistry.consumeError(Number(id)) : undefined;
+    if (detail) throw new Error(`migration failed: ${JSON.stringify(detail.error)}`);
+    throw error;
+  } finally {
+    engine.free();
+    await Promise.all(opened.map((adapter) => adapter.dispose()));
+    await pool?.end();
+  }
+}
+
+/** Applies the committed migrations that the database has not seen yet; returns their names. */
+export async function applyMigrations(target: DatabaseTarget): Promise<string[]> {
+  return withEngine(target, async (engine) => {
+    const output = await engine.applyMigrations({ migrationsList: migrationsList(target.provider), filters });
+    return output.appliedMigrationNames;
+  });
+}
+
+/**
+ * Applies the committed migrations to a new, empty database and compares the result with the
+ * models. Returns null when they match, the SQL that is missing otherwise, or "unavailable"
+ * when there is no PostgreSQL server to try them on.
+ */
+export async function migrationDrift(provider: Provider): Promise<string | null | "unavailable"> {
+  const scratch = await createScratchDatabase(provider);
+  if (!scratch) return "unavailable";
+  try {
+    await applyMigrations(scratch.target);
+    const sql = await withEngine(scratch.target, async (engine) => {
+      const file = schemaFile(provider);
+      const result = await engine.diff({
+        from: { tag: "schemaDatasource", files: [file], configDir: prismaDir },
+        to: { tag: "schemaDatamodel", files: [file] },
+        script: true,
+        exitCode: null,
+        filters,
+      });
+      return result.stdout ?? "";
+    });
+    const statements = sql
+      .split("\n")
+      .filter((line) => line.trim() && !line.startsWith("--"))
+      .join("\n");
+    return statements ? sql : null;
+  } finally {
+    await scratch.drop();
+  }
+}
+
+async function createScratchDatabase(provider: Provider) {
+  const name = `agent_vault_scratch_${randomBytes(6).toString("hex")}`;
+  if (provider === "sqlite") {
+    const dir = path.join(tmpdir(), name);
+    mkdirSync(dir, { recursive: true });
+    return {
+      target: { provider, url: `file:${path.join(dir, "scratch.db")}` } as DatabaseTarget,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const adminUrl =
+    process.env.MIGRATIONS_PG_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    target: { provider, url: url.toString() } as DatabaseTarget,
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Writes a new migration directory for the provider with the given SQL. */
+export function writeMigration(provider: Provider, name: string, sql: string): string {
+  const baseDir = path.join(prismaDir, provider, "migrations");
+  const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  const dir = path.join(baseDir, `${stamp}_${name.replace(/[^A-Za-z0-9_]/g, "_")}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "migration.sql"), sql);
+  writeFileSync(
+    path.join(baseDir, "migration_lock.toml"),
+    `# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "${provider}"\n`,
+  );
+  return dir;
+}

@@ -1,0 +1,169 @@
+import { builder } from "../../builder.ts";
+import { ErrorInterface } from "../common/common.schema.ts";
+import {
+  EntryInUseError,
+  LimitExceededError,
+  NameTakenError,
+  NotFoundError,
+  ValidationError,
+} from "../common/errors.ts";
+import { EntryRef } from "../entry/entry.schema.ts";
+import { attachEntries, createAgent, deleteAgent, detachEntries, restartAgent } from "./agent.service.ts";
+import { type PendingChange, pendingChanges } from "./restart-state.ts";
+
+const EnvironmentChangeEnum = builder.enumType("EnvironmentChange", {
+  values: ["ADDED", "UPDATED", "REMOVED"] as const,
+});
+
+const PendingChangeRef = builder.objectRef<PendingChange>("PendingChange").implement({
+  description: "A difference between an agent's attached entries and the environment it runs with.",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    change: t.field({ type: EnvironmentChangeEnum, resolve: (pending) => pending.change }),
+  }),
+});
+
+const restartStateSelection = {
+  runningEnv: true,
+  attachments: { select: { entry: { select: { id: true, name: true, version: true } } } },
+} as const;
+
+export const AgentRef = builder.prismaObject("Agent", {
+  description: "A deployed AI agent, which receives its attached entries as environment variables.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    lastRestartedAt: t.expose("lastRestartedAt", { type: "DateTime", nullable: true }),
+    restartRequired: t.boolean({
+      description: "True when the attached entries differ from the environment the agent runs with.",
+      select: restartStateSelection,
+      resolve: (agent) =>
+        pendingChanges(
+          agent.runningEnv,
+          agent.attachments.map((attachment) => attachment.entry),
+        ).length > 0,
+    }),
+    pendingChanges: t.field({
+      type: [PendingChangeRef],
+      select: restartStateSelection,
+      resolve: (agent) =>
+        pendingChanges(
+          agent.runningEnv,
+          agent.attachments.map((attachment) => attachment.entry),
+        ),
+    }),
+  }),
+});
+
+// The fields that link entries and agents, defined once both types exist.
+builder.prismaObjectField(AgentRef, "entries", (t) =>
+  t.field({
+    type: [EntryRef],
+    description: "The entries attached to this agent, by name.",
+    select: (_args, _ctx, nestedSelection) => ({
+      attachments: { select: { entry: nestedSelection(true) } },
+    }),
+    resolve: (agent) =>
+      agent.attachments.map((attachment) => attachment.entry).sort((a, b) => a.name.localeCompare(b.name)),
+  }),
+);
+
+builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
+  t.field({
+    type: [AgentRef],
+    description: "The agents this entry is attached to, by name.",
+    select: (_args, _ctx, nestedSelection) => ({
+      attachments: { select: { agent: nestedSelection(true) } },
+    }),
+    resolve: (entry) =>
+      entry.attachments.map((attachment) => attachment.agent).sort((a, b) => a.name.localeCompare(b.name)),
+  }),
+);
+
+builder.objectType(EntryInUseError, {
+  name: "EntryInUseError",
+  description: "The entry is attached to agents; detach it from them first.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    agents: t.field({
+      type: [AgentRef],
+      // Summaries ({id, name}); the prisma plugin loads any other field a client selects.
+      resolve: (error) => error.agents as never,
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  agents: t.prismaConnection(
+    {
+      type: AgentRef,
+      cursor: "id",
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.agent.findMany({ ...query, where: { userId: ctx.viewer.userId }, orderBy: { nameKey: "asc" } }),
+      totalCount: (_connection, _args, ctx) => ctx.db.agent.count({ where: { userId: ctx.viewer.userId } }),
+    },
+    {},
+  ),
+  agent: t.prismaField({
+    type: AgentRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.agent.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
+  }),
+}));
+
+const CreateAgentInput = builder.inputType("CreateAgentInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    entryIds: t.idList({ required: false, description: "Entries the agent starts with." }),
+  }),
+});
+
+const AgentEntriesInput = builder.inputType("AgentEntriesInput", {
+  fields: (t) => ({ agentId: t.id({ required: true }), entryIds: t.idList({ required: true }) }),
+});
+
+const AgentIdInput = builder.inputType("AgentIdInput", {
+  fields: (t) => ({ agentId: t.id({ required: true }) }),
+});
+
+const ids = (list: readonly (string | number)[] | null | undefined) => (list ?? []).map(String);
+
+builder.mutationFields((t) => ({
+  createAgent: t.field({
+    type: AgentRef,
+    errors: { types: [ValidationError, NameTakenError, NotFoundError, LimitExceededError] },
+    args: { input: t.arg({ type: CreateAgentInput, required: true }) },
+    resolve: (_root, args, ctx) => createAgent(ctx, { name: args.input.name, entryIds: ids(args.input.entryIds) }),
+  }),
+  attachEntries: t.field({
+    type: AgentRef,
+    errors: { types: [NotFoundError, LimitExceededError] },
+    args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
+    resolve: (_root, args, ctx) =>
+      attachEntries(ctx, { agentId: String(args.input.agentId), entryIds: ids(args.input.entryIds) }),
+  }),
+  detachEntries: t.field({
+    type: AgentRef,
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
+    resolve: (_root, args, ctx) =>
+      detachEntries(ctx, { agentId: String(args.input.agentId), entryIds: ids(args.input.entryIds) }),
+  }),
+  restartAgent: t.field({
+    type: AgentRef,
+    description: "Makes the current attached entries the environment the agent runs with.",
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: AgentIdInput, required: true }) },
+    resolve: (_root, args, ctx) => restartAgent(ctx, { agentId: String(args.input.agentId) }),
+  }),
+  deleteAgent: t.field({
+    type: "ID",
+    description: "Deletes an agent and its attachments. Success data is the deleted id.",
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: AgentIdInput, required: true }) },
+    resolve: (_root, args, ctx) => deleteAgent(ctx, { agentId: String(args.input.agentId) }),
+  }),
+}));

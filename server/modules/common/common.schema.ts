@@ -1,0 +1,53 @@
+import { GraphQLError, Kind } from "graphql";
+import { builder } from "../../builder.ts";
+import { LimitExceededError, NameTakenError, NotFoundError, ValidationError, VersionConflictError } from "./errors.ts";
+
+builder.scalarType("DateTime", {
+  description: "A point in time, as an ISO 8601 string in UTC.",
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === "string" ? new Date(value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string");
+    return date;
+  },
+  parseLiteral: (ast) => {
+    const date = ast.kind === Kind.STRING ? new Date(ast.value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string");
+    return date;
+  },
+});
+
+export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
+  description: "An expected failure: nothing was changed, and message says why.",
+  fields: (t) => ({ message: t.exposeString("message") }),
+});
+
+builder.objectType(ValidationError, {
+  name: "ValidationError",
+  description: "An input broke a rule; field names the input.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ field: t.exposeString("field") }),
+});
+
+builder.objectType(NameTakenError, {
+  name: "NameTakenError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ name: t.exposeString("takenName") }),
+});
+
+builder.objectType(NotFoundError, {
+  name: "NotFoundError",
+  description: "No such object in this vault (the same answer whether it never existed or is someone else's).",
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(VersionConflictError, {
+  name: "VersionConflictError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ currentVersion: t.exposeInt("currentVersion") }),
+});
+
+builder.objectType(LimitExceededError, {
+  name: "LimitExceededError",
+  interfaces: [ErrorInterface],
+});

@@ -1,0 +1,148 @@
+import { builder } from "../../builder.ts";
+import {
+  EntryInUseError,
+  LimitExceededError,
+  NameTakenError,
+  NotFoundError,
+  ValidationError,
+  VersionConflictError,
+} from "../common/errors.ts";
+import type { EntryKind } from "./entry.rules.ts";
+import { addEntry, deleteEntry, updateEntry, variableValue, verifySecret } from "./entry.service.ts";
+
+export const EntryKindEnum = builder.enumType("EntryKind", {
+  values: ["SECRET", "VARIABLE"] as const,
+});
+
+export const EntryRef = builder.prismaInterface("Entry", {
+  name: "Entry",
+  description: "A named value that becomes one environment variable of the agents it is attached to.",
+  resolveType: (entry) => (entry.kind === "SECRET" ? "Secret" : "Variable"),
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    kind: t.field({ type: EntryKindEnum, resolve: (entry) => entry.kind as EntryKind }),
+    version: t.exposeInt("version", { description: "Goes up by one with every change of the value." }),
+    fingerprint: t.exposeString("fingerprint", {
+      description: "A keyed digest of the value: equal values have equal fingerprints. Reveals nothing else.",
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    usedByCount: t.relationCount("attachments"),
+  }),
+});
+
+export const SecretRef = builder.prismaObject("Entry", {
+  variant: "Secret",
+  description: "An encrypted, write-only entry: its value is never returned.",
+  interfaces: [EntryRef],
+  fields: () => ({}),
+});
+
+export const VariableRef = builder.prismaObject("Entry", {
+  variant: "Variable",
+  description: "Plain configuration: stored encrypted like a secret, but readable.",
+  interfaces: [EntryRef],
+  fields: (t) => ({
+    value: t.string({ resolve: (entry, _args, ctx) => variableValue(ctx, entry) }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  entries: t.prismaConnection(
+    {
+      type: EntryRef,
+      cursor: "id",
+      description: "The vault's variables and secrets, by name.",
+      args: { kind: t.arg({ type: EntryKindEnum, required: false }) },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.entry.findMany({
+          ...query,
+          where: { userId: ctx.viewer.userId, ...(args.kind ? { kind: args.kind } : {}) },
+          orderBy: { nameKey: "asc" },
+        }),
+      totalCount: (_connection, args, ctx) =>
+        ctx.db.entry.count({ where: { userId: ctx.viewer.userId, ...(args.kind ? { kind: args.kind } : {}) } }),
+    },
+    {},
+  ),
+  entry: t.prismaField({
+    type: EntryRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.entry.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
+  }),
+}));
+
+function addInput(name: string) {
+  return builder.inputType(name, {
+    fields: (t) => ({
+      name: t.string({ required: true }),
+      value: t.string({ required: true }),
+      agentIds: t.idList({ required: false, description: "Agents to attach the new entry to." }),
+    }),
+  });
+}
+
+function updateInput(name: string) {
+  return builder.inputType(name, {
+    fields: (t) => ({
+      id: t.id({ required: true }),
+      value: t.string({ required: true }),
+      expectedVersion: t.int({
+        required: false,
+        description: "When given and not the entry's current version, nothing changes: VersionConflictError.",
+      }),
+    }),
+  });
+}
+
+const kinds = [
+  { kind: "SECRET", ref: SecretRef, add: "addSecret", update: "updateSecret", input: "Secret" },
+  { kind: "VARIABLE", ref: VariableRef, add: "addVariable", update: "updateVariable", input: "Variable" },
+] as const;
+
+for (const { kind, ref, add, update, input } of kinds) {
+  const AddInput = addInput(`Add${input}Input`);
+  const UpdateInput = updateInput(`Update${input}Input`);
+  builder.mutationFields((t) => ({
+    [add]: t.field({
+      type: ref,
+      errors: { types: [ValidationError, NameTakenError, NotFoundError, LimitExceededError] },
+      args: { input: t.arg({ type: AddInput, required: true }) },
+      resolve: (_root, args, ctx) => addEntry(ctx, kind, { ...args.input, agentIds: args.input.agentIds?.map(String) }),
+    }),
+    [update]: t.field({
+      type: ref,
+      errors: { types: [ValidationError, NotFoundError, VersionConflictError, LimitExceededError] },
+      args: { input: t.arg({ type: UpdateInput, required: true }) },
+      resolve: (_root, args, ctx) => updateEntry(ctx, kind, { ...args.input, id: String(args.input.id) }),
+    }),
+  }));
+}
+
+const DeleteEntryInput = builder.inputType("DeleteEntryInput", {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+
+const VerifySecretInput = builder.inputType("VerifySecretInput", {
+  fields: (t) => ({ id: t.id({ required: true }), value: t.string({ required: true }) }),
+});
+
+builder.mutationFields((t) => ({
+  deleteEntry: t.field({
+    type: "ID",
+    description: "Deletes an entry that no agent uses. Success data is the deleted id.",
+    errors: { types: [NotFoundError, EntryInUseError] },
+    args: { input: t.arg({ type: DeleteEntryInput, required: true }) },
+    resolve: (_root, args, ctx) => deleteEntry(ctx, { id: String(args.input.id) }),
+  }),
+  verifySecret: t.field({
+    type: "Boolean",
+    description: "Whether a candidate value is the secret's value. Rate-limited.",
+    errors: { types: [NotFoundError, LimitExceededError] },
+    args: { input: t.arg({ type: VerifySecretInput, required: true }) },
+    resolve: (_root, args, ctx) => verifySecret(ctx, { id: String(args.input.id), value: args.input.value }),
+  }),
+}));

@@ -1,0 +1,16 @@
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.ts";
+import "./modules/common/common.schema.ts";
+import "./modules/agent/agent.schema.ts";
+import "./modules/entry/entry.schema.ts";
+import "./modules/token/token.schema.ts";
+import "./modules/user/user.schema.ts";
+
+builder.queryType({});
+builder.mutationType({});
+
+export const schema = builder.toSchema();
+
+export function printSchemaFile(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

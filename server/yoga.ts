@@ -1,0 +1,61 @@
+// The app: database, keys and the GraphQL server, without listening on a port.
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import type { Config } from "./config.ts";
+import { authenticate, type Context, type Services } from "./context.ts";
+import { UserKeyring } from "./crypto/user-keys.ts";
+import { databaseTarget, openDatabase } from "./db/connect.ts";
+import { verifyMasterKeys } from "./db/key-check.ts";
+import { applyMigrations } from "./db/migrate.ts";
+import { maskError } from "./mask-error.ts";
+import { schema } from "./schema.ts";
+
+export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource"> & {
+  /** verifySecret attempts per user per minute. */
+  verifyAttemptsPerMinute?: number;
+  logging?: boolean;
+};
+
+export type Vault = {
+  yoga: YogaServerInstance<Record<string, never>, Context>;
+  services: Services;
+  close(): Promise<void>;
+};
+
+export async function createVault(config: VaultConfig): Promise<Vault> {
+  const target = databaseTarget(config.databaseUrl);
+  await applyMigrations(target);
+  const db = await openDatabase(target);
+  try {
+    await verifyMasterKeys(db, config.masterKeys, config.masterKeySource);
+  } catch (error) {
+    await db.$disconnect();
+    throw error;
+  }
+  const services: Services = {
+    db,
+    keyring: new UserKeyring(config.masterKeys),
+    verifyLimiter: new RateLimiterMemory({ points: config.verifyAttemptsPerMinute ?? 30, duration: 60 }),
+  };
+  const yoga = createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    healthCheckEndpoint: "/healthz",
+    landingPage: false,
+    logging: config.logging ?? false,
+    maskedErrors: { isDev: false, maskError },
+    graphiql: {
+      title: "Agent Vault",
+      headers: JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
+    },
+    context: async ({ request }) => ({
+      ...services,
+      viewer: await authenticate(services, request.headers.get("authorization")),
+    }),
+  });
+  return {
+    yoga,
+    services,
+    close: () => db.$disconnect(),
+  };
+}
