@@ -1,5 +1,5 @@
 // The app: database, keys and the GraphQL server, without listening on a port.
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { Config } from "./config.ts";
 import { authenticate, type Context, type Services } from "./context.ts";
@@ -13,7 +13,7 @@ import { schema } from "./schema.ts";
 export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource"> & {
   /** verifySecret attempts per user per minute. */
   verifyAttemptsPerMinute?: number;
-  logging?: boolean;
+  logging?: boolean | YogaLogger;
 };
 
 export type Vault = {

@@ -1,0 +1,76 @@
+// API tokens: Bearer authentication, shown once, stored only as SHA-256, revocable.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateToken } from "../server/crypto/tokens.ts";
+import { ok, query } from "./helpers/operations.ts";
+import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
+
+let t: TestVault;
+
+beforeAll(async () => {
+  t = await startTestVault();
+});
+afterAll(() => t.close());
+
+describe("authentication", () => {
+  it.each([
+    ["no header", {}],
+    ["an empty bearer", { authorization: "Bearer " }],
+    ["basic auth", { authorization: "Basic dXNlcjpwYXNz" }],
+    ["a malformed token", { authorization: "Bearer hello" }],
+    ["a token with a bad checksum", { authorization: `Bearer ${generateToken("api").slice(0, -1)}0` }],
+    ["a well-formed token nobody issued", { authorization: `Bearer ${generateToken("api")}` }],
+    ["a runtime token", { authorization: `Bearer ${generateToken("runtime")}` }],
+  ])("refuses %s with UNAUTHENTICATED and no data", async (_label, headers) => {
+    await t.newUser("someone");
+    const response = await t.http(JSON.stringify({ query: "{ viewer { id } entries { totalCount } }" }), headers);
+    expect(response.status).toBe(401);
+    expect(response.data).toBeUndefined();
+    expect(response.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("refuses mutations without a token and writes nothing", async () => {
+    const user = await t.newUser("writer");
+    const response = await t.client(null)('mutation { addSecret(input: {name: "X", value: "y"}) { __typename } }');
+    expect(response.status).toBe(401);
+    expect((await query(user.gql, "{ entries { totalCount } }")).entries.totalCount).toBe(0);
+  });
+
+  it("creates tokens shown once, lists them without their value, and revokes them", async () => {
+    const user = await t.newUser("owner");
+    const created = await ok(user.gql, "createApiToken", { name: "ci" });
+    expect(created.token).toMatch(/^avt_[0-9A-Za-z]{38}$/);
+    const second = t.client(created.token);
+    expect((await query(second, "{ viewer { name } }")).viewer.name).toBe("owner");
+
+    const listed = await second("{ viewer { apiTokens { id name createdAt revokedAt } } }");
+    expect(listed.text).not.toContain(created.token);
+    expect(listed.data.viewer.apiTokens.map((token: { name: string }) => token.name)).toEqual(["first token", "ci"]);
+
+    const revoked = await ok(user.gql, "revokeApiToken", { id: created.apiToken.id });
+    expect(revoked.revokedAt).not.toBeNull();
+    const refused = await second("{ viewer { name } }");
+    expect(refused.status).toBe(401);
+    expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    // The first token still works.
+    expect((await query(user.gql, "{ viewer { name } }")).viewer.name).toBe("owner");
+  });
+
+  it("stores tokens only as their SHA-256", async () => {
+    const user = await t.newUser("hashed");
+    const created = await ok(user.gql, "createApiToken", { name: "scan me" });
+    await t.vault.close();
+    const files = [t.dbPath, `${t.dbPath}-wal`].map((file) => {
+      try {
+        return readFileSync(file);
+      } catch {
+        return Buffer.alloc(0);
+      }
+    });
+    for (const file of files) {
+      expect(file.includes(Buffer.from(user.token))).toBe(false);
+      expect(file.includes(Buffer.from(created.token))).toBe(false);
+      expect(file.includes(Buffer.from(created.token.slice(4, 36)))).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,161 @@
+// Unit tests of server/crypto: the one place tested below the API, because its promises
+// (a standard KDF, tamper evidence, binding) are about bytes no API shows.
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { DecryptionError, open, seal, sealedKeyVersion } from "../server/crypto/cipher.ts";
+import { fingerprint } from "../server/crypto/fingerprint.ts";
+import { hkdfSha256 } from "../server/crypto/hkdf.ts";
+import { MasterKeyError, parseMasterKeys } from "../server/crypto/master-key.ts";
+import { generateToken, hashToken, tokenKind } from "../server/crypto/tokens.ts";
+import { UnknownKeyVersionError, UserKeyring } from "../server/crypto/user-keys.ts";
+
+const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
+
+describe("HKDF-SHA256", () => {
+  it("matches RFC 5869 test case 1", () => {
+    const okm = hkdfSha256(
+      hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"),
+      hex("000102030405060708090a0b0c"),
+      hex("f0f1f2f3f4f5f6f7f8f9"),
+      42,
+    );
+    expect(okm.toString("hex")).toBe(
+      "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+    );
+  });
+
+  it("matches RFC 5869 test case 3 (empty salt and info)", () => {
+    const okm = hkdfSha256(hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), Buffer.alloc(0), "", 42);
+    expect(okm.toString("hex")).toBe(
+      "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+    );
+  });
+});
+
+describe("per-user keys", () => {
+  const ring = parseMasterKeys(randomBytes(32).toString("base64"), "TEST_KEY");
+  const keyring = new UserKeyring(ring);
+
+  it("differ between users, between purposes and between salts", () => {
+    const salt = randomBytes(32);
+    const alice = keyring.keysFor("alice", salt);
+    const bob = keyring.keysFor("bob", salt);
+    const aliceOtherSalt = new UserKeyring(ring).keysFor("alice", randomBytes(32));
+    const all = [alice.encryption, alice.fingerprint, bob.encryption, bob.fingerprint, aliceOtherSalt.encryption];
+    expect(new Set(all.map((key) => key.toString("hex"))).size).toBe(all.length);
+  });
+
+  it("refuse a key version that is not configured", () => {
+    expect(() => keyring.keysFor("alice", randomBytes(32), 7)).toThrow(UnknownKeyVersionError);
+  });
+});
+
+describe("AES-256-GCM sealing", () => {
+  const key = randomBytes(32);
+  const binding = { userId: "user-1", entryId: "entry-1" };
+
+  it("round-trips a value and records the key version", () => {
+    const blob = seal(key, 3, "héllo wörld", binding);
+    expect(open(key, blob, binding)).toBe("héllo wörld");
+    expect(sealedKeyVersion(blob)).toBe(3);
+  });
+
+  it("never repeats a nonce and never stores the plaintext", () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const blob = seal(key, 1, "same value", binding);
+      nonces.add(blob.subarray(5, 17).toString("hex"));
+      expect(blob.includes(Buffer.from("same value"))).toBe(false);
+    }
+    expect(nonces.size).toBe(2000);
+  });
+
+  it("refuses a blob with any single byte flipped", () => {
+    const blob = seal(key, 1, "a secret worth tampering with", binding);
+    let accepted = 0;
+    for (let i = 0; i < blob.length; i++) {
+      const tampered = Buffer.from(blob);
+      tampered[i] = (tampered[i] as number) ^ 0x01;
+      try {
+        open(key, tampered, binding);
+        accepted++;
+      } catch (error) {
+        expect(error).toBeInstanceOf(DecryptionError);
+      }
+    }
+    expect(accepted).toBe(0);
+  });
+
+  it("refuses a blob copied to another entry or another user", () => {
+    const blob = seal(key, 1, "bound value", binding);
+    expect(() => open(key, blob, { ...binding, entryId: "entry-2" })).toThrow(DecryptionError);
+    expect(() => open(key, blob, { ...binding, userId: "user-2" })).toThrow(DecryptionError);
+  });
+
+  it("refuses a truncated tag and a wrong key", () => {
+    const blob = seal(key, 1, "value", binding);
+    expect(() => open(key, blob.subarray(0, blob.length - 4), binding)).toThrow(DecryptionError);
+    expect(() => open(randomBytes(32), blob, binding)).toThrow(DecryptionError);
+  });
+});
+
+describe("fingerprints", () => {
+  it("are equal for equal values under one key and unrelated under another", () => {
+    const key = randomBytes(32);
+    expect(fingerprint(key, "v")).toBe(fingerprint(key, "v"));
+    expect(fingerprint(key, "v")).not.toBe(fingerprint(key, "w"));
+    expect(fingerprint(randomBytes(32), "v")).not.toBe(fingerprint(key, "v"));
+    expect(fingerprint(key, "v")).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe("master key parsing", () => {
+  const key = randomBytes(32).toString("base64");
+
+  it("accepts a bare key as version 1 and a versioned list", () => {
+    expect(parseMasterKeys(key, "K").current.version).toBe(1);
+    const ring = parseMasterKeys(`1:${key},2:${randomBytes(32).toString("base64")}`, "K");
+    expect(ring.current.version).toBe(2);
+    expect([...ring.byVersion.keys()].sort()).toEqual([1, 2]);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["short", randomBytes(16).toString("base64")],
+    ["long", randomBytes(48).toString("base64")],
+    ["not base64", "this is not base64 at all!!"],
+    ["duplicate version", `1:${key},1:${key}`],
+  ])("refuses a %s key, naming the setting and not the value", (_label, value) => {
+    try {
+      parseMasterKeys(value, "AGENT_VAULT_MASTER_KEY");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(MasterKeyError);
+      expect((error as Error).message).toContain("AGENT_VAULT_MASTER_KEY");
+      if (value) expect((error as Error).message).not.toContain(value);
+    }
+  });
+});
+
+describe("tokens", () => {
+  it("carry their type prefix and a checksum", () => {
+    const api = generateToken("api");
+    const runtime = generateToken("runtime");
+    expect(api).toMatch(/^avt_[0-9A-Za-z]{38}$/);
+    expect(runtime).toMatch(/^avr_[0-9A-Za-z]{38}$/);
+    expect(tokenKind(api)).toBe("api");
+    expect(tokenKind(runtime)).toBe("runtime");
+  });
+
+  it("fail the checksum when a character changes", () => {
+    const token = generateToken("api");
+    const last = token.at(-1) === "a" ? "b" : "a";
+    expect(tokenKind(`${token.slice(0, -1)}${last}`)).toBeNull();
+    const i = [...token].findIndex((char, at) => at >= 4 && at < 40 && char !== token[at + 1]);
+    expect(tokenKind(`${token.slice(0, i)}${token[i + 1]}${token[i]}${token.slice(i + 2)}`)).toBeNull();
+  });
+
+  it("are hashed with SHA-256", () => {
+    expect(hashToken("avt_x")).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

@@ -1,0 +1,239 @@
+// DESIGN.md rules 1-5 through the API: names, values, write-only secrets, fingerprints, versions.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENTRY_FIELDS, getEntry, mutate, ok, query } from "./helpers/operations.ts";
+import { type Gql, marker, startTestVault, type TestVault } from "./helpers/test-vault.ts";
+
+let t: TestVault;
+let gql: Gql;
+
+beforeAll(async () => {
+  t = await startTestVault({ verifyAttemptsPerMinute: 5 });
+  gql = (await t.newUser("alice")).gql;
+});
+afterAll(() => t.close());
+
+describe("names (rule 1)", () => {
+  it.each([
+    ["empty", ""],
+    ["starting with a digit", "1ABC"],
+    ["with a dash", "MY-KEY"],
+    ["with a space", "MY KEY"],
+    ["with a dot", "my.key"],
+    ["non-ASCII", "CLÉ"],
+    ["129 characters", `A${"B".repeat(128)}`],
+    ["PATH", "PATH"],
+    ["path in lower case", "path"],
+    ["HOME", "HOME"],
+    ["SHELL", "SHELL"],
+    ["USER", "USER"],
+    ["PWD", "PWD"],
+    ["NODE_OPTIONS", "NODE_OPTIONS"],
+    ["LD_PRELOAD", "LD_PRELOAD"],
+    ["DYLD_INSERT_LIBRARIES", "DYLD_INSERT_LIBRARIES"],
+    ["our own prefix", "AGENT_VAULT_TOKEN"],
+    ["our own prefix in lower case", "agent_vault_x"],
+  ])("refuses a name %s with a ValidationError on name", async (_label, name) => {
+    for (const field of ["addSecret", "addVariable"] as const) {
+      const result = await mutate(gql, field, { name, value: "v" });
+      expect(result.__typename).toBe("ValidationError");
+      expect(result.field).toBe("name");
+    }
+    const list = await query(gql, "{ entries { totalCount } }");
+    expect(list.entries.totalCount).toBe(0);
+  });
+
+  it("accepts the longest name and underscores", async () => {
+    const name = `_${"A".repeat(127)}`;
+    const entry = await ok(gql, "addVariable", { name, value: "" });
+    expect(entry.name).toBe(name);
+    await ok(gql, "deleteEntry", { id: entry.id });
+  });
+
+  it("keeps names unique regardless of case, across kinds", async () => {
+    const first = await ok(gql, "addSecret", { name: "Api_Key", value: "one" });
+    for (const [field, name] of [
+      ["addSecret", "API_KEY"],
+      ["addVariable", "api_key"],
+      ["addSecret", "Api_Key"],
+    ] as const) {
+      const result = await mutate(gql, field, { name, value: "two" });
+      expect(result.__typename).toBe("NameTakenError");
+      expect(result.message).toContain("Api_Key");
+    }
+    await ok(gql, "deleteEntry", { id: first.id });
+  });
+});
+
+describe("values (rule 2)", () => {
+  it("refuses an empty secret but allows an empty variable", async () => {
+    const secret = await mutate(gql, "addSecret", { name: "EMPTY_SECRET", value: "" });
+    expect(secret).toMatchObject({ __typename: "ValidationError", field: "value" });
+    const variable = await ok(gql, "addVariable", { name: "EMPTY_VARIABLE", value: "" });
+    expect(variable.value).toBe("");
+    await ok(gql, "deleteEntry", { id: variable.id });
+  });
+
+  it("accepts exactly 64 KiB and refuses one byte more, counting UTF-8 bytes", async () => {
+    const max = await ok(gql, "addSecret", { name: "BIG", value: "x".repeat(65536) });
+    expect(max.version).toBe(1);
+    const over = await mutate(gql, "addSecret", { name: "TOO_BIG", value: "x".repeat(65537) });
+    expect(over).toMatchObject({ __typename: "ValidationError", field: "value" });
+    // 21846 three-byte characters are 65538 bytes but only 21846 UTF-16 units.
+    const multibyte = await mutate(gql, "addSecret", { name: "TOO_BIG", value: "€".repeat(21846) });
+    expect(multibyte).toMatchObject({ __typename: "ValidationError", field: "value" });
+    const update = await mutate(gql, "updateSecret", { id: max.id, value: "y".repeat(65537) });
+    expect(update).toMatchObject({ __typename: "ValidationError", field: "value" });
+    expect((await getEntry(gql, max.id)).version).toBe(1);
+    await ok(gql, "deleteEntry", { id: max.id });
+  });
+
+  it("refuses a NUL character and text that is not valid UTF-8", async () => {
+    expect(await mutate(gql, "addSecret", { name: "NUL", value: "a\u0000b" })).toMatchObject({
+      __typename: "ValidationError",
+      field: "value",
+    });
+    // A lone surrogate cannot be encoded as UTF-8; JSON can carry it as an escape.
+    const result = await mutate(gql, "addSecret", { name: "LONE", value: "a\ud800b" });
+    expect(result).toMatchObject({ __typename: "ValidationError", field: "value" });
+  });
+});
+
+describe("write-only secrets (rule 3)", () => {
+  it("never returns a secret's value, in any field or introspection", async () => {
+    const value = marker("WRITE_ONLY");
+    const secret = await ok(gql, "addSecret", { name: "WRITE_ONLY", value });
+    const responses = [
+      await gql(`{ entries { edges { node { ${ENTRY_FIELDS} } } } }`),
+      await gql(`query ($id: ID!) { entry(id: $id) { ${ENTRY_FIELDS} } }`, { id: secret.id }),
+      await gql(`mutation { updateSecret(input: {id: "${secret.id}", value: "${value}2"}) { __typename } }`),
+    ];
+    for (const response of responses) expect(response.text).not.toContain(value);
+    const secretType = await query(gql, '{ __type(name: "Secret") { fields { name } } }');
+    expect(secretType.__type.fields.map((f: { name: string }) => f.name)).not.toContain("value");
+    await ok(gql, "deleteEntry", { id: secret.id });
+  });
+
+  it("returns a variable's value", async () => {
+    const variable = await ok(gql, "addVariable", { name: "REGION", value: "eu-west-1" });
+    expect(variable.value).toBe("eu-west-1");
+    expect((await getEntry(gql, variable.id)).value).toBe("eu-west-1");
+    await ok(gql, "deleteEntry", { id: variable.id });
+  });
+});
+
+describe("fingerprints and verifySecret (rule 4)", () => {
+  it("gives equal values equal fingerprints and different values different ones", async () => {
+    const a = await ok(gql, "addSecret", { name: "FP_A", value: "same" });
+    const b = await ok(gql, "addVariable", { name: "FP_B", value: "same" });
+    const c = await ok(gql, "addSecret", { name: "FP_C", value: "other" });
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.fingerprint).toBe(b.fingerprint);
+    expect(a.fingerprint).not.toBe(c.fingerprint);
+    // Another user's fingerprint of the same value differs: the key is per user.
+    const other = await t.newUser("bob-fp");
+    const d = await ok(other.gql, "addSecret", { name: "FP_A", value: "same" });
+    expect(d.fingerprint).not.toBe(a.fingerprint);
+    for (const id of [a.id, b.id, c.id]) await ok(gql, "deleteEntry", { id });
+  });
+
+  it("answers whether a candidate matches, and is rate-limited", async () => {
+    const user = await t.newUser("verifier");
+    const secret = await ok(user.gql, "addSecret", { name: "CHECK_ME", value: "right" });
+    expect(await ok(user.gql, "verifySecret", { id: secret.id, value: "right" })).toBe(true);
+    expect(await ok(user.gql, "verifySecret", { id: secret.id, value: "wrong" })).toBe(false);
+    expect(await ok(user.gql, "verifySecret", { id: secret.id, value: "" })).toBe(false);
+    expect(await ok(user.gql, "verifySecret", { id: secret.id, value: "Right" })).toBe(false);
+    expect(await ok(user.gql, "verifySecret", { id: secret.id, value: "right" })).toBe(true);
+    // The limit here is 5 a minute: the sixth attempt is refused, even with the right value.
+    const refused = await mutate(user.gql, "verifySecret", { id: secret.id, value: "right" });
+    expect(refused.__typename).toBe("LimitExceededError");
+    expect(refused.message).not.toContain("right");
+    // Another user keeps their own allowance.
+    const other = await t.newUser("verifier-2");
+    const theirs = await ok(other.gql, "addSecret", { name: "X", value: "x" });
+    expect(await ok(other.gql, "verifySecret", { id: theirs.id, value: "x" })).toBe(true);
+  });
+});
+
+describe("versions (rule 5)", () => {
+  it("increments on every value change and not on an unchanged value", async () => {
+    const secret = await ok(gql, "addSecret", { name: "VERSIONED", value: "v1" });
+    expect(secret.version).toBe(1);
+    const v2 = await ok(gql, "updateSecret", { id: secret.id, value: "v2" });
+    expect(v2.version).toBe(2);
+    expect(v2.fingerprint).not.toBe(secret.fingerprint);
+    const same = await ok(gql, "updateSecret", { id: secret.id, value: "v2" });
+    expect(same.version).toBe(2);
+    const v3 = await ok(gql, "updateSecret", { id: secret.id, value: "v3", expectedVersion: 2 });
+    expect(v3.version).toBe(3);
+    await ok(gql, "deleteEntry", { id: secret.id });
+  });
+
+  it("changes nothing on a stale expectedVersion and reports the current one", async () => {
+    const variable = await ok(gql, "addVariable", { name: "CONFLICTED", value: "one" });
+    await ok(gql, "updateVariable", { id: variable.id, value: "two" });
+    const conflict = await mutate(gql, "updateVariable", { id: variable.id, value: "three", expectedVersion: 1 });
+    expect(conflict).toMatchObject({ __typename: "VersionConflictError", currentVersion: 2 });
+    const after = await getEntry(gql, variable.id);
+    expect(after).toMatchObject({ version: 2, value: "two" });
+    await ok(gql, "deleteEntry", { id: variable.id });
+  });
+
+  it("gives exactly one winner among concurrent writers with the same expectedVersion", async () => {
+    const secret = await ok(gql, "addSecret", { name: "RACED", value: "start" });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        mutate(gql, "updateSecret", { id: secret.id, value: `writer-${i}`, expectedVersion: 1 }),
+      ),
+    );
+    const winners = results.filter((r) => r.__typename === "MutationUpdateSecretSuccess");
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.__typename === "VersionConflictError")).toHaveLength(19);
+    expect((await getEntry(gql, secret.id)).version).toBe(2);
+    await ok(gql, "deleteEntry", { id: secret.id });
+  });
+
+  it("does not update a secret through updateVariable, or the reverse", async () => {
+    const secret = await ok(gql, "addSecret", { name: "KIND_A", value: "a" });
+    const variable = await ok(gql, "addVariable", { name: "KIND_B", value: "b" });
+    expect((await mutate(gql, "updateVariable", { id: secret.id, value: "x" })).__typename).toBe("NotFoundError");
+    expect((await mutate(gql, "updateSecret", { id: variable.id, value: "x" })).__typename).toBe("NotFoundError");
+    for (const id of [secret.id, variable.id]) await ok(gql, "deleteEntry", { id });
+  });
+});
+
+describe("listing", () => {
+  it("lists variables and secrets by name, filters by kind and pages with cursors", async () => {
+    const user = await t.newUser("lister");
+    for (const name of ["DELTA", "alpha", "Charlie", "BRAVO", "echo"]) {
+      await ok(user.gql, name === name.toUpperCase() ? "addSecret" : "addVariable", { name, value: "v" });
+    }
+    const all = await query(user.gql, "{ entries { totalCount edges { node { name kind } } } }");
+    expect(all.entries.totalCount).toBe(5);
+    expect(all.entries.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual([
+      "alpha",
+      "BRAVO",
+      "Charlie",
+      "DELTA",
+      "echo",
+    ]);
+    const secrets = await query(user.gql, "{ entries(kind: SECRET) { totalCount edges { node { name } } } }");
+    expect(secrets.entries.totalCount).toBe(2);
+    const page1 = await query(
+      user.gql,
+      "{ entries(first: 2) { edges { node { name } } pageInfo { hasNextPage endCursor } } }",
+    );
+    expect(page1.entries.pageInfo.hasNextPage).toBe(true);
+    const page2 = await query(
+      user.gql,
+      "query ($after: String) { entries(first: 10, after: $after) { edges { node { name } } pageInfo { hasNextPage } } }",
+      { after: page1.entries.pageInfo.endCursor },
+    );
+    expect(page2.entries.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual([
+      "Charlie",
+      "DELTA",
+      "echo",
+    ]);
+    expect(page2.entries.pageInfo.hasNextPage).toBe(false);
+  });
+});

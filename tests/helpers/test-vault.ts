@@ -1,0 +1,74 @@
+// A vault in process on a fresh SQLite file, and a small GraphQL-over-HTTP client for it.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseMasterKeys } from "../../server/crypto/master-key.ts";
+import { createUser } from "../../server/modules/user/user.service.ts";
+import { createVault, type VaultConfig } from "../../server/yoga.ts";
+
+export type GraphQLResponse = {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
+  data?: any;
+  errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[];
+  text: string;
+};
+
+export type Gql = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+
+export function newMasterKey(): string {
+  return randomBytes(32).toString("base64");
+}
+
+export async function startTestVault(options: Partial<VaultConfig> & { dir?: string } = {}) {
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "agent-vault-test-"));
+  const dbPath = path.join(dir, "vault.db");
+  const vault = await createVault({
+    databaseUrl: `file:${dbPath}`,
+    masterKeys: parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY"),
+    masterKeySource: "AGENT_VAULT_MASTER_KEY",
+    ...options,
+  });
+
+  async function http(body: string, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
+    const response = await vault.yoga.fetch("http://vault.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", ...headers },
+      body,
+    });
+    const text = await response.text();
+    return { status: response.status, text, ...JSON.parse(text) };
+  }
+
+  function client(token: string | null): Gql {
+    return (query, variables) =>
+      http(JSON.stringify({ query, variables }), token ? { authorization: `Bearer ${token}` } : {});
+  }
+
+  /** A user, created the way `agent-vault user create` does, with a client using its token. */
+  async function newUser(name = "user") {
+    const { user, token } = await createUser(vault.services.db, name);
+    return { id: user.id, token, gql: client(token) };
+  }
+
+  return {
+    vault,
+    dir,
+    dbPath,
+    http,
+    client,
+    newUser,
+    async close() {
+      await vault.close();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type TestVault = Awaited<ReturnType<typeof startTestVault>>;
+
+/** A unique value that no test data contains by accident. */
+export function marker(label = "MARKER"): string {
+  return `${label}_${randomBytes(12).toString("hex")}`;
+}
