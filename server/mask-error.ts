@@ -2,8 +2,8 @@
 // errors become "Unexpected error."), graphql-js's messages about bad input quote the input:
 // "Variable "$input" got invalid value <the value> ...". Those quotes are cut, so a secret
 // sent with a wrong type or a misspelt field is never echoed back.
-import { GraphQLError } from "graphql";
-import { maskError as yogaMaskError } from "graphql-yoga";
+import { type ExecutionResult, GraphQLError } from "graphql";
+import { type Plugin, type YogaLogger, maskError as yogaMaskError } from "graphql-yoga";
 
 const SAFE_REASONS: RegExp[] = [
   /^Expected type "[^"]+"\.?/,
@@ -38,16 +38,50 @@ export function redactInputValues(message: string): string {
   return message;
 }
 
-export function maskError(error: unknown, message: string): Error {
-  const masked = yogaMaskError(error, message, false);
-  if (!(masked instanceof GraphQLError)) return masked;
-  const redacted = redactInputValues(masked.message);
-  if (redacted === masked.message) return masked;
+function redactError(error: GraphQLError): GraphQLError {
+  const redacted = redactInputValues(error.message);
+  if (redacted === error.message) return error;
   return new GraphQLError(redacted, {
-    nodes: masked.nodes,
-    source: masked.source,
-    positions: masked.positions,
-    path: masked.path,
-    extensions: masked.extensions,
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: error.extensions,
   });
+}
+
+/** Yoga's masking, in every environment: unexpected errors become "Unexpected error.". */
+export function maskError(error: unknown, message: string): Error {
+  return yogaMaskError(error, message, false);
+}
+
+/**
+ * Redacts input values from every error of every result, whichever phase made it (parsing,
+ * validation, variable coercion, execution): only execution errors pass through maskError.
+ */
+export function useRedactedInputErrors(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== "object" || !("errors" in result)) return;
+      const errors = (result as ExecutionResult).errors;
+      if (!errors?.length) return;
+      setResult({ ...(result as ExecutionResult), errors: errors.map(redactError) });
+    },
+  };
+}
+
+/** A logger that passes every message and stack through the same redaction. */
+export function redactingLogger(base: YogaLogger): YogaLogger {
+  const clean = (arg: unknown): unknown => {
+    if (arg instanceof Error) {
+      return `${arg.name}: ${redactInputValues(arg.message)}\n${(arg.stack ?? "").split("\n").slice(1).join("\n")}`;
+    }
+    return typeof arg === "string" ? redactInputValues(arg) : arg;
+  };
+  return {
+    debug: (...args) => base.debug(...args.map(clean)),
+    info: (...args) => base.info(...args.map(clean)),
+    warn: (...args) => base.warn(...args.map(clean)),
+    error: (...args) => base.error(...args.map(clean)),
+  };
 }

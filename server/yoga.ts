@@ -1,5 +1,5 @@
 // The app: database, keys and the GraphQL server, without listening on a port.
-import { createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
+import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { Config } from "./config.ts";
 import { authenticate, type Context, type Services } from "./context.ts";
@@ -7,7 +7,7 @@ import { UserKeyring } from "./crypto/user-keys.ts";
 import { databaseTarget, openDatabase } from "./db/connect.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
-import { maskError } from "./mask-error.ts";
+import { maskError, redactingLogger, useRedactedInputErrors } from "./mask-error.ts";
 import { schema } from "./schema.ts";
 
 export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource"> & {
@@ -42,12 +42,17 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/healthz",
     landingPage: false,
-    logging: config.logging ?? false,
+    logging: redactingLogger(
+      typeof config.logging === "object"
+        ? config.logging
+        : createLogger(config.logging ? (process.env.DEBUG ? "debug" : "info") : "silent"),
+    ),
     maskedErrors: { isDev: false, maskError },
     graphiql: {
       title: "Agent Vault",
       headers: JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
     },
+    plugins: [useRedactedInputErrors()],
     context: async ({ request }) => ({
       ...services,
       viewer: await authenticate(services, request.headers.get("authorization")),

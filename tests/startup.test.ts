@@ -1,0 +1,151 @@
+// Start-up as a user meets it: `agent-vault serve` and `agent-vault user create` as real
+// processes, the master key rules, and the first user's token.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, startServer } from "./helpers/processes.ts";
+
+const dirs: string[] = [];
+function dataDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-start-"));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function graphql(url: string, token: string, query: string) {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe("serve", () => {
+  it("starts on a new SQLite file, prints the first user's token once, and serves GraphiQL", async () => {
+    const dir = dataDir();
+    const server = await startServer({ AGENT_VAULT_DATA_DIR: dir });
+    try {
+      const { stdout, stderr } = server.output();
+      const token = /avt_[0-9A-Za-z]{38}/.exec(stdout)?.[0] as string;
+      expect(token).toBeDefined();
+      expect(stdout).toContain("/graphql");
+      expect(stderr).toContain("generated one");
+      expect(existsSync(path.join(dir, "vault.db"))).toBe(true);
+      expect(statSync(path.join(dir, "master.key")).mode & 0o777).toBe(0o600);
+
+      const viewer = await graphql(server.url, token, "{ viewer { name } }");
+      expect(viewer.body).toEqual({ data: { viewer: { name: "owner" } } });
+      const page = await fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("GraphiQL");
+    } finally {
+      await server.stop();
+    }
+
+    // A second start on the same data directory prints no new token.
+    const again = await startServer({ AGENT_VAULT_DATA_DIR: dir });
+    await again.stop();
+    expect(again.output().stdout).not.toMatch(/avt_/);
+  });
+});
+
+describe("user create", () => {
+  it("prints {userId, token} with --json, and the token works on the server", async () => {
+    const dir = dataDir();
+    const key = randomBytes(32).toString("base64");
+    const env = { AGENT_VAULT_DATA_DIR: dir, AGENT_VAULT_MASTER_KEY: key };
+    const created = await runCli(["user", "create", "--name", "dana", "--json"], env);
+    expect(created.code).toBe(0);
+    const { userId, token } = JSON.parse(created.stdout);
+    expect(userId).toBeTypeOf("string");
+    expect(token).toMatch(/^avt_/);
+
+    const server = await startServer(env);
+    try {
+      const viewer = await graphql(server.url, token, "{ viewer { id name } }");
+      expect(viewer.body.data.viewer).toEqual({ id: userId, name: "dana" });
+      const add = await graphql(
+        server.url,
+        token,
+        'mutation { addSecret(input: {name: "K", value: "v"}) { __typename } }',
+      );
+      expect(add.body.data.addSecret.__typename).toBe("MutationAddSecretSuccess");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("exits 2 on a usage error", async () => {
+    const run = await runCli(["user", "create"], { AGENT_VAULT_DATA_DIR: dataDir() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--name");
+  });
+});
+
+describe("master key", () => {
+  it("refuses to start with a different key than the vault was initialised with, naming the setting", async () => {
+    const dir = dataDir();
+    const key = randomBytes(32).toString("base64");
+    expect(
+      (await runCli(["user", "create", "--name", "a"], { AGENT_VAULT_DATA_DIR: dir, AGENT_VAULT_MASTER_KEY: key }))
+        .code,
+    ).toBe(0);
+    const wrong = randomBytes(32).toString("base64");
+    const run = await runCli(["user", "create", "--name", "b"], {
+      AGENT_VAULT_DATA_DIR: dir,
+      AGENT_VAULT_MASTER_KEY: wrong,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("AGENT_VAULT_MASTER_KEY");
+    expect(run.stderr).not.toContain(wrong);
+    expect(run.stderr).not.toContain(key);
+  });
+
+  it.each([
+    ["short", randomBytes(16).toString("base64")],
+    ["malformed", "not-a-key-%%%"],
+    ["empty", ""],
+  ])("refuses a %s key with a message naming the setting and not the value", async (_label, value) => {
+    const dir = dataDir();
+    const run = await runCli(["serve"], { AGENT_VAULT_DATA_DIR: dir, AGENT_VAULT_MASTER_KEY: value, PORT: "0" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("AGENT_VAULT_MASTER_KEY");
+    if (value) expect(run.stderr).not.toContain(value);
+    expect(existsSync(path.join(dir, "vault.db"))).toBe(false);
+  });
+
+  it("reads the key from AGENT_VAULT_MASTER_KEY_FILE", async () => {
+    const dir = dataDir();
+    const file = path.join(dir, "key.txt");
+    writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+    const run = await runCli(["user", "create", "--name", "f", "--json"], {
+      AGENT_VAULT_DATA_DIR: dir,
+      AGENT_VAULT_MASTER_KEY_FILE: file,
+    });
+    expect(run.code).toBe(0);
+    expect(existsSync(path.join(dir, "master.key"))).toBe(false);
+  });
+
+  it("refuses to start under NODE_ENV=production without an explicit key", async () => {
+    const dir = dataDir();
+    const run = await runCli(["serve"], { AGENT_VAULT_DATA_DIR: dir, NODE_ENV: "production", PORT: "0" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("AGENT_VAULT_MASTER_KEY");
+    expect(existsSync(path.join(dir, "master.key"))).toBe(false);
+    expect(existsSync(path.join(dir, "vault.db"))).toBe(false);
+  });
+
+  it("keeps the generated key file private", async () => {
+    const dir = dataDir();
+    await runCli(["user", "create", "--name", "g"], { AGENT_VAULT_DATA_DIR: dir });
+    const keyFile = path.join(dir, "master.key");
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(readFileSync(keyFile, "utf8").trim(), "base64")).toHaveLength(32);
+  });
+});
