@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// The `agent-vault` command. TypeScript runs through tsx, so the package needs no build step.
+// The `agent-vault` command. TypeScript runs through tsx, so the package needs no build step for
+// it. Server commands (serve, user, migrate) run the server's code; everything else is the
+// SDK's client CLI, which never loads the server.
 import { register } from "tsx/esm/api";
 
 register();
-const { runServerCli } = await import("../server/cli.ts");
-const code = await runServerCli(process.argv.slice(2));
-if (code !== 0) process.exit(code);
+const SERVER_COMMANDS = new Set(["serve", "user", "migrate"]);
+const args = process.argv.slice(2);
+const code = SERVER_COMMANDS.has(args[0])
+  ? await (await import("../server/cli.ts")).runServerCli(args)
+  : await (await import("../sdk/cli/main.ts")).runUserCli(args);
+process.exitCode = code;

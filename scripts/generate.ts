@@ -1,5 +1,6 @@
 // Writes every generated file from its source: the per-provider Prisma schemas and clients
-// (from prisma/models.prisma) and schema.graphql (from the Pothos schema), then checks that
+// (from prisma/models.prisma), schema.graphql (from the Pothos schema) and the SDK's typed
+// documents (from schema.graphql and sdk/operations), then checks that
 // the committed migrations match the models. `--new-migration NAME` writes the missing
 // migration for each provider instead of failing.
 import { execFileSync } from "node:child_process";
@@ -51,6 +52,7 @@ for (const provider of providers) {
 const { migrationDrift, writeMigration } = await import("../server/db/migrate.ts");
 const { printSchemaFile } = await import("../server/schema.ts");
 writeFileSync(path.join(root, "schema.graphql"), printSchemaFile());
+execFileSync("npx", ["graphql-codegen", "--config", "codegen.ts", "--silent"], { cwd: root, stdio: "inherit" });
 
 let stale = false;
 for (const provider of providers) {

@@ -7,6 +7,7 @@ import {
   NotFoundError,
   ValidationError,
 } from "../common/errors.ts";
+import { nameKey } from "../entry/entry.rules.ts";
 import { EntryRef } from "../entry/entry.schema.ts";
 import { attachEntries, createAgent, deleteAgent, detachEntries, restartAgent } from "./agent.service.ts";
 import { type PendingChange, pendingChanges } from "./restart-state.ts";
@@ -111,6 +112,17 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) =>
       ctx.db.agent.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
+  }),
+  agentByName: t.prismaField({
+    type: AgentRef,
+    nullable: true,
+    description: "The agent with this name, compared regardless of case.",
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.agent.findUnique({
+        ...query,
+        where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(args.name) } },
+      }),
   }),
 }));
 

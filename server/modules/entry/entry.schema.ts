@@ -7,7 +7,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../common/errors.ts";
-import type { EntryKind } from "./entry.rules.ts";
+import { type EntryKind, nameKey } from "./entry.rules.ts";
 import { addEntry, deleteEntry, updateEntry, variableValue, verifySecret } from "./entry.service.ts";
 
 export const EntryKindEnum = builder.enumType("EntryKind", {
@@ -72,6 +72,17 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) =>
       ctx.db.entry.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
+  }),
+  entryByName: t.prismaField({
+    type: EntryRef,
+    nullable: true,
+    description: "The entry with this name, compared regardless of case.",
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.entry.findUnique({
+        ...query,
+        where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(args.name) } },
+      }),
   }),
 }));
 

@@ -1,0 +1,23 @@
+import type { CodegenConfig } from "@graphql-codegen/cli";
+
+// The SDK's typed documents, from schema.graphql and sdk/operations. Run by `npm run generate`.
+const config: CodegenConfig = {
+  schema: "schema.graphql",
+  documents: ["sdk/operations/*.graphql"],
+  ignoreNoDocuments: false,
+  generates: {
+    "sdk/generated/": {
+      preset: "client",
+      presetConfig: { fragmentMasking: false },
+      config: {
+        importExtension: ".js",
+        useTypeImports: true,
+        enumsAsTypes: true,
+        scalars: { DateTime: "string" },
+        avoidOptionals: { field: true, inputValue: false, object: true, defaultValue: false },
+      },
+    },
+  },
+};
+
+export default config;

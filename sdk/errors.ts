@@ -1,0 +1,105 @@
+// Errors the SDK rejects with. Every one is a VaultError with a `code`; expected failures of the
+// API (typed results) have their own classes, with the fields their GraphQL types carry.
+
+export type VaultErrorCode =
+  | "VALIDATION"
+  | "NAME_TAKEN"
+  | "NOT_FOUND"
+  | "VERSION_CONFLICT"
+  | "ENTRY_IN_USE"
+  | "LIMIT_EXCEEDED"
+  | "UNAUTHENTICATED"
+  | "NETWORK"
+  | "GRAPHQL";
+
+export class VaultError extends Error {
+  override name = "VaultError";
+  constructor(
+    message: string,
+    readonly code: VaultErrorCode,
+  ) {
+    super(message);
+  }
+}
+
+export class ValidationError extends VaultError {
+  override name = "ValidationError";
+  constructor(
+    message: string,
+    /** The input field that broke a rule. */
+    readonly field: string,
+  ) {
+    super(message, "VALIDATION");
+  }
+}
+
+export class NameTakenError extends VaultError {
+  override name = "NameTakenError";
+  constructor(message: string) {
+    super(message, "NAME_TAKEN");
+  }
+}
+
+export class NotFoundError extends VaultError {
+  override name = "NotFoundError";
+  constructor(message: string) {
+    super(message, "NOT_FOUND");
+  }
+}
+
+export class VersionConflictError extends VaultError {
+  override name = "VersionConflictError";
+  constructor(
+    message: string,
+    readonly currentVersion: number,
+  ) {
+    super(message, "VERSION_CONFLICT");
+  }
+}
+
+export class EntryInUseError extends VaultError {
+  override name = "EntryInUseError";
+  constructor(
+    message: string,
+    /** The agents that use the entry: detach it from them first. */
+    readonly agents: { id: string; name: string }[],
+  ) {
+    super(message, "ENTRY_IN_USE");
+  }
+}
+
+export class LimitExceededError extends VaultError {
+  override name = "LimitExceededError";
+  constructor(message: string) {
+    super(message, "LIMIT_EXCEEDED");
+  }
+}
+
+type ErrorResult = {
+  __typename: string;
+  message?: string;
+  field?: string;
+  currentVersion?: number;
+  agents?: { id: string; name: string }[];
+};
+
+/** The SDK error for a typed error result of the API. */
+export function errorFromResult(result: ErrorResult): VaultError {
+  const message = result.message ?? result.__typename;
+  switch (result.__typename) {
+    case "ValidationError":
+      return new ValidationError(message, result.field ?? "");
+    case "NameTakenError":
+      return new NameTakenError(message);
+    case "NotFoundError":
+      return new NotFoundError(message);
+    case "VersionConflictError":
+      return new VersionConflictError(message, result.currentVersion ?? 0);
+    case "EntryInUseError":
+      return new EntryInUseError(message, result.agents ?? []);
+    case "LimitExceededError":
+      return new LimitExceededError(message);
+    default:
+      return new VaultError(message, "GRAPHQL");
+  }
+}

@@ -1,0 +1,15 @@
+// agent-vault/sdk: a typed client for Agent Vault's GraphQL API.
+export { createVaultClient, type VaultClient, type VaultClientOptions } from "./client.ts";
+export {
+  EntryInUseError,
+  LimitExceededError,
+  NameTakenError,
+  NotFoundError,
+  ValidationError,
+  VaultError,
+  type VaultErrorCode,
+  VersionConflictError,
+} from "./errors.ts";
+export { graphql } from "./generated/gql.ts";
+/** The generated typed documents and types, for operations of your own. */
+export * from "./generated/graphql.ts";

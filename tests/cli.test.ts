@@ -1,0 +1,106 @@
+// The `agent-vault` CLI as a script uses it: --json output, values on standard input, exit codes.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, startServer } from "./helpers/processes.ts";
+
+let dataDir: string;
+let server: Awaited<ReturnType<typeof startServer>>;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "agent-vault-cli-"));
+  const base = { AGENT_VAULT_DATA_DIR: dataDir, AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64") };
+  const created = await runCli(["user", "create", "--name", "cli", "--json"], base);
+  server = await startServer(base);
+  env = { AGENT_VAULT_URL: `${server.url}/graphql`, AGENT_VAULT_TOKEN: JSON.parse(created.stdout).token };
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const cli = (args: string[], input?: string) => runCli(args, env, input);
+const json = async (args: string[], input?: string) => {
+  const run = await cli([...args, "--json"], input);
+  expect(run.stderr, `${args.join(" ")}: ${run.stderr}`).toBe("");
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout);
+};
+
+describe("the CLI", () => {
+  it("adds a secret from stdin, attaches it, is refused deleting it, detaches and deletes", async () => {
+    const value = `sk-cli-${randomBytes(8).toString("hex")}`;
+    const secret = await json(["secrets", "add", "OPENAI_API_KEY"], `${value}\n`);
+    expect(secret).toMatchObject({ name: "OPENAI_API_KEY", version: 1 });
+    expect(JSON.stringify(secret)).not.toContain(value);
+
+    const agent = await json(["agents", "create", "cli-bot", "--entry", "openai_api_key"]);
+    expect(agent.entries.map((e: { name: string }) => e.name)).toEqual(["OPENAI_API_KEY"]);
+
+    const refused = await cli(["secrets", "delete", "OPENAI_API_KEY", "--json"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("cli-bot");
+    expect(JSON.parse(refused.stdout).error).toMatchObject({
+      type: "EntryInUseError",
+      code: "ENTRY_IN_USE",
+      agents: [{ id: agent.id, name: "cli-bot" }],
+    });
+
+    const detached = await json(["agents", "detach", "cli-bot", "OPENAI_API_KEY"]);
+    expect(detached.entries).toEqual([]);
+    expect(await json(["secrets", "delete", "OPENAI_API_KEY"])).toEqual({ id: secret.id, name: "OPENAI_API_KEY" });
+    expect(await json(["secrets", "list"])).toEqual([]);
+  });
+
+  it("updates with restart state, and refuses a stale --expected-version", async () => {
+    await json(["variables", "add", "REGION", "eu-west-1"]);
+    await json(["agents", "create", "region-bot", "--entry", "REGION"]);
+    const updated = await json(["variables", "update", "REGION"], "us-east-1\n");
+    expect(updated).toMatchObject({ value: "us-east-1", version: 2 });
+    const [agent] = (await json(["agents", "list"])).filter((a: { name: string }) => a.name === "region-bot");
+    expect(agent).toMatchObject({ restartRequired: true, pendingChanges: [{ name: "REGION", change: "UPDATED" }] });
+    expect((await json(["agents", "restart", "region-bot"])).restartRequired).toBe(false);
+
+    const stale = await cli(["variables", "update", "REGION", "x", "--expected-version", "1", "--json"]);
+    expect(stale.code).toBe(1);
+    expect(JSON.parse(stale.stdout).error).toMatchObject({ code: "VERSION_CONFLICT", currentVersion: 2 });
+  });
+
+  it("prints readable tables without --json", async () => {
+    await json(["secrets", "add", "TABLE_KEY"], "v");
+    const list = await cli(["secrets", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^NAME\s+VERSION\s+FINGERPRINT\s+USED BY\s+UPDATED/);
+    expect(list.stdout).toContain("TABLE_KEY");
+  });
+
+  it("creates, lists and revokes tokens", async () => {
+    const created = await json(["tokens", "create", "deploy"]);
+    expect(created.token).toMatch(/^avt_/);
+    const listed = await json(["tokens", "list"]);
+    expect(JSON.stringify(listed)).not.toContain(created.token);
+    await json(["tokens", "revoke", created.apiToken.id]);
+    const refused = await runCli(["secrets", "list"], { ...env, AGENT_VAULT_TOKEN: created.token });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/revoked|Invalid/);
+  });
+
+  it("exits 1 on a refused operation and 2 on usage errors", async () => {
+    expect((await cli(["secrets", "add", "PATH"], "v")).code).toBe(1);
+    expect((await cli(["secrets", "add", "EMPTY"], "")).code).toBe(1);
+    expect((await cli(["agents", "restart", "nobody"])).code).toBe(1);
+    expect((await cli(["secrets"])).code).toBe(2);
+    expect((await cli(["secrets", "frobnicate"])).code).toBe(2);
+    expect((await cli(["secrets", "add"])).code).toBe(2);
+    expect((await runCli(["secrets", "list"], { AGENT_VAULT_URL: env.AGENT_VAULT_URL })).code).toBe(2);
+  });
+
+  it("never takes a secret's value as an argument", async () => {
+    const run = await cli(["secrets", "add", "ARGV_KEY", "sk-on-the-command-line"]);
+    expect(run.code).toBe(2);
+    expect((await cli(["secrets", "list", "--json"])).stdout).not.toContain("ARGV_KEY");
+  });
+});
