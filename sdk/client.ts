@@ -1,5 +1,6 @@
 // createVaultClient: one typed method per operation of the vault's API, over urql.
-import { Client, type CombinedError, fetchExchange, type TypedDocumentNode } from "@urql/core";
+import { Client, type CombinedError, fetchExchange, stringifyDocument, type TypedDocumentNode } from "@urql/core";
+import { createClient as createSseClient } from "graphql-sse";
 import { errorFromResult, VaultError } from "./errors.ts";
 import * as D from "./generated/graphql.ts";
 
@@ -14,6 +15,25 @@ export type VaultClientOptions = {
 
 type Success<R> = R extends { __typename: `Mutation${string}Success`; data: infer Data } ? Data : never;
 type Input<V> = V extends { input: infer I } ? I : never;
+
+export type RestartNotice = D.RestartNeededSubscription["restartNeeded"];
+
+type GraphQLErrorLike = { message: string; extensions?: Record<string, unknown> | null };
+
+function fromGraphQLErrors(errors: readonly GraphQLErrorLike[]): VaultError {
+  const unauthenticated = errors.find((e) => e.extensions?.code === "UNAUTHENTICATED");
+  if (unauthenticated) return new VaultError(unauthenticated.message, "UNAUTHENTICATED");
+  return new VaultError(errors.map((e) => e.message).join("; "), "GRAPHQL");
+}
+
+function fromStreamError(error: unknown): VaultError {
+  if (error instanceof VaultError) return error;
+  const status = (error as { response?: { status?: number } })?.response?.status;
+  if (status === 401)
+    return new VaultError("Authentication failed: the token is missing, invalid or revoked", "UNAUTHENTICATED");
+  if (Array.isArray(error)) return fromGraphQLErrors(error as GraphQLErrorLike[]);
+  return new VaultError(`The subscription failed: ${(error as Error)?.message ?? String(error)}`, "NETWORK");
+}
 
 function toVaultError(error: CombinedError): VaultError {
   const unauthenticated = error.graphQLErrors.find((e) => e.extensions?.code === "UNAUTHENTICATED");
@@ -82,6 +102,41 @@ export function createVaultClient(options: VaultClientOptions) {
     deleteAgent: (input: D.AgentIdInput) => mutate(D.DeleteAgentDocument, "deleteAgent", input),
     createApiToken: (input: D.CreateApiTokenInput) => mutate(D.CreateApiTokenDocument, "createApiToken", input),
     revokeApiToken: (input: D.RevokeApiTokenInput) => mutate(D.RevokeApiTokenDocument, "revokeApiToken", input),
+    createRuntimeToken: (input: D.CreateRuntimeTokenInput) =>
+      mutate(D.CreateRuntimeTokenDocument, "createRuntimeToken", input),
+
+    /**
+     * Restart-needed notices as they happen, over server-sent events: for every agent, or for
+     * one with `{ agentId }`. End it with `return()` (or `break` in a for await loop).
+     */
+    restartNeeded(
+      variables: D.RestartNeededSubscriptionVariables = {},
+      on: { connected?: () => void } = {},
+    ): AsyncGenerator<RestartNotice> {
+      const sse = createSseClient({
+        url: options.url,
+        headers: { authorization: `Bearer ${options.token}` },
+        fetchFn: options.fetch,
+        retryAttempts: 3,
+      });
+      const results = sse.iterate<D.RestartNeededSubscription>(
+        { query: stringifyDocument(D.RestartNeededDocument), variables },
+        { connected: () => on.connected?.() },
+      );
+      return (async function* () {
+        try {
+          for await (const result of results) {
+            if (result.errors?.length) throw fromGraphQLErrors(result.errors);
+            if (result.data) yield result.data.restartNeeded;
+          }
+        } catch (error) {
+          throw fromStreamError(error);
+        } finally {
+          await results.return?.();
+          sse.dispose();
+        }
+      })();
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 // agent-vault/sdk: a typed client for Agent Vault's GraphQL API.
-export { createVaultClient, type VaultClient, type VaultClientOptions } from "./client.ts";
+export { createVaultClient, type RestartNotice, type VaultClient, type VaultClientOptions } from "./client.ts";
 export {
   EntryInUseError,
   LimitExceededError,
@@ -13,3 +13,10 @@ export {
 export { graphql } from "./generated/gql.ts";
 /** The generated typed documents and types, for operations of your own. */
 export * from "./generated/graphql.ts";
+export {
+  type AgentEnvironment,
+  createRuntimeClient,
+  type RuntimeClient,
+  type RuntimeClientOptions,
+  type RuntimeEvent,
+} from "./runtime.ts";

@@ -4,6 +4,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import { hashToken, tokenKind } from "./crypto/tokens.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { Db } from "./db/connect.ts";
+import type { VaultEvents } from "./events.ts";
 
 export type Viewer = { userId: string; tokenId: string; keySalt: Uint8Array };
 
@@ -12,6 +13,7 @@ export type Services = {
   db: Db;
   keyring: UserKeyring;
   verifyLimiter: RateLimiterAbstract;
+  events: VaultEvents;
 };
 
 export type Context = Services & { viewer: Viewer };

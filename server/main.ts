@@ -2,6 +2,7 @@
 import { createServer } from "node:http";
 import { type Env, loadConfig } from "./config.ts";
 import { countUsers, createUser } from "./modules/user/user.service.ts";
+import { attachWebSocket } from "./websocket.ts";
 import { createVault } from "./yoga.ts";
 
 export async function serve(env: Env = process.env): Promise<void> {
@@ -25,6 +26,7 @@ export async function serve(env: Env = process.env): Promise<void> {
   }
 
   const server = createServer(vault.yoga);
+  const sockets = attachWebSocket(server, vault);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, resolve);
@@ -32,6 +34,8 @@ export async function serve(env: Env = process.env): Promise<void> {
   process.stdout.write(`Agent Vault is listening on ${address} (GraphiQL), health at /healthz\n`);
 
   const stop = async () => {
+    for (const client of sockets.clients) client.terminate();
+    sockets.close();
     server.close();
     server.closeAllConnections();
     await vault.close();

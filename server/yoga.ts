@@ -7,7 +7,9 @@ import { UserKeyring } from "./crypto/user-keys.ts";
 import { databaseTarget, openDatabase } from "./db/connect.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
+import { createVaultEvents } from "./events.ts";
 import { maskError, redactingLogger, useRedactedInputErrors } from "./mask-error.ts";
+import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { schema } from "./schema.ts";
 
 export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource"> & {
@@ -36,6 +38,7 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
     db,
     keyring: new UserKeyring(config.masterKeys),
     verifyLimiter: new RateLimiterMemory({ points: config.verifyAttemptsPerMinute ?? 30, duration: 60 }),
+    events: createVaultEvents(),
   };
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -52,10 +55,20 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
       title: "Agent Vault",
       headers: JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
     },
-    plugins: [useRedactedInputErrors()],
-    context: async ({ request }) => ({
+    plugins: [useRuntimeChannel(services), useRedactedInputErrors()],
+    // Over WebSocket there is no request: the token comes in the connection parameters.
+    context: async ({
+      request,
+      connectionParams,
+    }: {
+      request?: Request;
+      connectionParams?: Record<string, unknown>;
+    }) => ({
       ...services,
-      viewer: await authenticate(services, request.headers.get("authorization")),
+      viewer: await authenticate(
+        services,
+        request?.headers.get("authorization") ?? (connectionParams?.authorization as string | undefined),
+      ),
     }),
   });
   return {

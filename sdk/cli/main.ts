@@ -1,11 +1,12 @@
 // The `agent-vault` command for users of a vault, built on the SDK:
 // secrets, variables, agents and tokens. Exit codes: 0 done, 1 refused, 2 usage.
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { createVaultClient, type VaultClient } from "../client.ts";
 import { NotFoundError, VaultError } from "../errors.ts";
 import type { EntryKind } from "../generated/graphql.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 import { readValue } from "./read-value.ts";
+import { run } from "./run.ts";
 
 const EXIT_REFUSED = 1;
 const EXIT_USAGE = 2;
@@ -224,6 +225,21 @@ function agentCommands(program: Command) {
     });
 
   group
+    .command("token")
+    .description("create a runtime token for the agent (for agent-vault run); it is printed once")
+    .argument("<agent>", "the agent (name or id)")
+    .option("--json", "print JSON")
+    .action(async (ref: string, options: Json) => {
+      const vault = vaultFromEnv();
+      const created = await vault.createRuntimeToken({ agentId: (await findAgent(vault, ref)).id });
+      if (options.json) return printJson(created);
+      printLine(
+        `Runtime token for ${created.runtimeToken.agent.name} (shown once; set it as AGENT_VAULT_RUNTIME_TOKEN):`,
+      );
+      printLine(created.token);
+    });
+
+  group
     .command("delete")
     .description("delete an agent (its entries stay in the vault)")
     .argument("<agent>", "the agent (name or id)")
@@ -277,11 +293,36 @@ function tokenCommands(program: Command) {
     });
 }
 
+function runCommand(program: Command) {
+  program
+    .command("run")
+    .description(
+      "run an agent's command with its environment from the vault, restarting it when the vault says so " +
+        "(token: AGENT_VAULT_RUNTIME_TOKEN)",
+    )
+    .usage("[--url URL] [--grace-period SECONDS] -- COMMAND [ARGS...]")
+    .argument("<command...>", "the command to run, after --")
+    .option("--url <url>", "the vault's GraphQL address (default: AGENT_VAULT_URL)")
+    .option("--grace-period <seconds>", "how long a restart waits after SIGTERM before SIGKILL", "10")
+    .passThroughOptions()
+    .action(async (commandLine: string[], options: { url?: string; gracePeriod: string }) => {
+      const token = process.env.AGENT_VAULT_RUNTIME_TOKEN;
+      if (!token) throw new UsageError("Set AGENT_VAULT_RUNTIME_TOKEN to the agent's runtime token (avr_...)");
+      const grace = Number(options.gracePeriod);
+      if (!Number.isFinite(grace) || grace < 0) throw new UsageError("--grace-period takes a number of seconds");
+      const [command, ...args] = commandLine as [string, ...string[]];
+      const url = options.url || process.env.AGENT_VAULT_URL || DEFAULT_URL;
+      // The vault's own settings stay with us: run() builds the child's environment from scratch.
+      const code = await run(command, args, { url, token, graceMs: grace * 1000 });
+      process.exit(code);
+    });
+}
+
 export function userProgram(): Command {
   const program = new Command("agent-vault")
     .description("Agent Vault: secrets and configuration for AI agents, as environment variables")
-    .addOption(new Option("--url <url>", "the vault's GraphQL address").env("AGENT_VAULT_URL").hideHelp())
     .exitOverride()
+    .enablePositionalOptions()
     .showHelpAfterError()
     .addHelpText(
       "after",
@@ -292,14 +333,11 @@ export function userProgram(): Command {
         "Exit codes: 0 done, 1 refused by the vault, 2 usage.",
       ].join("\n"),
     );
-  program.hook("preAction", (command) => {
-    const url = command.opts().url as string | undefined;
-    if (url) process.env.AGENT_VAULT_URL = url;
-  });
   entryCommands(program, "SECRET");
   entryCommands(program, "VARIABLE");
   agentCommands(program);
   tokenCommands(program);
+  runCommand(program);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import type * as EngineModule from "@prisma/schema-engine-wasm/schema_engine_bg";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { type DatabaseTarget, MigrationPool, type Provider, pgPoolOptions, sqliteAdapterFactory } from "./connect.ts";
 
@@ -110,8 +111,42 @@ async function withEngine<T>(
   }
 }
 
-/** Applies the committed migrations that the database has not seen yet; returns their names. */
+/** Names of migrations the database has finished, or null when it has no migrations table. */
+async function appliedMigrationNames(target: DatabaseTarget): Promise<Set<string> | null> {
+  const sql =
+    'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
+  try {
+    if (target.provider === "sqlite") {
+      const file = target.url.replace(/^file:/, "");
+      if (!existsSync(file)) return null;
+      const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+      try {
+        return new Set((db.prepare(sql).all() as { migration_name: string }[]).map((row) => row.migration_name));
+      } finally {
+        db.close();
+      }
+    }
+    const client = new pg.Client({ connectionString: target.url });
+    await client.connect();
+    try {
+      return new Set((await client.query<{ migration_name: string }>(sql)).rows.map((row) => row.migration_name));
+    } finally {
+      await client.end();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Applies the committed migrations that the database has not seen yet; returns their names.
+ * The schema engine is only started when something is pending: on SQLite it needs the file to
+ * itself, which a running server does not allow.
+ */
 export async function applyMigrations(target: DatabaseTarget): Promise<string[]> {
+  const applied = await appliedMigrationNames(target);
+  const committed = migrationsList(target.provider).migrationDirectories.map((dir) => dir.path);
+  if (applied && committed.every((name) => applied.has(name))) return [];
   return withEngine(target, async (engine) => {
     const output = await engine.applyMigrations({ migrationsList: migrationsList(target.provider), filters });
     return output.appliedMigrationNames;

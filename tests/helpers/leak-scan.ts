@@ -24,17 +24,37 @@ export function findMarkers(haystack: Buffer | string, markers: readonly string[
 /** Every file under a directory, recursively. */
 export function filesUnder(dir: string): string[] {
   const out: string[] = [];
-  for (const name of readdirSync(dir)) {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
     const full = path.join(dir, name);
-    const stat = statSync(full, { throwIfNoEntry: false });
+    let stat: ReturnType<typeof statSync> | undefined;
+    try {
+      stat = statSync(full, { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
     if (stat?.isDirectory()) out.push(...filesUnder(full));
     else if (stat?.isFile()) out.push(full);
   }
   return out;
 }
 
+const MAX_SCANNED_BYTES = 256 * 1024 * 1024;
+
 export function scanFiles(files: readonly string[], markers: readonly string[]): { file: string; markers: string[] }[] {
   return files
-    .map((file) => ({ file, markers: findMarkers(readFileSync(file), markers) }))
+    .filter((file) => (statSync(file, { throwIfNoEntry: false })?.size ?? 0) <= MAX_SCANNED_BYTES)
+    .map((file) => {
+      try {
+        return { file, markers: findMarkers(readFileSync(file), markers) };
+      } catch {
+        return { file, markers: [] }; // gone or unreadable since it was listed
+      }
+    })
     .filter((hit) => hit.markers.length > 0);
 }

@@ -47,8 +47,8 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts `agent-vault serve` and waits until /healthz answers. */
-export async function startServer(env: Record<string, string | undefined>) {
-  const port = await freePort();
+export async function startServer(env: Record<string, string | undefined>, fixedPort?: number) {
+  const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, [BIN, "serve"], {
     env: cleanEnv({ ...env, PORT: String(port) }),
     stdio: ["ignore", "pipe", "pipe"],
@@ -73,6 +73,7 @@ export async function startServer(env: Record<string, string | undefined>) {
   }
   return {
     url,
+    port,
     output: () => ({ stdout, stderr }),
     stop: () =>
       new Promise<void>((resolve) => {
@@ -81,4 +82,29 @@ export async function startServer(env: Record<string, string | undefined>) {
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** A long-running `agent-vault` child whose output is collected as it comes. */
+export function spawnCli(args: string[], env: Record<string, string | undefined>, cwd?: string) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"], cwd });
+  const output = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output.stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+/** Waits until check() is truthy, polling; fails with the message after the timeout. */
+export async function eventually<T>(check: () => T | Promise<T>, message: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

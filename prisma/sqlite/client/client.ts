@@ -71,3 +71,8 @@ export type Agent = Prisma.AgentModel
  * An entry attached to an agent. Restrict on the entry: an attached entry cannot be deleted.
  */
 export type Attachment = Prisma.AttachmentModel
+/**
+ * Model RuntimeToken
+ * Held by the process that runs one agent: reads that agent's environment and nothing else.
+ */
+export type RuntimeToken = Prisma.RuntimeTokenModel

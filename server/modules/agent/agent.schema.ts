@@ -12,7 +12,7 @@ import { EntryRef } from "../entry/entry.schema.ts";
 import { attachEntries, createAgent, deleteAgent, detachEntries, restartAgent } from "./agent.service.ts";
 import { type PendingChange, pendingChanges } from "./restart-state.ts";
 
-const EnvironmentChangeEnum = builder.enumType("EnvironmentChange", {
+export const EnvironmentChangeEnum = builder.enumType("EnvironmentChange", {
   values: ["ADDED", "UPDATED", "REMOVED"] as const,
 });
 

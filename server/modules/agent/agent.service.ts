@@ -5,9 +5,14 @@ import { isForeignKeyViolation, isUniqueViolation, type Prisma } from "../../db/
 import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { environmentBytes, MAX_ENVIRONMENT_BYTES, MAX_NAME_LENGTH, nameKey } from "../entry/entry.rules.ts";
 import { requireEntries } from "../entry/entry.service.ts";
-import { runningEnvOf } from "./restart-state.ts";
+import { type EnvironmentChange, runningEnvOf } from "./restart-state.ts";
 
 export type AttachInput = { agentId: string; entryIds: readonly string[] };
+type Agent = Awaited<ReturnType<Context["db"]["agent"]["findUniqueOrThrow"]>>;
+
+function notices(agentId: string, entries: readonly { name: string }[], change: EnvironmentChange) {
+  return entries.map((entry) => ({ agentId, entryName: entry.name, change }));
+}
 
 function assertValidAgentName(name: string): void {
   if (name.trim().length === 0) throw new ValidationError("An agent's name must not be empty", "name");
@@ -57,7 +62,7 @@ export async function assertEnvironmentsFit(tx: Prisma.TransactionClient, agentI
   }
 }
 
-async function currentEnvironment(tx: Prisma.TransactionClient, agentId: string) {
+export async function currentEnvironment(tx: Prisma.TransactionClient, agentId: string) {
   const rows = await tx.attachment.findMany({
     where: { agentId },
     select: { entry: { select: { id: true, name: true, version: true } } },
@@ -99,8 +104,9 @@ export async function createAgent(ctx: Context, input: { name: string; entryIds?
 
 export async function attachEntries(ctx: Context, input: AttachInput) {
   const userId = ctx.viewer.userId;
+  let result: { agent: Agent; added: { name: string }[] };
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    result = await ctx.db.$transaction(async (tx) => {
       const agent = await requireAgent(tx, userId, input.agentId);
       const entries = await requireEntries(tx, userId, input.entryIds);
       const existing = await tx.attachment.findMany({
@@ -108,12 +114,12 @@ export async function attachEntries(ctx: Context, input: AttachInput) {
         select: { entryId: true },
       });
       const attached = new Set(existing.map((row) => row.entryId));
-      const missing = entries.filter((entry) => !attached.has(entry.id));
-      if (missing.length > 0) {
-        await tx.attachment.createMany({ data: missing.map((entry) => ({ agentId: agent.id, entryId: entry.id })) });
+      const added = entries.filter((entry) => !attached.has(entry.id));
+      if (added.length > 0) {
+        await tx.attachment.createMany({ data: added.map((entry) => ({ agentId: agent.id, entryId: entry.id })) });
       }
       await assertEnvironmentsFit(tx, [agent.id]);
-      return tx.agent.findUniqueOrThrow({ where: { id: agent.id } });
+      return { agent: await tx.agent.findUniqueOrThrow({ where: { id: agent.id } }), added };
     });
   } catch (error) {
     // An entry deleted between our check and our insert: the foreign key refuses the insert.
@@ -122,29 +128,42 @@ export async function attachEntries(ctx: Context, input: AttachInput) {
     }
     throw error;
   }
+  ctx.events.restartNeeded(userId, notices(result.agent.id, result.added, "ADDED"));
+  return result.agent;
 }
 
 export async function detachEntries(ctx: Context, input: AttachInput) {
   const userId = ctx.viewer.userId;
-  return ctx.db.$transaction(async (tx) => {
-    const agent = await requireAgent(tx, userId, input.agentId);
+  const { agent, removed } = await ctx.db.$transaction(async (tx) => {
+    const found = await requireAgent(tx, userId, input.agentId);
     const entries = await requireEntries(tx, userId, input.entryIds);
-    await tx.attachment.deleteMany({
-      where: { agentId: agent.id, entryId: { in: entries.map((entry) => entry.id) } },
+    const attached = await tx.attachment.findMany({
+      where: { agentId: found.id, entryId: { in: entries.map((entry) => entry.id) } },
+      select: { entry: { select: { id: true, name: true } } },
     });
-    return tx.agent.findUniqueOrThrow({ where: { id: agent.id } });
+    await tx.attachment.deleteMany({
+      where: { agentId: found.id, entryId: { in: attached.map((row) => row.entry.id) } },
+    });
+    return {
+      agent: await tx.agent.findUniqueOrThrow({ where: { id: found.id } }),
+      removed: attached.map((row) => row.entry),
+    };
   });
+  ctx.events.restartNeeded(userId, notices(agent.id, removed, "REMOVED"));
+  return agent;
 }
 
 /** Makes the current environment the one the agent runs with. */
 export async function restartAgent(ctx: Context, input: { agentId: string }) {
-  return ctx.db.$transaction(async (tx) => {
-    const agent = await requireAgent(tx, ctx.viewer.userId, input.agentId);
+  const agent = await ctx.db.$transaction(async (tx) => {
+    const found = await requireAgent(tx, ctx.viewer.userId, input.agentId);
     return tx.agent.update({
-      where: { id: agent.id },
-      data: { runningEnv: runningEnvOf(await currentEnvironment(tx, agent.id)), lastRestartedAt: new Date() },
+      where: { id: found.id },
+      data: { runningEnv: runningEnvOf(await currentEnvironment(tx, found.id)), lastRestartedAt: new Date() },
     });
   });
+  ctx.events.runtimeCommand(agent.id, "restart");
+  return agent;
 }
 
 export async function deleteAgent(ctx: Context, input: { agentId: string }): Promise<string> {

@@ -3,7 +3,7 @@ import type { Context } from "../../context.ts";
 import { open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
 import { fingerprint, sameFingerprint } from "../../crypto/fingerprint.ts";
 
-type Viewer = Pick<Context, "keyring" | "viewer">;
+type Viewer = Pick<Context, "keyring"> & { viewer: Pick<Context["viewer"], "userId" | "keySalt"> };
 export type SealedValue = { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: string; valueSize: number };
 
 function keys(ctx: Viewer, keyVersion?: number) {

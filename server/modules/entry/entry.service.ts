@@ -41,15 +41,16 @@ export async function addEntry(ctx: Context, kind: EntryKind, input: AddEntryInp
   const agentIds = [...new Set(input.agentIds ?? [])];
   const id = randomUUID();
   const sealed = sealValue(ctx, id, input.value);
+  let entry: Awaited<ReturnType<typeof ctx.db.entry.create>>;
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    entry = await ctx.db.$transaction(async (tx) => {
       const taken = await tx.entry.findUnique({
         where: { userId_nameKey: { userId, nameKey: nameKey(input.name) } },
         select: { name: true },
       });
       if (taken) throw new NameTakenError(taken.name);
       await requireAgents(tx, userId, agentIds);
-      const entry = await tx.entry.create({
+      const created = await tx.entry.create({
         data: {
           id,
           userId,
@@ -61,42 +62,50 @@ export async function addEntry(ctx: Context, kind: EntryKind, input: AddEntryInp
         },
       });
       await assertEnvironmentsFit(tx, agentIds);
-      return entry;
+      return created;
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new NameTakenError(input.name);
     if (isForeignKeyViolation(error)) throw new NotFoundError("agent", agentIds.join(", "));
     throw error;
   }
+  ctx.events.restartNeeded(
+    userId,
+    agentIds.map((agentId) => ({ agentId, entryName: entry.name, change: "ADDED" as const })),
+  );
+  return entry;
 }
 
 export async function updateEntry(ctx: Context, kind: EntryKind, input: UpdateEntryInput) {
   assertValidValue(input.value, kind);
   const userId = ctx.viewer.userId;
-  return ctx.db.$transaction(async (tx) => {
-    const entry = await tx.entry.findFirst({ where: { id: input.id, userId, kind } });
-    if (!entry) throw new NotFoundError(label(kind), input.id);
-    const expected = input.expectedVersion ?? entry.version;
-    if (expected !== entry.version) throw new VersionConflictError(entry.version, expected);
-    if (matchesValue(ctx, entry, input.value)) return entry;
+  const { entry, affectedAgentIds } = await ctx.db.$transaction(async (tx) => {
+    const current = await tx.entry.findFirst({ where: { id: input.id, userId, kind } });
+    if (!current) throw new NotFoundError(label(kind), input.id);
+    const expected = input.expectedVersion ?? current.version;
+    if (expected !== current.version) throw new VersionConflictError(current.version, expected);
+    if (matchesValue(ctx, current, input.value)) return { entry: current, affectedAgentIds: [] };
 
-    const sealed = sealValue(ctx, entry.id, input.value);
+    const sealed = sealValue(ctx, current.id, input.value);
     const { count } = await tx.entry.updateMany({
-      where: { id: entry.id, version: entry.version },
-      data: { ...sealed, version: entry.version + 1 },
+      where: { id: current.id, version: current.version },
+      data: { ...sealed, version: current.version + 1 },
     });
     if (count === 0) {
       // Another writer got there between our read and our write.
-      const current = await tx.entry.findUniqueOrThrow({ where: { id: entry.id }, select: { version: true } });
-      throw new VersionConflictError(current.version, expected);
+      const latest = await tx.entry.findUniqueOrThrow({ where: { id: current.id }, select: { version: true } });
+      throw new VersionConflictError(latest.version, expected);
     }
-    const users = await tx.attachment.findMany({ where: { entryId: entry.id }, select: { agentId: true } });
-    await assertEnvironmentsFit(
-      tx,
-      users.map((row) => row.agentId),
-    );
-    return tx.entry.findUniqueOrThrow({ where: { id: entry.id } });
+    const users = await tx.attachment.findMany({ where: { entryId: current.id }, select: { agentId: true } });
+    const affected = users.map((row) => row.agentId);
+    await assertEnvironmentsFit(tx, affected);
+    return { entry: await tx.entry.findUniqueOrThrow({ where: { id: current.id } }), affectedAgentIds: affected };
   });
+  ctx.events.restartNeeded(
+    userId,
+    affectedAgentIds.map((agentId) => ({ agentId, entryName: entry.name, change: "UPDATED" as const })),
+  );
+  return entry;
 }
 
 async function agentsUsing(db: Prisma.TransactionClient | Context["db"], entryId: string) {

@@ -22,10 +22,13 @@ export function createApiToken(ctx: Context, input: { name: string }) {
 }
 
 export async function revokeApiToken(ctx: Context, input: { id: string }) {
-  return ctx.db.$transaction(async (tx) => {
+  const revoked = await ctx.db.$transaction(async (tx) => {
     const row = await tx.apiToken.findFirst({ where: { id: input.id, userId: ctx.viewer.userId } });
     if (!row) throw new NotFoundError("API token", input.id);
     if (row.revokedAt) return row;
     return tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date() } });
   });
+  // Subscriptions opened with the token end.
+  ctx.events.tokenRevoked(revoked.userId, revoked.id);
+  return revoked;
 }

@@ -402,7 +402,8 @@ export const ModelName = {
   ApiToken: 'ApiToken',
   Entry: 'Entry',
   Agent: 'Agent',
-  Attachment: 'Attachment'
+  Attachment: 'Attachment',
+  RuntimeToken: 'RuntimeToken'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -418,7 +419,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "vaultMeta" | "user" | "apiToken" | "entry" | "agent" | "attachment"
+    modelProps: "vaultMeta" | "user" | "apiToken" | "entry" | "agent" | "attachment" | "runtimeToken"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -866,6 +867,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    RuntimeToken: {
+      payload: Prisma.$RuntimeTokenPayload<ExtArgs>
+      fields: Prisma.RuntimeTokenFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.RuntimeTokenFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.RuntimeTokenFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>
+        }
+        findFirst: {
+          args: Prisma.RuntimeTokenFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.RuntimeTokenFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>
+        }
+        findMany: {
+          args: Prisma.RuntimeTokenFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>[]
+        }
+        create: {
+          args: Prisma.RuntimeTokenCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>
+        }
+        createMany: {
+          args: Prisma.RuntimeTokenCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.RuntimeTokenCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>[]
+        }
+        delete: {
+          args: Prisma.RuntimeTokenDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>
+        }
+        update: {
+          args: Prisma.RuntimeTokenUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>
+        }
+        deleteMany: {
+          args: Prisma.RuntimeTokenDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.RuntimeTokenUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.RuntimeTokenUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>[]
+        }
+        upsert: {
+          args: Prisma.RuntimeTokenUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuntimeTokenPayload>
+        }
+        aggregate: {
+          args: Prisma.RuntimeTokenAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateRuntimeToken>
+        }
+        groupBy: {
+          args: Prisma.RuntimeTokenGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RuntimeTokenGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.RuntimeTokenCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RuntimeTokenCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -972,6 +1047,16 @@ export const AttachmentScalarFieldEnum = {
 } as const
 
 export type AttachmentScalarFieldEnum = (typeof AttachmentScalarFieldEnum)[keyof typeof AttachmentScalarFieldEnum]
+
+
+export const RuntimeTokenScalarFieldEnum = {
+  id: 'id',
+  agentId: 'agentId',
+  tokenHash: 'tokenHash',
+  createdAt: 'createdAt'
+} as const
+
+export type RuntimeTokenScalarFieldEnum = (typeof RuntimeTokenScalarFieldEnum)[keyof typeof RuntimeTokenScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -1230,6 +1315,7 @@ export type GlobalOmitConfig = {
   entry?: Prisma.EntryOmit
   agent?: Prisma.AgentOmit
   attachment?: Prisma.AttachmentOmit
+  runtimeToken?: Prisma.RuntimeTokenOmit
 }
 
 /* Types for Logging */

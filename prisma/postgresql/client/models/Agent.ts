@@ -200,6 +200,7 @@ export type AgentWhereInput = {
   runningEnv?: Prisma.StringFilter<"Agent"> | string
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   attachments?: Prisma.AttachmentListRelationFilter
+  runtimeTokens?: Prisma.RuntimeTokenListRelationFilter
 }
 
 export type AgentOrderByWithRelationInput = {
@@ -212,6 +213,7 @@ export type AgentOrderByWithRelationInput = {
   runningEnv?: Prisma.SortOrder
   user?: Prisma.UserOrderByWithRelationInput
   attachments?: Prisma.AttachmentOrderByRelationAggregateInput
+  runtimeTokens?: Prisma.RuntimeTokenOrderByRelationAggregateInput
 }
 
 export type AgentWhereUniqueInput = Prisma.AtLeast<{
@@ -228,6 +230,7 @@ export type AgentWhereUniqueInput = Prisma.AtLeast<{
   runningEnv?: Prisma.StringFilter<"Agent"> | string
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   attachments?: Prisma.AttachmentListRelationFilter
+  runtimeTokens?: Prisma.RuntimeTokenListRelationFilter
 }, "id" | "userId_nameKey">
 
 export type AgentOrderByWithAggregationInput = {
@@ -265,6 +268,7 @@ export type AgentCreateInput = {
   runningEnv?: string
   user: Prisma.UserCreateNestedOneWithoutAgentsInput
   attachments?: Prisma.AttachmentCreateNestedManyWithoutAgentInput
+  runtimeTokens?: Prisma.RuntimeTokenCreateNestedManyWithoutAgentInput
 }
 
 export type AgentUncheckedCreateInput = {
@@ -276,6 +280,7 @@ export type AgentUncheckedCreateInput = {
   lastRestartedAt?: Date | string | null
   runningEnv?: string
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutAgentInput
+  runtimeTokens?: Prisma.RuntimeTokenUncheckedCreateNestedManyWithoutAgentInput
 }
 
 export type AgentUpdateInput = {
@@ -287,6 +292,7 @@ export type AgentUpdateInput = {
   runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
   user?: Prisma.UserUpdateOneRequiredWithoutAgentsNestedInput
   attachments?: Prisma.AttachmentUpdateManyWithoutAgentNestedInput
+  runtimeTokens?: Prisma.RuntimeTokenUpdateManyWithoutAgentNestedInput
 }
 
 export type AgentUncheckedUpdateInput = {
@@ -298,6 +304,7 @@ export type AgentUncheckedUpdateInput = {
   lastRestartedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutAgentNestedInput
+  runtimeTokens?: Prisma.RuntimeTokenUncheckedUpdateManyWithoutAgentNestedInput
 }
 
 export type AgentCreateManyInput = {
@@ -435,6 +442,20 @@ export type AgentUpdateOneRequiredWithoutAttachmentsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.AgentUpdateToOneWithWhereWithoutAttachmentsInput, Prisma.AgentUpdateWithoutAttachmentsInput>, Prisma.AgentUncheckedUpdateWithoutAttachmentsInput>
 }
 
+export type AgentCreateNestedOneWithoutRuntimeTokensInput = {
+  create?: Prisma.XOR<Prisma.AgentCreateWithoutRuntimeTokensInput, Prisma.AgentUncheckedCreateWithoutRuntimeTokensInput>
+  connectOrCreate?: Prisma.AgentCreateOrConnectWithoutRuntimeTokensInput
+  connect?: Prisma.AgentWhereUniqueInput
+}
+
+export type AgentUpdateOneRequiredWithoutRuntimeTokensNestedInput = {
+  create?: Prisma.XOR<Prisma.AgentCreateWithoutRuntimeTokensInput, Prisma.AgentUncheckedCreateWithoutRuntimeTokensInput>
+  connectOrCreate?: Prisma.AgentCreateOrConnectWithoutRuntimeTokensInput
+  upsert?: Prisma.AgentUpsertWithoutRuntimeTokensInput
+  connect?: Prisma.AgentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.AgentUpdateToOneWithWhereWithoutRuntimeTokensInput, Prisma.AgentUpdateWithoutRuntimeTokensInput>, Prisma.AgentUncheckedUpdateWithoutRuntimeTokensInput>
+}
+
 export type AgentCreateWithoutUserInput = {
   id?: string
   name: string
@@ -443,6 +464,7 @@ export type AgentCreateWithoutUserInput = {
   lastRestartedAt?: Date | string | null
   runningEnv?: string
   attachments?: Prisma.AttachmentCreateNestedManyWithoutAgentInput
+  runtimeTokens?: Prisma.RuntimeTokenCreateNestedManyWithoutAgentInput
 }
 
 export type AgentUncheckedCreateWithoutUserInput = {
@@ -453,6 +475,7 @@ export type AgentUncheckedCreateWithoutUserInput = {
   lastRestartedAt?: Date | string | null
   runningEnv?: string
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutAgentInput
+  runtimeTokens?: Prisma.RuntimeTokenUncheckedCreateNestedManyWithoutAgentInput
 }
 
 export type AgentCreateOrConnectWithoutUserInput = {
@@ -502,6 +525,7 @@ export type AgentCreateWithoutAttachmentsInput = {
   lastRestartedAt?: Date | string | null
   runningEnv?: string
   user: Prisma.UserCreateNestedOneWithoutAgentsInput
+  runtimeTokens?: Prisma.RuntimeTokenCreateNestedManyWithoutAgentInput
 }
 
 export type AgentUncheckedCreateWithoutAttachmentsInput = {
@@ -512,6 +536,7 @@ export type AgentUncheckedCreateWithoutAttachmentsInput = {
   createdAt?: Date | string
   lastRestartedAt?: Date | string | null
   runningEnv?: string
+  runtimeTokens?: Prisma.RuntimeTokenUncheckedCreateNestedManyWithoutAgentInput
 }
 
 export type AgentCreateOrConnectWithoutAttachmentsInput = {
@@ -538,6 +563,7 @@ export type AgentUpdateWithoutAttachmentsInput = {
   lastRestartedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
   user?: Prisma.UserUpdateOneRequiredWithoutAgentsNestedInput
+  runtimeTokens?: Prisma.RuntimeTokenUpdateManyWithoutAgentNestedInput
 }
 
 export type AgentUncheckedUpdateWithoutAttachmentsInput = {
@@ -548,6 +574,67 @@ export type AgentUncheckedUpdateWithoutAttachmentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastRestartedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
+  runtimeTokens?: Prisma.RuntimeTokenUncheckedUpdateManyWithoutAgentNestedInput
+}
+
+export type AgentCreateWithoutRuntimeTokensInput = {
+  id?: string
+  name: string
+  nameKey: string
+  createdAt?: Date | string
+  lastRestartedAt?: Date | string | null
+  runningEnv?: string
+  user: Prisma.UserCreateNestedOneWithoutAgentsInput
+  attachments?: Prisma.AttachmentCreateNestedManyWithoutAgentInput
+}
+
+export type AgentUncheckedCreateWithoutRuntimeTokensInput = {
+  id?: string
+  userId: string
+  name: string
+  nameKey: string
+  createdAt?: Date | string
+  lastRestartedAt?: Date | string | null
+  runningEnv?: string
+  attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutAgentInput
+}
+
+export type AgentCreateOrConnectWithoutRuntimeTokensInput = {
+  where: Prisma.AgentWhereUniqueInput
+  create: Prisma.XOR<Prisma.AgentCreateWithoutRuntimeTokensInput, Prisma.AgentUncheckedCreateWithoutRuntimeTokensInput>
+}
+
+export type AgentUpsertWithoutRuntimeTokensInput = {
+  update: Prisma.XOR<Prisma.AgentUpdateWithoutRuntimeTokensInput, Prisma.AgentUncheckedUpdateWithoutRuntimeTokensInput>
+  create: Prisma.XOR<Prisma.AgentCreateWithoutRuntimeTokensInput, Prisma.AgentUncheckedCreateWithoutRuntimeTokensInput>
+  where?: Prisma.AgentWhereInput
+}
+
+export type AgentUpdateToOneWithWhereWithoutRuntimeTokensInput = {
+  where?: Prisma.AgentWhereInput
+  data: Prisma.XOR<Prisma.AgentUpdateWithoutRuntimeTokensInput, Prisma.AgentUncheckedUpdateWithoutRuntimeTokensInput>
+}
+
+export type AgentUpdateWithoutRuntimeTokensInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastRestartedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
+  user?: Prisma.UserUpdateOneRequiredWithoutAgentsNestedInput
+  attachments?: Prisma.AttachmentUpdateManyWithoutAgentNestedInput
+}
+
+export type AgentUncheckedUpdateWithoutRuntimeTokensInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastRestartedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
+  attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutAgentNestedInput
 }
 
 export type AgentCreateManyUserInput = {
@@ -567,6 +654,7 @@ export type AgentUpdateWithoutUserInput = {
   lastRestartedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
   attachments?: Prisma.AttachmentUpdateManyWithoutAgentNestedInput
+  runtimeTokens?: Prisma.RuntimeTokenUpdateManyWithoutAgentNestedInput
 }
 
 export type AgentUncheckedUpdateWithoutUserInput = {
@@ -577,6 +665,7 @@ export type AgentUncheckedUpdateWithoutUserInput = {
   lastRestartedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runningEnv?: Prisma.StringFieldUpdateOperationsInput | string
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutAgentNestedInput
+  runtimeTokens?: Prisma.RuntimeTokenUncheckedUpdateManyWithoutAgentNestedInput
 }
 
 export type AgentUncheckedUpdateManyWithoutUserInput = {
@@ -595,10 +684,12 @@ export type AgentUncheckedUpdateManyWithoutUserInput = {
 
 export type AgentCountOutputType = {
   attachments: number
+  runtimeTokens: number
 }
 
 export type AgentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   attachments?: boolean | AgentCountOutputTypeCountAttachmentsArgs
+  runtimeTokens?: boolean | AgentCountOutputTypeCountRuntimeTokensArgs
 }
 
 /**
@@ -618,6 +709,13 @@ export type AgentCountOutputTypeCountAttachmentsArgs<ExtArgs extends runtime.Typ
   where?: Prisma.AttachmentWhereInput
 }
 
+/**
+ * AgentCountOutputType without action
+ */
+export type AgentCountOutputTypeCountRuntimeTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.RuntimeTokenWhereInput
+}
+
 
 export type AgentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -629,6 +727,7 @@ export type AgentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   runningEnv?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   attachments?: boolean | Prisma.Agent$attachmentsArgs<ExtArgs>
+  runtimeTokens?: boolean | Prisma.Agent$runtimeTokensArgs<ExtArgs>
   _count?: boolean | Prisma.AgentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["agent"]>
 
@@ -668,6 +767,7 @@ export type AgentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
 export type AgentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   attachments?: boolean | Prisma.Agent$attachmentsArgs<ExtArgs>
+  runtimeTokens?: boolean | Prisma.Agent$runtimeTokensArgs<ExtArgs>
   _count?: boolean | Prisma.AgentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type AgentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -682,6 +782,7 @@ export type $AgentPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   objects: {
     user: Prisma.$UserPayload<ExtArgs>
     attachments: Prisma.$AttachmentPayload<ExtArgs>[]
+    runtimeTokens: Prisma.$RuntimeTokenPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1090,6 +1191,7 @@ export interface Prisma__AgentClient<T, Null = never, ExtArgs extends runtime.Ty
   readonly [Symbol.toStringTag]: "PrismaPromise"
   user<T extends Prisma.UserDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.UserDefaultArgs<ExtArgs>>): Prisma.Prisma__UserClient<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   attachments<T extends Prisma.Agent$attachmentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Agent$attachmentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AttachmentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  runtimeTokens<T extends Prisma.Agent$runtimeTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Agent$runtimeTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$RuntimeTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1548,6 +1650,30 @@ export type Agent$attachmentsArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.AttachmentScalarFieldEnum | Prisma.AttachmentScalarFieldEnum[]
+}
+
+/**
+ * Agent.runtimeTokens
+ */
+export type Agent$runtimeTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the RuntimeToken
+   */
+  select?: Prisma.RuntimeTokenSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the RuntimeToken
+   */
+  omit?: Prisma.RuntimeTokenOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.RuntimeTokenInclude<ExtArgs> | null
+  where?: Prisma.RuntimeTokenWhereInput
+  orderBy?: Prisma.RuntimeTokenOrderByWithRelationInput | Prisma.RuntimeTokenOrderByWithRelationInput[]
+  cursor?: Prisma.RuntimeTokenWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.RuntimeTokenScalarFieldEnum | Prisma.RuntimeTokenScalarFieldEnum[]
 }
 
 /**

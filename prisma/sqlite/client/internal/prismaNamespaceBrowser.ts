@@ -56,7 +56,8 @@ export const ModelName = {
   ApiToken: 'ApiToken',
   Entry: 'Entry',
   Agent: 'Agent',
-  Attachment: 'Attachment'
+  Attachment: 'Attachment',
+  RuntimeToken: 'RuntimeToken'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -139,6 +140,16 @@ export const AttachmentScalarFieldEnum = {
 } as const
 
 export type AttachmentScalarFieldEnum = (typeof AttachmentScalarFieldEnum)[keyof typeof AttachmentScalarFieldEnum]
+
+
+export const RuntimeTokenScalarFieldEnum = {
+  id: 'id',
+  agentId: 'agentId',
+  tokenHash: 'tokenHash',
+  createdAt: 'createdAt'
+} as const
+
+export type RuntimeTokenScalarFieldEnum = (typeof RuntimeTokenScalarFieldEnum)[keyof typeof RuntimeTokenScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -62,6 +62,15 @@ CREATE TABLE "Attachment" (
     CONSTRAINT "Attachment_entryId_fkey" FOREIGN KEY ("entryId") REFERENCES "Entry" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
 );
 
+-- CreateTable
+CREATE TABLE "RuntimeToken" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "agentId" TEXT NOT NULL,
+    "tokenHash" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "RuntimeToken_agentId_fkey" FOREIGN KEY ("agentId") REFERENCES "Agent" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "ApiToken_tokenHash_key" ON "ApiToken"("tokenHash");
 
@@ -79,3 +88,9 @@ CREATE UNIQUE INDEX "Agent_userId_nameKey_key" ON "Agent"("userId", "nameKey");
 
 -- CreateIndex
 CREATE INDEX "Attachment_entryId_idx" ON "Attachment"("entryId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "RuntimeToken_tokenHash_key" ON "RuntimeToken"("tokenHash");
+
+-- CreateIndex
+CREATE INDEX "RuntimeToken_agentId_idx" ON "RuntimeToken"("agentId");

@@ -67,6 +67,16 @@ CREATE TABLE "Attachment" (
     CONSTRAINT "Attachment_pkey" PRIMARY KEY ("agentId","entryId")
 );
 
+-- CreateTable
+CREATE TABLE "RuntimeToken" (
+    "id" TEXT NOT NULL,
+    "agentId" TEXT NOT NULL,
+    "tokenHash" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "RuntimeToken_pkey" PRIMARY KEY ("id")
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "ApiToken_tokenHash_key" ON "ApiToken"("tokenHash");
 
@@ -85,6 +95,12 @@ CREATE UNIQUE INDEX "Agent_userId_nameKey_key" ON "Agent"("userId", "nameKey");
 -- CreateIndex
 CREATE INDEX "Attachment_entryId_idx" ON "Attachment"("entryId");
 
+-- CreateIndex
+CREATE UNIQUE INDEX "RuntimeToken_tokenHash_key" ON "RuntimeToken"("tokenHash");
+
+-- CreateIndex
+CREATE INDEX "RuntimeToken_agentId_idx" ON "RuntimeToken"("agentId");
+
 -- AddForeignKey
 ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
@@ -99,3 +115,6 @@ ALTER TABLE "Attachment" ADD CONSTRAINT "Attachment_agentId_fkey" FOREIGN KEY ("
 
 -- AddForeignKey
 ALTER TABLE "Attachment" ADD CONSTRAINT "Attachment_entryId_fkey" FOREIGN KEY ("entryId") REFERENCES "Entry"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "RuntimeToken" ADD CONSTRAINT "RuntimeToken_agentId_fkey" FOREIGN KEY ("agentId") REFERENCES "Agent"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -1,0 +1,42 @@
+import { GraphQLError } from "graphql";
+import { builder } from "../../builder.ts";
+import type { RestartNotice } from "../../events.ts";
+import { AgentRef, EnvironmentChangeEnum } from "../agent/agent.schema.ts";
+import { NotFoundError } from "../common/errors.ts";
+import { restartNotices } from "./notice.service.ts";
+
+const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").implement({
+  description: "An agent needs a restart: one of its entries was added, updated or removed.",
+  fields: (t) => ({
+    agent: t.prismaField({
+      type: AgentRef,
+      resolve: (query, notice, _args, ctx) =>
+        ctx.db.agent.findUniqueOrThrow({ ...query, where: { id: notice.agentId } }),
+    }),
+    agentId: t.exposeID("agentId"),
+    entryName: t.exposeString("entryName"),
+    change: t.field({ type: EnvironmentChangeEnum, resolve: (notice) => notice.change }),
+    occurredAt: t.field({ type: "DateTime", resolve: (notice) => new Date(notice.occurredAt) }),
+  }),
+});
+
+builder.subscriptionField("restartNeeded", (t) =>
+  t.field({
+    type: RestartNoticeRef,
+    description: "Notices of changes that need an agent restart: all of the viewer's agents, or one.",
+    args: { agentId: t.arg.id({ required: false }) },
+    subscribe: (_root, args, ctx) => {
+      const notices = restartNotices(ctx, args.agentId ? String(args.agentId) : null);
+      return (async function* () {
+        try {
+          yield* notices;
+        } catch (error) {
+          if (error instanceof NotFoundError)
+            throw new GraphQLError(error.message, { extensions: { code: "NOT_FOUND" } });
+          throw error;
+        }
+      })();
+    },
+    resolve: (notice) => notice,
+  }),
+);

@@ -1,0 +1,69 @@
+// The runtime channel, beside the GraphQL API on the same server and open only to runtime tokens:
+//   POST /runtime/environment  the agent's environment, as JSON (and the agent is now running it)
+//   GET  /runtime/commands     a stream of restart commands (server-sent events)
+import type { Plugin } from "graphql-yoga";
+import { bearerToken, type Services } from "../../context.ts";
+import { authenticateRuntime, lastStart, startEnvironment } from "./runtime.service.ts";
+
+const HEARTBEAT_MS = 15_000;
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
+const unauthenticated = () =>
+  json(401, {
+    error: { code: "UNAUTHENTICATED", message: "The runtime channel needs an agent's runtime token (avr_...)" },
+  });
+
+function commandStream(services: Services, agentId: string, startedAt: string | null, signal: AbortSignal): Response {
+  const encoder = new TextEncoder();
+  const commands = services.events.runtimeCommands(agentId);
+  let heartbeat: NodeJS.Timeout | undefined;
+  const stop = () => {
+    clearInterval(heartbeat);
+    void commands.return?.();
+  };
+  signal.addEventListener("abort", stop);
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(`event: hello\ndata: ${JSON.stringify({ agentId, startedAt })}\n\n`));
+      heartbeat = setInterval(() => controller.enqueue(encoder.encode(": keep-alive\n\n")), HEARTBEAT_MS);
+    },
+    async pull(controller) {
+      const next = await commands.next();
+      if (next.done) {
+        clearInterval(heartbeat);
+        controller.close();
+        return;
+      }
+      controller.enqueue(encoder.encode(`event: ${next.value.type}\ndata: ${JSON.stringify(next.value)}\n\n`));
+    },
+    cancel: stop,
+  });
+  return new Response(stream, {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
+  });
+}
+
+export function useRuntimeChannel(services: Services): Plugin {
+  return {
+    async onRequest({ request, url, endResponse }) {
+      const route = url.pathname.replace(/\/+$/, "");
+      if (route !== "/runtime/environment" && route !== "/runtime/commands") return;
+      const runtime = await authenticateRuntime(services, bearerToken(request.headers.get("authorization")));
+      if (!runtime) return endResponse(unauthenticated());
+      if (route === "/runtime/environment") {
+        if (request.method !== "POST")
+          return endResponse(json(405, { error: { code: "METHOD_NOT_ALLOWED", message: "Use POST" } }));
+        return endResponse(json(200, await startEnvironment(services, runtime)));
+      }
+      if (request.method !== "GET")
+        return endResponse(json(405, { error: { code: "METHOD_NOT_ALLOWED", message: "Use GET" } }));
+      endResponse(commandStream(services, runtime.agentId, await lastStart(services, runtime), request.signal));
+    },
+  };
+}

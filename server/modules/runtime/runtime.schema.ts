@@ -1,0 +1,38 @@
+import { builder } from "../../builder.ts";
+import { AgentRef } from "../agent/agent.schema.ts";
+import { NotFoundError } from "../common/errors.ts";
+import { createRuntimeToken } from "./runtime.service.ts";
+
+const RuntimeTokenRef = builder.prismaObject("RuntimeToken", {
+  description: "A token for the process that runs one agent. It reads that agent's environment and nothing else.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    agent: t.relation("agent", { type: AgentRef }),
+  }),
+});
+
+const CreatedRuntimeTokenRef = builder
+  .objectRef<Awaited<ReturnType<typeof createRuntimeToken>>>("CreatedRuntimeToken")
+  .implement({
+    fields: (t) => ({
+      token: t.exposeString("token", {
+        description: "The token itself (avr_...), for AGENT_VAULT_RUNTIME_TOKEN. Shown this once.",
+      }),
+      runtimeToken: t.field({ type: RuntimeTokenRef, resolve: (created) => created.runtimeToken }),
+    }),
+  });
+
+const CreateRuntimeTokenInput = builder.inputType("CreateRuntimeTokenInput", {
+  fields: (t) => ({ agentId: t.id({ required: true }) }),
+});
+
+builder.mutationField("createRuntimeToken", (t) =>
+  t.field({
+    type: CreatedRuntimeTokenRef,
+    description: "A runtime token for one agent; it dies with the agent.",
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: CreateRuntimeTokenInput, required: true }) },
+    resolve: (_root, args, ctx) => createRuntimeToken(ctx, { agentId: String(args.input.agentId) }),
+  }),
+);

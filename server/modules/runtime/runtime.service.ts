@@ -1,0 +1,64 @@
+// Runtime tokens and the runtime channel: the one place where values leave the vault decrypted,
+// and only to the holder of that agent's runtime token.
+import type { Context, Services } from "../../context.ts";
+import { generateToken, hashToken, tokenKind } from "../../crypto/tokens.ts";
+import { requireAgents } from "../agent/agent.service.ts";
+import { runningEnvOf } from "../agent/restart-state.ts";
+import { openValue } from "../entry/entry-value.ts";
+
+export type Runtime = { agentId: string; tokenId: string; userId: string; keySalt: Uint8Array };
+
+export async function createRuntimeToken(ctx: Context, input: { agentId: string }) {
+  const [agent] = await requireAgents(ctx.db, ctx.viewer.userId, [input.agentId]);
+  const token = generateToken("runtime");
+  const runtimeToken = await ctx.db.runtimeToken.create({
+    data: { agentId: (agent as { id: string }).id, tokenHash: hashToken(token) },
+  });
+  return { token, runtimeToken };
+}
+
+/** The runtime a token stands for, or null: API tokens and anything else are refused. */
+export async function authenticateRuntime(services: Services, token: string | null): Promise<Runtime | null> {
+  if (!token || tokenKind(token) !== "runtime") return null;
+  const row = await services.db.runtimeToken.findUnique({
+    where: { tokenHash: hashToken(token) },
+    select: { id: true, agent: { select: { id: true, userId: true, user: { select: { keySalt: true } } } } },
+  });
+  if (!row) return null;
+  return { agentId: row.agent.id, tokenId: row.id, userId: row.agent.userId, keySalt: row.agent.user.keySalt };
+}
+
+/**
+ * The agent's environment now, decrypted. Fetching it records that the agent started with it:
+ * its restartRequired clears.
+ */
+export async function startEnvironment(services: Services, runtime: Runtime) {
+  const { agent, entries } = await services.db.$transaction(async (tx) => {
+    const rows = await tx.attachment.findMany({
+      where: { agentId: runtime.agentId },
+      select: { entry: { select: { id: true, name: true, version: true, ciphertext: true } } },
+    });
+    const current = rows.map((row) => row.entry);
+    const updated = await tx.agent.update({
+      where: { id: runtime.agentId },
+      data: { runningEnv: runningEnvOf(current), lastRestartedAt: new Date() },
+      select: { id: true, name: true, lastRestartedAt: true },
+    });
+    return { agent: updated, entries: current };
+  });
+  const viewer = { keyring: services.keyring, viewer: { userId: runtime.userId, keySalt: runtime.keySalt } };
+  const environment: Record<string, string> = {};
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    environment[entry.name] = openValue(viewer, entry);
+  }
+  return { agent: { id: agent.id, name: agent.name }, startedAt: agent.lastRestartedAt?.toISOString(), environment };
+}
+
+/** When the agent last (re)started, to tell a reconnecting runtime whether it missed a restart. */
+export async function lastStart(services: Services, runtime: Runtime): Promise<string | null> {
+  const agent = await services.db.agent.findUnique({
+    where: { id: runtime.agentId },
+    select: { lastRestartedAt: true },
+  });
+  return agent?.lastRestartedAt?.toISOString() ?? null;
+}
