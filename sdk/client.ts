@@ -102,6 +102,7 @@ export function createVaultClient(options: VaultClientOptions) {
     deleteAgent: (input: D.AgentIdInput) => mutate(D.DeleteAgentDocument, "deleteAgent", input),
     createApiToken: (input: D.CreateApiTokenInput) => mutate(D.CreateApiTokenDocument, "createApiToken", input),
     revokeApiToken: (input: D.RevokeApiTokenInput) => mutate(D.RevokeApiTokenDocument, "revokeApiToken", input),
+    importEnv: (input: D.ImportEnvInput) => mutate(D.ImportEnvDocument, "importEnv", input),
     createRuntimeToken: (input: D.CreateRuntimeTokenInput) =>
       mutate(D.CreateRuntimeTokenDocument, "createRuntimeToken", input),
 

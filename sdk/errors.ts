@@ -8,6 +8,7 @@ export type VaultErrorCode =
   | "VERSION_CONFLICT"
   | "ENTRY_IN_USE"
   | "LIMIT_EXCEEDED"
+  | "ENV_PARSE"
   | "UNAUTHENTICATED"
   | "NETWORK"
   | "GRAPHQL";
@@ -35,7 +36,11 @@ export class ValidationError extends VaultError {
 
 export class NameTakenError extends VaultError {
   override name = "NameTakenError";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Every name that is taken (an import can meet several). */
+    readonly names: string[] = [],
+  ) {
     super(message, "NAME_TAKEN");
   }
 }
@@ -75,12 +80,25 @@ export class LimitExceededError extends VaultError {
   }
 }
 
+export class EnvParseError extends VaultError {
+  override name = "EnvParseError";
+  constructor(
+    message: string,
+    /** Each bad line of the file: its number and what is wrong. */
+    readonly lines: { line: number; message: string }[],
+  ) {
+    super(message, "ENV_PARSE");
+  }
+}
+
 type ErrorResult = {
   __typename: string;
   message?: string;
   field?: string;
   currentVersion?: number;
   agents?: { id: string; name: string }[];
+  names?: string[];
+  lines?: { line: number; message: string }[];
 };
 
 /** The SDK error for a typed error result of the API. */
@@ -90,13 +108,15 @@ export function errorFromResult(result: ErrorResult): VaultError {
     case "ValidationError":
       return new ValidationError(message, result.field ?? "");
     case "NameTakenError":
-      return new NameTakenError(message);
+      return new NameTakenError(message, result.names ?? []);
     case "NotFoundError":
       return new NotFoundError(message);
     case "VersionConflictError":
       return new VersionConflictError(message, result.currentVersion ?? 0);
     case "EntryInUseError":
       return new EntryInUseError(message, result.agents ?? []);
+    case "EnvParseError":
+      return new EnvParseError(message, result.lines ?? []);
     case "LimitExceededError":
       return new LimitExceededError(message);
     default:

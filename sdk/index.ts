@@ -2,6 +2,7 @@
 export { createVaultClient, type RestartNotice, type VaultClient, type VaultClientOptions } from "./client.ts";
 export {
   EntryInUseError,
+  EnvParseError,
   LimitExceededError,
   NameTakenError,
   NotFoundError,

@@ -3,6 +3,7 @@ import { builder } from "./builder.ts";
 import "./modules/common/common.schema.ts";
 import "./modules/agent/agent.schema.ts";
 import "./modules/entry/entry.schema.ts";
+import "./modules/import/import.schema.ts";
 import "./modules/notice/notice.schema.ts";
 import "./modules/runtime/runtime.schema.ts";
 import "./modules/token/token.schema.ts";

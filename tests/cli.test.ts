@@ -1,6 +1,6 @@
 // The `agent-vault` CLI as a script uses it: --json output, values on standard input, exit codes.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,6 +96,39 @@ describe("the CLI", () => {
     expect((await cli(["secrets", "frobnicate"])).code).toBe(2);
     expect((await cli(["secrets", "add"])).code).toBe(2);
     expect((await runCli(["secrets", "list"], { AGENT_VAULT_URL: env.AGENT_VAULT_URL })).code).toBe(2);
+  });
+
+  it("imports a .env file: plan, refusal without --yes, stdin, bad lines", async () => {
+    const file = path.join(dataDir, "import.env");
+    writeFileSync(file, "IMPORTED_A=1\nIMPORTED_B='two'\n");
+    const plan = await json(["import", file, "--dry-run"]);
+    expect(plan).toEqual({
+      created: ["IMPORTED_A", "IMPORTED_B"],
+      updated: [],
+      unchanged: [],
+      skipped: [],
+      applied: false,
+    });
+    const table = await cli(["import", file, "--dry-run"]);
+    expect(table.stdout).toMatch(/IMPORTED_A\s+create/);
+    expect(table.stdout).toContain("nothing was written");
+
+    const unasked = await cli(["import", file]);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain("--yes");
+
+    const applied = await json(["import", "-", "--yes", "--variables"], "IMPORTED_A=1\nIMPORTED_B=two\n");
+    expect(applied.applied).toBe(true);
+    expect((await json(["variables", "list"])).map((v: { name: string }) => v.name)).toEqual(
+      expect.arrayContaining(["IMPORTED_A", "IMPORTED_B"]),
+    );
+    const again = await json(["import", file, "--yes", "--on-conflict", "skip"]);
+    expect(again).toMatchObject({ created: [], unchanged: ["IMPORTED_A", "IMPORTED_B"] });
+
+    const bad = await cli(["import", "-", "--yes", "--json"], "GOOD=1\nno equals here\n");
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).error).toMatchObject({ code: "ENV_PARSE", lines: [{ line: 2 }] });
+    expect((await cli(["import", file, "--on-conflict", "maybe"])).code).toBe(2);
   });
 
   it("never takes a secret's value as an argument", async () => {

@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { createVaultClient, type VaultClient } from "../client.ts";
 import { NotFoundError, VaultError } from "../errors.ts";
 import type { EntryKind } from "../generated/graphql.ts";
+import { registerImport } from "./import.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 import { readValue } from "./read-value.ts";
 import { run } from "./run.ts";
@@ -337,6 +338,7 @@ export function userProgram(): Command {
   entryCommands(program, "VARIABLE");
   agentCommands(program);
   tokenCommands(program);
+  registerImport(program, vaultFromEnv, (message) => new UsageError(message));
   runCommand(program);
   return program;
 }

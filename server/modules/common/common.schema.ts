@@ -32,7 +32,10 @@ builder.objectType(ValidationError, {
 builder.objectType(NameTakenError, {
   name: "NameTakenError",
   interfaces: [ErrorInterface],
-  fields: (t) => ({ name: t.exposeString("takenName") }),
+  fields: (t) => ({
+    name: t.exposeString("takenName"),
+    names: t.stringList({ description: "Every name that is taken.", resolve: (error) => [...error.names] }),
+  }),
 });
 
 builder.objectType(NotFoundError, {

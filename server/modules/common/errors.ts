@@ -17,11 +17,19 @@ export class ValidationError extends VaultFailure {
 
 export class NameTakenError extends VaultFailure {
   override name = "NameTakenError";
-  constructor(
-    readonly takenName: string,
-    what = "An entry",
-  ) {
-    super(`${what} named ${takenName} already exists (names are unique regardless of case)`);
+  readonly names: readonly string[];
+  constructor(taken: string | readonly string[], what = "An entry") {
+    const names = typeof taken === "string" ? [taken] : [...taken];
+    super(
+      names.length === 1
+        ? `${what} named ${names[0]} already exists (names are unique regardless of case)`
+        : `Entries named ${names.join(", ")} already exist (names are unique regardless of case)`,
+    );
+    this.names = names;
+  }
+
+  get takenName(): string {
+    return this.names[0] ?? "";
   }
 }
 
@@ -58,4 +66,19 @@ export class EntryInUseError extends VaultFailure {
 
 export class LimitExceededError extends VaultFailure {
   override name = "LimitExceededError";
+}
+
+export type EnvLineProblem = { line: number; message: string };
+
+/** A .env file with bad lines: each with its number and what is wrong. Nothing was written. */
+export class EnvParseError extends VaultFailure {
+  override name = "EnvParseError";
+  constructor(readonly lines: readonly EnvLineProblem[]) {
+    super(
+      `The file has ${lines.length} bad ${lines.length === 1 ? "line" : "lines"} (${lines
+        .slice(0, 5)
+        .map((problem) => `line ${problem.line}: ${problem.message}`)
+        .join("; ")}${lines.length > 5 ? "; ..." : ""}); nothing was imported`,
+    );
+  }
 }

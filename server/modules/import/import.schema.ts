@@ -1,0 +1,61 @@
+import { builder } from "../../builder.ts";
+import { ErrorInterface } from "../common/common.schema.ts";
+import { EnvParseError, LimitExceededError, NameTakenError, ValidationError } from "../common/errors.ts";
+import { EntryKindEnum } from "../entry/entry.schema.ts";
+import { type ImportReport, importEnv } from "./import.service.ts";
+
+const ConflictPolicyEnum = builder.enumType("ImportConflictPolicy", {
+  description: "What an import does with a name that already exists with another value.",
+  values: {
+    SKIP: { description: "Leave the existing entry as it is." },
+    OVERWRITE: { description: "Give the existing entry the file's value (a new version)." },
+    FAIL: { description: "Import nothing, and name the conflicts." },
+  } as const,
+});
+
+const ImportReportRef = builder.objectRef<ImportReport>("ImportReport").implement({
+  description: "What an import did, or on a dry run would do, by name.",
+  fields: (t) => ({
+    created: t.exposeStringList("created"),
+    updated: t.exposeStringList("updated"),
+    unchanged: t.exposeStringList("unchanged", { description: "Names whose value was already the file's." }),
+    skipped: t.exposeStringList("skipped"),
+    applied: t.exposeBoolean("applied", { description: "False on a dry run: nothing was written." }),
+  }),
+});
+
+const EnvLineProblemRef = builder.objectRef<{ line: number; message: string }>("EnvLineProblem").implement({
+  fields: (t) => ({ line: t.exposeInt("line"), message: t.exposeString("message") }),
+});
+
+builder.objectType(EnvParseError, {
+  name: "EnvParseError",
+  description: "The file has bad lines; nothing was imported.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ lines: t.field({ type: [EnvLineProblemRef], resolve: (error) => [...error.lines] }) }),
+});
+
+const ImportEnvInput = builder.inputType("ImportEnvInput", {
+  fields: (t) => ({
+    content: t.string({ required: true, description: "The .env file's text." }),
+    kind: t.field({ type: EntryKindEnum, required: false, defaultValue: "SECRET" }),
+    onConflict: t.field({ type: ConflictPolicyEnum, required: false, defaultValue: "FAIL" }),
+    dryRun: t.boolean({ required: false, defaultValue: false, description: "Plan only; write nothing." }),
+  }),
+});
+
+builder.mutationField("importEnv", (t) =>
+  t.field({
+    type: ImportReportRef,
+    description: "Imports a .env file, all or nothing.",
+    errors: { types: [ValidationError, EnvParseError, NameTakenError, LimitExceededError] },
+    args: { input: t.arg({ type: ImportEnvInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      importEnv(ctx, {
+        content: input.content,
+        kind: input.kind ?? "SECRET",
+        onConflict: input.onConflict ?? "FAIL",
+        dryRun: input.dryRun ?? false,
+      }),
+  }),
+);

@@ -1,0 +1,149 @@
+// importEnv: a whole .env file, all or nothing, with a plan before anything is written.
+import { randomUUID } from "node:crypto";
+import type { Context } from "../../context.ts";
+import { isUniqueViolation, type Prisma } from "../../db/errors.ts";
+import { assertEnvironmentsFit } from "../agent/agent.service.ts";
+import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
+import { type EntryKind, nameKey } from "../entry/entry.rules.ts";
+import { matchesValue, sealValue } from "../entry/entry-value.ts";
+import { type EnvEntry, parseEnvFile } from "./env-file.ts";
+
+export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
+export type ImportInput = { content: string; kind: EntryKind; onConflict: ConflictPolicy; dryRun: boolean };
+export type ImportReport = {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  skipped: string[];
+  applied: boolean;
+};
+
+export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
+const CHUNK = 500;
+const ATTEMPTS = 3;
+
+/** Another writer changed an entry between the plan and the write: plan again. */
+class ImportRace extends Error {}
+
+type Existing = {
+  id: string;
+  name: string;
+  nameKey: string;
+  version: number;
+  ciphertext: Uint8Array;
+  fingerprint: string;
+};
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function existingEntries(db: Context["db"], userId: string, entries: readonly EnvEntry[]) {
+  const found = new Map<string, Existing>();
+  for (const part of chunks(entries.map((entry) => nameKey(entry.name)))) {
+    const rows = await db.entry.findMany({
+      where: { userId, nameKey: { in: part } },
+      select: { id: true, name: true, nameKey: true, version: true, ciphertext: true, fingerprint: true },
+    });
+    for (const row of rows) found.set(row.nameKey, row);
+  }
+  return found;
+}
+
+export async function importEnv(ctx: Context, input: ImportInput): Promise<ImportReport> {
+  if (Buffer.byteLength(input.content, "utf8") > MAX_IMPORT_BYTES) {
+    throw new LimitExceededError(`A file to import is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
+  }
+  const { entries, problems } = parseEnvFile(input.content, input.kind);
+  if (problems.length > 0) throw new EnvParseError(problems);
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await planAndApply(ctx, input, entries);
+    } catch (error) {
+      const raced = error instanceof ImportRace || isUniqueViolation(error);
+      if (!raced || attempt >= ATTEMPTS || error instanceof VaultFailure) throw error;
+    }
+  }
+}
+
+async function planAndApply(ctx: Context, input: ImportInput, entries: readonly EnvEntry[]): Promise<ImportReport> {
+  const userId = ctx.viewer.userId;
+  const existing = await existingEntries(ctx.db, userId, entries);
+  const report: ImportReport = { created: [], updated: [], unchanged: [], skipped: [], applied: false };
+  const toCreate: EnvEntry[] = [];
+  const toUpdate: { entry: Existing; value: string }[] = [];
+  const conflicts: string[] = [];
+
+  for (const entry of entries) {
+    const current = existing.get(nameKey(entry.name));
+    if (!current) {
+      toCreate.push(entry);
+      report.created.push(entry.name);
+    } else if (matchesValue(ctx, current, entry.value)) {
+      report.unchanged.push(current.name);
+    } else if (input.onConflict === "SKIP") {
+      report.skipped.push(current.name);
+    } else if (input.onConflict === "OVERWRITE") {
+      toUpdate.push({ entry: current, value: entry.value });
+      report.updated.push(current.name);
+    } else {
+      conflicts.push(current.name);
+    }
+  }
+  if (conflicts.length > 0) throw new NameTakenError(conflicts);
+  if (input.dryRun) return report;
+
+  const created = toCreate.map((entry) => {
+    const id = randomUUID();
+    return {
+      id,
+      userId,
+      kind: input.kind,
+      name: entry.name,
+      nameKey: nameKey(entry.name),
+      ...sealValue(ctx, id, entry.value),
+    };
+  });
+  const updates = toUpdate.map(({ entry, value }) => ({ entry, sealed: sealValue(ctx, entry.id, value) }));
+
+  const affected = await ctx.db.$transaction(
+    async (tx) => {
+      for (const part of chunks(created)) await tx.entry.createMany({ data: part });
+      for (const { entry, sealed } of updates) {
+        const { count } = await tx.entry.updateMany({
+          where: { id: entry.id, version: entry.version },
+          data: { ...sealed, version: entry.version + 1 },
+        });
+        if (count === 0) throw new ImportRace();
+      }
+      return attachmentsOf(
+        tx,
+        updates.map(({ entry }) => entry),
+      );
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+  ctx.events.restartNeeded(
+    userId,
+    affected.map((row) => ({ agentId: row.agentId, entryName: row.name, change: "UPDATED" as const })),
+  );
+  return { ...report, applied: true };
+}
+
+/** The agents using the updated entries; their environments must still fit. */
+async function attachmentsOf(tx: Prisma.TransactionClient, updated: readonly Existing[]) {
+  const names = new Map(updated.map((entry) => [entry.id, entry.name]));
+  const rows: { agentId: string; name: string }[] = [];
+  for (const part of chunks([...names.keys()])) {
+    const found = await tx.attachment.findMany({
+      where: { entryId: { in: part } },
+      select: { agentId: true, entryId: true },
+    });
+    rows.push(...found.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string })));
+  }
+  await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
+  return rows;
+}

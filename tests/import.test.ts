@@ -1,0 +1,214 @@
+// Rule 8: importing a .env file, all or nothing. Valid files must yield exactly what dotenv's
+// parser yields; broken ones are refused line by line with nothing written.
+import { randomBytes } from "node:crypto";
+import { parse as dotenvParse } from "dotenv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createVaultClient,
+  EnvParseError,
+  LimitExceededError,
+  NameTakenError,
+  type VaultClient,
+} from "../sdk/index.ts";
+import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
+
+let t: TestVault;
+
+async function newVault(): Promise<VaultClient> {
+  const { token } = await t.newUser("importer");
+  return createVaultClient({ url: "http://vault.test/graphql", token, fetch: t.vault.yoga.fetch as typeof fetch });
+}
+
+/** Every entry's name and value (variables only: secrets cannot be read). */
+async function contents(vault: VaultClient): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  let after: string | null = null;
+  for (;;) {
+    const page = await vault.entries({ first: 100, after });
+    for (const { node } of page.edges) out[node.name] = node.__typename === "Variable" ? node.value : "<secret>";
+    if (!page.pageInfo.hasNextPage) return out;
+    after = page.pageInfo.endCursor ?? null;
+  }
+}
+
+beforeAll(async () => {
+  t = await startTestVault();
+});
+afterAll(() => t.close());
+
+const VALID: Record<string, string> = {
+  "export prefixes": "export A=1\nexport   B=two\nC=3\n",
+  "single, double and backtick quotes": `S='single # not a comment'\nD="double"\nB=\`back tick\`\n`,
+  "multi-line quoted values": "KEY=\"-----BEGIN KEY-----\nline two\n-----END KEY-----\"\nAFTER=yes\nSQ='a\nb'\n",
+  "escapes in double quotes": 'N="one\\ntwo"\nR="cr\\rhere"\nS=\'no\\nescape\'\n',
+  comments: "# a comment\nA=1 # trailing\n  # indented comment\nB=2#glued\nC='quoted' # after quote\n",
+  "empty values": "EMPTY=\nEMPTY_QUOTED=''\nEMPTY_DOUBLE=\"\"\n",
+  "spaces around =": "A = 1\nB=   spaced   \nC  =  'x'\n",
+  "byte-order mark": "\uFEFFFIRST=1\nSECOND=2\n",
+  "CRLF endings": 'A=1\r\nB="multi\r\nline"\r\nC=3\r\n',
+  "references kept literally": "BASE=/srv\nPATHISH=${BASE}/bin\nDOLLAR=$HOME\n",
+  "unicode values": 'GREETING=héllo wörld ✓\nEMOJI="🔑"\n',
+  "equals in values": "URL=postgres://u:p@h/db?a=b&c=d\nB64=YWJj==\n",
+  "blank lines and no final newline": "\n\nA=1\n\n\nB=2",
+};
+
+describe("valid files", () => {
+  it.each(Object.entries(VALID))("imports %s exactly as dotenv parses it", async (_label, content) => {
+    const vault = await newVault();
+    const expected = dotenvParse(content);
+    const report = await vault.importEnv({ content, kind: "VARIABLE" });
+    expect(report.applied).toBe(true);
+    expect([...report.created].sort()).toEqual(Object.keys(expected).sort());
+    expect(await contents(vault)).toEqual(expected);
+  });
+
+  it("imports 10,000 lines", async () => {
+    const vault = await newVault();
+    const content = Array.from({ length: 10_000 }, (_, i) => `KEY_${i}=value-${i}`).join("\n");
+    const report = await vault.importEnv({ content, kind: "SECRET" });
+    expect(report.created).toHaveLength(10_000);
+    expect((await vault.entries({ first: 1 })).totalCount).toBe(10_000);
+  });
+});
+
+const BROKEN: Record<string, [content: string, lines: number[]]> = {
+  "an unterminated quote": ['A=1\nB="never closed\nC=3\n', [2]],
+  "a line without =": ["A=1\njust some words\nC=3\n", [2]],
+  "text after a closing quote": ['A="x" y\n', [1]],
+  "names that break the rules": [
+    "1BAD=x\nGOOD=1\nPATH=/bin\nLD_PRELOAD=x\nAGENT_VAULT_X=1\nmy-key=1\n",
+    [1, 3, 4, 5, 6],
+  ],
+  "duplicate names, regardless of case": ["A=1\nB=2\na=3\n", [3]],
+  "a value over 64 KiB": [`A=1\nBIG=${"x".repeat(64 * 1024 + 1)}\n`, [2]],
+  "a 1 MB line": [`HUGE=${"y".repeat(1024 * 1024)}\n`, [1]],
+  "binary garbage": ["\u0000\u0001\u0002\u00ff=\u0000\n\u0007\u0008garbage\n", [1, 2]],
+  "UTF-16 text": [Buffer.from("A=1\nB=2\n", "utf16le").toString("latin1"), [1, 2, 3]],
+  "an empty secret": ["A=\n", [1]],
+};
+
+describe("broken files", () => {
+  it.each(Object.entries(BROKEN))(
+    "refuses %s with line numbers, and writes nothing",
+    async (_label, [content, lines]) => {
+      const vault = await newVault();
+      await vault.addVariable({ name: "EXISTING", value: "kept" });
+      const error = await vault.importEnv({ content, kind: "SECRET", onConflict: "OVERWRITE" }).catch((e) => e);
+      expect(error).toBeInstanceOf(EnvParseError);
+      expect((error as EnvParseError).lines.map((problem) => problem.line)).toEqual(lines);
+      for (const problem of (error as EnvParseError).lines) expect(problem.message.length).toBeGreaterThan(5);
+      expect(await contents(vault)).toEqual({ EXISTING: "kept" });
+    },
+  );
+
+  it("refuses a file over the size limit", async () => {
+    const vault = await newVault();
+    const content = Array.from({ length: 300 }, (_, i) => `K${i}=${"z".repeat(60_000)}`).join("\n");
+    const error = await vault.importEnv({ content }).catch((e) => e);
+    expect(error).toBeInstanceOf(LimitExceededError);
+  });
+});
+
+describe("plans and conflicts", () => {
+  it("writes nothing on a dry run, and reports the plan", async () => {
+    const vault = await newVault();
+    await vault.addVariable({ name: "SAME", value: "1" });
+    await vault.addVariable({ name: "Different", value: "old" });
+    const content = "NEW=1\nSAME=1\nDIFFERENT=new\n";
+    const plan = await vault.importEnv({ content, kind: "VARIABLE", onConflict: "OVERWRITE", dryRun: true });
+    expect(plan).toEqual({
+      created: ["NEW"],
+      updated: ["Different"],
+      unchanged: ["SAME"],
+      skipped: [],
+      applied: false,
+    });
+    expect(await contents(vault)).toEqual({ SAME: "1", Different: "old" });
+  });
+
+  it("applies the three conflict policies", async () => {
+    const vault = await newVault();
+    const content = "KEEP=file\nFRESH=1\nSAME=1\n";
+    await vault.addVariable({ name: "KEEP", value: "vault" });
+    await vault.addVariable({ name: "same", value: "1" });
+
+    const failed = await vault.importEnv({ content, kind: "VARIABLE" }).catch((e) => e);
+    expect(failed).toBeInstanceOf(NameTakenError);
+    expect((failed as NameTakenError).names).toEqual(["KEEP"]);
+    expect(await contents(vault)).toEqual({ KEEP: "vault", same: "1" });
+
+    const skipped = await vault.importEnv({ content, kind: "VARIABLE", onConflict: "SKIP" });
+    expect(skipped).toEqual({ created: ["FRESH"], updated: [], unchanged: ["same"], skipped: ["KEEP"], applied: true });
+    expect(await contents(vault)).toEqual({ KEEP: "vault", FRESH: "1", same: "1" });
+
+    const overwritten = await vault.importEnv({
+      content: "KEEP=file\nFRESH=2\n",
+      kind: "VARIABLE",
+      onConflict: "OVERWRITE",
+    });
+    expect(overwritten).toEqual({ created: [], updated: ["KEEP", "FRESH"], unchanged: [], skipped: [], applied: true });
+    expect(await contents(vault)).toEqual({ KEEP: "file", FRESH: "2", same: "1" });
+    expect((await vault.entryByName({ name: "KEEP" }))?.version).toBe(2);
+  });
+
+  it("makes agents using updated entries restart-required, with notices", async () => {
+    const vault = await newVault();
+    const key = await vault.addSecret({ name: "API_KEY", value: "old" });
+    const agents = await Promise.all(["a", "b"].map((name) => vault.createAgent({ name, entryIds: [key.id] })));
+    const notices: { agentId: string; entryName: string; change: string }[] = [];
+    const subscription = vault.restartNeeded();
+    const listening = (async () => {
+      for await (const notice of subscription) {
+        notices.push(notice);
+        if (notices.length === 2) return;
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await vault.importEnv({ content: "API_KEY=new\n", onConflict: "OVERWRITE" });
+    for (const agent of agents) {
+      expect((await vault.agent({ id: agent.id }))?.pendingChanges).toEqual([{ name: "API_KEY", change: "UPDATED" }]);
+    }
+    await listening;
+    expect(notices.map((n) => n.agentId).sort()).toEqual(agents.map((a) => a.id).sort());
+    expect(notices.every((n) => n.entryName === "API_KEY" && n.change === "UPDATED")).toBe(true);
+  });
+
+  it("leaves no duplicate when two imports of overlapping names race", async () => {
+    const vault = await newVault();
+    const a = Array.from({ length: 200 }, (_, i) => `SHARED_${i}=a`).join("\n");
+    const b = Array.from({ length: 200 }, (_, i) => `SHARED_${i}=b`).join("\n");
+    const results = await Promise.allSettled([
+      vault.importEnv({ content: a, kind: "VARIABLE", onConflict: "OVERWRITE" }),
+      vault.importEnv({ content: b, kind: "VARIABLE", onConflict: "OVERWRITE" }),
+    ]);
+    expect(results.some((r) => r.status === "fulfilled")).toBe(true);
+    const entries = await contents(vault);
+    expect(Object.keys(entries)).toHaveLength(200);
+    // All or nothing: one import's values throughout, never a mix.
+    expect(new Set(Object.values(entries)).size).toBe(1);
+  });
+});
+
+describe("secrets in reports and errors", () => {
+  it("never carries a value in a report or an error", async () => {
+    const vault = await newVault();
+    const marker = `sk-${randomBytes(12).toString("hex")}`;
+    const responses: string[] = [];
+    const capture = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await t.vault.yoga.fetch(input as string, init);
+      responses.push(await response.clone().text());
+      return response;
+    }) as typeof fetch;
+    const { token } = await t.newUser("marker");
+    const spy = createVaultClient({ url: "http://vault.test/graphql", token, fetch: capture });
+    await spy.importEnv({ content: `OK=${marker}\n` });
+    await spy.importEnv({ content: `OK=${marker}-2\n`, dryRun: true, onConflict: "OVERWRITE" });
+    await spy.importEnv({ content: `OK=${marker}-3\n` }).catch(() => {});
+    await spy.importEnv({ content: `BAD LINE ${marker}\nX="${marker}\n` }).catch(() => {});
+    await spy.importEnv({ content: `PATH=${marker}\nDUP=1\nDUP=${marker}\n` }).catch(() => {});
+    await spy.importEnv({ content: `BIG=${marker}${"x".repeat(70_000)}\n` }).catch(() => {});
+    expect(responses.length).toBe(6);
+    for (const body of responses) expect(body).not.toContain(marker);
+    expect(vault).toBeDefined();
+  });
+});
