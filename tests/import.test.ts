@@ -46,6 +46,7 @@ const VALID: Record<string, string> = {
   "spaces around =": "A = 1\nB=   spaced   \nC  =  'x'\n",
   "byte-order mark": "\uFEFFFIRST=1\nSECOND=2\n",
   "CRLF endings": 'A=1\r\nB="multi\r\nline"\r\nC=3\r\n',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's text, kept literally on purpose
   "references kept literally": "BASE=/srv\nPATHISH=${BASE}/bin\nDOLLAR=$HOME\n",
   "unicode values": 'GREETING=héllo wörld ✓\nEMOJI="🔑"\n',
   "equals in values": "URL=postgres://u:p@h/db?a=b&c=d\nB64=YWJj==\n",
@@ -191,11 +192,10 @@ describe("plans and conflicts", () => {
 
 describe("secrets in reports and errors", () => {
   it("never carries a value in a report or an error", async () => {
-    const vault = await newVault();
     const marker = `sk-${randomBytes(12).toString("hex")}`;
     const responses: string[] = [];
-    const capture = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const response = await t.vault.yoga.fetch(input as string, init);
+    const capture = (async (input: string, init?: RequestInit) => {
+      const response = await t.vault.yoga.fetch(input, init);
       responses.push(await response.clone().text());
       return response;
     }) as typeof fetch;
@@ -209,6 +209,5 @@ describe("secrets in reports and errors", () => {
     await spy.importEnv({ content: `BIG=${marker}${"x".repeat(70_000)}\n` }).catch(() => {});
     expect(responses.length).toBe(6);
     for (const body of responses) expect(body).not.toContain(marker);
-    expect(vault).toBeDefined();
   });
 });
