@@ -195,7 +195,7 @@ describe("secrets in reports and errors", () => {
     const marker = `sk-${randomBytes(12).toString("hex")}`;
     const responses: string[] = [];
     const capture = (async (input: string, init?: RequestInit) => {
-      const response = await t.vault.yoga.fetch(input, init);
+      const response = await (t.vault.yoga.fetch as typeof fetch)(input, init);
       responses.push(await response.clone().text());
       return response;
     }) as typeof fetch;
