@@ -103,6 +103,13 @@ export function createVaultClient(options: VaultClientOptions) {
     createApiToken: (input: D.CreateApiTokenInput) => mutate(D.CreateApiTokenDocument, "createApiToken", input),
     revokeApiToken: (input: D.RevokeApiTokenInput) => mutate(D.RevokeApiTokenDocument, "revokeApiToken", input),
     importEnv: (input: D.ImportEnvInput) => mutate(D.ImportEnvDocument, "importEnv", input),
+    aiProviders: async () => (await query(D.AiProvidersDocument, {})).aiProviders,
+    connectAiProvider: (input: D.ConnectAiProviderInput) =>
+      mutate(D.ConnectAiProviderDocument, "connectAiProvider", input),
+    disconnectAiProvider: (input: D.AiProviderInput) =>
+      mutate(D.DisconnectAiProviderDocument, "disconnectAiProvider", input),
+    checkAiProvider: (input: D.AiProviderInput) => mutate(D.CheckAiProviderDocument, "checkAiProvider", input),
+    refreshAiProvider: (input: D.AiProviderInput) => mutate(D.RefreshAiProviderDocument, "refreshAiProvider", input),
     createRuntimeToken: (input: D.CreateRuntimeTokenInput) =>
       mutate(D.CreateRuntimeTokenDocument, "createRuntimeToken", input),
 

@@ -9,6 +9,7 @@ export type VaultErrorCode =
   | "ENTRY_IN_USE"
   | "LIMIT_EXCEEDED"
   | "ENV_PARSE"
+  | "PROVIDER_REQUEST"
   | "UNAUTHENTICATED"
   | "NETWORK"
   | "GRAPHQL";
@@ -91,6 +92,13 @@ export class EnvParseError extends VaultError {
   }
 }
 
+export class ProviderRequestError extends VaultError {
+  override name = "ProviderRequestError";
+  constructor(message: string) {
+    super(message, "PROVIDER_REQUEST");
+  }
+}
+
 type ErrorResult = {
   __typename: string;
   message?: string;
@@ -117,6 +125,8 @@ export function errorFromResult(result: ErrorResult): VaultError {
       return new EntryInUseError(message, result.agents ?? []);
     case "EnvParseError":
       return new EnvParseError(message, result.lines ?? []);
+    case "ProviderRequestError":
+      return new ProviderRequestError(message);
     case "LimitExceededError":
       return new LimitExceededError(message);
     default:

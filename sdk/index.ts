@@ -6,6 +6,7 @@ export {
   LimitExceededError,
   NameTakenError,
   NotFoundError,
+  ProviderRequestError,
   ValidationError,
   VaultError,
   type VaultErrorCode,

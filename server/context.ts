@@ -5,6 +5,7 @@ import { hashToken, tokenKind } from "./crypto/tokens.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { Db } from "./db/connect.ts";
 import type { VaultEvents } from "./events.ts";
+import type { ProviderBaseUrls } from "./modules/provider/providers.ts";
 
 export type Viewer = { userId: string; tokenId: string; keySalt: Uint8Array };
 
@@ -14,6 +15,8 @@ export type Services = {
   keyring: UserKeyring;
   verifyLimiter: RateLimiterAbstract;
   events: VaultEvents;
+  /** Where checkAiProvider reaches each provider (configurable for tests and proxies). */
+  providerBaseUrls: ProviderBaseUrls;
 };
 
 export type Context = Services & { viewer: Viewer };

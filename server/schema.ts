@@ -5,6 +5,7 @@ import "./modules/agent/agent.schema.ts";
 import "./modules/entry/entry.schema.ts";
 import "./modules/import/import.schema.ts";
 import "./modules/notice/notice.schema.ts";
+import "./modules/provider/provider.schema.ts";
 import "./modules/runtime/runtime.schema.ts";
 import "./modules/token/token.schema.ts";
 import "./modules/user/user.schema.ts";

@@ -9,6 +9,7 @@ import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { createVaultEvents } from "./events.ts";
 import { maskError, redactingLogger, useRedactedInputErrors } from "./mask-error.ts";
+import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { schema } from "./schema.ts";
 
@@ -16,6 +17,7 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
   /** verifySecret attempts per user per minute. */
   verifyAttemptsPerMinute?: number;
   logging?: boolean | YogaLogger;
+  providerBaseUrls?: ProviderBaseUrls;
 };
 
 export type Vault = {
@@ -39,6 +41,7 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
     keyring: new UserKeyring(config.masterKeys),
     verifyLimiter: new RateLimiterMemory({ points: config.verifyAttemptsPerMinute ?? 30, duration: 60 }),
     events: createVaultEvents(),
+    providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),
   };
   const yoga = createYoga<Record<string, never>, Context>({
     schema,

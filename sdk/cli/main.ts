@@ -6,6 +6,7 @@ import { NotFoundError, VaultError } from "../errors.ts";
 import type { EntryKind } from "../generated/graphql.ts";
 import { registerImport } from "./import.ts";
 import { printJson, printLine, printTable } from "./output.ts";
+import { AuthFailed, registerProviders } from "./providers.ts";
 import { readValue } from "./read-value.ts";
 import { run } from "./run.ts";
 
@@ -339,6 +340,7 @@ export function userProgram(): Command {
   agentCommands(program);
   tokenCommands(program);
   registerImport(program, vaultFromEnv, (message) => new UsageError(message));
+  registerProviders(program, vaultFromEnv, (message) => new UsageError(message));
   runCommand(program);
   return program;
 }
@@ -353,6 +355,10 @@ export async function runUserCli(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`agent-vault: ${error.message}\n`);
       return EXIT_USAGE;
+    }
+    if (error instanceof AuthFailed) {
+      process.stderr.write(`agent-vault: ${error.message}; nothing was stored\n`);
+      return EXIT_REFUSED;
     }
     if (error instanceof VaultError) {
       process.stderr.write(`agent-vault: ${error.message}\n`);

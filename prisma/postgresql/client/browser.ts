@@ -52,3 +52,9 @@ export type Attachment = Prisma.AttachmentModel
  * Held by the process that runs one agent: reads that agent's environment and nothing else.
  */
 export type RuntimeToken = Prisma.RuntimeTokenModel
+/**
+ * Model ProviderConnection
+ * How an AI provider card's secret was connected. The secret is an ordinary entry; deleting it
+ * disconnects the provider.
+ */
+export type ProviderConnection = Prisma.ProviderConnectionModel

@@ -1,6 +1,13 @@
 import { GraphQLError, Kind } from "graphql";
 import { builder } from "../../builder.ts";
-import { LimitExceededError, NameTakenError, NotFoundError, ValidationError, VersionConflictError } from "./errors.ts";
+import {
+  LimitExceededError,
+  NameTakenError,
+  NotFoundError,
+  ProviderRequestError,
+  ValidationError,
+  VersionConflictError,
+} from "./errors.ts";
 
 builder.scalarType("DateTime", {
   description: "A point in time, as an ISO 8601 string in UTC.",
@@ -52,5 +59,11 @@ builder.objectType(VersionConflictError, {
 
 builder.objectType(LimitExceededError, {
   name: "LimitExceededError",
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(ProviderRequestError, {
+  name: "ProviderRequestError",
+  description: "A request the vault made to another service for you (an AI provider, an OAuth issuer) failed.",
   interfaces: [ErrorInterface],
 });

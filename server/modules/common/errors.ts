@@ -82,3 +82,8 @@ export class EnvParseError extends VaultFailure {
     );
   }
 }
+
+/** A call the vault made for the user to another service (an AI provider, an OAuth issuer) failed. */
+export class ProviderRequestError extends VaultFailure {
+  override name = "ProviderRequestError";
+}

@@ -403,7 +403,8 @@ export const ModelName = {
   Entry: 'Entry',
   Agent: 'Agent',
   Attachment: 'Attachment',
-  RuntimeToken: 'RuntimeToken'
+  RuntimeToken: 'RuntimeToken',
+  ProviderConnection: 'ProviderConnection'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -419,7 +420,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "vaultMeta" | "user" | "apiToken" | "entry" | "agent" | "attachment" | "runtimeToken"
+    modelProps: "vaultMeta" | "user" | "apiToken" | "entry" | "agent" | "attachment" | "runtimeToken" | "providerConnection"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -941,6 +942,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ProviderConnection: {
+      payload: Prisma.$ProviderConnectionPayload<ExtArgs>
+      fields: Prisma.ProviderConnectionFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ProviderConnectionFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ProviderConnectionFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>
+        }
+        findFirst: {
+          args: Prisma.ProviderConnectionFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ProviderConnectionFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>
+        }
+        findMany: {
+          args: Prisma.ProviderConnectionFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>[]
+        }
+        create: {
+          args: Prisma.ProviderConnectionCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>
+        }
+        createMany: {
+          args: Prisma.ProviderConnectionCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ProviderConnectionCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>[]
+        }
+        delete: {
+          args: Prisma.ProviderConnectionDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>
+        }
+        update: {
+          args: Prisma.ProviderConnectionUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>
+        }
+        deleteMany: {
+          args: Prisma.ProviderConnectionDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ProviderConnectionUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ProviderConnectionUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>[]
+        }
+        upsert: {
+          args: Prisma.ProviderConnectionUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ProviderConnectionPayload>
+        }
+        aggregate: {
+          args: Prisma.ProviderConnectionAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateProviderConnection>
+        }
+        groupBy: {
+          args: Prisma.ProviderConnectionGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ProviderConnectionGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ProviderConnectionCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ProviderConnectionCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1059,6 +1134,25 @@ export const RuntimeTokenScalarFieldEnum = {
 export type RuntimeTokenScalarFieldEnum = (typeof RuntimeTokenScalarFieldEnum)[keyof typeof RuntimeTokenScalarFieldEnum]
 
 
+export const ProviderConnectionScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  provider: 'provider',
+  method: 'method',
+  entryId: 'entryId',
+  connectedAt: 'connectedAt',
+  expiresAt: 'expiresAt',
+  refreshCiphertext: 'refreshCiphertext',
+  issuer: 'issuer',
+  clientId: 'clientId',
+  lastCheckedAt: 'lastCheckedAt',
+  lastCheckAccepted: 'lastCheckAccepted',
+  lastCheckError: 'lastCheckError'
+} as const
+
+export type ProviderConnectionScalarFieldEnum = (typeof ProviderConnectionScalarFieldEnum)[keyof typeof ProviderConnectionScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -1142,6 +1236,13 @@ export type IntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'In
  * Reference to a field of type 'Int[]'
  */
 export type ListIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Int[]'>
+    
+
+
+/**
+ * Reference to a field of type 'Boolean'
+ */
+export type BooleanFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Boolean'>
     
 
 
@@ -1316,6 +1417,7 @@ export type GlobalOmitConfig = {
   agent?: Prisma.AgentOmit
   attachment?: Prisma.AttachmentOmit
   runtimeToken?: Prisma.RuntimeTokenOmit
+  providerConnection?: Prisma.ProviderConnectionOmit
 }
 
 /* Types for Logging */

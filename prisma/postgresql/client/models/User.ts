@@ -177,6 +177,7 @@ export type UserWhereInput = {
   apiTokens?: Prisma.ApiTokenListRelationFilter
   entries?: Prisma.EntryListRelationFilter
   agents?: Prisma.AgentListRelationFilter
+  providers?: Prisma.ProviderConnectionListRelationFilter
 }
 
 export type UserOrderByWithRelationInput = {
@@ -187,6 +188,7 @@ export type UserOrderByWithRelationInput = {
   apiTokens?: Prisma.ApiTokenOrderByRelationAggregateInput
   entries?: Prisma.EntryOrderByRelationAggregateInput
   agents?: Prisma.AgentOrderByRelationAggregateInput
+  providers?: Prisma.ProviderConnectionOrderByRelationAggregateInput
 }
 
 export type UserWhereUniqueInput = Prisma.AtLeast<{
@@ -200,6 +202,7 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   apiTokens?: Prisma.ApiTokenListRelationFilter
   entries?: Prisma.EntryListRelationFilter
   agents?: Prisma.AgentListRelationFilter
+  providers?: Prisma.ProviderConnectionListRelationFilter
 }, "id">
 
 export type UserOrderByWithAggregationInput = {
@@ -230,6 +233,7 @@ export type UserCreateInput = {
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutUserInput
   entries?: Prisma.EntryCreateNestedManyWithoutUserInput
   agents?: Prisma.AgentCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateInput = {
@@ -240,6 +244,7 @@ export type UserUncheckedCreateInput = {
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutUserInput
   entries?: Prisma.EntryUncheckedCreateNestedManyWithoutUserInput
   agents?: Prisma.AgentUncheckedCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserUpdateInput = {
@@ -250,6 +255,7 @@ export type UserUpdateInput = {
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutUserNestedInput
   entries?: Prisma.EntryUpdateManyWithoutUserNestedInput
   agents?: Prisma.AgentUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateInput = {
@@ -260,6 +266,7 @@ export type UserUncheckedUpdateInput = {
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutUserNestedInput
   entries?: Prisma.EntryUncheckedUpdateManyWithoutUserNestedInput
   agents?: Prisma.AgentUncheckedUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateManyInput = {
@@ -359,6 +366,20 @@ export type UserUpdateOneRequiredWithoutAgentsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutAgentsInput, Prisma.UserUpdateWithoutAgentsInput>, Prisma.UserUncheckedUpdateWithoutAgentsInput>
 }
 
+export type UserCreateNestedOneWithoutProvidersInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutProvidersInput, Prisma.UserUncheckedCreateWithoutProvidersInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutProvidersInput
+  connect?: Prisma.UserWhereUniqueInput
+}
+
+export type UserUpdateOneRequiredWithoutProvidersNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutProvidersInput, Prisma.UserUncheckedCreateWithoutProvidersInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutProvidersInput
+  upsert?: Prisma.UserUpsertWithoutProvidersInput
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutProvidersInput, Prisma.UserUpdateWithoutProvidersInput>, Prisma.UserUncheckedUpdateWithoutProvidersInput>
+}
+
 export type UserCreateWithoutApiTokensInput = {
   id?: string
   name: string
@@ -366,6 +387,7 @@ export type UserCreateWithoutApiTokensInput = {
   createdAt?: Date | string
   entries?: Prisma.EntryCreateNestedManyWithoutUserInput
   agents?: Prisma.AgentCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutApiTokensInput = {
@@ -375,6 +397,7 @@ export type UserUncheckedCreateWithoutApiTokensInput = {
   createdAt?: Date | string
   entries?: Prisma.EntryUncheckedCreateNestedManyWithoutUserInput
   agents?: Prisma.AgentUncheckedCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutApiTokensInput = {
@@ -400,6 +423,7 @@ export type UserUpdateWithoutApiTokensInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   entries?: Prisma.EntryUpdateManyWithoutUserNestedInput
   agents?: Prisma.AgentUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutApiTokensInput = {
@@ -409,6 +433,7 @@ export type UserUncheckedUpdateWithoutApiTokensInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   entries?: Prisma.EntryUncheckedUpdateManyWithoutUserNestedInput
   agents?: Prisma.AgentUncheckedUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutEntriesInput = {
@@ -418,6 +443,7 @@ export type UserCreateWithoutEntriesInput = {
   createdAt?: Date | string
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutUserInput
   agents?: Prisma.AgentCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutEntriesInput = {
@@ -427,6 +453,7 @@ export type UserUncheckedCreateWithoutEntriesInput = {
   createdAt?: Date | string
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutUserInput
   agents?: Prisma.AgentUncheckedCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutEntriesInput = {
@@ -452,6 +479,7 @@ export type UserUpdateWithoutEntriesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutUserNestedInput
   agents?: Prisma.AgentUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutEntriesInput = {
@@ -461,6 +489,7 @@ export type UserUncheckedUpdateWithoutEntriesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutUserNestedInput
   agents?: Prisma.AgentUncheckedUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutAgentsInput = {
@@ -470,6 +499,7 @@ export type UserCreateWithoutAgentsInput = {
   createdAt?: Date | string
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutUserInput
   entries?: Prisma.EntryCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutAgentsInput = {
@@ -479,6 +509,7 @@ export type UserUncheckedCreateWithoutAgentsInput = {
   createdAt?: Date | string
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutUserInput
   entries?: Prisma.EntryUncheckedCreateNestedManyWithoutUserInput
+  providers?: Prisma.ProviderConnectionUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutAgentsInput = {
@@ -504,6 +535,7 @@ export type UserUpdateWithoutAgentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutUserNestedInput
   entries?: Prisma.EntryUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutAgentsInput = {
@@ -513,6 +545,63 @@ export type UserUncheckedUpdateWithoutAgentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutUserNestedInput
   entries?: Prisma.EntryUncheckedUpdateManyWithoutUserNestedInput
+  providers?: Prisma.ProviderConnectionUncheckedUpdateManyWithoutUserNestedInput
+}
+
+export type UserCreateWithoutProvidersInput = {
+  id?: string
+  name: string
+  keySalt: runtime.Bytes
+  createdAt?: Date | string
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutUserInput
+  entries?: Prisma.EntryCreateNestedManyWithoutUserInput
+  agents?: Prisma.AgentCreateNestedManyWithoutUserInput
+}
+
+export type UserUncheckedCreateWithoutProvidersInput = {
+  id?: string
+  name: string
+  keySalt: runtime.Bytes
+  createdAt?: Date | string
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutUserInput
+  entries?: Prisma.EntryUncheckedCreateNestedManyWithoutUserInput
+  agents?: Prisma.AgentUncheckedCreateNestedManyWithoutUserInput
+}
+
+export type UserCreateOrConnectWithoutProvidersInput = {
+  where: Prisma.UserWhereUniqueInput
+  create: Prisma.XOR<Prisma.UserCreateWithoutProvidersInput, Prisma.UserUncheckedCreateWithoutProvidersInput>
+}
+
+export type UserUpsertWithoutProvidersInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutProvidersInput, Prisma.UserUncheckedUpdateWithoutProvidersInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutProvidersInput, Prisma.UserUncheckedCreateWithoutProvidersInput>
+  where?: Prisma.UserWhereInput
+}
+
+export type UserUpdateToOneWithWhereWithoutProvidersInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutProvidersInput, Prisma.UserUncheckedUpdateWithoutProvidersInput>
+}
+
+export type UserUpdateWithoutProvidersInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  keySalt?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutUserNestedInput
+  entries?: Prisma.EntryUpdateManyWithoutUserNestedInput
+  agents?: Prisma.AgentUpdateManyWithoutUserNestedInput
+}
+
+export type UserUncheckedUpdateWithoutProvidersInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  keySalt?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutUserNestedInput
+  entries?: Prisma.EntryUncheckedUpdateManyWithoutUserNestedInput
+  agents?: Prisma.AgentUncheckedUpdateManyWithoutUserNestedInput
 }
 
 
@@ -524,12 +613,14 @@ export type UserCountOutputType = {
   apiTokens: number
   entries: number
   agents: number
+  providers: number
 }
 
 export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   apiTokens?: boolean | UserCountOutputTypeCountApiTokensArgs
   entries?: boolean | UserCountOutputTypeCountEntriesArgs
   agents?: boolean | UserCountOutputTypeCountAgentsArgs
+  providers?: boolean | UserCountOutputTypeCountProvidersArgs
 }
 
 /**
@@ -563,6 +654,13 @@ export type UserCountOutputTypeCountAgentsArgs<ExtArgs extends runtime.Types.Ext
   where?: Prisma.AgentWhereInput
 }
 
+/**
+ * UserCountOutputType without action
+ */
+export type UserCountOutputTypeCountProvidersArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.ProviderConnectionWhereInput
+}
+
 
 export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -572,6 +670,7 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   apiTokens?: boolean | Prisma.User$apiTokensArgs<ExtArgs>
   entries?: boolean | Prisma.User$entriesArgs<ExtArgs>
   agents?: boolean | Prisma.User$agentsArgs<ExtArgs>
+  providers?: boolean | Prisma.User$providersArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -601,6 +700,7 @@ export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   apiTokens?: boolean | Prisma.User$apiTokensArgs<ExtArgs>
   entries?: boolean | Prisma.User$entriesArgs<ExtArgs>
   agents?: boolean | Prisma.User$agentsArgs<ExtArgs>
+  providers?: boolean | Prisma.User$providersArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type UserIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -612,6 +712,7 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     apiTokens: Prisma.$ApiTokenPayload<ExtArgs>[]
     entries: Prisma.$EntryPayload<ExtArgs>[]
     agents: Prisma.$AgentPayload<ExtArgs>[]
+    providers: Prisma.$ProviderConnectionPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1018,6 +1119,7 @@ export interface Prisma__UserClient<T, Null = never, ExtArgs extends runtime.Typ
   apiTokens<T extends Prisma.User$apiTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$apiTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   entries<T extends Prisma.User$entriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$entriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$EntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   agents<T extends Prisma.User$agentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$agentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AgentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  providers<T extends Prisma.User$providersArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$providersArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ProviderConnectionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1513,6 +1615,30 @@ export type User$agentsArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
   take?: number
   skip?: number
   distinct?: Prisma.AgentScalarFieldEnum | Prisma.AgentScalarFieldEnum[]
+}
+
+/**
+ * User.providers
+ */
+export type User$providersArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the ProviderConnection
+   */
+  select?: Prisma.ProviderConnectionSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the ProviderConnection
+   */
+  omit?: Prisma.ProviderConnectionOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.ProviderConnectionInclude<ExtArgs> | null
+  where?: Prisma.ProviderConnectionWhereInput
+  orderBy?: Prisma.ProviderConnectionOrderByWithRelationInput | Prisma.ProviderConnectionOrderByWithRelationInput[]
+  cursor?: Prisma.ProviderConnectionWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.ProviderConnectionScalarFieldEnum | Prisma.ProviderConnectionScalarFieldEnum[]
 }
 
 /**

@@ -57,7 +57,8 @@ export const ModelName = {
   Entry: 'Entry',
   Agent: 'Agent',
   Attachment: 'Attachment',
-  RuntimeToken: 'RuntimeToken'
+  RuntimeToken: 'RuntimeToken',
+  ProviderConnection: 'ProviderConnection'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -150,6 +151,25 @@ export const RuntimeTokenScalarFieldEnum = {
 } as const
 
 export type RuntimeTokenScalarFieldEnum = (typeof RuntimeTokenScalarFieldEnum)[keyof typeof RuntimeTokenScalarFieldEnum]
+
+
+export const ProviderConnectionScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  provider: 'provider',
+  method: 'method',
+  entryId: 'entryId',
+  connectedAt: 'connectedAt',
+  expiresAt: 'expiresAt',
+  refreshCiphertext: 'refreshCiphertext',
+  issuer: 'issuer',
+  clientId: 'clientId',
+  lastCheckedAt: 'lastCheckedAt',
+  lastCheckAccepted: 'lastCheckAccepted',
+  lastCheckError: 'lastCheckError'
+} as const
+
+export type ProviderConnectionScalarFieldEnum = (typeof ProviderConnectionScalarFieldEnum)[keyof typeof ProviderConnectionScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -270,6 +270,7 @@ export type EntryWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"Entry"> | Date | string
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   attachments?: Prisma.AttachmentListRelationFilter
+  provider?: Prisma.XOR<Prisma.ProviderConnectionNullableScalarRelationFilter, Prisma.ProviderConnectionWhereInput> | null
 }
 
 export type EntryOrderByWithRelationInput = {
@@ -286,6 +287,7 @@ export type EntryOrderByWithRelationInput = {
   updatedAt?: Prisma.SortOrder
   user?: Prisma.UserOrderByWithRelationInput
   attachments?: Prisma.AttachmentOrderByRelationAggregateInput
+  provider?: Prisma.ProviderConnectionOrderByWithRelationInput
 }
 
 export type EntryWhereUniqueInput = Prisma.AtLeast<{
@@ -306,6 +308,7 @@ export type EntryWhereUniqueInput = Prisma.AtLeast<{
   updatedAt?: Prisma.DateTimeFilter<"Entry"> | Date | string
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   attachments?: Prisma.AttachmentListRelationFilter
+  provider?: Prisma.XOR<Prisma.ProviderConnectionNullableScalarRelationFilter, Prisma.ProviderConnectionWhereInput> | null
 }, "id" | "userId_nameKey">
 
 export type EntryOrderByWithAggregationInput = {
@@ -357,6 +360,7 @@ export type EntryCreateInput = {
   updatedAt?: Date | string
   user: Prisma.UserCreateNestedOneWithoutEntriesInput
   attachments?: Prisma.AttachmentCreateNestedManyWithoutEntryInput
+  provider?: Prisma.ProviderConnectionCreateNestedOneWithoutEntryInput
 }
 
 export type EntryUncheckedCreateInput = {
@@ -372,6 +376,7 @@ export type EntryUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutEntryInput
+  provider?: Prisma.ProviderConnectionUncheckedCreateNestedOneWithoutEntryInput
 }
 
 export type EntryUpdateInput = {
@@ -387,6 +392,7 @@ export type EntryUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   user?: Prisma.UserUpdateOneRequiredWithoutEntriesNestedInput
   attachments?: Prisma.AttachmentUpdateManyWithoutEntryNestedInput
+  provider?: Prisma.ProviderConnectionUpdateOneWithoutEntryNestedInput
 }
 
 export type EntryUncheckedUpdateInput = {
@@ -402,6 +408,7 @@ export type EntryUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutEntryNestedInput
+  provider?: Prisma.ProviderConnectionUncheckedUpdateOneWithoutEntryNestedInput
 }
 
 export type EntryCreateManyInput = {
@@ -581,6 +588,20 @@ export type EntryUpdateOneRequiredWithoutAttachmentsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.EntryUpdateToOneWithWhereWithoutAttachmentsInput, Prisma.EntryUpdateWithoutAttachmentsInput>, Prisma.EntryUncheckedUpdateWithoutAttachmentsInput>
 }
 
+export type EntryCreateNestedOneWithoutProviderInput = {
+  create?: Prisma.XOR<Prisma.EntryCreateWithoutProviderInput, Prisma.EntryUncheckedCreateWithoutProviderInput>
+  connectOrCreate?: Prisma.EntryCreateOrConnectWithoutProviderInput
+  connect?: Prisma.EntryWhereUniqueInput
+}
+
+export type EntryUpdateOneRequiredWithoutProviderNestedInput = {
+  create?: Prisma.XOR<Prisma.EntryCreateWithoutProviderInput, Prisma.EntryUncheckedCreateWithoutProviderInput>
+  connectOrCreate?: Prisma.EntryCreateOrConnectWithoutProviderInput
+  upsert?: Prisma.EntryUpsertWithoutProviderInput
+  connect?: Prisma.EntryWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.EntryUpdateToOneWithWhereWithoutProviderInput, Prisma.EntryUpdateWithoutProviderInput>, Prisma.EntryUncheckedUpdateWithoutProviderInput>
+}
+
 export type EntryCreateWithoutUserInput = {
   id: string
   name: string
@@ -593,6 +614,7 @@ export type EntryCreateWithoutUserInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   attachments?: Prisma.AttachmentCreateNestedManyWithoutEntryInput
+  provider?: Prisma.ProviderConnectionCreateNestedOneWithoutEntryInput
 }
 
 export type EntryUncheckedCreateWithoutUserInput = {
@@ -607,6 +629,7 @@ export type EntryUncheckedCreateWithoutUserInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutEntryInput
+  provider?: Prisma.ProviderConnectionUncheckedCreateNestedOneWithoutEntryInput
 }
 
 export type EntryCreateOrConnectWithoutUserInput = {
@@ -663,6 +686,7 @@ export type EntryCreateWithoutAttachmentsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   user: Prisma.UserCreateNestedOneWithoutEntriesInput
+  provider?: Prisma.ProviderConnectionCreateNestedOneWithoutEntryInput
 }
 
 export type EntryUncheckedCreateWithoutAttachmentsInput = {
@@ -677,6 +701,7 @@ export type EntryUncheckedCreateWithoutAttachmentsInput = {
   fingerprint: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  provider?: Prisma.ProviderConnectionUncheckedCreateNestedOneWithoutEntryInput
 }
 
 export type EntryCreateOrConnectWithoutAttachmentsInput = {
@@ -707,6 +732,7 @@ export type EntryUpdateWithoutAttachmentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   user?: Prisma.UserUpdateOneRequiredWithoutEntriesNestedInput
+  provider?: Prisma.ProviderConnectionUpdateOneWithoutEntryNestedInput
 }
 
 export type EntryUncheckedUpdateWithoutAttachmentsInput = {
@@ -721,6 +747,83 @@ export type EntryUncheckedUpdateWithoutAttachmentsInput = {
   fingerprint?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  provider?: Prisma.ProviderConnectionUncheckedUpdateOneWithoutEntryNestedInput
+}
+
+export type EntryCreateWithoutProviderInput = {
+  id: string
+  name: string
+  nameKey: string
+  kind: string
+  version?: number
+  ciphertext: runtime.Bytes
+  valueSize: number
+  fingerprint: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  user: Prisma.UserCreateNestedOneWithoutEntriesInput
+  attachments?: Prisma.AttachmentCreateNestedManyWithoutEntryInput
+}
+
+export type EntryUncheckedCreateWithoutProviderInput = {
+  id: string
+  userId: string
+  name: string
+  nameKey: string
+  kind: string
+  version?: number
+  ciphertext: runtime.Bytes
+  valueSize: number
+  fingerprint: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutEntryInput
+}
+
+export type EntryCreateOrConnectWithoutProviderInput = {
+  where: Prisma.EntryWhereUniqueInput
+  create: Prisma.XOR<Prisma.EntryCreateWithoutProviderInput, Prisma.EntryUncheckedCreateWithoutProviderInput>
+}
+
+export type EntryUpsertWithoutProviderInput = {
+  update: Prisma.XOR<Prisma.EntryUpdateWithoutProviderInput, Prisma.EntryUncheckedUpdateWithoutProviderInput>
+  create: Prisma.XOR<Prisma.EntryCreateWithoutProviderInput, Prisma.EntryUncheckedCreateWithoutProviderInput>
+  where?: Prisma.EntryWhereInput
+}
+
+export type EntryUpdateToOneWithWhereWithoutProviderInput = {
+  where?: Prisma.EntryWhereInput
+  data: Prisma.XOR<Prisma.EntryUpdateWithoutProviderInput, Prisma.EntryUncheckedUpdateWithoutProviderInput>
+}
+
+export type EntryUpdateWithoutProviderInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameKey?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  version?: Prisma.IntFieldUpdateOperationsInput | number
+  ciphertext?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  valueSize?: Prisma.IntFieldUpdateOperationsInput | number
+  fingerprint?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  user?: Prisma.UserUpdateOneRequiredWithoutEntriesNestedInput
+  attachments?: Prisma.AttachmentUpdateManyWithoutEntryNestedInput
+}
+
+export type EntryUncheckedUpdateWithoutProviderInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameKey?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  version?: Prisma.IntFieldUpdateOperationsInput | number
+  ciphertext?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  valueSize?: Prisma.IntFieldUpdateOperationsInput | number
+  fingerprint?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutEntryNestedInput
 }
 
 export type EntryCreateManyUserInput = {
@@ -748,6 +851,7 @@ export type EntryUpdateWithoutUserInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   attachments?: Prisma.AttachmentUpdateManyWithoutEntryNestedInput
+  provider?: Prisma.ProviderConnectionUpdateOneWithoutEntryNestedInput
 }
 
 export type EntryUncheckedUpdateWithoutUserInput = {
@@ -762,6 +866,7 @@ export type EntryUncheckedUpdateWithoutUserInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutEntryNestedInput
+  provider?: Prisma.ProviderConnectionUncheckedUpdateOneWithoutEntryNestedInput
 }
 
 export type EntryUncheckedUpdateManyWithoutUserInput = {
@@ -822,6 +927,7 @@ export type EntrySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   updatedAt?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   attachments?: boolean | Prisma.Entry$attachmentsArgs<ExtArgs>
+  provider?: boolean | Prisma.Entry$providerArgs<ExtArgs>
   _count?: boolean | Prisma.EntryCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["entry"]>
 
@@ -873,6 +979,7 @@ export type EntryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
 export type EntryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   attachments?: boolean | Prisma.Entry$attachmentsArgs<ExtArgs>
+  provider?: boolean | Prisma.Entry$providerArgs<ExtArgs>
   _count?: boolean | Prisma.EntryCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type EntryIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -887,6 +994,7 @@ export type $EntryPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   objects: {
     user: Prisma.$UserPayload<ExtArgs>
     attachments: Prisma.$AttachmentPayload<ExtArgs>[]
+    provider: Prisma.$ProviderConnectionPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1308,6 +1416,7 @@ export interface Prisma__EntryClient<T, Null = never, ExtArgs extends runtime.Ty
   readonly [Symbol.toStringTag]: "PrismaPromise"
   user<T extends Prisma.UserDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.UserDefaultArgs<ExtArgs>>): Prisma.Prisma__UserClient<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   attachments<T extends Prisma.Entry$attachmentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Entry$attachmentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AttachmentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  provider<T extends Prisma.Entry$providerArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Entry$providerArgs<ExtArgs>>): Prisma.Prisma__ProviderConnectionClient<runtime.Types.Result.GetResult<Prisma.$ProviderConnectionPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1768,6 +1877,25 @@ export type Entry$attachmentsArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.AttachmentScalarFieldEnum | Prisma.AttachmentScalarFieldEnum[]
+}
+
+/**
+ * Entry.provider
+ */
+export type Entry$providerArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the ProviderConnection
+   */
+  select?: Prisma.ProviderConnectionSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the ProviderConnection
+   */
+  omit?: Prisma.ProviderConnectionOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.ProviderConnectionInclude<ExtArgs> | null
+  where?: Prisma.ProviderConnectionWhereInput
 }
 
 /**

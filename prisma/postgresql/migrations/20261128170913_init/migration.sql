@@ -77,6 +77,25 @@ CREATE TABLE "RuntimeToken" (
     CONSTRAINT "RuntimeToken_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "ProviderConnection" (
+    "id" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "provider" TEXT NOT NULL,
+    "method" TEXT NOT NULL,
+    "entryId" TEXT NOT NULL,
+    "connectedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "expiresAt" TIMESTAMP(3),
+    "refreshCiphertext" BYTEA,
+    "issuer" TEXT,
+    "clientId" TEXT,
+    "lastCheckedAt" TIMESTAMP(3),
+    "lastCheckAccepted" BOOLEAN,
+    "lastCheckError" TEXT,
+
+    CONSTRAINT "ProviderConnection_pkey" PRIMARY KEY ("id")
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "ApiToken_tokenHash_key" ON "ApiToken"("tokenHash");
 
@@ -101,6 +120,12 @@ CREATE UNIQUE INDEX "RuntimeToken_tokenHash_key" ON "RuntimeToken"("tokenHash");
 -- CreateIndex
 CREATE INDEX "RuntimeToken_agentId_idx" ON "RuntimeToken"("agentId");
 
+-- CreateIndex
+CREATE UNIQUE INDEX "ProviderConnection_entryId_key" ON "ProviderConnection"("entryId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ProviderConnection_userId_provider_key" ON "ProviderConnection"("userId", "provider");
+
 -- AddForeignKey
 ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
@@ -118,3 +143,9 @@ ALTER TABLE "Attachment" ADD CONSTRAINT "Attachment_entryId_fkey" FOREIGN KEY ("
 
 -- AddForeignKey
 ALTER TABLE "RuntimeToken" ADD CONSTRAINT "RuntimeToken_agentId_fkey" FOREIGN KEY ("agentId") REFERENCES "Agent"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "ProviderConnection" ADD CONSTRAINT "ProviderConnection_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "ProviderConnection" ADD CONSTRAINT "ProviderConnection_entryId_fkey" FOREIGN KEY ("entryId") REFERENCES "Entry"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -71,6 +71,25 @@ CREATE TABLE "RuntimeToken" (
     CONSTRAINT "RuntimeToken_agentId_fkey" FOREIGN KEY ("agentId") REFERENCES "Agent" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
+-- CreateTable
+CREATE TABLE "ProviderConnection" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "userId" TEXT NOT NULL,
+    "provider" TEXT NOT NULL,
+    "method" TEXT NOT NULL,
+    "entryId" TEXT NOT NULL,
+    "connectedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "expiresAt" DATETIME,
+    "refreshCiphertext" BLOB,
+    "issuer" TEXT,
+    "clientId" TEXT,
+    "lastCheckedAt" DATETIME,
+    "lastCheckAccepted" BOOLEAN,
+    "lastCheckError" TEXT,
+    CONSTRAINT "ProviderConnection_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "ProviderConnection_entryId_fkey" FOREIGN KEY ("entryId") REFERENCES "Entry" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "ApiToken_tokenHash_key" ON "ApiToken"("tokenHash");
 
@@ -94,3 +113,9 @@ CREATE UNIQUE INDEX "RuntimeToken_tokenHash_key" ON "RuntimeToken"("tokenHash");
 
 -- CreateIndex
 CREATE INDEX "RuntimeToken_agentId_idx" ON "RuntimeToken"("agentId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ProviderConnection_entryId_key" ON "ProviderConnection"("entryId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ProviderConnection_userId_provider_key" ON "ProviderConnection"("userId", "provider");

@@ -1,0 +1,112 @@
+import { builder } from "../../builder.ts";
+import {
+  EntryInUseError,
+  LimitExceededError,
+  NameTakenError,
+  NotFoundError,
+  ProviderRequestError,
+  ValidationError,
+  VersionConflictError,
+} from "../common/errors.ts";
+import { SecretRef } from "../entry/entry.schema.ts";
+import {
+  type AiProviderCard,
+  aiProviderCards,
+  checkAiProvider,
+  connectAiProvider,
+  disconnectAiProvider,
+  refreshAiProvider,
+} from "./provider.service.ts";
+import { PROVIDERS } from "./providers.ts";
+
+const AiProviderEnum = builder.enumType("AiProvider", { values: PROVIDERS });
+
+const AiProviderMethodEnum = builder.enumType("AiProviderMethod", {
+  values: {
+    API_KEY: { description: "An API key." },
+    OAUTH: { description: "An OAuth access token (OpenAI through a Codex subscription)." },
+  } as const,
+});
+
+const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").implement({
+  description: "A quick-connect view of one LLM provider's key.",
+  fields: (t) => ({
+    provider: t.field({ type: AiProviderEnum, resolve: (card) => card.provider }),
+    envVar: t.exposeString("envVar", { description: "The environment variable its secret becomes." }),
+    connected: t.exposeBoolean("connected", { description: "True when the provider's secret exists." }),
+    method: t.field({ type: AiProviderMethodEnum, nullable: true, resolve: (card) => card.method }),
+    secret: t.field({
+      type: SecretRef,
+      nullable: true,
+      description: "The provider's secret: an ordinary secret, attachable like any other.",
+      resolve: (card) => card.secret,
+    }),
+    connectedAt: t.expose("connectedAt", { type: "DateTime", nullable: true }),
+    expiresAt: t.expose("expiresAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "OAuth: when the token expires.",
+    }),
+    lastCheckedAt: t.expose("lastCheckedAt", { type: "DateTime", nullable: true }),
+    keyAccepted: t.exposeBoolean("keyAccepted", {
+      nullable: true,
+      description: "Whether the provider accepted the key at the last check (null: not checked, or no answer).",
+    }),
+    lastCheckError: t.exposeString("lastCheckError", { nullable: true }),
+  }),
+});
+
+builder.queryField("aiProviders", (t) =>
+  t.field({
+    type: [AiProviderCardRef],
+    description: "One card per AI provider: Anthropic, OpenAI, OpenRouter.",
+    resolve: (_root, _args, ctx) => aiProviderCards(ctx),
+  }),
+);
+
+const ConnectAiProviderInput = builder.inputType("ConnectAiProviderInput", {
+  fields: (t) => ({
+    provider: t.field({ type: AiProviderEnum, required: true }),
+    credential: t.string({ required: true, description: "The API key, or the OAuth access token." }),
+    method: t.field({ type: AiProviderMethodEnum, required: false, defaultValue: "API_KEY" }),
+    refreshToken: t.string({ required: false, description: "OAuth: kept encrypted, used by refreshAiProvider." }),
+    expiresIn: t.int({ required: false, description: "OAuth: seconds until the access token expires." }),
+    issuer: t.string({ required: false, description: "OAuth: the issuer that granted the token." }),
+    clientId: t.string({ required: false, description: "OAuth: the client id it was granted to." }),
+  }),
+});
+
+const ProviderInput = builder.inputType("AiProviderInput", {
+  fields: (t) => ({ provider: t.field({ type: AiProviderEnum, required: true }) }),
+});
+
+builder.mutationFields((t) => ({
+  connectAiProvider: t.field({
+    type: AiProviderCardRef,
+    description: "Writes the provider's secret (an ordinary secret) and returns its card.",
+    errors: { types: [ValidationError, NameTakenError, VersionConflictError, LimitExceededError] },
+    args: { input: t.arg({ type: ConnectAiProviderInput, required: true }) },
+    resolve: (_root, { input }, ctx) => connectAiProvider(ctx, input),
+  }),
+  disconnectAiProvider: t.field({
+    type: AiProviderCardRef,
+    description: "Deletes the provider's secret; refused while agents use it.",
+    errors: { types: [NotFoundError, EntryInUseError] },
+    args: { input: t.arg({ type: ProviderInput, required: true }) },
+    resolve: (_root, { input }, ctx) => disconnectAiProvider(ctx, input),
+  }),
+  checkAiProvider: t.field({
+    type: AiProviderCardRef,
+    description: "Asks the provider whether the key works; the card records the answer.",
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: ProviderInput, required: true }) },
+    resolve: (_root, { input }, ctx) => checkAiProvider(ctx, input),
+  }),
+  refreshAiProvider: t.field({
+    type: AiProviderCardRef,
+    description: "Renews an OAuth token with its refresh token; agents using it need a restart.",
+    errors: { types: [NotFoundError, ValidationError, ProviderRequestError] },
+    args: { input: t.arg({ type: ProviderInput, required: true }) },
+    resolve: (_root, { input }, ctx) => refreshAiProvider(ctx, input),
+  }),
+}));
