@@ -13,6 +13,8 @@ export type Config = {
   /** Where the master keys came from: the setting to name in messages. */
   masterKeySource: string;
   production: boolean;
+  /** With Redis, notices and restart commands reach every server instance. */
+  redisUrl?: string;
 };
 
 export type Env = Record<string, string | undefined>;
@@ -62,5 +64,5 @@ export function loadConfig(env: Env = process.env, warn: (line: string) => void 
   const keys = loadMasterKeys(env, dataDir, production, warn);
   const databaseUrl = env.DATABASE_URL || `file:${path.join(dataDir, "vault.db")}`;
   if (databaseUrl.startsWith("file:")) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  return { port, dataDir, databaseUrl, ...keys, production };
+  return { port, dataDir, databaseUrl, ...keys, production, redisUrl: env.REDIS_URL || undefined };
 }

@@ -8,12 +8,13 @@ import { databaseTarget, openDatabase } from "./db/connect.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { createVaultEvents } from "./events.ts";
+import { redisEventTarget } from "./events-redis.ts";
 import { maskError, redactingLogger, useRedactedInputErrors } from "./mask-error.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { schema } from "./schema.ts";
 
-export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource"> & {
+export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource" | "redisUrl"> & {
   /** verifySecret attempts per user per minute. */
   verifyAttemptsPerMinute?: number;
   logging?: boolean | YogaLogger;
@@ -36,11 +37,17 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
     await db.$disconnect();
     throw error;
   }
+  const logger = redactingLogger(
+    typeof config.logging === "object"
+      ? config.logging
+      : createLogger(config.logging ? (process.env.DEBUG ? "debug" : "info") : "silent"),
+  );
+  const redis = config.redisUrl ? redisEventTarget(config.redisUrl, (line) => logger.warn(line)) : null;
   const services: Services = {
     db,
     keyring: new UserKeyring(config.masterKeys),
     verifyLimiter: new RateLimiterMemory({ points: config.verifyAttemptsPerMinute ?? 30, duration: 60 }),
-    events: createVaultEvents(),
+    events: createVaultEvents(redis?.target),
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),
   };
   const yoga = createYoga<Record<string, never>, Context>({
@@ -48,11 +55,7 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/healthz",
     landingPage: false,
-    logging: redactingLogger(
-      typeof config.logging === "object"
-        ? config.logging
-        : createLogger(config.logging ? (process.env.DEBUG ? "debug" : "info") : "silent"),
-    ),
+    logging: logger,
     maskedErrors: { isDev: false, maskError },
     graphiql: {
       title: "Agent Vault",
@@ -77,6 +80,9 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
   return {
     yoga,
     services,
-    close: () => db.$disconnect(),
+    close: async () => {
+      redis?.close();
+      await db.$disconnect();
+    },
   };
 }

@@ -4,21 +4,25 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, startServer } from "./helpers/processes.ts";
+import { newServerEnv, runCli, startServer } from "./helpers/processes.ts";
 
 let dataDir: string;
 let server: Awaited<ReturnType<typeof startServer>>;
 let env: Record<string, string>;
+let drop: () => Promise<void>;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), "agent-vault-cli-"));
-  const base = { AGENT_VAULT_DATA_DIR: dataDir, AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64") };
+  const vault = await newServerEnv(dataDir);
+  drop = vault.drop;
+  const base = vault.env;
   const created = await runCli(["user", "create", "--name", "cli", "--json"], base);
   server = await startServer(base);
   env = { AGENT_VAULT_URL: `${server.url}/graphql`, AGENT_VAULT_TOKEN: JSON.parse(created.stdout).token };
 });
 afterAll(async () => {
   await server.stop();
+  await drop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

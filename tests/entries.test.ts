@@ -182,13 +182,13 @@ describe("versions (rule 5)", () => {
   it("gives exactly one winner among concurrent writers with the same expectedVersion", async () => {
     const secret = await ok(gql, "addSecret", { name: "RACED", value: "start" });
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
+      Array.from({ length: 50 }, (_, i) =>
         mutate(gql, "updateSecret", { id: secret.id, value: `writer-${i}`, expectedVersion: 1 }),
       ),
     );
     const winners = results.filter((r) => r.__typename === "MutationUpdateSecretSuccess");
     expect(winners).toHaveLength(1);
-    expect(results.filter((r) => r.__typename === "VersionConflictError")).toHaveLength(19);
+    expect(results.filter((r) => r.__typename === "VersionConflictError")).toHaveLength(49);
     expect((await getEntry(gql, secret.id)).version).toBe(2);
     await ok(gql, "deleteEntry", { id: secret.id });
   });

@@ -128,10 +128,11 @@ describe("leak scanning", () => {
     expect(findMarkers(logLines.join("\n"), markers), logLines.join("\n").slice(0, 3000)).toEqual([]);
   });
 
-  it("finds no marker or token in the SQLite files (database, -wal, -shm) or the data directory", async () => {
+  it("finds no marker or token in the database (SQLite with -wal and -shm, or a PostgreSQL dump) or the data directory", async () => {
     await t.vault.close();
-    const files = filesUnder(t.dir);
-    expect(files.some((file) => file.endsWith("vault.db"))).toBe(true);
-    expect(scanFiles(files, [...markers, token])).toEqual([]);
+    const bytes = t.databaseBytes();
+    expect(bytes.includes(Buffer.from("PLANTED"))).toBe(true);
+    expect(findMarkers(bytes, [...markers, token])).toEqual([]);
+    expect(scanFiles(filesUnder(t.dir), [...markers, token])).toEqual([]);
   });
 });

@@ -1,15 +1,17 @@
 // AI provider cards through the SDK, key checks against a local stand-in for the providers, and
 // the OpenAI OAuth sign-in from the CLI against a real local OAuth 2.0 / OpenID Connect server.
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OAuth2Server } from "oauth2-mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVaultClient, EntryInUseError, NotFoundError, ValidationError, type VaultClient } from "../sdk/index.ts";
+import { databaseBytes } from "./helpers/database.ts";
 import { findMarkers } from "./helpers/leak-scan.ts";
-import { eventually, runCli, spawnCli, startServer } from "./helpers/processes.ts";
+import { eventually, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
 import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
 const GOOD_KEYS = new Set(["sk-ant-works", "sk-or-works", "sk-works"]);
@@ -150,22 +152,28 @@ describe("agent-vault auth openai --oauth", () => {
   let vaultServer: Awaited<ReturnType<typeof startServer>>;
   let cliEnv: Record<string, string>;
   let vault: VaultClient;
+  let databaseUrl: string;
+  let dropDatabase: () => Promise<void>;
   const issued: string[] = [];
 
   beforeAll(async () => {
     oauthServer = new OAuth2Server();
     await oauthServer.issuer.keys.generate("RS256");
     await oauthServer.start(0, "127.0.0.1");
+    // Each token unique, even two issued within the same second.
+    oauthServer.service.on("beforeTokenSigning", (token: { payload: Record<string, unknown> }) => {
+      token.payload.jti = randomUUID();
+    });
     oauthServer.service.on("beforeResponse", (response: { body: Record<string, unknown> }) => {
       for (const key of ["access_token", "refresh_token", "id_token"]) {
         if (typeof response.body[key] === "string") issued.push(response.body[key] as string);
       }
     });
     work = mkdtempSync(path.join(tmpdir(), "agent-vault-oauth-"));
-    serverEnv = {
-      AGENT_VAULT_DATA_DIR: path.join(work, "data"),
-      AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
-    };
+    const vaultEnv = await newServerEnv(work);
+    serverEnv = vaultEnv.env;
+    databaseUrl = vaultEnv.databaseUrl;
+    dropDatabase = vaultEnv.drop;
     const { token } = JSON.parse((await runCli(["user", "create", "--name", "codex", "--json"], serverEnv)).stdout);
     vaultServer = await startServer(serverEnv);
     cliEnv = {
@@ -179,6 +187,7 @@ describe("agent-vault auth openai --oauth", () => {
   afterAll(async () => {
     await vaultServer.stop();
     await oauthServer.stop();
+    await dropDatabase();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -237,17 +246,9 @@ describe("agent-vault auth openai --oauth", () => {
 
   it("stores tokens only encrypted", async () => {
     await vaultServer.stop();
-    const dir = serverEnv.AGENT_VAULT_DATA_DIR as string;
-    const files = ["vault.db", "vault.db-wal"].map((name) => path.join(dir, name));
-    for (const file of files) {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(file);
-      } catch {
-        continue;
-      }
-      expect(findMarkers(bytes, issued)).toEqual([]);
-    }
+    const bytes = databaseBytes(databaseUrl);
+    expect(bytes.includes(Buffer.from("OPENAI_OAUTH_TOKEN"))).toBe(true);
+    expect(findMarkers(bytes, issued)).toEqual([]);
     vaultServer = await startServer(serverEnv);
     cliEnv.AGENT_VAULT_URL = `${vaultServer.url}/graphql`;
     vault = createVaultClient({ url: cliEnv.AGENT_VAULT_URL, token: cliEnv.AGENT_VAULT_TOKEN as string });

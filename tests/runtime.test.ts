@@ -11,7 +11,7 @@ import WebSocket from "ws";
 import { createVaultClient, type RestartNotice, type VaultClient, VaultError } from "../sdk/index.ts";
 import { runtimeEndpoint } from "../sdk/runtime.ts";
 import { filesUnder, scanFiles } from "./helpers/leak-scan.ts";
-import { eventually, freePort, runCli, spawnCli, startServer } from "./helpers/processes.ts";
+import { eventually, freePort, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
 
 let work: string;
 let dataDir: string;
@@ -20,6 +20,7 @@ let server: Awaited<ReturnType<typeof startServer>>;
 let graphqlUrl: string;
 let apiToken: string;
 let vault: VaultClient;
+let dropDatabase: () => Promise<void>;
 
 const secretValue = `sk-runtime-${randomBytes(10).toString("hex")}`;
 const newSecretValue = `sk-rotated-${randomBytes(10).toString("hex")}`;
@@ -62,8 +63,10 @@ function collect(iterator: AsyncIterable<RestartNotice>) {
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), "agent-vault-runtime-"));
-  dataDir = path.join(work, "data");
-  serverEnv = { AGENT_VAULT_DATA_DIR: dataDir, AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64") };
+  const vaultEnv = await newServerEnv(work);
+  dataDir = vaultEnv.dataDir;
+  serverEnv = vaultEnv.env;
+  dropDatabase = vaultEnv.drop;
   apiToken = JSON.parse((await runCli(["user", "create", "--name", "runner", "--json"], serverEnv)).stdout).token;
   server = await startServer(serverEnv);
   graphqlUrl = `${server.url}/graphql`;
@@ -71,6 +74,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.stop();
+  await dropDatabase();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -144,9 +144,29 @@ async function appliedMigrationNames(target: DatabaseTarget): Promise<Set<string
  * itself, which a running server does not allow.
  */
 export async function applyMigrations(target: DatabaseTarget): Promise<string[]> {
-  const applied = await appliedMigrationNames(target);
   const committed = migrationsList(target.provider).migrationDirectories.map((dir) => dir.path);
-  if (applied && committed.every((name) => applied.has(name))) return [];
+  const upToDate = async () => {
+    const applied = await appliedMigrationNames(target);
+    return !!applied && committed.every((name) => applied.has(name));
+  };
+  if (await upToDate()) return [];
+  if (target.provider === "sqlite") return runMigrations(target);
+  // Several instances may start together: one migrates while the others wait, then find
+  // nothing left to do.
+  const lock = new pg.Client({ connectionString: target.url });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    return (await upToDate()) ? [] : await runMigrations(target);
+  } finally {
+    await lock.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
+    await lock.end();
+  }
+}
+
+const MIGRATION_LOCK_KEY = 0x61763031; // "av01"
+
+async function runMigrations(target: DatabaseTarget): Promise<string[]> {
   return withEngine(target, async (engine) => {
     const output = await engine.applyMigrations({ migrationsList: migrationsList(target.provider), filters });
     return output.appliedMigrationNames;

@@ -1,7 +1,10 @@
 // Running the real `agent-vault` command as a child process, the way a user would.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import path from "node:path";
+
+import { freshDatabase, testDatabase } from "./database.ts";
 
 export const BIN = path.resolve(import.meta.dirname, "../../bin/agent-vault.mjs");
 
@@ -107,4 +110,19 @@ export async function eventually<T>(check: () => T | Promise<T>, message: string
     if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The environment of a vault run as a real process: a data directory in `dir`, a master key,
+ * and on the postgres project a new PostgreSQL database (SQLite otherwise, in the data directory).
+ */
+export async function newServerEnv(dir: string) {
+  const dataDir = path.join(dir, "data");
+  const database = await freshDatabase(dataDir);
+  const env: Record<string, string> = {
+    AGENT_VAULT_DATA_DIR: dataDir,
+    AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
+    ...(testDatabase === "postgres" ? { DATABASE_URL: database.url } : {}),
+  };
+  return { env, dataDir, databaseUrl: database.url, drop: database.drop };
 }

@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseMasterKeys } from "../../server/crypto/master-key.ts";
 import { createUser } from "../../server/modules/user/user.service.ts";
 import { createVault, type VaultConfig } from "../../server/yoga.ts";
+import { databaseBytes, freshDatabase } from "./database.ts";
 
 export type GraphQLResponse = {
   status: number;
@@ -23,9 +24,9 @@ export function newMasterKey(): string {
 
 export async function startTestVault(options: Partial<VaultConfig> & { dir?: string } = {}) {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "agent-vault-test-"));
-  const dbPath = path.join(dir, "vault.db");
+  const database = await freshDatabase(dir);
   const vault = await createVault({
-    databaseUrl: `file:${dbPath}`,
+    databaseUrl: database.url,
     masterKeys: parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
     ...options,
@@ -55,12 +56,15 @@ export async function startTestVault(options: Partial<VaultConfig> & { dir?: str
   return {
     vault,
     dir,
-    dbPath,
+    databaseUrl: database.url,
+    /** Everything the database holds, as bytes (SQLite files, or a PostgreSQL dump). */
+    databaseBytes: () => databaseBytes(database.url),
     http,
     client,
     newUser,
     async close() {
       await vault.close();
+      await database.drop();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,53 @@
+// The database a test runs on. `npm test` runs every test on SQLite; with TEST_DATABASE_URL set,
+// vitest's "postgres" project runs the same tests again on PostgreSQL, each vault in a new
+// database of its own.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+
+export const testDatabase: "sqlite" | "postgres" =
+  process.env.AGENT_VAULT_TEST_DB === "postgres" ? "postgres" : "sqlite";
+
+export type TestDatabase = { url: string; drop(): Promise<void> };
+
+/** A new, empty database: a SQLite file in `dir`, or a new PostgreSQL database. */
+export async function freshDatabase(dir: string): Promise<TestDatabase> {
+  if (testDatabase === "sqlite") return { url: `file:${path.join(dir, "vault.db")}`, drop: async () => {} };
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error("the postgres project needs TEST_DATABASE_URL");
+  const name = `agent_vault_test_${randomBytes(8).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Everything the database holds, as bytes: the SQLite files (with -wal and -shm), or a dump. */
+export function databaseBytes(url: string): Buffer {
+  if (url.startsWith("file:")) {
+    const file = url.slice("file:".length);
+    return Buffer.concat(
+      ["", "-wal", "-shm"].map((suffix) => {
+        try {
+          return readFileSync(`${file}${suffix}`);
+        } catch {
+          return Buffer.alloc(0);
+        }
+      }),
+    );
+  }
+  return execFileSync("pg_dump", ["--no-owner", url], { maxBuffer: 512 * 1024 * 1024 });
+}
