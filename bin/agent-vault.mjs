@@ -5,7 +5,7 @@
 import { register } from "tsx/esm/api";
 
 register();
-const SERVER_COMMANDS = new Set(["serve", "user", "migrate"]);
+const SERVER_COMMANDS = new Set(["serve", "user", "migrate", "keys"]);
 const args = process.argv.slice(2);
 const code = SERVER_COMMANDS.has(args[0])
   ? await (await import("../server/cli.ts")).runServerCli(args)

@@ -15,6 +15,10 @@ export type Config = {
   production: boolean;
   /** With Redis, notices and restart commands reach every server instance. */
   redisUrl?: string;
+  /** Introspection is off under NODE_ENV=production, or with AGENT_VAULT_INTROSPECTION=false. */
+  introspection: boolean;
+  /** Take client addresses from X-Forwarded-For (AGENT_VAULT_TRUST_PROXY=true, behind your own proxy). */
+  trustProxy: boolean;
 };
 
 export type Env = Record<string, string | undefined>;
@@ -64,5 +68,14 @@ export function loadConfig(env: Env = process.env, warn: (line: string) => void 
   const keys = loadMasterKeys(env, dataDir, production, warn);
   const databaseUrl = env.DATABASE_URL || `file:${path.join(dataDir, "vault.db")}`;
   if (databaseUrl.startsWith("file:")) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  return { port, dataDir, databaseUrl, ...keys, production, redisUrl: env.REDIS_URL || undefined };
+  return {
+    port,
+    dataDir,
+    databaseUrl,
+    ...keys,
+    production,
+    redisUrl: env.REDIS_URL || undefined,
+    introspection: env.AGENT_VAULT_INTROSPECTION ? env.AGENT_VAULT_INTROSPECTION !== "false" : !production,
+    trustProxy: env.AGENT_VAULT_TRUST_PROXY === "true",
+  };
 }

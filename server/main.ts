@@ -7,7 +7,7 @@ import { createVault } from "./yoga.ts";
 
 export async function serve(env: Env = process.env): Promise<void> {
   const config = loadConfig(env);
-  const vault = await createVault({ ...config, logging: true });
+  const vault = await createVault({ ...config, logging: true, limits: { introspection: config.introspection } });
   const address = `http://localhost:${config.port}/graphql`;
 
   if ((await countUsers(vault.services.db)) === 0) {

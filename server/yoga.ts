@@ -1,24 +1,27 @@
 // The app: database, keys and the GraphQL server, without listening on a port.
 import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
-import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { Config } from "./config.ts";
-import { authenticate, type Context, type Services } from "./context.ts";
+import { authenticate, type Context, clientAddress, type Services } from "./context.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
 import { databaseTarget, openDatabase } from "./db/connect.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { createVaultEvents } from "./events.ts";
 import { redisEventTarget } from "./events-redis.ts";
+import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./hardening.ts";
 import { maskError, redactingLogger, useRedactedInputErrors } from "./mask-error.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
+import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./rate-limits.ts";
 import { schema } from "./schema.ts";
 
 export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource" | "redisUrl"> & {
-  /** verifySecret attempts per user per minute. */
-  verifyAttemptsPerMinute?: number;
   logging?: boolean | YogaLogger;
   providerBaseUrls?: ProviderBaseUrls;
+  limits?: Partial<Limits>;
+  rateLimits?: Partial<RateLimitSettings>;
+  /** Trust X-Forwarded-For for the client's address (behind a proxy you run). */
+  trustProxy?: boolean;
 };
 
 export type Vault = {
@@ -46,7 +49,8 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
   const services: Services = {
     db,
     keyring: new UserKeyring(config.masterKeys),
-    verifyLimiter: new RateLimiterMemory({ points: config.verifyAttemptsPerMinute ?? 30, duration: 60 }),
+    rateLimits: createRateLimits({ ...DEFAULT_RATE_LIMITS, ...config.rateLimits }),
+    trustProxy: config.trustProxy ?? false,
     events: createVaultEvents(redis?.target),
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),
   };
@@ -61,21 +65,27 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
       title: "Agent Vault",
       headers: JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
     },
-    plugins: [useRuntimeChannel(services), useRedactedInputErrors()],
+    batching: false,
+    plugins: [
+      useRuntimeChannel(services),
+      ...hardeningPlugins({ ...DEFAULT_LIMITS, ...config.limits }),
+      useRedactedInputErrors(),
+    ],
     // Over WebSocket there is no request: the token comes in the connection parameters.
     context: async ({
       request,
+      req,
       connectionParams,
     }: {
       request?: Request;
+      req?: { socket?: { remoteAddress?: string } };
       connectionParams?: Record<string, unknown>;
-    }) => ({
-      ...services,
-      viewer: await authenticate(
-        services,
-        request?.headers.get("authorization") ?? (connectionParams?.authorization as string | undefined),
-      ),
-    }),
+    }) => {
+      const address = clientAddress(services, request, req?.socket?.remoteAddress);
+      const authorization =
+        request?.headers.get("authorization") ?? (connectionParams?.authorization as string | undefined);
+      return { ...services, address, viewer: await authenticate(services, authorization, address) };
+    },
   });
   return {
     yoga,

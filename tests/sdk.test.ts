@@ -21,7 +21,7 @@ const clientFor = (token: string) =>
   createVaultClient({ url: "http://vault.test/graphql", token, fetch: t.vault.yoga.fetch as typeof fetch });
 
 beforeAll(async () => {
-  t = await startTestVault({ verifyAttemptsPerMinute: 3 });
+  t = await startTestVault({ rateLimits: { verifyPerMinute: 3 } });
   vault = clientFor((await t.newUser("sdk")).token);
 });
 afterAll(() => t.close());

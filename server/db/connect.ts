@@ -2,6 +2,7 @@
 // better-sqlite3, or PostgreSQL through pg. Both generated clients share one TypeScript surface.
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaClient as PgClient } from "../../prisma/postgresql/client/client.ts";
 import { PrismaClient } from "../../prisma/sqlite/client/client.ts";
@@ -52,11 +53,28 @@ export function pgAdapterFactory(url: string) {
   return new PrismaPg(pgPoolOptions(url));
 }
 
+// SQLite starts a transaction with a plain BEGIN (deferred): one that reads and then writes fails
+// at once with SQLITE_BUSY when another process wrote in between, without waiting for the busy
+// timeout. BEGIN IMMEDIATE takes the write lock up front, and so waits its turn.
+function immediateTransactions(factory: PrismaBetterSqlite3): SqlDriverAdapterFactory {
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    async connect() {
+      const adapter = await factory.connect();
+      const client = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
+      const prepare = client.prepare.bind(client);
+      client.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
+      return adapter;
+    },
+  };
+}
+
 export async function openDatabase(target: DatabaseTarget): Promise<Db> {
   if (target.provider === "postgresql") {
     return new PgClient({ adapter: pgAdapterFactory(target.url) }) as unknown as Db;
   }
-  const db = new PrismaClient({ adapter: sqliteAdapterFactory(target.url) });
+  const db = new PrismaClient({ adapter: immediateTransactions(sqliteAdapterFactory(target.url)) });
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
   await db.$executeRawUnsafe("PRAGMA synchronous = NORMAL");

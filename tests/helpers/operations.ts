@@ -26,6 +26,7 @@ const MUTATIONS: Record<string, [input: string, data: string | null, errors: str
   deleteAgent: ["AgentIdInput", null, ""],
   createApiToken: ["CreateApiTokenInput", "token apiToken { id name createdAt revokedAt }", V],
   revokeApiToken: ["RevokeApiTokenInput", "id name revokedAt", ""],
+  createRuntimeToken: ["CreateRuntimeTokenInput", "token runtimeToken { id }", ""],
 };
 
 function resultOf(field: string, dataFields: string | null, errors: string) {

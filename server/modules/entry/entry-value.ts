@@ -1,7 +1,8 @@
 // Sealing and opening an entry's value under the viewer's keys.
 import type { Context } from "../../context.ts";
-import { open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
+import { DecryptionError, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
 import { fingerprint, sameFingerprint } from "../../crypto/fingerprint.ts";
+import { UnknownKeyVersionError } from "../../crypto/user-keys.ts";
 
 type Viewer = Pick<Context, "keyring"> & { viewer: Pick<Context["viewer"], "userId" | "keySalt"> };
 export type SealedValue = { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: string; valueSize: number };
@@ -24,6 +25,22 @@ export function sealValue(ctx: Viewer, entryId: string, value: string): SealedVa
 export function openValue(ctx: Viewer, entry: { id: string; ciphertext: Uint8Array }): string {
   const userKeys = keys(ctx, sealedKeyVersion(entry.ciphertext));
   return open(userKeys.encryption, entry.ciphertext, { userId: ctx.viewer.userId, entryId: entry.id });
+}
+
+/** A stored value that cannot be decrypted: tampered with, moved, or under a removed key version. */
+export class ValueUnreadableError extends Error {
+  override name = "ValueUnreadableError";
+  constructor(name: string, cause: unknown) {
+    super(
+      cause instanceof UnknownKeyVersionError
+        ? `The value of ${name} cannot be read: it is under master key version ${cause.keyVersion}, which is not configured`
+        : `The value of ${name} cannot be read: it failed its integrity check (tampered with, or not this vault's)`,
+    );
+  }
+}
+
+export function isUnreadable(error: unknown): boolean {
+  return error instanceof DecryptionError || error instanceof UnknownKeyVersionError;
 }
 
 /** Whether a candidate has the stored value, compared by fingerprint under the stored value's key. */

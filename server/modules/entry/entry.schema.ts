@@ -1,3 +1,4 @@
+import { GraphQLError } from "graphql";
 import { builder } from "../../builder.ts";
 import {
   EntryInUseError,
@@ -9,6 +10,7 @@ import {
 } from "../common/errors.ts";
 import { type EntryKind, nameKey } from "./entry.rules.ts";
 import { addEntry, deleteEntry, updateEntry, variableValue, verifySecret } from "./entry.service.ts";
+import { ValueUnreadableError } from "./entry-value.ts";
 
 export const EntryKindEnum = builder.enumType("EntryKind", {
   values: ["SECRET", "VARIABLE"] as const,
@@ -44,7 +46,18 @@ export const VariableRef = builder.prismaObject("Entry", {
   description: "Plain configuration: stored encrypted like a secret, but readable.",
   interfaces: [EntryRef],
   fields: (t) => ({
-    value: t.string({ resolve: (entry, _args, ctx) => variableValue(ctx, entry) }),
+    value: t.string({
+      resolve: (entry, _args, ctx) => {
+        try {
+          return variableValue(ctx, entry);
+        } catch (error) {
+          if (error instanceof ValueUnreadableError) {
+            throw new GraphQLError(error.message, { extensions: { code: "VALUE_UNREADABLE" } });
+          }
+          throw error;
+        }
+      },
+    }),
   }),
 });
 

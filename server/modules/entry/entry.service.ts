@@ -12,7 +12,7 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { assertValidName, assertValidValue, type EntryKind, nameKey } from "./entry.rules.ts";
-import { matchesValue, openValue, sealValue } from "./entry-value.ts";
+import { isUnreadable, matchesValue, openValue, sealValue, ValueUnreadableError } from "./entry-value.ts";
 
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
 export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
@@ -139,13 +139,8 @@ export async function deleteEntry(ctx: Context, input: { id: string }): Promise<
 }
 
 export async function verifySecret(ctx: Context, input: { id: string; value: string }): Promise<boolean> {
-  try {
-    await ctx.verifyLimiter.consume(ctx.viewer.userId);
-  } catch (rejection) {
-    if (rejection instanceof Error) throw rejection;
-    const seconds = Math.ceil(((rejection as { msBeforeNext?: number }).msBeforeNext ?? 1000) / 1000);
-    throw new LimitExceededError(`Too many verifySecret attempts; try again in ${seconds} s`);
-  }
+  const wait = await ctx.rateLimits.verifyAttempt(ctx.viewer.userId, ctx.viewer.tokenId, ctx.address);
+  if (wait) throw new LimitExceededError(`Too many verifySecret attempts; try again in ${wait} s`);
   const entry = await ctx.db.entry.findFirst({
     where: { id: input.id, userId: ctx.viewer.userId, kind: "SECRET" },
     select: { ciphertext: true, fingerprint: true },
@@ -155,7 +150,15 @@ export async function verifySecret(ctx: Context, input: { id: string; value: str
 }
 
 /** A variable's value. Secrets are write-only: nothing calls this for them. */
-export function variableValue(ctx: Context, entry: { id: string; kind: string; ciphertext: Uint8Array }): string {
+export function variableValue(
+  ctx: Context,
+  entry: { id: string; name: string; kind: string; ciphertext: Uint8Array },
+): string {
   if (entry.kind !== "VARIABLE") throw new Error("only a variable's value can be read");
-  return openValue(ctx, entry);
+  try {
+    return openValue(ctx, entry);
+  } catch (error) {
+    if (isUnreadable(error)) throw new ValueUnreadableError(entry.name, error);
+    throw error;
+  }
 }

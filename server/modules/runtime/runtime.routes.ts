@@ -2,7 +2,9 @@
 //   POST /runtime/environment  the agent's environment, as JSON (and the agent is now running it)
 //   GET  /runtime/commands     a stream of restart commands (server-sent events)
 import type { Plugin } from "graphql-yoga";
-import { bearerToken, type Services } from "../../context.ts";
+import { bearerToken, clientAddress, type Services } from "../../context.ts";
+import { hashToken } from "../../crypto/tokens.ts";
+import { ValueUnreadableError } from "../entry/entry-value.ts";
 import { authenticateRuntime, lastStart, startEnvironment } from "./runtime.service.ts";
 
 const HEARTBEAT_MS = 15_000;
@@ -51,15 +53,37 @@ function commandStream(services: Services, agentId: string, startedAt: string | 
 
 export function useRuntimeChannel(services: Services): Plugin {
   return {
-    async onRequest({ request, url, endResponse }) {
+    async onRequest({ request, url, endResponse, serverContext }) {
       const route = url.pathname.replace(/\/+$/, "");
       if (route !== "/runtime/environment" && route !== "/runtime/commands") return;
-      const runtime = await authenticateRuntime(services, bearerToken(request.headers.get("authorization")));
-      if (!runtime) return endResponse(unauthenticated());
+      const address = clientAddress(
+        services,
+        request,
+        (serverContext as { req?: { socket?: { remoteAddress?: string } } })?.req?.socket?.remoteAddress,
+      );
+      const token = bearerToken(request.headers.get("authorization"));
+      const tokenHash = token ? hashToken(token) : null;
+      const wait = await services.rateLimits.authenticationBlocked(address, tokenHash);
+      if (wait)
+        return endResponse(
+          json(429, {
+            error: { code: "TOO_MANY_REQUESTS", message: `Too many failed authentications; try again in ${wait} s` },
+          }),
+        );
+      const runtime = await authenticateRuntime(services, token);
+      if (!runtime) {
+        await services.rateLimits.authenticationFailed(address, tokenHash);
+        return endResponse(unauthenticated());
+      }
       if (route === "/runtime/environment") {
         if (request.method !== "POST")
           return endResponse(json(405, { error: { code: "METHOD_NOT_ALLOWED", message: "Use POST" } }));
-        return endResponse(json(200, await startEnvironment(services, runtime)));
+        try {
+          return endResponse(json(200, await startEnvironment(services, runtime)));
+        } catch (error) {
+          if (!(error instanceof ValueUnreadableError)) throw error;
+          return endResponse(json(500, { error: { code: "VALUE_UNREADABLE", message: error.message } }));
+        }
       }
       if (request.method !== "GET")
         return endResponse(json(405, { error: { code: "METHOD_NOT_ALLOWED", message: "Use GET" } }));

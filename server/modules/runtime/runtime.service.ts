@@ -4,7 +4,7 @@ import type { Context, Services } from "../../context.ts";
 import { generateToken, hashToken, tokenKind } from "../../crypto/tokens.ts";
 import { requireAgents } from "../agent/agent.service.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
-import { openValue } from "../entry/entry-value.ts";
+import { isUnreadable, openValue, ValueUnreadableError } from "../entry/entry-value.ts";
 
 export type Runtime = { agentId: string; tokenId: string; userId: string; keySalt: Uint8Array };
 
@@ -49,7 +49,12 @@ export async function startEnvironment(services: Services, runtime: Runtime) {
   const viewer = { keyring: services.keyring, viewer: { userId: runtime.userId, keySalt: runtime.keySalt } };
   const environment: Record<string, string> = {};
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    environment[entry.name] = openValue(viewer, entry);
+    try {
+      environment[entry.name] = openValue(viewer, entry);
+    } catch (error) {
+      if (isUnreadable(error)) throw new ValueUnreadableError(entry.name, error);
+      throw error;
+    }
   }
   return { agent: { id: agent.id, name: agent.name }, startedAt: agent.lastRestartedAt?.toISOString(), environment };
 }
