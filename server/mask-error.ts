@@ -39,6 +39,11 @@ export function redactInputValues(message: string): string {
 }
 
 function redactError(error: GraphQLError): GraphQLError {
+  // Yoga attaches the underlying error to some request errors (for invalid JSON, the parser's
+  // message, which quotes the body): never send it.
+  if (error.extensions && "originalError" in error.extensions) {
+    delete (error.extensions as Record<string, unknown>).originalError;
+  }
   const redacted = redactInputValues(error.message);
   if (redacted === error.message) return error;
   return new GraphQLError(redacted, {
@@ -65,7 +70,9 @@ export function useRedactedInputErrors(): Plugin {
       if (Array.isArray(result) || !result || typeof result !== "object" || !("errors" in result)) return;
       const errors = (result as ExecutionResult).errors;
       if (!errors?.length) return;
-      setResult({ ...(result as ExecutionResult), errors: errors.map(redactError) });
+      const redacted = errors.map(redactError);
+      if (redacted.some((error, i) => error !== errors[i]))
+        setResult({ ...(result as ExecutionResult), errors: redacted });
     },
   };
 }
