@@ -136,3 +136,29 @@ describe("leak scanning", () => {
     expect(scanFiles(filesUnder(t.dir), [...markers, token])).toEqual([]);
   });
 });
+
+describe("a database error", () => {
+  it("answers with a masked error and logs nothing of the value", async () => {
+    const lines: string[] = [];
+    const capture = (...args: unknown[]) =>
+      lines.push(args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(" "));
+    const broken = await startTestVault({ logging: { debug: capture, info: capture, warn: capture, error: capture } });
+    try {
+      const user = await broken.newUser("broken");
+      const agent = await ok(user.gql, "createAgent", { name: "victim" });
+      // The table the attachment goes to disappears: the write fails inside the database.
+      await broken.vault.services.db.$executeRawUnsafe('DROP TABLE "Attachment"');
+      const value = marker("DB_ERROR");
+      const response = await user.gql(
+        'mutation ($v: String!, $a: ID!) { addSecret(input: {name: "DOOMED", value: $v, agentIds: [$a]}) { __typename } }',
+        { v: value, a: agent.id },
+      );
+      expect(response.errors?.[0]?.message).toBe("Unexpected error.");
+      expect(lines.join("\n")).toMatch(/Attachment|no such table|does not exist/);
+      expect(findMarkers(response.text, [value])).toEqual([]);
+      expect(findMarkers(lines.join("\n"), [value])).toEqual([]);
+    } finally {
+      await broken.close();
+    }
+  });
+});
