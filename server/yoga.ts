@@ -22,6 +22,8 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
   rateLimits?: Partial<RateLimitSettings>;
   /** Trust X-Forwarded-For for the client's address (behind a proxy you run). */
   trustProxy?: boolean;
+  /** Hears every SQL statement the app sends (the benchmarks count them). */
+  onQuery?: (sql: string) => void;
 };
 
 export type Vault = {
@@ -33,7 +35,7 @@ export type Vault = {
 export async function createVault(config: VaultConfig): Promise<Vault> {
   const target = databaseTarget(config.databaseUrl);
   await applyMigrations(target);
-  const db = await openDatabase(target);
+  const db = await openDatabase(target, config.onQuery);
   try {
     await verifyMasterKeys(db, config.masterKeys, config.masterKeySource);
   } catch (error) {

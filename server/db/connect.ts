@@ -70,11 +70,15 @@ function immediateTransactions(factory: PrismaBetterSqlite3): SqlDriverAdapterFa
   };
 }
 
-export async function openDatabase(target: DatabaseTarget): Promise<Db> {
-  if (target.provider === "postgresql") {
-    return new PgClient({ adapter: pgAdapterFactory(target.url) }) as unknown as Db;
-  }
-  const db = new PrismaClient({ adapter: immediateTransactions(sqliteAdapterFactory(target.url)) });
+/** Opens the database; `onQuery` hears every SQL statement (the benchmarks count them). */
+export async function openDatabase(target: DatabaseTarget, onQuery?: (sql: string) => void): Promise<Db> {
+  const log = onQuery ? { log: [{ emit: "event" as const, level: "query" as const }] } : {};
+  const db =
+    target.provider === "postgresql"
+      ? (new PgClient({ adapter: pgAdapterFactory(target.url), ...log }) as unknown as Db)
+      : new PrismaClient({ adapter: immediateTransactions(sqliteAdapterFactory(target.url)), ...log });
+  if (onQuery) (db as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => onQuery(e.query));
+  if (target.provider === "postgresql") return db;
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
   await db.$executeRawUnsafe("PRAGMA synchronous = NORMAL");

@@ -67,3 +67,10 @@ builder.objectType(ProviderRequestError, {
   description: "A request the vault made to another service for you (an AI provider, an OAuth issuer) failed.",
   interfaces: [ErrorInterface],
 });
+
+builder.queryField("hello", (t) =>
+  t.string({
+    description: "A constant answer: a health probe through authentication and GraphQL, and the benchmarks' baseline.",
+    resolve: () => "hello",
+  }),
+);
