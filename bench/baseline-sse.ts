@@ -9,7 +9,11 @@ const server = createServer((request, response) => {
     response.end(String(clients.size));
     return;
   }
-  response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+  response.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-store",
+    connection: "keep-alive",
+  });
   response.write(":\n\n");
   clients.add(response);
   request.on("close", () => clients.delete(response));

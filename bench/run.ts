@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
+import { createVaultClient } from "../sdk/index.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
 import { createUser } from "../server/modules/user/user.service.ts";
 import { createVault } from "../server/yoga.ts";
-import { createVaultClient } from "../sdk/index.ts";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
@@ -63,14 +63,37 @@ async function paired(pair: () => Promise<number>): Promise<{ ratios: number[]; 
     const after = probe();
     (Math.abs(after - before) / before > 0.15 ? unsteady : steady).push(ratio);
   }
-  return steady.length > 0
-    ? { ratios: steady, discarded: unsteady.length }
-    : { ratios: unsteady, discarded: 0 };
+  return steady.length > 0 ? { ratios: steady, discarded: unsteady.length } : { ratios: unsteady, discarded: 0 };
 }
 
 const stage = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
-function record(name: string, unit: string, goal: string, met: (m: number) => boolean, result: { ratios: number[]; discarded: number }, detail?: Record<string, unknown>) {
+function record(
+  name: string,
+  unit: string,
+  goal: string,
+  met: (m: number) => boolean,
+  result: { ratios: number[]; discarded: number },
+  detail?: Record<string, unknown>,
+) {
+  // A ratio of zero or less is a failed measurement (the memory figure's RSS deltas can be).
+  const valid = result.ratios.filter((ratio) => Number.isFinite(ratio) && ratio > 0);
+  if (valid.length === 0) {
+    figures.push({
+      name,
+      unit,
+      goal,
+      median: Number.NaN,
+      min: Number.NaN,
+      max: Number.NaN,
+      met: false,
+      pairs: 0,
+      discarded: result.ratios.length,
+      detail: { ...detail, invalid: result.ratios },
+    });
+    return;
+  }
+  result = { ratios: valid, discarded: result.discarded + result.ratios.length - valid.length };
   const value = median(result.ratios);
   figures.push({
     name,
@@ -96,7 +119,17 @@ async function rps(url: string, load: Load, setup?: (body: string) => string): P
     body: load.body,
     connections: CONNECTIONS,
     duration: DURATION,
-    ...(setup ? { requests: [{ method: load.method, path: load.path, setupRequest: (req: { body?: string }) => ({ ...req, body: setup(req.body ?? "") }) }] } : {}),
+    ...(setup
+      ? {
+          requests: [
+            {
+              method: load.method,
+              path: load.path,
+              setupRequest: (req: { body?: string }) => ({ ...req, body: setup(req.body ?? "") }),
+            },
+          ],
+        }
+      : {}),
   } as autocannon.Options);
 }
 
@@ -120,7 +153,10 @@ function rssKb(pid: number): number {
 }
 
 /** Opens `count` SSE streams; resolves each stream's "first event" promise. */
-function openStreams(count: number, open: () => { path: string; port: number; method: string; headers: Record<string, string>; body?: string }) {
+function openStreams(
+  count: number,
+  open: () => { path: string; port: number; method: string; headers: Record<string, string>; body?: string },
+) {
   const arrivals: Promise<number>[] = [];
   const requests: ReturnType<typeof httpRequest>[] = [];
   let connected = 0;
@@ -128,13 +164,18 @@ function openStreams(count: number, open: () => { path: string; port: number; me
     const spec = open();
     arrivals.push(
       new Promise((resolve) => {
-        const headers = spec.body ? { ...spec.headers, "content-length": String(Buffer.byteLength(spec.body)) } : spec.headers;
-        const req = httpRequest({ host: "127.0.0.1", port: spec.port, path: spec.path, method: spec.method, headers, agent: false }, (res) => {
-          connected++;
-          res.on("data", (chunk: Buffer) => {
-            if (chunk.includes("event: next") || chunk.includes("restartNeeded")) resolve(performance.now());
-          });
-        });
+        const headers = spec.body
+          ? { ...spec.headers, "content-length": String(Buffer.byteLength(spec.body)) }
+          : spec.headers;
+        const req = httpRequest(
+          { host: "127.0.0.1", port: spec.port, path: spec.path, method: spec.method, headers, agent: false },
+          (res) => {
+            connected++;
+            res.on("data", (chunk: Buffer) => {
+              if (chunk.includes("event: next") || chunk.includes("restartNeeded")) resolve(performance.now());
+            });
+          },
+        );
         req.on("error", () => resolve(Number.NaN));
         setTimeout(() => resolve(Number.NaN), 15_000).unref();
         if (spec.body) req.write(spec.body);
@@ -164,7 +205,9 @@ async function main() {
   await bootstrap.close();
   const { url, child } = await startServer(env);
   const vault = createVaultClient({ url: `${url}/graphql`, token });
-  await vault.importEnv({ content: Array.from({ length: 50 }, (_, i) => `SEED_${i}=${randomBytes(32).toString("base64")}`).join("\n") });
+  await vault.importEnv({
+    content: Array.from({ length: 50 }, (_, i) => `SEED_${i}=${randomBytes(32).toString("base64")}`).join("\n"),
+  });
   const seeded = await vault.entries({ first: 50 });
   const agent = await vault.createAgent({ name: "bench-agent", entryIds: seeded.edges.map((e) => e.node.id) });
   const runtimeToken = (await vault.createRuntimeToken({ agentId: agent.id })).token;
@@ -180,13 +223,23 @@ async function main() {
 
   stage("seeded; 1. runtime environment fetch");
   // 1. An agent's environment fetch (50 entries) against { hello }.
-  const env1 = await ratioTo({ method: "POST", path: "/runtime/environment", headers: { authorization: `Bearer ${runtimeToken}` } });
+  const env1 = await ratioTo({
+    method: "POST",
+    path: "/runtime/environment",
+    headers: { authorization: `Bearer ${runtimeToken}` },
+  });
   record("runtime environment fetch (50 entries) / { hello }", "ratio of requests/s", ">= 0.40", (m) => m >= 0.4, env1);
 
   stage("2. entries with usedBy");
   // 2. entries(first: 50) with usedBy and usedByCount, and SQL statements per request.
-  const entriesQuery = "{ entries(first: 50) { totalCount edges { node { id name version fingerprint usedByCount usedBy { id name } } } } }";
-  const list = await ratioTo({ method: "POST", path: "/graphql", headers: json, body: JSON.stringify({ query: entriesQuery }) });
+  const entriesQuery =
+    "{ entries(first: 50) { totalCount edges { node { id name version fingerprint usedByCount usedBy { id name } } } } }";
+  const list = await ratioTo({
+    method: "POST",
+    path: "/graphql",
+    headers: json,
+    body: JSON.stringify({ query: entriesQuery }),
+  });
   const statements = await sqlStatementsPerList(entriesQuery);
   record("entries(first: 50) with usedBy / { hello }", "ratio of requests/s", ">= 0.15", (m) => m >= 0.15, list, {
     sqlStatementsPerRequest: statements,
@@ -220,8 +273,22 @@ async function main() {
     const baselineRate = lines.length / ((performance.now() - t0) / 1000);
     db.close();
     const user = createVaultClient({ url: `${url}/graphql`, token: await newToken(env, `importer-${importRun++}`) });
-    const idle = await autocannon({ url: `${url}/graphql`, method: "POST", headers: json, body: hello.body, connections: 2, duration: 2 });
-    const duringLoad = autocannon({ url: `${url}/graphql`, method: "POST", headers: json, body: hello.body, connections: 2, duration: 4 });
+    const idle = await autocannon({
+      url: `${url}/graphql`,
+      method: "POST",
+      headers: json,
+      body: hello.body,
+      connections: 2,
+      duration: 2,
+    });
+    const duringLoad = autocannon({
+      url: `${url}/graphql`,
+      method: "POST",
+      headers: json,
+      body: hello.body,
+      connections: 2,
+      duration: 4,
+    });
     const t1 = performance.now();
     await user.importEnv({ content, kind: "SECRET" });
     const importRate = lines.length / ((performance.now() - t1) / 1000);
@@ -229,14 +296,31 @@ async function main() {
     p99s.push({ idle: idle.latency.p99, during: during.latency.p99 });
     return importRate / baselineRate;
   });
-  record("importEnv 10,000 lines / better-sqlite3 one transaction", "ratio of lines/s", ">= 0.25", (m) => m >= 0.25, imports);
+  record(
+    "importEnv 10,000 lines / better-sqlite3 one transaction",
+    "ratio of lines/s",
+    ">= 0.25",
+    (m) => m >= 0.25,
+    imports,
+  );
   const p99Ratios = p99s.map((p) => p.during / Math.max(p.idle, 1));
-  record("{ hello } p99 during an import / idle", "ratio of p99 latency", "<= 2", (m) => m <= 2, { ratios: p99Ratios, discarded: 0 }, { p99s });
+  record(
+    "{ hello } p99 during an import / idle",
+    "ratio of p99 latency",
+    "<= 2",
+    (m) => m <= 2,
+    { ratios: p99Ratios, discarded: 0 },
+    { p99s },
+  );
 
   stage("5. one notice to many subscribers");
   // 5. One notice to many SSE subscribers against a bare node:http broadcast.
-  const baseline = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/baseline-sse.ts")], { stdio: ["ignore", "pipe", "inherit"] });
-  const baselinePort = Number(await new Promise<string>((resolve) => baseline.stdout?.once("data", (d) => resolve(String(d).trim()))));
+  const baseline = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/baseline-sse.ts")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const baselinePort = Number(
+    await new Promise<string>((resolve) => baseline.stdout?.once("data", (d) => resolve(String(d).trim()))),
+  );
   const vaultPort = Number(new URL(url).port);
   const secret = seeded.edges[0]?.node.id as string;
   let version = 0;
@@ -274,7 +358,13 @@ async function main() {
     memory.push({ vault: vaultRss / SUBSCRIBERS, baseline: Math.max(bareRss, 1) / SUBSCRIBERS });
     return vaultDone / bareDone;
   });
-  record(`one notice to ${SUBSCRIBERS} SSE subscribers / bare node:http broadcast`, "ratio of time until all have it", "<= 2", (m) => m <= 2, notices);
+  record(
+    `one notice to ${SUBSCRIBERS} SSE subscribers / bare node:http broadcast`,
+    "ratio of time until all have it",
+    "<= 2",
+    (m) => m <= 2,
+    notices,
+  );
   record(
     "memory per SSE subscriber / bare node:http",
     "ratio of RSS per subscriber",
@@ -288,7 +378,13 @@ async function main() {
 
   const seconds = (performance.now() - started) / 1000;
   console.table(
-    figures.map((f) => ({ figure: f.name, median: f.median, range: `${f.min}–${f.max}`, goal: f.goal, met: f.met ? "yes" : "NO" })),
+    figures.map((f) => ({
+      figure: f.name,
+      median: f.median,
+      range: `${f.min}–${f.max}`,
+      goal: f.goal,
+      met: f.met ? "yes" : "NO",
+    })),
   );
   console.log(`${PAIRS} paired runs per figure, ${seconds.toFixed(0)} s in all`);
   writeFileSync(
@@ -299,9 +395,13 @@ async function main() {
 
 async function newToken(env: Record<string, string>, name: string): Promise<string> {
   // A fresh user per import run, so that every line is a new entry; through the CLI's own path.
-  const run = spawn(process.execPath, [path.join(root, "bin/agent-vault.mjs"), "user", "create", "--name", name, "--json"], {
-    env: { ...process.env, ...env },
-  });
+  const run = spawn(
+    process.execPath,
+    [path.join(root, "bin/agent-vault.mjs"), "user", "create", "--name", name, "--json"],
+    {
+      env: { ...process.env, ...env },
+    },
+  );
   let out = "";
   run.stdout.on("data", (d) => {
     out += d;

@@ -20,7 +20,7 @@ export type AgentEnvironment = {
 
 export type RuntimeEvent =
   | { type: "hello"; agentId: string; startedAt: string | null }
-  | { type: "restart"; agentId: string; issuedAt: string };
+  | { type: "restart"; agentId: string; issuedAt: string; startedAt: string | null };
 
 export function runtimeEndpoint(graphqlUrl: string, path: "environment" | "commands"): string {
   return new URL(`runtime/${path}`, graphqlUrl).toString();

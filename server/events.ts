@@ -13,7 +13,8 @@ export type RestartNotice = {
 };
 export type TokenRevoked = { type: "token-revoked"; tokenId: string };
 export type UserEvent = RestartNotice | TokenRevoked;
-export type RuntimeCommand = { type: "restart"; agentId: string; issuedAt: string };
+/** `startedAt`: the start the command asks for; a runtime already running it has nothing to do. */
+export type RuntimeCommand = { type: "restart"; agentId: string; issuedAt: string; startedAt: string | null };
 export type PendingNotice = { agentId: string; entryName: string; change: EnvironmentChange };
 
 type Target = TypedEventTarget<CustomEvent>;
@@ -74,8 +75,13 @@ export function createVaultEvents(target: Target = new EventTarget() as Target) 
     tokenRevoked(userId: string, tokenId: string) {
       publish(`user:${userId}`, { type: "token-revoked", tokenId });
     },
-    runtimeCommand(agentId: string, type: RuntimeCommand["type"]) {
-      publish(`runtime:${agentId}`, { type, agentId, issuedAt: new Date().toISOString() });
+    runtimeCommand(agentId: string, type: RuntimeCommand["type"], startedAt: Date | null) {
+      publish(`runtime:${agentId}`, {
+        type,
+        agentId,
+        issuedAt: new Date().toISOString(),
+        startedAt: startedAt?.toISOString() ?? null,
+      });
     },
     userEvents: (userId: string) => subscribe<UserEvent>(target, `user:${userId}`),
     runtimeCommands: (agentId: string) => subscribe<RuntimeCommand>(target, `runtime:${agentId}`),

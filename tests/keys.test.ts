@@ -24,6 +24,14 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** A vault on this database with these master keys (`<key>` or `1:<key>,2:<key>`). */
+const openVault = (databaseUrl: string, keys: string) =>
+  createVault({
+    databaseUrl,
+    masterKeys: parseMasterKeys(keys, "AGENT_VAULT_MASTER_KEY"),
+    masterKeySource: "AGENT_VAULT_MASTER_KEY",
+  });
+
 const readValue = (gql: Gql, id: string) =>
   gql(`query ($id: ID!) { entry(id: $id) { ... on Variable { value } } }`, { id });
 
@@ -95,12 +103,7 @@ describe("master key rotation", () => {
     const database = await freshDatabase(dir);
     const v1 = randomBytes(32).toString("base64");
     const v2 = randomBytes(32).toString("base64");
-    const open = (keys: string) =>
-      createVault({
-        databaseUrl: database.url,
-        masterKeys: parseMasterKeys(keys, "AGENT_VAULT_MASTER_KEY"),
-        masterKeySource: "AGENT_VAULT_MASTER_KEY",
-      });
+    const open = (keys: string) => openVault(database.url, keys);
     try {
       let vault = await open(v1);
       const { token } = await createUser(vault.services.db, "rotator");
@@ -155,12 +158,7 @@ describe("master key rotation", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-removed-"));
     const database = await freshDatabase(dir);
     const v1 = randomBytes(32).toString("base64");
-    const open = (keys: string) =>
-      createVault({
-        databaseUrl: database.url,
-        masterKeys: parseMasterKeys(keys, "AGENT_VAULT_MASTER_KEY"),
-        masterKeySource: "AGENT_VAULT_MASTER_KEY",
-      });
+    const open = (keys: string) => openVault(database.url, keys);
     try {
       let vault = await open(v1);
       const { token } = await createUser(vault.services.db, "forgetful");

@@ -103,7 +103,7 @@ export async function run(command: string, args: string[], options: RunOptions):
           // A restart that happened while the stream was down shows as a newer start time; a
           // command older than the environment we run with is already satisfied.
           const missed = event.type === "hello" && event.startedAt !== current.startedAt;
-          const stale = event.type === "restart" && current.startedAt !== null && event.issuedAt <= current.startedAt;
+          const stale = event.type === "restart" && event.startedAt !== null && event.startedAt === current.startedAt;
           if (missed || (event.type === "restart" && !stale)) await restart();
         }
       } catch (error) {

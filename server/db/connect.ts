@@ -77,7 +77,10 @@ export async function openDatabase(target: DatabaseTarget, onQuery?: (sql: strin
     target.provider === "postgresql"
       ? (new PgClient({ adapter: pgAdapterFactory(target.url), ...log }) as unknown as Db)
       : new PrismaClient({ adapter: immediateTransactions(sqliteAdapterFactory(target.url)), ...log });
-  if (onQuery) (db as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => onQuery(e.query));
+  if (onQuery)
+    (db as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) =>
+      onQuery(e.query),
+    );
   if (target.provider === "postgresql") return db;
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");

@@ -52,32 +52,23 @@ export function freePort(): Promise<number> {
 /** Starts `agent-vault serve` and waits until /healthz answers. */
 export async function startServer(env: Record<string, string | undefined>, fixedPort?: number) {
   const port = fixedPort ?? (await freePort());
-  const child = spawn(process.execPath, [BIN, "serve"], {
-    env: cleanEnv({ ...env, PORT: String(port) }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
+  const { child, output } = spawnCli(["serve"], { ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`server did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`server exited: ${output.stderr}`);
+      return fetch(`${url}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+    },
+    `the server to start; ${output.stderr}`,
+    30_000,
+  );
   return {
     url,
     port,
-    output: () => ({ stdout, stderr }),
+    output: () => ({ ...output }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -162,7 +162,7 @@ export async function restartAgent(ctx: Context, input: { agentId: string }) {
       data: { runningEnv: runningEnvOf(await currentEnvironment(tx, found.id)), lastRestartedAt: new Date() },
     });
   });
-  ctx.events.runtimeCommand(agent.id, "restart");
+  ctx.events.runtimeCommand(agent.id, "restart", agent.lastRestartedAt);
   return agent;
 }
 

@@ -33,19 +33,23 @@ export async function authenticateRuntime(services: Services, token: string | nu
  * its restartRequired clears.
  */
 export async function startEnvironment(services: Services, runtime: Runtime) {
-  const { agent, entries } = await services.db.$transaction(async (tx) => {
-    const rows = await tx.attachment.findMany({
+  const [agent, rows] = await Promise.all([
+    services.db.agent.findUniqueOrThrow({
+      where: { id: runtime.agentId },
+      select: { id: true, name: true, runningEnv: true, lastRestartedAt: true },
+    }),
+    services.db.attachment.findMany({
       where: { agentId: runtime.agentId },
       select: { entry: { select: { id: true, name: true, version: true, ciphertext: true } } },
-    });
-    const current = rows.map((row) => row.entry);
-    const updated = await tx.agent.update({
-      where: { id: runtime.agentId },
-      data: { runningEnv: runningEnvOf(current), lastRestartedAt: new Date() },
-      select: { id: true, name: true, lastRestartedAt: true },
-    });
-    return { agent: updated, entries: current };
-  });
+    }),
+  ]);
+  const entries = rows.map((row) => row.entry);
+  // Record the environment the agent now runs with; in the steady state it already is, and the
+  // fetch writes nothing.
+  const running = runningEnvOf(entries);
+  if (running !== agent.runningEnv) {
+    await services.db.agent.update({ where: { id: agent.id }, data: { runningEnv: running } });
+  }
   const viewer = { keyring: services.keyring, viewer: { userId: runtime.userId, keySalt: runtime.keySalt } };
   const environment: Record<string, string> = {};
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
@@ -56,7 +60,11 @@ export async function startEnvironment(services: Services, runtime: Runtime) {
       throw error;
     }
   }
-  return { agent: { id: agent.id, name: agent.name }, startedAt: agent.lastRestartedAt?.toISOString(), environment };
+  return {
+    agent: { id: agent.id, name: agent.name },
+    startedAt: agent.lastRestartedAt?.toISOString() ?? null,
+    environment,
+  };
 }
 
 /** When the agent last (re)started, to tell a reconnecting runtime whether it missed a restart. */
