@@ -1,5 +1,5 @@
 // Running the real `agent-vault` command as a child process, the way a user would.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -116,4 +116,9 @@ export async function newServerEnv(dir: string) {
     ...(testDatabase === "postgres" ? { DATABASE_URL: database.url } : {}),
   };
   return { env, dataDir, databaseUrl: database.url, drop: database.drop };
+}
+
+/** Whether a program is on PATH (Redis's server and client are not on every developer's machine). */
+export function hasCommand(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
 }
