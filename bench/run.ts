@@ -427,12 +427,15 @@ async function sqlStatementsPerList(query: string): Promise<Record<string, numbe
   const agent = await client.createAgent({ name: "sql-agent" });
   const result: Record<string, number> = {};
   let have = 0;
+  // Authentication's own statements, counted on a request that does nothing else.
+  count = 0;
+  await client.client.query("{ hello }" as never, {}).toPromise();
+  const authentication = count;
   for (const size of [1, 10, 50]) {
     while (have < size) await client.addSecret({ name: `SQL_${have++}`, value: "v", agentIds: [agent.id] });
     count = 0;
     await client.client.query(query as never, {}).toPromise();
-    // Authentication reads the token: one statement that is not the list's.
-    result[String(size)] = count - 1;
+    result[String(size)] = count - authentication;
   }
   await app.close();
   return result;

@@ -5,7 +5,7 @@ import type { Plugin } from "graphql-yoga";
 import { bearerToken, clientAddress, type Services } from "../../context.ts";
 import { hashToken } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
-import { authenticateRuntime, lastStart, startEnvironment } from "./runtime.service.ts";
+import { authenticateRuntime, startEnvironment } from "./runtime.service.ts";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -87,7 +87,8 @@ export function useRuntimeChannel(services: Services): Plugin {
       }
       if (request.method !== "GET")
         return endResponse(json(405, { error: { code: "METHOD_NOT_ALLOWED", message: "Use GET" } }));
-      endResponse(commandStream(services, runtime.agentId, await lastStart(services, runtime), request.signal));
+      const startedAt = runtime.agent.lastRestartedAt?.toISOString() ?? null;
+      endResponse(commandStream(services, runtime.agentId, startedAt, request.signal));
     },
   };
 }

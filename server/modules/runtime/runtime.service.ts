@@ -6,7 +6,14 @@ import { requireAgents } from "../agent/agent.service.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
 import { isUnreadable, openValue, ValueUnreadableError } from "../entry/entry-value.ts";
 
-export type Runtime = { agentId: string; tokenId: string; userId: string; keySalt: Uint8Array };
+export type Runtime = {
+  agentId: string;
+  tokenId: string;
+  userId: string;
+  keySalt: Uint8Array;
+  /** The agent as authentication read it: the runtime path reads it once. */
+  agent: { id: string; name: string; runningEnv: string; lastRestartedAt: Date | null };
+};
 
 export async function createRuntimeToken(ctx: Context, input: { agentId: string }) {
   const [agent] = await requireAgents(ctx.db, ctx.viewer.userId, [input.agentId]);
@@ -22,10 +29,23 @@ export async function authenticateRuntime(services: Services, token: string | nu
   if (!token || tokenKind(token) !== "runtime") return null;
   const row = await services.db.runtimeToken.findUnique({
     where: { tokenHash: hashToken(token) },
-    select: { id: true, agent: { select: { id: true, userId: true, user: { select: { keySalt: true } } } } },
+    select: {
+      id: true,
+      agent: {
+        select: {
+          id: true,
+          name: true,
+          runningEnv: true,
+          lastRestartedAt: true,
+          userId: true,
+          user: { select: { keySalt: true } },
+        },
+      },
+    },
   });
   if (!row) return null;
-  return { agentId: row.agent.id, tokenId: row.id, userId: row.agent.userId, keySalt: row.agent.user.keySalt };
+  const { user, userId, ...agent } = row.agent;
+  return { agentId: agent.id, tokenId: row.id, userId, keySalt: user.keySalt, agent };
 }
 
 /**
@@ -33,16 +53,11 @@ export async function authenticateRuntime(services: Services, token: string | nu
  * its restartRequired clears.
  */
 export async function startEnvironment(services: Services, runtime: Runtime) {
-  const [agent, rows] = await Promise.all([
-    services.db.agent.findUniqueOrThrow({
-      where: { id: runtime.agentId },
-      select: { id: true, name: true, runningEnv: true, lastRestartedAt: true },
-    }),
-    services.db.attachment.findMany({
-      where: { agentId: runtime.agentId },
-      select: { entry: { select: { id: true, name: true, version: true, ciphertext: true } } },
-    }),
-  ]);
+  const agent = runtime.agent;
+  const rows = await services.db.attachment.findMany({
+    where: { agentId: runtime.agentId },
+    select: { entry: { select: { id: true, name: true, version: true, ciphertext: true } } },
+  });
   const entries = rows.map((row) => row.entry);
   // Record the environment the agent now runs with; in the steady state it already is, and the
   // fetch writes nothing.
@@ -65,13 +80,4 @@ export async function startEnvironment(services: Services, runtime: Runtime) {
     startedAt: agent.lastRestartedAt?.toISOString() ?? null,
     environment,
   };
-}
-
-/** When the agent last (re)started, to tell a reconnecting runtime whether it missed a restart. */
-export async function lastStart(services: Services, runtime: Runtime): Promise<string | null> {
-  const agent = await services.db.agent.findUnique({
-    where: { id: runtime.agentId },
-    select: { lastRestartedAt: true },
-  });
-  return agent?.lastRestartedAt?.toISOString() ?? null;
 }
