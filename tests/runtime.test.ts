@@ -8,9 +8,10 @@ import path from "node:path";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createVaultClient, type RestartNotice, type VaultClient, VaultError } from "../sdk/index.ts";
+import { createVaultClient, type VaultClient, VaultError } from "../sdk/index.ts";
 import { runtimeEndpoint } from "../sdk/runtime.ts";
 import { filesUnder, scanFiles } from "./helpers/leak-scan.ts";
+import { collect } from "./helpers/notices.ts";
 import { eventually, freePort, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
 
 let work: string;
@@ -44,21 +45,6 @@ function printed(stdout: string): { secret: string; variable: string; vaultVars:
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line));
-}
-
-function collect(iterator: AsyncIterable<RestartNotice>) {
-  const notices: RestartNotice[] = [];
-  const state: { error?: unknown; done: boolean } = { done: false };
-  void (async () => {
-    try {
-      for await (const notice of iterator) notices.push(notice);
-    } catch (error) {
-      state.error = error;
-    } finally {
-      state.done = true;
-    }
-  })();
-  return { notices, state };
 }
 
 beforeAll(async () => {

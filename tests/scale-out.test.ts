@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVaultClient, type RestartNotice } from "../sdk/index.ts";
+import { createVaultClient } from "../sdk/index.ts";
 import { testDatabase } from "./helpers/database.ts";
+import { collect } from "./helpers/notices.ts";
 import { eventually, freePort, hasCommand, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
 
 const sharedRedis = process.env.TEST_REDIS_URL;
@@ -21,19 +22,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   rmSync(work, { recursive: true, force: true });
 });
-
-function collect(iterator: AsyncIterable<RestartNotice>) {
-  const notices: RestartNotice[] = [];
-  const state: { error?: unknown } = {};
-  void (async () => {
-    try {
-      for await (const notice of iterator) notices.push(notice);
-    } catch (error) {
-      state.error = error;
-    }
-  })();
-  return { notices, state };
-}
 
 async function newVaultProcessEnv(name: string) {
   const vault = await newServerEnv(path.join(work, name));

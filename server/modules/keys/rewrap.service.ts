@@ -5,11 +5,10 @@ import { open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
 import { fingerprint } from "../../crypto/fingerprint.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db } from "../../db/connect.ts";
+import { refreshBinding } from "../provider/provider.service.ts";
 
 export type KeyStatus = { currentVersion: number; byVersion: Record<string, number>; remaining: number };
 export type RewrapReport = KeyStatus & { rewrapped: number };
-
-const refreshBinding = (entryId: string) => `oauth-refresh:${entryId}`;
 
 type Row = {
   id: string;

@@ -37,7 +37,8 @@ export type AiProviderCard = {
   connection: ConnectionRow | null;
 };
 
-const refreshBinding = (entryId: string) => `oauth-refresh:${entryId}`;
+/** What an OAuth refresh token's ciphertext is bound to: its secret's entry, in a namespace of its own. */
+export const refreshBinding = (entryId: string) => `oauth-refresh:${entryId}`;
 
 function allVariableKeys(): string[] {
   return PROVIDERS.flatMap((provider) => {
