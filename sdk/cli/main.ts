@@ -5,7 +5,7 @@ import { createVaultClient, type VaultClient } from "../client.ts";
 import { NotFoundError, VaultError } from "../errors.ts";
 import type { EntryKind } from "../generated/graphql.ts";
 import { registerImport } from "./import.ts";
-import { printJson, printLine, printTable } from "./output.ts";
+import { printJson, printLine, printTable, shortTime } from "./output.ts";
 import { AuthFailed, registerProviders } from "./providers.ts";
 import { readValue } from "./read-value.ts";
 import { run } from "./run.ts";
@@ -56,8 +56,6 @@ async function findAgent(vault: VaultClient, ref: string) {
   if (!agent) throw new NotFoundError(`No agent named ${ref}`);
   return agent;
 }
-
-const shortTime = (iso: string | null | undefined) => (iso ? iso.replace("T", " ").slice(0, 19) : "-");
 
 function entryCommands(program: Command, kind: EntryKind) {
   const secret = kind === "SECRET";

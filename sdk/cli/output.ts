@@ -24,3 +24,6 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
 export function printLine(text: string): void {
   process.stdout.write(`${text}\n`);
 }
+
+/** An ISO time as "YYYY-MM-DD HH:MM:SS" (UTC), or "-". */
+export const shortTime = (iso: string | null | undefined) => (iso ? iso.replace("T", " ").slice(0, 19) : "-");

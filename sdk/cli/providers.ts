@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { VaultClient } from "../client.ts";
 import type { AiProvider } from "../generated/graphql.ts";
 import { LoginError, loginWithPkce } from "./oauth-login.ts";
-import { printJson, printLine, printTable } from "./output.ts";
+import { printJson, printLine, printTable, shortTime } from "./output.ts";
 import { readValue } from "./read-value.ts";
 
 const DEFAULT_OPENAI_ISSUER = "https://auth.openai.com";
@@ -18,12 +18,10 @@ function providerArg(text: string, usage: (message: string) => Error): AiProvide
   throw usage("the provider is anthropic, openai or openrouter");
 }
 
-const time = (iso: string | null | undefined) => (iso ? iso.replace("T", " ").slice(0, 19) : "-");
-
 function describe(card: Card): string {
   if (!card.connected) return `${card.provider}: not connected.`;
   const how = card.method === "OAUTH" ? "by OAuth" : "by API key";
-  const expiry = card.expiresAt ? `, expires ${time(card.expiresAt)}` : "";
+  const expiry = card.expiresAt ? `, expires ${shortTime(card.expiresAt)}` : "";
   return `${card.provider}: connected ${how} as ${card.envVar}${expiry}.`;
 }
 
@@ -45,9 +43,9 @@ export function registerProviders(program: Command, vault: () => VaultClient, us
           card.envVar,
           card.method ?? "-",
           card.secret?.usedBy.map((agent) => agent.name).join(", ") || "-",
-          time(card.expiresAt),
+          shortTime(card.expiresAt),
           card.lastCheckedAt
-            ? `${time(card.lastCheckedAt)} ${card.keyAccepted === true ? "accepted" : card.keyAccepted === false ? "refused" : (card.lastCheckError ?? "")}`
+            ? `${shortTime(card.lastCheckedAt)} ${card.keyAccepted === true ? "accepted" : card.keyAccepted === false ? "refused" : (card.lastCheckError ?? "")}`
             : "-",
         ]),
       );

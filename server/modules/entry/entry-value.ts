@@ -39,8 +39,16 @@ export class ValueUnreadableError extends Error {
   }
 }
 
-export function isUnreadable(error: unknown): boolean {
-  return error instanceof DecryptionError || error instanceof UnknownKeyVersionError;
+/** An entry's value; one that cannot be decrypted is a ValueUnreadableError naming the entry. */
+export function openNamedValue(ctx: Viewer, entry: { id: string; name: string; ciphertext: Uint8Array }): string {
+  try {
+    return openValue(ctx, entry);
+  } catch (error) {
+    if (error instanceof DecryptionError || error instanceof UnknownKeyVersionError) {
+      throw new ValueUnreadableError(entry.name, error);
+    }
+    throw error;
+  }
 }
 
 /** Whether a candidate has the stored value, compared by fingerprint under the stored value's key. */

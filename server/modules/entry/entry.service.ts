@@ -12,7 +12,7 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { assertValidName, assertValidValue, type EntryKind, nameKey } from "./entry.rules.ts";
-import { isUnreadable, matchesValue, openValue, sealValue, ValueUnreadableError } from "./entry-value.ts";
+import { matchesValue, openNamedValue, sealValue } from "./entry-value.ts";
 
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
 export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
@@ -155,10 +155,5 @@ export function variableValue(
   entry: { id: string; name: string; kind: string; ciphertext: Uint8Array },
 ): string {
   if (entry.kind !== "VARIABLE") throw new Error("only a variable's value can be read");
-  try {
-    return openValue(ctx, entry);
-  } catch (error) {
-    if (isUnreadable(error)) throw new ValueUnreadableError(entry.name, error);
-    throw error;
-  }
+  return openNamedValue(ctx, entry);
 }

@@ -4,7 +4,7 @@ import type { Context, Services } from "../../context.ts";
 import { generateToken, hashToken, tokenKind } from "../../crypto/tokens.ts";
 import { requireAgents } from "../agent/agent.service.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
-import { isUnreadable, openValue, ValueUnreadableError } from "../entry/entry-value.ts";
+import { openNamedValue } from "../entry/entry-value.ts";
 
 export type Runtime = {
   agentId: string;
@@ -68,12 +68,7 @@ export async function startEnvironment(services: Services, runtime: Runtime) {
   const viewer = { keyring: services.keyring, viewer: { userId: runtime.userId, keySalt: runtime.keySalt } };
   const environment: Record<string, string> = {};
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    try {
-      environment[entry.name] = openValue(viewer, entry);
-    } catch (error) {
-      if (isUnreadable(error)) throw new ValueUnreadableError(entry.name, error);
-      throw error;
-    }
+    environment[entry.name] = openNamedValue(viewer, entry);
   }
   return {
     agent: { id: agent.id, name: agent.name },
