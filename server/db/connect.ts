@@ -1,11 +1,10 @@
 // Chooses the database from its URL and opens it: SQLite (the default, embedded) through
 // better-sqlite3, or PostgreSQL through pg. Both generated clients share one TypeScript surface.
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaClient as PgClient } from "../../prisma/postgresql/client/client.ts";
 import { PrismaClient } from "../../prisma/sqlite/client/client.ts";
+import { type SqliteWriter, sqliteConnectionFactory } from "./sqlite-connection.ts";
 
 export type Provider = "sqlite" | "postgresql";
 export type DatabaseTarget = { provider: Provider; url: string };
@@ -15,12 +14,6 @@ export function databaseTarget(url: string): DatabaseTarget {
   if (/^postgres(ql)?:\/\//.test(url)) return { provider: "postgresql", url };
   if (url.startsWith("file:")) return { provider: "sqlite", url };
   throw new Error("DATABASE_URL must start with file:, postgres:// or postgresql://");
-}
-
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
-
-export function sqliteAdapterFactory(url: string) {
-  return new PrismaBetterSqlite3({ url, timeout: SQLITE_BUSY_TIMEOUT_MS });
 }
 
 // The schema engine reads pg_catalog columns of type "char" (oid 18), which adapter-pg cannot
@@ -53,22 +46,10 @@ export function pgAdapterFactory(url: string) {
   return new PrismaPg(pgPoolOptions(url));
 }
 
-// SQLite starts a transaction with a plain BEGIN (deferred): one that reads and then writes fails
-// at once with SQLITE_BUSY when another process wrote in between, without waiting for the busy
-// timeout. BEGIN IMMEDIATE takes the write lock up front, and so waits its turn.
-function immediateTransactions(factory: PrismaBetterSqlite3): SqlDriverAdapterFactory {
-  return {
-    provider: factory.provider,
-    adapterName: factory.adapterName,
-    async connect() {
-      const adapter = await factory.connect();
-      const client = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
-      const prepare = client.prepare.bind(client);
-      client.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
-      return adapter;
-    },
-  };
-}
+const sqliteWriters = new WeakMap<Db, SqliteWriter>();
+
+/** The SQLite writer connection behind a client, for bulk writes; none on PostgreSQL. */
+export const sqliteWriterOf = (db: Db): SqliteWriter | undefined => sqliteWriters.get(db);
 
 /** Opens the database; `onQuery` hears every SQL statement (the benchmarks count them). */
 export async function openDatabase(target: DatabaseTarget, onQuery?: (sql: string) => void): Promise<Db> {
@@ -76,7 +57,10 @@ export async function openDatabase(target: DatabaseTarget, onQuery?: (sql: strin
   const db =
     target.provider === "postgresql"
       ? (new PgClient({ adapter: pgAdapterFactory(target.url), ...log }) as unknown as Db)
-      : new PrismaClient({ adapter: immediateTransactions(sqliteAdapterFactory(target.url)), ...log });
+      : new PrismaClient({
+          adapter: sqliteConnectionFactory(target.url, (writer) => sqliteWriters.set(db, writer)),
+          ...log,
+        });
   if (onQuery)
     (db as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) =>
       onQuery(e.query),

@@ -12,7 +12,8 @@ import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-util
 import type * as EngineModule from "@prisma/schema-engine-wasm/schema_engine_bg";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { type DatabaseTarget, MigrationPool, type Provider, pgPoolOptions, sqliteAdapterFactory } from "./connect.ts";
+import { type DatabaseTarget, MigrationPool, type Provider, pgPoolOptions } from "./connect.ts";
+import { sqliteAdapterFactory } from "./sqlite-connection.ts";
 
 export type { Provider };
 

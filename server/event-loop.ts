@@ -1,0 +1,17 @@
+// Long synchronous work in slices, so that a large request (a 10,000-line import) does not hold up
+// every other request for its whole duration: the work checks `due()` as it goes and, once its
+// slice of time is used up, awaits `next()`, which lets the event loop serve what is waiting.
+const SLICE_MS = 1;
+
+export function timeSlices(sliceMs = SLICE_MS) {
+  let started = performance.now();
+  return {
+    due: () => performance.now() - started >= sliceMs,
+    next: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      started = performance.now();
+    },
+  };
+}
+
+export type TimeSlices = ReturnType<typeof timeSlices>;
