@@ -1,7 +1,8 @@
 // Agents: which entries each one gets, and the environment it runs with.
-import { randomUUID } from "node:crypto";
+
 import type { Context } from "../../context.ts";
 import { isForeignKeyViolation, isUniqueViolation, type Prisma } from "../../db/errors.ts";
+import { newId } from "../../db/ids.ts";
 import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { environmentBytes, MAX_ENVIRONMENT_BYTES, MAX_NAME_LENGTH, nameKey } from "../entry/entry.rules.ts";
 import { requireEntries } from "../entry/entry.service.ts";
@@ -73,7 +74,7 @@ export async function currentEnvironment(tx: Prisma.TransactionClient, agentId: 
 export async function createAgent(ctx: Context, input: { name: string; entryIds?: readonly string[] | null }) {
   assertValidAgentName(input.name);
   const userId = ctx.viewer.userId;
-  const id = randomUUID();
+  const id = newId();
   try {
     return await ctx.db.$transaction(async (tx) => {
       const taken = await tx.agent.findUnique({

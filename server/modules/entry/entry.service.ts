@@ -1,8 +1,9 @@
 // Entries: secrets and variables. Every function checks that the viewer owns what it touches
 // before anything else; an id of someone else's entry is answered exactly like a missing id.
-import { randomUUID } from "node:crypto";
+
 import type { Context } from "../../context.ts";
 import { isForeignKeyViolation, isUniqueViolation, type Prisma } from "../../db/errors.ts";
+import { newId } from "../../db/ids.ts";
 import { assertEnvironmentsFit, requireAgents } from "../agent/agent.service.ts";
 import {
   EntryInUseError,
@@ -39,7 +40,7 @@ export async function addEntry(ctx: Context, kind: EntryKind, input: AddEntryInp
   assertValidValue(input.value, kind);
   const userId = ctx.viewer.userId;
   const agentIds = [...new Set(input.agentIds ?? [])];
-  const id = randomUUID();
+  const id = newId();
   const sealed = sealValue(ctx, id, input.value);
   let entry: Awaited<ReturnType<typeof ctx.db.entry.create>>;
   try {
