@@ -2,7 +2,7 @@
 //   [format 1 byte][key version u32 BE][nonce 12 bytes][ciphertext][tag 16 bytes]
 // and its associated data binds it to its user, its entry and the key version, so a blob
 // copied to another row (or relabelled with another key version) fails to open.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 
 const FORMAT = 1;
 const NONCE_BYTES = 12;
@@ -18,31 +18,51 @@ export class DecryptionError extends Error {
   }
 }
 
-function lengthPrefixed(parts: string[]): Buffer {
-  return Buffer.concat(
-    parts.flatMap((part) => {
-      const bytes = Buffer.from(part, "utf8");
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(bytes.length);
-      return [length, bytes];
-    }),
-  );
+// Nonces come from a pool filled in one call: randomBytes per value costs more than the sealing.
+const NONCE_POOL_BYTES = NONCE_BYTES * 1024;
+let noncePool = Buffer.alloc(0);
+let nonceAt = NONCE_POOL_BYTES;
+
+function nextNonce(): Buffer {
+  if (nonceAt + NONCE_BYTES > noncePool.length) {
+    noncePool = randomFillSync(Buffer.allocUnsafe(NONCE_POOL_BYTES));
+    nonceAt = 0;
+  }
+  const nonce = noncePool.subarray(nonceAt, nonceAt + NONCE_BYTES);
+  nonceAt += NONCE_BYTES;
+  return nonce;
 }
 
+const AAD_LABEL = "agent-vault/entry-value/v1";
+
+/** Each part as a u32 BE byte length followed by its UTF-8 bytes. */
 function associatedData(binding: Binding, keyVersion: number): Buffer {
-  return lengthPrefixed(["agent-vault/entry-value/v1", binding.userId, binding.entryId, String(keyVersion)]);
+  const parts = [AAD_LABEL, binding.userId, binding.entryId, String(keyVersion)];
+  let size = 0;
+  for (const part of parts) size += 4 + Buffer.byteLength(part, "utf8");
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const part of parts) {
+    const length = out.write(part, at + 4, "utf8");
+    out.writeUInt32BE(length, at);
+    at += 4 + length;
+  }
+  return out;
 }
 
-export function seal(key: Buffer, keyVersion: number, plaintext: string, binding: Binding): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+export function seal(key: Buffer, keyVersion: number, plaintext: string, binding: Binding): Buffer<ArrayBuffer> {
+  const nonce = nextNonce();
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(associatedData(binding, keyVersion));
-  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeUInt8(FORMAT, 0);
-  header.writeUInt32BE(keyVersion, 1);
-  nonce.copy(header, 5);
-  return Buffer.concat([header, body, cipher.getAuthTag()]);
+  const body = cipher.update(plaintext, "utf8");
+  cipher.final(); // GCM is a stream mode: final() yields no bytes, only computes the tag
+  const blob = Buffer.allocUnsafe(HEADER_BYTES + body.length + TAG_BYTES);
+  blob.writeUInt8(FORMAT, 0);
+  blob.writeUInt32BE(keyVersion, 1);
+  nonce.copy(blob, 5);
+  body.copy(blob, HEADER_BYTES);
+  cipher.getAuthTag().copy(blob, HEADER_BYTES + body.length);
+  return blob;
 }
 
 /** The key version a blob was sealed under, read from its header. */

@@ -11,15 +11,19 @@ function keys(ctx: Viewer, keyVersion?: number) {
   return ctx.keyring.keysFor(ctx.viewer.userId, ctx.viewer.keySalt, keyVersion);
 }
 
-export function sealValue(ctx: Viewer, entryId: string, value: string): SealedValue {
+/** Seals values under the viewer's current keys, looked up once for many values. */
+export function valueSealer(ctx: Viewer): (entryId: string, value: string) => SealedValue {
   const userKeys = keys(ctx);
-  return {
-    ciphertext: new Uint8Array(
-      seal(userKeys.encryption, userKeys.keyVersion, value, { userId: ctx.viewer.userId, entryId }),
-    ),
+  const userId = ctx.viewer.userId;
+  return (entryId, value) => ({
+    ciphertext: seal(userKeys.encryption, userKeys.keyVersion, value, { userId, entryId }),
     fingerprint: fingerprint(userKeys.fingerprint, value),
     valueSize: Buffer.byteLength(value, "utf8"),
-  };
+  });
+}
+
+export function sealValue(ctx: Viewer, entryId: string, value: string): SealedValue {
+  return valueSealer(ctx)(entryId, value);
 }
 
 export function openValue(ctx: Viewer, entry: { id: string; ciphertext: Uint8Array }): string {

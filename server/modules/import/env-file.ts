@@ -1,8 +1,8 @@
 // Reading a .env file into entries, with the number of every bad line. Values come from dotenv's
-// own parser, applied to each entry's lines, so a valid file yields exactly what dotenv yields;
-// this module finds where each entry starts and ends, and what is wrong with the lines that are
-// not valid. Problems never quote a value.
+// own parser, so a valid file yields exactly what dotenv yields; this module finds where each entry
+// starts and ends, and what is wrong with the lines that are not valid. Problems never quote a value.
 import { parse as dotenvParse } from "dotenv";
+import { timeSlices } from "../../event-loop.ts";
 import type { EnvLineProblem } from "../common/errors.ts";
 import { type EntryKind, nameKey, nameProblem, valueProblem } from "../entry/entry.rules.ts";
 
@@ -10,8 +10,13 @@ export type EnvEntry = { line: number; name: string; value: string };
 
 const QUOTES = new Set(["'", '"', "`"]);
 const AFTER_CLOSING_QUOTE = /^[ \t]*(#.*)?$/;
+// About a millisecond of dotenv's parsing at a time.
+const ENTRIES_PER_PARSE = 1000;
 
-export function parseEnvFile(content: string, kind: EntryKind): { entries: EnvEntry[]; problems: EnvLineProblem[] } {
+export async function parseEnvFile(
+  content: string,
+  kind: EntryKind,
+): Promise<{ entries: EnvEntry[]; problems: EnvLineProblem[] }> {
   const text = content.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
   const lines = text.split("\n");
   const starts: number[] = [];
@@ -31,11 +36,13 @@ export function parseEnvFile(content: string, kind: EntryKind): { entries: EnvEn
     return low;
   };
 
-  const entries: EnvEntry[] = [];
+  const found: { line: number; name: string; last: number }[] = [];
   const problems: EnvLineProblem[] = [];
   const seen = new Map<string, number>();
+  const slices = timeSlices();
 
   for (let i = 0; i < lines.length; i++) {
+    if (slices.due()) await slices.next();
     const raw = lines[i] as string;
     const lineNumber = i + 1;
     const trimmed = raw.trimStart();
@@ -72,7 +79,6 @@ export function parseEnvFile(content: string, kind: EntryKind): { entries: EnvEn
         if (!AFTER_CLOSING_QUOTE.test(rest)) broken = "unexpected text after the closing quote";
       }
     }
-    const entryLines = lines.slice(i, last + 1).join("\n");
     i = last;
 
     const problem = broken ?? nameProblem(name);
@@ -80,23 +86,32 @@ export function parseEnvFile(content: string, kind: EntryKind): { entries: EnvEn
       problems.push({ line: lineNumber, message: problem });
       continue;
     }
-    const earlier = seen.get(nameKey(name));
+    const key = nameKey(name);
+    const earlier = seen.get(key);
     if (earlier !== undefined) {
       problems.push({ line: lineNumber, message: `the name is already set on line ${earlier}` });
       continue;
     }
-    seen.set(nameKey(name), lineNumber);
-    const value = dotenvParse(entryLines)[name];
-    if (value === undefined) {
-      problems.push({ line: lineNumber, message: "this line cannot be read as NAME=value" });
-      continue;
-    }
-    const bad = valueProblem(value, kind);
-    if (bad) {
-      problems.push({ line: lineNumber, message: bad });
-      continue;
-    }
-    entries.push({ line: lineNumber, name, value });
+    seen.set(key, lineNumber);
+    found.push({ line: lineNumber, name, last });
   }
+
+  // The values: dotenv reads lines independently of what comes before them, so parsing the text
+  // of a run of entries gives each the value it has in the whole file.
+  const entries: EnvEntry[] = [];
+  for (let first = 0; first < found.length; first += ENTRIES_PER_PARSE) {
+    if (first > 0) await slices.next();
+    const group = found.slice(first, first + ENTRIES_PER_PARSE);
+    const from = (group[0] as (typeof group)[0]).line - 1;
+    const to = (group[group.length - 1] as (typeof group)[0]).last;
+    const values = dotenvParse(lines.slice(from, to + 1).join("\n"));
+    for (const { line, name } of group) {
+      const value = Object.hasOwn(values, name) ? values[name] : undefined;
+      const problem = value === undefined ? "this line cannot be read as NAME=value" : valueProblem(value, kind);
+      if (problem) problems.push({ line, message: problem });
+      else entries.push({ line, name, value: value as string });
+    }
+  }
+  problems.sort((a, b) => a.line - b.line);
   return { entries, problems };
 }

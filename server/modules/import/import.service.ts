@@ -1,11 +1,14 @@
 // importEnv: a whole .env file, all or nothing, with a plan before anything is written.
-import { randomUUID } from "node:crypto";
+
 import type { Context } from "../../context.ts";
+import { insertRows } from "../../db/bulk-insert.ts";
 import { isUniqueViolation, type Prisma } from "../../db/errors.ts";
+import { newId } from "../../db/ids.ts";
+import { timeSlices } from "../../event-loop.ts";
 import { assertEnvironmentsFit } from "../agent/agent.service.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
 import { type EntryKind, nameKey } from "../entry/entry.rules.ts";
-import { matchesValue, sealValue } from "../entry/entry-value.ts";
+import { matchesValue, type SealedValue, valueSealer } from "../entry/entry-value.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 
 export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
@@ -20,7 +23,31 @@ export type ImportReport = {
 
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 const CHUNK = 500;
+const ENTRY_COLUMNS = [
+  "id",
+  "userId",
+  "kind",
+  "name",
+  "nameKey",
+  "version",
+  "ciphertext",
+  "fingerprint",
+  "valueSize",
+  "createdAt",
+  "updatedAt",
+] as const;
 const ATTEMPTS = 3;
+
+type EntryRow = SealedValue & {
+  id: string;
+  userId: string;
+  kind: EntryKind;
+  name: string;
+  nameKey: string;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
 
 /** Another writer changed an entry between the plan and the write: plan again. */
 class ImportRace extends Error {}
@@ -40,9 +67,13 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
+/** The viewer's entries with the imported names: first every name (cheap), then the matches in full. */
 async function existingEntries(db: Context["db"], userId: string, entries: readonly EnvEntry[]) {
+  const imported = new Set(entries.map((entry) => nameKey(entry.name)));
+  const names = await db.entry.findMany({ where: { userId }, select: { nameKey: true } });
+  const matching = names.map((row) => row.nameKey).filter((key) => imported.has(key));
   const found = new Map<string, Existing>();
-  for (const part of chunks(entries.map((entry) => nameKey(entry.name)))) {
+  for (const part of chunks(matching)) {
     const rows = await db.entry.findMany({
       where: { userId, nameKey: { in: part } },
       select: { id: true, name: true, nameKey: true, version: true, ciphertext: true, fingerprint: true },
@@ -56,7 +87,7 @@ export async function importEnv(ctx: Context, input: ImportInput): Promise<Impor
   if (Buffer.byteLength(input.content, "utf8") > MAX_IMPORT_BYTES) {
     throw new LimitExceededError(`A file to import is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
   }
-  const { entries, problems } = parseEnvFile(input.content, input.kind);
+  const { entries, problems } = await parseEnvFile(input.content, input.kind);
   if (problems.length > 0) throw new EnvParseError(problems);
 
   for (let attempt = 1; ; attempt++) {
@@ -76,8 +107,10 @@ async function planAndApply(ctx: Context, input: ImportInput, entries: readonly 
   const toCreate: EnvEntry[] = [];
   const toUpdate: { entry: Existing; value: string }[] = [];
   const conflicts: string[] = [];
+  const slices = timeSlices();
 
   for (const entry of entries) {
+    if (slices.due()) await slices.next();
     const current = existing.get(nameKey(entry.name));
     if (!current) {
       toCreate.push(entry);
@@ -96,22 +129,33 @@ async function planAndApply(ctx: Context, input: ImportInput, entries: readonly 
   if (conflicts.length > 0) throw new NameTakenError(conflicts);
   if (input.dryRun) return report;
 
-  const created = toCreate.map((entry) => {
-    const id = randomUUID();
-    return {
+  const now = new Date();
+  const sealed = valueSealer(ctx);
+  const created: EntryRow[] = [];
+  for (const entry of toCreate) {
+    if (slices.due()) await slices.next();
+    const id = newId();
+    created.push({
       id,
       userId,
       kind: input.kind,
       name: entry.name,
       nameKey: nameKey(entry.name),
-      ...sealValue(ctx, id, entry.value),
-    };
-  });
-  const updates = toUpdate.map(({ entry, value }) => ({ entry, sealed: sealValue(ctx, entry.id, value) }));
+      version: 1,
+      ...sealed(id, entry.value),
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+  const updates: { entry: Existing; sealed: SealedValue }[] = [];
+  for (const { entry, value } of toUpdate) {
+    if (slices.due()) await slices.next();
+    updates.push({ entry, sealed: sealed(entry.id, value) });
+  }
 
   const affected = await ctx.db.$transaction(
     async (tx) => {
-      for (const part of chunks(created)) await tx.entry.createMany({ data: part });
+      await insertRows(ctx.db, tx, "Entry", ENTRY_COLUMNS, created);
       for (const { entry, sealed } of updates) {
         const { count } = await tx.entry.updateMany({
           where: { id: entry.id, version: entry.version },
