@@ -6,7 +6,12 @@ const require = createRequire(import.meta.url);
 // Every test runs on SQLite. With TEST_DATABASE_URL (a PostgreSQL server), the same tests run a
 // second time on PostgreSQL, as the "postgres" project; each vault gets a database of its own.
 // Left out there: tests of the embedded default itself, of bytes only, and of the npm package.
-const SQLITE_ONLY = ["tests/crypto.test.ts", "tests/startup.test.ts", "tests/package.test.ts"];
+const SQLITE_ONLY = [
+  "tests/crypto.test.ts",
+  "tests/startup.test.ts",
+  "tests/package.test.ts",
+  "tests/embedded-storage.test.ts",
+];
 
 export default defineConfig({
   resolve: {

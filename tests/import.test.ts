@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { parse as dotenvParse } from "dotenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createRuntimeClient,
   createVaultClient,
   EnvParseError,
   LimitExceededError,
@@ -172,6 +173,67 @@ describe("plans and conflicts", () => {
     await listening;
     expect(notices.map((n) => n.agentId).sort()).toEqual(agents.map((a) => a.id).sort());
     expect(notices.every((n) => n.entryName === "API_KEY" && n.change === "UPDATED")).toBe(true);
+  });
+
+  it("is never seen half-written by requests served while it runs", async () => {
+    const vault = await newVault();
+    const content = Array.from({ length: 10_000 }, (_, i) => `HALF_${i}=value-${i}`).join("\n");
+    let done = false;
+    const importing = vault.importEnv({ content, kind: "VARIABLE" }).finally(() => {
+      done = true;
+    });
+    const seen: number[] = [];
+    while (!done) {
+      // Each poll arrives as a new event, as a request from the network would.
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.push((await vault.entries({ first: 1 })).totalCount);
+    }
+    await importing;
+    // Requests were served during the import (it yields), and each saw all of it or none.
+    expect(seen.filter((count) => count === 0).length).toBeGreaterThan(0);
+    expect(seen.every((count) => count === 0 || count === 10_000)).toBe(true);
+    expect((await vault.entries({ first: 1 })).totalCount).toBe(10_000);
+  });
+
+  it("does not take down with it the writes of requests served while it ran and failed", async () => {
+    const vault = await newVault();
+    // An agent whose environment an OVERWRITE of BIG_0 pushes past 1 MiB: the import fails after
+    // writing its new entries, and rolls them back.
+    const big = Array.from({ length: 17 }, (_, i) => `BIG_${i}=${"x".repeat(61_500)}`).join("\n");
+    await vault.importEnv({ content: big, kind: "VARIABLE" });
+    const entryIds = (await vault.entries({ first: 17 })).edges.map((edge) => edge.node.id);
+    const agent = await vault.createAgent({ name: "crowded", entryIds });
+    const content = [
+      `BIG_0=${"y".repeat(64 * 1024)}`,
+      ...Array.from({ length: 10_000 }, (_, i) => `NEW_${i}=value-${i}`),
+    ].join("\n");
+    let done = false;
+    const importing = vault
+      .importEnv({ content, kind: "VARIABLE", onConflict: "OVERWRITE" })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      )
+      .finally(() => {
+        done = true;
+      });
+    const tokens: string[] = [];
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      tokens.push((await vault.createRuntimeToken({ agentId: agent.id })).token);
+    }
+    expect(await importing).toBeInstanceOf(LimitExceededError);
+    expect((await vault.entries({ first: 1 })).totalCount).toBe(17);
+    // Every token the vault handed out works: none was rolled back with the import.
+    expect(tokens.length).toBeGreaterThan(1);
+    for (const token of tokens) {
+      const runtime = createRuntimeClient({
+        url: "http://vault.test/graphql",
+        token,
+        fetch: t.vault.yoga.fetch as typeof fetch,
+      });
+      expect(Object.keys((await runtime.environment()).environment)).toContain("BIG_0");
+    }
   });
 
   it("leaves no duplicate when two imports of overlapping names race", async () => {
