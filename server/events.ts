@@ -1,6 +1,7 @@
 // Events between requests (and, with Redis, between server instances): restart-needed notices
 // and token revocations for a user's subscribers, restart commands for an agent's runtimes.
 // Published only after the change they describe is committed. They never carry a value.
+import { setMaxListeners } from "node:events";
 import type { TypedEventTarget } from "@graphql-yoga/typed-event-target";
 import type { EnvironmentChange } from "./modules/agent/restart-state.ts";
 
@@ -66,6 +67,8 @@ function subscribe<T>(target: Target, topic: string): AsyncIterableIterator<T> {
 export type VaultEvents = ReturnType<typeof createVaultEvents>;
 
 export function createVaultEvents(target: Target = new EventTarget() as Target) {
+  // Every open subscription is a listener: thousands on one topic are expected, not a leak.
+  if (target instanceof EventTarget) setMaxListeners(0, target);
   const publish = (topic: string, detail: unknown) => target.dispatchEvent(new CustomEvent(topic, { detail }));
   return {
     restartNeeded(userId: string, notices: readonly PendingNotice[]) {

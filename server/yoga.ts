@@ -10,6 +10,7 @@ import { createVaultEvents } from "./events.ts";
 import { redisEventTarget } from "./events-redis.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./hardening.ts";
 import { maskError, redactingLogger, useRedactedInputErrors } from "./mask-error.ts";
+import { useSharedNoticeExecution } from "./modules/notice/notice.fanout.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./rate-limits.ts";
@@ -72,6 +73,7 @@ export async function createVault(config: VaultConfig): Promise<Vault> {
       useRuntimeChannel(services),
       ...hardeningPlugins({ ...DEFAULT_LIMITS, ...config.limits }),
       useRedactedInputErrors(),
+      useSharedNoticeExecution(),
     ],
     // Over WebSocket there is no request: the token comes in the connection parameters.
     context: async ({

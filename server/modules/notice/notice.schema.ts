@@ -1,9 +1,7 @@
-import { GraphQLError } from "graphql";
 import { builder } from "../../builder.ts";
 import type { RestartNotice } from "../../events.ts";
 import { AgentRef, EnvironmentChangeEnum } from "../agent/agent.schema.ts";
-import { NotFoundError } from "../common/errors.ts";
-import { restartNotices } from "./notice.service.ts";
+import { restartNoticeStream } from "./notice.service.ts";
 
 const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").implement({
   description: "An agent needs a restart: one of its entries was added, updated or removed.",
@@ -25,18 +23,8 @@ builder.subscriptionField("restartNeeded", (t) =>
     type: RestartNoticeRef,
     description: "Notices of changes that need an agent restart: all of the viewer's agents, or one.",
     args: { agentId: t.arg.id({ required: false }) },
-    subscribe: (_root, args, ctx) => {
-      const notices = restartNotices(ctx, args.agentId ? String(args.agentId) : null);
-      return (async function* () {
-        try {
-          yield* notices;
-        } catch (error) {
-          if (error instanceof NotFoundError)
-            throw new GraphQLError(error.message, { extensions: { code: "NOT_FOUND" } });
-          throw error;
-        }
-      })();
-    },
+    // notice.fanout.ts serves most subscriptions without calling this.
+    subscribe: (_root, args, ctx) => restartNoticeStream(ctx, args.agentId ? String(args.agentId) : null),
     resolve: (notice) => notice,
   }),
 );

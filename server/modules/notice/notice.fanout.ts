@@ -1,0 +1,94 @@
+// One restart-needed notice reaches every subscriber of its user, often a thousand streams with the
+// same operation. graphql-js would execute the operation once per subscriber, behind several
+// layers of async generators; this plugin takes restartNeeded subscriptions over after yoga has
+// parsed, validated and authenticated them, and executes each notice once per distinct operation
+// (document, operation name, variables), sharing the result among the subscribers that asked
+// for it. Operations it does not recognise take the ordinary path.
+
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  type FieldNode,
+  getArgumentValues,
+  getOperationAST,
+} from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "../../context.ts";
+import type { RestartNotice } from "../../events.ts";
+import { type NoticeStream, restartNoticeStream } from "./notice.service.ts";
+
+const FIELD = "restartNeeded";
+
+/** The single root field of a subscription, when it is restartNeeded and nothing else. */
+function restartNeededField(args: ExecutionArgs): FieldNode | null {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (operation?.operation !== "subscription") return null;
+  const [selection, ...rest] = operation.selectionSet.selections;
+  if (rest.length > 0 || selection?.kind !== "Field" || selection.name.value !== FIELD) return null;
+  if (selection.directives?.length) return null;
+  return selection;
+}
+
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+
+/** Results of one notice, by operation: computed by the first subscriber that needs them. */
+const resultsByNotice = new WeakMap<RestartNotice, Map<string, Promise<ExecutionResult>>>();
+
+function sharedResult(notice: RestartNotice, args: ExecutionArgs): Promise<ExecutionResult> {
+  let documentId = documentIds.get(args.document);
+  if (documentId === undefined) {
+    documentId = nextDocumentId++;
+    documentIds.set(args.document, documentId);
+  }
+  const key = `${documentId}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  let results = resultsByNotice.get(notice);
+  if (!results) {
+    results = new Map();
+    resultsByNotice.set(notice, results);
+  }
+  let result = results.get(key);
+  if (!result) {
+    // Subscription events execute with the event as the root value, as graphql-js does.
+    result = Promise.resolve(execute({ ...args, rootValue: notice }));
+    results.set(key, result);
+  }
+  return result;
+}
+
+function resultStream(notices: NoticeStream, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      const next = await notices.next();
+      if (next.done) return { done: true, value: undefined };
+      return { done: false, value: await sharedResult(next.value, args) };
+    },
+    async return() {
+      await notices.return();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      await notices.return();
+      throw error;
+    },
+  };
+}
+
+export function useSharedNoticeExecution(): Plugin {
+  return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const field = restartNeededField(args);
+      if (!field) return;
+      const definition = args.schema.getSubscriptionType()?.getFields()[FIELD];
+      if (!definition) return;
+      const { agentId } = getArgumentValues(definition, field, args.variableValues ?? undefined);
+      const notices = restartNoticeStream(args.contextValue as unknown as Context, agentId ? String(agentId) : null);
+      setResultAndStopExecution(resultStream(notices, args));
+    },
+  };
+}

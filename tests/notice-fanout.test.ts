@@ -1,0 +1,84 @@
+// One restart-needed notice to many subscribers, whose results the vault shares among those with
+// the same operation: each still gets exactly the shape and filter its own operation asked for.
+import { createClient, type ExecutionResult } from "graphql-sse";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createVaultClient, type VaultClient } from "../sdk/index.ts";
+import { eventually } from "./helpers/processes.ts";
+import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
+
+let t: TestVault;
+let vault: VaultClient;
+let token: string;
+
+beforeAll(async () => {
+  t = await startTestVault();
+  token = (await t.newUser("watcher")).token;
+  vault = createVaultClient({ url: "http://vault.test/graphql", token, fetch: t.vault.yoga.fetch as typeof fetch });
+});
+afterAll(() => t.close());
+
+type Subscriber = { results: ExecutionResult<Record<string, unknown>, unknown>[]; stop(): void };
+
+function subscribe(query: string, variables?: Record<string, unknown>): Subscriber {
+  const client = createClient({
+    url: "http://vault.test/graphql",
+    headers: { authorization: `Bearer ${token}` },
+    fetchFn: t.vault.yoga.fetch,
+  });
+  const results: Subscriber["results"] = [];
+  const stop = client.subscribe<Record<string, unknown>>(
+    { query, variables },
+    { next: (result) => void results.push(result), error: () => {}, complete: () => {} },
+  );
+  return {
+    results,
+    stop: () => {
+      stop();
+      client.dispose();
+    },
+  };
+}
+
+/** Changes a secret until every subscriber has had a notice: then all of them are listening. */
+async function untilListening(subscribers: Subscriber[], secretId: string) {
+  let round = 0;
+  await eventually(async () => {
+    await vault.updateSecret({ id: secretId, value: `warm-up-${round++}` });
+    return subscribers.every((s) => s.results.length > 0);
+  }, "every subscriber to listen");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const subscriber of subscribers) subscriber.results.length = 0;
+}
+
+describe("restart-needed notices to many subscribers", () => {
+  it("give every subscriber the fields, aliases and filter of its own operation", async () => {
+    const key = await vault.addSecret({ name: "SHAPE_KEY", value: "v0" });
+    const used = await vault.createAgent({ name: "shape-used", entryIds: [key.id] });
+    const other = await vault.createAgent({ name: "shape-other" });
+    const plain = subscribe("subscription { restartNeeded { entryName change } }");
+    const aliased = subscribe("subscription { notice: restartNeeded { name: entryName agent { name } } }");
+    const byVariable = subscribe("subscription ($id: ID) { restartNeeded(agentId: $id) { agentId } }", {
+      id: used.id,
+    });
+    const elsewhere = subscribe(`subscription { restartNeeded(agentId: "${other.id}") { agentId } }`);
+    const elsewhereByVariable = subscribe("subscription ($id: ID) { restartNeeded(agentId: $id) { agentId } }", {
+      id: other.id,
+    });
+    const all = [plain, aliased, byVariable, elsewhere, elsewhereByVariable];
+    try {
+      await untilListening([plain, aliased, byVariable], key.id);
+      await vault.updateSecret({ id: key.id, value: "v1" });
+      await eventually(
+        () => plain.results.length > 0 && aliased.results.length > 0 && byVariable.results.length > 0,
+        "the notice",
+      );
+      expect(plain.results[0]).toEqual({ data: { restartNeeded: { entryName: "SHAPE_KEY", change: "UPDATED" } } });
+      expect(aliased.results[0]).toEqual({ data: { notice: { name: "SHAPE_KEY", agent: { name: "shape-used" } } } });
+      expect(byVariable.results[0]).toEqual({ data: { restartNeeded: { agentId: used.id } } });
+      expect(elsewhere.results).toEqual([]);
+      expect(elsewhereByVariable.results).toEqual([]);
+    } finally {
+      for (const subscriber of all) subscriber.stop();
+    }
+  });
+});
