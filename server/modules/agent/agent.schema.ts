@@ -7,7 +7,7 @@ import {
   NotFoundError,
   ValidationError,
 } from "../common/errors.ts";
-import { nameKey } from "../entry/entry.rules.ts";
+import { compareNames, nameKey } from "../entry/entry.rules.ts";
 import { EntryRef } from "../entry/entry.schema.ts";
 import { attachEntries, createAgent, deleteAgent, detachEntries, restartAgent } from "./agent.service.ts";
 import { type PendingChange, pendingChanges } from "./restart-state.ts";
@@ -66,7 +66,7 @@ builder.prismaObjectField(AgentRef, "entries", (t) =>
       attachments: { select: { entry: nestedSelection(true) } },
     }),
     resolve: (agent) =>
-      agent.attachments.map((attachment) => attachment.entry).sort((a, b) => a.name.localeCompare(b.name)),
+      agent.attachments.map((attachment) => attachment.entry).sort((a, b) => compareNames(a.name, b.name)),
   }),
 );
 
@@ -78,7 +78,7 @@ builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
       attachments: { select: { agent: nestedSelection(true) } },
     }),
     resolve: (entry) =>
-      entry.attachments.map((attachment) => attachment.agent).sort((a, b) => a.name.localeCompare(b.name)),
+      entry.attachments.map((attachment) => attachment.agent).sort((a, b) => compareNames(a.name, b.name)),
   }),
 );
 

@@ -1,5 +1,6 @@
 // DESIGN.md rule 7: an agent runs with the environment it had when it last started. It needs a
 // restart when its attached entries, or their versions, differ from that environment.
+import { compareNames } from "../entry/entry.rules.ts";
 
 export type EnvironmentChange = "ADDED" | "UPDATED" | "REMOVED";
 export type RunningEntry = { entryId: string; name: string; version: number };
@@ -13,7 +14,7 @@ export function runningEnvOf(entries: readonly { id: string; name: string; versi
   return JSON.stringify(
     entries
       .map((entry) => ({ entryId: entry.id, name: entry.name, version: entry.version }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
+      .sort((a, b) => compareNames(a.name, b.name)),
   );
 }
 
@@ -30,5 +31,5 @@ export function pendingChanges(
     running.delete(entry.id);
   }
   for (const gone of running.values()) changes.push({ name: gone.name, change: "REMOVED" });
-  return changes.sort((a, b) => a.name.localeCompare(b.name) || a.change.localeCompare(b.change));
+  return changes.sort((a, b) => compareNames(a.name, b.name) || compareNames(a.change, b.change));
 }

@@ -11,6 +11,9 @@ const RESERVED_PREFIXES = ["LD_", "DYLD_", "AGENT_VAULT_"];
 
 export type EntryKind = "SECRET" | "VARIABLE";
 
+/** The order of names in lists: localeCompare's, from one collator instead of one per call. */
+export const compareNames: (a: string, b: string) => number = new Intl.Collator().compare;
+
 /** Names compare regardless of case. */
 export function nameKey(name: string): string {
   return name.toUpperCase();

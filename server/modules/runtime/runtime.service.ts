@@ -1,9 +1,11 @@
 // Runtime tokens and the runtime channel: the one place where values leave the vault decrypted,
 // and only to the holder of that agent's runtime token.
+
 import type { Context, Services } from "../../context.ts";
 import { generateToken, hashToken, tokenKind } from "../../crypto/tokens.ts";
 import { requireAgents } from "../agent/agent.service.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
+import { compareNames } from "../entry/entry.rules.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
 
 export type Runtime = {
@@ -54,11 +56,10 @@ export async function authenticateRuntime(services: Services, token: string | nu
  */
 export async function startEnvironment(services: Services, runtime: Runtime) {
   const agent = runtime.agent;
-  const rows = await services.db.attachment.findMany({
-    where: { agentId: runtime.agentId },
-    select: { entry: { select: { id: true, name: true, version: true, ciphertext: true } } },
+  const entries = await services.db.entry.findMany({
+    where: { attachments: { some: { agentId: runtime.agentId } } },
+    select: { id: true, name: true, version: true, ciphertext: true },
   });
-  const entries = rows.map((row) => row.entry);
   // Record the environment the agent now runs with; in the steady state it already is, and the
   // fetch writes nothing.
   const running = runningEnvOf(entries);
@@ -67,7 +68,7 @@ export async function startEnvironment(services: Services, runtime: Runtime) {
   }
   const viewer = { keyring: services.keyring, viewer: { userId: runtime.userId, keySalt: runtime.keySalt } };
   const environment: Record<string, string> = {};
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries.sort((a, b) => compareNames(a.name, b.name))) {
     environment[entry.name] = openNamedValue(viewer, entry);
   }
   return {
