@@ -19,6 +19,9 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 10;
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
+// BENCH_ONLY=1,4 measures figures 1 and 4 alone (and leaves bench/results.json as it is).
+const LOADED_IMPORTS = 3;
+const only = new Set((process.env.BENCH_ONLY ?? "1,2,3,4,5").split(",").map(Number));
 const root = path.resolve(import.meta.dirname, "..");
 const work = mkdtempSync(path.join(tmpdir(), "agent-vault-bench-"));
 
@@ -50,20 +53,32 @@ function probe(): number {
   return best;
 }
 
+type Pair<D> = { ratio: number; detail: D };
+
 /**
- * Runs `pair` until PAIRS pairs ran on a steady machine (the probe before and after within 15%);
- * returns their ratios. When the machine never settles, the unsteady pairs are kept and counted.
+ * Runs `pair` once to warm up, then until PAIRS pairs ran on a steady machine (the probe before
+ * and after within 15%); returns their ratios and details. When the machine never settles, the
+ * unsteady pairs are kept and counted.
  */
-async function paired(pair: () => Promise<number>): Promise<{ ratios: number[]; discarded: number }> {
-  const steady: number[] = [];
-  const unsteady: number[] = [];
+async function paired<D = undefined>(
+  pair: () => Promise<number | Pair<D>>,
+): Promise<{ ratios: number[]; details: D[]; discarded: number }> {
+  const steady: Pair<D>[] = [];
+  const unsteady: Pair<D>[] = [];
+  await pair();
   while (steady.length < PAIRS && unsteady.length < PAIRS * 2) {
     const before = probe();
-    const ratio = await pair();
+    const result = await pair();
     const after = probe();
-    (Math.abs(after - before) / before > 0.15 ? unsteady : steady).push(ratio);
+    const run = typeof result === "number" ? { ratio: result, detail: undefined as D } : result;
+    (Math.abs(after - before) / before > 0.15 ? unsteady : steady).push(run);
   }
-  return steady.length > 0 ? { ratios: steady, discarded: unsteady.length } : { ratios: unsteady, discarded: 0 };
+  const kept = steady.length > 0 ? steady : unsteady;
+  return {
+    ratios: kept.map((run) => run.ratio),
+    details: kept.map((run) => run.detail),
+    discarded: steady.length > 0 ? unsteady.length : 0,
+  };
 }
 
 const stage = (text: string) => process.stderr.write(`bench: ${text}\n`);
@@ -136,7 +151,9 @@ async function rps(url: string, load: Load, setup?: (body: string) => string): P
 function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, [path.join(root, "bin/agent-vault.mjs"), "serve"], {
+    // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under the load.
+    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, path.join(root, "bin/agent-vault.mjs"), "serve"], {
       env: { ...process.env, ...env, PORT: String(port) },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -150,6 +167,34 @@ function startServer(env: Record<string, string>): Promise<{ url: string; child:
 function rssKb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+async function startBaseline(): Promise<{ process: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/baseline-sse.ts")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = Number(
+    await new Promise<string>((resolve) => child.stdout?.once("data", (d) => resolve(String(d).trim()))),
+  );
+  return { process: child, port };
+}
+
+/**
+ * KB of RSS per open stream in process `pid`: after a warm-up round of a few streams (so that
+ * code loaded once is not counted), the growth from opening SUBSCRIBERS streams.
+ */
+async function rssPerSubscriber(pid: number, open: Parameters<typeof openStreams>[1]): Promise<number> {
+  const warmUp = openStreams(50, open);
+  while (warmUp.connected() < 50) await sleep(20);
+  for (const r of warmUp.requests) r.destroy();
+  await sleep(500);
+  const before = rssKb(pid);
+  const streams = openStreams(SUBSCRIBERS, open);
+  while (streams.connected() < SUBSCRIBERS) await sleep(50);
+  await sleep(500);
+  const grown = rssKb(pid) - before;
+  for (const r of streams.requests) r.destroy();
+  return grown / SUBSCRIBERS;
 }
 
 /** Opens `count` SSE streams; resolves each stream's "first event" promise. */
@@ -202,6 +247,12 @@ async function main() {
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
   });
   const { token } = await createUser(bootstrap.services.db, "bench");
+  // Fresh users for the imports (enough for every pair paired() may run), so that every line of
+  // every import is a new entry.
+  const importers: string[] = [];
+  for (let i = 0; i < PAIRS * 3 * (1 + LOADED_IMPORTS); i++) {
+    importers.push((await createUser(bootstrap.services.db, `importer-${i}`)).token);
+  }
   await bootstrap.close();
   const { url, child } = await startServer(env);
   const vault = createVaultClient({ url: `${url}/graphql`, token });
@@ -221,159 +272,181 @@ async function main() {
       return measured.requests.average / base.requests.average;
     });
 
-  stage("seeded; 1. runtime environment fetch");
-  // 1. An agent's environment fetch (50 entries) against { hello }.
-  const env1 = await ratioTo({
-    method: "POST",
-    path: "/runtime/environment",
-    headers: { authorization: `Bearer ${runtimeToken}` },
-  });
-  record("runtime environment fetch (50 entries) / { hello }", "ratio of requests/s", ">= 0.40", (m) => m >= 0.4, env1);
-
-  stage("2. entries with usedBy");
-  // 2. entries(first: 50) with usedBy and usedByCount, and SQL statements per request.
-  const entriesQuery =
-    "{ entries(first: 50) { totalCount edges { node { id name version fingerprint usedByCount usedBy { id name } } } } }";
-  const list = await ratioTo({
-    method: "POST",
-    path: "/graphql",
-    headers: json,
-    body: JSON.stringify({ query: entriesQuery }),
-  });
-  const statements = await sqlStatementsPerList(entriesQuery);
-  record("entries(first: 50) with usedBy / { hello }", "ratio of requests/s", ">= 0.15", (m) => m >= 0.15, list, {
-    sqlStatementsPerRequest: statements,
-    sqlGoal: "the same at 1, 10 and 50 entries, at most 4",
-    sqlGoalMet: new Set(Object.values(statements)).size === 1 && Math.max(...Object.values(statements)) <= 4,
-  });
-
-  stage("3. addSecret");
-  // 3. addSecret against { hello }.
-  let n = 0;
-  const addQuery = "mutation ($input: AddSecretInput!) { addSecret(input: $input) { __typename } }";
-  const add = await ratioTo({ method: "POST", path: "/graphql", headers: json, body: "{}" }, () =>
-    JSON.stringify({ query: addQuery, variables: { input: { name: `BENCH_ADD_${n++}`, value: "sk-bench-value" } } }),
-  );
-  record("addSecret / { hello }", "ratio of requests/s", ">= 0.30", (m) => m >= 0.3, add);
-
-  stage("4. importEnv of 10,000 lines");
-  // 4. importEnv of 10,000 lines against better-sqlite3 inserting the same rows in one transaction.
-  const lines = Array.from({ length: 10_000 }, (_, i) => [`IMPORT_${i}`, randomBytes(24).toString("base64")] as const);
-  const content = lines.map(([k, v]) => `${k}=${v}`).join("\n");
-  let importRun = 0;
-  const p99s: { idle: number; during: number }[] = [];
-  const imports = await paired(async () => {
-    const db = new Database(path.join(work, `baseline-${importRun}.db`));
-    db.exec("CREATE TABLE entry (id TEXT PRIMARY KEY, name TEXT UNIQUE, value TEXT)");
-    const insert = db.prepare("INSERT INTO entry VALUES (?, ?, ?)");
-    const t0 = performance.now();
-    db.transaction(() => {
-      for (const [k, v] of lines) insert.run(randomBytes(8).toString("hex"), k, v);
-    })();
-    const baselineRate = lines.length / ((performance.now() - t0) / 1000);
-    db.close();
-    const user = createVaultClient({ url: `${url}/graphql`, token: await newToken(env, `importer-${importRun++}`) });
-    const idle = await autocannon({
-      url: `${url}/graphql`,
+  if (only.has(1)) {
+    stage("seeded; 1. runtime environment fetch");
+    // 1. An agent's environment fetch (50 entries) against { hello }.
+    const env1 = await ratioTo({
       method: "POST",
-      headers: json,
-      body: hello.body,
-      connections: 2,
-      duration: 2,
+      path: "/runtime/environment",
+      headers: { authorization: `Bearer ${runtimeToken}` },
     });
-    const duringLoad = autocannon({
-      url: `${url}/graphql`,
+    record(
+      "runtime environment fetch (50 entries) / { hello }",
+      "ratio of requests/s",
+      ">= 0.40",
+      (m) => m >= 0.4,
+      env1,
+    );
+  }
+
+  if (only.has(2)) {
+    stage("2. entries with usedBy");
+    // 2. entries(first: 50) with usedBy and usedByCount, and SQL statements per request.
+    const entriesQuery =
+      "{ entries(first: 50) { totalCount edges { node { id name version fingerprint usedByCount usedBy { id name } } } } }";
+    const list = await ratioTo({
       method: "POST",
-      headers: json,
-      body: hello.body,
-      connections: 2,
-      duration: 4,
-    });
-    const t1 = performance.now();
-    await user.importEnv({ content, kind: "SECRET" });
-    const importRate = lines.length / ((performance.now() - t1) / 1000);
-    const during = await duringLoad;
-    p99s.push({ idle: idle.latency.p99, during: during.latency.p99 });
-    return importRate / baselineRate;
-  });
-  record(
-    "importEnv 10,000 lines / better-sqlite3 one transaction",
-    "ratio of lines/s",
-    ">= 0.25",
-    (m) => m >= 0.25,
-    imports,
-  );
-  const p99Ratios = p99s.map((p) => p.during / Math.max(p.idle, 1));
-  record(
-    "{ hello } p99 during an import / idle",
-    "ratio of p99 latency",
-    "<= 2",
-    (m) => m <= 2,
-    { ratios: p99Ratios, discarded: 0 },
-    { p99s },
-  );
-
-  stage("5. one notice to many subscribers");
-  // 5. One notice to many SSE subscribers against a bare node:http broadcast.
-  const baseline = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/baseline-sse.ts")], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const baselinePort = Number(
-    await new Promise<string>((resolve) => baseline.stdout?.once("data", (d) => resolve(String(d).trim()))),
-  );
-  const vaultPort = Number(new URL(url).port);
-  const secret = seeded.edges[0]?.node.id as string;
-  let version = 0;
-  const memory: { vault: number; baseline: number }[] = [];
-  const notices = await paired(async () => {
-    const baseRss = rssKb(baseline.pid as number);
-    const bare = openStreams(SUBSCRIBERS, () => ({ path: "/", port: baselinePort, method: "GET", headers: {} }));
-    while (bare.connected() < SUBSCRIBERS) await sleep(50);
-    stage(`${bare.connected()} bare subscribers connected`);
-    const bareRss = rssKb(baseline.pid as number) - baseRss;
-    const tb = performance.now();
-    await fetch(`http://127.0.0.1:${baselinePort}/broadcast`).then((r) => r.text());
-    const bareDone = Math.max(...(await Promise.all(bare.arrivals))) - tb;
-    stage(`bare broadcast: ${bareDone.toFixed(1)} ms`);
-    for (const r of bare.requests) r.destroy();
-
-    const vaultRss0 = rssKb(child.pid as number);
-    const subs = openStreams(SUBSCRIBERS, () => ({
       path: "/graphql",
-      port: vaultPort,
+      headers: json,
+      body: JSON.stringify({ query: entriesQuery }),
+    });
+    const statements = await sqlStatementsPerList(entriesQuery);
+    record("entries(first: 50) with usedBy / { hello }", "ratio of requests/s", ">= 0.15", (m) => m >= 0.15, list, {
+      sqlStatementsPerRequest: statements,
+      sqlGoal: "the same at 1, 10 and 50 entries, at most 4",
+      sqlGoalMet: new Set(Object.values(statements)).size === 1 && Math.max(...Object.values(statements)) <= 4,
+    });
+  }
+
+  if (only.has(3)) {
+    stage("3. addSecret");
+    // 3. addSecret against { hello }.
+    let n = 0;
+    const addQuery = "mutation ($input: AddSecretInput!) { addSecret(input: $input) { __typename } }";
+    const add = await ratioTo({ method: "POST", path: "/graphql", headers: json, body: "{}" }, () =>
+      JSON.stringify({ query: addQuery, variables: { input: { name: `BENCH_ADD_${n++}`, value: "sk-bench-value" } } }),
+    );
+    record("addSecret / { hello }", "ratio of requests/s", ">= 0.30", (m) => m >= 0.3, add);
+  }
+
+  if (only.has(4)) {
+    stage("4. importEnv of 10,000 lines");
+    // 4. importEnv of 10,000 lines against better-sqlite3 inserting the same rows in one transaction.
+    const lines = Array.from(
+      { length: 10_000 },
+      (_, i) => [`IMPORT_${i}`, randomBytes(24).toString("base64")] as const,
+    );
+    const content = lines.map(([k, v]) => `${k}=${v}`).join("\n");
+    const importer = () => createVaultClient({ url: `${url}/graphql`, token: importers.pop() as string });
+    let importRun = 0;
+    const helloLoad = {
+      url: `${url}/graphql`,
+      method: "POST" as const,
+      headers: json,
+      body: hello.body,
+      connections: 2,
+    };
+    const imports = await paired(async () => {
+      const db = new Database(path.join(work, `baseline-${importRun++}.db`));
+      db.exec("CREATE TABLE entry (id TEXT PRIMARY KEY, name TEXT UNIQUE, value TEXT)");
+      const insert = db.prepare("INSERT INTO entry VALUES (?, ?, ?)");
+      const t0 = performance.now();
+      db.transaction(() => {
+        for (const [k, v] of lines) insert.run(randomBytes(8).toString("hex"), k, v);
+      })();
+      const baselineRate = lines.length / ((performance.now() - t0) / 1000);
+      db.close();
+      // The rate, as the baseline's: one import with nothing else running.
+      const t1 = performance.now();
+      await importer().importEnv({ content, kind: "SECRET" });
+      const importRate = lines.length / ((performance.now() - t1) / 1000);
+      // The p99 of { hello } while imports run back to back, against the same load on an idle vault.
+      const idle = await autocannon({ ...helloLoad, duration: 2 });
+      const during = await new Promise<autocannon.Result>((resolve, reject) => {
+        const load = autocannon({ ...helloLoad, duration: 120 }, (error, result) =>
+          error ? reject(error) : resolve(result),
+        );
+        (async () => {
+          for (let i = 0; i < LOADED_IMPORTS; i++) await importer().importEnv({ content, kind: "SECRET" });
+        })().then(() => load.stop(), reject);
+      });
+      stage(
+        `import: ${(importRate / baselineRate).toFixed(3)} of the baseline; { hello } p99 ${idle.latency.p99} ms idle, ${during.latency.p99} ms during imports`,
+      );
+      return { ratio: importRate / baselineRate, detail: { idle: idle.latency.p99, during: during.latency.p99 } };
+    });
+    record(
+      "importEnv 10,000 lines / better-sqlite3 one transaction",
+      "ratio of lines/s",
+      ">= 0.25",
+      (m) => m >= 0.25,
+      imports,
+    );
+    const p99s = imports.details;
+    const p99Ratios = p99s.map((p) => p.during / Math.max(p.idle, 1));
+    record(
+      "{ hello } p99 during an import / idle",
+      "ratio of p99 latency",
+      "<= 2",
+      (m) => m <= 2,
+      { ratios: p99Ratios, discarded: 0 },
+      { p99s },
+    );
+  }
+
+  if (only.has(5)) {
+    stage("5. one notice to many subscribers");
+    // 5. One notice to many SSE subscribers against a bare node:http broadcast.
+    const baseline = await startBaseline();
+    const vaultPort = Number(new URL(url).port);
+    const secret = seeded.edges[0]?.node.id as string;
+    const subscription = (port: number) => () => ({
+      path: "/graphql",
+      port,
       method: "POST",
       headers: { ...json, accept: "text/event-stream" },
       body: JSON.stringify({ query: `subscription { restartNeeded(agentId: "${agent.id}") { entryName change } }` }),
-    }));
-    while (subs.connected() < SUBSCRIBERS) await sleep(50);
-    stage(`${subs.connected()} vault subscribers connected`);
-    await sleep(300);
-    const vaultRss = rssKb(child.pid as number) - vaultRss0;
-    const tv = performance.now();
-    await vault.updateSecret({ id: secret, value: `rotated-${version++}` });
-    const vaultDone = Math.max(...(await Promise.all(subs.arrivals))) - tv;
-    stage(`vault notice: ${vaultDone.toFixed(1)} ms`);
-    for (const r of subs.requests) r.destroy();
-    await sleep(500);
-    memory.push({ vault: vaultRss / SUBSCRIBERS, baseline: Math.max(bareRss, 1) / SUBSCRIBERS });
-    return vaultDone / bareDone;
-  });
-  record(
-    `one notice to ${SUBSCRIBERS} SSE subscribers / bare node:http broadcast`,
-    "ratio of time until all have it",
-    "<= 2",
-    (m) => m <= 2,
-    notices,
-  );
-  record(
-    "memory per SSE subscriber / bare node:http",
-    "ratio of RSS per subscriber",
-    "<= 5",
-    (m) => m <= 5,
-    { ratios: memory.map((m) => m.vault / m.baseline), discarded: 0 },
-    { kbPerSubscriber: memory },
-  );
-  baseline.kill();
+    });
+    let version = 0;
+    const notices = await paired(async () => {
+      const bare = openStreams(SUBSCRIBERS, () => ({ path: "/", port: baseline.port, method: "GET", headers: {} }));
+      while (bare.connected() < SUBSCRIBERS) await sleep(50);
+      const tb = performance.now();
+      await fetch(`http://127.0.0.1:${baseline.port}/broadcast`).then((r) => r.text());
+      const bareDone = Math.max(...(await Promise.all(bare.arrivals))) - tb;
+      for (const r of bare.requests) r.destroy();
+
+      const subs = openStreams(SUBSCRIBERS, subscription(vaultPort));
+      while (subs.connected() < SUBSCRIBERS) await sleep(50);
+      await sleep(300);
+      const tv = performance.now();
+      await vault.updateSecret({ id: secret, value: `rotated-${version++}` });
+      const vaultDone = Math.max(...(await Promise.all(subs.arrivals))) - tv;
+      stage(`notice to ${SUBSCRIBERS}: ${vaultDone.toFixed(1)} ms, bare broadcast ${bareDone.toFixed(1)} ms`);
+      for (const r of subs.requests) r.destroy();
+      await sleep(500);
+      return vaultDone / bareDone;
+    });
+    record(
+      `one notice to ${SUBSCRIBERS} SSE subscribers / bare node:http broadcast`,
+      "ratio of time until all have it",
+      "<= 2",
+      (m) => m <= 2,
+      notices,
+    );
+    baseline.process.kill();
+
+    // Memory in fresh processes: in a long-running one, RSS already holds what earlier rounds freed.
+    const memory = await paired(async () => {
+      const bare = await startBaseline();
+      const bareKb = await rssPerSubscriber(bare.process.pid as number, () => ({
+        path: "/",
+        port: bare.port,
+        method: "GET",
+        headers: {},
+      }));
+      bare.process.kill();
+      const fresh = await startServer(env);
+      const vaultKb = await rssPerSubscriber(fresh.child.pid as number, subscription(Number(new URL(fresh.url).port)));
+      fresh.child.kill();
+      stage(`RSS per subscriber: ${vaultKb.toFixed(1)} KB, bare ${bareKb.toFixed(1)} KB`);
+      return { ratio: vaultKb / bareKb, detail: { vault: vaultKb, baseline: bareKb } };
+    });
+    record("memory per SSE subscriber / bare node:http", "ratio of RSS per subscriber", "<= 5", (m) => m <= 5, memory, {
+      kbPerSubscriber: memory.details,
+    });
+  }
+
   child.kill();
 
   const seconds = (performance.now() - started) / 1000;
@@ -387,27 +460,11 @@ async function main() {
     })),
   );
   console.log(`${PAIRS} paired runs per figure, ${seconds.toFixed(0)} s in all`);
+  if (process.env.BENCH_ONLY) return;
   writeFileSync(
     path.join(root, "bench/results.json"),
     `${JSON.stringify({ date: new Date().toISOString(), node: process.version, pairs: PAIRS, seconds: Math.round(seconds), figures }, null, 2)}\n`,
   );
-}
-
-async function newToken(env: Record<string, string>, name: string): Promise<string> {
-  // A fresh user per import run, so that every line is a new entry; through the CLI's own path.
-  const run = spawn(
-    process.execPath,
-    [path.join(root, "bin/agent-vault.mjs"), "user", "create", "--name", name, "--json"],
-    {
-      env: { ...process.env, ...env },
-    },
-  );
-  let out = "";
-  run.stdout.on("data", (d) => {
-    out += d;
-  });
-  await new Promise((resolve) => run.on("exit", resolve));
-  return JSON.parse(out).token;
 }
 
 /** SQL statements per entries request, at 1, 10 and 50 entries, counted in process. */
