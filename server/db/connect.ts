@@ -46,6 +46,8 @@ export function pgAdapterFactory(url: string) {
   return new PrismaPg(pgPoolOptions(url));
 }
 
+const SQLITE_TRANSACTION_MAX_WAIT_MS = 15_000;
+
 const sqliteWriters = new WeakMap<Db, SqliteWriter>();
 
 /** The SQLite writer connection behind a client, for bulk writes; none on PostgreSQL. */
@@ -59,6 +61,9 @@ export async function openDatabase(target: DatabaseTarget, onQuery?: (sql: strin
       ? (new PgClient({ adapter: pgAdapterFactory(target.url), ...log }) as unknown as Db)
       : new PrismaClient({
           adapter: sqliteConnectionFactory(target.url, (writer) => sqliteWriters.set(db, writer)),
+          // Transactions take turns on the one writer: one may wait for the write phase of the
+          // largest import (a few seconds), longer than Prisma's default of 2 s.
+          transactionOptions: { maxWait: SQLITE_TRANSACTION_MAX_WAIT_MS },
           ...log,
         });
   if (onQuery)
