@@ -170,6 +170,8 @@ async function planAndApply(ctx: Context, input: ImportInput, entries: readonly 
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+  // The commit and the report's serialization each take milliseconds: not both in one go.
+  await slices.next();
   ctx.events.restartNeeded(
     userId,
     affected.map((row) => ({ agentId: row.agentId, entryName: row.name, change: "UPDATED" as const })),
