@@ -74,23 +74,23 @@ class SqliteConnection implements SqlDriverAdapter {
     while (this.#open) await this.#open;
   }
 
-  async queryRaw(query: SqlQuery) {
-    if (READ_ONLY.test(query.sql)) return this.reader.queryRaw(query);
+  /** A statement on the writer, once no transaction is open. */
+  async #write<T>(run: () => Promise<T>): Promise<T> {
     await this.#outsideTransactions();
     try {
-      return await this.writer.queryRaw(query);
+      return await run();
     } finally {
       this.#checkpoints.afterCommit();
     }
   }
 
-  async executeRaw(query: SqlQuery) {
-    await this.#outsideTransactions();
-    try {
-      return await this.writer.executeRaw(query);
-    } finally {
-      this.#checkpoints.afterCommit();
-    }
+  queryRaw(query: SqlQuery) {
+    if (READ_ONLY.test(query.sql)) return this.reader.queryRaw(query);
+    return this.#write(() => this.writer.queryRaw(query));
+  }
+
+  executeRaw(query: SqlQuery) {
+    return this.#write(() => this.writer.executeRaw(query));
   }
 
   async executeScript(script: string) {
