@@ -175,6 +175,25 @@ describe("plans and conflicts", () => {
     expect(notices.every((n) => n.entryName === "API_KEY" && n.change === "UPDATED")).toBe(true);
   });
 
+  it("plans against a vault of over 10,000 entries as against a small one", async () => {
+    const vault = await newVault();
+    const content = Array.from({ length: 10_001 }, (_, i) => `LARGE_${i}=value-${i}`).join("\n");
+    expect((await vault.importEnv({ content, kind: "VARIABLE" })).created).toHaveLength(10_001);
+    const report = await vault.importEnv({
+      content: "LARGE_0=changed\nlarge_10000=value-10000\nLARGE_5=other\nFRESH=1\n",
+      kind: "VARIABLE",
+      onConflict: "OVERWRITE",
+    });
+    expect(report).toMatchObject({
+      created: ["FRESH"],
+      updated: ["LARGE_0", "LARGE_5"],
+      unchanged: ["LARGE_10000"],
+      skipped: [],
+      applied: true,
+    });
+    expect((await vault.entries({ first: 1 })).totalCount).toBe(10_002);
+  });
+
   it("is never seen half-written by requests served while it runs", async () => {
     const vault = await newVault();
     const content = Array.from({ length: 10_000 }, (_, i) => `HALF_${i}=value-${i}`).join("\n");

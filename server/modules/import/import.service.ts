@@ -1,5 +1,4 @@
 // importEnv: a whole .env file, all or nothing, with a plan before anything is written.
-
 import type { Context } from "../../context.ts";
 import { insertRows } from "../../db/bulk-insert.ts";
 import { isUniqueViolation, type Prisma } from "../../db/errors.ts";
@@ -67,13 +66,26 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
-/** The viewer's entries with the imported names: first every name (cheap), then the matches in full. */
+// Up to this many entries in the vault, the plan reads all their names in one query.
+const NAMES_AT_ONCE = 10_000;
+
+/**
+ * The viewer's entries with the imported names. A small vault's names are read at once and only
+ * the matches in full; a large vault is looked up name by name, in chunks.
+ */
 async function existingEntries(db: Context["db"], userId: string, entries: readonly EnvEntry[]) {
-  const imported = new Set(entries.map((entry) => nameKey(entry.name)));
-  const names = await db.entry.findMany({ where: { userId }, select: { nameKey: true } });
-  const matching = names.map((row) => row.nameKey).filter((key) => imported.has(key));
   const found = new Map<string, Existing>();
-  for (const part of chunks(matching)) {
+  const total = await db.entry.count({ where: { userId } });
+  if (total === 0) return found;
+  let candidates = entries.map((entry) => nameKey(entry.name));
+  if (total <= NAMES_AT_ONCE) {
+    const imported = new Set(candidates);
+    const names = await db.entry.findMany({ where: { userId }, select: { nameKey: true } });
+    candidates = names.map((row) => row.nameKey).filter((key) => imported.has(key));
+  }
+  const slices = timeSlices();
+  for (const part of chunks(candidates)) {
+    if (slices.due()) await slices.next();
     const rows = await db.entry.findMany({
       where: { userId, nameKey: { in: part } },
       select: { id: true, name: true, nameKey: true, version: true, ciphertext: true, fingerprint: true },
