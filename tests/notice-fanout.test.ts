@@ -24,6 +24,7 @@ function subscribe(query: string, variables?: Record<string, unknown>): Subscrib
     url: "http://vault.test/graphql",
     headers: { authorization: `Bearer ${token}` },
     fetchFn: t.vault.yoga.fetch,
+    retryAttempts: 0,
   });
   const results: Subscriber["results"] = [];
   const stop = client.subscribe<Record<string, unknown>>(
@@ -80,5 +81,18 @@ describe("restart-needed notices to many subscribers", () => {
     } finally {
       for (const subscriber of all) subscriber.stop();
     }
+  });
+
+  it("refuse variables that are not of their declared type, as any operation does", async () => {
+    const response = await t.vault.yoga.fetch("http://vault.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        query: "subscription ($id: ID) { restartNeeded(agentId: $id) { agentId } }",
+        variables: { id: { not: "an id" } },
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('Variable \\"$id\\" got invalid value');
   });
 });

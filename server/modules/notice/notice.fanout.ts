@@ -13,6 +13,7 @@ import {
   type FieldNode,
   getArgumentValues,
   getOperationAST,
+  getVariableValues,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../../context.ts";
@@ -21,14 +22,20 @@ import { type NoticeStream, restartNoticeStream } from "./notice.service.ts";
 
 const FIELD = "restartNeeded";
 
-/** The single root field of a subscription, when it is restartNeeded and nothing else. */
-function restartNeededField(args: ExecutionArgs): FieldNode | null {
+/**
+ * The single root field of a subscription, when it is restartNeeded and nothing else, with the
+ * operation's variables coerced; null sends the operation down the ordinary path (which also
+ * reports variables that do not coerce).
+ */
+function restartNeededField(args: ExecutionArgs): { field: FieldNode; variables: Record<string, unknown> } | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== "subscription") return null;
   const [selection, ...rest] = operation.selectionSet.selections;
   if (rest.length > 0 || selection?.kind !== "Field" || selection.name.value !== FIELD) return null;
   if (selection.directives?.length) return null;
-  return selection;
+  const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
+  if (variables.errors) return null;
+  return { field: selection, variables: variables.coerced };
 }
 
 const documentIds = new WeakMap<DocumentNode, number>();
@@ -82,11 +89,10 @@ function resultStream(notices: NoticeStream, args: ExecutionArgs): AsyncIterable
 export function useSharedNoticeExecution(): Plugin {
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
-      const field = restartNeededField(args);
-      if (!field) return;
+      const found = restartNeededField(args);
       const definition = args.schema.getSubscriptionType()?.getFields()[FIELD];
-      if (!definition) return;
-      const { agentId } = getArgumentValues(definition, field, args.variableValues ?? undefined);
+      if (!found || !definition) return;
+      const { agentId } = getArgumentValues(definition, found.field, found.variables);
       const notices = restartNoticeStream(args.contextValue as unknown as Context, agentId ? String(agentId) : null);
       setResultAndStopExecution(resultStream(notices, args));
     },
