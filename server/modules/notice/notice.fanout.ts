@@ -58,7 +58,9 @@ function sharedResult(notice: RestartNotice, args: ExecutionArgs): Promise<Execu
   }
   let result = results.get(key);
   if (!result) {
-    // Subscription events execute with the event as the root value, as graphql-js does.
+    // Subscription events execute with the event as the root value, as graphql-js does. The first
+    // subscriber's context serves all: a notice only reaches its own user's subscribers, and no
+    // field of a notice depends on which of that user's tokens asked.
     result = Promise.resolve(execute({ ...args, rootValue: notice }));
     results.set(key, result);
   }
