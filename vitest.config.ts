@@ -18,7 +18,10 @@ export default defineConfig({
     // Node loads graphql's CommonJS entry for yoga and Pothos; Vite would pick its .mjs entry for
     // our files, and two copies of graphql do not recognise each other's errors.
     alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
+    // The workspace's packages from their sources (tests run against the code as it is now).
+    conditions: ["source"],
   },
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     pool: "forks",
     testTimeout: 60_000,

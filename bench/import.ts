@@ -5,10 +5,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createVaultClient } from "../sdk/index.ts";
+import { createVaultClient } from "@agent-vault/sdk";
+import { openVaultApp } from "../server/app.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { createUser } from "../server/modules/user/user.service.ts";
-import { createVault } from "../server/yoga.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = [1_000, 10_000];
@@ -20,7 +19,7 @@ function envFile(lines: number, run: number): string {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-bench-"));
-const vault = await createVault({
+const vault = await openVaultApp({
   databaseUrl: `file:${path.join(dir, "vault.db")}`,
   masterKeys: parseMasterKeys(randomBytes(32).toString("base64"), "AGENT_VAULT_MASTER_KEY"),
   masterKeySource: "AGENT_VAULT_MASTER_KEY",
@@ -31,7 +30,7 @@ try {
     const times: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       // A fresh user each run: every line is a new entry.
-      const { token } = await createUser(vault.services.db, `bench-${lines}-${run}`);
+      const { token } = await vault.services.users.create(`bench-${lines}-${run}`);
       const client = createVaultClient({ url: "http://bench/graphql", token, fetch: vault.yoga.fetch as typeof fetch });
       const content = envFile(lines, run);
       const started = performance.now();

@@ -8,12 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createVaultClient } from "@agent-vault/sdk";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
-import { createVaultClient } from "../sdk/index.ts";
+import { openVaultApp } from "../server/app.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { createUser } from "../server/modules/user/user.service.ts";
-import { createVault } from "../server/yoga.ts";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
@@ -257,17 +256,17 @@ async function main() {
   };
   // The server: a user, 50 secrets, an agent that uses them all, and its runtime token.
   mkdirSync(env.AGENT_VAULT_DATA_DIR, { recursive: true });
-  const bootstrap = await createVault({
+  const bootstrap = await openVaultApp({
     databaseUrl: `file:${path.join(env.AGENT_VAULT_DATA_DIR, "vault.db")}`,
     masterKeys: parseMasterKeys(env.AGENT_VAULT_MASTER_KEY, "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
   });
-  const { token } = await createUser(bootstrap.services.db, "bench");
+  const { token } = await bootstrap.services.users.create("bench");
   // Fresh users for the imports (enough for every pair paired() may run), so that every line of
   // every import is a new entry.
   const importers: string[] = [];
   for (let i = 0; i < PAIRS * 3 * (1 + LOADED_IMPORTS); i++) {
-    importers.push((await createUser(bootstrap.services.db, `importer-${i}`)).token);
+    importers.push((await bootstrap.services.users.create(`importer-${i}`)).token);
   }
   await bootstrap.close();
   const { url, child } = await startServer(env);
@@ -497,7 +496,7 @@ async function main() {
 async function sqlStatementsPerList(query: string): Promise<Record<string, number>> {
   let count = 0;
   const dir = mkdtempSync(path.join(work, "sql-"));
-  const app = await createVault({
+  const app = await openVaultApp({
     databaseUrl: `file:${path.join(dir, "vault.db")}`,
     masterKeys: parseMasterKeys(randomBytes(32).toString("base64"), "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
@@ -505,7 +504,7 @@ async function sqlStatementsPerList(query: string): Promise<Record<string, numbe
       count++;
     },
   });
-  const { token } = await createUser(app.services.db, "sql");
+  const { token } = await app.services.users.create("sql");
   const client = createVaultClient({ url: "http://bench/graphql", token, fetch: app.yoga.fetch as typeof fetch });
   const agent = await client.createAgent({ name: "sql-agent" });
   const result: Record<string, number> = {};

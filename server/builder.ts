@@ -2,8 +2,8 @@ import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
-import type PrismaTypes from "../prisma/sqlite/pothos-types.ts";
-import { getDatamodel } from "../prisma/sqlite/pothos-types.ts";
+import type PrismaTypes from "../prisma/sqlite/client/pothos-types.ts";
+import { getDatamodel } from "../prisma/sqlite/client/pothos-types.ts";
 import type { Context } from "./context.ts";
 
 export const builder = new SchemaBuilder<{

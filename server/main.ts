@@ -1,17 +1,23 @@
 // Start-up and listening: `agent-vault serve` and `npm start`.
 import { createServer } from "node:http";
+import { createApp, loggerFor } from "./app.ts";
 import { type Env, loadConfig } from "./config.ts";
-import { countUsers, createUser } from "./modules/user/user.service.ts";
-import { attachWebSocket } from "./websocket.ts";
-import { createVault } from "./yoga.ts";
+import { attachWebSocket } from "./http/websocket.ts";
+import { openVault } from "./vault.ts";
 
 export async function serve(env: Env = process.env): Promise<void> {
   const config = loadConfig(env);
-  const vault = await createVault({ ...config, logging: true, limits: { introspection: config.introspection } });
+  const logger = loggerFor(true);
+  const vault = await openVault({ ...config, warn: (line) => logger.warn(line) });
+  const yoga = createApp(vault, {
+    logging: logger,
+    limits: { introspection: config.introspection },
+    trustProxy: config.trustProxy,
+  });
   const address = `http://localhost:${config.port}/graphql`;
 
-  if ((await countUsers(vault.services.db)) === 0) {
-    const { token } = await createUser(vault.services.db, "owner");
+  if ((await vault.services.users.count()) === 0) {
+    const { token } = await vault.services.users.create("owner");
     process.stdout.write(
       [
         "",
@@ -25,8 +31,8 @@ export async function serve(env: Env = process.env): Promise<void> {
     );
   }
 
-  const server = createServer(vault.yoga);
-  const sockets = attachWebSocket(server, vault);
+  const server = createServer(yoga);
+  const sockets = attachWebSocket(server, yoga);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, resolve);

@@ -2,6 +2,7 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "./modules/common/common.schema.ts";
 import "./modules/agent/agent.schema.ts";
+import "./modules/attachment/attachment.schema.ts";
 import "./modules/entry/entry.schema.ts";
 import "./modules/import/import.schema.ts";
 import "./modules/notice/notice.schema.ts";

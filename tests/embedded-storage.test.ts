@@ -1,8 +1,8 @@
 // The embedded SQLite database under load: large writes are checkpointed back into the database
 // file while the vault runs, and new rows get time-ordered ids.
 import { statSync } from "node:fs";
+import { createVaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVaultClient } from "../sdk/index.ts";
 import { eventually } from "./helpers/processes.ts";
 import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
 

@@ -1,8 +1,6 @@
 // Rule 8: importing a .env file, all or nothing. Valid files must yield exactly what dotenv's
 // parser yields; broken ones are refused line by line with nothing written.
 import { randomBytes } from "node:crypto";
-import { parse as dotenvParse } from "dotenv";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createRuntimeClient,
   createVaultClient,
@@ -10,7 +8,9 @@ import {
   LimitExceededError,
   NameTakenError,
   type VaultClient,
-} from "../sdk/index.ts";
+} from "@agent-vault/sdk";
+import { parse as dotenvParse } from "dotenv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
 let t: TestVault;

@@ -6,13 +6,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createVaultClient, runtimeEndpoint } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVaultClient } from "../sdk/index.ts";
-import { runtimeEndpoint } from "../sdk/runtime.ts";
+import { openVaultApp } from "../server/app.ts";
 import { sealedKeyVersion } from "../server/crypto/cipher.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { createUser } from "../server/modules/user/user.service.ts";
-import { createVault } from "../server/yoga.ts";
 import { freshDatabase } from "./helpers/database.ts";
 import { ok } from "./helpers/operations.ts";
 import { newServerEnv, runCli, startServer } from "./helpers/processes.ts";
@@ -26,7 +24,7 @@ afterAll(() => t.close());
 
 /** A vault on this database with these master keys (`<key>` or `1:<key>,2:<key>`). */
 const openVault = (databaseUrl: string, keys: string) =>
-  createVault({
+  openVaultApp({
     databaseUrl,
     masterKeys: parseMasterKeys(keys, "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
@@ -39,7 +37,7 @@ describe("tampering at rest", () => {
   it("refuses every single flipped byte of a stored value", async () => {
     const user = await t.newUser("tamper");
     const variable = await ok(user.gql, "addVariable", { name: "TAMPERED", value: "a value worth protecting" });
-    const db = t.vault.services.db;
+    const db = t.vault.db;
     const { ciphertext } = await db.entry.findUniqueOrThrow({
       where: { id: variable.id },
       select: { ciphertext: true },
@@ -72,7 +70,7 @@ describe("tampering at rest", () => {
     const source = await ok(alice.gql, "addVariable", { name: "SOURCE", value: "alice's value" });
     const sibling = await ok(alice.gql, "addVariable", { name: "SIBLING", value: "other" });
     const bobs = await ok(bob.gql, "addVariable", { name: "BOBS", value: "bob's value" });
-    const db = t.vault.services.db;
+    const db = t.vault.db;
     const { ciphertext } = await db.entry.findUniqueOrThrow({ where: { id: source.id }, select: { ciphertext: true } });
     await db.entry.update({ where: { id: sibling.id }, data: { ciphertext } });
     await db.entry.update({ where: { id: bobs.id }, data: { ciphertext } });
@@ -106,7 +104,7 @@ describe("master key rotation", () => {
     const open = (keys: string) => openVault(database.url, keys);
     try {
       let vault = await open(v1);
-      const { token } = await createUser(vault.services.db, "rotator");
+      const { token } = await vault.services.users.create("rotator");
       let sdk = createVaultClient({ url: "http://vault.test/graphql", token, fetch: vault.yoga.fetch as typeof fetch });
       for (let i = 0; i < 12; i++) await sdk.addVariable({ name: `OLD_${i}`, value: `old-${i}` });
       await vault.close();
@@ -115,7 +113,7 @@ describe("master key rotation", () => {
       vault = await open(`1:${v1},2:${v2}`);
       sdk = createVaultClient({ url: "http://vault.test/graphql", token, fetch: vault.yoga.fetch as typeof fetch });
       const fresh = await sdk.addVariable({ name: "NEW", value: "new" });
-      const blob = await vault.services.db.entry.findUniqueOrThrow({
+      const blob = await vault.db.entry.findUniqueOrThrow({
         where: { id: fresh.id },
         select: { ciphertext: true },
       });
@@ -161,7 +159,7 @@ describe("master key rotation", () => {
     const open = (keys: string) => openVault(database.url, keys);
     try {
       let vault = await open(v1);
-      const { token } = await createUser(vault.services.db, "forgetful");
+      const { token } = await vault.services.users.create("forgetful");
       await createVaultClient({ url: "http://x/graphql", token, fetch: vault.yoga.fetch as typeof fetch }).addVariable({
         name: "STRANDED",
         value: "v",

@@ -147,7 +147,7 @@ describe("a database error", () => {
       const user = await broken.newUser("broken");
       const agent = await ok(user.gql, "createAgent", { name: "victim" });
       // The table the attachment goes to disappears: the write fails inside the database.
-      await broken.vault.services.db.$executeRawUnsafe('DROP TABLE "Attachment"');
+      await broken.vault.db.$executeRawUnsafe('DROP TABLE "Attachment"');
       const value = marker("DB_ERROR");
       const response = await user.gql(
         'mutation ($v: String!, $a: ID!) { addSecret(input: {name: "DOOMED", value: $v, agentIds: [$a]}) { __typename } }',

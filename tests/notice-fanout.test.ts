@@ -1,8 +1,9 @@
 // One restart-needed notice to many subscribers, whose results the vault shares among those with
 // the same operation: each still gets exactly the shape and filter its own operation asked for.
+
+import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
 import { createClient, type ExecutionResult } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVaultClient, type VaultClient } from "../sdk/index.ts";
 import { eventually } from "./helpers/processes.ts";
 import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
 

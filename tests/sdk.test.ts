@@ -1,5 +1,5 @@
 // The SDK against the app in process: typed methods, success data, and every error class.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import {
   AgentByNameDocument,
   createVaultClient,
@@ -11,7 +11,8 @@ import {
   type VaultClient,
   VaultError,
   VersionConflictError,
-} from "../sdk/index.ts";
+} from "@agent-vault/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
 let t: TestVault;

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { keyCheckValue } from "../crypto/key-check.ts";
 import { MasterKeyError, type MasterKeyRing } from "../crypto/master-key.ts";
-import type { Db } from "./connect.ts";
+import type { Db } from "./database.ts";
 
 export async function verifyMasterKeys(db: Db, ring: MasterKeyRing, setting = "AGENT_VAULT_MASTER_KEY"): Promise<void> {
   for (const { version, key } of ring.byVersion.values()) {

@@ -1,23 +1,20 @@
 // Migrations through @prisma/schema-engine-wasm, with the same driver adapters the app uses:
 // Prisma's native schema engine cannot be installed on the machines this runs on
 // (shared/notes/stack-on-this-machine.md).
+// The engine, the PostgreSQL driver and the SQLite driver load only when they are needed: on a
+// start with nothing to migrate, only the table of applied migrations is read.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
-import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import type * as EngineModule from "@prisma/schema-engine-wasm/schema_engine_bg";
-import Database from "better-sqlite3";
-import pg from "pg";
-import { type DatabaseTarget, MigrationPool, type Provider, pgPoolOptions } from "./connect.ts";
-import { sqliteAdapterFactory } from "./sqlite-connection.ts";
+import { PRISMA_DIR as prismaDir } from "../paths.ts";
+import { type DatabaseTarget, type Provider, sqliteFile } from "./database.ts";
 
 export type { Provider };
 
-const prismaDir = path.resolve(import.meta.dirname, "../../prisma");
 const filters = { externalTables: [], externalEnums: [] };
 
 let engineModule: Promise<typeof EngineModule> | undefined;
@@ -72,14 +69,27 @@ function migrationsList(provider: Provider) {
 }
 
 /** Runs `work` with a schema engine connected to the target; closes every connection after. */
+async function migrationAdapter(target: DatabaseTarget) {
+  if (target.provider === "sqlite") {
+    const { sqliteAdapterFactory } = await import("./sqlite/adapter.ts");
+    return { factory: sqliteAdapterFactory(sqliteFile(target.url), { reader: false }), end: async () => {} };
+  }
+  const [{ PrismaPg }, { MigrationPool, pgPoolOptions }] = await Promise.all([
+    import("@prisma/adapter-pg"),
+    import("./postgres/pool.ts"),
+  ]);
+  const pool = new MigrationPool({ ...pgPoolOptions(target.url), max: 2 });
+  pool.on("error", () => {});
+  return { factory: new PrismaPg(pool) as SqlMigrationAwareDriverAdapterFactory, end: () => pool.end() };
+}
+
 async function withEngine<T>(
   target: DatabaseTarget,
   work: (engine: EngineModule.SchemaEngine) => Promise<T>,
 ): Promise<T> {
   const glue = await loadEngineModule();
-  const pool = target.provider === "postgresql" ? new MigrationPool({ ...pgPoolOptions(target.url), max: 2 }) : null;
-  pool?.on("error", () => {});
-  const factory = pool ? new PrismaPg(pool) : sqliteAdapterFactory(target.url);
+  const { bindMigrationAwareSqlAdapterFactory } = await import("@prisma/driver-adapter-utils");
+  const { factory, end } = await migrationAdapter(target);
   const opened: SqlDriverAdapter[] = [];
   const tracking: SqlMigrationAwareDriverAdapterFactory = {
     provider: factory.provider,
@@ -108,7 +118,7 @@ async function withEngine<T>(
   } finally {
     engine.free();
     await Promise.all(opened.map((adapter) => adapter.dispose()));
-    await pool?.end();
+    await end();
   }
 }
 
@@ -118,8 +128,9 @@ async function appliedMigrationNames(target: DatabaseTarget): Promise<Set<string
     'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
   try {
     if (target.provider === "sqlite") {
-      const file = target.url.replace(/^file:/, "");
+      const file = sqliteFile(target.url);
       if (!existsSync(file)) return null;
+      const { default: Database } = await import("better-sqlite3");
       const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
       try {
         return new Set((db.prepare(sql).all() as { migration_name: string }[]).map((row) => row.migration_name));
@@ -127,6 +138,7 @@ async function appliedMigrationNames(target: DatabaseTarget): Promise<Set<string
         db.close();
       }
     }
+    const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: target.url });
     await client.connect();
     try {
@@ -154,6 +166,7 @@ export async function applyMigrations(target: DatabaseTarget): Promise<string[]>
   if (target.provider === "sqlite") return runMigrations(target);
   // Several instances may start together: one migrates while the others wait, then find
   // nothing left to do.
+  const { default: pg } = await import("pg");
   const lock = new pg.Client({ connectionString: target.url });
   await lock.connect();
   try {
@@ -217,6 +230,7 @@ async function createScratchDatabase(provider: Provider) {
   }
   const adminUrl =
     process.env.MIGRATIONS_PG_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  const { default: pg } = await import("pg");
   const admin = new pg.Client({ connectionString: adminUrl });
   try {
     await admin.connect();

@@ -1,5 +1,5 @@
 // Collecting what a subscription delivers, in the background, for tests to look at.
-import type { RestartNotice } from "../../sdk/index.ts";
+import type { RestartNotice } from "@agent-vault/sdk";
 
 export function collect(iterator: AsyncIterable<RestartNotice>) {
   const notices: RestartNotice[] = [];

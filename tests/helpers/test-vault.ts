@@ -3,9 +3,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { type AppOptions, openVaultApp } from "../../server/app.ts";
 import { parseMasterKeys } from "../../server/crypto/master-key.ts";
-import { createUser } from "../../server/modules/user/user.service.ts";
-import { createVault, type VaultConfig } from "../../server/yoga.ts";
+import type { VaultConfig } from "../../server/vault.ts";
 import { databaseBytes, freshDatabase } from "./database.ts";
 
 export type GraphQLResponse = {
@@ -22,10 +22,10 @@ export function newMasterKey(): string {
   return randomBytes(32).toString("base64");
 }
 
-export async function startTestVault(options: Partial<VaultConfig> & { dir?: string } = {}) {
+export async function startTestVault(options: Partial<VaultConfig & AppOptions> & { dir?: string } = {}) {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "agent-vault-test-"));
   const database = await freshDatabase(dir);
-  const vault = await createVault({
+  const vault = await openVaultApp({
     databaseUrl: database.url,
     masterKeys: parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
@@ -49,7 +49,7 @@ export async function startTestVault(options: Partial<VaultConfig> & { dir?: str
 
   /** A user, created the way `agent-vault user create` does, with a client using its token. */
   async function newUser(name = "user") {
-    const { user, token } = await createUser(vault.services.db, name);
+    const { user, token } = await vault.services.users.create(name);
     return { id: user.id, token, gql: client(token) };
   }
 

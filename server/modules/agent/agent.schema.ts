@@ -1,15 +1,6 @@
 import { builder } from "../../builder.ts";
-import { ErrorInterface } from "../common/common.schema.ts";
-import {
-  EntryInUseError,
-  LimitExceededError,
-  NameTakenError,
-  NotFoundError,
-  ValidationError,
-} from "../common/errors.ts";
-import { compareNames, nameKey } from "../entry/entry.rules.ts";
-import { EntryRef } from "../entry/entry.schema.ts";
-import { attachEntries, createAgent, deleteAgent, detachEntries, restartAgent } from "./agent.service.ts";
+import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
+import { nameKey } from "../entry/entry.rules.ts";
 import { type PendingChange, pendingChanges } from "./restart-state.ts";
 
 export const EnvironmentChangeEnum = builder.enumType("EnvironmentChange", {
@@ -57,44 +48,6 @@ export const AgentRef = builder.prismaObject("Agent", {
   }),
 });
 
-// The fields that link entries and agents, defined once both types exist.
-builder.prismaObjectField(AgentRef, "entries", (t) =>
-  t.field({
-    type: [EntryRef],
-    description: "The entries attached to this agent, by name.",
-    select: (_args, _ctx, nestedSelection) => ({
-      attachments: { select: { entry: nestedSelection(true) } },
-    }),
-    resolve: (agent) =>
-      agent.attachments.map((attachment) => attachment.entry).sort((a, b) => compareNames(a.name, b.name)),
-  }),
-);
-
-builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
-  t.field({
-    type: [AgentRef],
-    description: "The agents this entry is attached to, by name.",
-    select: (_args, _ctx, nestedSelection) => ({
-      attachments: { select: { agent: nestedSelection(true) } },
-    }),
-    resolve: (entry) =>
-      entry.attachments.map((attachment) => attachment.agent).sort((a, b) => compareNames(a.name, b.name)),
-  }),
-);
-
-builder.objectType(EntryInUseError, {
-  name: "EntryInUseError",
-  description: "The entry is attached to agents; detach it from them first.",
-  interfaces: [ErrorInterface],
-  fields: (t) => ({
-    agents: t.field({
-      type: [AgentRef],
-      // Summaries ({id, name}); the prisma plugin loads any other field a client selects.
-      resolve: (error) => error.agents as never,
-    }),
-  }),
-});
-
 builder.queryFields((t) => ({
   agents: t.prismaConnection(
     {
@@ -133,10 +86,6 @@ const CreateAgentInput = builder.inputType("CreateAgentInput", {
   }),
 });
 
-const AgentEntriesInput = builder.inputType("AgentEntriesInput", {
-  fields: (t) => ({ agentId: t.id({ required: true }), entryIds: t.idList({ required: true }) }),
-});
-
 const AgentIdInput = builder.inputType("AgentIdInput", {
   fields: (t) => ({ agentId: t.id({ required: true }) }),
 });
@@ -148,34 +97,21 @@ builder.mutationFields((t) => ({
     type: AgentRef,
     errors: { types: [ValidationError, NameTakenError, NotFoundError, LimitExceededError] },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
-    resolve: (_root, args, ctx) => createAgent(ctx, { name: args.input.name, entryIds: ids(args.input.entryIds) }),
-  }),
-  attachEntries: t.field({
-    type: AgentRef,
-    errors: { types: [NotFoundError, LimitExceededError] },
-    args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
     resolve: (_root, args, ctx) =>
-      attachEntries(ctx, { agentId: String(args.input.agentId), entryIds: ids(args.input.entryIds) }),
-  }),
-  detachEntries: t.field({
-    type: AgentRef,
-    errors: { types: [NotFoundError] },
-    args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
-    resolve: (_root, args, ctx) =>
-      detachEntries(ctx, { agentId: String(args.input.agentId), entryIds: ids(args.input.entryIds) }),
+      ctx.services.agents.create(ctx.viewer, { name: args.input.name, entryIds: ids(args.input.entryIds) }),
   }),
   restartAgent: t.field({
     type: AgentRef,
     description: "Makes the current attached entries the environment the agent runs with.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentIdInput, required: true }) },
-    resolve: (_root, args, ctx) => restartAgent(ctx, { agentId: String(args.input.agentId) }),
+    resolve: (_root, args, ctx) => ctx.services.agents.restart(ctx.viewer, { agentId: String(args.input.agentId) }),
   }),
   deleteAgent: t.field({
     type: "ID",
     description: "Deletes an agent and its attachments. Success data is the deleted id.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentIdInput, required: true }) },
-    resolve: (_root, args, ctx) => deleteAgent(ctx, { agentId: String(args.input.agentId) }),
+    resolve: (_root, args, ctx) => ctx.services.agents.delete(ctx.viewer, { agentId: String(args.input.agentId) }),
   }),
 }));

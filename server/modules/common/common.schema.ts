@@ -1,4 +1,4 @@
-import { GraphQLError, Kind } from "graphql";
+import { DateTimeResolver } from "graphql-scalars";
 import { builder } from "../../builder.ts";
 import {
   LimitExceededError,
@@ -9,20 +9,7 @@ import {
   VersionConflictError,
 } from "./errors.ts";
 
-builder.scalarType("DateTime", {
-  description: "A point in time, as an ISO 8601 string in UTC.",
-  serialize: (value) => value.toISOString(),
-  parseValue: (value) => {
-    const date = typeof value === "string" ? new Date(value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string");
-    return date;
-  },
-  parseLiteral: (ast) => {
-    const date = ast.kind === Kind.STRING ? new Date(ast.value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string");
-    return date;
-  },
-});
+builder.addScalarType("DateTime", DateTimeResolver);
 
 export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
   description: "An expected failure: nothing was changed, and message says why.",

@@ -1,4 +1,5 @@
 // DESIGN.md rules 1 and 2: what a name and a value may be. Messages never quote a value.
+import type { EntryKind } from "../../db/enums.ts";
 import { ValidationError } from "../common/errors.ts";
 
 export const MAX_NAME_LENGTH = 128;
@@ -8,8 +9,6 @@ export const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_NAMES = new Set(["PATH", "HOME", "SHELL", "USER", "PWD", "NODE_OPTIONS"]);
 const RESERVED_PREFIXES = ["LD_", "DYLD_", "AGENT_VAULT_"];
-
-export type EntryKind = "SECRET" | "VARIABLE";
 
 /** The order of names in lists: localeCompare's, from one collator instead of one per call. */
 export const compareNames: (a: string, b: string) => number = new Intl.Collator().compare;

@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { builder } from "../../builder.ts";
+import { EntryKind } from "../../db/enums.ts";
 import {
   EntryInUseError,
   LimitExceededError,
@@ -8,13 +9,10 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../common/errors.ts";
-import { type EntryKind, nameKey } from "./entry.rules.ts";
-import { addEntry, deleteEntry, updateEntry, variableValue, verifySecret } from "./entry.service.ts";
+import { nameKey } from "./entry.rules.ts";
 import { ValueUnreadableError } from "./entry-value.ts";
 
-export const EntryKindEnum = builder.enumType("EntryKind", {
-  values: ["SECRET", "VARIABLE"] as const,
-});
+export const EntryKindEnum = builder.enumType(EntryKind, { name: "EntryKind" });
 
 export const EntryRef = builder.prismaInterface("Entry", {
   name: "Entry",
@@ -23,7 +21,7 @@ export const EntryRef = builder.prismaInterface("Entry", {
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
-    kind: t.field({ type: EntryKindEnum, resolve: (entry) => entry.kind as EntryKind }),
+    kind: t.expose("kind", { type: EntryKindEnum }),
     version: t.exposeInt("version", { description: "Goes up by one with every change of the value." }),
     fingerprint: t.exposeString("fingerprint", {
       description: "A keyed digest of the value: equal values have equal fingerprints. Reveals nothing else.",
@@ -49,7 +47,7 @@ export const VariableRef = builder.prismaObject("Entry", {
     value: t.string({
       resolve: (entry, _args, ctx) => {
         try {
-          return variableValue(ctx, entry);
+          return ctx.services.entries.variableValue(ctx.viewer, entry);
         } catch (error) {
           if (error instanceof ValueUnreadableError) {
             throw new GraphQLError(error.message, { extensions: { code: "VALUE_UNREADABLE" } });
@@ -135,13 +133,15 @@ for (const { kind, ref, add, update, input } of kinds) {
       type: ref,
       errors: { types: [ValidationError, NameTakenError, NotFoundError, LimitExceededError] },
       args: { input: t.arg({ type: AddInput, required: true }) },
-      resolve: (_root, args, ctx) => addEntry(ctx, kind, { ...args.input, agentIds: args.input.agentIds?.map(String) }),
+      resolve: (_root, args, ctx) =>
+        ctx.services.entries.add(ctx.viewer, kind, { ...args.input, agentIds: args.input.agentIds?.map(String) }),
     }),
     [update]: t.field({
       type: ref,
       errors: { types: [ValidationError, NotFoundError, VersionConflictError, LimitExceededError] },
       args: { input: t.arg({ type: UpdateInput, required: true }) },
-      resolve: (_root, args, ctx) => updateEntry(ctx, kind, { ...args.input, id: String(args.input.id) }),
+      resolve: (_root, args, ctx) =>
+        ctx.services.entries.update(ctx.viewer, kind, { ...args.input, id: String(args.input.id) }),
     }),
   }));
 }
@@ -160,13 +160,14 @@ builder.mutationFields((t) => ({
     description: "Deletes an entry that no agent uses. Success data is the deleted id.",
     errors: { types: [NotFoundError, EntryInUseError] },
     args: { input: t.arg({ type: DeleteEntryInput, required: true }) },
-    resolve: (_root, args, ctx) => deleteEntry(ctx, { id: String(args.input.id) }),
+    resolve: (_root, args, ctx) => ctx.services.entries.delete(ctx.viewer, { id: String(args.input.id) }),
   }),
   verifySecret: t.field({
     type: "Boolean",
     description: "Whether a candidate value is the secret's value. Rate-limited.",
     errors: { types: [NotFoundError, LimitExceededError] },
     args: { input: t.arg({ type: VerifySecretInput, required: true }) },
-    resolve: (_root, args, ctx) => verifySecret(ctx, { id: String(args.input.id), value: args.input.value }),
+    resolve: (_root, args, ctx) =>
+      ctx.services.entries.verify(ctx.viewer, { id: String(args.input.id), value: args.input.value }),
   }),
 }));

@@ -2,9 +2,10 @@
 // own parser, so a valid file yields exactly what dotenv yields; this module finds where each entry
 // starts and ends, and what is wrong with the lines that are not valid. Problems never quote a value.
 import { parse as dotenvParse } from "dotenv";
-import { timeSlices } from "../../event-loop.ts";
+import type { EntryKind } from "../../db/enums.ts";
+import { timeSlices } from "../../time-slices.ts";
 import type { EnvLineProblem } from "../common/errors.ts";
-import { type EntryKind, nameKey, nameProblem, valueProblem } from "../entry/entry.rules.ts";
+import { nameKey, nameProblem, valueProblem } from "../entry/entry.rules.ts";
 
 export type EnvEntry = { line: number; name: string; value: string };
 

@@ -2,7 +2,7 @@ import { builder } from "../../builder.ts";
 import { ErrorInterface } from "../common/common.schema.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, ValidationError } from "../common/errors.ts";
 import { EntryKindEnum } from "../entry/entry.schema.ts";
-import { type ImportReport, importEnv } from "./import.service.ts";
+import type { ImportReport } from "./import.service.ts";
 
 const ConflictPolicyEnum = builder.enumType("ImportConflictPolicy", {
   description: "What an import does with a name that already exists with another value.",
@@ -51,7 +51,7 @@ builder.mutationField("importEnv", (t) =>
     errors: { types: [ValidationError, EnvParseError, NameTakenError, LimitExceededError] },
     args: { input: t.arg({ type: ImportEnvInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      importEnv(ctx, {
+      ctx.services.imports.importEnv(ctx.viewer, {
         content: input.content,
         kind: input.kind ?? "SECRET",
         onConflict: input.onConflict ?? "FAIL",

@@ -1,12 +1,15 @@
 // importEnv: a whole .env file, all or nothing, with a plan before anything is written.
-import type { Context } from "../../context.ts";
-import { insertRows } from "../../db/bulk-insert.ts";
-import { isUniqueViolation, type Prisma } from "../../db/errors.ts";
+import type { Viewer } from "../../auth/viewer.ts";
+import type { UserKeyring } from "../../crypto/user-keys.ts";
+import type { Db, InsertRows } from "../../db/database.ts";
+import type { EntryKind } from "../../db/enums.ts";
+import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
-import { timeSlices } from "../../event-loop.ts";
-import { assertEnvironmentsFit } from "../agent/agent.service.ts";
+import type { VaultEvents } from "../../events/events.ts";
+import { timeSlices } from "../../time-slices.ts";
+import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.service.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
-import { type EntryKind, nameKey } from "../entry/entry.rules.ts";
+import { nameKey } from "../entry/entry.rules.ts";
 import { matchesValue, type SealedValue, valueSealer } from "../entry/entry-value.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 
@@ -73,7 +76,7 @@ const NAMES_AT_ONCE = 10_000;
  * The viewer's entries with the imported names. A small vault's names are read at once and only
  * the matches in full; a large vault is looked up name by name, in chunks.
  */
-async function existingEntries(db: Context["db"], userId: string, entries: readonly EnvEntry[]) {
+async function existingEntries(db: Db, userId: string, entries: readonly EnvEntry[]) {
   const found = new Map<string, Existing>();
   const total = await db.entry.count({ where: { userId } });
   if (total === 0) return found;
@@ -95,26 +98,40 @@ async function existingEntries(db: Context["db"], userId: string, entries: reado
   return found;
 }
 
-export async function importEnv(ctx: Context, input: ImportInput): Promise<ImportReport> {
-  if (Buffer.byteLength(input.content, "utf8") > MAX_IMPORT_BYTES) {
-    throw new LimitExceededError(`A file to import is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
-  }
-  const { entries, problems } = await parseEnvFile(input.content, input.kind);
-  if (problems.length > 0) throw new EnvParseError(problems);
+type ImportDeps = { db: Db; keyring: UserKeyring; events: VaultEvents; insertRows: InsertRows };
 
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await planAndApply(ctx, input, entries);
-    } catch (error) {
-      const raced = error instanceof ImportRace || isUniqueViolation(error);
-      if (!raced || attempt >= ATTEMPTS || error instanceof VaultFailure) throw error;
-    }
-  }
+export type ImportService = ReturnType<typeof importService>;
+
+export function importService(deps: ImportDeps) {
+  return {
+    async importEnv(viewer: Viewer, input: ImportInput): Promise<ImportReport> {
+      if (Buffer.byteLength(input.content, "utf8") > MAX_IMPORT_BYTES) {
+        throw new LimitExceededError(`A file to import is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
+      }
+      const { entries, problems } = await parseEnvFile(input.content, input.kind);
+      if (problems.length > 0) throw new EnvParseError(problems);
+
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await planAndApply(deps, viewer, input, entries);
+        } catch (error) {
+          const raced = error instanceof ImportRace || isUniqueViolation(error);
+          if (!raced || attempt >= ATTEMPTS || error instanceof VaultFailure) throw error;
+        }
+      }
+    },
+  };
 }
 
-async function planAndApply(ctx: Context, input: ImportInput, entries: readonly EnvEntry[]): Promise<ImportReport> {
-  const userId = ctx.viewer.userId;
-  const existing = await existingEntries(ctx.db, userId, entries);
+async function planAndApply(
+  deps: ImportDeps,
+  viewer: Viewer,
+  input: ImportInput,
+  entries: readonly EnvEntry[],
+): Promise<ImportReport> {
+  const { db, keyring, events, insertRows } = deps;
+  const userId = viewer.userId;
+  const existing = await existingEntries(db, userId, entries);
   const report: ImportReport = { created: [], updated: [], unchanged: [], skipped: [], applied: false };
   const toCreate: EnvEntry[] = [];
   const toUpdate: { entry: Existing; value: string }[] = [];
@@ -127,7 +144,7 @@ async function planAndApply(ctx: Context, input: ImportInput, entries: readonly 
     if (!current) {
       toCreate.push(entry);
       report.created.push(entry.name);
-    } else if (matchesValue(ctx, current, entry.value)) {
+    } else if (matchesValue(keyring, viewer, current, entry.value)) {
       report.unchanged.push(current.name);
     } else if (input.onConflict === "SKIP") {
       report.skipped.push(current.name);
@@ -142,7 +159,7 @@ async function planAndApply(ctx: Context, input: ImportInput, entries: readonly 
   if (input.dryRun) return report;
 
   const now = new Date();
-  const sealed = valueSealer(ctx);
+  const sealed = valueSealer(keyring, viewer);
   const created: EntryRow[] = [];
   for (const entry of toCreate) {
     if (slices.due()) await slices.next();
@@ -165,9 +182,9 @@ async function planAndApply(ctx: Context, input: ImportInput, entries: readonly 
     updates.push({ entry, sealed: sealed(entry.id, value) });
   }
 
-  const affected = await ctx.db.$transaction(
+  const affected = await db.$transaction(
     async (tx) => {
-      await insertRows(ctx.db, tx, "Entry", ENTRY_COLUMNS, created);
+      await insertRows(tx, "Entry", ENTRY_COLUMNS, created);
       for (const { entry, sealed } of updates) {
         const { count } = await tx.entry.updateMany({
           where: { id: entry.id, version: entry.version },
@@ -175,33 +192,19 @@ async function planAndApply(ctx: Context, input: ImportInput, entries: readonly 
         });
         if (count === 0) throw new ImportRace();
       }
-      return attachmentsOf(
-        tx,
-        updates.map(({ entry }) => entry),
-      );
+      // The agents using the updated entries; their environments must still fit.
+      const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
+      const rows = await attachmentsOf(tx, [...names.keys()]);
+      await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
+      return rows.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
   // The commit and the report's serialization each take milliseconds: not both in one go.
   await slices.next();
-  ctx.events.restartNeeded(
+  events.restartNeeded(
     userId,
     affected.map((row) => ({ agentId: row.agentId, entryName: row.name, change: "UPDATED" as const })),
   );
   return { ...report, applied: true };
-}
-
-/** The agents using the updated entries; their environments must still fit. */
-async function attachmentsOf(tx: Prisma.TransactionClient, updated: readonly Existing[]) {
-  const names = new Map(updated.map((entry) => [entry.id, entry.name]));
-  const rows: { agentId: string; name: string }[] = [];
-  for (const part of chunks([...names.keys()])) {
-    const found = await tx.attachment.findMany({
-      where: { entryId: { in: part } },
-      select: { agentId: true, entryId: true },
-    });
-    rows.push(...found.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string })));
-  }
-  await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
-  return rows;
 }

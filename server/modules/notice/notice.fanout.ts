@@ -17,8 +17,8 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../../context.ts";
-import type { RestartNotice } from "../../events.ts";
-import { type NoticeStream, restartNoticeStream } from "./notice.service.ts";
+import type { RestartNotice } from "../../events/events.ts";
+import type { NoticeStream } from "./notice.service.ts";
 
 const FIELD = "restartNeeded";
 
@@ -95,7 +95,8 @@ export function useSharedNoticeExecution(): Plugin {
       const definition = args.schema.getSubscriptionType()?.getFields()[FIELD];
       if (!found || !definition) return;
       const { agentId } = getArgumentValues(definition, found.field, found.variables);
-      const notices = restartNoticeStream(args.contextValue as unknown as Context, agentId ? String(agentId) : null);
+      const ctx = args.contextValue as unknown as Context;
+      const notices = ctx.services.notices.stream(ctx.viewer, agentId ? String(agentId) : null);
       setResultAndStopExecution(resultStream(notices, args));
     },
   };

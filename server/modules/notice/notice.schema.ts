@@ -1,7 +1,6 @@
 import { builder } from "../../builder.ts";
-import type { RestartNotice } from "../../events.ts";
+import type { RestartNotice } from "../../events/events.ts";
 import { AgentRef, EnvironmentChangeEnum } from "../agent/agent.schema.ts";
-import { restartNoticeStream } from "./notice.service.ts";
 
 const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").implement({
   description: "An agent needs a restart: one of its entries was added, updated or removed.",
@@ -24,7 +23,8 @@ builder.subscriptionField("restartNeeded", (t) =>
     description: "Notices of changes that need an agent restart: all of the viewer's agents, or one.",
     args: { agentId: t.arg.id({ required: false }) },
     // notice.fanout.ts serves most subscriptions without calling this.
-    subscribe: (_root, args, ctx) => restartNoticeStream(ctx, args.agentId ? String(args.agentId) : null),
+    subscribe: (_root, args, ctx) =>
+      ctx.services.notices.stream(ctx.viewer, args.agentId ? String(args.agentId) : null),
     resolve: (notice) => notice,
   }),
 );

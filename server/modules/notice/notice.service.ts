@@ -2,32 +2,44 @@
 // the token that opened the subscription stays valid. A plain iterator rather than an async
 // generator: a notice goes through it once per subscriber, to thousands of them at once.
 import { GraphQLError } from "graphql";
-import type { Context } from "../../context.ts";
-import { unauthenticated } from "../../context.ts";
-import type { RestartNotice, UserEvent } from "../../events.ts";
-import { requireAgents } from "../agent/agent.service.ts";
+import type { Viewer } from "../../auth/viewer.ts";
+import type { Db } from "../../db/database.ts";
+import type { RestartNotice, UserEvent, VaultEvents } from "../../events/events.ts";
+import { requireAgents } from "../agent/agent.lookup.ts";
 import { NotFoundError } from "../common/errors.ts";
 
 export type NoticeStream = AsyncIterableIterator<RestartNotice> & {
   return(): Promise<IteratorResult<RestartNotice>>;
 };
 
-/** The notices as a subscription delivers them: an unknown agent is a NOT_FOUND GraphQL error. */
-export function restartNoticeStream(ctx: Context, agentId: string | null): NoticeStream {
-  let events: AsyncIterableIterator<UserEvent> | undefined;
+export type NoticeService = ReturnType<typeof noticeService>;
+
+export function noticeService(deps: { db: Db; events: VaultEvents }) {
+  return {
+    /** The notices as a subscription delivers them: an unknown agent is a NOT_FOUND GraphQL error. */
+    stream: (viewer: Viewer, agentId: string | null) => restartNoticeStream(deps, viewer, agentId),
+  };
+}
+
+function restartNoticeStream(
+  { db, events }: { db: Db; events: VaultEvents },
+  viewer: Viewer,
+  agentId: string | null,
+): NoticeStream {
+  let source: AsyncIterableIterator<UserEvent> | undefined;
   let finished = false;
   const finish = async (): Promise<IteratorResult<RestartNotice>> => {
     finished = true;
-    await events?.return?.();
+    await source?.return?.();
     return { done: true, value: undefined };
   };
   const start = async () => {
     // Listening first, so that nothing published while the agent is checked is missed.
-    const listening = ctx.events.userEvents(ctx.viewer.userId);
-    events = listening;
+    const listening = events.userEvents(viewer.userId);
+    source = listening;
     if (!agentId) return listening;
     try {
-      await requireAgents(ctx.db, ctx.viewer.userId, [agentId]);
+      await requireAgents(db, viewer.userId, [agentId]);
     } catch (error) {
       await finish();
       if (error instanceof NotFoundError) throw new GraphQLError(error.message, { extensions: { code: "NOT_FOUND" } });
@@ -40,15 +52,17 @@ export function restartNoticeStream(ctx: Context, agentId: string | null): Notic
       return this;
     },
     async next(): Promise<IteratorResult<RestartNotice>> {
-      const source = events ?? (await start());
+      const events = source ?? (await start());
       while (!finished) {
-        const next = await source.next();
+        const next = await events.next();
         if (next.done) return finish();
         const event = next.value;
         if (event.type === "token-revoked") {
-          if (event.tokenId !== ctx.viewer.tokenId) continue;
+          if (event.tokenId !== viewer.tokenId) continue;
           await finish();
-          throw unauthenticated("The token of this subscription was revoked");
+          throw new GraphQLError("The token of this subscription was revoked", {
+            extensions: { code: "UNAUTHENTICATED" },
+          });
         }
         if (!agentId || event.agentId === agentId) return { done: false, value: event };
       }

@@ -1,4 +1,5 @@
 import { builder } from "../../builder.ts";
+import { AiProvider, AiProviderMethod } from "../../db/enums.ts";
 import {
   EntryInUseError,
   LimitExceededError,
@@ -9,23 +10,16 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { SecretRef } from "../entry/entry.schema.ts";
-import {
-  type AiProviderCard,
-  aiProviderCards,
-  checkAiProvider,
-  connectAiProvider,
-  disconnectAiProvider,
-  refreshAiProvider,
-} from "./provider.service.ts";
-import { PROVIDERS } from "./providers.ts";
+import type { AiProviderCard } from "./provider.service.ts";
 
-const AiProviderEnum = builder.enumType("AiProvider", { values: PROVIDERS });
+const AiProviderEnum = builder.enumType(AiProvider, { name: "AiProvider" });
 
-const AiProviderMethodEnum = builder.enumType("AiProviderMethod", {
+const AiProviderMethodEnum = builder.enumType(AiProviderMethod, {
+  name: "AiProviderMethod",
   values: {
     API_KEY: { description: "An API key." },
     OAUTH: { description: "An OAuth access token (OpenAI through a Codex subscription)." },
-  } as const,
+  },
 });
 
 const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").implement({
@@ -60,7 +54,7 @@ builder.queryField("aiProviders", (t) =>
   t.field({
     type: [AiProviderCardRef],
     description: "One card per AI provider: Anthropic, OpenAI, OpenRouter.",
-    resolve: (_root, _args, ctx) => aiProviderCards(ctx),
+    resolve: (_root, _args, ctx) => ctx.services.providers.cards(ctx.viewer),
   }),
 );
 
@@ -86,27 +80,27 @@ builder.mutationFields((t) => ({
     description: "Writes the provider's secret (an ordinary secret) and returns its card.",
     errors: { types: [ValidationError, NameTakenError, VersionConflictError, LimitExceededError] },
     args: { input: t.arg({ type: ConnectAiProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => connectAiProvider(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.providers.connect(ctx.viewer, input),
   }),
   disconnectAiProvider: t.field({
     type: AiProviderCardRef,
     description: "Deletes the provider's secret; refused while agents use it.",
     errors: { types: [NotFoundError, EntryInUseError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => disconnectAiProvider(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.providers.disconnect(ctx.viewer, input),
   }),
   checkAiProvider: t.field({
     type: AiProviderCardRef,
     description: "Asks the provider whether the key works; the card records the answer.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => checkAiProvider(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.providers.check(ctx.viewer, input),
   }),
   refreshAiProvider: t.field({
     type: AiProviderCardRef,
     description: "Renews an OAuth token with its refresh token; agents using it need a restart.",
     errors: { types: [NotFoundError, ValidationError, ProviderRequestError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => refreshAiProvider(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.providers.refresh(ctx.viewer, input),
   }),
 }));

@@ -1,12 +1,17 @@
 // AI provider cards: a quick way to connect an LLM provider's key. Connecting writes an ordinary
-// secret (listed, attachable, restart rules apply); the connection row only records how.
-import type { Context } from "../../context.ts";
+// secret (listed, attachable, restart rules apply) and the connection row that records how, in
+// one transaction.
+import type { Viewer } from "../../auth/viewer.ts";
+import type { UserKeyring } from "../../crypto/user-keys.ts";
+import type { Db, Tx } from "../../db/database.ts";
+import { isUniqueViolation } from "../../db/errors.ts";
+import type { VaultEvents } from "../../events/events.ts";
 import { NameTakenError, NotFoundError, ProviderRequestError, ValidationError } from "../common/errors.ts";
 import { nameKey, valueProblem } from "../entry/entry.rules.ts";
-import { addEntry, deleteEntry, updateEntry } from "../entry/entry.service.ts";
+import type { EntryRow, EntryService, Written } from "../entry/entry.service.ts";
 import { openValue, sealValue } from "../entry/entry-value.ts";
 import { refreshWithIssuer } from "./oauth-refresh.ts";
-import { type ConnectMethod, DEFINITIONS, PROVIDERS, type Provider } from "./providers.ts";
+import { type ConnectMethod, DEFINITIONS, PROVIDERS, type Provider, type ProviderBaseUrls } from "./providers.ts";
 
 export type ConnectInput = {
   provider: Provider;
@@ -20,8 +25,7 @@ export type ConnectInput = {
 
 const CHECK_TIMEOUT_MS = 10_000;
 
-type EntryRow = Awaited<ReturnType<Context["db"]["entry"]["findUniqueOrThrow"]>>;
-type ConnectionRow = Awaited<ReturnType<Context["db"]["providerConnection"]["findUniqueOrThrow"]>>;
+type ConnectionRow = Awaited<ReturnType<Db["providerConnection"]["findUniqueOrThrow"]>>;
 
 export type AiProviderCard = {
   provider: Provider;
@@ -55,7 +59,7 @@ function cardFor(provider: Provider, entries: EntryRow[], connections: Connectio
   const entry = connected ?? byName(definition.apiKeyVar) ?? byName(definition.oauthVar);
   const record = connected ? connection : null;
   const method: ConnectMethod | null = record
-    ? (record.method as ConnectMethod)
+    ? record.method
     : entry
       ? entry.nameKey === nameKey(definition.oauthVar ?? "")
         ? "OAUTH"
@@ -76,30 +80,7 @@ function cardFor(provider: Provider, entries: EntryRow[], connections: Connectio
   };
 }
 
-async function loadCards(ctx: Context): Promise<Map<Provider, AiProviderCard>> {
-  const userId = ctx.viewer.userId;
-  const [entries, connections] = await Promise.all([
-    ctx.db.entry.findMany({ where: { userId, kind: "SECRET", nameKey: { in: allVariableKeys() } } }),
-    ctx.db.providerConnection.findMany({ where: { userId } }),
-  ]);
-  return new Map(PROVIDERS.map((provider) => [provider, cardFor(provider, entries, connections)]));
-}
-
-export async function aiProviderCards(ctx: Context): Promise<AiProviderCard[]> {
-  return [...(await loadCards(ctx)).values()];
-}
-
-async function card(ctx: Context, provider: Provider): Promise<AiProviderCard> {
-  return (await loadCards(ctx)).get(provider) as AiProviderCard;
-}
-
-async function connectedCard(ctx: Context, provider: Provider) {
-  const found = await card(ctx, provider);
-  if (!found.secret) throw new NotFoundError("connected provider", provider);
-  return found as AiProviderCard & { secret: EntryRow };
-}
-
-export async function connectAiProvider(ctx: Context, input: ConnectInput): Promise<AiProviderCard> {
+function assertConnectable(input: ConnectInput): ConnectMethod {
   const definition = DEFINITIONS[input.provider];
   const method = input.method ?? "API_KEY";
   if (method === "OAUTH" && !definition.oauthVar) {
@@ -112,116 +93,173 @@ export async function connectAiProvider(ctx: Context, input: ConnectInput): Prom
   if (input.expiresIn != null && (!Number.isInteger(input.expiresIn) || input.expiresIn <= 0)) {
     throw new ValidationError("expiresIn is a positive number of seconds", "expiresIn");
   }
-
-  const envVar = (method === "OAUTH" ? definition.oauthVar : definition.apiKeyVar) as string;
-  const existing = await ctx.db.entry.findUnique({
-    where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(envVar) } },
-  });
-  if (existing && existing.kind !== "SECRET") throw new NameTakenError(existing.name);
-  const entry = existing
-    ? await updateEntry(ctx, "SECRET", { id: existing.id, value: input.credential })
-    : await addEntry(ctx, "SECRET", { name: envVar, value: input.credential });
-
-  const now = new Date();
-  const details = {
-    method,
-    entryId: entry.id,
-    connectedAt: now,
-    expiresAt: input.expiresIn ? new Date(now.getTime() + input.expiresIn * 1000) : null,
-    refreshCiphertext: input.refreshToken
-      ? sealValue(ctx, refreshBinding(entry.id), input.refreshToken).ciphertext
-      : null,
-    issuer: method === "OAUTH" ? (input.issuer ?? null) : null,
-    clientId: method === "OAUTH" ? (input.clientId ?? null) : null,
-    lastCheckedAt: null,
-    lastCheckAccepted: null,
-    lastCheckError: null,
-  };
-  await ctx.db.providerConnection.upsert({
-    where: { userId_provider: { userId: ctx.viewer.userId, provider: input.provider } },
-    create: { userId: ctx.viewer.userId, provider: input.provider, ...details },
-    update: details,
-  });
-  return card(ctx, input.provider);
+  return method;
 }
 
-export async function disconnectAiProvider(ctx: Context, input: { provider: Provider }): Promise<AiProviderCard> {
-  const connected = await connectedCard(ctx, input.provider);
-  await deleteEntry(ctx, { id: connected.secret.id });
-  return card(ctx, input.provider);
-}
+export type ProviderService = ReturnType<typeof providerService>;
 
-async function recordCheck(
-  ctx: Context,
-  found: AiProviderCard & { secret: EntryRow },
-  result: { accepted: boolean | null; error: string | null },
-) {
-  const data = { lastCheckedAt: new Date(), lastCheckAccepted: result.accepted, lastCheckError: result.error };
-  await ctx.db.providerConnection.upsert({
-    where: { userId_provider: { userId: ctx.viewer.userId, provider: found.provider } },
-    create: {
-      userId: ctx.viewer.userId,
-      provider: found.provider,
-      method: found.method ?? "API_KEY",
-      entryId: found.secret.id,
-      connectedAt: found.connectedAt ?? new Date(),
-      ...data,
-    },
-    update: data,
-  });
-}
+export function providerService(deps: {
+  db: Db;
+  keyring: UserKeyring;
+  events: VaultEvents;
+  entries: EntryService;
+  /** Where checkAiProvider reaches each provider (configurable for tests and proxies). */
+  providerBaseUrls: ProviderBaseUrls;
+}) {
+  const { db, keyring, events, entries } = deps;
 
-/** Asks the provider whether the connected key works, and records the answer on the card. */
-export async function checkAiProvider(ctx: Context, input: { provider: Provider }): Promise<AiProviderCard> {
-  const found = await connectedCard(ctx, input.provider);
-  const request = DEFINITIONS[input.provider].checkRequest(
-    ctx.providerBaseUrls[input.provider],
-    openValue(ctx, found.secret),
-  );
-  let result: { accepted: boolean | null; error: string | null };
-  try {
-    const response = await fetch(request.url, {
-      headers: request.headers,
-      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+  async function loadCards(tx: Tx, userId: string): Promise<Map<Provider, AiProviderCard>> {
+    const [secrets, connections] = await Promise.all([
+      tx.entry.findMany({ where: { userId, kind: "SECRET", nameKey: { in: allVariableKeys() } } }),
+      tx.providerConnection.findMany({ where: { userId } }),
+    ]);
+    return new Map(PROVIDERS.map((provider) => [provider, cardFor(provider, secrets, connections)]));
+  }
+
+  async function card(tx: Tx, userId: string, provider: Provider): Promise<AiProviderCard> {
+    return (await loadCards(tx, userId)).get(provider) as AiProviderCard;
+  }
+
+  async function connectedCard(viewer: Viewer, provider: Provider) {
+    const found = await card(db, viewer.userId, provider);
+    if (!found.secret) throw new NotFoundError("connected provider", provider);
+    return found as AiProviderCard & { secret: EntryRow };
+  }
+
+  /** Writes the provider's secret (a new one, or a new version) in the caller's transaction. */
+  async function writeSecret(tx: Tx, viewer: Viewer, name: string, value: string): Promise<Written> {
+    const existing = await tx.entry.findUnique({
+      where: { userId_nameKey: { userId: viewer.userId, nameKey: nameKey(name) } },
     });
-    await response.body?.cancel();
-    if (response.ok) result = { accepted: true, error: null };
-    else if (response.status === 401 || response.status === 403) result = { accepted: false, error: null };
-    else result = { accepted: null, error: `The provider answered HTTP ${response.status}` };
-  } catch {
-    result = { accepted: null, error: "The provider could not be reached" };
+    if (existing && existing.kind !== "SECRET") throw new NameTakenError(existing.name);
+    return existing
+      ? entries.updateIn(tx, viewer, "SECRET", { id: existing.id, value })
+      : entries.addIn(tx, viewer, "SECRET", { name, value });
   }
-  await recordCheck(ctx, found, result);
-  return card(ctx, input.provider);
-}
 
-/** Renews an OAuth token with its refresh token; agents using it then need a restart. */
-export async function refreshAiProvider(ctx: Context, input: { provider: Provider }): Promise<AiProviderCard> {
-  const found = await connectedCard(ctx, input.provider);
-  const connection = found.connection;
-  if (found.method !== "OAUTH" || !connection?.refreshCiphertext || !connection.issuer || !connection.clientId) {
-    throw new ValidationError("This provider was not connected by OAuth with a refresh token", "provider");
-  }
-  const refreshToken = openValue(ctx, {
-    id: refreshBinding(found.secret.id),
-    ciphertext: connection.refreshCiphertext,
-  });
-  let tokens: Awaited<ReturnType<typeof refreshWithIssuer>>;
-  try {
-    tokens = await refreshWithIssuer(connection.issuer, connection.clientId, refreshToken);
-  } catch (error) {
-    const code = (error as { error?: string; code?: string })?.error ?? (error as { code?: string })?.code;
-    throw new ProviderRequestError(`The issuer did not renew the token${code ? ` (${code})` : ""}; connect again`);
-  }
-  await updateEntry(ctx, "SECRET", { id: found.secret.id, value: tokens.accessToken });
-  await ctx.db.providerConnection.update({
-    where: { id: connection.id },
-    data: {
-      expiresAt: tokens.expiresIn ? new Date(Date.now() + tokens.expiresIn * 1000) : null,
-      ...(tokens.refreshToken
-        ? { refreshCiphertext: sealValue(ctx, refreshBinding(found.secret.id), tokens.refreshToken).ciphertext }
-        : {}),
+  return {
+    async cards(viewer: Viewer): Promise<AiProviderCard[]> {
+      return [...(await loadCards(db, viewer.userId)).values()];
     },
-  });
-  return card(ctx, input.provider);
+
+    async connect(viewer: Viewer, input: ConnectInput): Promise<AiProviderCard> {
+      const method = assertConnectable(input);
+      const definition = DEFINITIONS[input.provider];
+      const envVar = (method === "OAUTH" ? definition.oauthVar : definition.apiKeyVar) as string;
+      const userId = viewer.userId;
+      let written: Written;
+      let connected: AiProviderCard;
+      try {
+        [written, connected] = await db.$transaction(async (tx) => {
+          const secret = await writeSecret(tx, viewer, envVar, input.credential);
+          const now = new Date();
+          const details = {
+            method,
+            entryId: secret.entry.id,
+            connectedAt: now,
+            expiresAt: input.expiresIn ? new Date(now.getTime() + input.expiresIn * 1000) : null,
+            refreshCiphertext: input.refreshToken
+              ? sealValue(keyring, viewer, refreshBinding(secret.entry.id), input.refreshToken).ciphertext
+              : null,
+            issuer: method === "OAUTH" ? (input.issuer ?? null) : null,
+            clientId: method === "OAUTH" ? (input.clientId ?? null) : null,
+            lastCheckedAt: null,
+            lastCheckAccepted: null,
+            lastCheckError: null,
+          };
+          await tx.providerConnection.upsert({
+            where: { userId_provider: { userId, provider: input.provider } },
+            create: { userId, provider: input.provider, ...details },
+            update: details,
+          });
+          return [secret, await card(tx, userId, input.provider)] as const;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new NameTakenError(envVar);
+        throw error;
+      }
+      events.restartNeeded(userId, written.notices);
+      return connected;
+    },
+
+    async disconnect(viewer: Viewer, input: { provider: Provider }): Promise<AiProviderCard> {
+      const found = await connectedCard(viewer, input.provider);
+      await entries.delete(viewer, { id: found.secret.id });
+      return card(db, viewer.userId, input.provider);
+    },
+
+    /** Asks the provider whether the connected key works, and records the answer on the card. */
+    async check(viewer: Viewer, input: { provider: Provider }): Promise<AiProviderCard> {
+      const found = await connectedCard(viewer, input.provider);
+      const request = DEFINITIONS[input.provider].checkRequest(
+        deps.providerBaseUrls[input.provider],
+        openValue(keyring, viewer, found.secret),
+      );
+      let result: { accepted: boolean | null; error: string | null };
+      try {
+        const response = await fetch(request.url, {
+          headers: request.headers,
+          signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+        });
+        await response.body?.cancel();
+        if (response.ok) result = { accepted: true, error: null };
+        else if (response.status === 401 || response.status === 403) result = { accepted: false, error: null };
+        else result = { accepted: null, error: `The provider answered HTTP ${response.status}` };
+      } catch {
+        result = { accepted: null, error: "The provider could not be reached" };
+      }
+      const data = { lastCheckedAt: new Date(), lastCheckAccepted: result.accepted, lastCheckError: result.error };
+      await db.providerConnection.upsert({
+        where: { userId_provider: { userId: viewer.userId, provider: found.provider } },
+        create: {
+          userId: viewer.userId,
+          provider: found.provider,
+          method: found.method ?? "API_KEY",
+          entryId: found.secret.id,
+          connectedAt: found.connectedAt ?? new Date(),
+          ...data,
+        },
+        update: data,
+      });
+      return card(db, viewer.userId, input.provider);
+    },
+
+    /** Renews an OAuth token with its refresh token; agents using it then need a restart. */
+    async refresh(viewer: Viewer, input: { provider: Provider }): Promise<AiProviderCard> {
+      const found = await connectedCard(viewer, input.provider);
+      const connection = found.connection;
+      if (found.method !== "OAUTH" || !connection?.refreshCiphertext || !connection.issuer || !connection.clientId) {
+        throw new ValidationError("This provider was not connected by OAuth with a refresh token", "provider");
+      }
+      const refreshToken = openValue(keyring, viewer, {
+        id: refreshBinding(found.secret.id),
+        ciphertext: connection.refreshCiphertext,
+      });
+      let tokens: Awaited<ReturnType<typeof refreshWithIssuer>>;
+      try {
+        tokens = await refreshWithIssuer(connection.issuer, connection.clientId, refreshToken);
+      } catch (error) {
+        const code = (error as { error?: string; code?: string })?.error ?? (error as { code?: string })?.code;
+        throw new ProviderRequestError(`The issuer did not renew the token${code ? ` (${code})` : ""}; connect again`);
+      }
+      const [written, renewed] = await db.$transaction(async (tx) => {
+        const secret = await entries.updateIn(tx, viewer, "SECRET", { id: found.secret.id, value: tokens.accessToken });
+        await tx.providerConnection.update({
+          where: { id: connection.id },
+          data: {
+            expiresAt: tokens.expiresIn ? new Date(Date.now() + tokens.expiresIn * 1000) : null,
+            ...(tokens.refreshToken
+              ? {
+                  refreshCiphertext: sealValue(keyring, viewer, refreshBinding(found.secret.id), tokens.refreshToken)
+                    .ciphertext,
+                }
+              : {}),
+          },
+        });
+        return [secret, await card(tx, viewer.userId, input.provider)] as const;
+      });
+      events.restartNeeded(viewer.userId, written.notices);
+      return renewed;
+    },
+  };
 }

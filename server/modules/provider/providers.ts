@@ -1,8 +1,10 @@
 // The AI providers with quick-connect cards: their variables, key shapes and key checks.
 
-export type Provider = "ANTHROPIC" | "OPENAI" | "OPENROUTER";
-export type ConnectMethod = "API_KEY" | "OAUTH";
-export const PROVIDERS: Provider[] = ["ANTHROPIC", "OPENAI", "OPENROUTER"];
+import { AiProvider, type AiProviderMethod } from "../../db/enums.ts";
+
+export type Provider = AiProvider;
+export type ConnectMethod = AiProviderMethod;
+export const PROVIDERS: Provider[] = Object.values(AiProvider);
 
 type Definition = {
   label: string;

@@ -2,28 +2,27 @@
 //   POST /runtime/environment  the agent's environment, as JSON (and the agent is now running it)
 //   GET  /runtime/commands     a stream of restart commands (server-sent events)
 import type { Plugin } from "graphql-yoga";
-import { bearerToken, clientAddress, type Services } from "../../context.ts";
-import { hashToken } from "../../crypto/tokens.ts";
+import { AuthenticationError } from "../../auth/authenticate.ts";
+import type { RuntimeViewer } from "../../auth/viewer.ts";
+import type { Services } from "../../services.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
-import { authenticateRuntime, startEnvironment } from "./runtime.service.ts";
 
 const HEARTBEAT_MS = 15_000;
 
-function json(status: number, body: unknown): Response {
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
   });
 }
 
-const unauthenticated = () =>
-  json(401, {
-    error: { code: "UNAUTHENTICATED", message: "The runtime channel needs an agent's runtime token (avr_...)" },
-  });
+const failure = (status: number, code: string, message: string, extra: Record<string, unknown> = {}) =>
+  json(status, { error: { code, message, ...extra } });
 
-function commandStream(services: Services, agentId: string, startedAt: string | null, signal: AbortSignal): Response {
+function commandStream(services: Services, runtime: RuntimeViewer, signal: AbortSignal): Response {
   const encoder = new TextEncoder();
-  const commands = services.events.runtimeCommands(agentId);
+  const commands = services.runtime.commands(runtime);
+  const startedAt = runtime.agent.lastRestartedAt?.toISOString() ?? null;
   let heartbeat: NodeJS.Timeout | undefined;
   const stop = () => {
     clearInterval(heartbeat);
@@ -32,7 +31,8 @@ function commandStream(services: Services, agentId: string, startedAt: string | 
   signal.addEventListener("abort", stop);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode(`event: hello\ndata: ${JSON.stringify({ agentId, startedAt })}\n\n`));
+      const hello = JSON.stringify({ agentId: runtime.agent.id, startedAt });
+      controller.enqueue(encoder.encode(`event: hello\ndata: ${hello}\n\n`));
       heartbeat = setInterval(() => controller.enqueue(encoder.encode(": keep-alive\n\n")), HEARTBEAT_MS);
     },
     async pull(controller) {
@@ -51,44 +51,42 @@ function commandStream(services: Services, agentId: string, startedAt: string | 
   });
 }
 
-export function useRuntimeChannel(services: Services): Plugin {
+export function useRuntimeChannel(
+  services: Services,
+  addressOf: (request: Request, serverContext: unknown) => string,
+): Plugin {
   return {
     async onRequest({ request, url, endResponse, serverContext }) {
       const route = url.pathname.replace(/\/+$/, "");
       if (route !== "/runtime/environment" && route !== "/runtime/commands") return;
-      const address = clientAddress(
-        services,
-        request,
-        (serverContext as { req?: { socket?: { remoteAddress?: string } } })?.req?.socket?.remoteAddress,
-      );
-      const token = bearerToken(request.headers.get("authorization"));
-      const tokenHash = token ? hashToken(token) : null;
-      const wait = await services.rateLimits.authenticationBlocked(address, tokenHash);
-      if (wait)
+      let runtime: RuntimeViewer;
+      try {
+        runtime = await services.authenticate.runtime({
+          authorization: request.headers.get("authorization"),
+          address: addressOf(request, serverContext),
+        });
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+        const retry: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
         return endResponse(
-          json(429, {
-            error: { code: "TOO_MANY_REQUESTS", message: `Too many failed authentications; try again in ${wait} s` },
-          }),
+          json(
+            error.status,
+            { error: { code: error.code, message: error.message, retryAfter: error.retryAfter } },
+            retry,
+          ),
         );
-      const runtime = await authenticateRuntime(services, token);
-      if (!runtime) {
-        await services.rateLimits.authenticationFailed(address, tokenHash);
-        return endResponse(unauthenticated());
       }
       if (route === "/runtime/environment") {
-        if (request.method !== "POST")
-          return endResponse(json(405, { error: { code: "METHOD_NOT_ALLOWED", message: "Use POST" } }));
+        if (request.method !== "POST") return endResponse(failure(405, "METHOD_NOT_ALLOWED", "Use POST"));
         try {
-          return endResponse(json(200, await startEnvironment(services, runtime)));
+          return endResponse(json(200, await services.runtime.startEnvironment(runtime)));
         } catch (error) {
           if (!(error instanceof ValueUnreadableError)) throw error;
-          return endResponse(json(500, { error: { code: "VALUE_UNREADABLE", message: error.message } }));
+          return endResponse(failure(500, "VALUE_UNREADABLE", error.message));
         }
       }
-      if (request.method !== "GET")
-        return endResponse(json(405, { error: { code: "METHOD_NOT_ALLOWED", message: "Use GET" } }));
-      const startedAt = runtime.agent.lastRestartedAt?.toISOString() ?? null;
-      endResponse(commandStream(services, runtime.agentId, startedAt, request.signal));
+      if (request.method !== "GET") return endResponse(failure(405, "METHOD_NOT_ALLOWED", "Use GET"));
+      endResponse(commandStream(services, runtime, request.signal));
     },
   };
 }

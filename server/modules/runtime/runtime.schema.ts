@@ -1,7 +1,7 @@
 import { builder } from "../../builder.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { NotFoundError } from "../common/errors.ts";
-import { createRuntimeToken } from "./runtime.service.ts";
+import type { RuntimeService } from "./runtime.service.ts";
 
 const RuntimeTokenRef = builder.prismaObject("RuntimeToken", {
   description: "A token for the process that runs one agent. It reads that agent's environment and nothing else.",
@@ -13,7 +13,7 @@ const RuntimeTokenRef = builder.prismaObject("RuntimeToken", {
 });
 
 const CreatedRuntimeTokenRef = builder
-  .objectRef<Awaited<ReturnType<typeof createRuntimeToken>>>("CreatedRuntimeToken")
+  .objectRef<Awaited<ReturnType<RuntimeService["createToken"]>>>("CreatedRuntimeToken")
   .implement({
     fields: (t) => ({
       token: t.exposeString("token", {
@@ -33,6 +33,7 @@ builder.mutationField("createRuntimeToken", (t) =>
     description: "A runtime token for one agent; it dies with the agent.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: CreateRuntimeTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => createRuntimeToken(ctx, { agentId: String(args.input.agentId) }),
+    resolve: (_root, args, ctx) =>
+      ctx.services.runtime.createToken(ctx.viewer, { agentId: String(args.input.agentId) }),
   }),
 );

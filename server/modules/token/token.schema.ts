@@ -1,6 +1,6 @@
 import { builder } from "../../builder.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
-import { createApiToken, revokeApiToken } from "./token.service.ts";
+import type { TokenService } from "./token.service.ts";
 
 export const ApiTokenRef = builder.prismaObject("ApiToken", {
   description: "A credential for the user API. Its value was shown once, when it was created.",
@@ -12,7 +12,7 @@ export const ApiTokenRef = builder.prismaObject("ApiToken", {
   }),
 });
 
-const CreatedApiTokenRef = builder.objectRef<Awaited<ReturnType<typeof createApiToken>>>("CreatedApiToken").implement({
+const CreatedApiTokenRef = builder.objectRef<Awaited<ReturnType<TokenService["create"]>>>("CreatedApiToken").implement({
   fields: (t) => ({
     token: t.exposeString("token", { description: "The token itself. It is shown this once and never again." }),
     apiToken: t.field({ type: ApiTokenRef, resolve: (created) => created.apiToken }),
@@ -32,12 +32,12 @@ builder.mutationFields((t) => ({
     type: CreatedApiTokenRef,
     errors: { types: [ValidationError] },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => createApiToken(ctx, args.input),
+    resolve: (_root, args, ctx) => ctx.services.tokens.create(ctx.viewer, args.input),
   }),
   revokeApiToken: t.field({
     type: ApiTokenRef,
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => revokeApiToken(ctx, { id: String(args.input.id) }),
+    resolve: (_root, args, ctx) => ctx.services.tokens.revoke(ctx.viewer, { id: String(args.input.id) }),
   }),
 }));

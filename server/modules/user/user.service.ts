@@ -1,21 +1,27 @@
+// Users: each one is a vault of its own.
 import { randomBytes } from "node:crypto";
-import type { Db } from "../../db/connect.ts";
+import type { Db } from "../../db/database.ts";
 import { ValidationError } from "../common/errors.ts";
 import { issueApiToken } from "../token/token.service.ts";
 
 const SALT_BYTES = 32;
 
-/** A new vault: a user with its own key salt, and a first API token (shown once). */
-export async function createUser(db: Db, name: string) {
-  const label = name.trim();
-  if (!label || label.length > 128) throw new ValidationError("A user's name is 1 to 128 characters", "name");
-  return db.$transaction(async (tx) => {
-    const user = await tx.user.create({ data: { name: label, keySalt: new Uint8Array(randomBytes(SALT_BYTES)) } });
-    const { token } = await issueApiToken(tx, user.id, "first token");
-    return { user, token };
-  });
-}
+export type UserService = ReturnType<typeof userService>;
 
-export function countUsers(db: Db) {
-  return db.user.count();
+export function userService(deps: { db: Db }) {
+  const { db } = deps;
+  return {
+    /** A new vault: a user with its own key salt, and a first API token (shown once). */
+    async create(name: string) {
+      const label = name.trim();
+      if (!label || label.length > 128) throw new ValidationError("A user's name is 1 to 128 characters", "name");
+      return db.$transaction(async (tx) => {
+        const user = await tx.user.create({ data: { name: label, keySalt: new Uint8Array(randomBytes(SALT_BYTES)) } });
+        const { token } = await issueApiToken(tx, user.id, "first token");
+        return { user, token };
+      });
+    },
+
+    count: () => db.user.count(),
+  };
 }

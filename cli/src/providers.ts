@@ -1,0 +1,169 @@
+// `agent-vault providers list|connect|disconnect|check` and `agent-vault auth openai`.
+import type { AiProvider, VaultClient } from "@agent-vault/sdk";
+import type { Command } from "commander";
+import { CommandFailed, type Json, UsageError, vaultFromEnv } from "./context.ts";
+import { LoginError, loginWithPkce } from "./oauth-login.ts";
+import { printJson, printLine, printTable, shortTime } from "./output.ts";
+import { readValue } from "./read-value.ts";
+
+const DEFAULT_OPENAI_ISSUER = "https://auth.openai.com";
+const DEFAULT_SCOPE = "openid profile email offline_access";
+
+type Card = Awaited<ReturnType<VaultClient["aiProviders"]>>[number];
+
+function providerArg(text: string): AiProvider {
+  const provider = text.toUpperCase();
+  if (provider === "ANTHROPIC" || provider === "OPENAI" || provider === "OPENROUTER") return provider;
+  throw new UsageError("the provider is anthropic, openai or openrouter");
+}
+
+function describe(card: Card): string {
+  if (!card.connected) return `${card.provider}: not connected.`;
+  const how = card.method === "OAUTH" ? "by OAuth" : "by API key";
+  const expiry = card.expiresAt ? `, expires ${shortTime(card.expiresAt)}` : "";
+  return `${card.provider}: connected ${how} as ${card.envVar}${expiry}.`;
+}
+
+export function registerProviders(program: Command) {
+  const vault = vaultFromEnv;
+  const group = program.command("providers").description("AI provider cards: Anthropic, OpenAI, OpenRouter");
+
+  group
+    .command("list")
+    .description("show each provider's card")
+    .option("--json", "print JSON")
+    .action(async (options: Json) => {
+      const cards = await vault().aiProviders();
+      if (options.json) return printJson(cards);
+      printTable(
+        ["PROVIDER", "STATUS", "VARIABLE", "METHOD", "USED BY", "EXPIRES", "LAST CHECK"],
+        cards.map((card) => [
+          card.provider,
+          card.connected ? "connected" : "-",
+          card.envVar,
+          card.method ?? "-",
+          card.secret?.usedBy.map((agent) => agent.name).join(", ") || "-",
+          shortTime(card.expiresAt),
+          card.lastCheckedAt
+            ? `${shortTime(card.lastCheckedAt)} ${card.keyAccepted === true ? "accepted" : card.keyAccepted === false ? "refused" : (card.lastCheckError ?? "")}`
+            : "-",
+        ]),
+      );
+    });
+
+  group
+    .command("connect")
+    .description("connect a provider with an API key, read from standard input or a hidden prompt")
+    .argument("<provider>", "anthropic, openai or openrouter")
+    .option("--json", "print JSON")
+    .action(async (name: string, options: Json) => {
+      const provider = providerArg(name);
+      const credential = await readValue(`${provider} API key`);
+      const card = await vault().connectAiProvider({ provider, credential, method: "API_KEY" });
+      if (options.json) return printJson(card);
+      printLine(describe(card));
+    });
+
+  group
+    .command("disconnect")
+    .description("delete the provider's secret (refused while agents use it)")
+    .argument("<provider>", "anthropic, openai or openrouter")
+    .option("--json", "print JSON")
+    .action(async (name: string, options: Json) => {
+      const card = await vault().disconnectAiProvider({ provider: providerArg(name) });
+      if (options.json) return printJson(card);
+      printLine(describe(card));
+    });
+
+  group
+    .command("check")
+    .description("ask the provider whether the connected key works")
+    .argument("<provider>", "anthropic, openai or openrouter")
+    .option("--json", "print JSON")
+    .action(async (name: string, options: Json) => {
+      const card = await vault().checkAiProvider({ provider: providerArg(name) });
+      if (options.json) return printJson(card);
+      printLine(
+        card.keyAccepted === true
+          ? `${card.provider} accepted the key.`
+          : card.keyAccepted === false
+            ? `${card.provider} refused the key.`
+            : `${card.provider} did not answer: ${card.lastCheckError ?? "unknown"}.`,
+      );
+    });
+
+  program
+    .command("auth")
+    .description("connect OpenAI through a Codex subscription by OAuth (PKCE, loopback redirect)")
+    .argument("<provider>", "openai")
+    .option("--oauth", "sign in with a browser and store the token as OPENAI_OAUTH_TOKEN")
+    .option("--refresh", "renew the stored token with its refresh token")
+    .option("--issuer <url>", "the OAuth issuer (default: AGENT_VAULT_OPENAI_ISSUER or OpenAI's)")
+    .option("--client-id <id>", "the OAuth client id (default: AGENT_VAULT_OPENAI_CLIENT_ID)")
+    .option("--scope <scope>", "the scopes to ask for", DEFAULT_SCOPE)
+    .option("--no-browser", "print the sign-in address instead of opening a browser")
+    .option("--timeout <seconds>", "how long to wait for the browser", "300")
+    .option("--json", "print JSON")
+    .action(
+      async (
+        name: string,
+        options: Json & {
+          oauth?: boolean;
+          refresh?: boolean;
+          issuer?: string;
+          clientId?: string;
+          scope: string;
+          browser: boolean;
+          timeout: string;
+        },
+      ) => {
+        if (providerArg(name) !== "OPENAI") throw new UsageError("OAuth is only for openai");
+        if (options.refresh === options.oauth) throw new UsageError("choose --oauth (sign in) or --refresh (renew)");
+        if (options.refresh) {
+          const card = await vault().refreshAiProvider({ provider: "OPENAI" });
+          if (options.json) return printJson(card);
+          return printLine(`Renewed. ${describe(card)}`);
+        }
+        const issuer = options.issuer || process.env.AGENT_VAULT_OPENAI_ISSUER || DEFAULT_OPENAI_ISSUER;
+        const clientId = options.clientId || process.env.AGENT_VAULT_OPENAI_CLIENT_ID;
+        if (!clientId) throw new UsageError("set --client-id or AGENT_VAULT_OPENAI_CLIENT_ID");
+        const timeoutSeconds = Number(options.timeout);
+        if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+          throw new UsageError("--timeout takes a number of seconds");
+        const client = vault();
+        let tokens: Awaited<ReturnType<typeof loginWithPkce>>;
+        try {
+          tokens = await loginWithPkce({
+            issuer,
+            clientId,
+            scope: options.scope,
+            timeoutMs: timeoutSeconds * 1000,
+            present: async (url) => {
+              process.stderr.write("Sign in to OpenAI in your browser. The sign-in address:\n");
+              process.stderr.write(`${url}\n`);
+              if (options.browser) {
+                const { default: open } = await import("open");
+                await open(url).catch(() =>
+                  process.stderr.write("(could not open a browser: open the address above)\n"),
+                );
+              }
+            },
+          });
+        } catch (error) {
+          if (error instanceof LoginError) throw new CommandFailed(`${error.message}; nothing was stored`);
+          throw error;
+        }
+        const card = await client.connectAiProvider({
+          provider: "OPENAI",
+          method: "OAUTH",
+          credential: tokens.accessToken,
+          refreshToken: tokens.refreshToken,
+          expiresIn: tokens.expiresIn,
+          issuer,
+          clientId,
+        });
+        if (options.json) return printJson(card);
+        printLine(describe(card));
+      },
+    );
+}

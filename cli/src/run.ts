@@ -1,0 +1,128 @@
+// `agent-vault run -- COMMAND [ARGS...]`: fetch the agent's environment, start COMMAND with it,
+// forward signals, and restart COMMAND when the vault says so. Nothing is written to disk, and
+// the child gets only its environment and a small safe base, nothing of ours.
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
+import { type AgentEnvironment, createRuntimeClient, VaultError } from "@agent-vault/sdk";
+
+export type RunOptions = { url: string; token: string; graceMs: number };
+
+const SAFE_BASE = ["PATH", "HOME", "LANG", "TERM"] as const;
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+const MAX_BACKOFF_MS = 10_000;
+
+const say = (line: string) => process.stderr.write(`agent-vault run: ${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function childEnvironment(fetched: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of SAFE_BASE) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return { ...env, ...fetched };
+}
+
+function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 1) : 1);
+}
+
+export async function run(command: string, args: string[], options: RunOptions): Promise<number> {
+  const runtime = createRuntimeClient({ url: options.url, token: options.token });
+
+  async function fetchEnvironment(): Promise<AgentEnvironment> {
+    let backoff = 500;
+    for (;;) {
+      try {
+        return await runtime.environment();
+      } catch (error) {
+        if (!(error instanceof VaultError) || error.code !== "NETWORK") throw error;
+        say(`the vault is unreachable (${error.message}); retrying in ${Math.round(backoff / 100) / 10} s`);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  let current = await fetchEnvironment();
+  let child: ChildProcess;
+  let restarting: Promise<void> | null = null;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+
+  const start = () => {
+    child = spawn(command, args, { env: childEnvironment(current.environment), stdio: "inherit" });
+    child.on("error", (error) => {
+      say(`cannot start ${command}: ${error.message}`);
+      finish(127);
+    });
+    child.on("exit", (code, signal) => {
+      if (!restarting) finish(exitCode(code, signal));
+    });
+  };
+
+  const stopChild = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const restart = () => {
+    restarting ??= (async () => {
+      say(`restarting ${current.agent.name} with its new environment`);
+      await stopChild();
+      try {
+        current = await fetchEnvironment();
+      } catch (error) {
+        say(`cannot fetch the environment again: ${(error as Error).message}`);
+        finish(1);
+        return;
+      }
+      start();
+    })().finally(() => {
+      restarting = null;
+    });
+    return restarting;
+  };
+
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const handlers = FORWARDED_SIGNALS.map((signal) => [signal, forward(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+
+  const watching = new AbortController();
+  const watch = async () => {
+    let backoff = 500;
+    while (!watching.signal.aborted) {
+      try {
+        for await (const event of runtime.commands(watching.signal)) {
+          backoff = 500;
+          // A restart that happened while the stream was down shows as a newer start time; a
+          // command older than the environment we run with is already satisfied.
+          const missed = event.type === "hello" && event.startedAt !== current.startedAt;
+          const stale = event.type === "restart" && event.startedAt !== null && event.startedAt === current.startedAt;
+          if (missed || (event.type === "restart" && !stale)) await restart();
+        }
+      } catch (error) {
+        if (watching.signal.aborted) return;
+        if (error instanceof VaultError && error.code === "UNAUTHENTICATED") {
+          say(`${error.message}; no more restart commands will arrive`);
+          return;
+        }
+      }
+      if (watching.signal.aborted) return;
+      say(`lost the connection to the vault; ${command} keeps running, reconnecting`);
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  };
+
+  start();
+  void watch();
+  const code = await finished;
+  watching.abort();
+  for (const [signal, handler] of handlers) process.off(signal, handler);
+  return code;
+}

@@ -1,0 +1,77 @@
+// `npm run build`, which `npm install` runs by itself (prepare): everything the packages run is
+// compiled JavaScript.
+//   1. the Prisma clients, from the committed schemas (again only when a schema changed)
+//   2. @agent-vault/sdk: tsc to sdk/dist, ESM with type declarations (a library: its
+//      dependencies stay dependencies, so consumers share them)
+//   3. esbuild bundles, one file per entry point (the vault's server code split in lazily loaded
+//      chunks): @agent-vault/cli's bin, and the vault's own client and server commands. Start-up
+//      time goes to resolving and compiling modules; one bundle costs a fraction of the hundreds
+//      of files yoga, Pothos and Prisma are made of.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { type BuildOptions, build } from "esbuild";
+import { generatePrismaClients, root } from "./prisma-clients.ts";
+
+const { values } = parseArgs({ options: { quiet: { type: "boolean" } } });
+const say = (line: string) => values.quiet || process.stdout.write(`build: ${line}\n`);
+const started = performance.now();
+
+generatePrismaClients({ quiet: true });
+say("Prisma clients");
+
+execFileSync(path.join(root, "node_modules/.bin/tsc"), ["-p", "sdk/tsconfig.json"], { cwd: root, stdio: "inherit" });
+say("@agent-vault/sdk (sdk/dist)");
+
+// Bundled CommonJS code calls require(); in an ES module it needs one.
+const requireShim = `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`;
+
+const common: BuildOptions = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20.19",
+  mainFields: ["module", "main"],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  logLevel: "warning",
+  banner: { js: requireShim },
+  // Native and WebAssembly code, optional native helpers, and the opener of browsers (which runs
+  // scripts that ship beside it) load from node_modules.
+  external: [
+    "better-sqlite3",
+    "@prisma/schema-engine-wasm",
+    "@prisma/schema-engine-wasm/*",
+    "@prisma/client/runtime/query_compiler_*",
+    "pg-native",
+    "bufferutil",
+    "utf-8-validate",
+    "open",
+  ],
+};
+
+rmSync(path.join(root, "dist"), { recursive: true, force: true });
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { "agent-vault": "cli/src/main.ts" },
+    outdir: "cli/dist",
+  }),
+  build({ ...common, entryPoints: { cli: "cli/src/program.ts" }, outdir: "dist" }),
+  build({
+    ...common,
+    entryPoints: { commands: "server/commands/main.ts" },
+    outdir: "dist/server",
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+  }),
+]);
+
+// `agent-vault/sdk` is @agent-vault/sdk itself, so that both names give the same classes.
+mkdirSync(path.join(root, "dist"), { recursive: true });
+writeFileSync(path.join(root, "dist/sdk.js"), 'export * from "@agent-vault/sdk";\n');
+writeFileSync(path.join(root, "dist/sdk.d.ts"), 'export * from "@agent-vault/sdk";\n');
+say(`bundles (cli/dist, dist) in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,105 @@
+// createVaultClient: one typed method per operation of the vault's API (generated from
+// sdk/operations), pagination helpers, and the restart-needed notices as an async iterator.
+import { Client, fetchExchange, stringifyDocument } from "@urql/core";
+import { createClient as createSseClient } from "graphql-sse";
+import { VaultError } from "./errors.ts";
+import * as D from "./generated/graphql.ts";
+import { operationMethods } from "./generated/methods.ts";
+import { allNodes } from "./pagination.ts";
+import { fromGraphQLErrors, httpError, networkError, operationRunner } from "./runner.ts";
+
+export type VaultClientOptions = {
+  /** The GraphQL address, such as http://localhost:4000/graphql. */
+  url: string;
+  /** An API token (avt_...). */
+  token: string;
+  /** A fetch implementation; the global one by default. */
+  fetch?: typeof fetch;
+};
+
+export type RestartNotice = D.RestartNeededSubscription["restartNeeded"];
+export type Entry = D.EntryFieldsFragment;
+export type Agent = D.AgentFieldsFragment;
+
+const DEFAULT_PAGE_SIZE = 100;
+
+function fromStreamError(url: string, error: unknown): VaultError {
+  if (error instanceof VaultError) return error;
+  const status = (error as { response?: { status?: number; statusText?: string } })?.response?.status;
+  if (status === 401)
+    return fromGraphQLErrors([
+      {
+        message: "Authentication failed: the token is missing, invalid or revoked",
+        extensions: { code: "UNAUTHENTICATED" },
+      },
+    ]);
+  if (status) return httpError(url, status);
+  if (Array.isArray(error)) return fromGraphQLErrors(error);
+  if (error instanceof TypeError) return networkError(url, error);
+  return new VaultError(`The subscription failed: ${(error as Error)?.message ?? String(error)}`, "NETWORK");
+}
+
+export function createVaultClient(options: VaultClientOptions) {
+  const client = new Client({
+    url: options.url,
+    fetch: options.fetch,
+    exchanges: [fetchExchange],
+    requestPolicy: "network-only",
+    preferGetMethod: false,
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${options.token}` } }),
+  });
+  const methods = operationMethods(operationRunner(client, options.url));
+
+  return {
+    /** The underlying urql client, for operations of your own. */
+    client,
+    ...methods,
+
+    /** Every entry (optionally of one kind), fetched a page at a time as the loop goes on. */
+    allEntries(variables: { kind?: D.EntryKind; pageSize?: number } = {}): AsyncGenerator<Entry> {
+      const first = variables.pageSize ?? DEFAULT_PAGE_SIZE;
+      return allNodes((after) => methods.entries({ kind: variables.kind, first, after }));
+    },
+
+    /** Every agent, fetched a page at a time as the loop goes on. */
+    allAgents(variables: { pageSize?: number } = {}): AsyncGenerator<Agent> {
+      const first = variables.pageSize ?? DEFAULT_PAGE_SIZE;
+      return allNodes((after) => methods.agents({ first, after }));
+    },
+
+    /**
+     * Restart-needed notices as they happen, over server-sent events: for every agent, or for
+     * one with `{ agentId }`. End it with `return()` (or `break` in a for await loop).
+     */
+    restartNeeded(
+      variables: D.RestartNeededSubscriptionVariables = {},
+      on: { connected?: () => void } = {},
+    ): AsyncGenerator<RestartNotice> {
+      const sse = createSseClient({
+        url: options.url,
+        headers: { authorization: `Bearer ${options.token}` },
+        fetchFn: options.fetch,
+        retryAttempts: 3,
+      });
+      const results = sse.iterate<D.RestartNeededSubscription>(
+        { query: stringifyDocument(D.RestartNeededDocument), variables },
+        { connected: () => on.connected?.() },
+      );
+      return (async function* () {
+        try {
+          for await (const result of results) {
+            if (result.errors?.length) throw fromGraphQLErrors(result.errors);
+            if (result.data) yield result.data.restartNeeded;
+          }
+        } catch (error) {
+          throw fromStreamError(options.url, error);
+        } finally {
+          await results.return?.();
+          sse.dispose();
+        }
+      })();
+    },
+  };
+}
+
+export type VaultClient = ReturnType<typeof createVaultClient>;

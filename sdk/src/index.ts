@@ -1,0 +1,36 @@
+// @agent-vault/sdk: a typed client for Agent Vault's GraphQL API and its runtime channel.
+export {
+  type Agent,
+  createVaultClient,
+  type Entry,
+  type RestartNotice,
+  type VaultClient,
+  type VaultClientOptions,
+} from "./client.ts";
+export {
+  EntryInUseError,
+  EnvParseError,
+  ForbiddenError,
+  LimitExceededError,
+  NameTakenError,
+  NotFoundError,
+  ProviderRequestError,
+  TooManyRequestsError,
+  UnauthenticatedError,
+  ValidationError,
+  VaultError,
+  type VaultErrorCode,
+  VersionConflictError,
+} from "./errors.ts";
+export { graphql } from "./generated/gql.ts";
+/** The generated typed documents and types, for operations of your own. */
+export * from "./generated/graphql.ts";
+export { allNodes, collect, type Page } from "./pagination.ts";
+export {
+  type AgentEnvironment,
+  createRuntimeClient,
+  type RuntimeClient,
+  type RuntimeClientOptions,
+  type RuntimeEvent,
+  runtimeEndpoint,
+} from "./runtime.ts";

@@ -1,0 +1,93 @@
+// The app: the GraphQL API (with GraphiQL) and the runtime channel over an open vault, without
+// listening on a port.
+import { GraphQLError } from "graphql";
+import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
+import { AuthenticationError } from "./auth/authenticate.ts";
+import type { Context } from "./context.ts";
+import { clientAddress } from "./http/client-address.ts";
+import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
+import { maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
+import { useSharedNoticeExecution } from "./modules/notice/notice.fanout.ts";
+import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
+import { schema } from "./schema.ts";
+import { openVault, type Vault, type VaultConfig } from "./vault.ts";
+
+export type AppOptions = {
+  logging?: boolean | YogaLogger;
+  limits?: Partial<Limits>;
+  /** Trust X-Forwarded-For for the client's address (behind a proxy you run). */
+  trustProxy?: boolean;
+};
+
+export type App = YogaServerInstance<Record<string, never>, Context>;
+
+type ServerContext = {
+  request?: Request;
+  req?: { socket?: { remoteAddress?: string } };
+  connectionParams?: Record<string, unknown>;
+};
+
+function graphqlError(error: AuthenticationError): GraphQLError {
+  const headers = error.retryAfter ? { "retry-after": String(error.retryAfter) } : undefined;
+  return new GraphQLError(error.message, {
+    extensions: {
+      code: error.code,
+      ...(error.retryAfter ? { retryAfter: error.retryAfter } : {}),
+      http: { status: error.status, ...(headers ? { headers } : {}) },
+    },
+  });
+}
+
+export function loggerFor(logging: AppOptions["logging"]): YogaLogger {
+  return redactingLogger(
+    typeof logging === "object" ? logging : createLogger(logging ? (process.env.DEBUG ? "debug" : "info") : "silent"),
+  );
+}
+
+export function createApp(vault: Vault, options: AppOptions = {}): App {
+  const { services } = vault;
+  const trustProxy = options.trustProxy ?? false;
+  const addressOf = (request: Request | undefined, serverContext: unknown) =>
+    clientAddress(trustProxy, request, (serverContext as ServerContext | undefined)?.req?.socket?.remoteAddress);
+
+  return createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    healthCheckEndpoint: "/healthz",
+    landingPage: false,
+    logging: loggerFor(options.logging),
+    maskedErrors: { isDev: false, maskError },
+    graphiql: {
+      title: "Agent Vault",
+      headers: JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
+    },
+    batching: false,
+    plugins: [
+      useRuntimeChannel(services, addressOf),
+      ...hardeningPlugins({ ...DEFAULT_LIMITS, ...options.limits }),
+      useRedactedInputErrors(),
+      useSharedNoticeExecution(),
+    ],
+    // Over WebSocket there is no request: the token comes in the connection parameters.
+    context: async (serverContext: ServerContext) => {
+      const { request, connectionParams } = serverContext;
+      const authorization =
+        request?.headers.get("authorization") ?? (connectionParams?.authorization as string | undefined);
+      try {
+        const viewer = await services.authenticate.api({
+          authorization,
+          address: addressOf(request, serverContext),
+        });
+        return { viewer, db: vault.db, services };
+      } catch (error) {
+        throw error instanceof AuthenticationError ? graphqlError(error) : error;
+      }
+    },
+  });
+}
+
+/** A vault and its app together, for tests and the benchmarks. */
+export async function openVaultApp(config: VaultConfig & AppOptions) {
+  const vault = await openVault({ ...config, warn: (line) => loggerFor(config.logging).warn(line) });
+  return { ...vault, yoga: createApp(vault, config) };
+}

@@ -1,0 +1,23 @@
+// Who is asking: the principal a request authenticated as. Services take it as an argument.
+
+/** A user's API token: the user API (GraphQL over HTTP and WebSocket). */
+export type Viewer = {
+  userId: string;
+  tokenId: string;
+  /** The user's HKDF salt: with the master key, it gives the user's keys. */
+  keySalt: Uint8Array;
+  /** The client's address, for rate limits. */
+  address: string;
+};
+
+/** An agent's runtime token: the runtime channel, for that agent's environment only. */
+export type RuntimeViewer = {
+  userId: string;
+  tokenId: string;
+  keySalt: Uint8Array;
+  address: string;
+  agent: { id: string; name: string; runningEnv: string; lastRestartedAt: Date | null };
+};
+
+/** The owner of stored values: what their keys are derived from. */
+export type KeyOwner = Pick<Viewer, "userId" | "keySalt">;

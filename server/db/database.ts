@@ -1,0 +1,52 @@
+// The database: SQLite (the default, embedded) or PostgreSQL, chosen by its URL. Each provider's
+// code loads only when it is used. Both generated clients share one TypeScript surface.
+import type { Prisma, PrismaClient } from "../../prisma/sqlite/client/client.ts";
+
+export type Provider = "sqlite" | "postgresql";
+export type DatabaseTarget = { provider: Provider; url: string };
+export type Db = PrismaClient;
+export type Tx = Prisma.TransactionClient;
+export type { Prisma };
+
+/** Many rows inside the transaction `tx`; the caller supplies every column (no Prisma defaults apply). */
+export type InsertRows = (
+  tx: Tx,
+  table: string,
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+) => Promise<void>;
+
+export type Database = {
+  db: Db;
+  provider: Provider;
+  insertRows: InsertRows;
+  close(): Promise<void>;
+};
+
+export type OpenOptions = { onQuery?: (sql: string) => void };
+
+export function databaseTarget(url: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//.test(url)) return { provider: "postgresql", url };
+  if (url.startsWith("file:")) return { provider: "sqlite", url };
+  throw new Error("DATABASE_URL must start with file:, postgres:// or postgresql://");
+}
+
+/** The file of a SQLite URL. */
+export const sqliteFile = (url: string) => url.replace(/^file:/, "");
+
+/** Prisma's `query` events, for counting statements (the benchmarks do). */
+export function prismaLogOptions(onQuery: ((sql: string) => void) | undefined) {
+  return onQuery ? { log: [{ emit: "event" as const, level: "query" as const }] } : {};
+}
+
+export function listenToQueries(db: Db, onQuery: ((sql: string) => void) | undefined): void {
+  if (!onQuery) return;
+  (db as unknown as { $on(event: "query", listener: (e: { query: string }) => void): void }).$on("query", (e) =>
+    onQuery(e.query),
+  );
+}
+
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+  if (target.provider === "postgresql") return (await import("./postgres/open.ts")).openPostgres(target.url, options);
+  return (await import("./sqlite/open.ts")).openSqliteDatabase(target.url, options);
+}

@@ -1,0 +1,270 @@
+// The embedded SQLite database as a Prisma driver adapter over two better-sqlite3 connections
+// that this module opens and owns:
+//
+// - the writer runs every transaction and every statement that is not a plain SELECT. A
+//   statement outside a transaction waits until the open transaction ends, so that one request's
+//   write never lands inside another request's transaction (where it would commit or roll back
+//   with it), and transactions take turns.
+// - the reader runs top-level SELECTs. In WAL mode it reads the last committed state while a
+//   transaction is open on the writer, so reads never wait on a long write such as an import.
+//
+// Transactions start with BEGIN IMMEDIATE: one that reads and then writes would otherwise fail at
+// once with SQLITE_BUSY when another process wrote in between, without waiting for the busy
+// timeout. Checkpoints run in a worker thread (wal-checkpoints.ts), not inside commits.
+import type {
+  ColumnType,
+  IsolationLevel,
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+  SqlQuery,
+  SqlResultSet,
+  Transaction,
+} from "@prisma/driver-adapter-utils";
+import { DriverAdapterError } from "@prisma/driver-adapter-utils";
+import Database from "better-sqlite3";
+import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
+import { columnTypes, declaredColumnType, driverError, fromSqliteRow, toSqliteArg } from "./conversion.ts";
+import { WalCheckpoints } from "./wal-checkpoints.ts";
+
+const ADAPTER_NAME = "agent-vault-sqlite";
+export const BUSY_TIMEOUT_MS = 5000;
+const STATEMENT_CACHE_SIZE = 200;
+const READ_ONLY = /^\s*SELECT\b/i;
+
+type Native = Database.Database;
+type Statement = Database.Statement<unknown[]>;
+type Prepared = {
+  statement: Statement;
+  /** For statements that return rows: their columns, read once. */
+  columns: { names: string[]; declared: (ColumnType | null)[] } | null;
+};
+
+/** Opens a connection with the settings every connection of the vault uses. */
+export function openSqlite(file: string, options: { readonly?: boolean } = {}): Native {
+  const native = new Database(file, { timeout: BUSY_TIMEOUT_MS, readonly: options.readonly ?? false });
+  native.defaultSafeIntegers(true);
+  if (!options.readonly && !native.memory) native.pragma("journal_mode = WAL");
+  native.pragma("foreign_keys = ON");
+  native.pragma("synchronous = NORMAL");
+  return native;
+}
+
+/** One connection's statements, prepared once and kept (most recently used last). */
+class Statements {
+  readonly #cache = new Map<string, Prepared>();
+  constructor(readonly native: Native) {}
+
+  get(sql: string): Prepared {
+    let prepared = this.#cache.get(sql);
+    if (prepared) {
+      this.#cache.delete(sql);
+    } else {
+      const statement = this.native.prepare(sql) as Statement;
+      prepared = { statement, columns: null };
+      if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
+    }
+    this.#cache.set(sql, prepared);
+    return prepared;
+  }
+}
+
+function argsOf(query: SqlQuery): unknown[] {
+  return query.args.map((arg, i) => toSqliteArg(arg, query.argTypes[i]));
+}
+
+function query(statements: Statements, sql: SqlQuery): SqlResultSet {
+  try {
+    const prepared = statements.get(sql.sql);
+    const { statement } = prepared;
+    if (!statement.reader) {
+      statement.run(...argsOf(sql));
+      return { columnNames: [], columnTypes: [], rows: [] };
+    }
+    if (!prepared.columns) {
+      const columns = statement.raw(true).columns();
+      prepared.columns = {
+        names: columns.map((column) => column.name),
+        declared: columns.map((column) => declaredColumnType(column.type)),
+      };
+    }
+    const rows = statement.all(...argsOf(sql)) as unknown[][];
+    const types = columnTypes(prepared.columns.declared, rows);
+    return {
+      columnNames: prepared.columns.names,
+      columnTypes: types,
+      rows: rows.map((row) => fromSqliteRow(row, types)),
+    };
+  } catch (error) {
+    throw driverError(error);
+  }
+}
+
+function execute(statements: Statements, sql: SqlQuery): number {
+  try {
+    return Number(statements.get(sql.sql).statement.run(...argsOf(sql)).changes);
+  } catch (error) {
+    // The schema engine sends scripts of several statements without parameters this way.
+    if (sql.args.length === 0 && /more than one statement/.test(String((error as Error).message))) {
+      statements.native.exec(sql.sql);
+      return 0;
+    }
+    throw driverError(error);
+  }
+}
+
+/** A transaction on the writer; Prisma sends BEGIN's COMMIT or ROLLBACK through it, then ends it. */
+class SqliteTransaction implements Transaction {
+  readonly provider = "sqlite" as const;
+  readonly adapterName = ADAPTER_NAME;
+  readonly options = { usePhantomQuery: false };
+
+  constructor(
+    private readonly writer: Statements,
+    private readonly staged: StagedRows,
+    private readonly end: () => void,
+  ) {}
+
+  async queryRaw(sql: SqlQuery) {
+    return query(this.writer, sql);
+  }
+
+  async executeRaw(sql: SqlQuery) {
+    if (sql.sql !== BULK_INSERT_SQL) return execute(this.writer, sql);
+    try {
+      return await this.staged.insert(this.writer.native, String(sql.args[0]));
+    } catch (error) {
+      throw driverError(error);
+    }
+  }
+
+  async commit() {
+    this.end();
+  }
+
+  async rollback() {
+    this.end();
+  }
+
+  async createSavepoint(name: string) {
+    this.writer.native.exec(`SAVEPOINT ${name}`);
+  }
+
+  async rollbackToSavepoint(name: string) {
+    this.writer.native.exec(`ROLLBACK TO ${name}`);
+  }
+
+  async releaseSavepoint(name: string) {
+    this.writer.native.exec(`RELEASE SAVEPOINT ${name}`);
+  }
+}
+
+class SqliteAdapter implements SqlDriverAdapter {
+  readonly provider = "sqlite" as const;
+  readonly adapterName = ADAPTER_NAME;
+  readonly #writer: Statements;
+  readonly #reader: Statements | null;
+  readonly #checkpoints: WalCheckpoints;
+  /** Settles when the open transaction ends; null when none is open. */
+  #open: Promise<void> | null = null;
+  /** The last transaction in line; each waits for the one before it. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    writer: Native,
+    reader: Native | null,
+    private readonly staged: StagedRows,
+  ) {
+    this.#writer = new Statements(writer);
+    this.#reader = reader ? new Statements(reader) : null;
+    this.#checkpoints = new WalCheckpoints(writer, BUSY_TIMEOUT_MS);
+  }
+
+  async #outsideTransactions(): Promise<void> {
+    while (this.#open) await this.#open;
+  }
+
+  async queryRaw(sql: SqlQuery) {
+    if (this.#reader && READ_ONLY.test(sql.sql)) return query(this.#reader, sql);
+    await this.#outsideTransactions();
+    try {
+      return query(this.#writer, sql);
+    } finally {
+      this.#checkpoints.afterCommit();
+    }
+  }
+
+  async executeRaw(sql: SqlQuery) {
+    if (sql.sql === BULK_INSERT_SQL) throw new Error("a bulk insert runs inside a transaction");
+    await this.#outsideTransactions();
+    try {
+      return execute(this.#writer, sql);
+    } finally {
+      this.#checkpoints.afterCommit();
+    }
+  }
+
+  async executeScript(script: string) {
+    await this.#outsideTransactions();
+    try {
+      this.#writer.native.exec(script);
+    } catch (error) {
+      throw driverError(error);
+    }
+  }
+
+  async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
+    if (isolationLevel && isolationLevel !== "SERIALIZABLE") {
+      throw new DriverAdapterError({ kind: "InvalidIsolationLevel", level: isolationLevel });
+    }
+    let end!: () => void;
+    const open = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const before = this.#queue;
+    this.#queue = before.then(() => open);
+    await before;
+    this.#open = open;
+    const finish = () => {
+      if (this.#open === open) this.#open = null;
+      end();
+      this.#checkpoints.afterCommit();
+    };
+    try {
+      this.#writer.get("BEGIN IMMEDIATE").statement.run();
+    } catch (error) {
+      finish();
+      throw driverError(error);
+    }
+    return new SqliteTransaction(this.#writer, this.staged, finish);
+  }
+
+  async dispose() {
+    await this.#checkpoints.close();
+    this.#reader?.native.close();
+    this.#writer.native.close();
+  }
+}
+
+/**
+ * The adapter factory for a SQLite file. `reader: false` gives a single connection (migrations,
+ * which need the file to themselves). Bulk inserts staged in `staged` are written by the
+ * transaction that executes them (bulk-insert.ts).
+ */
+export function sqliteAdapterFactory(
+  file: string,
+  options: { reader?: boolean; staged?: StagedRows } = {},
+): SqlMigrationAwareDriverAdapterFactory {
+  const staged = options.staged ?? new StagedRows();
+  return {
+    provider: "sqlite",
+    adapterName: ADAPTER_NAME,
+    async connect() {
+      const writer = openSqlite(file);
+      const reader = options.reader === false || writer.memory ? null : openSqlite(file);
+      return new SqliteAdapter(writer, reader, staged);
+    },
+    async connectToShadowDb() {
+      return new SqliteAdapter(openSqlite(":memory:"), null, staged);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// Events between requests (and, with Redis, between server instances): restart-needed notices
+// and token revocations for a user's subscribers, restart commands for an agent's runtimes.
+// Published only after the change they describe is committed. They never carry a value.
+import { setMaxListeners } from "node:events";
+import type { TypedEventTarget } from "@graphql-yoga/typed-event-target";
+import type { EnvironmentChange } from "../modules/agent/restart-state.ts";
+
+export type RestartNotice = {
+  type: "restart-needed";
+  agentId: string;
+  entryName: string;
+  change: EnvironmentChange;
+  occurredAt: string;
+};
+export type TokenRevoked = { type: "token-revoked"; tokenId: string };
+export type UserEvent = RestartNotice | TokenRevoked;
+/** `startedAt`: the start the command asks for; a runtime already running it has nothing to do. */
+export type RuntimeCommand = { type: "restart"; agentId: string; issuedAt: string; startedAt: string | null };
+export type PendingNotice = { agentId: string; entryName: string; change: EnvironmentChange };
+
+type Target = TypedEventTarget<CustomEvent>;
+
+/**
+ * An async iterator over one topic whose listener is registered at once, not on the first
+ * next(): a subscriber is live as soon as its subscription has started.
+ */
+function subscribe<T>(target: Target, topic: string): AsyncIterableIterator<T> {
+  const queue: T[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  const listener = (event: CustomEvent) => {
+    queue.push(event.detail as T);
+    wake?.();
+  };
+  target.addEventListener(topic, listener as EventListener);
+  const finish = async (): Promise<IteratorResult<T>> => {
+    if (!done) {
+      done = true;
+      target.removeEventListener(topic, listener as EventListener);
+      wake?.();
+    }
+    return { done: true, value: undefined };
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<T>> {
+      while (!done) {
+        const value = queue.shift();
+        if (value !== undefined) return { done: false, value };
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+      return { done: true, value: undefined };
+    },
+    return: finish,
+    throw: async (error: unknown) => {
+      await finish();
+      throw error;
+    },
+  };
+}
+
+export type VaultEvents = ReturnType<typeof createVaultEvents>;
+
+export function createVaultEvents(target: Target = new EventTarget() as Target) {
+  // Every open subscription is a listener: thousands on one topic are expected, not a leak.
+  if (target instanceof EventTarget) setMaxListeners(0, target);
+  const publish = (topic: string, detail: unknown) => target.dispatchEvent(new CustomEvent(topic, { detail }));
+  return {
+    restartNeeded(userId: string, notices: readonly PendingNotice[]) {
+      const occurredAt = new Date().toISOString();
+      for (const notice of notices) publish(`user:${userId}`, { type: "restart-needed", ...notice, occurredAt });
+    },
+    tokenRevoked(userId: string, tokenId: string) {
+      publish(`user:${userId}`, { type: "token-revoked", tokenId });
+    },
+    runtimeCommand(agentId: string, type: RuntimeCommand["type"], startedAt: Date | null) {
+      publish(`runtime:${agentId}`, {
+        type,
+        agentId,
+        issuedAt: new Date().toISOString(),
+        startedAt: startedAt?.toISOString() ?? null,
+      });
+    },
+    userEvents: (userId: string) => subscribe<UserEvent>(target, `user:${userId}`),
+    runtimeCommands: (agentId: string) => subscribe<RuntimeCommand>(target, `runtime:${agentId}`),
+  };
+}

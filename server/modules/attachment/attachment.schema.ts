@@ -1,0 +1,68 @@
+import { builder } from "../../builder.ts";
+import { AgentRef } from "../agent/agent.schema.ts";
+import { ErrorInterface } from "../common/common.schema.ts";
+import { EntryInUseError, LimitExceededError, NotFoundError } from "../common/errors.ts";
+import { compareNames } from "../entry/entry.rules.ts";
+import { EntryRef } from "../entry/entry.schema.ts";
+
+// The fields that link entries and agents.
+builder.prismaObjectField(AgentRef, "entries", (t) =>
+  t.field({
+    type: [EntryRef],
+    description: "The entries attached to this agent, by name.",
+    select: (_args, _ctx, nestedSelection) => ({
+      attachments: { select: { entry: nestedSelection(true) } },
+    }),
+    resolve: (agent) =>
+      agent.attachments.map((attachment) => attachment.entry).sort((a, b) => compareNames(a.name, b.name)),
+  }),
+);
+
+builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
+  t.field({
+    type: [AgentRef],
+    description: "The agents this entry is attached to, by name.",
+    select: (_args, _ctx, nestedSelection) => ({
+      attachments: { select: { agent: nestedSelection(true) } },
+    }),
+    resolve: (entry) =>
+      entry.attachments.map((attachment) => attachment.agent).sort((a, b) => compareNames(a.name, b.name)),
+  }),
+);
+
+builder.objectType(EntryInUseError, {
+  name: "EntryInUseError",
+  description: "The entry is attached to agents; detach it from them first.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    agents: t.field({
+      type: [AgentRef],
+      // Summaries ({id, name}); the prisma plugin loads any other field a client selects.
+      resolve: (error) => error.agents as never,
+    }),
+  }),
+});
+
+const AgentEntriesInput = builder.inputType("AgentEntriesInput", {
+  fields: (t) => ({ agentId: t.id({ required: true }), entryIds: t.idList({ required: true }) }),
+});
+
+const attachInput = (input: { agentId: string | number; entryIds: readonly (string | number)[] }) => ({
+  agentId: String(input.agentId),
+  entryIds: input.entryIds.map(String),
+});
+
+builder.mutationFields((t) => ({
+  attachEntries: t.field({
+    type: AgentRef,
+    errors: { types: [NotFoundError, LimitExceededError] },
+    args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.attachments.attach(ctx.viewer, attachInput(args.input)),
+  }),
+  detachEntries: t.field({
+    type: AgentRef,
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.attachments.detach(ctx.viewer, attachInput(args.input)),
+  }),
+}));

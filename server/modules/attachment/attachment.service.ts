@@ -1,0 +1,130 @@
+// Attachments: which entries each agent receives. Attaching and detaching, which agents use an
+// entry, and DESIGN.md rule 2's limit on an agent's whole environment. Entries and agents build
+// on this module; it builds on neither.
+import type { Viewer } from "../../auth/viewer.ts";
+import type { Db, Tx } from "../../db/database.ts";
+import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
+import type { PendingNotice, VaultEvents } from "../../events/events.ts";
+import { requireAgent } from "../agent/agent.lookup.ts";
+import type { EnvironmentChange } from "../agent/restart-state.ts";
+import { type AgentSummary, LimitExceededError, NotFoundError } from "../common/errors.ts";
+import { requireEntries } from "../entry/entry.lookup.ts";
+import { environmentBytes, MAX_ENVIRONMENT_BYTES } from "../entry/entry.rules.ts";
+
+export type AttachInput = { agentId: string; entryIds: readonly string[] };
+type AgentRow = Awaited<ReturnType<Db["agent"]["findUniqueOrThrow"]>>;
+
+export function notices(agentId: string, entries: readonly { name: string }[], change: EnvironmentChange) {
+  return entries.map((entry): PendingNotice => ({ agentId, entryName: entry.name, change }));
+}
+
+/** DESIGN.md rule 2: each agent's whole environment stays under 1 MiB. */
+export async function assertEnvironmentsFit(tx: Tx, agentIds: readonly string[]): Promise<void> {
+  if (agentIds.length === 0) return;
+  const rows = await tx.attachment.findMany({
+    where: { agentId: { in: [...agentIds] } },
+    select: { agentId: true, entry: { select: { name: true, valueSize: true } } },
+  });
+  const totals = new Map<string, number>();
+  for (const row of rows) {
+    totals.set(row.agentId, (totals.get(row.agentId) ?? 0) + environmentBytes(row.entry.name, row.entry.valueSize));
+  }
+  for (const [agentId, total] of totals) {
+    if (total >= MAX_ENVIRONMENT_BYTES) {
+      const agent = await tx.agent.findUniqueOrThrow({ where: { id: agentId }, select: { name: true } });
+      throw new LimitExceededError(
+        `The environment of agent ${agent.name} would reach ${total} bytes; it must stay under 1 MiB`,
+      );
+    }
+  }
+}
+
+/** The entries attached to an agent now, as its environment would start with them. */
+export async function currentEnvironment(tx: Tx, agentId: string) {
+  const rows = await tx.attachment.findMany({
+    where: { agentId },
+    select: { entry: { select: { id: true, name: true, version: true } } },
+  });
+  return rows.map((row) => row.entry);
+}
+
+/** The agents an entry is attached to, by name. */
+export async function agentsUsing(tx: Tx, entryId: string): Promise<AgentSummary[]> {
+  const rows = await tx.attachment.findMany({
+    where: { entryId },
+    select: { agent: { select: { id: true, name: true } } },
+    orderBy: { agent: { name: "asc" } },
+  });
+  return rows.map((row) => row.agent);
+}
+
+/** Which agents use which of these entries. */
+export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
+  const rows: { agentId: string; entryId: string }[] = [];
+  const CHUNK = 500;
+  for (let start = 0; start < entryIds.length; start += CHUNK) {
+    rows.push(
+      ...(await tx.attachment.findMany({
+        where: { entryId: { in: entryIds.slice(start, start + CHUNK) } },
+        select: { agentId: true, entryId: true },
+      })),
+    );
+  }
+  return rows;
+}
+
+export type AttachmentService = ReturnType<typeof attachmentService>;
+
+export function attachmentService(deps: { db: Db; events: VaultEvents }) {
+  const { db, events } = deps;
+  return {
+    async attach(viewer: Viewer, input: AttachInput) {
+      let result: { agent: AgentRow; added: { name: string }[] };
+      try {
+        result = await db.$transaction(async (tx) => {
+          const agent = await requireAgent(tx, viewer.userId, input.agentId);
+          const entries = await requireEntries(tx, viewer.userId, input.entryIds);
+          const existing = await tx.attachment.findMany({
+            where: { agentId: agent.id, entryId: { in: entries.map((entry) => entry.id) } },
+            select: { entryId: true },
+          });
+          const attached = new Set(existing.map((row) => row.entryId));
+          const added = entries.filter((entry) => !attached.has(entry.id));
+          if (added.length > 0) {
+            await tx.attachment.createMany({ data: added.map((entry) => ({ agentId: agent.id, entryId: entry.id })) });
+          }
+          await assertEnvironmentsFit(tx, [agent.id]);
+          return { agent: await tx.agent.findUniqueOrThrow({ where: { id: agent.id } }), added };
+        });
+      } catch (error) {
+        // An entry deleted between our check and our insert: the foreign key refuses the insert.
+        if (isForeignKeyViolation(error) || isUniqueViolation(error)) {
+          throw new NotFoundError("entry", input.entryIds.join(", "));
+        }
+        throw error;
+      }
+      events.restartNeeded(viewer.userId, notices(result.agent.id, result.added, "ADDED"));
+      return result.agent;
+    },
+
+    async detach(viewer: Viewer, input: AttachInput) {
+      const { agent, removed } = await db.$transaction(async (tx) => {
+        const found = await requireAgent(tx, viewer.userId, input.agentId);
+        const entries = await requireEntries(tx, viewer.userId, input.entryIds);
+        const attached = await tx.attachment.findMany({
+          where: { agentId: found.id, entryId: { in: entries.map((entry) => entry.id) } },
+          select: { entry: { select: { id: true, name: true } } },
+        });
+        await tx.attachment.deleteMany({
+          where: { agentId: found.id, entryId: { in: attached.map((row) => row.entry.id) } },
+        });
+        return {
+          agent: await tx.agent.findUniqueOrThrow({ where: { id: found.id } }),
+          removed: attached.map((row) => row.entry),
+        };
+      });
+      events.restartNeeded(viewer.userId, notices(agent.id, removed, "REMOVED"));
+      return agent;
+    },
+  };
+}
