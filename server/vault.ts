@@ -3,7 +3,8 @@
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./auth/rate-limits.ts";
 import type { Config } from "./config.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
-import { type Db, databaseTarget, openDatabase, type Provider } from "./db/database.ts";
+import { type Db, databaseTarget, type Provider } from "./db/database.ts";
+import { openDatabase } from "./db/open.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";

@@ -58,7 +58,8 @@ describe("attaching", () => {
     expect((await mutate(gql, "addSecret", { name: "LOST", value: "v", agentIds: [missing] })).__typename).toBe(
       "NotFoundError",
     );
-    expect(await query(gql, "{ entries(kind: SECRET) { edges { node { name } } } }")).not.toContain("LOST");
+    const secrets = await query(gql, "{ entries(kind: SECRET) { edges { node { name } } } }");
+    expect(secrets.entries.edges.map((edge: { node: { name: string } }) => edge.node.name)).not.toContain("LOST");
   });
 
   it("keeps agent names unique regardless of case and refuses empty ones", async () => {

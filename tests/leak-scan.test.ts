@@ -183,7 +183,6 @@ describe("the leak scan", () => {
     expect(serverOutput.stdout.length + serverOutput.stderr.length).toBeGreaterThan(0);
     if (withRedis) expect(redisTraffic.toLowerCase(), redisTraffic.slice(0, 1500)).toContain('"publish"');
     expect(responses.length).toBeGreaterThan(15);
-    expect(markers.length).toBeGreaterThan(20);
     expect(hits, JSON.stringify(hits)).toEqual([]);
     expect(fileHits).toEqual([]);
   });

@@ -1,5 +1,5 @@
-// The database: SQLite (the default, embedded) or PostgreSQL, chosen by its URL. Each provider's
-// code loads only when it is used. Both generated clients share one TypeScript surface.
+// What the rest of the vault knows of its database, whichever it is: the client's type (both
+// generated clients share one TypeScript surface), bulk inserts, and the choice by URL.
 import type { Prisma, PrismaClient } from "../../prisma/sqlite/client/client.ts";
 
 export type Provider = "sqlite" | "postgresql";
@@ -44,9 +44,4 @@ export function listenToQueries(db: Db, onQuery: ((sql: string) => void) | undef
   (db as unknown as { $on(event: "query", listener: (e: { query: string }) => void): void }).$on("query", (e) =>
     onQuery(e.query),
   );
-}
-
-export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
-  if (target.provider === "postgresql") return (await import("./postgres/open.ts")).openPostgres(target.url, options);
-  return (await import("./sqlite/open.ts")).openSqliteDatabase(target.url, options);
 }

@@ -1,0 +1,74 @@
+// The layout's rules, read from the sources: no import cycle in server/ (type imports included),
+// and the SDK, the CLI and the console never import the server.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+function sources(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (name === "node_modules" || name === "dist" || name === "generated") return [];
+    if (statSync(full).isDirectory()) return sources(full);
+    return /\.(ts|tsx)$/.test(name) ? [full] : [];
+  });
+}
+
+/** Every relative module a file imports, resolved: static, dynamic, type-only and re-exports. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specifiers = [
+    ...text.matchAll(/(?:import|export)\s[^"';]*?from\s*"([^"]+)"/g),
+    ...text.matchAll(/import\s*\(\s*"([^"]+)"\s*\)/g),
+    ...text.matchAll(/^import\s+"([^"]+)"/gm),
+  ].map((match) => match[1] as string);
+  return specifiers.filter((s) => s.startsWith(".")).map((s) => path.resolve(path.dirname(file), s));
+}
+
+function cycles(files: string[]): string[][] {
+  const graph = new Map(files.map((file) => [file, importsOf(file).filter((target) => files.includes(target))]));
+  const found: string[][] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, "visiting");
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === "visiting") found.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, "done");
+  };
+  for (const file of files) if (!state.has(file)) visit(file);
+  return found.map((cycle) => cycle.map((file) => path.relative(root, file)));
+}
+
+describe("the layout", () => {
+  it("has no import cycle in server/", () => {
+    const files = sources(path.join(root, "server"));
+    expect(files.length).toBeGreaterThan(40);
+    expect(cycles(files)).toEqual([]);
+  });
+
+  it("finds a cycle when there is one", () => {
+    // The detector itself: tests/fixtures/cycle holds a.ts -> b.ts -> a.ts.
+    const fixture = sources(path.join(root, "tests/fixtures/cycle"));
+    expect(cycles(fixture).map((cycle) => cycle.map((file) => path.basename(file)))).toEqual([
+      ["a.ts", "b.ts", "a.ts"],
+    ]);
+  });
+
+  it("keeps the SDK, the CLI and the console away from the server", () => {
+    const clients = ["sdk/src", "cli/src", "console/src"].flatMap((dir) => sources(path.join(root, dir)));
+    const server = path.join(root, "server");
+    const reaching = clients.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith(server))
+        .map((target) => `${path.relative(root, file)} -> ${path.relative(root, target)}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+});
