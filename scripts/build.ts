@@ -9,9 +9,10 @@
 //      of files yoga, Pothos and Prisma are made of.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { type BuildOptions, build } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 import { generatePrismaClients, root } from "./prisma-clients.ts";
 
 const { values } = parseArgs({ options: { quiet: { type: "boolean" } } });
@@ -27,6 +28,33 @@ say("@agent-vault/sdk (sdk/dist)");
 // Bundled CommonJS code calls require(); in an ES module it needs one.
 const requireShim = `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`;
 
+// One copy of graphql for every importer, ESM or CommonJS: esbuild would bundle its CommonJS
+// build for require() callers and its ES build for the others, and two copies do not recognise
+// each other's types. With one copy, graphql's guard against several copies (its development
+// instanceOf, costly on every field of every result) has nothing to guard: it is switched off as
+// NODE_ENV=production would.
+const require = createRequire(import.meta.url);
+const oneGraphql: Plugin = {
+  name: "one-graphql",
+  setup(build) {
+    const dir = path.dirname(require.resolve("graphql/package.json"));
+    build.onResolve({ filter: /^graphql(\/.*)?$/ }, (args) => {
+      const sub = args.path
+        .slice("graphql".length)
+        .replace(/^\//, "")
+        .replace(/\.m?js$/, "");
+      return { path: path.join(dir, `${sub || "index"}.mjs`) };
+    });
+    build.onLoad({ filter: /[\\/]graphql[\\/]jsutils[\\/]instanceOf\.mjs$/ }, async (args) => {
+      const { readFile } = await import("node:fs/promises");
+      const source = await readFile(args.path, "utf8");
+      const fast = source.replace(/globalThis\.process &&[^;]*process\.env\.NODE_ENV === 'production'/, "true");
+      if (fast === source) throw new Error("graphql's instanceOf changed: review the one-graphql plugin");
+      return { contents: fast, loader: "js" };
+    });
+  },
+};
+
 const common: BuildOptions = {
   absWorkingDir: root,
   bundle: true,
@@ -39,6 +67,7 @@ const common: BuildOptions = {
   legalComments: "none",
   logLevel: "warning",
   banner: { js: requireShim },
+  plugins: [oneGraphql],
   // Native and WebAssembly code, optional native helpers, and the opener of browsers (which runs
   // scripts that ship beside it) load from node_modules.
   external: [

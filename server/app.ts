@@ -3,7 +3,7 @@
 import { GraphQLError } from "graphql";
 import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
 import { AuthenticationError } from "./auth/authenticate.ts";
-import type { Context } from "./context.ts";
+import { type Context, loadersFor } from "./context.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
 import { maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
@@ -78,7 +78,7 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
           authorization,
           address: addressOf(request, serverContext),
         });
-        return { viewer, db: vault.db, services };
+        return { viewer, db: vault.db, services, loaders: loadersFor(services, viewer) };
       } catch (error) {
         throw error instanceof AuthenticationError ? graphqlError(error) : error;
       }

@@ -3,7 +3,7 @@
 import { type Authenticator, authenticator } from "./auth/authenticate.ts";
 import type { RateLimits } from "./auth/rate-limits.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { Db, InsertRows } from "./db/database.ts";
+import type { Db, InsertRows, RawSql } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
@@ -19,6 +19,7 @@ import { type UserService, userService } from "./modules/user/user.service.ts";
 
 export type ServiceDeps = {
   db: Db;
+  raw: RawSql;
   insertRows: InsertRows;
   keyring: UserKeyring;
   events: VaultEvents;
@@ -41,19 +42,19 @@ export type Services = {
 };
 
 export function createServices(deps: ServiceDeps): Services {
-  const { db, insertRows, keyring, events, rateLimits, providerBaseUrls } = deps;
-  const entries = entryService({ db, keyring, events, rateLimits });
+  const { db, raw, insertRows, keyring, events, rateLimits, providerBaseUrls } = deps;
+  const entries = entryService({ db, raw, keyring, events, rateLimits });
   return {
-    authenticate: authenticator({ db, rateLimits }),
-    attachments: attachmentService({ db, events }),
+    authenticate: authenticator({ raw, rateLimits }),
+    attachments: attachmentService({ db, raw, events }),
     entries,
     agents: agentService({ db, events }),
     imports: importService({ db, keyring, events, insertRows }),
     providers: providerService({ db, keyring, events, entries, providerBaseUrls }),
     tokens: tokenService({ db, events }),
-    runtime: runtimeService({ db, keyring, events }),
+    runtime: runtimeService({ db, raw, keyring, events }),
     notices: noticeService({ db, events }),
-    users: userService({ db }),
+    users: userService({ db, raw }),
     keys: keyService({ db, keyring }),
   };
 }

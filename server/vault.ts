@@ -4,9 +4,9 @@ import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from ".
 import type { Config } from "./config.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
 import { type Db, databaseTarget, type Provider } from "./db/database.ts";
-import { openDatabase } from "./db/open.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
+import { openDatabase } from "./db/open.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { createServices, type Services } from "./services.ts";
@@ -18,10 +18,14 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
   onQuery?: (sql: string) => void;
   /** Warnings about the vault's surroundings (Redis unreachable...). */
   warn?: (line: string) => void;
+  /** Store the key check of a master key version used for the first time (read-only commands do not). */
+  recordKeyChecks?: boolean;
 };
 
 export type Vault = {
   db: Db;
+  /** Master key versions without a key check yet (only when opened with recordKeyChecks: false). */
+  uncheckedKeyVersions: number[];
   provider: Provider;
   events: VaultEvents;
   services: Services;
@@ -32,8 +36,12 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const target = databaseTarget(config.databaseUrl);
   await applyMigrations(target);
   const database = await openDatabase(target, { onQuery: config.onQuery });
+  let unchecked: number[];
   try {
-    await verifyMasterKeys(database.db, config.masterKeys, config.masterKeySource);
+    ({ unchecked } = await verifyMasterKeys(database.raw, config.masterKeys, {
+      setting: config.masterKeySource,
+      record: config.recordKeyChecks ?? true,
+    }));
   } catch (error) {
     await database.close();
     throw error;
@@ -43,6 +51,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const events = createVaultEvents(redis?.target);
   const services = createServices({
     db: database.db,
+    raw: database.raw,
     insertRows: database.insertRows,
     keyring: new UserKeyring(config.masterKeys),
     events,
@@ -51,6 +60,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   });
   return {
     db: database.db,
+    uncheckedKeyVersions: unchecked,
     provider: database.provider,
     events,
     services,

@@ -106,3 +106,57 @@ describe("the SDK", () => {
     expect(result.data?.agentByName?.name).toBe("raw-agent");
   });
 });
+
+describe("pages of entries", () => {
+  it("pages forward and back by name, filters by kind, counts, and iterates over all", async () => {
+    const pager = clientFor((await t.newUser("pager")).token);
+    const other = clientFor((await t.newUser("neighbour")).token);
+    await other.addSecret({ name: "NEIGHBOUR_SECRET", value: "theirs" });
+    // Added out of order and in mixed case: pages follow names regardless of case.
+    const names = ["delta", "ALPHA", "Echo", "charlie", "BRAVO", "golf", "FOXTROT"];
+    for (const [i, name] of names.entries()) {
+      await (i % 2 ? pager.addVariable : pager.addSecret)({ name, value: `v${i}` });
+    }
+    const sorted = [...names].sort((a, b) => a.toUpperCase().localeCompare(b.toUpperCase()));
+
+    const first = await pager.entries({ first: 3 });
+    expect(first.totalCount).toBe(7);
+    expect(first.edges.map((e) => e.node.name)).toEqual(sorted.slice(0, 3));
+    expect(first.pageInfo).toMatchObject({ hasNextPage: true });
+    const second = await pager.entries({ first: 3, after: first.pageInfo.endCursor });
+    expect(second.edges.map((e) => e.node.name)).toEqual(sorted.slice(3, 6));
+    const third = await pager.entries({ first: 3, after: second.pageInfo.endCursor });
+    expect(third.edges.map((e) => e.node.name)).toEqual(sorted.slice(6));
+    expect(third.pageInfo.hasNextPage).toBe(false);
+
+    const back = await pager.entries({ last: 2, before: third.edges[0]?.cursor });
+    expect(back.edges.map((e) => e.node.name)).toEqual(sorted.slice(4, 6));
+    expect(back.pageInfo.hasPreviousPage).toBe(true);
+
+    const secrets = await pager.entries({ kind: "SECRET", first: 10 });
+    expect(secrets.totalCount).toBe(4);
+    expect(secrets.edges.every((e) => e.node.kind === "SECRET")).toBe(true);
+
+    const all: string[] = [];
+    for await (const entry of pager.allEntries({ pageSize: 2 })) all.push(entry.name);
+    expect(all).toEqual(sorted);
+    const variables: string[] = [];
+    for await (const entry of pager.allEntries({ kind: "VARIABLE", pageSize: 2 })) variables.push(entry.name);
+    expect(variables).toEqual(sorted.filter((name) => names.indexOf(name) % 2 === 1));
+  });
+
+  it("gives at most 100 per page, refuses a negative size, and answers an empty vault with an empty page", async () => {
+    const empty = clientFor((await t.newUser("empty")).token);
+    const page = await empty.entries({ first: 10 });
+    expect(page).toMatchObject({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false } });
+    await expect(empty.entries({ first: -1 })).rejects.toThrow(VaultError);
+    await empty.importEnv({
+      content: Array.from({ length: 105 }, (_, i) => `MANY_${i}=v`).join("\n"),
+      kind: "VARIABLE",
+    });
+    const capped = await empty.entries({ first: 500 });
+    expect(capped.edges.length).toBe(100);
+    expect(capped.pageInfo.hasNextPage).toBe(true);
+    expect(capped.totalCount).toBe(105);
+  });
+});

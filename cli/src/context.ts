@@ -1,6 +1,7 @@
 // What every client command shares: the vault from the environment, lookups by name, and the
 // errors that decide the exit code (0 done, 1 refused by the vault, 2 usage).
 import { createVaultClient, type EntryKind, NotFoundError, type VaultClient } from "@agent-vault/sdk";
+import { httpFetch } from "./http-fetch.ts";
 
 export const DEFAULT_URL = "http://localhost:4000/graphql";
 export const EXIT_REFUSED = 1;
@@ -19,7 +20,7 @@ export const vaultUrl = () => process.env.AGENT_VAULT_URL || DEFAULT_URL;
 export function vaultFromEnv(): VaultClient {
   const token = process.env.AGENT_VAULT_TOKEN;
   if (!token) throw new UsageError("Set AGENT_VAULT_TOKEN to an API token (agent-vault user create prints one)");
-  return createVaultClient({ url: vaultUrl(), token });
+  return createVaultClient({ url: vaultUrl(), token, fetch: httpFetch });
 }
 
 /** An entry by name (regardless of case) or by id. */

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { type AgentEnvironment, createRuntimeClient, VaultError } from "@agent-vault/sdk";
+import { httpFetch } from "./http-fetch.ts";
 
 export type RunOptions = { url: string; token: string; graceMs: number };
 
@@ -26,7 +27,7 @@ function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
 }
 
 export async function run(command: string, args: string[], options: RunOptions): Promise<number> {
-  const runtime = createRuntimeClient({ url: options.url, token: options.token });
+  const runtime = createRuntimeClient({ url: options.url, token: options.token, fetch: httpFetch });
 
   async function fetchEnvironment(): Promise<AgentEnvironment> {
     let backoff = 500;

@@ -2,7 +2,7 @@
 // the runtime channel takes runtime tokens. A bearer token is parsed, failed attempts are
 // throttled per address and per token, and the token is looked up by its hash.
 import { hashToken, type TokenKind, tokenKind } from "../crypto/tokens.ts";
-import type { Db } from "../db/database.ts";
+import type { RawSql } from "../db/database.ts";
 import type { RateLimits } from "./rate-limits.ts";
 import type { RuntimeViewer, Viewer } from "./viewer.ts";
 
@@ -52,8 +52,21 @@ const UNKNOWN: Record<TokenKind, string> = {
 
 export type Authenticator = ReturnType<typeof authenticator>;
 
-export function authenticator(deps: { db: Db; rateLimits: RateLimits }) {
-  const { db, rateLimits } = deps;
+// Every request looks its token up: plain SQL, one statement each, not Prisma's query compiler.
+const API_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
+  u."keySalt" AS "keySalt"
+  FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."tokenHash" = ?`;
+const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", a."id" AS "agentId", a."name" AS "name",
+  a."runningEnv" AS "runningEnv", a."lastRestartedAt" AS "lastRestartedAt", a."userId" AS "userId",
+  u."keySalt" AS "keySalt"
+  FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
+  WHERE t."tokenHash" = ?`;
+
+/** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
+const asDate = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
+
+export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits }) {
+  const { raw, rateLimits } = deps;
 
   async function authenticate<T>(
     credentials: Credentials,
@@ -87,36 +100,33 @@ export function authenticator(deps: { db: Db; rateLimits: RateLimits }) {
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
       authenticate(credentials, "api", async (tokenHash) => {
-        const row = await db.apiToken.findUnique({
-          where: { tokenHash },
-          select: { id: true, userId: true, revokedAt: true, user: { select: { keySalt: true } } },
-        });
-        if (!row || row.revokedAt) return null;
-        return { userId: row.userId, tokenId: row.id, keySalt: row.user.keySalt, address: credentials.address };
+        const [row] = await raw(API_TOKEN_SQL, [tokenHash]);
+        if (!row || row.revokedAt != null) return null;
+        return {
+          userId: String(row.userId),
+          tokenId: String(row.tokenId),
+          keySalt: row.keySalt as Uint8Array,
+          address: credentials.address,
+        };
       }),
 
     /** The agent a runtime token stands for. */
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>
       authenticate(credentials, "runtime", async (tokenHash) => {
-        const row = await db.runtimeToken.findUnique({
-          where: { tokenHash },
-          select: {
-            id: true,
-            agent: {
-              select: {
-                id: true,
-                name: true,
-                runningEnv: true,
-                lastRestartedAt: true,
-                userId: true,
-                user: { select: { keySalt: true } },
-              },
-            },
-          },
-        });
+        const [row] = await raw(RUNTIME_TOKEN_SQL, [tokenHash]);
         if (!row) return null;
-        const { user, userId, ...agent } = row.agent;
-        return { userId, tokenId: row.id, keySalt: user.keySalt, address: credentials.address, agent };
+        return {
+          userId: String(row.userId),
+          tokenId: String(row.tokenId),
+          keySalt: row.keySalt as Uint8Array,
+          address: credentials.address,
+          agent: {
+            id: String(row.agentId),
+            name: String(row.name),
+            runningEnv: String(row.runningEnv),
+            lastRestartedAt: asDate(row.lastRestartedAt),
+          },
+        };
       }),
   };
 }

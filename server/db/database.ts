@@ -8,18 +8,29 @@ export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;
 export type { Prisma };
 
-/** Many rows inside the transaction `tx`; the caller supplies every column (no Prisma defaults apply). */
+/**
+ * Many rows inside the transaction `tx`, taken from `rows` as they are written (a generator may
+ * make each one just in time); the caller supplies every column (no Prisma defaults apply).
+ */
 export type InsertRows = (
   tx: Tx,
   table: string,
   columns: readonly string[],
-  rows: readonly Record<string, unknown>[],
+  rows: Iterable<Record<string, unknown>>,
 ) => Promise<void>;
+
+/**
+ * A statement without Prisma, with `?` placeholders: for the few reads and writes of start-up
+ * (the key check, the first user), so that Prisma's query compiler loads on the first request
+ * instead of on every start and every server command.
+ */
+export type RawSql = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
 
 export type Database = {
   db: Db;
   provider: Provider;
   insertRows: InsertRows;
+  raw: RawSql;
   close(): Promise<void>;
 };
 

@@ -11,7 +11,7 @@ import { sqliteDate } from "./conversion.ts";
 /** The statement a transaction recognises as "write the rows staged under this ticket". */
 export const BULK_INSERT_SQL = "/* agent-vault: staged bulk insert */ SELECT 1 WHERE ?";
 
-type Batch = { table: string; columns: readonly string[]; rows: readonly Record<string, unknown>[] };
+type Batch = { table: string; columns: readonly string[]; rows: Iterable<Record<string, unknown>> };
 
 const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
@@ -60,12 +60,14 @@ export class StagedRows {
     const stored = storedValues();
     const values: unknown[] = new Array(columns.length);
     const slices = timeSlices();
+    let count = 0;
     for (const row of rows) {
       // Other statements wait for the open transaction to end, so the connection stays ours.
       if (slices.due()) await slices.next();
       for (let c = 0; c < columns.length; c++) values[c] = stored(row[columns[c] as string]);
       insert.run(values);
+      count++;
     }
-    return rows.length;
+    return count;
   }
 }

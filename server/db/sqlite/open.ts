@@ -1,7 +1,8 @@
 // The embedded database as the app uses it: the Prisma client on this folder's adapter.
+import type BetterSqlite3 from "better-sqlite3";
 import { PrismaClient } from "../../../prisma/sqlite/client/client.ts";
 import { type Database, listenToQueries, type OpenOptions, prismaLogOptions, sqliteFile } from "../database.ts";
-import { sqliteAdapterFactory } from "./adapter.ts";
+import { openSqlite, sqliteAdapterFactory } from "./adapter.ts";
 import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
 
 // Transactions take turns on the one writer: one may wait for the write phase of the largest
@@ -10,6 +11,10 @@ const TRANSACTION_MAX_WAIT_MS = 15_000;
 
 export async function openSqliteDatabase(url: string, options: OpenOptions): Promise<Database> {
   const staged = new StagedRows();
+  // Statements without Prisma (the start-up checks and the hottest reads) on a connection of their
+  // own: reads see the last committed state, like the adapter's reader.
+  let direct: BetterSqlite3.Database | undefined;
+  const statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   const db = new PrismaClient({
     adapter: sqliteAdapterFactory(sqliteFile(url), { staged }),
     transactionOptions: { maxWait: TRANSACTION_MAX_WAIT_MS },
@@ -20,7 +25,6 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
     db,
     provider: "sqlite",
     async insertRows(tx, table, columns, rows) {
-      if (rows.length === 0) return;
       const ticket = staged.stage({ table, columns, rows });
       try {
         await tx.$executeRawUnsafe(BULK_INSERT_SQL, ticket);
@@ -28,6 +32,21 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
         staged.discard(ticket);
       }
     },
-    close: () => db.$disconnect(),
+    async raw(sql, params = []) {
+      options.onQuery?.(sql);
+      direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = direct.prepare<unknown[]>(sql);
+        statements.set(sql, statement);
+      }
+      if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+      statement.run(...params);
+      return [];
+    },
+    async close() {
+      direct?.close();
+      await db.$disconnect();
+    },
   };
 }

@@ -18,15 +18,21 @@ builder.prismaObjectField(AgentRef, "entries", (t) =>
   }),
 );
 
+// Both from one batched statement per request (attachment.service.ts's loader): a list of 50
+// entries costs one query for all their agents, and Prisma's relation count would aggregate the
+// whole attachment table on SQLite.
 builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
   t.field({
     type: [AgentRef],
     description: "The agents this entry is attached to, by name.",
-    select: (_args, _ctx, nestedSelection) => ({
-      attachments: { select: { agent: nestedSelection(true) } },
-    }),
-    resolve: (entry) =>
-      entry.attachments.map((attachment) => attachment.agent).sort((a, b) => compareNames(a.name, b.name)),
+    resolve: (entry, _args, ctx) => ctx.loaders.usedBy.load(entry.id),
+  }),
+);
+
+builder.prismaInterfaceField(EntryRef, "usedByCount", (t) =>
+  t.int({
+    description: "How many agents this entry is attached to.",
+    resolve: async (entry, _args, ctx) => (await ctx.loaders.usedBy.load(entry.id)).length,
   }),
 );
 

@@ -1,18 +1,19 @@
 // Attachments: which entries each agent receives. Attaching and detaching, which agents use an
 // entry, and DESIGN.md rule 2's limit on an agent's whole environment. Entries and agents build
 // on this module; it builds on neither.
+import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
-import type { Db, Tx } from "../../db/database.ts";
+import type { Db, RawSql, Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import type { EnvironmentChange } from "../agent/restart-state.ts";
 import { type AgentSummary, LimitExceededError, NotFoundError } from "../common/errors.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
-import { environmentBytes, MAX_ENVIRONMENT_BYTES } from "../entry/entry.rules.ts";
+import { compareNames, environmentBytes, MAX_ENVIRONMENT_BYTES } from "../entry/entry.rules.ts";
 
 export type AttachInput = { agentId: string; entryIds: readonly string[] };
-type AgentRow = Awaited<ReturnType<Db["agent"]["findUniqueOrThrow"]>>;
+export type AgentRow = Awaited<ReturnType<Db["agent"]["findUniqueOrThrow"]>>;
 
 export function notices(agentId: string, entries: readonly { name: string }[], change: EnvironmentChange) {
   return entries.map((entry): PendingNotice => ({ agentId, entryName: entry.name, change }));
@@ -73,11 +74,46 @@ export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
   return rows;
 }
 
+/** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
+const asDate = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
+
+const usingSql = (count: number) => `SELECT t."entryId" AS "entryId", a."id" AS "id", a."userId" AS "userId",
+  a."name" AS "name", a."nameKey" AS "nameKey", a."createdAt" AS "createdAt",
+  a."lastRestartedAt" AS "lastRestartedAt", a."runningEnv" AS "runningEnv"
+  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId"
+  WHERE a."userId" = ? AND t."entryId" IN (${Array.from({ length: count }, () => "?").join(", ")})`;
+
 export type AttachmentService = ReturnType<typeof attachmentService>;
 
-export function attachmentService(deps: { db: Db; events: VaultEvents }) {
-  const { db, events } = deps;
+export function attachmentService(deps: { db: Db; raw: RawSql; events: VaultEvents }) {
+  const { db, raw, events } = deps;
   return {
+    /**
+     * The agents using each entry, by name, for everything one request resolves: one statement
+     * for all the entries of a page, instead of two Prisma queries.
+     */
+    usedByLoader(viewer: Viewer) {
+      return new DataLoader<string, AgentRow[]>(
+        async (entryIds) => {
+          const rows = await raw(usingSql(entryIds.length), [viewer.userId, ...entryIds]);
+          const byEntry = new Map<string, AgentRow[]>(entryIds.map((id) => [id, []]));
+          for (const row of rows) {
+            byEntry.get(String(row.entryId))?.push({
+              id: String(row.id),
+              userId: String(row.userId),
+              name: String(row.name),
+              nameKey: String(row.nameKey),
+              createdAt: asDate(row.createdAt) as Date,
+              lastRestartedAt: asDate(row.lastRestartedAt),
+              runningEnv: String(row.runningEnv),
+            });
+          }
+          return entryIds.map((id) => (byEntry.get(id) ?? []).sort((a, b) => compareNames(a.name, b.name)));
+        },
+        { maxBatchSize: 500 },
+      );
+    },
+
     async attach(viewer: Viewer, input: AttachInput) {
       let result: { agent: AgentRow; added: { name: string }[] };
       try {

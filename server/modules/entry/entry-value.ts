@@ -41,20 +41,35 @@ export class ValueUnreadableError extends Error {
   }
 }
 
-/** An entry's value; one that cannot be decrypted is a ValueUnreadableError naming the entry. */
-export function openNamedValue(
-  keyring: UserKeyring,
-  owner: KeyOwner,
-  entry: { id: string; name: string; ciphertext: Uint8Array },
-): string {
-  try {
-    return openValue(keyring, owner, entry);
-  } catch (error) {
-    if (error instanceof DecryptionError || error instanceof UnknownKeyVersionError) {
-      throw new ValueUnreadableError(entry.name, error);
+type Named = { id: string; name: string; ciphertext: Uint8Array };
+
+/**
+ * Opens many values of one owner, each key version's keys looked up once. A value that cannot be
+ * decrypted is a ValueUnreadableError naming its entry.
+ */
+export function valueOpener(keyring: UserKeyring, owner: KeyOwner): (entry: Named) => string {
+  const byVersion = new Map<number, Buffer>();
+  return (entry) => {
+    try {
+      const version = sealedKeyVersion(entry.ciphertext);
+      let key = byVersion.get(version);
+      if (!key) {
+        key = keyring.keysFor(owner.userId, owner.keySalt, version).encryption;
+        byVersion.set(version, key);
+      }
+      return open(key, entry.ciphertext, { userId: owner.userId, entryId: entry.id });
+    } catch (error) {
+      if (error instanceof DecryptionError || error instanceof UnknownKeyVersionError) {
+        throw new ValueUnreadableError(entry.name, error);
+      }
+      throw error;
     }
-    throw error;
-  }
+  };
+}
+
+/** An entry's value; one that cannot be decrypted is a ValueUnreadableError naming the entry. */
+export function openNamedValue(keyring: UserKeyring, owner: KeyOwner, entry: Named): string {
+  return valueOpener(keyring, owner)(entry);
 }
 
 /** Whether a candidate has the stored value, compared by fingerprint under the stored value's key. */

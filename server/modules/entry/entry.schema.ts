@@ -1,3 +1,4 @@
+import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { GraphQLError } from "graphql";
 import { builder } from "../../builder.ts";
 import { EntryKind } from "../../db/enums.ts";
@@ -10,7 +11,12 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { nameKey } from "./entry.rules.ts";
+import type { EntryRow } from "./entry.service.ts";
 import { ValueUnreadableError } from "./entry-value.ts";
+
+// A page's cursor: the entry's name key, opaque to clients.
+const nameCursor = (nameKey: string) => Buffer.from(`E:${nameKey}`).toString("base64url");
+const fromNameCursor = (cursor: string) => Buffer.from(cursor, "base64url").toString().replace(/^E:/, "");
 
 export const EntryKindEnum = builder.enumType(EntryKind, { name: "EntryKind" });
 
@@ -28,7 +34,6 @@ export const EntryRef = builder.prismaInterface("Entry", {
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-    usedByCount: t.relationCount("attachments"),
   }),
 });
 
@@ -60,22 +65,26 @@ export const VariableRef = builder.prismaObject("Entry", {
 });
 
 builder.queryFields((t) => ({
-  entries: t.prismaConnection(
+  entries: t.connection(
     {
       type: EntryRef,
-      cursor: "id",
       description: "The vault's variables and secrets, by name.",
       args: { kind: t.arg({ type: EntryKindEnum, required: false }) },
-      resolve: (query, _root, args, ctx) =>
-        ctx.db.entry.findMany({
-          ...query,
-          where: { userId: ctx.viewer.userId, ...(args.kind ? { kind: args.kind } : {}) },
-          orderBy: { nameKey: "asc" },
-        }),
-      totalCount: (_connection, args, ctx) =>
-        ctx.db.entry.count({ where: { userId: ctx.viewer.userId, ...(args.kind ? { kind: args.kind } : {}) } }),
+      resolve: async (_root, args, ctx) => {
+        const connection = await resolveCursorConnection<Promise<EntryRow[]>>(
+          { args, toCursor: (entry: EntryRow) => nameCursor(entry.nameKey), defaultSize: 50, maxSize: 100 },
+          (page): Promise<EntryRow[]> =>
+            ctx.services.entries.page(ctx.viewer, {
+              ...page,
+              kind: args.kind,
+              after: page.after === undefined ? undefined : fromNameCursor(page.after),
+              before: page.before === undefined ? undefined : fromNameCursor(page.before),
+            }),
+        );
+        return { ...connection, totalCount: () => ctx.services.entries.count(ctx.viewer, args.kind) };
+      },
     },
-    {},
+    { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => connection.totalCount() }) }) },
   ),
   entry: t.prismaField({
     type: EntryRef,

@@ -3,7 +3,7 @@
 import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, Tx } from "../../db/database.ts";
+import type { Db, RawSql, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -23,6 +23,27 @@ import { matchesValue, openNamedValue, sealValue } from "./entry-value.ts";
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
 export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
 export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
+export type PageArgs = { kind?: EntryKind | null; before?: string; after?: string; limit: number; inverted: boolean };
+
+/** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
+const asDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
+
+/** An entry row as plain SQL returns it, typed as Prisma's. */
+function entryFromRow(row: Record<string, unknown>): EntryRow {
+  return {
+    id: String(row.id),
+    userId: String(row.userId),
+    name: String(row.name),
+    nameKey: String(row.nameKey),
+    kind: row.kind as EntryKind,
+    version: Number(row.version),
+    ciphertext: row.ciphertext as Uint8Array<ArrayBuffer>,
+    valueSize: Number(row.valueSize),
+    fingerprint: String(row.fingerprint),
+    createdAt: asDate(row.createdAt),
+    updatedAt: asDate(row.updatedAt),
+  };
+}
 /** A change written in a transaction, and the notices to publish once it commits. */
 export type Written = { entry: EntryRow; notices: PendingNotice[] };
 
@@ -30,8 +51,14 @@ const label = (kind: EntryKind) => (kind === "SECRET" ? "secret" : "variable");
 
 export type EntryService = ReturnType<typeof entryService>;
 
-export function entryService(deps: { db: Db; keyring: UserKeyring; events: VaultEvents; rateLimits: RateLimits }) {
-  const { db, keyring, events, rateLimits } = deps;
+export function entryService(deps: {
+  db: Db;
+  raw: RawSql;
+  keyring: UserKeyring;
+  events: VaultEvents;
+  rateLimits: RateLimits;
+}) {
+  const { db, raw, keyring, events, rateLimits } = deps;
 
   /** A new entry in the caller's transaction, attached to `agentIds`. */
   async function addIn(tx: Tx, owner: KeyOwner, kind: EntryKind, input: AddEntryInput): Promise<Written> {
@@ -96,9 +123,31 @@ export function entryService(deps: { db: Db; keyring: UserKeyring; events: Vault
 
     async add(viewer: Viewer, kind: EntryKind, input: AddEntryInput) {
       try {
-        return publish(viewer, await db.$transaction((tx) => addIn(tx, viewer, kind, input)));
+        if ((input.agentIds ?? []).length > 0) {
+          return publish(viewer, await db.$transaction((tx) => addIn(tx, viewer, kind, input)));
+        }
+        // Attached to nothing: one statement, no transaction (the unique index refuses a taken name).
+        assertValidName(input.name);
+        assertValidValue(input.value, kind);
+        const id = newId();
+        return await db.entry.create({
+          data: {
+            id,
+            userId: viewer.userId,
+            kind,
+            name: input.name,
+            nameKey: nameKey(input.name),
+            ...sealValue(keyring, viewer, id, input.value),
+          },
+        });
       } catch (error) {
-        if (isUniqueViolation(error)) throw new NameTakenError(input.name);
+        if (isUniqueViolation(error)) {
+          const taken = await db.entry.findUnique({
+            where: { userId_nameKey: { userId: viewer.userId, nameKey: nameKey(input.name) } },
+            select: { name: true },
+          });
+          throw new NameTakenError(taken?.name ?? input.name);
+        }
         if (isForeignKeyViolation(error)) throw new NotFoundError("agent", (input.agentIds ?? []).join(", "));
         throw error;
       }
@@ -138,6 +187,40 @@ export function entryService(deps: { db: Db; keyring: UserKeyring; events: Vault
       });
       if (!entry) throw new NotFoundError("secret", input.id);
       return matchesValue(keyring, viewer, entry, input.value);
+    },
+
+    /**
+     * A page of the viewer's entries by name, after or before a name (keyset pagination): one plain
+     * statement on every list, which Prisma's query compiler made several times as costly.
+     */
+    async page(viewer: Viewer, args: PageArgs): Promise<EntryRow[]> {
+      const where = ['"userId" = ?'];
+      const params: unknown[] = [viewer.userId];
+      if (args.kind) {
+        where.push('"kind" = ?');
+        params.push(args.kind);
+      }
+      if (args.after !== undefined) {
+        where.push('"nameKey" > ?');
+        params.push(args.after);
+      }
+      if (args.before !== undefined) {
+        where.push('"nameKey" < ?');
+        params.push(args.before);
+      }
+      const rows = await raw(
+        `SELECT * FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
+        [...params, args.limit],
+      );
+      return rows.map(entryFromRow);
+    },
+
+    /** How many entries (of one kind) the viewer has: one plain statement, on every list. */
+    async count(viewer: Viewer, kind?: EntryKind | null): Promise<number> {
+      const [row] = kind
+        ? await raw('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ? AND "kind" = ?', [viewer.userId, kind])
+        : await raw('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ?', [viewer.userId]);
+      return Number(row?.count ?? 0);
     },
 
     /** A variable's value. Secrets are write-only: nothing calls this for them. */

@@ -160,21 +160,23 @@ async function planAndApply(
 
   const now = new Date();
   const sealed = valueSealer(keyring, viewer);
-  const created: EntryRow[] = [];
-  for (const entry of toCreate) {
-    if (slices.due()) await slices.next();
-    const id = newId();
-    created.push({
-      id,
-      userId,
-      kind: input.kind,
-      name: entry.name,
-      nameKey: nameKey(entry.name),
-      version: 1,
-      ...sealed(id, entry.value),
-      createdAt: now,
-      updatedAt: now,
-    });
+  // Sealed as they are written, not all before: each row is garbage once written, so the young
+  // generation's collections stay short (with every row held, their pauses reached 10 ms).
+  function* created(): Generator<EntryRow> {
+    for (const entry of toCreate) {
+      const id = newId();
+      yield {
+        id,
+        userId,
+        kind: input.kind,
+        name: entry.name,
+        nameKey: nameKey(entry.name),
+        version: 1,
+        ...sealed(id, entry.value),
+        createdAt: now,
+        updatedAt: now,
+      };
+    }
   }
   const updates: { entry: Existing; sealed: SealedValue }[] = [];
   for (const { entry, value } of toUpdate) {
@@ -184,7 +186,7 @@ async function planAndApply(
 
   const affected = await db.$transaction(
     async (tx) => {
-      await insertRows(tx, "Entry", ENTRY_COLUMNS, created);
+      await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
       for (const { entry, sealed } of updates) {
         const { count } = await tx.entry.updateMany({
           where: { id: entry.id, version: entry.version },

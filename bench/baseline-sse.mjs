@@ -1,8 +1,9 @@
 // The baseline for notices: a bare node:http server that broadcasts one server-sent event to every
-// connected client. Run as its own process so its memory can be compared with the vault's.
-import { createServer, type ServerResponse } from "node:http";
+// connected client. Plain JavaScript, run as its own process, so that its memory compares with
+// the vault's.
+import { createServer } from "node:http";
 
-const clients = new Set<ServerResponse>();
+const clients = new Set();
 const server = createServer((request, response) => {
   if (request.url === "/broadcast") {
     for (const client of clients) client.write(`event: next\ndata: {"hello":"world"}\n\n`);

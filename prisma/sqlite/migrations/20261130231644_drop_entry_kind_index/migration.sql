@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "Entry_userId_kind_nameKey_idx";
