@@ -2,4 +2,4 @@
 // exactly as the vault's server is. Plain JavaScript: nothing but Node itself to load.
 import { createServer } from "node:http";
 
-createServer((request, response) => response.end("ok")).listen(Number(process.env.PORT));
+createServer((_request, response) => response.end("ok")).listen(Number(process.env.PORT));
