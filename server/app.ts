@@ -5,6 +5,7 @@ import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } fr
 import { AuthenticationError } from "./auth/authenticate.ts";
 import { type Context, loadersFor } from "./context.ts";
 import { clientAddress } from "./http/client-address.ts";
+import { graphiql } from "./http/graphiql.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
 import { maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
 import { useSharedNoticeExecution } from "./modules/notice/notice.fanout.ts";
@@ -15,8 +16,10 @@ import { openVault, type Vault, type VaultConfig } from "./vault.ts";
 export type AppOptions = {
   logging?: boolean | YogaLogger;
   limits?: Partial<Limits>;
-  /** Trust X-Forwarded-For for the client's address (behind a proxy you run). */
-  trustProxy?: boolean;
+  /** Proxies of yours in front of the vault: the client's address is read from X-Forwarded-For past them. */
+  trustedProxies?: number;
+  /** Web origins allowed to call the API from a browser (CORS); none by default. */
+  corsOrigins?: readonly string[];
 };
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -46,25 +49,39 @@ export function loggerFor(logging: AppOptions["logging"]): YogaLogger {
 
 export function createApp(vault: Vault, options: AppOptions = {}): App {
   const { services } = vault;
-  const trustProxy = options.trustProxy ?? false;
+  const logger = loggerFor(options.logging);
+  const page = graphiql();
+  const trustedProxies = options.trustedProxies ?? 0;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const addressOf = (request: Request | undefined, serverContext: unknown) =>
-    clientAddress(trustProxy, request, (serverContext as ServerContext | undefined)?.req?.socket?.remoteAddress);
+    clientAddress(
+      trustedProxies,
+      request?.headers.get("x-forwarded-for"),
+      (serverContext as ServerContext | undefined)?.req?.socket?.remoteAddress,
+    );
 
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/healthz",
     landingPage: false,
-    logging: loggerFor(options.logging),
+    logging: logger,
     maskedErrors: { isDev: false, maskError },
     graphiql: {
       title: "Agent Vault",
       headers: JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
     },
+    renderGraphiQL: (graphiqlOptions) => page.render(graphiqlOptions),
     batching: false,
+    maxRequestBodySize: limits.maxBodyBytes,
+    // Off unless the operator lists origins; never with credentials (the API takes bearer tokens).
+    cors: options.corsOrigins?.length
+      ? { origin: [...options.corsOrigins], credentials: false, methods: ["GET", "POST"] }
+      : false,
     plugins: [
-      useRuntimeChannel(services, addressOf),
-      ...hardeningPlugins({ ...DEFAULT_LIMITS, ...options.limits }),
+      useRuntimeChannel(services, addressOf, logger),
+      page.plugin(),
+      ...hardeningPlugins(limits),
       useRedactedInputErrors(),
       useSharedNoticeExecution(),
     ],
@@ -78,7 +95,7 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
           authorization,
           address: addressOf(request, serverContext),
         });
-        return { viewer, db: vault.db, services, loaders: loadersFor(services, viewer) };
+        return { viewer, db: vault.db, services, loaders: loadersFor(services, viewer), written: new WeakSet() };
       } catch (error) {
         throw error instanceof AuthenticationError ? graphqlError(error) : error;
       }

@@ -4,6 +4,7 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import type PrismaTypes from "../prisma/sqlite/client/pothos-types.ts";
 import { getDatamodel } from "../prisma/sqlite/client/pothos-types.ts";
+import { ForbiddenError } from "./auth/scopes.ts";
 import type { Context } from "./context.ts";
 
 export const builder = new SchemaBuilder<{
@@ -27,6 +28,7 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: false,
     nodesQueryOptions: false,
   },
-  // Only the error classes a field lists become results; anything else stays masked.
-  errors: { defaultTypes: [] },
+  // Only the error classes a field lists become results (and, on every mutation, a missing scope);
+  // anything else stays masked.
+  errors: { defaultTypes: [ForbiddenError] },
 });

@@ -15,10 +15,17 @@ export type Config = {
   production: boolean;
   /** With Redis, notices and restart commands reach every server instance. */
   redisUrl?: string;
+  /** What the vault's Redis channel names start with. */
+  redisPrefix?: string;
   /** Introspection is off under NODE_ENV=production, or with AGENT_VAULT_INTROSPECTION=false. */
   introspection: boolean;
-  /** Take client addresses from X-Forwarded-For (AGENT_VAULT_TRUST_PROXY=true, behind your own proxy). */
-  trustProxy: boolean;
+  /**
+   * How many proxies of yours stand in front of the vault (AGENT_VAULT_TRUST_PROXY: true is one, or
+   * a number): client addresses are read from X-Forwarded-For past them. 0: the socket's address.
+   */
+  trustedProxies: number;
+  /** Web origins allowed to call the API from a browser (AGENT_VAULT_CORS_ORIGINS, comma-separated). */
+  corsOrigins: string[];
 };
 
 export type Env = Record<string, string | undefined>;
@@ -60,14 +67,54 @@ function loadMasterKeys(env: Env, dataDir: string, production: boolean, warn: (l
   return { masterKeys: parseMasterKeys(readFileSync(keyPath, "utf8"), keyPath), masterKeySource: keyPath };
 }
 
-export function loadConfig(env: Env = process.env, warn: (line: string) => void = console.warn): Config {
+function trustedProxies(setting: string | undefined): number {
+  if (!setting || setting === "false") return 0;
+  if (setting === "true") return 1;
+  const hops = Number(setting);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+    throw new ConfigError("AGENT_VAULT_TRUST_PROXY must be true, false or the number of proxies in front of the vault");
+  }
+  return hops;
+}
+
+/** A setting that cannot be used; the message names it, never its value. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export type ConfigOptions = {
+  /**
+   * Whether this command may start a new vault in the default data directory (serve does). Others
+   * refuse a ./data that does not exist, naming it, rather than silently creating a second vault
+   * with a new key wherever they happen to run.
+   */
+  mayCreate?: boolean;
+  warn?: (line: string) => void;
+  /** Told when a new vault's data directory is created. */
+  onCreate?: (dataDir: string) => void;
+};
+
+export function loadConfig(env: Env = process.env, options: ConfigOptions = {}): Config {
+  const warn = options.warn ?? console.warn;
   const production = env.NODE_ENV === "production";
   const dataDir = path.resolve(env.AGENT_VAULT_DATA_DIR || "data");
-  const port = Number(env.PORT || 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("PORT must be a port number");
-  const keys = loadMasterKeys(env, dataDir, production, warn);
+  const portText = env.PORT || "4000";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError("PORT must be a port number (0 to 65535)");
   const databaseUrl = env.DATABASE_URL || `file:${path.join(dataDir, "vault.db")}`;
-  if (databaseUrl.startsWith("file:")) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const needsDataDir =
+    databaseUrl.startsWith("file:") || (env.AGENT_VAULT_MASTER_KEY === undefined && !env.AGENT_VAULT_MASTER_KEY_FILE);
+  if (needsDataDir && !existsSync(dataDir)) {
+    // An explicit AGENT_VAULT_DATA_DIR is the operator's choice; the default one, a guess.
+    if (!options.mayCreate && !env.AGENT_VAULT_DATA_DIR) {
+      throw new ConfigError(
+        `No vault in ${dataDir}: run this where the vault's data directory is, or set AGENT_VAULT_DATA_DIR (only serve creates a new vault)`,
+      );
+    }
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    options.onCreate?.(dataDir);
+  }
+  const keys = loadMasterKeys(env, dataDir, production, warn);
   return {
     port,
     dataDir,
@@ -75,7 +122,12 @@ export function loadConfig(env: Env = process.env, warn: (line: string) => void 
     ...keys,
     production,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.AGENT_VAULT_REDIS_PREFIX || undefined,
     introspection: env.AGENT_VAULT_INTROSPECTION ? env.AGENT_VAULT_INTROSPECTION !== "false" : !production,
-    trustProxy: env.AGENT_VAULT_TRUST_PROXY === "true",
+    trustedProxies: trustedProxies(env.AGENT_VAULT_TRUST_PROXY),
+    corsOrigins: (env.AGENT_VAULT_CORS_ORIGINS ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean),
   };
 }

@@ -7,7 +7,14 @@ import type { AttachmentService } from "./modules/attachment/attachment.service.
 import type { Services } from "./services.ts";
 
 export type Loaders = { usedBy: ReturnType<AttachmentService["usedByLoader"]> };
-export type Context = { viewer: Viewer; db: Db; services: Services; loaders: Loaders };
+export type Context = {
+  viewer: Viewer;
+  db: Db;
+  services: Services;
+  loaders: Loaders;
+  /** Entries a mutation of this request wrote: a variable's value is readable there without ENTRIES_READ. */
+  written: WeakSet<object>;
+};
 
 export function loadersFor(services: Services, viewer: Viewer): Loaders {
   return { usedBy: services.attachments.usedByLoader(viewer) };

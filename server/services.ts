@@ -2,6 +2,7 @@
 // the app (app.ts) and the server commands (commands/) both open the vault through this.
 import { type Authenticator, authenticator } from "./auth/authenticate.ts";
 import type { RateLimits } from "./auth/rate-limits.ts";
+import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { Db, InsertRows, RawSql } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
@@ -11,6 +12,7 @@ import { type EntryService, entryService } from "./modules/entry/entry.service.t
 import { type ImportService, importService } from "./modules/import/import.service.ts";
 import { type KeyService, keyService } from "./modules/keys/keys.service.ts";
 import { type NoticeService, noticeService } from "./modules/notice/notice.service.ts";
+import type { OAuthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { type ProviderService, providerService } from "./modules/provider/provider.service.ts";
 import type { ProviderBaseUrls } from "./modules/provider/providers.ts";
 import { type RuntimeService, runtimeService } from "./modules/runtime/runtime.service.ts";
@@ -22,9 +24,13 @@ export type ServiceDeps = {
   raw: RawSql;
   insertRows: InsertRows;
   keyring: UserKeyring;
+  hasher: TokenHasher;
   events: VaultEvents;
   rateLimits: RateLimits;
   providerBaseUrls: ProviderBaseUrls;
+  oauthIssuer: OAuthIssuer;
+  /** How often open streams re-check their token (default 30 s). */
+  streamRecheckMs?: number;
 };
 
 export type Services = {
@@ -42,19 +48,29 @@ export type Services = {
 };
 
 export function createServices(deps: ServiceDeps): Services {
-  const { db, raw, insertRows, keyring, events, rateLimits, providerBaseUrls } = deps;
+  const { db, raw, insertRows, keyring, hasher, events, rateLimits, providerBaseUrls, oauthIssuer, streamRecheckMs } =
+    deps;
   const entries = entryService({ db, raw, keyring, events, rateLimits });
+  const authenticate = authenticator({ raw, rateLimits, hasher });
   return {
-    authenticate: authenticator({ raw, rateLimits }),
+    authenticate,
     attachments: attachmentService({ db, raw, events }),
     entries,
     agents: agentService({ db, events }),
     imports: importService({ db, keyring, events, insertRows }),
-    providers: providerService({ db, keyring, events, entries, providerBaseUrls }),
-    tokens: tokenService({ db, events }),
-    runtime: runtimeService({ db, raw, keyring, events }),
-    notices: noticeService({ db, events }),
-    users: userService({ db, raw }),
-    keys: keyService({ db, keyring }),
+    providers: providerService({ db, keyring, events, entries, providerBaseUrls, oauthIssuer }),
+    tokens: tokenService({ db, events, hasher }),
+    runtime: runtimeService({
+      db,
+      raw,
+      keyring,
+      events,
+      hasher,
+      tokenValid: authenticate.runtimeTokenValid,
+      recheckMs: streamRecheckMs,
+    }),
+    notices: noticeService({ db, events, tokenValid: authenticate.apiTokenValid, recheckMs: streamRecheckMs }),
+    users: userService({ db, raw, hasher }),
+    keys: keyService({ db, raw, keyring, masterKeys: keyring.masterKeys }),
   };
 }

@@ -157,9 +157,14 @@ describe("restart state (rule 7)", () => {
     await ok(g, "attachEntries", { agentId: agent.id, entryIds: [extra.id] });
     expect((await getAgent(g, agent.id)).restartRequired).toBe(false);
 
-    // An unchanged value is not a change; a removed entry stays pending after it is deleted.
-    await ok(g, "updateSecret", { id: key.id, value: "2" });
+    // A variable given the value it has is not a change; a secret written again is (the vault never
+    // tells a writer whether its value was the secret's); a removed entry stays pending after it
+    // is deleted.
+    await ok(g, "updateVariable", { id: extra.id, value: "x" });
     expect((await getAgent(g, agent.id)).restartRequired).toBe(false);
+    await ok(g, "updateSecret", { id: key.id, value: "2" });
+    expect((await getAgent(g, agent.id)).pendingChanges).toEqual([{ name: "KEY", change: "UPDATED" }]);
+    await ok(g, "restartAgent", { agentId: agent.id });
     await ok(g, "detachEntries", { agentId: agent.id, entryIds: [extra.id] });
     await ok(g, "deleteEntry", { id: extra.id });
     expect((await getAgent(g, agent.id)).pendingChanges).toEqual([{ name: "EXTRA", change: "REMOVED" }]);

@@ -111,6 +111,7 @@ describe("the CLI", () => {
       updated: [],
       unchanged: [],
       skipped: [],
+      conflicts: [],
       applied: false,
     });
     const table = await cli(["import", file, "--dry-run"]);
@@ -126,8 +127,14 @@ describe("the CLI", () => {
     expect((await json(["variables", "list"])).map((v: { name: string }) => v.name)).toEqual(
       expect.arrayContaining(["IMPORTED_A", "IMPORTED_B"]),
     );
-    const again = await json(["import", file, "--yes", "--on-conflict", "skip"]);
+    const again = await json(["import", file, "--yes", "--variables", "--on-conflict", "skip"]);
     expect(again).toMatchObject({ created: [], unchanged: ["IMPORTED_A", "IMPORTED_B"] });
+    // The same names as secrets: never turned from variables into secrets.
+    const otherKind = await json(["import", file, "--dry-run"]);
+    expect(otherKind).toMatchObject({ created: [], conflicts: ["IMPORTED_A", "IMPORTED_B"] });
+    const refused = await cli(["import", file, "--yes"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("never turns a variable into a secret");
 
     const bad = await cli(["import", "-", "--yes", "--json"], "GOOD=1\nno equals here\n");
     expect(bad.code).toBe(1);

@@ -1,12 +1,13 @@
 // Unit tests of server/crypto: the one place tested below the API, because its promises
 // (a standard KDF, tamper evidence, binding) are about bytes no API shows.
-import { randomBytes } from "node:crypto";
+import { createCipheriv, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DecryptionError, open, seal, sealedKeyVersion } from "../server/crypto/cipher.ts";
+import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../server/crypto/cipher.ts";
 import { fingerprint } from "../server/crypto/fingerprint.ts";
 import { hkdfSha256 } from "../server/crypto/hkdf.ts";
 import { MasterKeyError, parseMasterKeys } from "../server/crypto/master-key.ts";
-import { generateToken, hashToken, tokenKind } from "../server/crypto/tokens.ts";
+import { TokenHasher, tokenDigest } from "../server/crypto/token-hash.ts";
+import { generateToken, tokenKind } from "../server/crypto/tokens.ts";
 import { UnknownKeyVersionError, UserKeyring } from "../server/crypto/user-keys.ts";
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
@@ -52,7 +53,7 @@ describe("per-user keys", () => {
 
 describe("AES-256-GCM sealing", () => {
   const key = randomBytes(32);
-  const binding = { userId: "user-1", entryId: "entry-1" };
+  const binding = { userId: "user-1", entryId: "entry-1", kind: "SECRET" };
 
   it("round-trips a value and records the key version", () => {
     const blob = seal(key, 3, "héllo wörld", binding);
@@ -86,10 +87,34 @@ describe("AES-256-GCM sealing", () => {
     expect(accepted).toBe(0);
   });
 
-  it("refuses a blob copied to another entry or another user", () => {
+  it("refuses a blob copied to another entry or another user, or opened as another kind", () => {
     const blob = seal(key, 1, "bound value", binding);
     expect(() => open(key, blob, { ...binding, entryId: "entry-2" })).toThrow(DecryptionError);
     expect(() => open(key, blob, { ...binding, userId: "user-2" })).toThrow(DecryptionError);
+    // A secret's row turned into a variable's: its value does not open as a variable's.
+    expect(() => open(key, blob, { ...binding, kind: "VARIABLE" })).toThrow(DecryptionError);
+  });
+
+  it("still opens a format 1 blob (from before the kind was bound), whatever kind is asked", () => {
+    // A format 1 blob, made as the previous version of this code did: its associated data is the
+    // label, the user, the entry and the key version, each length-prefixed.
+    const nonce = randomBytes(12);
+    const parts = ["agent-vault/entry-value/v1", "user-1", "entry-1", "1"].map((part) => {
+      const bytes = Buffer.from(part);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(bytes.length);
+      return Buffer.concat([length, bytes]);
+    });
+    const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: 16 });
+    cipher.setAAD(Buffer.concat(parts));
+    const body = Buffer.concat([cipher.update("old value"), cipher.final()]);
+    const header = Buffer.alloc(5);
+    header.writeUInt8(1, 0);
+    header.writeUInt32BE(1, 1);
+    const blob = Buffer.concat([header, nonce, body, cipher.getAuthTag()]);
+    expect(isCurrentFormat(blob)).toBe(false);
+    expect(open(key, blob, binding)).toBe("old value");
+    expect(isCurrentFormat(seal(key, 1, "new value", binding))).toBe(true);
   });
 
   it("refuses a truncated tag and a wrong key", () => {
@@ -100,12 +125,15 @@ describe("AES-256-GCM sealing", () => {
 });
 
 describe("fingerprints", () => {
-  it("are equal for equal values under one key and unrelated under another", () => {
+  it("are equal for equal values of one entry, and unrelated for another entry or another key", () => {
     const key = randomBytes(32);
-    expect(fingerprint(key, "v")).toBe(fingerprint(key, "v"));
-    expect(fingerprint(key, "v")).not.toBe(fingerprint(key, "w"));
-    expect(fingerprint(randomBytes(32), "v")).not.toBe(fingerprint(key, "v"));
-    expect(fingerprint(key, "v")).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprint(key, "entry-1", "v")).toBe(fingerprint(key, "entry-1", "v"));
+    expect(fingerprint(key, "entry-1", "v")).not.toBe(fingerprint(key, "entry-1", "w"));
+    expect(fingerprint(key, "entry-2", "v")).not.toBe(fingerprint(key, "entry-1", "v"));
+    expect(fingerprint(randomBytes(32), "entry-1", "v")).not.toBe(fingerprint(key, "entry-1", "v"));
+    // The entry's id and the value cannot trade characters.
+    expect(fingerprint(key, "ab", "c")).not.toBe(fingerprint(key, "a", "bc"));
+    expect(fingerprint(key, "entry-1", "v")).toMatch(/^[0-9a-f]{16}$/);
   });
 });
 
@@ -155,7 +183,14 @@ describe("tokens", () => {
     expect(tokenKind(`${token.slice(0, i)}${token[i + 1]}${token[i]}${token.slice(i + 2)}`)).toBeNull();
   });
 
-  it("are hashed with SHA-256", () => {
-    expect(hashToken("avt_x")).toMatch(/^[0-9a-f]{64}$/);
+  it("are stored as a keyed hash, which someone without the key cannot compute", () => {
+    const token = generateToken("api");
+    const key = randomBytes(32);
+    const hashed = new TokenHasher(key).hash(token);
+    expect(hashed).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashed).not.toBe(tokenDigest(token));
+    expect(new TokenHasher(randomBytes(32)).hash(token)).not.toBe(hashed);
+    // The keyed hash is of the plain SHA-256, so rows from before keyed hashes are rehashed in place.
+    expect(new TokenHasher(key).keyed(tokenDigest(token))).toBe(hashed);
   });
 });

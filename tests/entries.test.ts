@@ -122,18 +122,22 @@ describe("write-only secrets (rule 3)", () => {
 });
 
 describe("fingerprints and verifySecret (rule 4)", () => {
-  it("gives equal values equal fingerprints and different values different ones", async () => {
-    const a = await ok(gql, "addSecret", { name: "FP_A", value: "same" });
-    const b = await ok(gql, "addVariable", { name: "FP_B", value: "same" });
-    const c = await ok(gql, "addSecret", { name: "FP_C", value: "other" });
+  it("shows whether an entry's value changed, and cannot be matched against another entry's", async () => {
+    const a = await ok(gql, "addVariable", { name: "FP_A", value: "same" });
+    const b = await ok(gql, "addSecret", { name: "FP_B", value: "same" });
     expect(a.fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    expect(a.fingerprint).toBe(b.fingerprint);
-    expect(a.fingerprint).not.toBe(c.fingerprint);
-    // Another user's fingerprint of the same value differs: the key is per user.
+    // The same value in another entry: another fingerprint (a scratch entry tells nothing of a secret).
+    expect(b.fingerprint).not.toBe(a.fingerprint);
+    // The same entry: a changed value changes it, and the value it had before brings it back.
+    const changed = await ok(gql, "updateVariable", { id: a.id, value: "other" });
+    expect(changed.fingerprint).not.toBe(a.fingerprint);
+    const back = await ok(gql, "updateVariable", { id: a.id, value: "same" });
+    expect(back.fingerprint).toBe(a.fingerprint);
+    // Another user's entry of the same name and value: unrelated too (the key is per user).
     const other = await t.newUser("bob-fp");
-    const d = await ok(other.gql, "addSecret", { name: "FP_A", value: "same" });
+    const d = await ok(other.gql, "addVariable", { name: "FP_A", value: "same" });
     expect(d.fingerprint).not.toBe(a.fingerprint);
-    for (const id of [a.id, b.id, c.id]) await ok(gql, "deleteEntry", { id });
+    for (const id of [a.id, b.id]) await ok(gql, "deleteEntry", { id });
   });
 
   it("answers whether a candidate matches, and is rate-limited", async () => {
@@ -152,17 +156,24 @@ describe("fingerprints and verifySecret (rule 4)", () => {
 });
 
 describe("versions (rule 5)", () => {
-  it("increments on every value change and not on an unchanged value", async () => {
+  it("increments on every value change; a variable given its own value stays, a secret never tells", async () => {
     const secret = await ok(gql, "addSecret", { name: "VERSIONED", value: "v1" });
     expect(secret.version).toBe(1);
     const v2 = await ok(gql, "updateSecret", { id: secret.id, value: "v2" });
     expect(v2.version).toBe(2);
     expect(v2.fingerprint).not.toBe(secret.fingerprint);
+    // A secret written with the value it has gets a new version all the same: an unchanged
+    // version would tell the writer the candidate was the secret.
     const same = await ok(gql, "updateSecret", { id: secret.id, value: "v2" });
-    expect(same.version).toBe(2);
-    const v3 = await ok(gql, "updateSecret", { id: secret.id, value: "v3", expectedVersion: 2 });
-    expect(v3.version).toBe(3);
+    expect(same.version).toBe(3);
+    const v4 = await ok(gql, "updateSecret", { id: secret.id, value: "v4", expectedVersion: 3 });
+    expect(v4.version).toBe(4);
     await ok(gql, "deleteEntry", { id: secret.id });
+
+    const variable = await ok(gql, "addVariable", { name: "VERSIONED_VAR", value: "x" });
+    expect((await ok(gql, "updateVariable", { id: variable.id, value: "x" })).version).toBe(1);
+    expect((await ok(gql, "updateVariable", { id: variable.id, value: "y" })).version).toBe(2);
+    await ok(gql, "deleteEntry", { id: variable.id });
   });
 
   it("changes nothing on a stale expectedVersion and reports the current one", async () => {

@@ -123,6 +123,7 @@ describe("plans and conflicts", () => {
       updated: ["Different"],
       unchanged: ["SAME"],
       skipped: [],
+      conflicts: [],
       applied: false,
     });
     expect(await contents(vault)).toEqual({ SAME: "1", Different: "old" });
@@ -140,7 +141,14 @@ describe("plans and conflicts", () => {
     expect(await contents(vault)).toEqual({ KEEP: "vault", same: "1" });
 
     const skipped = await vault.importEnv({ content, kind: "VARIABLE", onConflict: "SKIP" });
-    expect(skipped).toEqual({ created: ["FRESH"], updated: [], unchanged: ["same"], skipped: ["KEEP"], applied: true });
+    expect(skipped).toEqual({
+      created: ["FRESH"],
+      updated: [],
+      unchanged: ["same"],
+      skipped: ["KEEP"],
+      conflicts: [],
+      applied: true,
+    });
     expect(await contents(vault)).toEqual({ KEEP: "vault", FRESH: "1", same: "1" });
 
     const overwritten = await vault.importEnv({
@@ -148,7 +156,14 @@ describe("plans and conflicts", () => {
       kind: "VARIABLE",
       onConflict: "OVERWRITE",
     });
-    expect(overwritten).toEqual({ created: [], updated: ["KEEP", "FRESH"], unchanged: [], skipped: [], applied: true });
+    expect(overwritten).toEqual({
+      created: [],
+      updated: ["KEEP", "FRESH"],
+      unchanged: [],
+      skipped: [],
+      conflicts: [],
+      applied: true,
+    });
     expect(await contents(vault)).toEqual({ KEEP: "file", FRESH: "2", same: "1" });
     expect((await vault.entryByName({ name: "KEEP" }))?.version).toBe(2);
   });

@@ -171,7 +171,12 @@ describe("agent-vault auth openai --oauth", () => {
     });
     work = mkdtempSync(path.join(tmpdir(), "agent-vault-oauth-"));
     const vaultEnv = await newServerEnv(work);
-    serverEnv = vaultEnv.env;
+    // The operator names the issuer; on this machine it is plain http, allowed only on request.
+    serverEnv = {
+      ...vaultEnv.env,
+      AGENT_VAULT_OPENAI_ISSUER: oauthServer.issuer.url as string,
+      AGENT_VAULT_ALLOW_LOOPBACK_ISSUER: "true",
+    };
     databaseUrl = vaultEnv.databaseUrl;
     dropDatabase = vaultEnv.drop;
     const { token } = JSON.parse((await runCli(["user", "create", "--name", "codex", "--json"], serverEnv)).stdout);

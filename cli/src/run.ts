@@ -15,9 +15,15 @@ const MAX_BACKOFF_MS = 10_000;
 const say = (line: string) => process.stderr.write(`agent-vault run: ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The child's environment: the agent's entries, over a small base of ours (PATH, HOME, LANG, TERM).
+ * An entry of the agent's with one of those names wins, and `run` says so.
+ */
 function childEnvironment(fetched: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of SAFE_BASE) if (process.env[name] !== undefined) env[name] = process.env[name];
+  const overridden = SAFE_BASE.filter((name) => Object.hasOwn(fetched, name) && process.env[name] !== undefined);
+  if (overridden.length > 0) say(`${overridden.join(" and ")} come from the vault: the agent has them`);
   return { ...env, ...fetched };
 }
 

@@ -1,9 +1,13 @@
 // Authentication, one path for every transport: GraphQL over HTTP and WebSocket take API tokens,
-// the runtime channel takes runtime tokens. A bearer token is parsed, failed attempts are
-// throttled per address and per token, and the token is looked up by its hash.
-import { hashToken, type TokenKind, tokenKind } from "../crypto/tokens.ts";
+// the runtime channel takes runtime tokens. A bearer token is parsed and looked up by its keyed
+// hash; failed attempts are throttled per address and per token, and a valid token is never
+// throttled (one bad client behind a shared address must not lock everyone else out).
+
+import { type TokenHasher, tokenDigest } from "../crypto/token-hash.ts";
+import { type TokenKind, tokenKind } from "../crypto/tokens.ts";
 import type { RawSql } from "../db/database.ts";
 import type { RateLimits } from "./rate-limits.ts";
+import { parseScopes } from "./scopes.ts";
 import type { RuntimeViewer, Viewer } from "./viewer.ts";
 
 export type Credentials = { authorization: string | null | undefined; address: string };
@@ -46,15 +50,13 @@ function wrongKind(found: TokenKind | null, expected: TokenKind): string {
 }
 
 const UNKNOWN: Record<TokenKind, string> = {
-  api: "Invalid or revoked API token",
+  api: "Invalid, expired or revoked API token",
   runtime: "Unknown runtime token: it was never issued here, or its agent was deleted",
 };
 
-export type Authenticator = ReturnType<typeof authenticator>;
-
 // Every request looks its token up: plain SQL, one statement each, not Prisma's query compiler.
 const API_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
-  u."keySalt" AS "keySalt"
+  t."expiresAt" AS "expiresAt", t."scopes" AS "scopes", u."keySalt" AS "keySalt"
   FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."tokenHash" = ?`;
 const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", a."id" AS "agentId", a."name" AS "name",
   a."runningEnv" AS "runningEnv", a."lastRestartedAt" AS "lastRestartedAt", a."userId" AS "userId",
@@ -65,18 +67,24 @@ const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", a."id" AS "agentId", a."n
 /** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
 const asDate = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
 
-export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits }) {
-  const { raw, rateLimits } = deps;
+export type Authenticator = ReturnType<typeof authenticator>;
+
+export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hasher: TokenHasher }) {
+  const { raw, rateLimits, hasher } = deps;
 
   async function authenticate<T>(
     credentials: Credentials,
     expected: TokenKind,
-    lookup: (tokenHash: string) => Promise<T | null>,
+    lookup: (token: string) => Promise<T | null>,
   ): Promise<T> {
     const { address } = credentials;
     const token = bearerToken(credentials.authorization);
-    const tokenHash = token ? hashToken(token) : null;
-    const wait = await rateLimits.authenticationBlocked(address, tokenHash);
+    // Throttling keys on the token's digest, in memory only.
+    const throttleKey = token ? tokenDigest(token) : null;
+    const kind = token ? tokenKind(token) : null;
+    const found = token && kind === expected ? await lookup(token) : null;
+    if (found) return found;
+    const wait = await rateLimits.authenticationBlocked(address, throttleKey);
     if (wait) {
       throw new AuthenticationError(
         `Too many failed authentications; try again in ${wait} s`,
@@ -84,36 +92,46 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits }) {
         wait,
       );
     }
-    const fail = async (message: string) => {
-      await rateLimits.authenticationFailed(address, tokenHash);
-      return new AuthenticationError(message, "UNAUTHENTICATED");
-    };
-    if (!token || !tokenHash) throw await fail(MISSING[expected]);
-    const kind = tokenKind(token);
-    if (kind !== expected) throw await fail(wrongKind(kind, expected));
-    const found = await lookup(tokenHash);
-    if (!found) throw await fail(UNKNOWN[expected]);
-    return found;
+    await rateLimits.authenticationFailed(address, throttleKey);
+    if (!token) throw new AuthenticationError(MISSING[expected], "UNAUTHENTICATED");
+    if (kind !== expected) throw new AuthenticationError(wrongKind(kind, expected), "UNAUTHENTICATED");
+    throw new AuthenticationError(UNKNOWN[expected], "UNAUTHENTICATED");
   }
 
   return {
+    /** Whether an API token still works: not revoked, not expired (open streams re-check). */
+    async apiTokenValid(tokenId: string): Promise<boolean> {
+      const [row] = await raw('SELECT "revokedAt", "expiresAt" FROM "ApiToken" WHERE "id" = ?', [tokenId]);
+      const expiresAt = asDate(row?.expiresAt);
+      return !!row && row.revokedAt == null && (!expiresAt || expiresAt.getTime() > Date.now());
+    },
+
+    /** Whether a runtime token still exists (it goes with its agent). */
+    async runtimeTokenValid(tokenId: string): Promise<boolean> {
+      return (await raw('SELECT 1 AS "found" FROM "RuntimeToken" WHERE "id" = ?', [tokenId])).length > 0;
+    },
+
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
-      authenticate(credentials, "api", async (tokenHash) => {
-        const [row] = await raw(API_TOKEN_SQL, [tokenHash]);
+      authenticate(credentials, "api", async (token) => {
+        const [row] = await raw(API_TOKEN_SQL, [hasher.hash(token)]);
         if (!row || row.revokedAt != null) return null;
+        const expiresAt = asDate(row.expiresAt);
+        if (expiresAt && expiresAt.getTime() <= Date.now()) return null;
         return {
           userId: String(row.userId),
           tokenId: String(row.tokenId),
           keySalt: row.keySalt as Uint8Array,
           address: credentials.address,
+          scopes: parseScopes(String(row.scopes)),
+          expiresAt,
         };
       }),
 
     /** The agent a runtime token stands for. */
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>
-      authenticate(credentials, "runtime", async (tokenHash) => {
-        const [row] = await raw(RUNTIME_TOKEN_SQL, [tokenHash]);
+      authenticate(credentials, "runtime", async (token) => {
+        const [row] = await raw(RUNTIME_TOKEN_SQL, [hasher.hash(token)]);
         if (!row) return null;
         return {
           userId: String(row.userId),

@@ -1,4 +1,5 @@
 // Who is asking: the principal a request authenticated as. Services take it as an argument.
+import type { TokenScope } from "./scopes.ts";
 
 /** A user's API token: the user API (GraphQL over HTTP and WebSocket). */
 export type Viewer = {
@@ -8,6 +9,10 @@ export type Viewer = {
   keySalt: Uint8Array;
   /** The client's address, for rate limits. */
   address: string;
+  /** What the token may do. */
+  scopes: ReadonlySet<TokenScope>;
+  /** When the token stops working, if it expires. */
+  expiresAt: Date | null;
 };
 
 /** An agent's runtime token: the runtime channel, for that agent's environment only. */

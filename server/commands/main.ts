@@ -2,18 +2,19 @@
 // vault's configuration is, and open the vault's services directly (no GraphQL, no port).
 import { Command, CommanderError } from "commander";
 import { loadConfig } from "../config.ts";
-import { MasterKeyError } from "../crypto/master-key.ts";
 import { databaseTarget } from "../db/database.ts";
 import { applyMigrations } from "../db/migrate.ts";
 import { VaultFailure } from "../modules/common/errors.ts";
 import type { KeyStatus } from "../modules/keys/keys.service.ts";
-import { openVault, type Vault } from "../vault.ts";
+import { openVault, type Vault, type VaultConfig } from "../vault.ts";
 
 const EXIT_REFUSED = 1;
 const EXIT_USAGE = 2;
+/** Failures whose message is the whole story: said in one line, no stack. */
+const EXPECTED = new Set(["MasterKeyError", "ConfigError", "ListenError", "ServeLockError"]);
 
-async function withVault<T>(work: (vault: Vault) => Promise<T>): Promise<T> {
-  const vault = await openVault(loadConfig());
+async function withVault<T>(work: (vault: Vault) => Promise<T>, options: Partial<VaultConfig> = {}): Promise<T> {
+  const vault = await openVault({ ...loadConfig(), ...options });
   try {
     return await work(vault);
   } finally {
@@ -21,21 +22,31 @@ async function withVault<T>(work: (vault: Vault) => Promise<T>): Promise<T> {
   }
 }
 
+const write = (line: string) => process.stdout.write(`${line}\n`);
+
 function printKeyReport(report: KeyStatus & { rewrapped?: number }, json?: boolean) {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-    return;
-  }
+  if (json) return write(JSON.stringify(report));
   const counts = Object.entries(report.byVersion).map(([version, count]) => `version ${version}: ${count}`);
-  if (report.rewrapped !== undefined) process.stdout.write(`Rewrapped ${report.rewrapped} values.\n`);
-  process.stdout.write(
-    `Current key version ${report.currentVersion}. Stored values: ${counts.join(", ") || "none"}.\n`,
+  if (report.rewrapped !== undefined) write(`Rewrapped ${report.rewrapped} values.`);
+  write(`Current key version ${report.currentVersion}. Stored values: ${counts.join(", ") || "none"}.`);
+  write(
+    report.remaining > 0
+      ? `${report.remaining} values are left to rewrap.`
+      : report.unreadable.length > 0
+        ? "Every readable value is under the current key."
+        : "Every value is under the current key.",
   );
-  process.stdout.write(
-    report.remaining === 0
-      ? "Every value is under the current key.\n"
-      : `${report.remaining} values are left to rewrap.\n`,
-  );
+  for (const item of report.unreadable) {
+    write(`Unreadable: the ${item.what} of ${item.name} (entry ${item.entryId}): ${item.reason}.`);
+  }
+  if (report.tokenHashKeyVersion !== null && report.tokenHashKeyVersion !== report.currentVersion) {
+    write(`The token hash key is under key version ${report.tokenHashKeyVersion}: rewrap moves it.`);
+  }
+  if (report.unkeyedTokens > 0) {
+    write(
+      `${report.unkeyedTokens} tokens are hashed without a key (from before keyed hashes): a server start keys them.`,
+    );
+  }
 }
 
 const wholeNumber = (name: string) => (text: string) => {
@@ -66,8 +77,21 @@ export function serverProgram(version: string): Command {
     .action((options: { name: string; json?: boolean }) =>
       withVault(async (vault) => {
         const { user: created, token } = await vault.services.users.create(options.name);
-        if (options.json) process.stdout.write(`${JSON.stringify({ userId: created.id, token })}\n`);
-        else process.stdout.write(`Created user ${created.name} (${created.id}).\nAPI token (shown once): ${token}\n`);
+        if (options.json) write(JSON.stringify({ userId: created.id, token }));
+        else write(`Created user ${created.name} (${created.id}).\nAPI token (shown once): ${token}`);
+      }),
+    );
+  user
+    .command("token")
+    .description("issue a new API token (every scope) for an existing user: the way back in after losing every token")
+    .requiredOption("--user <nameOrId>", "the user, by name or id")
+    .option("--name <name>", "what the token is for", "issued by agent-vault user token")
+    .option("--json", "print {userId, tokenId, token} as JSON")
+    .action((options: { user: string; name: string; json?: boolean }) =>
+      withVault(async (vault) => {
+        const { user: found, token, apiToken } = await vault.services.users.issueToken(options.user, options.name);
+        if (options.json) write(JSON.stringify({ userId: found.id, tokenId: apiToken.id, token }));
+        else write(`New API token for ${found.name} (${found.id}), shown once: ${token}`);
       }),
     );
 
@@ -76,16 +100,27 @@ export function serverProgram(version: string): Command {
     .description("apply the database migrations that have not run yet (serve does too)")
     .action(async () => {
       const applied = await applyMigrations(databaseTarget(loadConfig().databaseUrl));
-      process.stdout.write(applied.length ? `Applied: ${applied.join(", ")}\n` : "The database is up to date.\n");
+      write(applied.length ? `Applied: ${applied.join(", ")}` : "The database is up to date.");
     });
 
-  const keys = program.command("keys").description("master key rotation");
+  const keys = program.command("keys").description("master key rotation: status, rewrap");
   keys
     .command("status")
-    .description("count the stored values under each master key version")
+    .description("count the stored values under each master key version, and name the unreadable ones")
     .option("--json", "print JSON")
     .action((options: { json?: boolean }) =>
-      withVault(async (vault) => printKeyReport(await vault.services.keys.status(), options.json)),
+      withVault(
+        async (vault) => {
+          printKeyReport(await vault.services.keys.status(), options.json);
+          if (!options.json && vault.uncheckedKeyVersions.length > 0) {
+            write(
+              `Key version ${vault.uncheckedKeyVersions.join(", ")} has no key check yet: it is recorded when the server first starts with it.`,
+            );
+          }
+        },
+        // Read only: it records nothing, not even the check of a key version it has not seen.
+        { maintenance: false },
+      ),
     );
   keys
     .command("rewrap")
@@ -112,10 +147,20 @@ export async function runServerCli(argv: string[], version: string): Promise<num
       if (error.code === "agent-vault.usage") process.stderr.write(`agent-vault: ${error.message}\n`);
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (error instanceof MasterKeyError || error instanceof VaultFailure) {
-      process.stderr.write(`agent-vault: ${error.message}\n`);
+    const failure = error as Error;
+    if (EXPECTED.has(failure?.name) || failure instanceof VaultFailure) {
+      process.stderr.write(`agent-vault: ${failure.message}\n`);
       return EXIT_REFUSED;
     }
-    throw error;
+    // Anything else (a database that cannot be reached, a statement that timed out...): one line,
+    // and the details only when asked for.
+    const line =
+      String(failure?.message ?? failure)
+        .split("\n")
+        .find((part) => part.trim()) ?? "unknown error";
+    process.stderr.write(
+      `agent-vault: ${line.trim()}${process.env.DEBUG ? `\n${failure?.stack ?? ""}` : " (DEBUG=1 shows the details)"}\n`,
+    );
+    return EXIT_REFUSED;
   }
 }

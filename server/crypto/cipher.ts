@@ -1,15 +1,19 @@
 // AES-256-GCM for stored values. A sealed blob is
 //   [format 1 byte][key version u32 BE][nonce 12 bytes][ciphertext][tag 16 bytes]
-// and its associated data binds it to its user, its entry and the key version, so a blob
-// copied to another row (or relabelled with another key version) fails to open.
+// and its associated data binds it to its user, its entry, what it is (a secret's value, a
+// variable's, an OAuth refresh token) and the key version, so a blob copied to another row,
+// relabelled with another key version, or whose row was turned from a secret into a variable,
+// fails to open. Format 1 (before the kind was bound) is still read; new blobs are format 2.
 import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 
-const FORMAT = 1;
+const FORMAT = 2;
+const FORMATS = new Set([1, 2]);
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + 4 + NONCE_BYTES;
 
-export type Binding = { userId: string; entryId: string };
+/** What a blob belongs to. `kind` (SECRET, VARIABLE, OAUTH_REFRESH) is bound from format 2 on. */
+export type Binding = { userId: string; entryId: string; kind: string };
 
 export class DecryptionError extends Error {
   override name = "DecryptionError";
@@ -33,11 +37,12 @@ function nextNonce(): Buffer {
   return nonce;
 }
 
-const AAD_LABEL = "agent-vault/entry-value/v1";
+const AAD_LABELS: Record<number, string> = { 1: "agent-vault/entry-value/v1", 2: "agent-vault/entry-value/v2" };
 
 /** Each part as a u32 BE byte length followed by its UTF-8 bytes. */
-function associatedData(binding: Binding, keyVersion: number): Buffer {
-  const parts = [AAD_LABEL, binding.userId, binding.entryId, String(keyVersion)];
+function associatedData(binding: Binding, keyVersion: number, format: number): Buffer {
+  const parts = [AAD_LABELS[format] as string, binding.userId, binding.entryId, String(keyVersion)];
+  if (format >= 2) parts.push(binding.kind);
   let size = 0;
   for (const part of parts) size += 4 + Buffer.byteLength(part, "utf8");
   const out = Buffer.allocUnsafe(size);
@@ -53,7 +58,7 @@ function associatedData(binding: Binding, keyVersion: number): Buffer {
 export function seal(key: Buffer, keyVersion: number, plaintext: string, binding: Binding): Buffer<ArrayBuffer> {
   const nonce = nextNonce();
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(associatedData(binding, keyVersion));
+  cipher.setAAD(associatedData(binding, keyVersion, FORMAT));
   const body = cipher.update(plaintext, "utf8");
   cipher.final(); // GCM is a stream mode: final() yields no bytes, only computes the tag
   const blob = Buffer.allocUnsafe(HEADER_BYTES + body.length + TAG_BYTES);
@@ -67,10 +72,13 @@ export function seal(key: Buffer, keyVersion: number, plaintext: string, binding
 
 /** The key version a blob was sealed under, read from its header. */
 export function sealedKeyVersion(blob: Uint8Array): number {
-  if (blob.length < HEADER_BYTES + TAG_BYTES || blob[0] !== FORMAT)
+  if (blob.length < HEADER_BYTES + TAG_BYTES || !FORMATS.has(blob[0] as number))
     throw new DecryptionError("a stored value is malformed");
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).readUInt32BE(1);
 }
+
+/** Whether a blob is in the current format (older ones are read, and rewrapped on upgrade). */
+export const isCurrentFormat = (blob: Uint8Array) => blob[0] === FORMAT;
 
 export function open(key: Buffer, blob: Uint8Array, binding: Binding): string {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
@@ -79,7 +87,7 @@ export function open(key: Buffer, blob: Uint8Array, binding: Binding): string {
   const body = bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES);
   const tag = bytes.subarray(bytes.length - TAG_BYTES);
   const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAAD(associatedData(binding, keyVersion));
+  decipher.setAAD(associatedData(binding, keyVersion, bytes[0] as number));
   decipher.setAuthTag(tag);
   try {
     return Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");

@@ -2,9 +2,22 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 const FINGERPRINT_HEX_CHARS = 16;
 
-/** A keyed digest of a value: equal values give equal fingerprints, and without the key it reveals nothing. */
-export function fingerprint(key: Buffer, value: string): string {
-  return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+/**
+ * A keyed digest of an entry's value: equal values of the same entry give equal fingerprints, so
+ * it shows whether the entry's value changed. It is keyed per entry (its id goes in first, length
+ * prefixed), so it cannot be matched against another entry's, and without the key it reveals
+ * nothing.
+ */
+export function fingerprint(key: Buffer, entryId: string, value: string): string {
+  const id = Buffer.from(entryId, "utf8");
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(id.length);
+  return createHmac("sha256", key)
+    .update(length)
+    .update(id)
+    .update(value, "utf8")
+    .digest("hex")
+    .slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 export function sameFingerprint(a: string, b: string): boolean {

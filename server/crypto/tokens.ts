@@ -1,7 +1,7 @@
 // Tokens: a type prefix, 32 random base62 characters and a 6-character CRC32 checksum, like
 // `avt_<random><checksum>`, so a scanner can recognise a leaked token without asking us.
-// Only their SHA-256 is stored.
-import { createHash, randomBytes } from "node:crypto";
+// Only a keyed hash is stored (token-hash.ts).
+import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 export type TokenKind = "api" | "runtime";
@@ -43,8 +43,4 @@ export function tokenKind(token: string): TokenKind | null {
   const [, prefix, body, checksum] = match as unknown as [string, string, string, string];
   if (base62(crc32(body), CHECKSUM_CHARS) !== checksum) return null;
   return prefix === "avt" ? "api" : "runtime";
-}
-
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
 }

@@ -66,10 +66,15 @@ function subscribe<T>(target: Target, topic: string): AsyncIterableIterator<T> {
 
 export type VaultEvents = ReturnType<typeof createVaultEvents>;
 
-export function createVaultEvents(target: Target = new EventTarget() as Target) {
+/**
+ * The vault's events on `target` (in process, or Redis). Topic names start with `prefix`, so that
+ * vaults (or other programs) sharing a Redis server keep to their own channels.
+ */
+export function createVaultEvents(target: Target = new EventTarget() as Target, prefix = "agent-vault:") {
   // Every open subscription is a listener: thousands on one topic are expected, not a leak.
   if (target instanceof EventTarget) setMaxListeners(0, target);
-  const publish = (topic: string, detail: unknown) => target.dispatchEvent(new CustomEvent(topic, { detail }));
+  const publish = (topic: string, detail: unknown) =>
+    target.dispatchEvent(new CustomEvent(`${prefix}${topic}`, { detail }));
   return {
     restartNeeded(userId: string, notices: readonly PendingNotice[]) {
       const occurredAt = new Date().toISOString();
@@ -86,7 +91,7 @@ export function createVaultEvents(target: Target = new EventTarget() as Target) 
         startedAt: startedAt?.toISOString() ?? null,
       });
     },
-    userEvents: (userId: string) => subscribe<UserEvent>(target, `user:${userId}`),
-    runtimeCommands: (agentId: string) => subscribe<RuntimeCommand>(target, `runtime:${agentId}`),
+    userEvents: (userId: string) => subscribe<UserEvent>(target, `${prefix}user:${userId}`),
+    runtimeCommands: (agentId: string) => subscribe<RuntimeCommand>(target, `${prefix}runtime:${agentId}`),
   };
 }

@@ -1,5 +1,19 @@
-// The client's address: the socket's, or behind a trusted proxy the first X-Forwarded-For.
-export function clientAddress(trustProxy: boolean, request: Request | undefined, socketAddress: string | undefined) {
-  const forwarded = trustProxy ? request?.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-  return forwarded || socketAddress || "unknown";
+// The client's address: the socket's, or behind proxies the operator runs, the address the
+// outermost of them saw. Each proxy appends to X-Forwarded-For the address it received from, so
+// the client's entry is counted from the right, after the trusted hops; entries further left
+// are whatever the client sent, and never trusted.
+export function clientAddress(
+  trustedHops: number,
+  forwardedFor: string | null | undefined,
+  socketAddress: string | undefined,
+): string {
+  if (trustedHops > 0 && forwardedFor) {
+    const chain = forwardedFor
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean);
+    const address = chain[chain.length - trustedHops];
+    if (address) return address;
+  }
+  return socketAddress || "unknown";
 }

@@ -5,7 +5,7 @@
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
-import type { Plugin } from "graphql-yoga";
+import { createGraphQLError, type Plugin } from "graphql-yoga";
 
 export type Limits = {
   maxDepth: number;
@@ -59,9 +59,45 @@ function useBodyLimit(maxBytes: number): Plugin {
   };
 }
 
+const badRequest = (message: string) =>
+  createGraphQLError(message, { extensions: { http: { status: 400 }, code: "BAD_REQUEST" } });
+
+/**
+ * JSON bodies must be valid UTF-8: a value with bytes that are not would otherwise be stored
+ * with U+FFFD in their place, silently, instead of refused.
+ */
+function useStrictUtf8Json(): Plugin {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  return {
+    onRequestParse({ request, setRequestParser }) {
+      const type = request.headers.get("content-type") ?? "";
+      if (request.method !== "POST" || !/^application\/(graphql\+)?json\b/i.test(type)) return;
+      setRequestParser(async (req) => {
+        let text: string;
+        try {
+          text = decoder.decode(await req.arrayBuffer());
+        } catch {
+          throw badRequest("The request body is not valid UTF-8");
+        }
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw badRequest("POST body sent invalid JSON.");
+        }
+        if (body === null || typeof body !== "object") {
+          throw badRequest(`POST body is expected to be object but received ${body === null ? "null" : typeof body}`);
+        }
+        return body as never;
+      });
+    },
+  };
+}
+
 export function hardeningPlugins(limits: Limits): Plugin[] {
   const plugins: Plugin[] = [
     useBodyLimit(limits.maxBodyBytes),
+    useStrictUtf8Json(),
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "x-agent-vault-csrf"] }),
     EnvelopArmorPlugin({
       maxTokens: { n: limits.maxTokens },

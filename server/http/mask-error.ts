@@ -4,6 +4,7 @@
 // sent with a wrong type or a misspelt field is never echoed back.
 import { type ExecutionResult, GraphQLError } from "graphql";
 import { type Plugin, type YogaLogger, maskError as yogaMaskError } from "graphql-yoga";
+import { ForbiddenError } from "../auth/scopes.ts";
 
 const SAFE_REASONS: RegExp[] = [
   /^Expected type "[^"]+"\.?/,
@@ -32,6 +33,12 @@ export function redactInputValues(message: string): string {
   if (/^Variable "\$[A-Za-z0-9_]+" got invalid value/.test(message)) {
     return message.replace(/ got invalid value [\s\S]*$/, " got an invalid value.");
   }
+  // The parser names the token it did not expect, with its text: a string typed inline may be a
+  // secret. Only the token's kind is kept.
+  const token = /^(Syntax Error: [\s\S]*?(?:found|Unexpected) (?:String|BlockString|Int|Float)) "[\s\S]*"(\.?)$/.exec(
+    message,
+  );
+  if (token) return `${token[1]}${token[2]}`;
   const literal = /^(Expected value of type "[^"]+"), found [\s\S]*$/.exec(message);
   if (literal) return `${literal[1]}; the value given does not match.`;
   if (/cannot represent/.test(message)) return safeReason(message);
@@ -55,8 +62,19 @@ function redactError(error: GraphQLError): GraphQLError {
   });
 }
 
-/** Yoga's masking, in every environment: unexpected errors become "Unexpected error.". */
+/**
+ * Yoga's masking, in every environment: unexpected errors become "Unexpected error.". A missing
+ * scope on a field that has no typed results is said plainly: FORBIDDEN, naming the scope.
+ */
 export function maskError(error: unknown, message: string): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof ForbiddenError) {
+    return new GraphQLError(original.message, {
+      nodes: error instanceof GraphQLError ? error.nodes : undefined,
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: "FORBIDDEN", scope: original.scope, http: { status: 403 } },
+    });
+  }
   return yogaMaskError(error, message, false);
 }
 

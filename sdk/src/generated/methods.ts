@@ -5,97 +5,138 @@ import * as D from "./graphql.js";
 /** One method per operation of sdk/operations. */
 export function operationMethods(run: OperationRunner) {
   return {
+    /**
+     * Adds an entry; attaching it to agents also requires AGENTS_WRITE. Requires the ENTRIES_WRITE scope.
+     */
     addSecret: (input: D.AddSecretInput) =>
       run.mutation(D.AddSecretDocument, "addSecret", input),
+    /**
+     * Adds an entry; attaching it to agents also requires AGENTS_WRITE. Requires the ENTRIES_WRITE scope.
+     */
     addVariable: (input: D.AddVariableInput) =>
       run.mutation(D.AddVariableDocument, "addVariable", input),
+    /**
+     * The agent with this id. Requires the AGENTS_READ scope.
+     */
     agent: (variables: D.AgentQueryVariables) =>
       run.query(D.AgentDocument, "agent", variables),
     /**
-     * The agent with this name, compared regardless of case.
+     * The agent with this name, compared regardless of case. Requires the AGENTS_READ scope.
      */
     agentByName: (variables: D.AgentByNameQueryVariables) =>
       run.query(D.AgentByNameDocument, "agentByName", variables),
+    /**
+     * The vault's agents, by name. Requires the AGENTS_READ scope.
+     */
     agents: (variables: D.AgentsQueryVariables = {}) =>
       run.query(D.AgentsDocument, "agents", variables),
     /**
-     * One card per AI provider: Anthropic, OpenAI, OpenRouter.
+     * One card per AI provider: Anthropic, OpenAI, OpenRouter. Requires the ENTRIES_READ scope.
      */
     aiProviders: (variables: D.AiProvidersQueryVariables = {}) =>
       run.query(D.AiProvidersDocument, "aiProviders", variables),
+    /**
+     * Attaches entries to an agent: it needs a restart to receive them. Requires the AGENTS_WRITE scope.
+     */
     attachEntries: (input: D.AgentEntriesInput) =>
       run.mutation(D.AttachEntriesDocument, "attachEntries", input),
     /**
-     * Asks the provider whether the key works; the card records the answer.
+     * Asks the provider whether the key works; the card records the answer. Requires the PROVIDERS_MANAGE scope.
      */
     checkAiProvider: (input: D.AiProviderInput) =>
       run.mutation(D.CheckAiProviderDocument, "checkAiProvider", input),
     /**
-     * Writes the provider's secret (an ordinary secret) and returns its card.
+     * Writes the provider's secret (an ordinary secret) and returns its card. Requires the PROVIDERS_MANAGE scope.
      */
     connectAiProvider: (input: D.ConnectAiProviderInput) =>
       run.mutation(D.ConnectAiProviderDocument, "connectAiProvider", input),
+    /**
+     * Creates an agent that starts with these entries. Requires the AGENTS_WRITE scope.
+     */
     createAgent: (input: D.CreateAgentInput) =>
       run.mutation(D.CreateAgentDocument, "createAgent", input),
+    /**
+     * A new API token for this vault, shown once. Requires the TOKENS_MANAGE scope.
+     */
     createApiToken: (input: D.CreateApiTokenInput) =>
       run.mutation(D.CreateApiTokenDocument, "createApiToken", input),
     /**
-     * A runtime token for one agent; it dies with the agent.
+     * A runtime token for one agent, which reads that agent's values; it dies with the agent. Requires the RUNTIME_ISSUE scope.
      */
     createRuntimeToken: (input: D.CreateRuntimeTokenInput) =>
       run.mutation(D.CreateRuntimeTokenDocument, "createRuntimeToken", input),
     /**
-     * Deletes an agent and its attachments. Success data is the deleted id.
+     * The user whose API token made this request.
+     */
+    currentToken: (variables: D.CurrentTokenQueryVariables = {}) =>
+      run.query(D.CurrentTokenDocument, "viewer", variables),
+    /**
+     * Deletes an agent and its attachments. Success data is the deleted id. Requires the AGENTS_WRITE scope.
      */
     deleteAgent: (input: D.AgentIdInput) =>
       run.mutation(D.DeleteAgentDocument, "deleteAgent", input),
     /**
-     * Deletes an entry that no agent uses. Success data is the deleted id.
+     * Deletes an entry that no agent uses. Success data is the deleted id. Requires the ENTRIES_DELETE scope.
      */
     deleteEntry: (input: D.DeleteEntryInput) =>
       run.mutation(D.DeleteEntryDocument, "deleteEntry", input),
+    /**
+     * Detaches entries from an agent: it needs a restart to lose them. Requires the AGENTS_WRITE scope.
+     */
     detachEntries: (input: D.AgentEntriesInput) =>
       run.mutation(D.DetachEntriesDocument, "detachEntries", input),
     /**
-     * Deletes the provider's secret; refused while agents use it.
+     * Deletes the provider's secret; refused while agents use it. Requires the PROVIDERS_MANAGE scope.
      */
     disconnectAiProvider: (input: D.AiProviderInput) =>
       run.mutation(D.DisconnectAiProviderDocument, "disconnectAiProvider", input),
     /**
-     * The vault's variables and secrets, by name.
+     * The vault's variables and secrets, by name. Requires the ENTRIES_READ scope.
      */
     entries: (variables: D.EntriesQueryVariables = {}) =>
       run.query(D.EntriesDocument, "entries", variables),
+    /**
+     * The entry with this id. Requires the ENTRIES_READ scope.
+     */
     entry: (variables: D.EntryQueryVariables) =>
       run.query(D.EntryDocument, "entry", variables),
     /**
-     * The entry with this name, compared regardless of case.
+     * The entry with this name, compared regardless of case. Requires the ENTRIES_READ scope.
      */
     entryByName: (variables: D.EntryByNameQueryVariables) =>
       run.query(D.EntryByNameDocument, "entryByName", variables),
     /**
-     * Imports a .env file, all or nothing.
+     * Imports a .env file, all or nothing. Requires the ENTRIES_WRITE scope.
      */
     importEnv: (input: D.ImportEnvInput) =>
       run.mutation(D.ImportEnvDocument, "importEnv", input),
     /**
-     * Renews an OAuth token with its refresh token; agents using it need a restart.
+     * Renews an OAuth token with its refresh token; agents using it need a restart. Requires the PROVIDERS_MANAGE scope.
      */
     refreshAiProvider: (input: D.AiProviderInput) =>
       run.mutation(D.RefreshAiProviderDocument, "refreshAiProvider", input),
     /**
-     * Makes the current attached entries the environment the agent runs with.
+     * Makes the current attached entries the environment the agent runs with, and restarts its connected runtime. Requires the AGENTS_WRITE scope.
      */
     restartAgent: (input: D.AgentIdInput) =>
       run.mutation(D.RestartAgentDocument, "restartAgent", input),
+    /**
+     * Revokes an API token at once; its open subscriptions end. Requires the TOKENS_MANAGE scope.
+     */
     revokeApiToken: (input: D.RevokeApiTokenInput) =>
       run.mutation(D.RevokeApiTokenDocument, "revokeApiToken", input),
+    /**
+     * Gives an entry a new value. Requires the ENTRIES_WRITE scope.
+     */
     updateSecret: (input: D.UpdateSecretInput) =>
       run.mutation(D.UpdateSecretDocument, "updateSecret", input),
+    /**
+     * Gives an entry a new value. Requires the ENTRIES_WRITE scope.
+     */
     updateVariable: (input: D.UpdateVariableInput) =>
       run.mutation(D.UpdateVariableDocument, "updateVariable", input),
     /**
-     * Whether a candidate value is the secret's value. Rate-limited.
+     * Whether a candidate value is the secret's value. Rate-limited. Requires the ENTRIES_READ scope.
      */
     verifySecret: (input: D.VerifySecretInput) =>
       run.mutation(D.VerifySecretDocument, "verifySecret", input),

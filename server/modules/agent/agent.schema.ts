@@ -1,3 +1,4 @@
+import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { nameKey } from "../entry/entry.rules.ts";
@@ -53,8 +54,11 @@ builder.queryFields((t) => ({
     {
       type: AgentRef,
       cursor: "id",
-      resolve: (query, _root, _args, ctx) =>
-        ctx.db.agent.findMany({ ...query, where: { userId: ctx.viewer.userId }, orderBy: { nameKey: "asc" } }),
+      description: requiresScope("AGENTS_READ", "The vault's agents, by name."),
+      resolve: (query, _root, _args, ctx) => {
+        authorize(ctx.viewer, "AGENTS_READ");
+        return ctx.db.agent.findMany({ ...query, where: { userId: ctx.viewer.userId }, orderBy: { nameKey: "asc" } });
+      },
       totalCount: (_connection, _args, ctx) => ctx.db.agent.count({ where: { userId: ctx.viewer.userId } }),
     },
     {},
@@ -62,20 +66,25 @@ builder.queryFields((t) => ({
   agent: t.prismaField({
     type: AgentRef,
     nullable: true,
+    description: requiresScope("AGENTS_READ", "The agent with this id."),
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.agent.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
+    resolve: (query, _root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_READ");
+      return ctx.db.agent.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } });
+    },
   }),
   agentByName: t.prismaField({
     type: AgentRef,
     nullable: true,
-    description: "The agent with this name, compared regardless of case.",
+    description: requiresScope("AGENTS_READ", "The agent with this name, compared regardless of case."),
     args: { name: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.agent.findUnique({
+    resolve: (query, _root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_READ");
+      return ctx.db.agent.findUnique({
         ...query,
         where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(args.name) } },
-      }),
+      });
+    },
   }),
 }));
 
@@ -95,23 +104,35 @@ const ids = (list: readonly (string | number)[] | null | undefined) => (list ?? 
 builder.mutationFields((t) => ({
   createAgent: t.field({
     type: AgentRef,
+    description: requiresScope("AGENTS_WRITE", "Creates an agent that starts with these entries."),
     errors: { types: [ValidationError, NameTakenError, NotFoundError, LimitExceededError] },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.agents.create(ctx.viewer, { name: args.input.name, entryIds: ids(args.input.entryIds) }),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_WRITE");
+      return ctx.services.agents.create(ctx.viewer, { name: args.input.name, entryIds: ids(args.input.entryIds) });
+    },
   }),
   restartAgent: t.field({
     type: AgentRef,
-    description: "Makes the current attached entries the environment the agent runs with.",
+    description: requiresScope(
+      "AGENTS_WRITE",
+      "Makes the current attached entries the environment the agent runs with, and restarts its connected runtime.",
+    ),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentIdInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.agents.restart(ctx.viewer, { agentId: String(args.input.agentId) }),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_WRITE");
+      return ctx.services.agents.restart(ctx.viewer, { agentId: String(args.input.agentId) });
+    },
   }),
   deleteAgent: t.field({
     type: "ID",
-    description: "Deletes an agent and its attachments. Success data is the deleted id.",
+    description: requiresScope("AGENTS_WRITE", "Deletes an agent and its attachments. Success data is the deleted id."),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentIdInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.agents.delete(ctx.viewer, { agentId: String(args.input.agentId) }),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_WRITE");
+      return ctx.services.agents.delete(ctx.viewer, { agentId: String(args.input.agentId) });
+    },
   }),
 }));

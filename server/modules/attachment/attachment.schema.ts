@@ -1,3 +1,4 @@
+import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { ErrorInterface } from "../common/common.schema.ts";
@@ -61,14 +62,22 @@ const attachInput = (input: { agentId: string | number; entryIds: readonly (stri
 builder.mutationFields((t) => ({
   attachEntries: t.field({
     type: AgentRef,
+    description: requiresScope("AGENTS_WRITE", "Attaches entries to an agent: it needs a restart to receive them."),
     errors: { types: [NotFoundError, LimitExceededError] },
     args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.attachments.attach(ctx.viewer, attachInput(args.input)),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_WRITE");
+      return ctx.services.attachments.attach(ctx.viewer, attachInput(args.input));
+    },
   }),
   detachEntries: t.field({
     type: AgentRef,
+    description: requiresScope("AGENTS_WRITE", "Detaches entries from an agent: it needs a restart to lose them."),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.attachments.detach(ctx.viewer, attachInput(args.input)),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_WRITE");
+      return ctx.services.attachments.detach(ctx.viewer, attachInput(args.input));
+    },
   }),
 }));

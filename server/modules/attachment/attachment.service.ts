@@ -110,7 +110,8 @@ export function attachmentService(deps: { db: Db; raw: RawSql; events: VaultEven
           }
           return entryIds.map((id) => (byEntry.get(id) ?? []).sort((a, b) => compareNames(a.name, b.name)));
         },
-        { maxBatchSize: 500 },
+        // Batched, not cached: a subscription's context outlives many notices.
+        { maxBatchSize: 500, cache: false },
       );
     },
 

@@ -1,4 +1,5 @@
 import { DateTimeResolver } from "graphql-scalars";
+import { ForbiddenError, TOKEN_SCOPES } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import {
   LimitExceededError,
@@ -14,6 +15,20 @@ builder.addScalarType("DateTime", DateTimeResolver);
 export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
   description: "An expected failure: nothing was changed, and message says why.",
   fields: (t) => ({ message: t.exposeString("message") }),
+});
+
+export const TokenScopeEnum = builder.enumType("TokenScope", {
+  description: "What an API token may do. Every field that needs one says so in its description.",
+  values: Object.fromEntries(Object.entries(TOKEN_SCOPES).map(([name, description]) => [name, { description }])) as {
+    [K in keyof typeof TOKEN_SCOPES]: { description: string };
+  },
+});
+
+builder.objectType(ForbiddenError, {
+  name: "ForbiddenError",
+  description: "The token lacks a scope this needs; scope names it. Nothing was changed.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ scope: t.field({ type: TokenScopeEnum, resolve: (error) => error.scope }) }),
 });
 
 builder.objectType(ValidationError, {

@@ -18,12 +18,13 @@ export class ValidationError extends VaultFailure {
 export class NameTakenError extends VaultFailure {
   override name = "NameTakenError";
   readonly names: readonly string[];
-  constructor(taken: string | readonly string[], what = "An entry") {
+  constructor(taken: string | readonly string[], what = "An entry", message?: string) {
     const names = typeof taken === "string" ? [taken] : [...taken];
     super(
-      names.length === 1
-        ? `${what} named ${names[0]} already exists (names are unique regardless of case)`
-        : `Entries named ${names.join(", ")} already exist (names are unique regardless of case)`,
+      message ??
+        (names.length === 1
+          ? `${what} named ${names[0]} already exists (names are unique regardless of case)`
+          : `Entries named ${names.join(", ")} already exist (names are unique regardless of case)`),
     );
     this.names = names;
   }

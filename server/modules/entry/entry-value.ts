@@ -1,32 +1,43 @@
-// Sealing and opening an entry's value under its owner's keys.
+// Sealing and opening an entry's value under its owner's keys, bound to what it is: a secret's
+// value or a variable's (DESIGN.md's security design; cipher.ts holds the format).
+import { timingSafeEqual } from "node:crypto";
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { DecryptionError, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
-import { fingerprint, sameFingerprint } from "../../crypto/fingerprint.ts";
+import { fingerprint } from "../../crypto/fingerprint.ts";
 import { UnknownKeyVersionError, type UserKeyring } from "../../crypto/user-keys.ts";
 
+/** What a sealed blob is: an entry's value (SECRET, VARIABLE) or an OAuth refresh token. */
+export type SealedKind = "SECRET" | "VARIABLE" | "OAUTH_REFRESH";
 export type SealedValue = { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: string; valueSize: number };
+type Sealed = { id: string; kind: SealedKind; ciphertext: Uint8Array };
+type Named = Sealed & { name: string };
 
 /** Seals values under the owner's current keys, looked up once for many values. */
-export function valueSealer(keyring: UserKeyring, owner: KeyOwner): (entryId: string, value: string) => SealedValue {
+export function valueSealer(
+  keyring: UserKeyring,
+  owner: KeyOwner,
+): (entryId: string, kind: SealedKind, value: string) => SealedValue {
   const keys = keyring.keysFor(owner.userId, owner.keySalt);
-  return (entryId, value) => ({
-    ciphertext: seal(keys.encryption, keys.keyVersion, value, { userId: owner.userId, entryId }),
-    fingerprint: fingerprint(keys.fingerprint, value),
+  return (entryId, kind, value) => ({
+    ciphertext: seal(keys.encryption, keys.keyVersion, value, { userId: owner.userId, entryId, kind }),
+    fingerprint: fingerprint(keys.fingerprint, entryId, value),
     valueSize: Buffer.byteLength(value, "utf8"),
   });
 }
 
-export function sealValue(keyring: UserKeyring, owner: KeyOwner, entryId: string, value: string): SealedValue {
-  return valueSealer(keyring, owner)(entryId, value);
-}
-
-export function openValue(
+export function sealValue(
   keyring: UserKeyring,
   owner: KeyOwner,
-  entry: { id: string; ciphertext: Uint8Array },
-): string {
+  entryId: string,
+  kind: SealedKind,
+  value: string,
+): SealedValue {
+  return valueSealer(keyring, owner)(entryId, kind, value);
+}
+
+export function openValue(keyring: UserKeyring, owner: KeyOwner, entry: Sealed): string {
   const keys = keyring.keysFor(owner.userId, owner.keySalt, sealedKeyVersion(entry.ciphertext));
-  return open(keys.encryption, entry.ciphertext, { userId: owner.userId, entryId: entry.id });
+  return open(keys.encryption, entry.ciphertext, { userId: owner.userId, entryId: entry.id, kind: entry.kind });
 }
 
 /** A stored value that cannot be decrypted: tampered with, moved, or under a removed key version. */
@@ -40,8 +51,6 @@ export class ValueUnreadableError extends Error {
     );
   }
 }
-
-type Named = { id: string; name: string; ciphertext: Uint8Array };
 
 /**
  * Opens many values of one owner, each key version's keys looked up once. A value that cannot be
@@ -57,7 +66,7 @@ export function valueOpener(keyring: UserKeyring, owner: KeyOwner): (entry: Name
         key = keyring.keysFor(owner.userId, owner.keySalt, version).encryption;
         byVersion.set(version, key);
       }
-      return open(key, entry.ciphertext, { userId: owner.userId, entryId: entry.id });
+      return open(key, entry.ciphertext, { userId: owner.userId, entryId: entry.id, kind: entry.kind });
     } catch (error) {
       if (error instanceof DecryptionError || error instanceof UnknownKeyVersionError) {
         throw new ValueUnreadableError(entry.name, error);
@@ -72,13 +81,12 @@ export function openNamedValue(keyring: UserKeyring, owner: KeyOwner, entry: Nam
   return valueOpener(keyring, owner)(entry);
 }
 
-/** Whether a candidate has the stored value, compared by fingerprint under the stored value's key. */
-export function matchesValue(
-  keyring: UserKeyring,
-  owner: KeyOwner,
-  entry: { ciphertext: Uint8Array; fingerprint: string },
-  candidate: string,
-): boolean {
-  const keys = keyring.keysFor(owner.userId, owner.keySalt, sealedKeyVersion(entry.ciphertext));
-  return sameFingerprint(fingerprint(keys.fingerprint, candidate), entry.fingerprint);
+/**
+ * Whether a candidate is the stored value: the stored ciphertext is decrypted (so its integrity
+ * is checked) and compared in constant time. A ValueUnreadableError when it cannot be decrypted.
+ */
+export function sameValue(keyring: UserKeyring, owner: KeyOwner, entry: Named, candidate: string): boolean {
+  const stored = Buffer.from(openNamedValue(keyring, owner, entry), "utf8");
+  const given = Buffer.from(candidate, "utf8");
+  return stored.length === given.length && timingSafeEqual(stored, given);
 }

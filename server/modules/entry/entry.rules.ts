@@ -1,14 +1,13 @@
 // DESIGN.md rules 1 and 2: what a name and a value may be. Messages never quote a value.
 import type { EntryKind } from "../../db/enums.ts";
 import { ValidationError } from "../common/errors.ts";
+import { reservedReason } from "./reserved-names.ts";
 
 export const MAX_NAME_LENGTH = 128;
 export const MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RESERVED_NAMES = new Set(["PATH", "HOME", "SHELL", "USER", "PWD", "NODE_OPTIONS"]);
-const RESERVED_PREFIXES = ["LD_", "DYLD_", "AGENT_VAULT_"];
 
 /** The order of names in lists: localeCompare's, from one collator instead of one per call. */
 export const compareNames: (a: string, b: string) => number = new Intl.Collator().compare;
@@ -25,11 +24,7 @@ export function nameProblem(name: string): string | null {
   if (!NAME_PATTERN.test(name)) {
     return "A name starts with a letter or underscore and holds only letters, digits and underscores";
   }
-  const key = nameKey(name);
-  if (RESERVED_NAMES.has(key)) return `${key} is reserved: it would change how the agent's process runs`;
-  const prefix = RESERVED_PREFIXES.find((p) => key.startsWith(p));
-  if (prefix) return `Names starting ${prefix} are reserved`;
-  return null;
+  return reservedReason(nameKey(name));
 }
 
 /** Why a value is refused, or null when it is fine. */

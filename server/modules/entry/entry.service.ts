@@ -18,7 +18,7 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { assertValidName, assertValidValue, nameKey } from "./entry.rules.ts";
-import { matchesValue, openNamedValue, sealValue } from "./entry-value.ts";
+import { openNamedValue, sameValue, sealValue } from "./entry-value.ts";
 
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
 export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
@@ -79,7 +79,7 @@ export function entryService(deps: {
         kind,
         name: input.name,
         nameKey: nameKey(input.name),
-        ...sealValue(keyring, owner, id, input.value),
+        ...sealValue(keyring, owner, id, kind, input.value),
         attachments: { create: agentIds.map((agentId) => ({ agentId })) },
       },
     });
@@ -87,18 +87,22 @@ export function entryService(deps: {
     return { entry, notices: agentIds.map((agentId) => ({ agentId, entryName: entry.name, change: "ADDED" })) };
   }
 
-  /** A new value for an entry in the caller's transaction; the same value changes nothing. */
+  /**
+   * A new value for an entry in the caller's transaction. A variable given the value it has is
+   * left as it is; a secret always gets a new version, so that writing a candidate value never
+   * tells whether it was the secret's (DESIGN.md rule 4).
+   */
   async function updateIn(tx: Tx, owner: KeyOwner, kind: EntryKind, input: UpdateEntryInput): Promise<Written> {
     assertValidValue(input.value, kind);
     const current = await tx.entry.findFirst({ where: { id: input.id, userId: owner.userId, kind } });
     if (!current) throw new NotFoundError(label(kind), input.id);
     const expected = input.expectedVersion ?? current.version;
     if (expected !== current.version) throw new VersionConflictError(current.version, expected);
-    if (matchesValue(keyring, owner, current, input.value)) return { entry: current, notices: [] };
+    if (kind === "VARIABLE" && sameValue(keyring, owner, current, input.value)) return { entry: current, notices: [] };
 
     const { count } = await tx.entry.updateMany({
       where: { id: current.id, version: current.version },
-      data: { ...sealValue(keyring, owner, current.id, input.value), version: current.version + 1 },
+      data: { ...sealValue(keyring, owner, current.id, kind, input.value), version: current.version + 1 },
     });
     if (count === 0) {
       // Another writer got there between our read and our write.
@@ -137,7 +141,7 @@ export function entryService(deps: {
             kind,
             name: input.name,
             nameKey: nameKey(input.name),
-            ...sealValue(keyring, viewer, id, input.value),
+            ...sealValue(keyring, viewer, id, kind, input.value),
           },
         });
       } catch (error) {
@@ -183,10 +187,11 @@ export function entryService(deps: {
       if (wait) throw new LimitExceededError(`Too many verifySecret attempts; try again in ${wait} s`);
       const entry = await db.entry.findFirst({
         where: { id: input.id, userId: viewer.userId, kind: "SECRET" },
-        select: { ciphertext: true, fingerprint: true },
+        select: { id: true, name: true, kind: true, ciphertext: true },
       });
       if (!entry) throw new NotFoundError("secret", input.id);
-      return matchesValue(keyring, viewer, entry, input.value);
+      // Decrypted, not compared by fingerprint: a tampered ciphertext is an error, never a yes.
+      return sameValue(keyring, viewer, entry, input.value);
     },
 
     /**

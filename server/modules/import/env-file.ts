@@ -9,8 +9,13 @@ import { nameKey, nameProblem, valueProblem } from "../entry/entry.rules.ts";
 
 export type EnvEntry = { line: number; name: string; value: string };
 
-const QUOTES = new Set(["'", '"', "`"]);
-const AFTER_CLOSING_QUOTE = /^[ \t]*(#.*)?$/;
+// A quoted value as dotenv reads it (its own pattern): a backslash before the quote keeps it
+// open, the first quote that leaves only spaces or a comment to the end of its line closes it.
+const QUOTED: Record<string, RegExp> = {
+  '"': /"(?:\\"|[^"])*"[ \t]*(?:#[^\n]*)?(?=\n|$)/y,
+  "'": /'(?:\\'|[^'])*'[ \t]*(?:#[^\n]*)?(?=\n|$)/y,
+  "`": /`(?:\\`|[^`])*`[ \t]*(?:#[^\n]*)?(?=\n|$)/y,
+};
 // About a millisecond of dotenv's parsing at a time.
 const ENTRIES_PER_PARSE = 1000;
 
@@ -68,16 +73,19 @@ export async function parseEnvFile(
     const afterEq = trimmed.slice(eq + 1);
     const valueStart = afterEq.length - afterEq.trimStart().length;
     const quote = afterEq[valueStart];
-    if (quote && QUOTES.has(quote)) {
+    const quoted = quote ? QUOTED[quote] : undefined;
+    if (quote && quoted) {
       const open = (starts[i] as number) + (raw.length - trimmed.length) + eq + 1 + valueStart;
-      let close = text.indexOf(quote, open + 1);
-      while (close !== -1 && text[close - 1] === "\\") close = text.indexOf(quote, close + 1);
-      if (close === -1) {
-        broken = `the ${quote} quote is never closed`;
+      quoted.lastIndex = open;
+      const match = quoted.exec(text);
+      if (match) {
+        last = lineAt(open + match[0].length - 1);
       } else {
-        last = lineAt(close);
-        const rest = text.slice(close + 1, (starts[last] as number) + (lines[last] as string).length);
-        if (!AFTER_CLOSING_QUOTE.test(rest)) broken = "unexpected text after the closing quote";
+        const close = text.indexOf(quote, open + 1);
+        broken =
+          close === -1 || close > (starts[i] as number) + raw.length
+            ? `the ${quote} quote is never closed`
+            : "unexpected text after the closing quote";
       }
     }
     i = last;

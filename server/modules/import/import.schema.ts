@@ -1,3 +1,4 @@
+import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { ErrorInterface } from "../common/common.schema.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, ValidationError } from "../common/errors.ts";
@@ -20,6 +21,10 @@ const ImportReportRef = builder.objectRef<ImportReport>("ImportReport").implemen
     updated: t.exposeStringList("updated"),
     unchanged: t.exposeStringList("unchanged", { description: "Names whose value was already the file's." }),
     skipped: t.exposeStringList("skipped"),
+    conflicts: t.exposeStringList("conflicts", {
+      description:
+        "Names that exist and stop the import: with onConflict FAIL, or an entry of the other kind. A dry run lists them; an import refuses them with NameTakenError.",
+    }),
     applied: t.exposeBoolean("applied", { description: "False on a dry run: nothing was written." }),
   }),
 });
@@ -47,15 +52,17 @@ const ImportEnvInput = builder.inputType("ImportEnvInput", {
 builder.mutationField("importEnv", (t) =>
   t.field({
     type: ImportReportRef,
-    description: "Imports a .env file, all or nothing.",
+    description: requiresScope("ENTRIES_WRITE", "Imports a .env file, all or nothing."),
     errors: { types: [ValidationError, EnvParseError, NameTakenError, LimitExceededError] },
     args: { input: t.arg({ type: ImportEnvInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.imports.importEnv(ctx.viewer, {
+    resolve: (_root, { input }, ctx) => {
+      authorize(ctx.viewer, "ENTRIES_WRITE");
+      return ctx.services.imports.importEnv(ctx.viewer, {
         content: input.content,
         kind: input.kind ?? "SECRET",
         onConflict: input.onConflict ?? "FAIL",
         dryRun: input.dryRun ?? false,
-      }),
+      });
+    },
   }),
 );

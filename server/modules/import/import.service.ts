@@ -10,7 +10,7 @@ import { timeSlices } from "../../time-slices.ts";
 import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.service.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
 import { nameKey } from "../entry/entry.rules.ts";
-import { matchesValue, type SealedValue, valueSealer } from "../entry/entry-value.ts";
+import { type SealedValue, sameValue, valueSealer } from "../entry/entry-value.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 
 export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
@@ -20,6 +20,8 @@ export type ImportReport = {
   updated: string[];
   unchanged: string[];
   skipped: string[];
+  /** Names that exist and would stop the import (FAIL, or an entry of the other kind). */
+  conflicts: string[];
   applied: boolean;
 };
 
@@ -58,9 +60,9 @@ type Existing = {
   id: string;
   name: string;
   nameKey: string;
+  kind: EntryKind;
   version: number;
   ciphertext: Uint8Array;
-  fingerprint: string;
 };
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
@@ -91,7 +93,7 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
     if (slices.due()) await slices.next();
     const rows = await db.entry.findMany({
       where: { userId, nameKey: { in: part } },
-      select: { id: true, name: true, nameKey: true, version: true, ciphertext: true, fingerprint: true },
+      select: { id: true, name: true, nameKey: true, kind: true, version: true, ciphertext: true },
     });
     for (const row of rows) found.set(row.nameKey, row);
   }
@@ -132,19 +134,29 @@ async function planAndApply(
   const { db, keyring, events, insertRows } = deps;
   const userId = viewer.userId;
   const existing = await existingEntries(db, userId, entries);
-  const report: ImportReport = { created: [], updated: [], unchanged: [], skipped: [], applied: false };
+  const report: ImportReport = { created: [], updated: [], unchanged: [], skipped: [], conflicts: [], applied: false };
   const toCreate: EnvEntry[] = [];
   const toUpdate: { entry: Existing; value: string }[] = [];
-  const conflicts: string[] = [];
+  const otherKind: string[] = [];
   const slices = timeSlices();
 
+  // A secret's value is never compared with the file's: a plan that said "unchanged" would test
+  // candidate values against secrets as fast as imports run (DESIGN.md rule 4). Only variables,
+  // whose values are readable anyway, can be unchanged.
   for (const entry of entries) {
     if (slices.due()) await slices.next();
     const current = existing.get(nameKey(entry.name));
     if (!current) {
       toCreate.push(entry);
       report.created.push(entry.name);
-    } else if (matchesValue(keyring, viewer, current, entry.value)) {
+    } else if (current.kind !== input.kind) {
+      // An import of secrets never turns into a variable's value, nor the other way round.
+      if (input.onConflict === "SKIP") report.skipped.push(current.name);
+      else {
+        otherKind.push(current.name);
+        report.conflicts.push(current.name);
+      }
+    } else if (current.kind === "VARIABLE" && sameValue(keyring, viewer, current, entry.value)) {
       report.unchanged.push(current.name);
     } else if (input.onConflict === "SKIP") {
       report.skipped.push(current.name);
@@ -152,11 +164,20 @@ async function planAndApply(
       toUpdate.push({ entry: current, value: entry.value });
       report.updated.push(current.name);
     } else {
-      conflicts.push(current.name);
+      report.conflicts.push(current.name);
     }
   }
-  if (conflicts.length > 0) throw new NameTakenError(conflicts);
   if (input.dryRun) return report;
+  if (report.conflicts.length > 0) {
+    const other = input.kind === "SECRET" ? "a variable" : "a secret";
+    throw otherKind.length > 0
+      ? new NameTakenError(
+          report.conflicts,
+          undefined,
+          `${otherKind.join(", ")} already ${otherKind.length === 1 ? "exists as" : "exist, each as"} ${other}: an import never turns ${other} into ${input.kind === "SECRET" ? "a secret" : "a variable"} (rename it in the file, or skip it with onConflict SKIP); nothing was imported`,
+        )
+      : new NameTakenError(report.conflicts);
+  }
 
   const now = new Date();
   const sealed = valueSealer(keyring, viewer);
@@ -172,7 +193,7 @@ async function planAndApply(
         name: entry.name,
         nameKey: nameKey(entry.name),
         version: 1,
-        ...sealed(id, entry.value),
+        ...sealed(id, input.kind, entry.value),
         createdAt: now,
         updatedAt: now,
       };
@@ -181,7 +202,7 @@ async function planAndApply(
   const updates: { entry: Existing; sealed: SealedValue }[] = [];
   for (const { entry, value } of toUpdate) {
     if (slices.due()) await slices.next();
-    updates.push({ entry, sealed: sealed(entry.id, value) });
+    updates.push({ entry, sealed: sealed(entry.id, entry.kind, value) });
   }
 
   const affected = await db.$transaction(

@@ -1,18 +1,47 @@
-// Master key rotation: counting the stored values under each key version, and moving them to the
-// current version. The rewrap goes in small batches, each value changed only if nobody changed it
-// meanwhile, so it can run beside live traffic, be interrupted, and run again.
-import { open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
-import { fingerprint } from "../../crypto/fingerprint.ts";
+// Master key rotation, and the upgrade of stored values to the current format: counting the
+// stored values under each key version, and moving them to the current version and format. The
+// rewrap goes in small batches, each value changed only if nobody changed it meanwhile
+// (compare-and-set), so it can run beside live traffic, be interrupted, and run again. A value
+// that cannot be decrypted is skipped and reported by name, never a reason to stop.
+import type { KeyOwner } from "../../auth/viewer.ts";
+import { isCurrentFormat, sealedKeyVersion } from "../../crypto/cipher.ts";
+import type { MasterKeyRing } from "../../crypto/master-key.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db } from "../../db/database.ts";
-import { refreshBinding } from "../provider/provider.service.ts";
+import type { Db, RawSql } from "../../db/database.ts";
+import type { EntryKind } from "../../db/enums.ts";
+import { rewrapTokenHashKey, tokenHashKeyVersion } from "../../db/token-hash-key.ts";
+import { openNamedValue, sealValue, ValueUnreadableError } from "../entry/entry-value.ts";
+import { openRefreshToken, sealRefreshToken } from "../provider/refresh-token.ts";
 
-export type KeyStatus = { currentVersion: number; byVersion: Record<string, number>; remaining: number };
+/** A stored value that cannot be decrypted: which entry, whose, and why. */
+export type Unreadable = {
+  entryId: string;
+  name: string;
+  userId: string;
+  what: "value" | "refresh token";
+  reason: string;
+};
+
+export type KeyStatus = {
+  currentVersion: number;
+  /** Stored values (entries' values and OAuth refresh tokens) by the key version they are under. */
+  byVersion: Record<string, number>;
+  /** Values not yet under the current key version and format. */
+  remaining: number;
+  /** Values that cannot be decrypted (tampered with, or under a key version that is not configured). */
+  unreadable: Unreadable[];
+  /** The master key version the token hash key is sealed under (null: none yet). */
+  tokenHashKeyVersion: number | null;
+  /** API and runtime tokens still hashed without a key (from before keyed hashes; a server start keys them). */
+  unkeyedTokens: number;
+};
 export type RewrapReport = KeyStatus & { rewrapped: number };
 
 type Row = {
   id: string;
   userId: string;
+  name: string;
+  kind: EntryKind;
   version: number;
   ciphertext: Uint8Array;
   user: { keySalt: Uint8Array };
@@ -29,6 +58,8 @@ async function* batches(db: Db, size: number): AsyncGenerator<Row[]> {
       select: {
         id: true,
         userId: true,
+        name: true,
+        kind: true,
         version: true,
         ciphertext: true,
         user: { select: { keySalt: true } },
@@ -41,73 +72,105 @@ async function* batches(db: Db, size: number): AsyncGenerator<Row[]> {
   }
 }
 
-function versionsOf(row: Row): number[] {
-  const versions = [sealedKeyVersion(row.ciphertext)];
-  if (row.provider?.refreshCiphertext) versions.push(sealedKeyVersion(row.provider.refreshCiphertext));
-  return versions;
+const owner = (row: Row): KeyOwner => ({ userId: row.userId, keySalt: row.user.keySalt });
+const upToDate = (blob: Uint8Array, current: number) => isCurrentFormat(blob) && sealedKeyVersion(blob) === current;
+const reasonOf = (error: unknown) =>
+  error instanceof ValueUnreadableError ? error.message : "it failed its integrity check or is malformed";
+
+/** Reads a row's value (or refresh token); an unreadable one is recorded and null returned. */
+function readable<T>(row: Row, what: Unreadable["what"], unreadable: Unreadable[], read: () => T): T | null {
+  try {
+    return read();
+  } catch (error) {
+    unreadable.push({ entryId: row.id, name: row.name, userId: row.userId, what, reason: reasonOf(error) });
+    return null;
+  }
+}
+
+async function unkeyedTokens(raw: RawSql): Promise<number> {
+  let count = 0;
+  for (const table of ["ApiToken", "RuntimeToken"]) {
+    const [row] = await raw(`SELECT COUNT(*) AS "count" FROM "${table}" WHERE "hashKeyVersion" IS NULL`);
+    count += Number(row?.count ?? 0);
+  }
+  return count;
 }
 
 export type KeyService = ReturnType<typeof keyService>;
 
-export function keyService(deps: { db: Db; keyring: UserKeyring }) {
-  return {
-    status: () => keyStatus(deps.db, deps.keyring),
-    rewrap: (options: { batchSize?: number; limit?: number } = {}) => rewrap(deps.db, deps.keyring, options),
-  };
-}
+export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; masterKeys: MasterKeyRing }) {
+  const { db, raw, keyring, masterKeys } = deps;
 
-async function keyStatus(db: Db, keyring: UserKeyring, batchSize = 500): Promise<KeyStatus> {
-  const byVersion: Record<string, number> = {};
-  for await (const rows of batches(db, batchSize)) {
-    for (const version of rows.flatMap(versionsOf)) byVersion[version] = (byVersion[version] ?? 0) + 1;
-  }
-  const current = keyring.currentVersion;
-  const remaining = Object.entries(byVersion).reduce(
-    (sum, [version, count]) => sum + (Number(version) === current ? 0 : count),
-    0,
-  );
-  return { currentVersion: current, byVersion, remaining };
-}
-
-function reseal(keyring: UserKeyring, row: Row, blob: Uint8Array, entryId: string) {
-  const binding = { userId: row.userId, entryId };
-  const old = keyring.keysFor(row.userId, row.user.keySalt, sealedKeyVersion(blob));
-  const value = open(old.encryption, blob, binding);
-  const current = keyring.keysFor(row.userId, row.user.keySalt);
-  return {
-    value,
-    ciphertext: new Uint8Array(seal(current.encryption, current.keyVersion, value, binding)),
-    keys: current,
-  };
-}
-
-/** Moves every stored value to the current key version; stops after `limit` values if given. */
-async function rewrap(
-  db: Db,
-  keyring: UserKeyring,
-  options: { batchSize?: number; limit?: number } = {},
-): Promise<RewrapReport> {
-  const current = keyring.currentVersion;
-  let rewrapped = 0;
-  outer: for await (const rows of batches(db, options.batchSize ?? 200)) {
-    for (const row of rows) {
-      if (options.limit !== undefined && rewrapped >= options.limit) break outer;
-      if (sealedKeyVersion(row.ciphertext) !== current) {
-        const { value, ciphertext, keys } = reseal(keyring, row, row.ciphertext, row.id);
-        // Only if the value did not change meanwhile: a newer write is already current.
-        const { count } = await db.entry.updateMany({
-          where: { id: row.id, version: row.version },
-          data: { ciphertext, fingerprint: fingerprint(keys.fingerprint, value) },
-        });
-        rewrapped += count;
-      }
-      const refresh = row.provider?.refreshCiphertext;
-      if (row.provider && refresh && sealedKeyVersion(refresh) !== current) {
-        const { ciphertext } = reseal(keyring, row, refresh, refreshBinding(row.id));
-        await db.providerConnection.update({ where: { id: row.provider.id }, data: { refreshCiphertext: ciphertext } });
-        rewrapped++;
+  async function status(batchSize = 500): Promise<KeyStatus> {
+    const current = keyring.currentVersion;
+    const byVersion: Record<string, number> = {};
+    const unreadable: Unreadable[] = [];
+    let remaining = 0;
+    for await (const rows of batches(db, batchSize)) {
+      for (const row of rows) {
+        const blobs: [Uint8Array, Unreadable["what"], () => unknown][] = [
+          [row.ciphertext, "value", () => openNamedValue(keyring, owner(row), row)],
+        ];
+        const refresh = row.provider?.refreshCiphertext;
+        if (refresh)
+          blobs.push([refresh, "refresh token", () => openRefreshToken(keyring, owner(row), row.id, refresh)]);
+        for (const [blob, what, read] of blobs) {
+          if (readable(row, what, unreadable, () => sealedKeyVersion(blob)) === null) continue;
+          const version = sealedKeyVersion(blob);
+          byVersion[version] = (byVersion[version] ?? 0) + 1;
+          if (readable(row, what, unreadable, read) !== null && !upToDate(blob, current)) remaining++;
+        }
       }
     }
+    const hashKeyVersion = await tokenHashKeyVersion(raw);
+    if (hashKeyVersion !== null && hashKeyVersion !== current) remaining++;
+    return {
+      currentVersion: current,
+      byVersion,
+      remaining,
+      unreadable,
+      tokenHashKeyVersion: hashKeyVersion,
+      unkeyedTokens: await unkeyedTokens(raw),
+    };
   }
-  return { rewrapped, ...(await keyStatus(db, keyring)) };
+
+  /** Moves every readable value to the current key version and format; stops after `limit` if given. */
+  async function rewrap(options: { batchSize?: number; limit?: number } = {}): Promise<RewrapReport> {
+    const current = keyring.currentVersion;
+    const skipped: Unreadable[] = [];
+    let rewrapped = (await rewrapTokenHashKey(raw, masterKeys)) ? 1 : 0;
+    outer: for await (const rows of batches(db, options.batchSize ?? 200)) {
+      for (const row of rows) {
+        if (options.limit !== undefined && rewrapped >= options.limit) break outer;
+        if (!upToDate(row.ciphertext, current)) {
+          const value = readable(row, "value", skipped, () => openNamedValue(keyring, owner(row), row));
+          if (value !== null) {
+            // Only if the value did not change meanwhile: a newer write is already current.
+            const { count } = await db.entry.updateMany({
+              where: { id: row.id, version: row.version },
+              data: sealValue(keyring, owner(row), row.id, row.kind, value),
+            });
+            rewrapped += count;
+          }
+        }
+        const refresh = row.provider?.refreshCiphertext;
+        if (row.provider && refresh && !upToDate(refresh, current)) {
+          const token = readable(row, "refresh token", skipped, () =>
+            openRefreshToken(keyring, owner(row), row.id, refresh),
+          );
+          if (token !== null) {
+            // Only if the refresh token is still the one read: a newer connection keeps its own.
+            const { count } = await db.providerConnection.updateMany({
+              where: { id: row.provider.id, refreshCiphertext: refresh as Uint8Array<ArrayBuffer> },
+              data: { refreshCiphertext: sealRefreshToken(keyring, owner(row), row.id, token) },
+            });
+            rewrapped += count;
+          }
+        }
+      }
+    }
+    return { rewrapped, ...(await status()) };
+  }
+
+  return { status, rewrap };
 }

@@ -16,7 +16,8 @@ import {
   getVariableValues,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../../context.ts";
+import { formatScopes } from "../../auth/scopes.ts";
+import { type Context, loadersFor } from "../../context.ts";
 import type { RestartNotice } from "../../events/events.ts";
 import type { NoticeStream } from "./notice.service.ts";
 
@@ -50,7 +51,10 @@ function sharedResult(notice: RestartNotice, args: ExecutionArgs): Promise<Execu
     documentId = nextDocumentId++;
     documentIds.set(args.document, documentId);
   }
-  const key = `${documentId}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  // Shared only among subscribers whose tokens have the same scopes: a field's answer may depend
+  // on them (a missing scope is an error in the result).
+  const ctx = args.contextValue as Context;
+  const key = `${documentId}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${formatScopes(ctx.viewer.scopes)}`;
   let results = resultsByNotice.get(notice);
   if (!results) {
     results = new Map();
@@ -59,9 +63,11 @@ function sharedResult(notice: RestartNotice, args: ExecutionArgs): Promise<Execu
   let result = results.get(key);
   if (!result) {
     // Subscription events execute with the event as the root value, as graphql-js does. The first
-    // subscriber's context serves all: a notice only reaches its own user's subscribers, and no
-    // field of a notice depends on which of that user's tokens asked.
-    result = Promise.resolve(execute({ ...args, rootValue: notice }));
+    // subscriber's context serves all with the same scopes: a notice only reaches its own user's
+    // subscribers, and nothing else of a notice depends on which token asked. Its loaders are
+    // new for each notice, so nothing read for an earlier one is served again.
+    const contextValue = { ...ctx, loaders: loadersFor(ctx.services, ctx.viewer), written: new WeakSet() };
+    result = Promise.resolve(execute({ ...args, contextValue, rootValue: notice }));
     results.set(key, result);
   }
   return result;
@@ -93,7 +99,9 @@ export function useSharedNoticeExecution(): Plugin {
     onSubscribe({ args, setResultAndStopExecution }) {
       const found = restartNeededField(args);
       const definition = args.schema.getSubscriptionType()?.getFields()[FIELD];
-      if (!found || !definition) return;
+      // Without AGENTS_READ the ordinary path answers, with the field's own ForbiddenError.
+      const viewer = (args.contextValue as unknown as Context).viewer;
+      if (!found || !definition || !viewer.scopes.has("AGENTS_READ")) return;
       const { agentId } = getArgumentValues(definition, found.field, found.variables);
       const ctx = args.contextValue as unknown as Context;
       const notices = ctx.services.notices.stream(ctx.viewer, agentId ? String(agentId) : null);

@@ -2,6 +2,7 @@
 // the token that opened the subscription stays valid. A plain iterator rather than an async
 // generator: a notice goes through it once per subscriber, to thousands of them at once.
 import { GraphQLError } from "graphql";
+import { nextOrRecheck, perEvent, STREAM_RECHECK_MS, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { Db } from "../../db/database.ts";
 import type { RestartNotice, UserEvent, VaultEvents } from "../../events/events.ts";
@@ -14,18 +15,35 @@ export type NoticeStream = AsyncIterableIterator<RestartNotice> & {
 
 export type NoticeService = ReturnType<typeof noticeService>;
 
-export function noticeService(deps: { db: Db; events: VaultEvents }) {
+type NoticeDeps = {
+  db: Db;
+  events: VaultEvents;
+  /** Whether an API token still works. */
+  tokenValid: TokenCheck;
+  /** How often an open stream re-checks its token while no notice comes. */
+  recheckMs?: number;
+};
+
+export function noticeService(deps: NoticeDeps) {
+  const beforeEvent = perEvent(deps.tokenValid);
   return {
     /** The notices as a subscription delivers them: an unknown agent is a NOT_FOUND GraphQL error. */
-    stream: (viewer: Viewer, agentId: string | null) => restartNoticeStream(deps, viewer, agentId),
+    stream: (viewer: Viewer, agentId: string | null) => restartNoticeStream(deps, beforeEvent, viewer, agentId),
   };
 }
 
+const revoked = () =>
+  new GraphQLError("The token of this subscription was revoked or has expired", {
+    extensions: { code: "UNAUTHENTICATED" },
+  });
+
 function restartNoticeStream(
-  { db, events }: { db: Db; events: VaultEvents },
+  { db, events, tokenValid, recheckMs = STREAM_RECHECK_MS }: NoticeDeps,
+  beforeEvent: ReturnType<typeof perEvent>,
   viewer: Viewer,
   agentId: string | null,
 ): NoticeStream {
+  const waiting: { pending?: Promise<IteratorResult<UserEvent>> } = {};
   let source: AsyncIterableIterator<UserEvent> | undefined;
   let finished = false;
   const finish = async (): Promise<IteratorResult<RestartNotice>> => {
@@ -53,18 +71,26 @@ function restartNoticeStream(
     },
     async next(): Promise<IteratorResult<RestartNotice>> {
       const events = source ?? (await start());
+      const recheck = async () => {
+        if (await tokenValid(viewer.tokenId)) return;
+        await finish();
+        throw revoked();
+      };
       while (!finished) {
-        const next = await events.next();
+        const next = await nextOrRecheck(events, waiting, recheckMs, recheck);
         if (next.done) return finish();
         const event = next.value;
         if (event.type === "token-revoked") {
           if (event.tokenId !== viewer.tokenId) continue;
           await finish();
-          throw new GraphQLError("The token of this subscription was revoked", {
-            extensions: { code: "UNAUTHENTICATED" },
-          });
+          throw revoked();
         }
-        if (!agentId || event.agentId === agentId) return { done: false, value: event };
+        if (agentId && event.agentId !== agentId) continue;
+        if (!(await beforeEvent(event, viewer.tokenId))) {
+          await finish();
+          throw revoked();
+        }
+        return { done: false, value: event };
       }
       return { done: true, value: undefined };
     },

@@ -1,3 +1,4 @@
+import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { AiProvider, AiProviderMethod } from "../../db/enums.ts";
 import {
@@ -53,8 +54,11 @@ const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").im
 builder.queryField("aiProviders", (t) =>
   t.field({
     type: [AiProviderCardRef],
-    description: "One card per AI provider: Anthropic, OpenAI, OpenRouter.",
-    resolve: (_root, _args, ctx) => ctx.services.providers.cards(ctx.viewer),
+    description: requiresScope("ENTRIES_READ", "One card per AI provider: Anthropic, OpenAI, OpenRouter."),
+    resolve: (_root, _args, ctx) => {
+      authorize(ctx.viewer, "ENTRIES_READ");
+      return ctx.services.providers.cards(ctx.viewer);
+    },
   }),
 );
 
@@ -77,30 +81,51 @@ const ProviderInput = builder.inputType("AiProviderInput", {
 builder.mutationFields((t) => ({
   connectAiProvider: t.field({
     type: AiProviderCardRef,
-    description: "Writes the provider's secret (an ordinary secret) and returns its card.",
+    description: requiresScope(
+      "PROVIDERS_MANAGE",
+      "Writes the provider's secret (an ordinary secret) and returns its card.",
+    ),
     errors: { types: [ValidationError, NameTakenError, VersionConflictError, LimitExceededError] },
     args: { input: t.arg({ type: ConnectAiProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.providers.connect(ctx.viewer, input),
+    resolve: (_root, { input }, ctx) => {
+      authorize(ctx.viewer, "PROVIDERS_MANAGE");
+      return ctx.services.providers.connect(ctx.viewer, input);
+    },
   }),
   disconnectAiProvider: t.field({
     type: AiProviderCardRef,
-    description: "Deletes the provider's secret; refused while agents use it.",
+    description: requiresScope("PROVIDERS_MANAGE", "Deletes the provider's secret; refused while agents use it."),
     errors: { types: [NotFoundError, EntryInUseError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.providers.disconnect(ctx.viewer, input),
+    resolve: (_root, { input }, ctx) => {
+      authorize(ctx.viewer, "PROVIDERS_MANAGE");
+      return ctx.services.providers.disconnect(ctx.viewer, input);
+    },
   }),
   checkAiProvider: t.field({
     type: AiProviderCardRef,
-    description: "Asks the provider whether the key works; the card records the answer.",
+    description: requiresScope(
+      "PROVIDERS_MANAGE",
+      "Asks the provider whether the key works; the card records the answer.",
+    ),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.providers.check(ctx.viewer, input),
+    resolve: (_root, { input }, ctx) => {
+      authorize(ctx.viewer, "PROVIDERS_MANAGE");
+      return ctx.services.providers.check(ctx.viewer, input);
+    },
   }),
   refreshAiProvider: t.field({
     type: AiProviderCardRef,
-    description: "Renews an OAuth token with its refresh token; agents using it need a restart.",
+    description: requiresScope(
+      "PROVIDERS_MANAGE",
+      "Renews an OAuth token with its refresh token; agents using it need a restart.",
+    ),
     errors: { types: [NotFoundError, ValidationError, ProviderRequestError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.providers.refresh(ctx.viewer, input),
+    resolve: (_root, { input }, ctx) => {
+      authorize(ctx.viewer, "PROVIDERS_MANAGE");
+      return ctx.services.providers.refresh(ctx.viewer, input);
+    },
   }),
 }));

@@ -9,9 +9,11 @@ import type { VaultEvents } from "../../events/events.ts";
 import { NameTakenError, NotFoundError, ProviderRequestError, ValidationError } from "../common/errors.ts";
 import { nameKey, valueProblem } from "../entry/entry.rules.ts";
 import type { EntryRow, EntryService, Written } from "../entry/entry.service.ts";
-import { openValue, sealValue } from "../entry/entry-value.ts";
+import { openValue } from "../entry/entry-value.ts";
+import { assertSameIssuer, assertUsableIssuer, type OAuthIssuer } from "./oauth-issuer.ts";
 import { refreshWithIssuer } from "./oauth-refresh.ts";
 import { type ConnectMethod, DEFINITIONS, PROVIDERS, type Provider, type ProviderBaseUrls } from "./providers.ts";
+import { openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
 
 export type ConnectInput = {
   provider: Provider;
@@ -40,9 +42,6 @@ export type AiProviderCard = {
   lastCheckError: string | null;
   connection: ConnectionRow | null;
 };
-
-/** What an OAuth refresh token's ciphertext is bound to: its secret's entry, in a namespace of its own. */
-export const refreshBinding = (entryId: string) => `oauth-refresh:${entryId}`;
 
 function allVariableKeys(): string[] {
   return PROVIDERS.flatMap((provider) => {
@@ -105,6 +104,8 @@ export function providerService(deps: {
   entries: EntryService;
   /** Where checkAiProvider reaches each provider (configurable for tests and proxies). */
   providerBaseUrls: ProviderBaseUrls;
+  /** The OAuth issuer the operator configured: the only one the vault refreshes tokens with. */
+  oauthIssuer: OAuthIssuer;
 }) {
   const { db, keyring, events, entries } = deps;
 
@@ -144,6 +145,7 @@ export function providerService(deps: {
 
     async connect(viewer: Viewer, input: ConnectInput): Promise<AiProviderCard> {
       const method = assertConnectable(input);
+      if (method === "OAUTH") assertSameIssuer(deps.oauthIssuer, input.issuer);
       const definition = DEFINITIONS[input.provider];
       const envVar = (method === "OAUTH" ? definition.oauthVar : definition.apiKeyVar) as string;
       const userId = viewer.userId;
@@ -159,9 +161,9 @@ export function providerService(deps: {
             connectedAt: now,
             expiresAt: input.expiresIn ? new Date(now.getTime() + input.expiresIn * 1000) : null,
             refreshCiphertext: input.refreshToken
-              ? sealValue(keyring, viewer, refreshBinding(secret.entry.id), input.refreshToken).ciphertext
+              ? sealRefreshToken(keyring, viewer, secret.entry.id, input.refreshToken)
               : null,
-            issuer: method === "OAUTH" ? (input.issuer ?? null) : null,
+            issuer: method === "OAUTH" ? deps.oauthIssuer.url : null,
             clientId: method === "OAUTH" ? (input.clientId ?? null) : null,
             lastCheckedAt: null,
             lastCheckAccepted: null,
@@ -228,16 +230,16 @@ export function providerService(deps: {
     async refresh(viewer: Viewer, input: { provider: Provider }): Promise<AiProviderCard> {
       const found = await connectedCard(viewer, input.provider);
       const connection = found.connection;
-      if (found.method !== "OAUTH" || !connection?.refreshCiphertext || !connection.issuer || !connection.clientId) {
+      if (found.method !== "OAUTH" || !connection?.refreshCiphertext || !connection.clientId) {
         throw new ValidationError("This provider was not connected by OAuth with a refresh token", "provider");
       }
-      const refreshToken = openValue(keyring, viewer, {
-        id: refreshBinding(found.secret.id),
-        ciphertext: connection.refreshCiphertext,
-      });
+      // Connected with another issuer (before the operator's issuer was the only one): sign in again.
+      assertSameIssuer(deps.oauthIssuer, connection.issuer);
+      assertUsableIssuer(deps.oauthIssuer);
+      const refreshToken = openRefreshToken(keyring, viewer, found.secret.id, connection.refreshCiphertext);
       let tokens: Awaited<ReturnType<typeof refreshWithIssuer>>;
       try {
-        tokens = await refreshWithIssuer(connection.issuer, connection.clientId, refreshToken);
+        tokens = await refreshWithIssuer(deps.oauthIssuer, connection.clientId, refreshToken);
       } catch (error) {
         const code = (error as { error?: string; code?: string })?.error ?? (error as { code?: string })?.code;
         throw new ProviderRequestError(`The issuer did not renew the token${code ? ` (${code})` : ""}; connect again`);
@@ -249,10 +251,7 @@ export function providerService(deps: {
           data: {
             expiresAt: tokens.expiresIn ? new Date(Date.now() + tokens.expiresIn * 1000) : null,
             ...(tokens.refreshToken
-              ? {
-                  refreshCiphertext: sealValue(keyring, viewer, refreshBinding(found.secret.id), tokens.refreshToken)
-                    .ciphertext,
-                }
+              ? { refreshCiphertext: sealRefreshToken(keyring, viewer, found.secret.id, tokens.refreshToken) }
               : {}),
           },
         });

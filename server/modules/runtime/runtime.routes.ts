@@ -1,7 +1,7 @@
 // The runtime channel, beside the GraphQL API on the same server and open only to runtime tokens:
 //   POST /runtime/environment  the agent's environment, as JSON (and the agent is now running it)
 //   GET  /runtime/commands     a stream of restart commands (server-sent events)
-import type { Plugin } from "graphql-yoga";
+import type { Plugin, YogaLogger } from "graphql-yoga";
 import { AuthenticationError } from "../../auth/authenticate.ts";
 import type { RuntimeViewer } from "../../auth/viewer.ts";
 import type { Services } from "../../services.ts";
@@ -51,42 +51,48 @@ function commandStream(services: Services, runtime: RuntimeViewer, signal: Abort
   });
 }
 
+/**
+ * The routes. An unexpected error is answered as /graphql answers one, masked ("Unexpected
+ * error."), and logged (redacted) by the server, never sent to the caller.
+ */
 export function useRuntimeChannel(
   services: Services,
   addressOf: (request: Request, serverContext: unknown) => string,
+  logger: YogaLogger,
 ): Plugin {
   return {
     async onRequest({ request, url, endResponse, serverContext }) {
       const route = url.pathname.replace(/\/+$/, "");
       if (route !== "/runtime/environment" && route !== "/runtime/commands") return;
-      let runtime: RuntimeViewer;
       try {
-        runtime = await services.authenticate.runtime({
-          authorization: request.headers.get("authorization"),
-          address: addressOf(request, serverContext),
-        });
+        endResponse(await respond(services, route, request, addressOf(request, serverContext)));
       } catch (error) {
-        if (!(error instanceof AuthenticationError)) throw error;
-        const retry: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
-        return endResponse(
-          json(
-            error.status,
-            { error: { code: error.code, message: error.message, retryAfter: error.retryAfter } },
-            retry,
-          ),
-        );
+        logger.error(error);
+        endResponse(failure(500, "INTERNAL_SERVER_ERROR", "Unexpected error."));
       }
-      if (route === "/runtime/environment") {
-        if (request.method !== "POST") return endResponse(failure(405, "METHOD_NOT_ALLOWED", "Use POST"));
-        try {
-          return endResponse(json(200, await services.runtime.startEnvironment(runtime)));
-        } catch (error) {
-          if (!(error instanceof ValueUnreadableError)) throw error;
-          return endResponse(failure(500, "VALUE_UNREADABLE", error.message));
-        }
-      }
-      if (request.method !== "GET") return endResponse(failure(405, "METHOD_NOT_ALLOWED", "Use GET"));
-      endResponse(commandStream(services, runtime, request.signal));
     },
   };
+}
+
+async function respond(services: Services, route: string, request: Request, address: string): Promise<Response> {
+  let runtime: RuntimeViewer;
+  try {
+    runtime = await services.authenticate.runtime({ authorization: request.headers.get("authorization"), address });
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    const retry: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
+    const body = { error: { code: error.code, message: error.message, retryAfter: error.retryAfter } };
+    return json(error.status, body, retry);
+  }
+  if (route === "/runtime/environment") {
+    if (request.method !== "POST") return failure(405, "METHOD_NOT_ALLOWED", "Use POST");
+    try {
+      return json(200, await services.runtime.startEnvironment(runtime));
+    } catch (error) {
+      if (!(error instanceof ValueUnreadableError)) throw error;
+      return failure(500, "VALUE_UNREADABLE", error.message);
+    }
+  }
+  if (request.method !== "GET") return failure(405, "METHOD_NOT_ALLOWED", "Use GET");
+  return commandStream(services, runtime, request.signal);
 }

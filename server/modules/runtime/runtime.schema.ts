@@ -1,3 +1,4 @@
+import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { NotFoundError } from "../common/errors.ts";
@@ -30,10 +31,15 @@ const CreateRuntimeTokenInput = builder.inputType("CreateRuntimeTokenInput", {
 builder.mutationField("createRuntimeToken", (t) =>
   t.field({
     type: CreatedRuntimeTokenRef,
-    description: "A runtime token for one agent; it dies with the agent.",
+    description: requiresScope(
+      "RUNTIME_ISSUE",
+      "A runtime token for one agent, which reads that agent's values; it dies with the agent.",
+    ),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: CreateRuntimeTokenInput, required: true }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.runtime.createToken(ctx.viewer, { agentId: String(args.input.agentId) }),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "RUNTIME_ISSUE");
+      return ctx.services.runtime.createToken(ctx.viewer, { agentId: String(args.input.agentId) });
+    },
   }),
 );

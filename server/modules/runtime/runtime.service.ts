@@ -1,10 +1,14 @@
 // Runtime tokens and the runtime channel: the one place where values leave the vault decrypted,
 // and only to the holder of that agent's runtime token.
+
+import { nextOrRecheck, perEvent, STREAM_RECHECK_MS, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { RuntimeViewer, Viewer } from "../../auth/viewer.ts";
-import { generateToken, hashToken } from "../../crypto/tokens.ts";
+import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
+import { generateToken } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, RawSql } from "../../db/database.ts";
-import type { VaultEvents } from "../../events/events.ts";
+import type { EntryKind } from "../../db/enums.ts";
+import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
 import { compareNames } from "../entry/entry.rules.ts";
@@ -14,18 +18,31 @@ export type RuntimeService = ReturnType<typeof runtimeService>;
 
 // The runtime channel's read, on every agent start: plain SQL, one statement, by the agent's
 // attachments (an index), not Prisma's query compiler.
-const ENVIRONMENT_SQL = `SELECT e."id" AS "id", e."name" AS "name", e."version" AS "version", e."ciphertext" AS "ciphertext"
-  FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ?`;
+const ENVIRONMENT_SQL = `SELECT e."id" AS "id", e."name" AS "name", e."kind" AS "kind", e."version" AS "version",
+  e."ciphertext" AS "ciphertext"
+  FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
 
-type EnvironmentRow = { id: string; name: string; version: number; ciphertext: Uint8Array };
+type EnvironmentRow = { id: string; name: string; kind: EntryKind; version: number; ciphertext: Uint8Array };
 
-export function runtimeService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; events: VaultEvents }) {
-  const { db, raw, keyring, events } = deps;
+export function runtimeService(deps: {
+  db: Db;
+  raw: RawSql;
+  keyring: UserKeyring;
+  events: VaultEvents;
+  hasher: TokenHasher;
+  /** Whether a runtime token still exists (it goes with its agent). */
+  tokenValid: TokenCheck;
+  recheckMs?: number;
+}) {
+  const { db, raw, keyring, events, hasher, tokenValid, recheckMs = STREAM_RECHECK_MS } = deps;
+  const beforeEvent = perEvent(tokenValid);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
       const agent = await requireAgent(db, viewer.userId, input.agentId);
       const token = generateToken("runtime");
-      const runtimeToken = await db.runtimeToken.create({ data: { agentId: agent.id, tokenHash: hashToken(token) } });
+      const runtimeToken = await db.runtimeToken.create({
+        data: { agentId: agent.id, tokenHash: hasher.hash(token), hashKeyVersion: KEYED_HASH_SCHEME },
+      });
       return { token, runtimeToken };
     },
 
@@ -35,10 +52,11 @@ export function runtimeService(deps: { db: Db; raw: RawSql; keyring: UserKeyring
      */
     async startEnvironment(runtime: RuntimeViewer) {
       const agent = runtime.agent;
-      const entries = (await raw(ENVIRONMENT_SQL, [agent.id])).map(
+      const entries = (await raw(ENVIRONMENT_SQL, [agent.id, runtime.userId])).map(
         (row): EnvironmentRow => ({
           id: String(row.id),
           name: String(row.name),
+          kind: row.kind as EntryKind,
           version: Number(row.version),
           ciphertext: row.ciphertext as Uint8Array,
         }),
@@ -51,7 +69,8 @@ export function runtimeService(deps: { db: Db; raw: RawSql; keyring: UserKeyring
       if (running !== agent.runningEnv) {
         await db.agent.update({ where: { id: agent.id }, data: { runningEnv: running } });
       }
-      const environment: Record<string, string> = {};
+      // No prototype: an entry named __proto__ is an entry like any other.
+      const environment: Record<string, string> = Object.create(null);
       const open = valueOpener(keyring, runtime);
       for (const entry of entries) environment[entry.name] = open(entry);
       return {
@@ -61,9 +80,39 @@ export function runtimeService(deps: { db: Db; raw: RawSql; keyring: UserKeyring
       };
     },
 
-    /** Restart commands for the agent, as they are issued. */
-    commands(runtime: RuntimeViewer) {
-      return events.runtimeCommands(runtime.agent.id);
+    /**
+     * Restart commands for the agent, as they are issued, for as long as its runtime token exists
+     * (re-checked before each command and every `recheckMs`): the stream ends with its agent.
+     */
+    commands(runtime: RuntimeViewer): AsyncIterableIterator<RuntimeCommand> {
+      const source = events.runtimeCommands(runtime.agent.id);
+      const waiting: { pending?: Promise<IteratorResult<RuntimeCommand>> } = {};
+      let ended = false;
+      const end = async (): Promise<IteratorResult<RuntimeCommand>> => {
+        ended = true;
+        await source.return?.();
+        return { done: true, value: undefined };
+      };
+      class Ended extends Error {}
+      return {
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        async next() {
+          if (ended) return { done: true, value: undefined };
+          try {
+            const next = await nextOrRecheck(source, waiting, recheckMs, async () => {
+              if (!(await tokenValid(runtime.tokenId))) throw new Ended();
+            });
+            if (next.done || !(await beforeEvent(next.value, runtime.tokenId))) return end();
+            return next;
+          } catch (error) {
+            if (error instanceof Ended) return end();
+            throw error;
+          }
+        },
+        return: end,
+      };
     },
   };
 }

@@ -1,4 +1,6 @@
+import { authorize, parseScopes, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
+import { TokenScopeEnum } from "../common/common.schema.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
 import type { TokenService } from "./token.service.ts";
 
@@ -7,6 +9,16 @@ export const ApiTokenRef = builder.prismaObject("ApiToken", {
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
+    scopes: t.field({
+      type: [TokenScopeEnum],
+      description: "What the token may do.",
+      resolve: (token) => [...parseScopes(token.scopes)],
+    }),
+    expiresAt: t.expose("expiresAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the token stops working; null: it does not expire.",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
   }),
@@ -20,7 +32,15 @@ const CreatedApiTokenRef = builder.objectRef<Awaited<ReturnType<TokenService["cr
 });
 
 const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
-  fields: (t) => ({ name: t.string({ required: true }) }),
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    scopes: t.field({
+      type: [TokenScopeEnum],
+      required: false,
+      description: "What the token may do; by default the scopes of the token that creates it, and never more.",
+    }),
+    expiresAt: t.field({ type: "DateTime", required: false, description: "When it stops working (in the future)." }),
+  }),
 });
 
 const RevokeApiTokenInput = builder.inputType("RevokeApiTokenInput", {
@@ -30,14 +50,22 @@ const RevokeApiTokenInput = builder.inputType("RevokeApiTokenInput", {
 builder.mutationFields((t) => ({
   createApiToken: t.field({
     type: CreatedApiTokenRef,
+    description: requiresScope("TOKENS_MANAGE", "A new API token for this vault, shown once."),
     errors: { types: [ValidationError] },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.tokens.create(ctx.viewer, args.input),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "TOKENS_MANAGE");
+      return ctx.services.tokens.create(ctx.viewer, args.input);
+    },
   }),
   revokeApiToken: t.field({
     type: ApiTokenRef,
+    description: requiresScope("TOKENS_MANAGE", "Revokes an API token at once; its open subscriptions end."),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.tokens.revoke(ctx.viewer, { id: String(args.input.id) }),
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "TOKENS_MANAGE");
+      return ctx.services.tokens.revoke(ctx.viewer, { id: String(args.input.id) });
+    },
   }),
 }));

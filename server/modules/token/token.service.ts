@@ -1,30 +1,51 @@
-// API tokens: shown once when created, stored only as a hash.
+// API tokens: shown once when created, stored only as a keyed hash, with the scopes they may use
+// and when they expire.
+import { ALL_SCOPES, ForbiddenError, formatScopes, type TokenScope } from "../../auth/scopes.ts";
 import type { Viewer } from "../../auth/viewer.ts";
-import { generateToken, hashToken } from "../../crypto/tokens.ts";
+import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
+import { generateToken } from "../../crypto/tokens.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
 
 const MAX_TOKEN_NAME_LENGTH = 128;
 
+export type NewToken = { name: string; scopes?: readonly TokenScope[] | null; expiresAt?: Date | null };
+
 /** A new API token for the user, in the caller's transaction; the token is returned this once. */
-export async function issueApiToken(tx: Tx, userId: string, name: string) {
-  const label = name.trim();
+export async function issueApiToken(tx: Tx, hasher: TokenHasher, userId: string, input: NewToken) {
+  const label = input.name.trim();
   if (!label || label.length > MAX_TOKEN_NAME_LENGTH) {
     throw new ValidationError(`A token's name is 1 to ${MAX_TOKEN_NAME_LENGTH} characters`, "name");
   }
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    throw new ValidationError("expiresAt must be in the future", "expiresAt");
+  }
   const token = generateToken("api");
-  const apiToken = await tx.apiToken.create({ data: { userId, name: label, tokenHash: hashToken(token) } });
+  const apiToken = await tx.apiToken.create({
+    data: {
+      userId,
+      name: label,
+      tokenHash: hasher.hash(token),
+      hashKeyVersion: KEYED_HASH_SCHEME,
+      scopes: formatScopes(input.scopes ?? ALL_SCOPES),
+      expiresAt: input.expiresAt ?? null,
+    },
+  });
   return { token, apiToken };
 }
 
 export type TokenService = ReturnType<typeof tokenService>;
 
-export function tokenService(deps: { db: Db; events: VaultEvents }) {
-  const { db, events } = deps;
+export function tokenService(deps: { db: Db; events: VaultEvents; hasher: TokenHasher }) {
+  const { db, events, hasher } = deps;
   return {
-    create(viewer: Viewer, input: { name: string }) {
-      return issueApiToken(db, viewer.userId, input.name);
+    /** A token for the viewer's vault: with the scopes asked for (by default the viewer's own), never more. */
+    create(viewer: Viewer, input: NewToken) {
+      const scopes = input.scopes ?? [...viewer.scopes];
+      const beyond = scopes.find((scope) => !viewer.scopes.has(scope));
+      if (beyond) throw new ForbiddenError(beyond, `give a new token the ${beyond} scope`);
+      return issueApiToken(db, hasher, viewer.userId, { ...input, scopes });
     },
 
     async revoke(viewer: Viewer, input: { id: string }) {
@@ -37,6 +58,29 @@ export function tokenService(deps: { db: Db; events: VaultEvents }) {
       // Subscriptions opened with the token end.
       events.tokenRevoked(revoked.userId, revoked.id);
       return revoked;
+    },
+
+    /**
+     * Rows from before keyed hashes hold the token's plain SHA-256, which is what the keyed hash
+     * is of: they are rehashed in place, and their tokens keep working. Returns how many.
+     */
+    async keyLegacyHashes(): Promise<number> {
+      let moved = 0;
+      for (const table of ["apiToken", "runtimeToken"] as const) {
+        const model = db[table] as unknown as {
+          findMany(args: object): Promise<{ id: string; tokenHash: string }[]>;
+          updateMany(args: object): Promise<{ count: number }>;
+        };
+        const rows = await model.findMany({ where: { hashKeyVersion: null }, select: { id: true, tokenHash: true } });
+        for (const row of rows) {
+          const { count } = await model.updateMany({
+            where: { id: row.id, tokenHash: row.tokenHash, hashKeyVersion: null },
+            data: { tokenHash: hasher.keyed(row.tokenHash), hashKeyVersion: KEYED_HASH_SCHEME },
+          });
+          moved += count;
+        }
+      }
+      return moved;
     },
   };
 }

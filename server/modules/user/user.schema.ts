@@ -1,3 +1,4 @@
+import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { ApiTokenRef } from "../token/token.schema.ts";
 
@@ -7,7 +8,20 @@ export const UserRef = builder.prismaObject("User", {
     id: t.exposeID("id"),
     name: t.exposeString("name"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    apiTokens: t.relation("apiTokens", { type: ApiTokenRef, query: { orderBy: { createdAt: "asc" } } }),
+    apiTokens: t.prismaField({
+      type: [ApiTokenRef],
+      description: "Every API token of this vault. Requires the TOKENS_MANAGE scope.",
+      resolve: (query, user, _args, ctx) => {
+        authorize(ctx.viewer, "TOKENS_MANAGE", "list the API tokens");
+        return ctx.db.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { createdAt: "asc" } });
+      },
+    }),
+    token: t.prismaField({
+      type: ApiTokenRef,
+      description: "The API token that made this request: its name, scopes and expiry.",
+      resolve: (query, _user, _args, ctx) =>
+        ctx.db.apiToken.findUniqueOrThrow({ ...query, where: { id: ctx.viewer.tokenId } }),
+    }),
   }),
 });
 

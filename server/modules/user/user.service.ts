@@ -1,5 +1,6 @@
 // Users: each one is a vault of its own.
 import { randomBytes } from "node:crypto";
+import type { TokenHasher } from "../../crypto/token-hash.ts";
 import type { Db, RawSql } from "../../db/database.ts";
 import { ValidationError } from "../common/errors.ts";
 import { issueApiToken } from "../token/token.service.ts";
@@ -8,8 +9,8 @@ const SALT_BYTES = 32;
 
 export type UserService = ReturnType<typeof userService>;
 
-export function userService(deps: { db: Db; raw: RawSql }) {
-  const { db, raw } = deps;
+export function userService(deps: { db: Db; raw: RawSql; hasher: TokenHasher }) {
+  const { db, raw, hasher } = deps;
   return {
     /** A new vault: a user with its own key salt, and a first API token (shown once). */
     async create(name: string) {
@@ -17,9 +18,28 @@ export function userService(deps: { db: Db; raw: RawSql }) {
       if (!label || label.length > 128) throw new ValidationError("A user's name is 1 to 128 characters", "name");
       return db.$transaction(async (tx) => {
         const user = await tx.user.create({ data: { name: label, keySalt: new Uint8Array(randomBytes(SALT_BYTES)) } });
-        const { token } = await issueApiToken(tx, user.id, "first token");
+        const { token } = await issueApiToken(tx, hasher, user.id, { name: "first token" });
         return { user, token };
       });
+    },
+
+    /**
+     * A new API token, with every scope, for an existing user found by id or by name (a name two
+     * users share is refused, listing their ids): for the operator, where the server runs.
+     */
+    async issueToken(nameOrId: string, tokenName: string) {
+      const users = await db.user.findMany({ where: { OR: [{ id: nameOrId }, { name: nameOrId }] } });
+      const byId = users.find((user) => user.id === nameOrId);
+      if (!byId && users.length > 1) {
+        throw new ValidationError(
+          `${users.length} users are named ${nameOrId}: give one of their ids (${users.map((user) => user.id).join(", ")})`,
+          "user",
+        );
+      }
+      const user = byId ?? users[0];
+      if (!user) throw new ValidationError(`No user is named ${nameOrId} or has that id`, "user");
+      const { token, apiToken } = await issueApiToken(db, hasher, user.id, { name: tokenName });
+      return { user, token, apiToken };
     },
 
     /** How many users the vault has; read without Prisma, as the server starts. */

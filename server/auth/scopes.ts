@@ -1,0 +1,52 @@
+// What an API token may do. Every root field of the API requires one scope (or none), checked
+// first thing (authorize); a missing scope is a ForbiddenError naming it. SECURITY.md says what
+// each one reaches.
+import { VaultFailure } from "../modules/common/errors.ts";
+
+export const TOKEN_SCOPES = {
+  ENTRIES_READ: "List entries and their metadata; read variables' values; verify a secret's value (rate-limited).",
+  ENTRIES_WRITE: "Add and update secrets and variables, and import .env files. Never read values.",
+  ENTRIES_DELETE: "Delete entries that no agent uses.",
+  AGENTS_READ: "List agents, what they receive and whether they need a restart; follow restart notices.",
+  AGENTS_WRITE: "Create, change, restart and delete agents; attach and detach entries.",
+  RUNTIME_ISSUE:
+    "Create runtime tokens, which read an agent's values: with AGENTS_WRITE, this reads any value by attaching it to an agent.",
+  TOKENS_MANAGE: "List, create and revoke API tokens (never with scopes the creating token lacks).",
+  PROVIDERS_MANAGE: "Connect, check, refresh and disconnect AI providers (writing and deleting their secrets).",
+  ACTIVITY_READ: "Read the activity log.",
+} as const;
+
+export type TokenScope = keyof typeof TOKEN_SCOPES;
+export const ALL_SCOPES = Object.keys(TOKEN_SCOPES) as TokenScope[];
+
+const isScope = (text: string): text is TokenScope => Object.hasOwn(TOKEN_SCOPES, text);
+
+/** Scopes as stored: names, comma-separated. Unknown names are dropped. */
+export function parseScopes(stored: string): ReadonlySet<TokenScope> {
+  return new Set(stored.split(",").filter(isScope));
+}
+
+export function formatScopes(scopes: Iterable<TokenScope>): string {
+  return ALL_SCOPES.filter((scope) => new Set(scopes).has(scope)).join(",");
+}
+
+/** The token lacks a scope; `scope` names it. */
+export class ForbiddenError extends VaultFailure {
+  override name = "ForbiddenError";
+  constructor(
+    readonly scope: TokenScope,
+    what = "this",
+  ) {
+    super(`This token may not do ${what}: it needs the ${scope} scope`);
+  }
+}
+
+/** A root field's description, saying which scope it requires (the authorization walk reads it). */
+export function requiresScope(scope: TokenScope, description?: string): string {
+  return `${description ? `${description} ` : ""}Requires the ${scope} scope.`;
+}
+
+/** The one authorization call, first in each operation that needs a scope. */
+export function authorize(viewer: { scopes: ReadonlySet<TokenScope> }, scope: TokenScope, what?: string): void {
+  if (!viewer.scopes.has(scope)) throw new ForbiddenError(scope, what);
+}
