@@ -2,6 +2,7 @@
 // the app (app.ts) and the server commands (commands/) both open the vault through this.
 import { type Authenticator, authenticator } from "./auth/authenticate.ts";
 import type { RateLimits } from "./auth/rate-limits.ts";
+import type { RowBinder } from "./crypto/row-binding.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { Db, InsertRows, RawSql } from "./db/database.ts";
@@ -25,6 +26,7 @@ export type ServiceDeps = {
   insertRows: InsertRows;
   keyring: UserKeyring;
   hasher: TokenHasher;
+  binder: RowBinder;
   events: VaultEvents;
   rateLimits: RateLimits;
   providerBaseUrls: ProviderBaseUrls;
@@ -48,29 +50,41 @@ export type Services = {
 };
 
 export function createServices(deps: ServiceDeps): Services {
-  const { db, raw, insertRows, keyring, hasher, events, rateLimits, providerBaseUrls, oauthIssuer, streamRecheckMs } =
-    deps;
-  const entries = entryService({ db, raw, keyring, events, rateLimits });
-  const authenticate = authenticator({ raw, rateLimits, hasher });
+  const {
+    db,
+    raw,
+    insertRows,
+    keyring,
+    hasher,
+    binder,
+    events,
+    rateLimits,
+    providerBaseUrls,
+    oauthIssuer,
+    streamRecheckMs,
+  } = deps;
+  const entries = entryService({ db, raw, keyring, binder, events, rateLimits });
+  const authenticate = authenticator({ raw, rateLimits, hasher, binder });
   return {
     authenticate,
-    attachments: attachmentService({ db, raw, events }),
+    attachments: attachmentService({ db, raw, binder, events }),
     entries,
-    agents: agentService({ db, events }),
+    agents: agentService({ db, binder, events }),
     imports: importService({ db, keyring, events, insertRows }),
     providers: providerService({ db, keyring, events, entries, providerBaseUrls, oauthIssuer }),
-    tokens: tokenService({ db, events, hasher }),
+    tokens: tokenService({ db, events, hasher, binder }),
     runtime: runtimeService({
       db,
       raw,
       keyring,
       events,
       hasher,
+      binder,
       tokenValid: authenticate.runtimeTokenValid,
       recheckMs: streamRecheckMs,
     }),
     notices: noticeService({ db, events, tokenValid: authenticate.apiTokenValid, recheckMs: streamRecheckMs }),
-    users: userService({ db, raw, hasher }),
+    users: userService({ db, raw, hasher, binder }),
     keys: keyService({ db, raw, keyring, masterKeys: keyring.masterKeys }),
   };
 }

@@ -4,14 +4,16 @@
 import { randomBytes } from "node:crypto";
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./auth/rate-limits.ts";
 import type { Config } from "./config.ts";
+import { RowBinder } from "./crypto/row-binding.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
-import { type Db, databaseTarget, type Provider, type RawSql } from "./db/database.ts";
+import { type Db, databaseTarget, type Provider } from "./db/database.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./db/open.ts";
 import { loadTokenHashKey } from "./db/token-hash-key.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";
+import { integrityUpgraded, upgradeIntegrity } from "./integrity-upgrade.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { createServices, type Services } from "./services.ts";
@@ -67,22 +69,29 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       await database.close();
       throw error;
     })) ?? randomBytes(32);
+  const upgraded = await integrityUpgraded(database.raw);
   const warn = config.warn ?? (() => {});
   const redis = config.redisUrl ? (await import("./events/redis.ts")).redisEventTarget(config.redisUrl, warn) : null;
   const events = createVaultEvents(redis?.target, config.redisPrefix);
+  const binder = new RowBinder(tokenHashKey);
+  const keyring = new UserKeyring(config.masterKeys, { readsFormat1: !upgraded });
   const services = createServices({
     db: database.db,
     raw: database.raw,
     insertRows: database.insertRows,
-    keyring: new UserKeyring(config.masterKeys),
+    keyring,
     hasher: new TokenHasher(tokenHashKey),
+    binder,
     events,
     rateLimits: createRateLimits({ ...DEFAULT_RATE_LIMITS, ...config.rateLimits }),
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),
     oauthIssuer: config.oauthIssuer ?? oauthIssuer(),
     streamRecheckMs: config.streamRecheckMs,
   });
-  if (config.maintenance ?? true) await maintain(database.raw, services, warn);
+  if ((config.maintenance ?? true) && !upgraded) {
+    await upgradeIntegrity(database.raw, services, binder, warn);
+    keyring.retireFormat1();
+  }
   return {
     db: database.db,
     uncheckedKeyVersions: unchecked,
@@ -94,30 +103,4 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       await database.close();
     },
   };
-}
-
-const VALUES_FORMAT_MARK = "stored-values-format:2";
-
-/**
- * Once per vault: tokens from before keyed hashes get keyed ones (they keep working), and values
- * from before the entry's kind was bound into their ciphertexts are sealed again in the current
- * format. Each is checked with one plain statement on later starts.
- */
-async function maintain(raw: RawSql, services: Services, warn: (line: string) => void) {
-  const [legacy] = await raw(
-    'SELECT (SELECT COUNT(*) FROM "ApiToken" WHERE "hashKeyVersion" IS NULL) + (SELECT COUNT(*) FROM "RuntimeToken" WHERE "hashKeyVersion" IS NULL) AS "count"',
-  );
-  if (Number(legacy?.count ?? 0) > 0) await services.tokens.keyLegacyHashes();
-  const [marked] = await raw('SELECT 1 AS "done" FROM "VaultMeta" WHERE "key" = ?', [VALUES_FORMAT_MARK]);
-  if (marked) return;
-  const report = await services.keys.rewrap();
-  for (const item of report.unreadable) {
-    warn(
-      `The ${item.what} of ${item.name} (entry ${item.entryId}) cannot be read: ${item.reason}; it was left as it is`,
-    );
-  }
-  await raw('INSERT INTO "VaultMeta" ("key", "value") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING', [
-    VALUES_FORMAT_MARK,
-    new Date().toISOString(),
-  ]);
 }

@@ -4,105 +4,14 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ok, query } from "./helpers/operations.ts";
+import { call, type Ids, type Root, requiredScope, schemaWalk } from "./helpers/schema-walk.ts";
 import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
-type TypeRef = { kind: string; name: string | null; ofType: TypeRef | null };
-type Arg = { name: string; type: TypeRef };
-type Field = { name: string; args: Arg[]; type: TypeRef };
-type FullType = { name: string; kind: string; inputFields: Arg[] | null; enumValues: { name: string }[] | null };
-
-const TYPE_REF = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
-const INTROSPECTION = `{ __schema {
-  queryType { name } mutationType { name } subscriptionType { name }
-  types { name kind fields { name type { ${TYPE_REF} } args { name type { ${TYPE_REF} } } }
-    inputFields { name type { ${TYPE_REF} } } enumValues { name } } } }`;
-
 let t: TestVault;
-let types: Map<string, FullType & { fields: Field[] | null }>;
-let roots: { operation: "query" | "mutation" | "subscription"; field: Field }[];
-const ids = { agent: "", secret: "", variable: "", token: "" };
+let walk: Awaited<ReturnType<typeof schemaWalk>>;
+let roots: Root[];
+const ids: Ids = { agent: "", secret: "", variable: "", token: "" };
 let tokens: Record<string, string | null>;
-let counter = 0;
-
-const named = (ref: TypeRef): TypeRef => (ref.ofType ? named(ref.ofType) : ref);
-const required = (ref: TypeRef) => ref.kind === "NON_NULL";
-
-function idFor(argName: string, fieldName: string, idsToUse: typeof ids): string {
-  const name = `${fieldName}.${argName}`.toLowerCase();
-  if (argName.toLowerCase().includes("agent")) return idsToUse.agent;
-  if (name.includes("apitoken")) return idsToUse.token;
-  if (name.includes("variable")) return idsToUse.variable;
-  return idsToUse.secret;
-}
-
-/** A GraphQL literal for a value of this type: required fields only, ids from the given set. */
-function literal(ref: TypeRef, argName: string, fieldName: string, idsToUse: typeof ids): string {
-  if (ref.kind === "NON_NULL") return literal(ref.ofType as TypeRef, argName, fieldName, idsToUse);
-  if (ref.kind === "LIST") return `[${literal(ref.ofType as TypeRef, argName, fieldName, idsToUse)}]`;
-  const type = types.get(ref.name as string) as FullType;
-  if (type.kind === "ENUM") return (type.enumValues?.[0]?.name as string) ?? "";
-  if (type.kind === "INPUT_OBJECT") {
-    const fields = (type.inputFields ?? []).filter((f) => required(f.type));
-    return `{ ${fields.map((f) => `${f.name}: ${literal(f.type, f.name, fieldName, idsToUse)}`).join(", ")} }`;
-  }
-  switch (ref.name) {
-    case "ID":
-      return JSON.stringify(idFor(argName, fieldName, idsToUse));
-    case "Int":
-      return "1";
-    case "Boolean":
-      return "false";
-    default:
-      if (argName === "name") return JSON.stringify(`WALK_${++counter}`);
-      if (argName === "content") return JSON.stringify(`WALK_IMPORT_${++counter}=1`);
-      if (argName === "credential" || argName === "value") return JSON.stringify("sk-ant-walk");
-      return JSON.stringify("walk");
-  }
-}
-
-/** Whether any argument of the field, at any depth, is an ID: only then can B pass A's ids. */
-function takesIds(field: Field): boolean {
-  const seen = new Set<string>();
-  const visit = (ref: TypeRef): boolean => {
-    const type = named(ref);
-    if (type.name === "ID") return true;
-    if (!type.name || seen.has(type.name)) return false;
-    seen.add(type.name);
-    return (types.get(type.name)?.inputFields ?? []).some((f) => visit(f.type));
-  };
-  return field.args.some((arg) => visit(arg.type));
-}
-
-function operationFor(operation: string, field: Field, idsToUse: typeof ids): string {
-  const args = field.args
-    .filter((arg) => required(arg.type) || named(arg.type).name === "ID")
-    .map((arg) => `${arg.name}: ${literal(arg.type, arg.name, field.name, idsToUse)}`);
-  const kind = named(field.type).kind;
-  const selection = kind === "SCALAR" || kind === "ENUM" ? "" : "{ __typename }";
-  return `${operation} { ${field.name}${args.length ? `(${args.join(", ")})` : ""} ${selection} }`;
-}
-
-async function call(operation: string, text: string, token: string | null): Promise<string> {
-  const subscription = operation === "subscription";
-  const response = await t.vault.yoga.fetch("http://vault.test/graphql", {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: subscription ? "text/event-stream" : "application/json",
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query: text }),
-  });
-  if (!subscription || !response.body) return `${response.status} ${await response.text()}`;
-  // A live subscription sends nothing until a notice: read what comes in a moment, then leave.
-  const reader = response.body.getReader();
-  const first = await Promise.race([
-    reader.read().then(({ value }) => new TextDecoder().decode(value)),
-    new Promise<string>((resolve) => setTimeout(() => resolve("<open>"), 300)),
-  ]);
-  await reader.cancel();
-  return `${response.status} ${first.replace(/^:\s*\n+/gm, "")}`;
-}
 
 beforeAll(async () => {
   // The walk fails authentication hundreds of times from one address, on purpose.
@@ -118,12 +27,8 @@ beforeAll(async () => {
   await ok(alice.gql, "revokeApiToken", { id: revoked.apiToken.id });
   tokens = { anonymous: null, alice: alice.token, bob: bob.token, runtime, revoked: revoked.token };
 
-  const schema = (await query(alice.gql, INTROSPECTION)).__schema;
-  types = new Map(schema.types.map((type: FullType) => [type.name, type]));
-  roots = (["query", "mutation", "subscription"] as const).flatMap((operation) => {
-    const root = schema[`${operation}Type`]?.name;
-    return (types.get(root)?.fields ?? []).map((field: Field) => ({ operation, field }));
-  });
+  walk = await schemaWalk(alice.gql);
+  roots = walk.roots;
 });
 afterAll(() => t.close());
 
@@ -158,19 +63,19 @@ describe("the authorization walk", () => {
 
     // Everyone but the owner first: none of it may change anything.
     for (const { operation, field } of roots) {
-      const text = operationFor(operation, field, ids);
+      const text = walk.operationFor(operation, field, ids);
       for (const identity of ["anonymous", "runtime", "revoked"]) {
         calls++;
-        const answer = await call(operation, text, tokens[identity] as string | null);
+        const answer = await call(t, operation, text, tokens[identity] as string | null);
         if (!answer.includes("UNAUTHENTICATED") || answer.includes('"data"')) {
           unexpected.push(`${identity} ${field.name}: ${answer.slice(0, 200)}`);
         }
       }
       calls++;
-      const withTheirs = await call(operation, text, tokens.bob as string);
+      const withTheirs = await call(t, operation, text, tokens.bob as string);
       if (/alice|ALICE/.test(withTheirs)) unexpected.push(`bob ${field.name} saw alice's data`);
-      if (!takesIds(field)) continue;
-      const withMissing = await call(operation, operationFor(operation, field, missing), tokens.bob as string);
+      if (!walk.takesIds(field)) continue;
+      const withMissing = await call(t, operation, walk.operationFor(operation, field, missing), tokens.bob as string);
       const normalize = (answer: string, set: typeof ids) =>
         Object.values(set)
           .reduce((text, id) => text.replaceAll(id, "<id>"), answer)
@@ -185,7 +90,7 @@ describe("the authorization walk", () => {
     // The owner: no authentication error and no unexpected error, whatever the typed result.
     for (const { operation, field } of roots) {
       calls++;
-      const answer = await call(operation, operationFor(operation, field, ids), tokens.alice as string);
+      const answer = await call(t, operation, walk.operationFor(operation, field, ids), tokens.alice as string);
       if (/UNAUTHENTICATED|INTERNAL_SERVER_ERROR|Unexpected error/.test(answer)) {
         unexpected.push(`alice ${field.name}: ${answer.slice(0, 200)}`);
       }
@@ -194,5 +99,98 @@ describe("the authorization walk", () => {
       `authorization walk: ${roots.length} fields by 5 identities, ${calls} calls, ${unexpected.length} unexpected`,
     );
     expect(unexpected).toEqual([]);
+  });
+});
+
+describe("the scope walk", () => {
+  const SCOPES = [
+    "ENTRIES_READ",
+    "ENTRIES_WRITE",
+    "ENTRIES_DELETE",
+    "AGENTS_READ",
+    "AGENTS_WRITE",
+    "RUNTIME_ISSUE",
+    "TOKENS_MANAGE",
+    "PROVIDERS_MANAGE",
+    "ACTIVITY_READ",
+  ];
+  /** How each scoped field of a type other than the roots is reached, and what else that needs. */
+  const NESTED: Record<string, { query: string; alsoNeeds: string[] }> = {
+    "Variable.value": {
+      query: "{ agents { edges { node { entries { ... on Variable { value } } } } } }",
+      alsoNeeds: ["AGENTS_READ"],
+    },
+    "User.apiTokens": { query: "{ viewer { apiTokens { id } } }", alsoNeeds: [] },
+  };
+  const forbiddenScope = (answer: string): string | null =>
+    /"scope":"([A-Z_]+)"/.exec(answer)?.[1] ?? (answer.includes("Forbidden") ? "?" : null);
+
+  it("has every scope in the schema's TokenScope", async () => {
+    const alice = t.client(tokens.alice as string);
+    const values = (await query(alice, '{ __type(name: "TokenScope") { enumValues { name } } }')).__type.enumValues;
+    expect(values.map((v: { name: string }) => v.name).sort()).toEqual([...SCOPES].sort());
+  });
+
+  it("refuses every field to every token without its scope, naming it, and lets the scope through", async () => {
+    const carol = await t.newUser("carol");
+    const mine: Ids = {
+      secret: (await ok(carol.gql, "addSecret", { name: "CAROL_SECRET", value: "c" })).id,
+      variable: (await ok(carol.gql, "addVariable", { name: "CAROL_VAR", value: "v" })).id,
+      agent: "",
+      token: "",
+    };
+    mine.agent = (await ok(carol.gql, "createAgent", { name: "carol-agent", entryIds: [mine.variable] })).id;
+    // The root walk detaches and deletes carol-agent; the nested probes read this one.
+    await ok(carol.gql, "createAgent", { name: "carol-reader", entryIds: [mine.variable] });
+    mine.token = (await ok(carol.gql, "createApiToken", { name: "spare" })).apiToken.id;
+    const tokenWith = async (scopes: string[]) =>
+      (await ok(carol.gql, "createApiToken", { name: scopes.join("+") || "none", scopes })).token as string;
+    const only = Object.fromEntries(await Promise.all(SCOPES.map(async (s) => [s, await tokenWith([s])])));
+    const allBut = Object.fromEntries(
+      await Promise.all(SCOPES.map(async (s) => [s, await tokenWith(SCOPES.filter((o) => o !== s))])),
+    );
+
+    const wrong: string[] = [];
+    let calls = 0;
+    let scoped = 0;
+    for (const { operation, field } of roots) {
+      const needed = requiredScope(field);
+      const text = walk.operationFor(operation, field, mine);
+      if (needed) {
+        scoped++;
+        expect(SCOPES).toContain(needed);
+        calls++;
+        const without = forbiddenScope(await call(t, operation, text, allBut[needed]));
+        if (without !== needed) wrong.push(`${field.name} without ${needed}: refused for ${without}`);
+      }
+      for (const scope of SCOPES) {
+        calls++;
+        const answer = await call(t, operation, text, only[scope]);
+        const refused = forbiddenScope(answer);
+        const expected = needed && needed !== scope ? needed : null;
+        if (refused !== expected) wrong.push(`${field.name} with ${scope}: refused for ${refused}, not ${expected}`);
+        if (!expected && /UNAUTHENTICATED|INTERNAL_SERVER_ERROR/.test(answer)) {
+          wrong.push(`${field.name} with ${scope}: ${answer.slice(0, 200)}`);
+        }
+      }
+    }
+    expect(walk.scopedFields.map(({ type, field }) => `${type}.${field.name}`).sort()).toEqual(
+      Object.keys(NESTED).sort(),
+    );
+    for (const { type, field } of walk.scopedFields) {
+      const probe = NESTED[`${type}.${field.name}`] as (typeof NESTED)[string];
+      const needed = requiredScope(field) as string;
+      calls += 2;
+      const filler = SCOPES.filter((s) => s !== needed && !probe.alsoNeeds.includes(s)).slice(0, 1);
+      const without = await call(t, "query", probe.query, await tokenWith([...probe.alsoNeeds, ...filler]));
+      if (forbiddenScope(without) !== needed) wrong.push(`${type}.${field.name} without ${needed}: ${without}`);
+      const withIt = await call(t, "query", probe.query, await tokenWith([...probe.alsoNeeds, needed]));
+      if (forbiddenScope(withIt) !== null || withIt.includes('"errors"')) {
+        wrong.push(`${type}.${field.name} with ${needed}: ${withIt.slice(0, 200)}`);
+      }
+    }
+    console.log(`scope walk: ${roots.length} fields (${scoped} scoped) by ${SCOPES.length} scopes, ${calls} calls`);
+    expect(wrong).toEqual([]);
+    expect(scoped).toBeGreaterThan(20);
   });
 });

@@ -9,6 +9,7 @@ import { newServerEnv, runCli, startServer } from "./helpers/processes.ts";
 let dataDir: string;
 let server: Awaited<ReturnType<typeof startServer>>;
 let env: Record<string, string>;
+let serverEnv: Record<string, string>;
 let drop: () => Promise<void>;
 
 beforeAll(async () => {
@@ -16,6 +17,7 @@ beforeAll(async () => {
   const vault = await newServerEnv(dataDir);
   drop = vault.drop;
   const base = vault.env;
+  serverEnv = base;
   const created = await runCli(["user", "create", "--name", "cli", "--json"], base);
   server = await startServer(base);
   env = { AGENT_VAULT_URL: `${server.url}/graphql`, AGENT_VAULT_TOKEN: JSON.parse(created.stdout).token };
@@ -146,5 +148,98 @@ describe("the CLI", () => {
     const run = await cli(["secrets", "add", "ARGV_KEY", "sk-on-the-command-line"]);
     expect(run.code).toBe(2);
     expect((await cli(["secrets", "list", "--json"])).stdout).not.toContain("ARGV_KEY");
+  });
+});
+
+describe("API tokens from the CLI", () => {
+  /** A user of its own, whose only token is the one the commands run with. */
+  async function newUser(name: string) {
+    const created = JSON.parse((await runCli(["user", "create", "--name", name, "--json"], serverEnv)).stdout);
+    const userEnv = { AGENT_VAULT_URL: env.AGENT_VAULT_URL as string, AGENT_VAULT_TOKEN: created.token as string };
+    return {
+      userEnv,
+      as: (args: string[], input?: string, token?: string) =>
+        runCli(args, token ? { ...userEnv, AGENT_VAULT_TOKEN: token } : userEnv, input),
+    };
+  }
+
+  it("creates a token with only the scopes asked for, until when asked, and never more than its creator's", async () => {
+    const { as } = await newUser("scoped");
+    const run = await as([
+      "tokens",
+      "create",
+      "ci",
+      "--scope",
+      "entries:write",
+      "--scope",
+      "agents:read,tokens:manage",
+      "--expires",
+      "30d",
+      "--json",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const created = JSON.parse(run.stdout);
+    expect(created.apiToken.scopes.sort()).toEqual(["AGENTS_READ", "ENTRIES_WRITE", "TOKENS_MANAGE"]);
+    const days = (Date.parse(created.apiToken.expiresAt) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThan(30.1);
+
+    expect((await as(["secrets", "add", "CI_KEY"], "value\n", created.token)).code).toBe(0);
+    const listing = await as(["secrets", "list"], undefined, created.token);
+    expect(listing.code).toBe(1);
+    expect(listing.stderr).toContain("ENTRIES_READ");
+    const escalation = await as(["tokens", "create", "more", "--scope", "entries:read"], undefined, created.token);
+    expect(escalation.code).toBe(1);
+    expect(escalation.stderr).toContain("ENTRIES_READ");
+
+    const table = await as(["tokens", "list"]);
+    expect(table.stdout).toMatch(/ci\s+entries:write,agents:read,tokens:manage\s/);
+    const unknown = await as(["tokens", "create", "x", "--scope", "secrets:everything"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("entries:read");
+    expect((await as(["tokens", "create", "x", "--expires", "someday"])).code).toBe(2);
+  });
+
+  it("revokes by name, asks before revoking the token in use, and keeps the last one without --force", async () => {
+    const { as, userEnv } = await newUser("careful");
+    const first = JSON.parse((await as(["tokens", "create", "twin", "--json"])).stdout);
+    const second = JSON.parse((await as(["tokens", "create", "twin", "--json"])).stdout);
+    const ambiguous = await as(["tokens", "revoke", "twin"]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(first.apiToken.id);
+    expect(ambiguous.stderr).toContain(second.apiToken.id);
+    expect((await as(["tokens", "revoke", first.apiToken.id])).code).toBe(0);
+    // The other twin is now the only working token named so.
+    const byName = await as(["tokens", "revoke", "twin", "--json"]);
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(JSON.parse(byName.stdout)).toMatchObject({ id: second.apiToken.id, revokedAt: expect.any(String) });
+
+    // Two working tokens left: the one in use and a spare.
+    const spare = JSON.parse((await as(["tokens", "create", "spare", "--json"])).stdout);
+    const tokens: { id: string; name: string; revokedAt: string | null }[] = JSON.parse(
+      (await as(["tokens", "list", "--json"])).stdout,
+    );
+    const inUse = tokens.find((t) => !t.revokedAt && t.name !== "spare") as { id: string };
+    const unasked = await as(["tokens", "revoke", inUse.id]);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain("the token this command runs with");
+    expect(unasked.stderr).toContain("--yes");
+    expect((await as(["tokens", "list"])).code).toBe(0);
+
+    // From the spare, the token just refused is no longer in use, and can go; then the spare is the last.
+    expect((await as(["tokens", "revoke", inUse.id], undefined, spare.token)).code).toBe(0);
+    const last = await as(["tokens", "revoke", "spare", "--yes"], undefined, spare.token);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toContain("last working API token");
+    expect(last.stderr).toContain("--force");
+    const forced = await as(["tokens", "revoke", "spare", "--yes", "--force"], undefined, spare.token);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await as(["secrets", "list"], undefined, spare.token)).code).toBe(1);
+
+    // The way back in: the operator issues a new token where the server's configuration is.
+    const issued = await runCli(["user", "token", "--user", "careful", "--json"], serverEnv);
+    expect(issued.code, issued.stderr).toBe(0);
+    const back = await runCli(["secrets", "list"], { ...userEnv, AGENT_VAULT_TOKEN: JSON.parse(issued.stdout).token });
+    expect(back.code, back.stderr).toBe(0);
   });
 });

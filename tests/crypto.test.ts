@@ -1,6 +1,6 @@
 // Unit tests of server/crypto: the one place tested below the API, because its promises
 // (a standard KDF, tamper evidence, binding) are about bytes no API shows.
-import { createCipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../server/crypto/cipher.ts";
 import { fingerprint } from "../server/crypto/fingerprint.ts";
@@ -9,6 +9,7 @@ import { MasterKeyError, parseMasterKeys } from "../server/crypto/master-key.ts"
 import { TokenHasher, tokenDigest } from "../server/crypto/token-hash.ts";
 import { generateToken, tokenKind } from "../server/crypto/tokens.ts";
 import { UnknownKeyVersionError, UserKeyring } from "../server/crypto/user-keys.ts";
+import { format1Blob } from "./helpers/format1-blob.ts";
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
 
@@ -96,22 +97,7 @@ describe("AES-256-GCM sealing", () => {
   });
 
   it("still opens a format 1 blob (from before the kind was bound), whatever kind is asked", () => {
-    // A format 1 blob, made as the previous version of this code did: its associated data is the
-    // label, the user, the entry and the key version, each length-prefixed.
-    const nonce = randomBytes(12);
-    const parts = ["agent-vault/entry-value/v1", "user-1", "entry-1", "1"].map((part) => {
-      const bytes = Buffer.from(part);
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(bytes.length);
-      return Buffer.concat([length, bytes]);
-    });
-    const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: 16 });
-    cipher.setAAD(Buffer.concat(parts));
-    const body = Buffer.concat([cipher.update("old value"), cipher.final()]);
-    const header = Buffer.alloc(5);
-    header.writeUInt8(1, 0);
-    header.writeUInt32BE(1, 1);
-    const blob = Buffer.concat([header, nonce, body, cipher.getAuthTag()]);
+    const blob = format1Blob(key, 1, "user-1", "entry-1", "old value");
     expect(isCurrentFormat(blob)).toBe(false);
     expect(open(key, blob, binding)).toBe("old value");
     expect(isCurrentFormat(seal(key, 1, "new value", binding))).toBe(true);

@@ -1,8 +1,8 @@
 // `agent-vault import FILE`: shows the plan, asks, then imports all or nothing.
 import { readFile } from "node:fs/promises";
-import { createInterface } from "node:readline/promises";
 import type { ImportConflictPolicy, VaultClient } from "@agent-vault/sdk";
 import type { Command } from "commander";
+import { confirm } from "./confirm.ts";
 import { UsageError, vaultFromEnv } from "./context.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
@@ -53,15 +53,6 @@ function progress(lines: number): () => void {
     clearInterval(timer);
     process.stderr.write("\r\x1b[K");
   };
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export async function importCommand(vault: VaultClient, file: string, options: ImportOptions): Promise<void> {

@@ -13,6 +13,7 @@ export type VaultErrorCode =
   | "FORBIDDEN"
   | "UNAUTHENTICATED"
   | "TOO_MANY_REQUESTS"
+  | "VALUE_UNREADABLE"
   | "NETWORK"
   | "GRAPHQL";
 
@@ -131,6 +132,18 @@ export class TooManyRequestsError extends VaultError {
   }
 }
 
+/**
+ * A stored value the vault refuses to hand out: it failed its integrity check (changed in the
+ * database), or it is under a master key version the server no longer has. The message names
+ * the entry.
+ */
+export class ValueUnreadableError extends VaultError {
+  override name = "ValueUnreadableError";
+  constructor(message: string) {
+    super(message, "VALUE_UNREADABLE");
+  }
+}
+
 type ErrorResult = {
   __typename: string;
   message?: string;
@@ -170,6 +183,8 @@ export function errorFromResult(result: ErrorResult): VaultError {
       return new UnauthenticatedError(message);
     case "TOO_MANY_REQUESTS":
       return new TooManyRequestsError(message, typeof result.retryAfter === "number" ? result.retryAfter : null);
+    case "VALUE_UNREADABLE":
+      return new ValueUnreadableError(message);
     default:
       return new VaultError(message, "GRAPHQL");
   }

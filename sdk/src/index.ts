@@ -18,6 +18,7 @@ export {
   TooManyRequestsError,
   UnauthenticatedError,
   ValidationError,
+  ValueUnreadableError,
   VaultError,
   type VaultErrorCode,
   VersionConflictError,
@@ -34,3 +35,4 @@ export {
   type RuntimeEvent,
   runtimeEndpoint,
 } from "./runtime.ts";
+export { parseScopeName, scopeName, TOKEN_SCOPES } from "./scopes.ts";

@@ -30,7 +30,7 @@ type GraphQLErrorLike = { message: string; extensions?: Record<string, unknown> 
 
 /** The SDK error for GraphQL errors that are not typed results. */
 export function fromGraphQLErrors(errors: readonly GraphQLErrorLike[]): VaultError {
-  for (const code of ["UNAUTHENTICATED", "FORBIDDEN", "TOO_MANY_REQUESTS"] as const) {
+  for (const code of ["UNAUTHENTICATED", "FORBIDDEN", "TOO_MANY_REQUESTS", "VALUE_UNREADABLE"] as const) {
     const found = errors.find((error) => error.extensions?.code === code);
     if (found) return errorFromResult({ __typename: code, message: found.message, ...found.extensions });
   }

@@ -33,7 +33,7 @@ async function refusal(url: string, response: Response): Promise<VaultError> {
   } | null;
   const error = body?.error;
   if (!error?.message) return httpError(url, response.status, response.statusText);
-  if (error.code === "UNAUTHENTICATED" || error.code === "TOO_MANY_REQUESTS") {
+  if (error.code === "UNAUTHENTICATED" || error.code === "TOO_MANY_REQUESTS" || error.code === "VALUE_UNREADABLE") {
     return errorFromResult({ __typename: error.code, message: error.message, retryAfter: error.retryAfter });
   }
   return new VaultError(error.message, "GRAPHQL");

@@ -3,6 +3,7 @@
 // hash; failed attempts are throttled per address and per token, and a valid token is never
 // throttled (one bad client behind a shared address must not lock everyone else out).
 
+import { RowBinder } from "../crypto/row-binding.ts";
 import { type TokenHasher, tokenDigest } from "../crypto/token-hash.ts";
 import { type TokenKind, tokenKind } from "../crypto/tokens.ts";
 import type { RawSql } from "../db/database.ts";
@@ -56,9 +57,9 @@ const UNKNOWN: Record<TokenKind, string> = {
 
 // Every request looks its token up: plain SQL, one statement each, not Prisma's query compiler.
 const API_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
-  t."expiresAt" AS "expiresAt", t."scopes" AS "scopes", u."keySalt" AS "keySalt"
+  t."expiresAt" AS "expiresAt", t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
   FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."tokenHash" = ?`;
-const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", a."id" AS "agentId", a."name" AS "name",
+const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding", a."id" AS "agentId", a."name" AS "name",
   a."runningEnv" AS "runningEnv", a."lastRestartedAt" AS "lastRestartedAt", a."userId" AS "userId",
   u."keySalt" AS "keySalt"
   FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
@@ -69,8 +70,23 @@ const asDate = (value: unknown) => (value == null ? null : value instanceof Date
 
 export type Authenticator = ReturnType<typeof authenticator>;
 
-export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hasher: TokenHasher }) {
-  const { raw, rateLimits, hasher } = deps;
+export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hasher: TokenHasher; binder: RowBinder }) {
+  const { raw, rateLimits, hasher, binder } = deps;
+
+  /** A token row as stored: live, unexpired, and granting what its binding says (not changed in the database). */
+  function liveApiToken(row: Record<string, unknown> | undefined): row is Record<string, unknown> {
+    if (!row || row.revokedAt != null) return false;
+    const expiresAt = asDate(row.expiresAt);
+    if (expiresAt && expiresAt.getTime() <= Date.now()) return false;
+    const grant = {
+      id: String(row.tokenId),
+      userId: String(row.userId),
+      scopes: String(row.scopes),
+      expiresAt,
+      revoked: false,
+    };
+    return RowBinder.matches(row.binding, binder.apiToken(grant));
+  }
 
   async function authenticate<T>(
     credentials: Credentials,
@@ -101,23 +117,25 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
   return {
     /** Whether an API token still works: not revoked, not expired (open streams re-check). */
     async apiTokenValid(tokenId: string): Promise<boolean> {
-      const [row] = await raw('SELECT "revokedAt", "expiresAt" FROM "ApiToken" WHERE "id" = ?', [tokenId]);
-      const expiresAt = asDate(row?.expiresAt);
-      return !!row && row.revokedAt == null && (!expiresAt || expiresAt.getTime() > Date.now());
+      const [row] = await raw(
+        'SELECT "id" AS "tokenId", "userId", "scopes", "revokedAt", "expiresAt", "binding" FROM "ApiToken" WHERE "id" = ?',
+        [tokenId],
+      );
+      return liveApiToken(row);
     },
 
     /** Whether a runtime token still exists (it goes with its agent). */
     async runtimeTokenValid(tokenId: string): Promise<boolean> {
-      return (await raw('SELECT 1 AS "found" FROM "RuntimeToken" WHERE "id" = ?', [tokenId])).length > 0;
+      const [row] = await raw('SELECT "agentId", "binding" FROM "RuntimeToken" WHERE "id" = ?', [tokenId]);
+      return !!row && RowBinder.matches(row.binding, binder.runtimeToken(tokenId, String(row.agentId)));
     },
 
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
       authenticate(credentials, "api", async (token) => {
         const [row] = await raw(API_TOKEN_SQL, [hasher.hash(token)]);
-        if (!row || row.revokedAt != null) return null;
+        if (!liveApiToken(row)) return null;
         const expiresAt = asDate(row.expiresAt);
-        if (expiresAt && expiresAt.getTime() <= Date.now()) return null;
         return {
           userId: String(row.userId),
           tokenId: String(row.tokenId),
@@ -132,7 +150,9 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>
       authenticate(credentials, "runtime", async (token) => {
         const [row] = await raw(RUNTIME_TOKEN_SQL, [hasher.hash(token)]);
-        if (!row) return null;
+        if (!row || !RowBinder.matches(row.binding, binder.runtimeToken(String(row.tokenId), String(row.agentId)))) {
+          return null;
+        }
         return {
           userId: String(row.userId),
           tokenId: String(row.tokenId),

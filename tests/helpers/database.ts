@@ -51,3 +51,38 @@ export function databaseBytes(url: string): Buffer {
   }
   return execFileSync("pg_dump", ["--no-owner", url], { maxBuffer: 512 * 1024 * 1024 });
 }
+
+/**
+ * Plain SQL on the database itself, beside the vault: what someone who can write the database
+ * does. `?` placeholders; SQLite dates are ISO text, PostgreSQL's are timestamps.
+ */
+export async function directSql(url: string) {
+  if (url.startsWith("file:")) {
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(url.slice("file:".length));
+    db.pragma("busy_timeout = 5000");
+    return {
+      run: async (sql: string, params: unknown[] = []) => {
+        const statement = db.prepare(sql);
+        if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+        statement.run(...params);
+        return [] as Record<string, unknown>[];
+      },
+      close: async () => db.close(),
+    };
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    run: async (sql: string, params: unknown[] = []) => {
+      let n = 0;
+      return (
+        await client.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        )
+      ).rows as Record<string, unknown>[];
+    },
+    close: () => client.end(),
+  };
+}

@@ -59,7 +59,11 @@ builder.queryFields((t) => ({
         authorize(ctx.viewer, "AGENTS_READ");
         return ctx.db.agent.findMany({ ...query, where: { userId: ctx.viewer.userId }, orderBy: { nameKey: "asc" } });
       },
-      totalCount: (_connection, _args, ctx) => ctx.db.agent.count({ where: { userId: ctx.viewer.userId } }),
+      // Asked for alone, totalCount is resolved without the field's resolver.
+      totalCount: (_connection, _args, ctx) => {
+        authorize(ctx.viewer, "AGENTS_READ");
+        return ctx.db.agent.count({ where: { userId: ctx.viewer.userId } });
+      },
     },
     {},
   ),

@@ -1,6 +1,7 @@
 // Agents: created with the entries they start with, restarted, deleted. What they receive is the
 // attachment module's.
 import type { Viewer } from "../../auth/viewer.ts";
+import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { Db } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -24,8 +25,8 @@ function assertValidAgentName(name: string): void {
 
 export type AgentService = ReturnType<typeof agentService>;
 
-export function agentService(deps: { db: Db; events: VaultEvents }) {
-  const { db, events } = deps;
+export function agentService(deps: { db: Db; binder: RowBinder; events: VaultEvents }) {
+  const { db, binder, events } = deps;
   return {
     /** A new agent, running with the entries it is created with. */
     async create(viewer: Viewer, input: { name: string; entryIds?: readonly string[] | null }) {
@@ -47,7 +48,9 @@ export function agentService(deps: { db: Db; events: VaultEvents }) {
               name: input.name,
               nameKey: nameKey(input.name),
               runningEnv: runningEnvOf(entries),
-              attachments: { create: entries.map((entry) => ({ entryId: entry.id })) },
+              attachments: {
+                create: entries.map((entry) => ({ entryId: entry.id, binding: binder.attachment(id, entry.id) })),
+              },
             },
           });
           await assertEnvironmentsFit(tx, [id]);

@@ -3,6 +3,7 @@
 // on this module; it builds on neither.
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
+import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { Db, RawSql, Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
@@ -85,8 +86,8 @@ const usingSql = (count: number) => `SELECT t."entryId" AS "entryId", a."id" AS 
 
 export type AttachmentService = ReturnType<typeof attachmentService>;
 
-export function attachmentService(deps: { db: Db; raw: RawSql; events: VaultEvents }) {
-  const { db, raw, events } = deps;
+export function attachmentService(deps: { db: Db; raw: RawSql; binder: RowBinder; events: VaultEvents }) {
+  const { db, raw, binder, events } = deps;
   return {
     /**
      * The agents using each entry, by name, for everything one request resolves: one statement
@@ -128,7 +129,13 @@ export function attachmentService(deps: { db: Db; raw: RawSql; events: VaultEven
           const attached = new Set(existing.map((row) => row.entryId));
           const added = entries.filter((entry) => !attached.has(entry.id));
           if (added.length > 0) {
-            await tx.attachment.createMany({ data: added.map((entry) => ({ agentId: agent.id, entryId: entry.id })) });
+            await tx.attachment.createMany({
+              data: added.map((entry) => ({
+                agentId: agent.id,
+                entryId: entry.id,
+                binding: binder.attachment(agent.id, entry.id),
+              })),
+            });
           }
           await assertEnvironmentsFit(tx, [agent.id]);
           return { agent: await tx.agent.findUniqueOrThrow({ where: { id: agent.id } }), added };

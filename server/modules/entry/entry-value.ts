@@ -2,7 +2,7 @@
 // value or a variable's (DESIGN.md's security design; cipher.ts holds the format).
 import { timingSafeEqual } from "node:crypto";
 import type { KeyOwner } from "../../auth/viewer.ts";
-import { DecryptionError, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
+import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
 import { fingerprint } from "../../crypto/fingerprint.ts";
 import { UnknownKeyVersionError, type UserKeyring } from "../../crypto/user-keys.ts";
 
@@ -35,19 +35,28 @@ export function sealValue(
   return valueSealer(keyring, owner)(entryId, kind, value);
 }
 
+/** Opens a blob bound to its entry; the old format only until the vault's upgrade moved every value on. */
+function openBound(keyring: UserKeyring, key: Buffer, owner: KeyOwner, entry: Sealed): string {
+  if (!keyring.readsFormat1 && !isCurrentFormat(entry.ciphertext)) throw new DecryptionError();
+  return open(key, entry.ciphertext, { userId: owner.userId, entryId: entry.id, kind: entry.kind });
+}
+
 export function openValue(keyring: UserKeyring, owner: KeyOwner, entry: Sealed): string {
   const keys = keyring.keysFor(owner.userId, owner.keySalt, sealedKeyVersion(entry.ciphertext));
-  return open(keys.encryption, entry.ciphertext, { userId: owner.userId, entryId: entry.id, kind: entry.kind });
+  return openBound(keyring, keys.encryption, owner, entry);
 }
 
 /** A stored value that cannot be decrypted: tampered with, moved, or under a removed key version. */
 export class ValueUnreadableError extends Error {
   override name = "ValueUnreadableError";
-  constructor(name: string, cause: unknown) {
+  constructor(name: string, cause: unknown, reason?: string) {
     super(
-      cause instanceof UnknownKeyVersionError
-        ? `The value of ${name} cannot be read: it is under master key version ${cause.keyVersion}, which is not configured`
-        : `The value of ${name} cannot be read: it failed its integrity check (tampered with, or not this vault's)`,
+      `The value of ${name} cannot be read: ${
+        reason ??
+        (cause instanceof UnknownKeyVersionError
+          ? `it is under master key version ${cause.keyVersion}, which is not configured`
+          : "it failed its integrity check (tampered with, or not this vault's)")
+      }`,
     );
   }
 }
@@ -66,7 +75,7 @@ export function valueOpener(keyring: UserKeyring, owner: KeyOwner): (entry: Name
         key = keyring.keysFor(owner.userId, owner.keySalt, version).encryption;
         byVersion.set(version, key);
       }
-      return open(key, entry.ciphertext, { userId: owner.userId, entryId: entry.id, kind: entry.kind });
+      return openBound(keyring, key, owner, entry);
     } catch (error) {
       if (error instanceof DecryptionError || error instanceof UnknownKeyVersionError) {
         throw new ValueUnreadableError(entry.name, error);

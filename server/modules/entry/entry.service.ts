@@ -2,6 +2,7 @@
 // before anything else; an id of someone else's entry is answered exactly like a missing id.
 import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
+import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, RawSql, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
@@ -55,10 +56,11 @@ export function entryService(deps: {
   db: Db;
   raw: RawSql;
   keyring: UserKeyring;
+  binder: RowBinder;
   events: VaultEvents;
   rateLimits: RateLimits;
 }) {
-  const { db, raw, keyring, events, rateLimits } = deps;
+  const { db, raw, keyring, binder, events, rateLimits } = deps;
 
   /** A new entry in the caller's transaction, attached to `agentIds`. */
   async function addIn(tx: Tx, owner: KeyOwner, kind: EntryKind, input: AddEntryInput): Promise<Written> {
@@ -80,7 +82,7 @@ export function entryService(deps: {
         name: input.name,
         nameKey: nameKey(input.name),
         ...sealValue(keyring, owner, id, kind, input.value),
-        attachments: { create: agentIds.map((agentId) => ({ agentId })) },
+        attachments: { create: agentIds.map((agentId) => ({ agentId, binding: binder.attachment(agentId, id) })) },
       },
     });
     await assertEnvironmentsFit(tx, agentIds);

@@ -3,23 +3,25 @@
 
 import { nextOrRecheck, perEvent, STREAM_RECHECK_MS, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { RuntimeViewer, Viewer } from "../../auth/viewer.ts";
+import { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
 import { generateToken } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, RawSql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
+import { newId } from "../../db/ids.ts";
 import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
-import { compareNames } from "../entry/entry.rules.ts";
-import { valueOpener } from "../entry/entry-value.ts";
+import { compareNames, nameProblem } from "../entry/entry.rules.ts";
+import { ValueUnreadableError, valueOpener } from "../entry/entry-value.ts";
 
 export type RuntimeService = ReturnType<typeof runtimeService>;
 
 // The runtime channel's read, on every agent start: plain SQL, one statement, by the agent's
 // attachments (an index), not Prisma's query compiler.
 const ENVIRONMENT_SQL = `SELECT e."id" AS "id", e."name" AS "name", e."kind" AS "kind", e."version" AS "version",
-  e."ciphertext" AS "ciphertext"
+  e."ciphertext" AS "ciphertext", t."binding" AS "binding"
   FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
 
 type EnvironmentRow = { id: string; name: string; kind: EntryKind; version: number; ciphertext: Uint8Array };
@@ -30,18 +32,26 @@ export function runtimeService(deps: {
   keyring: UserKeyring;
   events: VaultEvents;
   hasher: TokenHasher;
+  binder: RowBinder;
   /** Whether a runtime token still exists (it goes with its agent). */
   tokenValid: TokenCheck;
   recheckMs?: number;
 }) {
-  const { db, raw, keyring, events, hasher, tokenValid, recheckMs = STREAM_RECHECK_MS } = deps;
+  const { db, raw, keyring, events, hasher, binder, tokenValid, recheckMs = STREAM_RECHECK_MS } = deps;
   const beforeEvent = perEvent(tokenValid);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
       const agent = await requireAgent(db, viewer.userId, input.agentId);
       const token = generateToken("runtime");
+      const id = newId();
       const runtimeToken = await db.runtimeToken.create({
-        data: { agentId: agent.id, tokenHash: hasher.hash(token), hashKeyVersion: KEYED_HASH_SCHEME },
+        data: {
+          id,
+          agentId: agent.id,
+          tokenHash: hasher.hash(token),
+          hashKeyVersion: KEYED_HASH_SCHEME,
+          binding: binder.runtimeToken(id, agent.id),
+        },
       });
       return { token, runtimeToken };
     },
@@ -52,7 +62,8 @@ export function runtimeService(deps: {
      */
     async startEnvironment(runtime: RuntimeViewer) {
       const agent = runtime.agent;
-      const entries = (await raw(ENVIRONMENT_SQL, [agent.id, runtime.userId])).map(
+      const rows = await raw(ENVIRONMENT_SQL, [agent.id, runtime.userId]);
+      const entries = rows.map(
         (row): EnvironmentRow => ({
           id: String(row.id),
           name: String(row.name),
@@ -61,6 +72,21 @@ export function runtimeService(deps: {
           ciphertext: row.ciphertext as Uint8Array,
         }),
       );
+      // What the API would never have written: an attachment it did not make, or a name it refuses
+      // (a row changed in the database). Nothing is delivered then.
+      for (const [i, row] of rows.entries()) {
+        const entry = entries[i] as EnvironmentRow;
+        if (!RowBinder.matches(row.binding, binder.attachment(agent.id, entry.id))) {
+          throw new ValueUnreadableError(entry.name, null, "its attachment to this agent was not made by the vault");
+        }
+        if (nameProblem(entry.name) !== null) {
+          throw new ValueUnreadableError(
+            entry.name,
+            null,
+            "the vault refuses that name (it was changed in the database)",
+          );
+        }
+      }
       // Sorted once: the environment and the record of it are both by name.
       entries.sort((a, b) => compareNames(a.name, b.name));
       // Record the environment the agent now runs with; in the steady state it already is, and the

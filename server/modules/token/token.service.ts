@@ -2,9 +2,11 @@
 // and when they expire.
 import { ALL_SCOPES, ForbiddenError, formatScopes, type TokenScope } from "../../auth/scopes.ts";
 import type { Viewer } from "../../auth/viewer.ts";
+import type { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
 import { generateToken } from "../../crypto/tokens.ts";
 import type { Db, Tx } from "../../db/database.ts";
+import { newId } from "../../db/ids.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
 
@@ -13,23 +15,34 @@ const MAX_TOKEN_NAME_LENGTH = 128;
 export type NewToken = { name: string; scopes?: readonly TokenScope[] | null; expiresAt?: Date | null };
 
 /** A new API token for the user, in the caller's transaction; the token is returned this once. */
-export async function issueApiToken(tx: Tx, hasher: TokenHasher, userId: string, input: NewToken) {
+/** What issues API tokens: their keyed hashes and their rows' bindings. */
+export type TokenSigning = { hasher: TokenHasher; binder: RowBinder };
+
+export async function issueApiToken(tx: Tx, signing: TokenSigning, userId: string, input: NewToken) {
   const label = input.name.trim();
   if (!label || label.length > MAX_TOKEN_NAME_LENGTH) {
     throw new ValidationError(`A token's name is 1 to ${MAX_TOKEN_NAME_LENGTH} characters`, "name");
+  }
+  if (input.scopes && input.scopes.length === 0) {
+    throw new ValidationError("A token needs at least one scope", "scopes");
   }
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw new ValidationError("expiresAt must be in the future", "expiresAt");
   }
   const token = generateToken("api");
+  const id = newId();
+  const scopes = formatScopes(input.scopes ?? ALL_SCOPES);
+  const expiresAt = input.expiresAt ?? null;
   const apiToken = await tx.apiToken.create({
     data: {
+      id,
       userId,
       name: label,
-      tokenHash: hasher.hash(token),
+      tokenHash: signing.hasher.hash(token),
       hashKeyVersion: KEYED_HASH_SCHEME,
-      scopes: formatScopes(input.scopes ?? ALL_SCOPES),
-      expiresAt: input.expiresAt ?? null,
+      scopes,
+      expiresAt,
+      binding: signing.binder.apiToken({ id, userId, scopes, expiresAt, revoked: false }),
     },
   });
   return { token, apiToken };
@@ -37,15 +50,15 @@ export async function issueApiToken(tx: Tx, hasher: TokenHasher, userId: string,
 
 export type TokenService = ReturnType<typeof tokenService>;
 
-export function tokenService(deps: { db: Db; events: VaultEvents; hasher: TokenHasher }) {
-  const { db, events, hasher } = deps;
+export function tokenService(deps: { db: Db; events: VaultEvents; hasher: TokenHasher; binder: RowBinder }) {
+  const { db, events, hasher, binder } = deps;
   return {
     /** A token for the viewer's vault: with the scopes asked for (by default the viewer's own), never more. */
     create(viewer: Viewer, input: NewToken) {
       const scopes = input.scopes ?? [...viewer.scopes];
       const beyond = scopes.find((scope) => !viewer.scopes.has(scope));
       if (beyond) throw new ForbiddenError(beyond, `give a new token the ${beyond} scope`);
-      return issueApiToken(db, hasher, viewer.userId, { ...input, scopes });
+      return issueApiToken(db, { hasher, binder }, viewer.userId, { ...input, scopes });
     },
 
     async revoke(viewer: Viewer, input: { id: string }) {
@@ -53,7 +66,8 @@ export function tokenService(deps: { db: Db; events: VaultEvents; hasher: TokenH
         const row = await tx.apiToken.findFirst({ where: { id: input.id, userId: viewer.userId } });
         if (!row) throw new NotFoundError("API token", input.id);
         if (row.revokedAt) return row;
-        return tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date() } });
+        const binding = binder.apiToken({ ...row, revoked: true });
+        return tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date(), binding } });
       });
       // Subscriptions opened with the token end.
       events.tokenRevoked(revoked.userId, revoked.id);

@@ -1,5 +1,6 @@
 // Users: each one is a vault of its own.
 import { randomBytes } from "node:crypto";
+import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { TokenHasher } from "../../crypto/token-hash.ts";
 import type { Db, RawSql } from "../../db/database.ts";
 import { ValidationError } from "../common/errors.ts";
@@ -9,8 +10,8 @@ const SALT_BYTES = 32;
 
 export type UserService = ReturnType<typeof userService>;
 
-export function userService(deps: { db: Db; raw: RawSql; hasher: TokenHasher }) {
-  const { db, raw, hasher } = deps;
+export function userService(deps: { db: Db; raw: RawSql; hasher: TokenHasher; binder: RowBinder }) {
+  const { db, raw, hasher, binder } = deps;
   return {
     /** A new vault: a user with its own key salt, and a first API token (shown once). */
     async create(name: string) {
@@ -18,7 +19,7 @@ export function userService(deps: { db: Db; raw: RawSql; hasher: TokenHasher }) 
       if (!label || label.length > 128) throw new ValidationError("A user's name is 1 to 128 characters", "name");
       return db.$transaction(async (tx) => {
         const user = await tx.user.create({ data: { name: label, keySalt: new Uint8Array(randomBytes(SALT_BYTES)) } });
-        const { token } = await issueApiToken(tx, hasher, user.id, { name: "first token" });
+        const { token } = await issueApiToken(tx, { hasher, binder }, user.id, { name: "first token" });
         return { user, token };
       });
     },
@@ -38,7 +39,7 @@ export function userService(deps: { db: Db; raw: RawSql; hasher: TokenHasher }) 
       }
       const user = byId ?? users[0];
       if (!user) throw new ValidationError(`No user is named ${nameOrId} or has that id`, "user");
-      const { token, apiToken } = await issueApiToken(db, hasher, user.id, { name: tokenName });
+      const { token, apiToken } = await issueApiToken(db, { hasher, binder }, user.id, { name: tokenName });
       return { user, token, apiToken };
     },
 
