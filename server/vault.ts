@@ -7,7 +7,7 @@ import type { Config } from "./config.ts";
 import { RowBinder } from "./crypto/row-binding.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
-import { type Db, databaseTarget, type Provider } from "./db/database.ts";
+import { type Db, databaseTarget, type Provider, type RawSql } from "./db/database.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./db/open.ts";
@@ -41,6 +41,8 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
 
 export type Vault = {
   db: Db;
+  /** Plain SQL on the same database (the hot paths' statements). */
+  raw: RawSql;
   /** Master key versions without a key check yet (only when opened with recordKeyChecks: false). */
   uncheckedKeyVersions: number[];
   provider: Provider;
@@ -94,6 +96,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   }
   return {
     db: database.db,
+    raw: database.raw,
     uncheckedKeyVersions: unchecked,
     provider: database.provider,
     events,

@@ -71,6 +71,28 @@ describe("valid files", () => {
     expect(report.created).toHaveLength(10_000);
     expect((await vault.entries({ first: 1 })).totalCount).toBe(10_000);
   });
+
+  it("stages a large import in short transactions, and leaves nothing of it when it fails at the end", async () => {
+    const vault = await newVault();
+    const held = [];
+    for (let i = 0; i < 17; i++) held.push(await vault.addVariable({ name: `HELD_${i}`, value: "small" }));
+    await vault.createAgent({ name: "holder", entryIds: held.map((entry) => entry.id) });
+    const fresh = Array.from({ length: 20_000 }, (_, i) => `STAGED_${i}=value-${i}`);
+    // Staged and moved in, then the agent's environment would pass 1 MiB: the whole import goes.
+    const tooBig = held.map((entry) => `${entry.name}=${"x".repeat(64 * 1024 - 16)}`);
+    const error = await vault
+      .importEnv({ content: [...fresh, ...tooBig].join("\n"), kind: "VARIABLE", onConflict: "OVERWRITE" })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(LimitExceededError);
+    expect((await vault.entries({ first: 1 })).totalCount).toBe(17);
+    expect(await t.vault.db.importStage.count()).toBe(0);
+
+    const report = await vault.importEnv({ content: fresh.join("\n"), kind: "VARIABLE" });
+    expect(report.created).toHaveLength(20_000);
+    expect((await vault.entryByName({ name: "STAGED_19999" }))?.__typename).toBe("Variable");
+    expect((await vault.entries({ first: 1 })).totalCount).toBe(20_017);
+    expect(await t.vault.db.importStage.count()).toBe(0);
+  });
 });
 
 const BROKEN: Record<string, [content: string, lines: number[]]> = {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openVaultApp } from "../server/app.ts";
 import { sealedKeyVersion } from "../server/crypto/cipher.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { freshDatabase } from "./helpers/database.ts";
+import { directSql, freshDatabase } from "./helpers/database.ts";
 import { ok } from "./helpers/operations.ts";
 import { newServerEnv, runCli, startServer } from "./helpers/processes.ts";
 import { type Gql, startTestVault, type TestVault } from "./helpers/test-vault.ts";
@@ -237,6 +237,147 @@ describe("master key rotation", () => {
       const status = JSON.parse((await runCli(["keys", "status", "--json"], rotated)).stdout);
       expect(status.remaining).toBe(0);
       await server.stop();
+    } finally {
+      await vaultEnv.drop();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("rewrap against what it cannot read or did not expect", () => {
+  it("skips an unreadable value, names it in keys status and keys rewrap, and rewraps the rest", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-unreadable-"));
+    const database = await freshDatabase(dir);
+    const v1 = randomBytes(32).toString("base64");
+    const v2 = randomBytes(32).toString("base64");
+    try {
+      const vault = await openVault(database.url, v1);
+      const { token } = await vault.services.users.create("skipper");
+      const sdk = createVaultClient({ url: "http://x/graphql", token, fetch: vault.yoga.fetch as typeof fetch });
+      for (const name of ["FINE_A", "BROKEN", "FINE_B"]) await sdk.addSecret({ name, value: `${name}-value` });
+      const broken = await sdk.entryByName({ name: "BROKEN" });
+      await vault.close();
+      const sql = await directSql(database.url);
+      try {
+        const [row] = await sql.run('SELECT "ciphertext" FROM "Entry" WHERE "id" = ?', [broken?.id]);
+        const blob = Buffer.from(row?.ciphertext as Uint8Array);
+        blob.writeUInt8(blob.readUInt8(30) ^ 0x01, 30);
+        await sql.run('UPDATE "Entry" SET "ciphertext" = ? WHERE "id" = ?', [blob, broken?.id]);
+      } finally {
+        await sql.close();
+      }
+
+      const env = {
+        AGENT_VAULT_DATA_DIR: path.join(dir, "cli"),
+        AGENT_VAULT_MASTER_KEY: `1:${v1},2:${v2}`,
+        DATABASE_URL: database.url,
+      };
+      const expected = { entryId: broken?.id, name: "BROKEN", what: "value" };
+      const status = JSON.parse((await runCli(["keys", "status", "--json"], env)).stdout);
+      expect(status.unreadable).toEqual([expect.objectContaining(expected)]);
+      for (let run = 0; run < 2; run++) {
+        const rewrap = await runCli(["keys", "rewrap"], env);
+        expect(rewrap.code, rewrap.stderr).toBe(0);
+        expect(rewrap.stdout).toContain(`Unreadable: the value of BROKEN (entry ${broken?.id})`);
+        expect(rewrap.stdout).toContain("Every readable value is under the current key.");
+        expect(rewrap.stdout + rewrap.stderr).not.toMatch(/\n\s+at /);
+      }
+      const after = JSON.parse((await runCli(["keys", "status", "--json"], env)).stdout);
+      expect(after).toMatchObject({ byVersion: { "1": 1, "2": 2 }, remaining: 0, unreadable: [expected] });
+    } finally {
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a value or a refresh token written while it ran, instead of overwriting it", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-cas-"));
+    const database = await freshDatabase(dir);
+    const v1Key = randomBytes(32).toString("base64");
+    const v2Key = randomBytes(32).toString("base64");
+    try {
+      let vault = await openVault(database.url, v1Key);
+      const { token } = await vault.services.users.create("racer");
+      let sdk = createVaultClient({ url: "http://x/graphql", token, fetch: vault.yoga.fetch as typeof fetch });
+      const variable = await sdk.addVariable({ name: "RACED", value: "old" });
+      await sdk.connectAiProvider({
+        provider: "OPENAI",
+        method: "OAUTH",
+        credential: "access-old",
+        refreshToken: "refresh-old",
+        expiresIn: 3600,
+      });
+      await vault.close();
+
+      vault = await openVault(database.url, `1:${v1Key},2:${v2Key}`);
+      sdk = createVaultClient({ url: "http://x/graphql", token, fetch: vault.yoga.fetch as typeof fetch });
+      // The rewrap's writes, each preceded by a user's write to the same row: the race, made certain.
+      const { keyService } = await import("../server/modules/keys/keys.service.ts");
+      const racing = new Proxy(vault.db, {
+        get(target, property) {
+          if (property === "entry") {
+            return {
+              findMany: target.entry.findMany.bind(target.entry),
+              updateMany: async (args: object) => {
+                await sdk.updateVariable({ id: variable.id, value: "newer" });
+                return target.entry.updateMany(args as never);
+              },
+            };
+          }
+          if (property === "providerConnection") {
+            return {
+              updateMany: async (args: object) => {
+                await sdk.connectAiProvider({
+                  provider: "OPENAI",
+                  method: "OAUTH",
+                  credential: "access-new",
+                  refreshToken: "refresh-new",
+                  expiresIn: 3600,
+                });
+                return target.providerConnection.updateMany(args as never);
+              },
+            };
+          }
+          return Reflect.get(target, property);
+        },
+      });
+      const { UserKeyring } = await import("../server/crypto/user-keys.ts");
+      const keyring = new UserKeyring(parseMasterKeys(`1:${v1Key},2:${v2Key}`, "k"));
+      const keys = keyService({
+        db: racing as typeof vault.db,
+        raw: vault.raw,
+        keyring,
+        masterKeys: keyring.masterKeys,
+      });
+      await keys.rewrap();
+      const read = await sdk.entryByName({ name: "RACED" });
+      expect(read?.__typename === "Variable" && read.value).toBe("newer");
+      // The refresh token the newer connection stored is still the one the vault holds.
+      const { openRefreshToken } = await import("../server/modules/provider/refresh-token.ts");
+      const row = await vault.db.providerConnection.findFirstOrThrow({
+        select: { refreshCiphertext: true, entryId: true, userId: true, user: { select: { keySalt: true } } },
+      });
+      const owner = { userId: row.userId, keySalt: row.user.keySalt };
+      expect(openRefreshToken(keyring, owner, row.entryId, row.refreshCiphertext as Uint8Array)).toBe("refresh-new");
+      await vault.close();
+    } finally {
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("records no key check from keys status, so a mistyped new key does not lock out the real one", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "agent-vault-status-"));
+    const vaultEnv = await newServerEnv(work);
+    try {
+      await runCli(["user", "create", "--name", "typist", "--json"], vaultEnv.env);
+      const v1 = vaultEnv.env.AGENT_VAULT_MASTER_KEY;
+      const typo = { ...vaultEnv.env, AGENT_VAULT_MASTER_KEY: `1:${v1},2:${randomBytes(32).toString("base64")}` };
+      expect((await runCli(["keys", "status"], typo)).code).toBe(0);
+      const right = { ...vaultEnv.env, AGENT_VAULT_MASTER_KEY: `1:${v1},2:${randomBytes(32).toString("base64")}` };
+      const rewrap = await runCli(["keys", "rewrap", "--json"], right);
+      expect(rewrap.code, rewrap.stderr).toBe(0);
+      expect(JSON.parse(rewrap.stdout)).toMatchObject({ currentVersion: 2, remaining: 0 });
     } finally {
       await vaultEnv.drop();
       rmSync(work, { recursive: true, force: true });

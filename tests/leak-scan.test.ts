@@ -12,7 +12,16 @@ import { createVaultClient, runtimeEndpoint, type VaultClient } from "@agent-vau
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseBytes } from "./helpers/database.ts";
 import { filesUnder, findMarkers, scanFiles } from "./helpers/leak-scan.ts";
-import { eventually, freePort, hasCommand, newServerEnv, runCli, startServer } from "./helpers/processes.ts";
+import {
+  childTempRoot,
+  eventually,
+  freePort,
+  hasCommand,
+  newServerEnv,
+  runCli,
+  startServer,
+  track,
+} from "./helpers/processes.ts";
 
 let work: string;
 let vaultEnv: Awaited<ReturnType<typeof newServerEnv>>;
@@ -46,18 +55,16 @@ beforeAll(async () => {
   let redisUrl: string | undefined;
   if (withRedis) {
     const redisPort = await freePort();
-    redis = spawn(
-      "redis-server",
-      ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      {
+    redis = track(
+      spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
         stdio: "ignore",
-      },
+      }),
     );
     await eventually(async () => {
       const ping = spawn("redis-cli", ["-p", String(redisPort), "ping"]);
       return new Promise<boolean>((resolve) => ping.on("exit", (code) => resolve(code === 0)));
     }, "redis to start");
-    monitor = spawn("redis-cli", ["-p", String(redisPort), "monitor"], { stdio: ["ignore", "pipe", "ignore"] });
+    monitor = track(spawn("redis-cli", ["-p", String(redisPort), "monitor"], { stdio: ["ignore", "pipe", "ignore"] }));
     monitor.stdout?.on("data", (chunk) => {
       redisTraffic += chunk;
     });
@@ -173,7 +180,9 @@ describe("the leak scan", () => {
     const hits = Object.entries(sinks)
       .map(([sink, content]) => ({ sink, markers: findMarkers(content, markers) }))
       .filter((hit) => hit.markers.length > 0);
-    const dirs = [vaultEnv.dataDir, tmpdir()].filter((dir) => existsSync(dir));
+    // The vault's data, this test's working directory and the temp directories of every process it
+    // started: not the machine's whole temp directory, which other programs fill.
+    const dirs = [vaultEnv.dataDir, work, childTempRoot()].filter((dir) => existsSync(dir));
     const files = dirs.flatMap((dir) => filesUnder(dir));
     const fileHits = scanFiles(files, markers);
     console.log(

@@ -2,7 +2,7 @@
 // agent as environment variables through `agent-vault run`, never on disk; notices reach
 // subscribers over SSE and WebSocket; restartAgent restarts the child.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createVaultClient, runtimeEndpoint, type VaultClient, VaultError } from "@agent-vault/sdk";
@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { filesUnder, scanFiles } from "./helpers/leak-scan.ts";
 import { collect } from "./helpers/notices.ts";
-import { eventually, freePort, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
+import {
+  childTempRoot,
+  eventually,
+  freePort,
+  newServerEnv,
+  runCli,
+  spawnCli,
+  startServer,
+} from "./helpers/processes.ts";
 
 let work: string;
 let dataDir: string;
@@ -146,12 +154,20 @@ describe("agent-vault run", () => {
       stopWs();
       await ws.dispose();
 
-      // Nothing under the data directory, the working directory, /tmp or /dev/shm holds a value.
+      // Nothing the vault, the wrapper or the agent could write holds a value: the data directory,
+      // the working directories, and the temp directories of every process (not the machine's
+      // whole temp directory, which other programs fill).
       const values = [secretValue, variableValue, final, newSecretValue];
-      const roots = [dataDir, cwd, tmpdir(), "/dev/shm"].filter((dir) => existsSync(dir));
-      const files = roots.flatMap((dir) => filesUnder(dir));
-      expect(files.length).toBeGreaterThan(0);
-      expect(scanFiles(files, values)).toEqual([]);
+      const roots = [dataDir, cwd, work, childTempRoot()];
+      expect(roots.filter((dir) => !existsSync(dir))).toEqual([]);
+      // One temp directory per process this test started: the server, the CLI calls, the wrapper.
+      expect(readdirSync(childTempRoot()).length).toBeGreaterThan(2);
+      expect(
+        scanFiles(
+          roots.flatMap((dir) => filesUnder(dir)),
+          values,
+        ),
+      ).toEqual([]);
     } finally {
       runner.child.kill("SIGTERM");
       await runner.exited;

@@ -1,7 +1,7 @@
 // Beyond one machine: several server instances on one PostgreSQL and one Redis deliver every
 // notice and restart command to every subscriber and runtime; and when Redis goes away, the
 // vault keeps working and recovers by itself.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +9,16 @@ import { createVaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "./helpers/database.ts";
 import { collect } from "./helpers/notices.ts";
-import { eventually, freePort, hasCommand, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
+import {
+  eventually,
+  freePort,
+  hasCommand,
+  newServerEnv,
+  runCli,
+  spawnCli,
+  startServer,
+  track,
+} from "./helpers/processes.ts";
 
 const sharedRedis = process.env.TEST_REDIS_URL;
 let work: string;
@@ -83,9 +92,11 @@ describe.skipIf(testDatabase !== "postgres" || !sharedRedis)("two instances on o
 });
 
 function startRedis(port: number): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
+  return track(
+    spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    }),
+  );
 }
 
 async function stopRedis(redis: ChildProcess) {
@@ -113,6 +124,12 @@ describe.skipIf(!hasCommand("redis-server"))("when Redis goes away", () => {
       await update();
       return subscriber.notices.length > 0;
     }, "a first notice");
+    // The vault's channels on a Redis it may share with others: each under its prefix.
+    const channels = spawnSync("redis-cli", ["-p", String(port), "PUBSUB", "CHANNELS"], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter(Boolean);
+    expect(channels).toContain(`agent-vault:user:${(await vault.currentToken()).id}`);
+    expect(channels.filter((channel) => !channel.startsWith("agent-vault:"))).toEqual([]);
 
     await stopRedis(redis);
     // Without Redis: everything but live delivery goes on.

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, startServer } from "./helpers/processes.ts";
+import { eventually, runCli, startServer } from "./helpers/processes.ts";
 
 const dirs: string[] = [];
 function dataDir() {
@@ -147,5 +147,27 @@ describe("master key", () => {
     const keyFile = path.join(dir, "master.key");
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(Buffer.from(readFileSync(keyFile, "utf8").trim(), "base64")).toHaveLength(32);
+  });
+});
+
+describe("in production", () => {
+  it("prints no token to stdout (a service's logs), and says how to get one", async () => {
+    const dir = dataDir();
+    const env = {
+      AGENT_VAULT_DATA_DIR: dir,
+      NODE_ENV: "production",
+      AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
+    };
+    const server = await startServer(env);
+    try {
+      await eventually(() => server.output().stdout.includes("listening"), "the server to say it listens");
+      const { stdout, stderr } = server.output();
+      expect(stdout + stderr).not.toMatch(/avt_/);
+      expect(stdout).toContain("agent-vault user create --name NAME");
+      const created = await runCli(["user", "create", "--name", "first", "--json"], env);
+      expect(JSON.parse(created.stdout).token).toMatch(/^avt_/);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -138,6 +138,19 @@ export function serverProgram(version: string): Command {
   return program;
 }
 
+/** What to do about a database failure an operator can fix by configuration, or null. */
+function databaseHint(error: Error): string | null {
+  const code = (error as { code?: string })?.code ?? (error?.cause as { code?: string } | undefined)?.code;
+  if (code === "57014" || /statement timeout/.test(String(error?.message))) {
+    const limit = process.env.AGENT_VAULT_PG_STATEMENT_TIMEOUT_MS ?? "30000";
+    return `A database statement ran longer than the statement timeout (${limit} ms): raise AGENT_VAULT_PG_STATEMENT_TIMEOUT_MS, or the timeout set on the database's role or in DATABASE_URL`;
+  }
+  if (code === "ECONNREFUSED" || code === "ENOTFOUND") {
+    return `Cannot reach the database (${code}): is it running, and is DATABASE_URL right?`;
+  }
+  return null;
+}
+
 export async function runServerCli(argv: string[], version: string): Promise<number> {
   try {
     await serverProgram(version).parseAsync(argv, { from: "user" });
@@ -155,9 +168,11 @@ export async function runServerCli(argv: string[], version: string): Promise<num
     // Anything else (a database that cannot be reached, a statement that timed out...): one line,
     // and the details only when asked for.
     const line =
+      databaseHint(failure) ??
       String(failure?.message ?? failure)
         .split("\n")
-        .find((part) => part.trim()) ?? "unknown error";
+        .find((part) => part.trim()) ??
+      "unknown error";
     process.stderr.write(
       `agent-vault: ${line.trim()}${process.env.DEBUG ? `\n${failure?.stack ?? ""}` : " (DEBUG=1 shows the details)"}\n`,
     );

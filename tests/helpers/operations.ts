@@ -27,6 +27,8 @@ const MUTATIONS: Record<string, [input: string, data: string | null, errors: str
   createApiToken: ["CreateApiTokenInput", "token apiToken { id name createdAt revokedAt }", V],
   revokeApiToken: ["RevokeApiTokenInput", "id name revokedAt", ""],
   createRuntimeToken: ["CreateRuntimeTokenInput", "token runtimeToken { id }", ""],
+  importEnv: ["ImportEnvInput", "created updated unchanged skipped conflicts applied", V],
+  connectAiProvider: ["ConnectAiProviderInput", "provider connected method", V],
 };
 
 function resultOf(field: string, dataFields: string | null, errors: string) {

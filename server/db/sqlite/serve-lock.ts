@@ -40,7 +40,7 @@ export function takeServeLock(databaseFile: string): () => void {
       const holder = Number.parseInt(readFileSync(lockFile, "utf8"), 10);
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
         throw new ServeLockError(
-          `Another agent-vault serve (process ${holder}) is serving ${databaseFile}: the embedded database takes one server at a time (several servers need PostgreSQL)`,
+          `Another agent-vault serve (process ${holder}) is serving ${databaseFile}: the embedded database takes one server at a time (several servers need PostgreSQL). If no such server runs, delete ${lockFile}`,
         );
       }
       // Left by a process that is gone: take it over.

@@ -12,6 +12,7 @@ import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from 
 import { nameKey } from "../entry/entry.rules.ts";
 import { type SealedValue, sameValue, valueSealer } from "../entry/entry-value.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
+import { discardStaged, publishStaged, STAGED_IMPORT_ROWS, stageRows } from "./staged-import.ts";
 
 export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
 export type ImportInput = { content: string; kind: EntryKind; onConflict: ConflictPolicy; dryRun: boolean };
@@ -205,24 +206,28 @@ async function planAndApply(
     updates.push({ entry, sealed: sealed(entry.id, entry.kind, value) });
   }
 
-  const affected = await db.$transaction(
-    async (tx) => {
-      await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
-      for (const { entry, sealed } of updates) {
-        const { count } = await tx.entry.updateMany({
-          where: { id: entry.id, version: entry.version },
-          data: { ...sealed, version: entry.version + 1 },
-        });
-        if (count === 0) throw new ImportRace();
-      }
-      // The agents using the updated entries; their environments must still fit.
-      const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
-      const rows = await attachmentsOf(tx, [...names.keys()]);
-      await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
-      return rows.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
-    },
-    { timeout: 120_000, maxWait: 30_000 },
-  );
+  const staged = toCreate.length >= STAGED_IMPORT_ROWS ? await stageRows(db, insertRows, userId, created()) : null;
+  const affected = await db
+    .$transaction(
+      async (tx) => {
+        if (staged) await publishStaged(tx, staged);
+        else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
+        for (const { entry, sealed } of updates) {
+          const { count } = await tx.entry.updateMany({
+            where: { id: entry.id, version: entry.version },
+            data: { ...sealed, version: entry.version + 1 },
+          });
+          if (count === 0) throw new ImportRace();
+        }
+        // The agents using the updated entries; their environments must still fit.
+        const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
+        const rows = await attachmentsOf(tx, [...names.keys()]);
+        await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
+        return rows.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
+      },
+      { timeout: 120_000, maxWait: 30_000 },
+    )
+    .finally(() => (staged ? discardStaged(db, staged.importId) : undefined));
   // The commit and the report's serialization each take milliseconds: not both in one go.
   await slices.next();
   events.restartNeeded(

@@ -1,0 +1,17 @@
+-- CreateTable
+CREATE TABLE "ImportStage" (
+    "id" TEXT NOT NULL,
+    "importId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "nameKey" TEXT NOT NULL,
+    "kind" "EntryKind" NOT NULL,
+    "version" INTEGER NOT NULL,
+    "ciphertext" BYTEA NOT NULL,
+    "valueSize" INTEGER NOT NULL,
+    "fingerprint" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ImportStage_pkey" PRIMARY KEY ("importId","id")
+);
