@@ -210,3 +210,31 @@ describe("environment size (rule 2)", () => {
     expect((await query(g, "{ entries { totalCount } }")).entries.totalCount).toBe(17);
   });
 });
+
+describe("an agent that starts with its new environment", () => {
+  it("has no pending changes and a new lastRestartedAt, the start time its runtime was given", async () => {
+    const secret = await ok(gql, "addSecret", { name: "STARTED_WITH", value: "one" });
+    const agent = await ok(gql, "createAgent", { name: "starter", entryIds: [secret.id] });
+    const token = (await ok(gql, "createRuntimeToken", { agentId: agent.id })).token as string;
+    const start = async () => {
+      const response = await t.vault.yoga.fetch("http://vault.test/runtime/environment", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return (await response.json()) as { startedAt: string | null };
+    };
+    const first = await start();
+    await ok(gql, "updateSecret", { id: secret.id, value: "two" });
+    const pending = await getAgent(gql, agent.id);
+    expect(pending.pendingChanges).toEqual([{ name: "STARTED_WITH", change: "UPDATED" }]);
+
+    const second = await start();
+    const after = await getAgent(gql, agent.id);
+    expect(after.pendingChanges).toEqual([]);
+    expect(after.restartRequired).toBe(false);
+    expect(after.lastRestartedAt).toBe(second.startedAt);
+    expect(Date.parse(after.lastRestartedAt)).toBeGreaterThan(Date.parse(first.startedAt ?? "1970-01-01"));
+    // Started again with nothing new: nothing changes.
+    expect((await start()).startedAt).toBe(second.startedAt);
+  });
+});

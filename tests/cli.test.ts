@@ -19,7 +19,8 @@ beforeAll(async () => {
   const base = vault.env;
   serverEnv = base;
   const created = await runCli(["user", "create", "--name", "cli", "--json"], base);
-  server = await startServer(base);
+  // A provider that cannot be reached, for providers check.
+  server = await startServer({ ...base, AGENT_VAULT_ANTHROPIC_BASE_URL: "http://127.0.0.1:9" });
   env = { AGENT_VAULT_URL: `${server.url}/graphql`, AGENT_VAULT_TOKEN: JSON.parse(created.stdout).token };
 });
 afterAll(async () => {
@@ -241,5 +242,129 @@ describe("API tokens from the CLI", () => {
     expect(issued.code, issued.stderr).toBe(0);
     const back = await runCli(["secrets", "list"], { ...userEnv, AGENT_VAULT_TOKEN: JSON.parse(issued.stdout).token });
     expect(back.code, back.stderr).toBe(0);
+  });
+});
+
+describe("a newcomer's sharp edges", () => {
+  it("imports: a missing file, bytes that are not UTF-8, empty secrets, in one line each", async () => {
+    const missing = await cli(["import", path.join(dataDir, "missing.env"), "--yes"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(`agent-vault: Cannot read ${path.join(dataDir, "missing.env")}: no such file`);
+
+    const latin1 = path.join(dataDir, "latin1.env");
+    writeFileSync(latin1, Buffer.concat([Buffer.from("GOOD=1\nCAFE=caf"), Buffer.from([0xe9]), Buffer.from("\n")]));
+    const notUtf8 = await cli(["import", latin1, "--yes", "--variables"]);
+    expect(notUtf8.code).toBe(1);
+    expect(notUtf8.stderr).toContain("is not UTF-8 text (line 2)");
+    expect(await json(["variables", "list"])).not.toContainEqual(expect.objectContaining({ name: "GOOD" }));
+
+    const empty = path.join(dataDir, "empty.env");
+    writeFileSync(empty, "FILLED_SECRET=yes\nEMPTY_SECRET=\n");
+    const refused = await cli(["import", empty, "--yes"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("Line 2 gives a secret an empty value");
+    expect(refused.stderr).toContain("--skip-empty");
+    const skipped = await json(["import", empty, "--yes", "--skip-empty"]);
+    expect(skipped).toMatchObject({ created: ["FILLED_SECRET"], skipped: ["EMPTY_SECRET"], applied: true });
+  });
+
+  it("asks before replacing a provider key that agents use, says who must restart, and fails a check it could not make", async () => {
+    const first = await cli(["providers", "connect", "anthropic"], `sk-ant-${"a".repeat(40)}\n`);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).not.toContain("Restart needed");
+    await json(["agents", "create", "claude-bot", "--entry", "ANTHROPIC_API_KEY"]);
+
+    const unasked = await cli(["providers", "connect", "anthropic"], `sk-ant-${"b".repeat(40)}\n`);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain("used by claude-bot");
+    expect(unasked.stderr).toContain("--yes");
+    const replaced = await cli(["providers", "connect", "anthropic", "--yes"], `sk-ant-${"c".repeat(40)}\n`);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(replaced.stdout).toContain("Restart needed: claude-bot.");
+
+    const check = await cli(["providers", "check", "anthropic"]);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain("ANTHROPIC could not be reached");
+
+    const notConnected = await cli(["providers", "disconnect", "openrouter"]);
+    expect(notConnected.code).toBe(0);
+    expect(notConnected.stdout).toContain("OPENROUTER is not connected: there is nothing to disconnect.");
+    await json(["agents", "delete", "claude-bot"]);
+    const gone = await cli(["providers", "disconnect", "anthropic"]);
+    expect(gone.stdout).toContain("Disconnected ANTHROPIC: ANTHROPIC_API_KEY was deleted.");
+  });
+
+  it("names the address it tried, and the one it should have", async () => {
+    const port = new URL(env.AGENT_VAULT_URL as string).port;
+    const nowhere = await runCli(["secrets", "list"], { ...env, AGENT_VAULT_URL: "http://127.0.0.1:9/graphql" });
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toContain("Cannot reach the vault at http://127.0.0.1:9/graphql");
+    const unset = await runCli(["secrets", "list"], { AGENT_VAULT_TOKEN: env.AGENT_VAULT_TOKEN });
+    expect(unset.stderr).toContain("http://localhost:4000/graphql");
+    const noPath = await runCli(["secrets", "list"], { ...env, AGENT_VAULT_URL: `http://127.0.0.1:${port}` });
+    expect(noPath.code).toBe(1);
+    expect(noPath.stderr).toContain(`the API is at http://127.0.0.1:${port}/graphql`);
+  });
+
+  it("says what is wrong with a token: a runtime token as an API token, a mistyped one, a deleted agent's", async () => {
+    const agent = await json(["agents", "create", "short-lived"]);
+    const { token: runtimeToken } = await json(["agents", "token", "short-lived"]);
+    const asApi = await runCli(["secrets", "list"], { ...env, AGENT_VAULT_TOKEN: runtimeToken });
+    expect(asApi.stderr).toContain("This is a runtime token (avr_...): it is for agent-vault run only");
+    const mistyped = `${runtimeToken.slice(0, -1)}${runtimeToken.endsWith("a") ? "b" : "a"}`;
+    const run = (token: string) =>
+      runCli(["run", "--", process.execPath, "-e", "0"], {
+        AGENT_VAULT_URL: env.AGENT_VAULT_URL,
+        AGENT_VAULT_RUNTIME_TOKEN: token,
+      });
+    expect((await run(mistyped)).stderr).toContain("This runtime token is mistyped or cut short");
+    await json(["agents", "delete", agent.id]);
+    const deleted = await run(runtimeToken);
+    expect(deleted.code).toBe(1);
+    expect(deleted.stderr).toContain("Unknown runtime token: it was never issued here, or its agent was deleted");
+  });
+
+  it("prints its version, and lists every command group in its help", async () => {
+    const version = await runCli(["--version"], {});
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const help = await runCli(["--help"], {});
+    for (const group of [
+      "secrets",
+      "variables",
+      "agents",
+      "tokens",
+      "import",
+      "providers",
+      "run",
+      "serve",
+      "user",
+      "keys",
+    ]) {
+      expect(help.stdout, group).toMatch(new RegExp(`^\\s+${group}\\b`, "m"));
+    }
+  });
+});
+
+describe("agent-vault run's own variables", () => {
+  it("passes its LANG and TERM, and the vault's only to an agent that has them, saying so", async () => {
+    await json(["variables", "add", "LANG", "fr_FR.UTF-8"]);
+    await json(["agents", "create", "lang-bot", "--entry", "LANG"]);
+    await json(["agents", "create", "plain-bot"]);
+    const show = [process.execPath, "-e", "console.log(process.env.LANG + ' ' + process.env.TERM)"];
+    const runAs = async (agent: string) => {
+      const { token } = await json(["agents", "token", agent]);
+      return runCli(["run", "--", ...show], {
+        AGENT_VAULT_URL: env.AGENT_VAULT_URL,
+        AGENT_VAULT_RUNTIME_TOKEN: token,
+        LANG: "C.UTF-8",
+        TERM: "xterm",
+      });
+    };
+    const withLang = await runAs("lang-bot");
+    expect(withLang.stdout.trim()).toBe("fr_FR.UTF-8 xterm");
+    expect(withLang.stderr).toContain("LANG comes from the vault: the agent has them");
+    const without = await runAs("plain-bot");
+    expect(without.stdout.trim()).toBe("C.UTF-8 xterm");
+    expect(without.stderr).not.toContain("from the vault");
   });
 });

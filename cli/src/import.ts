@@ -1,13 +1,14 @@
 // `agent-vault import FILE`: shows the plan, asks, then imports all or nothing.
 import { readFile } from "node:fs/promises";
-import type { ImportConflictPolicy, VaultClient } from "@agent-vault/sdk";
+import { EnvParseError, type ImportConflictPolicy, type VaultClient } from "@agent-vault/sdk";
 import type { Command } from "commander";
 import { confirm } from "./confirm.ts";
-import { UsageError, vaultFromEnv } from "./context.ts";
+import { CommandFailed, UsageError, vaultFromEnv } from "./context.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
 export type ImportOptions = {
   variables?: boolean;
+  skipEmpty?: boolean;
   dryRun?: boolean;
   onConflict: string;
   yes?: boolean;
@@ -18,11 +19,48 @@ type Report = Awaited<ReturnType<VaultClient["importEnv"]>>;
 
 const POLICIES: Record<string, ImportConflictPolicy> = { skip: "SKIP", overwrite: "OVERWRITE", fail: "FAIL" };
 
+/** The lines (1-based) of bytes that are not UTF-8 text. */
+function invalidLines(bytes: Buffer): number[] {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const lines: number[] = [];
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end === -1 ? bytes.length : end;
+    try {
+      strict.decode(bytes.subarray(start, stop));
+    } catch {
+      lines.push(line);
+    }
+    start = stop + 1;
+  }
+  return lines;
+}
+
 async function readInput(file: string): Promise<string> {
-  if (file !== "-") return readFile(file, "utf8");
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
+  let bytes: Buffer;
+  if (file === "-") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    bytes = Buffer.concat(chunks);
+  } else {
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code;
+      throw new CommandFailed(`Cannot read ${file}: ${why}`);
+    }
+  }
+  // Bytes that are not UTF-8 would become U+FFFD and be stored as such: refuse them instead.
+  const bad = invalidLines(bytes);
+  if (bad.length > 0) {
+    const shown = bad.slice(0, 10).join(", ") + (bad.length > 10 ? ` and ${bad.length - 10} more` : "");
+    throw new CommandFailed(
+      `${file === "-" ? "The input" : file} is not UTF-8 text (line${bad.length > 1 ? "s" : ""} ${shown}): save it as UTF-8; nothing was imported`,
+    );
+  }
+  return bytes.toString("utf8");
 }
 
 function printPlan(report: Report) {
@@ -31,12 +69,31 @@ function printPlan(report: Report) {
     ...report.updated.map((name) => [name, "update"]),
     ...report.unchanged.map((name) => [name, "unchanged"]),
     ...report.skipped.map((name) => [name, "skip"]),
+    ...report.conflicts.map((name) => [name, "conflict"]),
   ];
   printTable(["NAME", "ACTION"], rows);
   printLine(
     `${report.created.length} to create, ${report.updated.length} to update, ` +
-      `${report.unchanged.length} unchanged, ${report.skipped.length} skipped.`,
+      `${report.unchanged.length} unchanged, ${report.skipped.length} skipped` +
+      (report.conflicts.length > 0
+        ? `, ${report.conflicts.length} in conflict (they exist: --on-conflict skip or overwrite; an entry of the other kind is never overwritten).`
+        : "."),
   );
+}
+
+/** Empty values in a secrets import: said before anything else, with the way around them. */
+function explainEmpty(error: unknown): never {
+  if (error instanceof EnvParseError) {
+    const empty = error.lines.filter((problem) => /must not be empty/.test(problem.message));
+    if (empty.length > 0 && empty.length === error.lines.length) {
+      const lines = empty.map((problem) => problem.line).join(", ");
+      throw new EnvParseError(
+        `Line${empty.length > 1 ? "s" : ""} ${lines} give${empty.length > 1 ? "" : "s"} a secret an empty value (NAME=), and a secret cannot be empty: add --skip-empty to import the rest without them; nothing was imported`,
+        error.lines,
+      );
+    }
+  }
+  throw error;
 }
 
 /** A spinner with the elapsed time on a terminal, while the vault works on a long file. */
@@ -59,24 +116,32 @@ export async function importCommand(vault: VaultClient, file: string, options: I
   const onConflict = POLICIES[options.onConflict.toLowerCase()];
   if (!onConflict) throw new UsageError("--on-conflict takes skip, overwrite or fail");
   const content = await readInput(file);
-  const base = { content, kind: options.variables ? ("VARIABLE" as const) : ("SECRET" as const), onConflict };
+  const base = {
+    content,
+    kind: options.variables ? ("VARIABLE" as const) : ("SECRET" as const),
+    onConflict,
+    skipEmpty: options.skipEmpty ?? false,
+  };
   const lines = content.split("\n").length;
 
   if (options.yes && !options.dryRun) {
     const done = progress(lines);
-    const report = await vault.importEnv({ ...base, dryRun: false }).finally(done);
+    const report = await vault.importEnv({ ...base, dryRun: false }).catch(explainEmpty).finally(done);
     if (options.json) return printJson(report);
     printPlan(report);
     return printLine("Imported.");
   }
   let done = progress(lines);
-  const plan = await vault.importEnv({ ...base, dryRun: true }).finally(done);
+  const plan = await vault.importEnv({ ...base, dryRun: true }).catch(explainEmpty).finally(done);
   if (options.dryRun) {
     if (options.json) return printJson(plan);
     printPlan(plan);
     return printLine("Dry run: nothing was written.");
   }
   if (!options.json) printPlan(plan);
+  if (plan.conflicts.length > 0) {
+    throw new CommandFailed(`${plan.conflicts.join(", ")} already exist: nothing was imported`);
+  }
   if (file === "-" || !process.stdin.isTTY) throw new UsageError("add --yes to import without being asked");
   if (!(await confirm("Import? [y/N] "))) return printLine("Nothing was imported.");
   done = progress(lines);
@@ -91,6 +156,7 @@ export function registerImport(program: Command) {
     .description("import a .env file (FILE, or - for standard input): all or nothing, after showing the plan")
     .argument("<file>", "the .env file, or - for standard input")
     .option("--variables", "import as variables (default: secrets)")
+    .option("--skip-empty", "leave out lines with an empty value (NAME=) instead of refusing the file")
     .option("--dry-run", "show the plan and write nothing")
     .option("--on-conflict <policy>", "for names that exist with another value: skip, overwrite or fail", "fail")
     .option("--yes", "import without asking")

@@ -1,6 +1,7 @@
 // `agent-vault providers list|connect|disconnect|check` and `agent-vault auth openai`.
 import type { AiProvider, VaultClient } from "@agent-vault/sdk";
 import type { Command } from "commander";
+import { confirm } from "./confirm.ts";
 import { CommandFailed, type Json, UsageError, vaultFromEnv } from "./context.ts";
 import { LoginError, loginWithPkce } from "./oauth-login.ts";
 import { printJson, printLine, printTable, shortTime } from "./output.ts";
@@ -55,13 +56,26 @@ export function registerProviders(program: Command) {
     .command("connect")
     .description("connect a provider with an API key, read from standard input or a hidden prompt")
     .argument("<provider>", "anthropic, openai or openrouter")
+    .option("--yes", "replace a key that agents use without asking")
     .option("--json", "print JSON")
-    .action(async (name: string, options: Json) => {
+    .action(async (name: string, options: Json & { yes?: boolean }) => {
       const provider = providerArg(name);
+      const client = vault();
+      const before = (await client.aiProviders()).find((card) => card.provider === provider);
+      const users = before?.connected ? (before.secret?.usedBy ?? []).map((agent) => agent.name) : [];
+      if (users.length > 0 && !options.yes) {
+        // Asked before the key is read: a key piped on standard input leaves nobody to ask.
+        process.stderr.write(
+          `${before?.envVar} is connected and used by ${users.join(", ")}: a new key makes them restart-required.\n`,
+        );
+        if (!(await confirm(`Replace the ${provider} key? [y/N] `))) return printLine("Nothing was changed.");
+      }
       const credential = await readValue(`${provider} API key`);
-      const card = await vault().connectAiProvider({ provider, credential, method: "API_KEY" });
+      const card = await client.connectAiProvider({ provider, credential, method: "API_KEY" });
       if (options.json) return printJson(card);
       printLine(describe(card));
+      const restart = card.secret?.usedBy.map((agent) => agent.name) ?? [];
+      if (restart.length > 0) printLine(`Restart needed: ${restart.join(", ")}.`);
     });
 
   group
@@ -70,9 +84,16 @@ export function registerProviders(program: Command) {
     .argument("<provider>", "anthropic, openai or openrouter")
     .option("--json", "print JSON")
     .action(async (name: string, options: Json) => {
-      const card = await vault().disconnectAiProvider({ provider: providerArg(name) });
+      const provider = providerArg(name);
+      const client = vault();
+      const before = (await client.aiProviders()).find((card) => card.provider === provider);
+      if (!before?.connected) {
+        if (options.json) return printJson(before);
+        return printLine(`${provider} is not connected: there is nothing to disconnect.`);
+      }
+      const card = await client.disconnectAiProvider({ provider });
       if (options.json) return printJson(card);
-      printLine(describe(card));
+      printLine(`Disconnected ${provider}: ${before.envVar} was deleted.`);
     });
 
   group
@@ -82,14 +103,13 @@ export function registerProviders(program: Command) {
     .option("--json", "print JSON")
     .action(async (name: string, options: Json) => {
       const card = await vault().checkAiProvider({ provider: providerArg(name) });
-      if (options.json) return printJson(card);
-      printLine(
-        card.keyAccepted === true
-          ? `${card.provider} accepted the key.`
-          : card.keyAccepted === false
-            ? `${card.provider} refused the key.`
-            : `${card.provider} did not answer: ${card.lastCheckError ?? "unknown"}.`,
-      );
+      if (options.json) printJson(card);
+      else if (card.keyAccepted === true) printLine(`${card.provider} accepted the key.`);
+      // A key that was refused, or a provider that could not be reached, is a failed check: exit 1.
+      if (card.keyAccepted === false) throw new CommandFailed(`${card.provider} refused the key`);
+      if (card.keyAccepted !== true) {
+        throw new CommandFailed(`${card.provider} could not be reached: ${card.lastCheckError ?? "no answer"}`);
+      }
     });
 
   program

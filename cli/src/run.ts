@@ -23,7 +23,9 @@ function childEnvironment(fetched: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of SAFE_BASE) if (process.env[name] !== undefined) env[name] = process.env[name];
   const overridden = SAFE_BASE.filter((name) => Object.hasOwn(fetched, name) && process.env[name] !== undefined);
-  if (overridden.length > 0) say(`${overridden.join(" and ")} come from the vault: the agent has them`);
+  if (overridden.length > 0) {
+    say(`${overridden.join(" and ")} ${overridden.length > 1 ? "come" : "comes"} from the vault: the agent has them`);
+  }
   return { ...env, ...fetched };
 }
 

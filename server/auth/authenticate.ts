@@ -39,7 +39,13 @@ const MISSING: Record<TokenKind, string> = {
   runtime: "The runtime channel needs an agent's runtime token: send Authorization: Bearer avr_...",
 };
 
-function wrongKind(found: TokenKind | null, expected: TokenKind): string {
+const PREFIXES: Record<TokenKind, string> = { api: "avt_", runtime: "avr_" };
+
+function wrongKind(found: TokenKind | null, expected: TokenKind, token: string): string {
+  if (found === null && token.startsWith(PREFIXES[expected])) {
+    const setting = expected === "api" ? "AGENT_VAULT_TOKEN" : "AGENT_VAULT_RUNTIME_TOKEN";
+    return `This ${expected === "api" ? "API" : "runtime"} token is mistyped or cut short: its checksum does not match (check ${setting})`;
+  }
   if (expected === "api") {
     return found === "runtime"
       ? "This is a runtime token (avr_...): it is for agent-vault run only; the API needs an API token (avt_...)"
@@ -110,7 +116,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
     }
     await rateLimits.authenticationFailed(address, throttleKey);
     if (!token) throw new AuthenticationError(MISSING[expected], "UNAUTHENTICATED");
-    if (kind !== expected) throw new AuthenticationError(wrongKind(kind, expected), "UNAUTHENTICATED");
+    if (kind !== expected) throw new AuthenticationError(wrongKind(kind, expected, token), "UNAUTHENTICATED");
     throw new AuthenticationError(UNKNOWN[expected], "UNAUTHENTICATED");
   }
 

@@ -104,6 +104,8 @@ export type ImportEnvInput = {
   dryRun?: boolean | null | undefined;
   kind?: EntryKind | null | undefined;
   onConflict?: ImportConflictPolicy | null | undefined;
+  /** Leave out lines with an empty value (NAME=), listing them as skipped, instead of refusing the file: a secret's value cannot be empty. */
+  skipEmpty?: boolean | null | undefined;
 };
 
 export type RevokeApiTokenInput = {

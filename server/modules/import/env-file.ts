@@ -22,7 +22,8 @@ const ENTRIES_PER_PARSE = 1000;
 export async function parseEnvFile(
   content: string,
   kind: EntryKind,
-): Promise<{ entries: EnvEntry[]; problems: EnvLineProblem[] }> {
+  options: { skipEmpty?: boolean } = {},
+): Promise<{ entries: EnvEntry[]; problems: EnvLineProblem[]; empty: string[] }> {
   const text = content.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
   const lines = text.split("\n");
   const starts: number[] = [];
@@ -108,6 +109,7 @@ export async function parseEnvFile(
   // The values: dotenv reads lines independently of what comes before them, so parsing the text
   // of a run of entries gives each the value it has in the whole file.
   const entries: EnvEntry[] = [];
+  const empty: string[] = [];
   for (let first = 0; first < found.length; first += ENTRIES_PER_PARSE) {
     if (first > 0) await slices.next();
     const group = found.slice(first, first + ENTRIES_PER_PARSE);
@@ -116,11 +118,15 @@ export async function parseEnvFile(
     const values = dotenvParse(lines.slice(from, to + 1).join("\n"));
     for (const { line, name } of group) {
       const value = Object.hasOwn(values, name) ? values[name] : undefined;
+      if (value === "" && options.skipEmpty) {
+        empty.push(name);
+        continue;
+      }
       const problem = value === undefined ? "this line cannot be read as NAME=value" : valueProblem(value, kind);
       if (problem) problems.push({ line, message: problem });
       else entries.push({ line, name, value: value as string });
     }
   }
   problems.sort((a, b) => a.line - b.line);
-  return { entries, problems };
+  return { entries, problems, empty };
 }

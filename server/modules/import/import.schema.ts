@@ -20,7 +20,9 @@ const ImportReportRef = builder.objectRef<ImportReport>("ImportReport").implemen
     created: t.exposeStringList("created"),
     updated: t.exposeStringList("updated"),
     unchanged: t.exposeStringList("unchanged", { description: "Names whose value was already the file's." }),
-    skipped: t.exposeStringList("skipped"),
+    skipped: t.exposeStringList("skipped", {
+      description: "Names left out: existing ones under onConflict SKIP, and empty values under skipEmpty.",
+    }),
     conflicts: t.exposeStringList("conflicts", {
       description:
         "Names that exist and stop the import: with onConflict FAIL, or an entry of the other kind. A dry run lists them; an import refuses them with NameTakenError.",
@@ -46,6 +48,12 @@ const ImportEnvInput = builder.inputType("ImportEnvInput", {
     kind: t.field({ type: EntryKindEnum, required: false, defaultValue: "SECRET" }),
     onConflict: t.field({ type: ConflictPolicyEnum, required: false, defaultValue: "FAIL" }),
     dryRun: t.boolean({ required: false, defaultValue: false, description: "Plan only; write nothing." }),
+    skipEmpty: t.boolean({
+      required: false,
+      defaultValue: false,
+      description:
+        "Leave out lines with an empty value (NAME=), listing them as skipped, instead of refusing the file: a secret's value cannot be empty.",
+    }),
   }),
 });
 
@@ -62,6 +70,7 @@ builder.mutationField("importEnv", (t) =>
         kind: input.kind ?? "SECRET",
         onConflict: input.onConflict ?? "FAIL",
         dryRun: input.dryRun ?? false,
+        skipEmpty: input.skipEmpty ?? false,
       });
     },
   }),

@@ -15,7 +15,14 @@ import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 import { discardStaged, publishStaged, STAGED_IMPORT_ROWS, stageRows } from "./staged-import.ts";
 
 export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
-export type ImportInput = { content: string; kind: EntryKind; onConflict: ConflictPolicy; dryRun: boolean };
+export type ImportInput = {
+  content: string;
+  kind: EntryKind;
+  onConflict: ConflictPolicy;
+  dryRun: boolean;
+  /** Leave out entries with an empty value (a secret's cannot be empty) instead of refusing them. */
+  skipEmpty?: boolean;
+};
 export type ImportReport = {
   created: string[];
   updated: string[];
@@ -111,12 +118,15 @@ export function importService(deps: ImportDeps) {
       if (Buffer.byteLength(input.content, "utf8") > MAX_IMPORT_BYTES) {
         throw new LimitExceededError(`A file to import is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
       }
-      const { entries, problems } = await parseEnvFile(input.content, input.kind);
+      const { entries, problems, empty } = await parseEnvFile(input.content, input.kind, {
+        skipEmpty: input.skipEmpty,
+      });
       if (problems.length > 0) throw new EnvParseError(problems);
 
       for (let attempt = 1; ; attempt++) {
         try {
-          return await planAndApply(deps, viewer, input, entries);
+          const report = await planAndApply(deps, viewer, input, entries);
+          return { ...report, skipped: [...report.skipped, ...empty] };
         } catch (error) {
           const raced = error instanceof ImportRace || isUniqueViolation(error);
           if (!raced || attempt >= ATTEMPTS || error instanceof VaultFailure) throw error;

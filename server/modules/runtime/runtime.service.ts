@@ -89,21 +89,19 @@ export function runtimeService(deps: {
       }
       // Sorted once: the environment and the record of it are both by name.
       entries.sort((a, b) => compareNames(a.name, b.name));
-      // Record the environment the agent now runs with; in the steady state it already is, and the
-      // fetch writes nothing.
-      const running = runningEnvOf(entries);
-      if (running !== agent.runningEnv) {
-        await db.agent.update({ where: { id: agent.id }, data: { runningEnv: running } });
-      }
       // No prototype: an entry named __proto__ is an entry like any other.
       const environment: Record<string, string> = Object.create(null);
       const open = valueOpener(keyring, runtime);
       for (const entry of entries) environment[entry.name] = open(entry);
-      return {
-        agent: { id: agent.id, name: agent.name },
-        startedAt: agent.lastRestartedAt?.toISOString() ?? null,
-        environment,
-      };
+      // Only once every value opened: the agent now runs with this environment, started now. In
+      // the steady state it already does, and the fetch writes nothing.
+      let startedAt = agent.lastRestartedAt;
+      const running = runningEnvOf(entries);
+      if (running !== agent.runningEnv) {
+        startedAt = new Date();
+        await db.agent.update({ where: { id: agent.id }, data: { runningEnv: running, lastRestartedAt: startedAt } });
+      }
+      return { agent: { id: agent.id, name: agent.name }, startedAt: startedAt?.toISOString() ?? null, environment };
     },
 
     /**
