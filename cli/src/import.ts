@@ -126,13 +126,19 @@ export async function importCommand(vault: VaultClient, file: string, options: I
 
   if (options.yes && !options.dryRun) {
     const done = progress(lines);
-    const report = await vault.importEnv({ ...base, dryRun: false }).catch(explainEmpty).finally(done);
+    const report = await vault
+      .importEnv({ ...base, dryRun: false })
+      .catch(explainEmpty)
+      .finally(done);
     if (options.json) return printJson(report);
     printPlan(report);
     return printLine("Imported.");
   }
   let done = progress(lines);
-  const plan = await vault.importEnv({ ...base, dryRun: true }).catch(explainEmpty).finally(done);
+  const plan = await vault
+    .importEnv({ ...base, dryRun: true })
+    .catch(explainEmpty)
+    .finally(done);
   if (options.dryRun) {
     if (options.json) return printJson(plan);
     printPlan(plan);
