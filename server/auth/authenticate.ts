@@ -3,7 +3,7 @@
 // hash; failed attempts are throttled per address and per token, and a valid token is never
 // throttled (one bad client behind a shared address must not lock everyone else out).
 
-import { RowBinder } from "../crypto/row-binding.ts";
+import type { RowBinder } from "../crypto/row-binding.ts";
 import { type TokenHasher, tokenDigest } from "../crypto/token-hash.ts";
 import { type TokenKind, tokenKind } from "../crypto/tokens.ts";
 import type { RawSql } from "../db/database.ts";
@@ -91,7 +91,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
       expiresAt,
       revoked: false,
     };
-    return RowBinder.matches(row.binding, binder.apiToken(grant));
+    return binder.verifyApiToken(grant, row.binding);
   }
 
   async function authenticate<T>(
@@ -133,7 +133,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
     /** Whether a runtime token still exists (it goes with its agent). */
     async runtimeTokenValid(tokenId: string): Promise<boolean> {
       const [row] = await raw('SELECT "agentId", "binding" FROM "RuntimeToken" WHERE "id" = ?', [tokenId]);
-      return !!row && RowBinder.matches(row.binding, binder.runtimeToken(tokenId, String(row.agentId)));
+      return !!row && binder.verifyRuntimeToken(tokenId, String(row.agentId), row.binding);
     },
 
     /** The viewer an API token stands for. */
@@ -156,7 +156,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>
       authenticate(credentials, "runtime", async (token) => {
         const [row] = await raw(RUNTIME_TOKEN_SQL, [hasher.hash(token)]);
-        if (!row || !RowBinder.matches(row.binding, binder.runtimeToken(String(row.tokenId), String(row.agentId)))) {
+        if (!row || !binder.verifyRuntimeToken(String(row.tokenId), String(row.agentId), row.binding)) {
           return null;
         }
         return {

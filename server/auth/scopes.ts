@@ -27,7 +27,8 @@ export function parseScopes(stored: string): ReadonlySet<TokenScope> {
 }
 
 export function formatScopes(scopes: Iterable<TokenScope>): string {
-  return ALL_SCOPES.filter((scope) => new Set(scopes).has(scope)).join(",");
+  const given = new Set(scopes);
+  return ALL_SCOPES.filter((scope) => given.has(scope)).join(",");
 }
 
 /** The token lacks a scope; `scope` names it. */

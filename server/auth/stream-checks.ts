@@ -1,53 +1,61 @@
 // Open streams (subscriptions, the runtime channel's commands) re-check their token before each
 // event and every `intervalMs`, so that they end within that time of a revocation even when the
 // revocation's own event never arrives (an instance whose Redis is down). One event reaches
-// thousands of subscribers at once: each token is checked once per event, not once per stream.
+// thousands of subscribers at once, so each token is checked once per event, not once per
+// stream; and one timer sweeps every open stream's token, instead of a timer per stream.
 
 export type TokenCheck = (tokenId: string) => Promise<boolean>;
 
 export const STREAM_RECHECK_MS = 30_000;
 
-/** `check`, shared by every stream that asks about the same token for the same event. */
-export function perEvent(check: TokenCheck): (event: object, tokenId: string) => Promise<boolean> {
+export type StreamGuard = ReturnType<typeof streamGuard>;
+
+export function streamGuard(check: TokenCheck, intervalMs = STREAM_RECHECK_MS) {
   const byEvent = new WeakMap<object, Map<string, Promise<boolean>>>();
-  return (event, tokenId) => {
-    let checks = byEvent.get(event);
-    if (!checks) {
-      checks = new Map();
-      byEvent.set(event, checks);
-    }
-    let valid = checks.get(tokenId);
-    if (!valid) {
-      valid = check(tokenId);
-      checks.set(tokenId, valid);
-    }
-    return valid;
-  };
-}
+  const open = new Map<string, Set<() => void>>();
+  let timer: NodeJS.Timeout | undefined;
 
-const RECHECK = Symbol("recheck");
-
-/**
- * The next value of `source`, waking every `intervalMs` to run `onInterval` while none comes.
- * `pending` keeps the source's unanswered next() between calls, so none is ever lost.
- */
-export async function nextOrRecheck<T>(
-  source: AsyncIterator<T>,
-  state: { pending?: Promise<IteratorResult<T>> },
-  intervalMs: number,
-  onInterval: () => Promise<void>,
-): Promise<IteratorResult<T>> {
-  for (;;) {
-    state.pending ??= source.next();
-    let timer: NodeJS.Timeout | undefined;
-    const wake = new Promise<typeof RECHECK>((resolve) => {
-      timer = setTimeout(() => resolve(RECHECK), intervalMs);
+  async function sweep() {
+    const checks = [...open.keys()].map(async (tokenId) => {
+      if (await check(tokenId).catch(() => true)) return;
+      for (const end of open.get(tokenId) ?? []) end();
     });
-    const first = await Promise.race([state.pending, wake]).finally(() => clearTimeout(timer));
-    if (first !== RECHECK) {
-      state.pending = undefined;
-      return first;
-    }
-    await onInterval();
+    await Promise.all(checks);
   }
+
+  return {
+    /** `check`, shared by every stream that asks about the same token for the same event. */
+    beforeEvent(event: object, tokenId: string): Promise<boolean> {
+      let checks = byEvent.get(event);
+      if (!checks) {
+        checks = new Map();
+        byEvent.set(event, checks);
+      }
+      let valid = checks.get(tokenId);
+      if (!valid) {
+        valid = check(tokenId);
+        checks.set(tokenId, valid);
+      }
+      return valid;
+    },
+
+    /** Calls `end` when a sweep finds the token no longer valid; returns the way to stop watching. */
+    watch(tokenId: string, end: () => void): () => void {
+      let ends = open.get(tokenId);
+      if (!ends) {
+        ends = new Set();
+        open.set(tokenId, ends);
+      }
+      ends.add(end);
+      timer ??= setInterval(() => void sweep(), intervalMs).unref();
+      return () => {
+        ends.delete(end);
+        if (ends.size === 0) open.delete(tokenId);
+        if (open.size === 0 && timer) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+      };
+    },
+  };
 }

@@ -4,7 +4,7 @@
 // variable's, an OAuth refresh token) and the key version, so a blob copied to another row,
 // relabelled with another key version, or whose row was turned from a secret into a variable,
 // fails to open. Format 1 (before the kind was bound) is still read; new blobs are format 2.
-import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, type KeyObject, randomFillSync } from "node:crypto";
 
 const FORMAT = 2;
 const FORMATS = new Set([1, 2]);
@@ -55,7 +55,12 @@ function associatedData(binding: Binding, keyVersion: number, format: number): B
   return out;
 }
 
-export function seal(key: Buffer, keyVersion: number, plaintext: string, binding: Binding): Buffer<ArrayBuffer> {
+export function seal(
+  key: Buffer | KeyObject,
+  keyVersion: number,
+  plaintext: string,
+  binding: Binding,
+): Buffer<ArrayBuffer> {
   const nonce = nextNonce();
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(associatedData(binding, keyVersion, FORMAT));
@@ -80,7 +85,7 @@ export function sealedKeyVersion(blob: Uint8Array): number {
 /** Whether a blob is in the current format (older ones are read, and rewrapped on upgrade). */
 export const isCurrentFormat = (blob: Uint8Array) => blob[0] === FORMAT;
 
-export function open(key: Buffer, blob: Uint8Array, binding: Binding): string {
+export function open(key: Buffer | KeyObject, blob: Uint8Array, binding: Binding): string {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   const keyVersion = sealedKeyVersion(bytes);
   const nonce = bytes.subarray(5, HEADER_BYTES);

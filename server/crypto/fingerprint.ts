@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, type KeyObject, timingSafeEqual } from "node:crypto";
 
 const FINGERPRINT_HEX_CHARS = 16;
 
@@ -8,7 +8,7 @@ const FINGERPRINT_HEX_CHARS = 16;
  * prefixed), so it cannot be matched against another entry's, and without the key it reveals
  * nothing.
  */
-export function fingerprint(key: Buffer, entryId: string, value: string): string {
+export function fingerprint(key: Buffer | KeyObject, entryId: string, value: string): string {
   const id = Buffer.from(entryId, "utf8");
   const length = Buffer.allocUnsafe(4);
   length.writeUInt32BE(id.length);

@@ -15,35 +15,63 @@ export type ApiTokenGrant = {
   revoked: boolean;
 };
 
+/** Rows verified once need not be again while they stay the same: the hot paths read many. */
+const VERIFIED_LIMIT = 100_000;
+
 export class RowBinder {
   readonly #key: Buffer;
+  // Each key holds everything the HMAC covers and the stored binding: a row changed in any of
+  // them is a different key, verified afresh.
+  readonly #verified = new Set<string>();
 
   constructor(tokenHashKey: Buffer) {
     this.#key = hkdfSha256(tokenHashKey, Buffer.alloc(0), "agent-vault/v1/row-binding", 32);
   }
 
-  #mac(...parts: string[]): string {
+  #mac(parts: readonly string[]): string {
     // Lengths first: no two different part lists give the same message.
     const message = parts.map((part) => `${Buffer.byteLength(part)}:${part}`).join("|");
     return createHmac("sha256", this.#key).update(message, "utf8").digest("base64url");
   }
 
-  apiToken(grant: ApiTokenGrant): string {
+  #verify(parts: readonly string[], stored: unknown): boolean {
+    if (typeof stored !== "string") return false;
+    const key = `${parts.join("\u0000")}\u0000${stored}`;
+    if (this.#verified.has(key)) return true;
+    const expected = this.#mac(parts);
+    if (stored.length !== expected.length || !timingSafeEqual(Buffer.from(stored), Buffer.from(expected))) return false;
+    if (this.#verified.size >= VERIFIED_LIMIT) this.#verified.delete(this.#verified.values().next().value as string);
+    this.#verified.add(key);
+    return true;
+  }
+
+  static #apiParts(grant: ApiTokenGrant): string[] {
     const expires = grant.expiresAt ? String(grant.expiresAt.getTime()) : "never";
-    return this.#mac("api-token", grant.id, grant.userId, grant.scopes, expires, grant.revoked ? "revoked" : "live");
+    return ["api-token", grant.id, grant.userId, grant.scopes, expires, grant.revoked ? "revoked" : "live"];
+  }
+
+  apiToken(grant: ApiTokenGrant): string {
+    return this.#mac(RowBinder.#apiParts(grant));
   }
 
   runtimeToken(id: string, agentId: string): string {
-    return this.#mac("runtime-token", id, agentId);
+    return this.#mac(["runtime-token", id, agentId]);
   }
 
   attachment(agentId: string, entryId: string): string {
-    return this.#mac("attachment", agentId, entryId);
+    return this.#mac(["attachment", agentId, entryId]);
   }
 
-  /** Whether a stored binding is the expected one (constant time). */
-  static matches(stored: unknown, expected: string): boolean {
-    if (typeof stored !== "string" || stored.length !== expected.length) return false;
-    return timingSafeEqual(Buffer.from(stored), Buffer.from(expected));
+  /** Whether a stored API token row's binding matches what the row grants. */
+  verifyApiToken(grant: ApiTokenGrant, stored: unknown): boolean {
+    return this.#verify(RowBinder.#apiParts(grant), stored);
+  }
+
+  verifyRuntimeToken(id: string, agentId: string, stored: unknown): boolean {
+    return this.#verify(["runtime-token", id, agentId], stored);
+  }
+
+  verifyAttachment(agentId: string, entryId: string, stored: unknown): boolean {
+    return this.#verify(["attachment", agentId, entryId], stored);
   }
 }

@@ -1,8 +1,14 @@
 // A stored value in format 1, made as the code before kind binding made it: the associated data
 // is the label, the user, the entry and the key version, each length-prefixed (no kind).
-import { createCipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, type KeyObject, randomBytes } from "node:crypto";
 
-export function format1Blob(key: Buffer, keyVersion: number, userId: string, entryId: string, value: string): Buffer {
+export function format1Blob(
+  key: Buffer | KeyObject,
+  keyVersion: number,
+  userId: string,
+  entryId: string,
+  value: string,
+): Buffer {
   const nonce = randomBytes(12);
   const parts = ["agent-vault/entry-value/v1", userId, entryId, String(keyVersion)].map((part) => {
     const bytes = Buffer.from(part);

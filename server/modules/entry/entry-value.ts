@@ -1,6 +1,6 @@
 // Sealing and opening an entry's value under its owner's keys, bound to what it is: a secret's
 // value or a variable's (DESIGN.md's security design; cipher.ts holds the format).
-import { timingSafeEqual } from "node:crypto";
+import { type KeyObject, timingSafeEqual } from "node:crypto";
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
 import { fingerprint } from "../../crypto/fingerprint.ts";
@@ -36,7 +36,7 @@ export function sealValue(
 }
 
 /** Opens a blob bound to its entry; the old format only until the vault's upgrade moved every value on. */
-function openBound(keyring: UserKeyring, key: Buffer, owner: KeyOwner, entry: Sealed): string {
+function openBound(keyring: UserKeyring, key: KeyObject, owner: KeyOwner, entry: Sealed): string {
   if (!keyring.readsFormat1 && !isCurrentFormat(entry.ciphertext)) throw new DecryptionError();
   return open(key, entry.ciphertext, { userId: owner.userId, entryId: entry.id, kind: entry.kind });
 }
@@ -66,7 +66,7 @@ export class ValueUnreadableError extends Error {
  * decrypted is a ValueUnreadableError naming its entry.
  */
 export function valueOpener(keyring: UserKeyring, owner: KeyOwner): (entry: Named) => string {
-  const byVersion = new Map<number, Buffer>();
+  const byVersion = new Map<number, KeyObject>();
   return (entry) => {
     try {
       const version = sealedKeyVersion(entry.ciphertext);

@@ -45,16 +45,23 @@ let nextDocumentId = 0;
 /** Results of one notice, by operation: computed by the first subscriber that needs them. */
 const resultsByNotice = new WeakMap<RestartNotice, Map<string, Promise<ExecutionResult>>>();
 
-function sharedResult(notice: RestartNotice, args: ExecutionArgs): Promise<ExecutionResult> {
+/**
+ * What makes two subscriptions' results the same: the operation, its variables, and the token's
+ * scopes (a field's answer may depend on them: a missing scope is an error in the result).
+ * Computed once per subscription.
+ */
+function sharingKey(args: ExecutionArgs): string {
   let documentId = documentIds.get(args.document);
   if (documentId === undefined) {
     documentId = nextDocumentId++;
     documentIds.set(args.document, documentId);
   }
-  // Shared only among subscribers whose tokens have the same scopes: a field's answer may depend
-  // on them (a missing scope is an error in the result).
   const ctx = args.contextValue as Context;
-  const key = `${documentId}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${formatScopes(ctx.viewer.scopes)}`;
+  return `${documentId}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${formatScopes(ctx.viewer.scopes)}`;
+}
+
+function sharedResult(notice: RestartNotice, args: ExecutionArgs, key: string): Promise<ExecutionResult> {
+  const ctx = args.contextValue as Context;
   let results = resultsByNotice.get(notice);
   if (!results) {
     results = new Map();
@@ -74,6 +81,7 @@ function sharedResult(notice: RestartNotice, args: ExecutionArgs): Promise<Execu
 }
 
 function resultStream(notices: NoticeStream, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+  const key = sharingKey(args);
   return {
     [Symbol.asyncIterator]() {
       return this;
@@ -81,7 +89,7 @@ function resultStream(notices: NoticeStream, args: ExecutionArgs): AsyncIterable
     async next() {
       const next = await notices.next();
       if (next.done) return { done: true, value: undefined };
-      return { done: false, value: await sharedResult(next.value, args) };
+      return { done: false, value: await sharedResult(next.value, args, key) };
     },
     async return() {
       await notices.return();

@@ -2,7 +2,7 @@
 // the token that opened the subscription stays valid. A plain iterator rather than an async
 // generator: a notice goes through it once per subscriber, to thousands of them at once.
 import { GraphQLError } from "graphql";
-import { nextOrRecheck, perEvent, STREAM_RECHECK_MS, type TokenCheck } from "../../auth/stream-checks.ts";
+import { type StreamGuard, streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { Db } from "../../db/database.ts";
 import type { RestartNotice, UserEvent, VaultEvents } from "../../events/events.ts";
@@ -25,10 +25,10 @@ type NoticeDeps = {
 };
 
 export function noticeService(deps: NoticeDeps) {
-  const beforeEvent = perEvent(deps.tokenValid);
+  const guard = streamGuard(deps.tokenValid, deps.recheckMs);
   return {
     /** The notices as a subscription delivers them: an unknown agent is a NOT_FOUND GraphQL error. */
-    stream: (viewer: Viewer, agentId: string | null) => restartNoticeStream(deps, beforeEvent, viewer, agentId),
+    stream: (viewer: Viewer, agentId: string | null) => restartNoticeStream(deps, guard, viewer, agentId),
   };
 }
 
@@ -38,16 +38,18 @@ const revoked = () =>
   });
 
 function restartNoticeStream(
-  { db, events, tokenValid, recheckMs = STREAM_RECHECK_MS }: NoticeDeps,
-  beforeEvent: ReturnType<typeof perEvent>,
+  { db, events }: NoticeDeps,
+  guard: StreamGuard,
   viewer: Viewer,
   agentId: string | null,
 ): NoticeStream {
-  const waiting: { pending?: Promise<IteratorResult<UserEvent>> } = {};
   let source: AsyncIterableIterator<UserEvent> | undefined;
   let finished = false;
+  let tokenGone = false;
+  let unwatch = () => {};
   const finish = async (): Promise<IteratorResult<RestartNotice>> => {
     finished = true;
+    unwatch();
     await source?.return?.();
     return { done: true, value: undefined };
   };
@@ -55,6 +57,11 @@ function restartNoticeStream(
     // Listening first, so that nothing published while the agent is checked is missed.
     const listening = events.userEvents(viewer.userId);
     source = listening;
+    // A sweep that finds the token gone ends the wait for the next event.
+    unwatch = guard.watch(viewer.tokenId, () => {
+      tokenGone = true;
+      void listening.return?.();
+    });
     if (!agentId) return listening;
     try {
       await requireAgents(db, viewer.userId, [agentId]);
@@ -71,13 +78,12 @@ function restartNoticeStream(
     },
     async next(): Promise<IteratorResult<RestartNotice>> {
       const events = source ?? (await start());
-      const recheck = async () => {
-        if (await tokenValid(viewer.tokenId)) return;
-        await finish();
-        throw revoked();
-      };
       while (!finished) {
-        const next = await nextOrRecheck(events, waiting, recheckMs, recheck);
+        const next = await events.next();
+        if (tokenGone) {
+          await finish();
+          throw revoked();
+        }
         if (next.done) return finish();
         const event = next.value;
         if (event.type === "token-revoked") {
@@ -86,7 +92,7 @@ function restartNoticeStream(
           throw revoked();
         }
         if (agentId && event.agentId !== agentId) continue;
-        if (!(await beforeEvent(event, viewer.tokenId))) {
+        if (!(await guard.beforeEvent(event, viewer.tokenId))) {
           await finish();
           throw revoked();
         }

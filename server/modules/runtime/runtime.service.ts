@@ -1,9 +1,9 @@
 // Runtime tokens and the runtime channel: the one place where values leave the vault decrypted,
 // and only to the holder of that agent's runtime token.
 
-import { nextOrRecheck, perEvent, STREAM_RECHECK_MS, type TokenCheck } from "../../auth/stream-checks.ts";
+import { streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { RuntimeViewer, Viewer } from "../../auth/viewer.ts";
-import { RowBinder } from "../../crypto/row-binding.ts";
+import type { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
 import { generateToken } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
@@ -37,8 +37,8 @@ export function runtimeService(deps: {
   tokenValid: TokenCheck;
   recheckMs?: number;
 }) {
-  const { db, raw, keyring, events, hasher, binder, tokenValid, recheckMs = STREAM_RECHECK_MS } = deps;
-  const beforeEvent = perEvent(tokenValid);
+  const { db, raw, keyring, events, hasher, binder } = deps;
+  const guard = streamGuard(deps.tokenValid, deps.recheckMs);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
       const agent = await requireAgent(db, viewer.userId, input.agentId);
@@ -76,7 +76,7 @@ export function runtimeService(deps: {
       // (a row changed in the database). Nothing is delivered then.
       for (const [i, row] of rows.entries()) {
         const entry = entries[i] as EnvironmentRow;
-        if (!RowBinder.matches(row.binding, binder.attachment(agent.id, entry.id))) {
+        if (!binder.verifyAttachment(agent.id, entry.id, row.binding)) {
           throw new ValueUnreadableError(entry.name, null, "its attachment to this agent was not made by the vault");
         }
         if (nameProblem(entry.name) !== null) {
@@ -110,30 +110,23 @@ export function runtimeService(deps: {
      */
     commands(runtime: RuntimeViewer): AsyncIterableIterator<RuntimeCommand> {
       const source = events.runtimeCommands(runtime.agent.id);
-      const waiting: { pending?: Promise<IteratorResult<RuntimeCommand>> } = {};
       let ended = false;
+      const unwatch = guard.watch(runtime.tokenId, () => void source.return?.());
       const end = async (): Promise<IteratorResult<RuntimeCommand>> => {
         ended = true;
+        unwatch();
         await source.return?.();
         return { done: true, value: undefined };
       };
-      class Ended extends Error {}
       return {
         [Symbol.asyncIterator]() {
           return this;
         },
         async next() {
           if (ended) return { done: true, value: undefined };
-          try {
-            const next = await nextOrRecheck(source, waiting, recheckMs, async () => {
-              if (!(await tokenValid(runtime.tokenId))) throw new Ended();
-            });
-            if (next.done || !(await beforeEvent(next.value, runtime.tokenId))) return end();
-            return next;
-          } catch (error) {
-            if (error instanceof Ended) return end();
-            throw error;
-          }
+          const next = await source.next();
+          if (next.done || !(await guard.beforeEvent(next.value, runtime.tokenId))) return end();
+          return next;
         },
         return: end,
       };
