@@ -5,7 +5,7 @@ import type { RateLimits } from "./auth/rate-limits.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { Db, InsertRows, RawSql } from "./db/database.ts";
+import type { AppendRows, Db, InsertRows, RawSql } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
@@ -24,6 +24,9 @@ export type ServiceDeps = {
   db: Db;
   raw: RawSql;
   insertRows: InsertRows;
+  appendRows: AppendRows;
+  /** From how many new entries an import is staged. */
+  importStageFrom: number;
   keyring: UserKeyring;
   hasher: TokenHasher;
   binder: RowBinder;
@@ -54,6 +57,8 @@ export function createServices(deps: ServiceDeps): Services {
     db,
     raw,
     insertRows,
+    appendRows,
+    importStageFrom,
     keyring,
     hasher,
     binder,
@@ -70,7 +75,7 @@ export function createServices(deps: ServiceDeps): Services {
     attachments: attachmentService({ db, raw, binder, events }),
     entries,
     agents: agentService({ db, binder, events }),
-    imports: importService({ db, keyring, events, insertRows }),
+    imports: importService({ db, keyring, events, insertRows, appendRows, stageFrom: importStageFrom }),
     providers: providerService({ db, keyring, events, entries, providerBaseUrls, oauthIssuer }),
     tokens: tokenService({ db, events, hasher, binder }),
     runtime: runtimeService({

@@ -14,6 +14,7 @@ import { openDatabase } from "./db/open.ts";
 import { loadTokenHashKey } from "./db/token-hash-key.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";
 import { integrityUpgraded, upgradeIntegrity } from "./integrity-upgrade.ts";
+import { STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { createServices, type Services } from "./services.ts";
@@ -81,6 +82,9 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     db: database.db,
     raw: database.raw,
     insertRows: database.insertRows,
+    appendRows: database.appendRows,
+    // On PostgreSQL every import is staged: its rows then go to pg without Prisma's work on each value.
+    importStageFrom: database.provider === "postgresql" ? 1 : STAGED_IMPORT_ROWS,
     keyring,
     hasher: new TokenHasher(tokenHashKey),
     binder,

@@ -30,9 +30,17 @@ export type Database = {
   db: Db;
   provider: Provider;
   insertRows: InsertRows;
+  /** Many rows in a transaction of their own, without Prisma's per-value work (staging tables). */
+  appendRows: AppendRows;
   raw: RawSql;
   close(): Promise<void>;
 };
+
+export type AppendRows = (
+  table: string,
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+) => Promise<void>;
 
 export type OpenOptions = { onQuery?: (sql: string) => void };
 

@@ -32,6 +32,16 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
         staged.discard(ticket);
       }
     },
+    async appendRows(table, columns, rows) {
+      await db.$transaction(async (tx) => {
+        const ticket = staged.stage({ table, columns, rows });
+        try {
+          await tx.$executeRawUnsafe(BULK_INSERT_SQL, ticket);
+        } finally {
+          staged.discard(ticket);
+        }
+      });
+    },
     async raw(sql, params = []) {
       options.onQuery?.(sql);
       direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);

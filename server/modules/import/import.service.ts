@@ -1,7 +1,7 @@
 // importEnv: a whole .env file, all or nothing, with a plan before anything is written.
 import type { Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, InsertRows } from "../../db/database.ts";
+import type { AppendRows, Db, InsertRows } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -12,7 +12,7 @@ import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from 
 import { nameKey } from "../entry/entry.rules.ts";
 import { type SealedValue, sameValue, valueSealer } from "../entry/entry-value.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
-import { discardStaged, publishStaged, STAGED_IMPORT_ROWS, stageRows } from "./staged-import.ts";
+import { discardStaged, publishStaged, stageRows } from "./staged-import.ts";
 
 export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
 export type ImportInput = {
@@ -108,7 +108,15 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
   return found;
 }
 
-type ImportDeps = { db: Db; keyring: UserKeyring; events: VaultEvents; insertRows: InsertRows };
+type ImportDeps = {
+  db: Db;
+  keyring: UserKeyring;
+  events: VaultEvents;
+  insertRows: InsertRows;
+  appendRows: AppendRows;
+  /** From how many new entries an import is staged (modules/import/staged-import.ts). */
+  stageFrom: number;
+};
 
 export type ImportService = ReturnType<typeof importService>;
 
@@ -216,7 +224,7 @@ async function planAndApply(
     updates.push({ entry, sealed: sealed(entry.id, entry.kind, value) });
   }
 
-  const staged = toCreate.length >= STAGED_IMPORT_ROWS ? await stageRows(db, insertRows, userId, created()) : null;
+  const staged = toCreate.length >= deps.stageFrom ? await stageRows(db, deps.appendRows, userId, created()) : null;
   const affected = await db
     .$transaction(
       async (tx) => {

@@ -1,5 +1,7 @@
 -- CreateTable
-CREATE TABLE "ImportStage" (
+-- Unlogged: staged rows are transient (an import that dies before publishing is removed anyway),
+-- so PostgreSQL need not write them to its WAL.
+CREATE UNLOGGED TABLE "ImportStage" (
     "id" TEXT NOT NULL,
     "importId" TEXT NOT NULL,
     "userId" TEXT NOT NULL,
