@@ -133,7 +133,7 @@ async function helloP99(
 }
 
 /** Opens `count` SSE streams; resolves each stream's "first event" promise. */
-function openStreams(
+export function openStreams(
   count: number,
   open: () => { path: string; port: number; method: string; headers: Record<string, string>; body?: string },
 ) {

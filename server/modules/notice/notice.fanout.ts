@@ -3,7 +3,8 @@
 // layers of async generators; this plugin takes restartNeeded subscriptions over after yoga has
 // parsed, validated and authenticated them, and executes each notice once per distinct operation
 // (document, operation name, variables), sharing the result among the subscribers that asked
-// for it. Operations it does not recognise take the ordinary path.
+// for it. Operations it does not recognise take the ordinary path. Over HTTP, their events are
+// written by notice.sse.ts, which encodes each shared result once.
 
 import {
   type DocumentNode,
@@ -15,11 +16,12 @@ import {
   getOperationAST,
   getVariableValues,
 } from "graphql";
-import type { Plugin } from "graphql-yoga";
+import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import { formatScopes } from "../../auth/scopes.ts";
 import { type Context, loadersFor } from "../../context.ts";
 import type { RestartNotice } from "../../events/events.ts";
 import type { NoticeStream } from "./notice.service.ts";
+import { noticeEventStream } from "./notice.sse.ts";
 
 const FIELD = "restartNeeded";
 
@@ -103,6 +105,8 @@ function resultStream(notices: NoticeStream, args: ExecutionArgs): AsyncIterable
 }
 
 export function useSharedNoticeExecution(): Plugin {
+  /** HTTP requests whose subscription this plugin took over. */
+  const shared = new WeakSet<Request>();
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
       const found = restartNeededField(args);
@@ -114,6 +118,15 @@ export function useSharedNoticeExecution(): Plugin {
       const ctx = args.contextValue as unknown as Context;
       const notices = ctx.services.notices.stream(ctx.viewer, agentId ? String(agentId) : null);
       setResultAndStopExecution(resultStream(notices, args));
+      const { request } = args.contextValue as { request?: Request };
+      if (request) shared.add(request);
+    },
+    onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
+      // Yoga has chosen its processor by the request's Accept header; for a stream of results
+      // only server-sent events qualify, and this plugin's writer takes their place.
+      if (shared.has(request) && resultProcessor && isAsyncIterable(result)) {
+        setResultProcessor(noticeEventStream, "text/event-stream");
+      }
     },
   };
 }
