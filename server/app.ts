@@ -7,7 +7,7 @@ import { type Context, loadersFor } from "./context.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { graphiql } from "./http/graphiql.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
-import { maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
+import { type LogLevel, maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
 import { useSharedNoticeExecution } from "./modules/notice/notice.fanout.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { schema } from "./schema.ts";
@@ -42,9 +42,9 @@ function graphqlError(error: AuthenticationError): GraphQLError {
 }
 
 export function loggerFor(logging: AppOptions["logging"]): YogaLogger {
-  return redactingLogger(
-    typeof logging === "object" ? logging : createLogger(logging ? (process.env.DEBUG ? "debug" : "info") : "silent"),
-  );
+  if (typeof logging === "object") return redactingLogger(logging);
+  const level: LogLevel = logging ? (process.env.DEBUG ? "debug" : "info") : "silent";
+  return redactingLogger(createLogger(level), level);
 }
 
 export function createApp(vault: Vault, options: AppOptions = {}): App {

@@ -10,7 +10,7 @@ import type { VaultEvents } from "./events/events.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
 import { type EntryService, entryService } from "./modules/entry/entry.service.ts";
-import { type ImportService, importService } from "./modules/import/import.service.ts";
+import { type ImportService, type ImportStaging, importService } from "./modules/import/import.service.ts";
 import { type KeyService, keyService } from "./modules/keys/keys.service.ts";
 import { type NoticeService, noticeService } from "./modules/notice/notice.service.ts";
 import type { OAuthIssuer } from "./modules/provider/oauth-issuer.ts";
@@ -26,7 +26,7 @@ export type ServiceDeps = {
   insertRows: InsertRows;
   appendRows: AppendRows;
   /** From how many new entries an import is staged. */
-  importStageFrom: number;
+  importStaging: ImportStaging;
   keyring: UserKeyring;
   hasher: TokenHasher;
   binder: RowBinder;
@@ -58,7 +58,7 @@ export function createServices(deps: ServiceDeps): Services {
     raw,
     insertRows,
     appendRows,
-    importStageFrom,
+    importStaging,
     keyring,
     hasher,
     binder,
@@ -75,7 +75,7 @@ export function createServices(deps: ServiceDeps): Services {
     attachments: attachmentService({ db, raw, binder, events }),
     entries,
     agents: agentService({ db, binder, events }),
-    imports: importService({ db, keyring, events, insertRows, appendRows, stageFrom: importStageFrom }),
+    imports: importService({ db, keyring, events, insertRows, appendRows, staging: importStaging }),
     providers: providerService({ db, keyring, events, entries, providerBaseUrls, oauthIssuer }),
     tokens: tokenService({ db, events, hasher, binder }),
     runtime: runtimeService({

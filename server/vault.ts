@@ -83,8 +83,10 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     raw: database.raw,
     insertRows: database.insertRows,
     appendRows: database.appendRows,
-    // On PostgreSQL every import is staged: its rows then go to pg without Prisma's work on each value.
-    importStageFrom: database.provider === "postgresql" ? 1 : STAGED_IMPORT_ROWS,
+    importStaging:
+      database.provider === "postgresql"
+        ? { from: Number.POSITIVE_INFINITY, withUpdates: true }
+        : { from: STAGED_IMPORT_ROWS, withUpdates: false },
     keyring,
     hasher: new TokenHasher(tokenHashKey),
     binder,

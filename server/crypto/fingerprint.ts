@@ -9,15 +9,11 @@ const FINGERPRINT_HEX_CHARS = 16;
  * nothing.
  */
 export function fingerprint(key: Buffer | KeyObject, entryId: string, value: string): string {
-  const id = Buffer.from(entryId, "utf8");
-  const length = Buffer.allocUnsafe(4);
-  length.writeUInt32BE(id.length);
-  return createHmac("sha256", key)
-    .update(length)
-    .update(id)
-    .update(value, "utf8")
-    .digest("hex")
-    .slice(0, FINGERPRINT_HEX_CHARS);
+  const idBytes = Buffer.byteLength(entryId, "utf8");
+  const head = Buffer.allocUnsafe(4 + idBytes);
+  head.writeUInt32BE(idBytes, 0);
+  head.write(entryId, 4, "utf8");
+  return createHmac("sha256", key).update(head).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 export function sameFingerprint(a: string, b: string): boolean {

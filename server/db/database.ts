@@ -30,16 +30,17 @@ export type Database = {
   db: Db;
   provider: Provider;
   insertRows: InsertRows;
-  /** Many rows in a transaction of their own, without Prisma's per-value work (staging tables). */
+  /** Many rows in a transaction of their own, without Prisma's per-value work. */
   appendRows: AppendRows;
   raw: RawSql;
   close(): Promise<void>;
 };
 
+/** As InsertRows, in a transaction of its own: the rows commit together or not at all. */
 export type AppendRows = (
   table: string,
   columns: readonly string[],
-  rows: readonly Record<string, unknown>[],
+  rows: Iterable<Record<string, unknown>>,
 ) => Promise<void>;
 
 export type OpenOptions = { onQuery?: (sql: string) => void };

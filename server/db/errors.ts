@@ -5,9 +5,9 @@ function code(error: unknown): string | undefined {
   return (error as { code?: unknown })?.code as string | undefined;
 }
 
-// Bulk writes on SQLite go to better-sqlite3 directly, whose errors carry SQLite's own codes.
-const UNIQUE = new Set(["P2002", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"]);
-const FOREIGN_KEY = new Set(["P2003", "SQLITE_CONSTRAINT_FOREIGNKEY"]);
+// Bulk writes go to better-sqlite3 or pg directly, whose errors carry the database's own codes.
+const UNIQUE = new Set(["P2002", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "23505"]);
+const FOREIGN_KEY = new Set(["P2003", "SQLITE_CONSTRAINT_FOREIGNKEY", "23503"]);
 
 export const isUniqueViolation = (error: unknown) => UNIQUE.has(code(error) as string);
 export const isForeignKeyViolation = (error: unknown) => FOREIGN_KEY.has(code(error) as string);

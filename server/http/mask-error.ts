@@ -95,18 +95,23 @@ export function useRedactedInputErrors(): Plugin {
   };
 }
 
-/** A logger that passes every message and stack through the same redaction. */
-export function redactingLogger(base: YogaLogger): YogaLogger {
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
+
+/**
+ * A logger that passes every message and stack through the same redaction. Levels below `level`
+ * are dropped before that: yoga logs every request's parameters at debug, and redacting a large
+ * import's text only to drop it cost more than the rest of the request's logging.
+ */
+export function redactingLogger(base: YogaLogger, level: LogLevel = "debug"): YogaLogger {
   const clean = (arg: unknown): unknown => {
     if (arg instanceof Error) {
       return `${arg.name}: ${redactInputValues(arg.message)}\n${(arg.stack ?? "").split("\n").slice(1).join("\n")}`;
     }
     return typeof arg === "string" ? redactInputValues(arg) : arg;
   };
-  return {
-    debug: (...args) => base.debug(...args.map(clean)),
-    info: (...args) => base.info(...args.map(clean)),
-    warn: (...args) => base.warn(...args.map(clean)),
-    error: (...args) => base.error(...args.map(clean)),
-  };
+  const from = level === "silent" ? LEVELS.length : LEVELS.indexOf(level);
+  const method = (name: Exclude<LogLevel, "silent">) =>
+    LEVELS.indexOf(name) >= from ? (...args: unknown[]) => base[name](...args.map(clean)) : () => {};
+  return { debug: method("debug"), info: method("info"), warn: method("warn"), error: method("error") };
 }

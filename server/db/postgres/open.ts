@@ -11,6 +11,22 @@ const PARAMETERS_PER_STATEMENT = 1100;
 
 const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
+/** Multi-row INSERT texts with positional parameters, made once per table, columns and row count. */
+const statementTexts = new Map<string, string>();
+function statementFor(head: string, columns: number, rows: number): string {
+  const key = `${head}\u0000${rows}`;
+  let text = statementTexts.get(key);
+  if (!text) {
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      tuples.push(`(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(", ")})`);
+    }
+    text = head + tuples.join(", ");
+    statementTexts.set(key, text);
+  }
+  return text;
+}
+
 export async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
   // One pool for Prisma and for the statements that bypass it.
   const pool = new pg.Pool(pgPoolOptions(url));
@@ -28,19 +44,6 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       // size, and the values go in a flat array (no Prisma.sql object per row and per value).
       const head = `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES `;
       const perStatement = Math.max(1, Math.floor(PARAMETERS_PER_STATEMENT / columns.length));
-      const statements = new Map<number, string>();
-      const statementFor = (count: number) => {
-        let text = statements.get(count);
-        if (!text) {
-          const tuples: string[] = [];
-          for (let r = 0; r < count; r++) {
-            tuples.push(`(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(", ")})`);
-          }
-          text = head + tuples.join(", ");
-          statements.set(count, text);
-        }
-        return text;
-      };
       let values: unknown[] = [];
       let count = 0;
       const slices = timeSlices();
@@ -48,12 +51,12 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         if (slices.due()) await slices.next();
         for (const column of columns) values.push(row[column]);
         if (++count === perStatement) {
-          await tx.$executeRawUnsafe(statementFor(count), ...values);
+          await tx.$executeRawUnsafe(statementFor(head, columns.length, count), ...values);
           values = [];
           count = 0;
         }
       }
-      if (count > 0) await tx.$executeRawUnsafe(statementFor(count), ...values);
+      if (count > 0) await tx.$executeRawUnsafe(statementFor(head, columns.length, count), ...values);
     },
     async appendRows(table, columns, rows) {
       // Straight to pg on a connection of its own: no Prisma mapping of every value.
@@ -63,24 +66,31 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       try {
         await client.query("BEGIN");
         const slices = timeSlices();
-        // Sent without waiting for each: pg queues them on the connection, and the next statement is
-        // made while PostgreSQL runs the last one.
+        // Sent without waiting for each: pg queues them on the connection, and the next statement
+        // (and its rows, which a generator may make just in time) is made while PostgreSQL runs the last.
         const sent: Promise<unknown>[] = [];
-        for (let start = 0; start < rows.length; start += perStatement) {
-          if (slices.due()) await slices.next();
-          const part = rows.slice(start, start + perStatement);
-          const values: unknown[] = [];
-          const tuples = part.map((row, r) => {
-            for (const column of columns) {
-              const value = row[column];
-              // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-              values.push(value instanceof Date ? value.toISOString() : value);
-            }
-            return `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(", ")})`;
-          });
+        const send = (values: unknown[], count: number) => {
           options.onQuery?.(head);
-          sent.push(client.query(head + tuples.join(", "), values));
+          const done = client.query(statementFor(head, columns.length, count), values);
+          done.catch(() => {}); // awaited below
+          sent.push(done);
+        };
+        let values: unknown[] = [];
+        let count = 0;
+        for (const row of rows) {
+          if (slices.due()) await slices.next();
+          for (const column of columns) {
+            const value = row[column];
+            // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+            values.push(value instanceof Date ? value.toISOString() : value);
+          }
+          if (++count === perStatement) {
+            send(values, count);
+            values = [];
+            count = 0;
+          }
         }
+        if (count > 0) send(values, count);
         await Promise.all(sent);
         await client.query("COMMIT");
       } catch (error) {

@@ -114,8 +114,18 @@ type ImportDeps = {
   events: VaultEvents;
   insertRows: InsertRows;
   appendRows: AppendRows;
-  /** From how many new entries an import is staged (modules/import/staged-import.ts). */
-  stageFrom: number;
+  staging: ImportStaging;
+};
+
+/** When an import's new entries go through ImportStage (modules/import/staged-import.ts). */
+export type ImportStaging = {
+  /** From this many new entries (SQLite: so that other tenants' writes take turns with a large import's). */
+  from: number;
+  /**
+   * Whenever the import also updates entries (PostgreSQL: the new rows then go to pg directly and
+   * move in with one statement, instead of through Prisma in the transaction of the updates).
+   */
+  withUpdates: boolean;
 };
 
 export type ImportService = ReturnType<typeof importService>;
@@ -224,7 +234,14 @@ async function planAndApply(
     updates.push({ entry, sealed: sealed(entry.id, entry.kind, value) });
   }
 
-  const staged = toCreate.length >= deps.stageFrom ? await stageRows(db, deps.appendRows, userId, created()) : null;
+  const { staging } = deps;
+  const stage = toCreate.length > 0 && (toCreate.length >= staging.from || (staging.withUpdates && updates.length > 0));
+  if (!stage && updates.length === 0) {
+    // Only new entries: they are the whole write, in a transaction of their own without Prisma.
+    if (toCreate.length > 0) await deps.appendRows("Entry", ENTRY_COLUMNS, created());
+    return { ...report, applied: true };
+  }
+  const staged = stage ? await stageRows(db, deps.appendRows, userId, created()) : null;
   const affected = await db
     .$transaction(
       async (tx) => {
