@@ -285,6 +285,9 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
       paired(pairs, async () => {
         const base = await measureLoad(server, hello, seconds);
         const measured = await measureLoad(server, target, seconds, setup);
+        stage(
+          `CPU per request: ${(measured.cpuPerRequest * 1000).toFixed(3)} ms, { hello } ${(base.cpuPerRequest * 1000).toFixed(3)} ms`,
+        );
         return {
           ratio: base.cpuPerRequest / measured.cpuPerRequest,
           detail: {

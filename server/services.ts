@@ -5,7 +5,7 @@ import type { RateLimits } from "./auth/rate-limits.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRows, RawSql } from "./db/database.ts";
+import type { AppendRows, Db, InsertRows, RawRows, RawSql } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
@@ -23,9 +23,9 @@ import { type UserService, userService } from "./modules/user/user.service.ts";
 export type ServiceDeps = {
   db: Db;
   raw: RawSql;
+  rawRows: RawRows;
   insertRows: InsertRows;
   appendRows: AppendRows;
-  /** From how many new entries an import is staged. */
   importStaging: ImportStaging;
   keyring: UserKeyring;
   hasher: TokenHasher;
@@ -56,6 +56,7 @@ export function createServices(deps: ServiceDeps): Services {
   const {
     db,
     raw,
+    rawRows,
     insertRows,
     appendRows,
     importStaging,
@@ -72,7 +73,7 @@ export function createServices(deps: ServiceDeps): Services {
   const authenticate = authenticator({ raw, rateLimits, hasher, binder });
   return {
     authenticate,
-    attachments: attachmentService({ db, raw, binder, events }),
+    attachments: attachmentService({ db, rawRows, binder, events }),
     entries,
     agents: agentService({ db, binder, events }),
     imports: importService({ db, keyring, events, insertRows, appendRows, staging: importStaging }),
@@ -80,7 +81,7 @@ export function createServices(deps: ServiceDeps): Services {
     tokens: tokenService({ db, events, hasher, binder }),
     runtime: runtimeService({
       db,
-      raw,
+      rawRows,
       keyring,
       events,
       hasher,

@@ -81,6 +81,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const services = createServices({
     db: database.db,
     raw: database.raw,
+    rawRows: database.rawRows,
     insertRows: database.insertRows,
     appendRows: database.appendRows,
     importStaging:

@@ -95,7 +95,10 @@ export function open(key: Buffer | KeyObject, blob: Uint8Array, binding: Binding
   decipher.setAAD(associatedData(binding, keyVersion, bytes[0] as number));
   decipher.setAuthTag(tag);
   try {
-    return Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
+    // GCM is a stream mode: update() gives every byte, final() none (it checks the tag).
+    const plaintext = decipher.update(body);
+    decipher.final();
+    return plaintext.toString("utf8");
   } catch {
     throw new DecryptionError();
   }

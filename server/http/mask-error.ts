@@ -104,6 +104,9 @@ const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
  * import's text only to drop it cost more than the rest of the request's logging.
  */
 export function redactingLogger(base: YogaLogger, level: LogLevel = "debug"): YogaLogger {
+  // Already one (the server's, handed to the app): wrapping it again would redact every message,
+  // of every level, once more.
+  if (redacting.has(base)) return base;
   const clean = (arg: unknown): unknown => {
     if (arg instanceof Error) {
       return `${arg.name}: ${redactInputValues(arg.message)}\n${(arg.stack ?? "").split("\n").slice(1).join("\n")}`;
@@ -113,5 +116,9 @@ export function redactingLogger(base: YogaLogger, level: LogLevel = "debug"): Yo
   const from = level === "silent" ? LEVELS.length : LEVELS.indexOf(level);
   const method = (name: Exclude<LogLevel, "silent">) =>
     LEVELS.indexOf(name) >= from ? (...args: unknown[]) => base[name](...args.map(clean)) : () => {};
-  return { debug: method("debug"), info: method("info"), warn: method("warn"), error: method("error") };
+  const logger = { debug: method("debug"), info: method("info"), warn: method("warn"), error: method("error") };
+  redacting.add(logger);
+  return logger;
 }
+
+const redacting = new WeakSet<YogaLogger>();

@@ -109,6 +109,16 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       );
       return result.rows;
     },
+    async rawRows(sql, params = []) {
+      options.onQuery?.(sql);
+      let n = 0;
+      const result = await pool.query({
+        text: sql.replace(/\?/g, () => `$${++n}`),
+        values: [...params],
+        rowMode: "array",
+      });
+      return result.rows;
+    },
     async close() {
       await db.$disconnect();
       await pool.end().catch(() => {});

@@ -15,6 +15,7 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
   // own: reads see the last committed state, like the adapter's reader.
   let direct: BetterSqlite3.Database | undefined;
   const statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
+  const arrayStatements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   const db = new PrismaClient({
     adapter: sqliteAdapterFactory(sqliteFile(url), { staged }),
     transactionOptions: { maxWait: TRANSACTION_MAX_WAIT_MS },
@@ -53,6 +54,16 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
       if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
       statement.run(...params);
       return [];
+    },
+    async rawRows(sql, params = []) {
+      options.onQuery?.(sql);
+      direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);
+      let statement = arrayStatements.get(sql);
+      if (!statement) {
+        statement = direct.prepare<unknown[]>(sql).raw(true);
+        arrayStatements.set(sql, statement);
+      }
+      return statement.all(...params) as unknown[][];
     },
     async close() {
       direct?.close();

@@ -4,7 +4,7 @@
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
-import type { Db, RawSql, Tx } from "../../db/database.ts";
+import type { Db, RawRows, Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
@@ -78,16 +78,22 @@ export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
 /** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
 const asDate = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
 
-const usingSql = (count: number) => `SELECT t."entryId" AS "entryId", a."id" AS "id", a."userId" AS "userId",
-  a."name" AS "name", a."nameKey" AS "nameKey", a."createdAt" AS "createdAt",
-  a."lastRestartedAt" AS "lastRestartedAt", a."runningEnv" AS "runningEnv"
-  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId"
-  WHERE a."userId" = ? AND t."entryId" IN (${Array.from({ length: count }, () => "?").join(", ")})`;
+// One statement, two kinds of rows (as arrays, in this column order): each agent once, then each
+// (entry, agent) pair. An agent uses many entries of a page, and its runningEnv (the list of all
+// it runs with) is long: read with every pair, it cost more than the rest of the request.
+const usingSql = (count: number) => {
+  const entryIds = Array.from({ length: count }, () => "?").join(", ");
+  return `SELECT a."id", a."userId", a."name", a."nameKey", a."createdAt", a."lastRestartedAt", a."runningEnv", NULL
+  FROM "Agent" a WHERE a."userId" = ? AND a."id" IN (SELECT "agentId" FROM "Attachment" WHERE "entryId" IN (${entryIds}))
+  UNION ALL
+  SELECT t."agentId", NULL, NULL, NULL, NULL, NULL, NULL, t."entryId"
+  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE a."userId" = ? AND t."entryId" IN (${entryIds})`;
+};
 
 export type AttachmentService = ReturnType<typeof attachmentService>;
 
-export function attachmentService(deps: { db: Db; raw: RawSql; binder: RowBinder; events: VaultEvents }) {
-  const { db, raw, binder, events } = deps;
+export function attachmentService(deps: { db: Db; rawRows: RawRows; binder: RowBinder; events: VaultEvents }) {
+  const { db, rawRows, binder, events } = deps;
   return {
     /**
      * The agents using each entry, by name, for everything one request resolves: one statement
@@ -96,18 +102,29 @@ export function attachmentService(deps: { db: Db; raw: RawSql; binder: RowBinder
     usedByLoader(viewer: Viewer) {
       return new DataLoader<string, AgentRow[]>(
         async (entryIds) => {
-          const rows = await raw(usingSql(entryIds.length), [viewer.userId, ...entryIds]);
-          const byEntry = new Map<string, AgentRow[]>(entryIds.map((id) => [id, []]));
-          for (const row of rows) {
-            byEntry.get(String(row.entryId))?.push({
-              id: String(row.id),
-              userId: String(row.userId),
-              name: String(row.name),
-              nameKey: String(row.nameKey),
-              createdAt: asDate(row.createdAt) as Date,
-              lastRestartedAt: asDate(row.lastRestartedAt),
-              runningEnv: String(row.runningEnv),
+          const rows = await rawRows(usingSql(entryIds.length), [
+            viewer.userId,
+            ...entryIds,
+            viewer.userId,
+            ...entryIds,
+          ]);
+          const agents = new Map<string, AgentRow>();
+          for (const [id, userId, name, nameKey, createdAt, lastRestartedAt, runningEnv, pairOf] of rows) {
+            if (pairOf !== null) continue;
+            agents.set(String(id), {
+              id: String(id),
+              userId: String(userId),
+              name: String(name),
+              nameKey: String(nameKey),
+              createdAt: asDate(createdAt) as Date,
+              lastRestartedAt: asDate(lastRestartedAt),
+              runningEnv: String(runningEnv),
             });
+          }
+          const byEntry = new Map<string, AgentRow[]>(entryIds.map((id) => [id, []]));
+          for (const [agentId, , , , , , , entryId] of rows) {
+            if (entryId === null) continue;
+            byEntry.get(String(entryId))?.push(agents.get(String(agentId)) as AgentRow);
           }
           return entryIds.map((id) => (byEntry.get(id) ?? []).sort((a, b) => compareNames(a.name, b.name)));
         },

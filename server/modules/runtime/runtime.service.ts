@@ -7,7 +7,7 @@ import type { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
 import { generateToken } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawSql } from "../../db/database.ts";
+import type { Db, RawRows } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { newId } from "../../db/ids.ts";
 import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
@@ -19,16 +19,15 @@ import { ValueUnreadableError, valueOpener } from "../entry/entry-value.ts";
 export type RuntimeService = ReturnType<typeof runtimeService>;
 
 // The runtime channel's read, on every agent start: plain SQL, one statement, by the agent's
-// attachments (an index), not Prisma's query compiler.
-const ENVIRONMENT_SQL = `SELECT e."id" AS "id", e."name" AS "name", e."kind" AS "kind", e."version" AS "version",
-  e."ciphertext" AS "ciphertext", t."binding" AS "binding"
+// attachments (an index), not Prisma's query compiler; rows as arrays, in this column order.
+const ENVIRONMENT_SQL = `SELECT e."id", e."name", e."kind", e."version", e."ciphertext", t."binding"
   FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
 
 type EnvironmentRow = { id: string; name: string; kind: EntryKind; version: number; ciphertext: Uint8Array };
 
 export function runtimeService(deps: {
   db: Db;
-  raw: RawSql;
+  rawRows: RawRows;
   keyring: UserKeyring;
   events: VaultEvents;
   hasher: TokenHasher;
@@ -37,7 +36,7 @@ export function runtimeService(deps: {
   tokenValid: TokenCheck;
   recheckMs?: number;
 }) {
-  const { db, raw, keyring, events, hasher, binder } = deps;
+  const { db, rawRows, keyring, events, hasher, binder } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
@@ -62,21 +61,20 @@ export function runtimeService(deps: {
      */
     async startEnvironment(runtime: RuntimeViewer) {
       const agent = runtime.agent;
-      const rows = await raw(ENVIRONMENT_SQL, [agent.id, runtime.userId]);
-      const entries = rows.map(
-        (row): EnvironmentRow => ({
-          id: String(row.id),
-          name: String(row.name),
-          kind: row.kind as EntryKind,
-          version: Number(row.version),
-          ciphertext: row.ciphertext as Uint8Array,
-        }),
-      );
+      const rows = await rawRows(ENVIRONMENT_SQL, [agent.id, runtime.userId]);
+      const entries: EnvironmentRow[] = [];
       // What the API would never have written: an attachment it did not make, or a name it refuses
       // (a row changed in the database). Nothing is delivered then.
-      for (const [i, row] of rows.entries()) {
-        const entry = entries[i] as EnvironmentRow;
-        if (!binder.verifyAttachment(agent.id, entry.id, row.binding)) {
+      for (const [id, name, kind, version, ciphertext, binding] of rows) {
+        const entry: EnvironmentRow = {
+          id: String(id),
+          name: String(name),
+          kind: kind as EntryKind,
+          version: Number(version),
+          ciphertext: ciphertext as Uint8Array,
+        };
+        entries.push(entry);
+        if (!binder.verifyAttachment(agent.id, entry.id, binding)) {
           throw new ValueUnreadableError(entry.name, null, "its attachment to this agent was not made by the vault");
         }
         if (nameProblem(entry.name) !== null) {
