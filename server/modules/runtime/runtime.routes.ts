@@ -1,7 +1,7 @@
 // The runtime channel, beside the GraphQL API on the same server and open only to runtime tokens:
 //   POST /runtime/environment  the agent's environment, as JSON (and the agent is now running it)
 //   GET  /runtime/commands     a stream of restart commands (server-sent events)
-import type { Plugin, YogaLogger } from "graphql-yoga";
+import type { FetchAPI, Plugin, YogaLogger } from "graphql-yoga";
 import { AuthenticationError } from "../../auth/authenticate.ts";
 import type { RuntimeViewer } from "../../auth/viewer.ts";
 import type { Services } from "../../services.ts";
@@ -9,17 +9,19 @@ import { ValueUnreadableError } from "../entry/entry-value.ts";
 
 const HEARTBEAT_MS = 15_000;
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+// Responses are made with the server's own fetch API (whatwg-node's), whose string bodies it
+// writes to the socket at once; the global Response's body is a web stream, read chunk by chunk.
+function json(api: FetchAPI, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new api.Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
   });
 }
 
-const failure = (status: number, code: string, message: string, extra: Record<string, unknown> = {}) =>
-  json(status, { error: { code, message, ...extra } });
+const failure = (api: FetchAPI, status: number, code: string, message: string) =>
+  json(api, status, { error: { code, message } });
 
-function commandStream(services: Services, runtime: RuntimeViewer, signal: AbortSignal): Response {
+function commandStream(api: FetchAPI, services: Services, runtime: RuntimeViewer, signal: AbortSignal): Response {
   const encoder = new TextEncoder();
   const commands = services.runtime.commands(runtime);
   const startedAt = runtime.agent.lastRestartedAt?.toISOString() ?? null;
@@ -29,7 +31,7 @@ function commandStream(services: Services, runtime: RuntimeViewer, signal: Abort
     void commands.return?.();
   };
   signal.addEventListener("abort", stop);
-  const stream = new ReadableStream<Uint8Array>({
+  const stream = new api.ReadableStream<Uint8Array>({
     start(controller) {
       const hello = JSON.stringify({ agentId: runtime.agent.id, startedAt });
       controller.enqueue(encoder.encode(`event: hello\ndata: ${hello}\n\n`));
@@ -46,7 +48,7 @@ function commandStream(services: Services, runtime: RuntimeViewer, signal: Abort
     },
     cancel: stop,
   });
-  return new Response(stream, {
+  return new api.Response(stream, {
     headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
   });
 }
@@ -61,20 +63,26 @@ export function useRuntimeChannel(
   logger: YogaLogger,
 ): Plugin {
   return {
-    async onRequest({ request, url, endResponse, serverContext }) {
+    async onRequest({ request, url, endResponse, serverContext, fetchAPI }) {
       const route = url.pathname.replace(/\/+$/, "");
       if (route !== "/runtime/environment" && route !== "/runtime/commands") return;
       try {
-        endResponse(await respond(services, route, request, addressOf(request, serverContext)));
+        endResponse(await respond(fetchAPI, services, route, request, addressOf(request, serverContext)));
       } catch (error) {
         logger.error(error);
-        endResponse(failure(500, "INTERNAL_SERVER_ERROR", "Unexpected error."));
+        endResponse(failure(fetchAPI, 500, "INTERNAL_SERVER_ERROR", "Unexpected error."));
       }
     },
   };
 }
 
-async function respond(services: Services, route: string, request: Request, address: string): Promise<Response> {
+async function respond(
+  api: FetchAPI,
+  services: Services,
+  route: string,
+  request: Request,
+  address: string,
+): Promise<Response> {
   let runtime: RuntimeViewer;
   try {
     runtime = await services.authenticate.runtime({ authorization: request.headers.get("authorization"), address });
@@ -82,17 +90,17 @@ async function respond(services: Services, route: string, request: Request, addr
     if (!(error instanceof AuthenticationError)) throw error;
     const retry: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
     const body = { error: { code: error.code, message: error.message, retryAfter: error.retryAfter } };
-    return json(error.status, body, retry);
+    return json(api, error.status, body, retry);
   }
   if (route === "/runtime/environment") {
-    if (request.method !== "POST") return failure(405, "METHOD_NOT_ALLOWED", "Use POST");
+    if (request.method !== "POST") return failure(api, 405, "METHOD_NOT_ALLOWED", "Use POST");
     try {
-      return json(200, await services.runtime.startEnvironment(runtime));
+      return json(api, 200, await services.runtime.startEnvironment(runtime));
     } catch (error) {
       if (!(error instanceof ValueUnreadableError)) throw error;
-      return failure(500, "VALUE_UNREADABLE", error.message);
+      return failure(api, 500, "VALUE_UNREADABLE", error.message);
     }
   }
-  if (request.method !== "GET") return failure(405, "METHOD_NOT_ALLOWED", "Use GET");
-  return commandStream(services, runtime, request.signal);
+  if (request.method !== "GET") return failure(api, 405, "METHOD_NOT_ALLOWED", "Use GET");
+  return commandStream(api, services, runtime, request.signal);
 }
