@@ -110,7 +110,7 @@ async function measureLoad(server: Server, load: Load, seconds: number, setup?: 
  * { hello } from two connections until `until` settles (or for `seconds`): the p99 of the exact
  * response times (autocannon's own histogram counts whole milliseconds, too coarse here).
  */
-async function helloP99(
+export async function helloP99(
   load: { url: string; headers: Record<string, string>; body?: string },
   until: Promise<unknown> | number,
 ): Promise<number> {

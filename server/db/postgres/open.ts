@@ -66,10 +66,12 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       try {
         await client.query("BEGIN");
         const slices = timeSlices();
-        // Sent without waiting for each: pg queues them on the connection, and the next statement
-        // (and its rows, which a generator may make just in time) is made while PostgreSQL runs the last.
+        // The next statement (and its rows, which a generator may make just in time) is made while
+        // PostgreSQL runs the last; one at a time is in flight, so a large import does not queue
+        // all its statements in memory.
         const sent: Promise<unknown>[] = [];
-        const send = (values: unknown[], count: number) => {
+        const send = async (values: unknown[], count: number) => {
+          await sent.at(-1);
           options.onQuery?.(head);
           const done = client.query(statementFor(head, columns.length, count), values);
           done.catch(() => {}); // awaited below
@@ -85,12 +87,12 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
             values.push(value instanceof Date ? value.toISOString() : value);
           }
           if (++count === perStatement) {
-            send(values, count);
+            await send(values, count);
             values = [];
             count = 0;
           }
         }
-        if (count > 0) send(values, count);
+        if (count > 0) await send(values, count);
         await Promise.all(sent);
         await client.query("COMMIT");
       } catch (error) {
