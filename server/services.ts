@@ -69,7 +69,7 @@ export function createServices(deps: ServiceDeps): Services {
     oauthIssuer,
     streamRecheckMs,
   } = deps;
-  const entries = entryService({ db, raw, keyring, binder, events, rateLimits });
+  const entries = entryService({ db, raw, rawRows, keyring, binder, events, rateLimits });
   const authenticate = authenticator({ raw, rateLimits, hasher, binder });
   return {
     authenticate,

@@ -4,7 +4,7 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawSql, Tx } from "../../db/database.ts";
+import type { Db, RawRows, RawSql, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -29,20 +29,27 @@ export type PageArgs = { kind?: EntryKind | null; before?: string; after?: strin
 /** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
 const asDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
 
-/** An entry row as plain SQL returns it, typed as Prisma's. */
-function entryFromRow(row: Record<string, unknown>): EntryRow {
+// A page's columns, in this order. A list never opens a secret's value, so only a variable's
+// ciphertext is read (a blob costs more to read than the rest of its row).
+const PAGE_COLUMNS = `"id", "userId", "name", "nameKey", "kind", "version",
+  CASE WHEN "kind" = 'VARIABLE' THEN "ciphertext" END, "valueSize", "fingerprint", "createdAt", "updatedAt"`;
+const NO_CIPHERTEXT = new Uint8Array(0);
+
+/** An entry row of a page, typed as Prisma's; a secret's without its ciphertext. */
+function entryFromPageRow(row: unknown[]): EntryRow {
+  const [id, userId, name, nameKey, kind, version, ciphertext, valueSize, fingerprint, createdAt, updatedAt] = row;
   return {
-    id: String(row.id),
-    userId: String(row.userId),
-    name: String(row.name),
-    nameKey: String(row.nameKey),
-    kind: row.kind as EntryKind,
-    version: Number(row.version),
-    ciphertext: row.ciphertext as Uint8Array<ArrayBuffer>,
-    valueSize: Number(row.valueSize),
-    fingerprint: String(row.fingerprint),
-    createdAt: asDate(row.createdAt),
-    updatedAt: asDate(row.updatedAt),
+    id: String(id),
+    userId: String(userId),
+    name: String(name),
+    nameKey: String(nameKey),
+    kind: kind as EntryKind,
+    version: Number(version),
+    ciphertext: (ciphertext ?? NO_CIPHERTEXT) as Uint8Array<ArrayBuffer>,
+    valueSize: Number(valueSize),
+    fingerprint: String(fingerprint),
+    createdAt: asDate(createdAt),
+    updatedAt: asDate(updatedAt),
   };
 }
 /** A change written in a transaction, and the notices to publish once it commits. */
@@ -55,12 +62,13 @@ export type EntryService = ReturnType<typeof entryService>;
 export function entryService(deps: {
   db: Db;
   raw: RawSql;
+  rawRows: RawRows;
   keyring: UserKeyring;
   binder: RowBinder;
   events: VaultEvents;
   rateLimits: RateLimits;
 }) {
-  const { db, raw, keyring, binder, events, rateLimits } = deps;
+  const { db, raw, rawRows, keyring, binder, events, rateLimits } = deps;
 
   /** A new entry in the caller's transaction, attached to `agentIds`. */
   async function addIn(tx: Tx, owner: KeyOwner, kind: EntryKind, input: AddEntryInput): Promise<Written> {
@@ -215,11 +223,11 @@ export function entryService(deps: {
         where.push('"nameKey" < ?');
         params.push(args.before);
       }
-      const rows = await raw(
-        `SELECT * FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
+      const rows = await rawRows(
+        `SELECT ${PAGE_COLUMNS} FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
         [...params, args.limit],
       );
-      return rows.map(entryFromRow);
+      return rows.map(entryFromPageRow);
     },
 
     /** How many entries (of one kind) the viewer has: one plain statement, on every list. */
