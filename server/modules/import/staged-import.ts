@@ -2,8 +2,9 @@
 // serves every tenant: a 250,000-line import written in one transaction made another tenant's
 // writes wait 4 s. Here the rows go to ImportStage in short transactions (other writers take
 // turns between them), and the import's own transaction moves them into Entry with one
-// INSERT ... SELECT, a fraction of the time. On PostgreSQL every import goes this way: the rows
-// go to pg directly, without Prisma's work on every value. Nothing reads ImportStage but that
+// INSERT ... SELECT, a fraction of the time. On PostgreSQL an import that also updates entries
+// goes this way (its new rows go to pg directly, without Prisma's work on every value); one that
+// only creates entries writes them straight into Entry. Nothing reads ImportStage but that
 // statement.
 import type { AppendRows, Db, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
