@@ -96,4 +96,47 @@ describe("restart-needed notices to many subscribers", () => {
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('Variable \\"$id\\" got invalid value');
   });
+
+  it("stream over server-sent events as yoga writes them, and let go of a subscriber that leaves", async () => {
+    const key = await vault.addSecret({ name: "WIRE_KEY", value: "v0" });
+    await vault.createAgent({ name: "wire", entryIds: [key.id] });
+    const open = async () => {
+      const response = await t.vault.yoga.fetch("http://vault.test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: "subscription { restartNeeded { entryName change } }" }),
+      });
+      expect(response.headers.get("content-type")).toBe("text/event-stream");
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const stream = {
+        reader,
+        text: "",
+        async readUntil(needle: string) {
+          while (!stream.text.includes(needle)) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error("the stream ended");
+            stream.text += Buffer.from(value).toString("utf8");
+          }
+        },
+      };
+      return stream;
+    };
+    const staying = await open();
+    const leaving = await open();
+    await staying.readUntil(":\n\n");
+    await leaving.readUntil(":\n\n");
+    // The client goes away (in a server, its socket closes): its stream ends, the others go on.
+    await leaving.reader.cancel();
+
+    let round = 0;
+    await eventually(async () => {
+      await vault.updateSecret({ id: key.id, value: `v${++round}` });
+      await staying.readUntil("event: next");
+      return true;
+    }, "a notice to the subscriber that stayed");
+    expect(staying.text).toContain(
+      'event: next\ndata: {"data":{"restartNeeded":{"entryName":"WIRE_KEY","change":"UPDATED"}}}\n\n',
+    );
+    await staying.reader.cancel();
+  });
 });
