@@ -242,5 +242,20 @@ describe("listing", () => {
       "echo",
     ]);
     expect(page2.entries.pageInfo.hasNextPage).toBe(false);
+
+    // totalCount is every entry (of the kind), whatever page it comes with, even an empty one.
+    const counted = (after: string, kind = "") =>
+      query(
+        user.gql,
+        `query ($after: String) { entries(first: 2, after: $after${kind}) { total: totalCount edges { node { name } } } }`,
+        { after },
+      );
+    const afterFirst = await counted(page1.entries.pageInfo.endCursor);
+    expect(afterFirst.entries.total).toBe(5);
+    const last = await query(user.gql, "{ entries(last: 1) { pageInfo { endCursor } } }");
+    const pastTheEnd = await counted(last.entries.pageInfo.endCursor);
+    expect(pastTheEnd.entries.edges).toEqual([]);
+    expect(pastTheEnd.entries.total).toBe(5);
+    expect((await counted(page1.entries.pageInfo.endCursor, ", kind: SECRET")).entries.total).toBe(2);
   });
 });

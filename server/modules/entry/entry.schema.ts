@@ -1,5 +1,5 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLResolveInfo } from "graphql";
 import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
@@ -80,25 +80,40 @@ export const VariableRef = builder.prismaObject("Entry", {
   }),
 });
 
+/** Whether the field's own selection (not a fragment's) asks for `name`. */
+function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  return info.fieldNodes.some((node) =>
+    node.selectionSet?.selections.some((selection) => selection.kind === "Field" && selection.name.value === name),
+  );
+}
+
 builder.queryFields((t) => ({
   entries: t.connection(
     {
       type: EntryRef,
       description: requiresScope("ENTRIES_READ", "The vault's variables and secrets, by name."),
       args: { kind: t.arg({ type: EntryKindEnum, required: false }) },
-      resolve: async (_root, args, ctx) => {
+      resolve: async (_root, args, ctx, info) => {
         authorize(ctx.viewer, "ENTRIES_READ");
+        let counted: number | null = null;
         const connection = await resolveCursorConnection<Promise<EntryRow[]>>(
           { args, toCursor: (entry: EntryRow) => nameCursor(entry.nameKey), defaultSize: 50, maxSize: 100 },
-          (page): Promise<EntryRow[]> =>
-            ctx.services.entries.page(ctx.viewer, {
+          async (page): Promise<EntryRow[]> => {
+            const { rows, count } = await ctx.services.entries.page(ctx.viewer, {
               ...page,
               kind: args.kind,
               after: page.after === undefined ? undefined : fromNameCursor(page.after),
               before: page.before === undefined ? undefined : fromNameCursor(page.before),
-            }),
+              withCount: selectsField(info, "totalCount"),
+            });
+            counted = count;
+            return rows;
+          },
         );
-        return { ...connection, totalCount: () => ctx.services.entries.count(ctx.viewer, args.kind) };
+        return {
+          ...connection,
+          totalCount: () => (counted !== null ? counted : ctx.services.entries.count(ctx.viewer, args.kind)),
+        };
       },
     },
     { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => connection.totalCount() }) }) },

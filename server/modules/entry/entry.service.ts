@@ -24,7 +24,17 @@ import { openNamedValue, sameValue, sealValue } from "./entry-value.ts";
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
 export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
 export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
-export type PageArgs = { kind?: EntryKind | null; before?: string; after?: string; limit: number; inverted: boolean };
+export type PageArgs = {
+  kind?: EntryKind | null;
+  before?: string;
+  after?: string;
+  limit: number;
+  inverted: boolean;
+  /** Also count all the viewer's entries (of the kind), in the same statement. */
+  withCount?: boolean;
+};
+/** A page, and the count when asked for and the page has a row to carry it. */
+export type Page = { rows: EntryRow[]; count: number | null };
 
 /** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
 const asDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
@@ -33,6 +43,7 @@ const asDate = (value: unknown) => (value instanceof Date ? value : new Date(Str
 // ciphertext is read (a blob costs more to read than the rest of its row).
 const PAGE_COLUMNS = `"id", "userId", "name", "nameKey", "kind", "version",
   CASE WHEN "kind" = 'VARIABLE' THEN "ciphertext" END, "valueSize", "fingerprint", "createdAt", "updatedAt"`;
+const PAGE_COLUMN_COUNT = 11;
 const NO_CIPHERTEXT = new Uint8Array(0);
 
 /** An entry row of a page, typed as Prisma's; a secret's without its ciphertext. */
@@ -208,13 +219,16 @@ export function entryService(deps: {
      * A page of the viewer's entries by name, after or before a name (keyset pagination): one plain
      * statement on every list, which Prisma's query compiler made several times as costly.
      */
-    async page(viewer: Viewer, args: PageArgs): Promise<EntryRow[]> {
+    async page(viewer: Viewer, args: PageArgs): Promise<Page> {
       const where = ['"userId" = ?'];
       const params: unknown[] = [viewer.userId];
       if (args.kind) {
         where.push('"kind" = ?');
         params.push(args.kind);
       }
+      // The count rides on every row of the page (computed once): one statement less per list.
+      const counted = args.withCount ? `, (SELECT COUNT(*) FROM "Entry" WHERE ${where.join(" AND ")})` : "";
+      const countParams = args.withCount ? [...params] : [];
       if (args.after !== undefined) {
         where.push('"nameKey" > ?');
         params.push(args.after);
@@ -224,10 +238,14 @@ export function entryService(deps: {
         params.push(args.before);
       }
       const rows = await rawRows(
-        `SELECT ${PAGE_COLUMNS} FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
-        [...params, args.limit],
+        `SELECT ${PAGE_COLUMNS}${counted} FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
+        [...countParams, ...params, args.limit],
       );
-      return rows.map(entryFromPageRow);
+      const first = rows[0];
+      return {
+        rows: rows.map(entryFromPageRow),
+        count: args.withCount && first ? Number(first[PAGE_COLUMN_COUNT]) : null,
+      };
     },
 
     /** How many entries (of one kind) the viewer has: one plain statement, on every list. */
