@@ -43,7 +43,7 @@ export async function startVault(env: Record<string, string>): Promise<Server> {
         const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
         const child = spawn(process.execPath, [...nodeArgs, BIN, "serve"], {
           env: { ...process.env, ...env, PORT: String(port) },
-          stdio: ["ignore", "pipe", process.env.SERVER_STDERR ? "inherit" : "pipe"],
+          stdio: ["ignore", "pipe", "pipe"],
         });
         let errors = "";
         child.stderr?.on("data", (chunk) => {

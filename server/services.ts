@@ -5,7 +5,7 @@ import type { RateLimits } from "./auth/rate-limits.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRows, RawRows, RawSql } from "./db/database.ts";
+import type { AppendRows, Db, InsertRow, InsertRows, RawRows, RawSql } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
@@ -24,6 +24,7 @@ export type ServiceDeps = {
   db: Db;
   raw: RawSql;
   rawRows: RawRows;
+  insertRow: InsertRow;
   insertRows: InsertRows;
   appendRows: AppendRows;
   importStaging: ImportStaging;
@@ -57,6 +58,7 @@ export function createServices(deps: ServiceDeps): Services {
     db,
     raw,
     rawRows,
+    insertRow,
     insertRows,
     appendRows,
     importStaging,
@@ -69,7 +71,7 @@ export function createServices(deps: ServiceDeps): Services {
     oauthIssuer,
     streamRecheckMs,
   } = deps;
-  const entries = entryService({ db, raw, rawRows, keyring, binder, events, rateLimits });
+  const entries = entryService({ db, raw, rawRows, insertRow, keyring, binder, events, rateLimits });
   const authenticate = authenticator({ raw, rateLimits, hasher, binder });
   return {
     authenticate,

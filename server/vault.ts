@@ -82,6 +82,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     db: database.db,
     raw: database.raw,
     rawRows: database.rawRows,
+    insertRow: database.insertRow,
     insertRows: database.insertRows,
     appendRows: database.appendRows,
     importStaging:

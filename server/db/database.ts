@@ -32,6 +32,8 @@ export type RawSql = (sql: string, params?: readonly unknown[]) => Promise<Recor
  */
 export type RawRows = (sql: string, params?: readonly unknown[]) => Promise<unknown[][]>;
 
+export type InsertRow = (table: string, row: Record<string, unknown>) => Promise<void>;
+
 export type Database = {
   db: Db;
   provider: Provider;
@@ -40,6 +42,11 @@ export type Database = {
   appendRows: AppendRows;
   raw: RawSql;
   rawRows: RawRows;
+  /**
+   * One row, by itself (outside any transaction), without Prisma: the hottest single-row write.
+   * A constraint it breaks is the database's own error (db/errors.ts tells which).
+   */
+  insertRow: InsertRow;
   close(): Promise<void>;
 };
 

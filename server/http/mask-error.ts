@@ -97,6 +97,8 @@ export function useRedactedInputErrors(): Plugin {
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
+/** The loggers redactingLogger made. */
+const redacting = new WeakSet<YogaLogger>();
 
 /**
  * A logger that passes every message and stack through the same redaction. Levels below `level`
@@ -120,5 +122,3 @@ export function redactingLogger(base: YogaLogger, level: LogLevel = "debug"): Yo
   redacting.add(logger);
   return logger;
 }
-
-const redacting = new WeakSet<YogaLogger>();

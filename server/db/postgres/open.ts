@@ -58,6 +58,16 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       }
       if (count > 0) await tx.$executeRawUnsafe(statementFor(head, columns.length, count), ...values);
     },
+    async insertRow(table, row) {
+      const columns = Object.keys(row);
+      const head = `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES `;
+      options.onQuery?.(head);
+      // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+      const values = columns.map((column) =>
+        row[column] instanceof Date ? (row[column] as Date).toISOString() : row[column],
+      );
+      await pool.query(statementFor(head, columns.length, 1), values);
+    },
     async appendRows(table, columns, rows) {
       // Straight to pg on a connection of its own: no Prisma mapping of every value.
       const head = `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES `;

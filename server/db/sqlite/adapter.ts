@@ -22,7 +22,7 @@ import type {
 } from "@prisma/driver-adapter-utils";
 import { DriverAdapterError } from "@prisma/driver-adapter-utils";
 import Database from "better-sqlite3";
-import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
+import { BULK_INSERT_SQL, insertSql, StagedRows, storedValues } from "./bulk-insert.ts";
 import { columnTypes, declaredColumnType, driverError, fromSqliteRow, toSqliteArg } from "./conversion.ts";
 import { WalCheckpoints } from "./wal-checkpoints.ts";
 
@@ -158,7 +158,7 @@ class SqliteTransaction implements Transaction {
   }
 }
 
-class SqliteAdapter implements SqlDriverAdapter {
+export class SqliteAdapter implements SqlDriverAdapter {
   readonly provider = "sqlite" as const;
   readonly adapterName = ADAPTER_NAME;
   readonly #writer: Statements;
@@ -198,6 +198,23 @@ class SqliteAdapter implements SqlDriverAdapter {
     await this.#outsideTransactions();
     try {
       return execute(this.#writer, sql);
+    } finally {
+      this.#checkpoints.afterCommit();
+    }
+  }
+
+  /**
+   * One row on the writer, between transactions (the statement commits by itself), without
+   * Prisma: for the hottest single-row write. Errors are SQLite's own (their codes name the
+   * constraint).
+   */
+  async insertRow(table: string, row: Record<string, unknown>): Promise<void> {
+    const columns = Object.keys(row);
+    const stored = storedValues();
+    const values = columns.map((column) => stored(row[column]));
+    await this.#outsideTransactions();
+    try {
+      this.#writer.get(insertSql(table, columns)).statement.run(values);
     } finally {
       this.#checkpoints.afterCommit();
     }
@@ -252,7 +269,7 @@ class SqliteAdapter implements SqlDriverAdapter {
  */
 export function sqliteAdapterFactory(
   file: string,
-  options: { reader?: boolean; staged?: StagedRows } = {},
+  options: { reader?: boolean; staged?: StagedRows; onConnect?: (adapter: SqliteAdapter) => void } = {},
 ): SqlMigrationAwareDriverAdapterFactory {
   const staged = options.staged ?? new StagedRows();
   return {
@@ -261,7 +278,9 @@ export function sqliteAdapterFactory(
     async connect() {
       const writer = openSqlite(file);
       const reader = options.reader === false || writer.memory ? null : openSqlite(file);
-      return new SqliteAdapter(writer, reader, staged);
+      const adapter = new SqliteAdapter(writer, reader, staged);
+      options.onConnect?.(adapter);
+      return adapter;
     },
     async connectToShadowDb() {
       return new SqliteAdapter(openSqlite(":memory:"), null, staged);

@@ -15,8 +15,12 @@ type Batch = { table: string; columns: readonly string[]; rows: Iterable<Record<
 
 const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
+/** The INSERT of one row of `table` with `columns`, values as `?` in their order. */
+export const insertSql = (table: string, columns: readonly string[]) =>
+  `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
+
 /** Values as SQLite stores them: dates in the adapter's ISO format, booleans as 0/1. */
-function storedValues() {
+export function storedValues() {
   // Rows written together mostly share their timestamps: format each distinct one once.
   let lastDate: Date | undefined;
   let lastText = "";
@@ -54,9 +58,7 @@ export class StagedRows {
     if (!batch) throw new Error("no rows are staged under this ticket");
     this.#batches.delete(ticket);
     const { table, columns, rows } = batch;
-    const insert = native.prepare(
-      `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
-    );
+    const insert = native.prepare(insertSql(table, columns));
     const stored = storedValues();
     const values: unknown[] = new Array(columns.length);
     const slices = timeSlices();

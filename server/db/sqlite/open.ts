@@ -2,7 +2,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { PrismaClient } from "../../../prisma/sqlite/client/client.ts";
 import { type Database, listenToQueries, type OpenOptions, prismaLogOptions, sqliteFile } from "../database.ts";
-import { openSqlite, sqliteAdapterFactory } from "./adapter.ts";
+import { openSqlite, type SqliteAdapter, sqliteAdapterFactory } from "./adapter.ts";
 import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
 
 // Transactions take turns on the one writer: one may wait for the write phase of the largest
@@ -16,8 +16,9 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
   let direct: BetterSqlite3.Database | undefined;
   const statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   const arrayStatements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
+  let adapter: SqliteAdapter | undefined;
   const db = new PrismaClient({
-    adapter: sqliteAdapterFactory(sqliteFile(url), { staged }),
+    adapter: sqliteAdapterFactory(sqliteFile(url), { staged, onConnect: (connected) => (adapter = connected) }),
     transactionOptions: { maxWait: TRANSACTION_MAX_WAIT_MS },
     ...prismaLogOptions(options.onQuery),
   });
@@ -32,6 +33,11 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
       } finally {
         staged.discard(ticket);
       }
+    },
+    async insertRow(table, row) {
+      options.onQuery?.(table);
+      if (!adapter) await db.$connect();
+      await (adapter as SqliteAdapter).insertRow(table, row);
     },
     async appendRows(table, columns, rows) {
       await db.$transaction(async (tx) => {

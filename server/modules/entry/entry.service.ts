@@ -4,7 +4,7 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawRows, RawSql, Tx } from "../../db/database.ts";
+import type { Db, InsertRow, RawRows, RawSql, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -74,12 +74,13 @@ export function entryService(deps: {
   db: Db;
   raw: RawSql;
   rawRows: RawRows;
+  insertRow: InsertRow;
   keyring: UserKeyring;
   binder: RowBinder;
   events: VaultEvents;
   rateLimits: RateLimits;
 }) {
-  const { db, raw, rawRows, keyring, binder, events, rateLimits } = deps;
+  const { db, raw, rawRows, insertRow, keyring, binder, events, rateLimits } = deps;
 
   /** A new entry in the caller's transaction, attached to `agentIds`. */
   async function addIn(tx: Tx, owner: KeyOwner, kind: EntryKind, input: AddEntryInput): Promise<Written> {
@@ -155,16 +156,20 @@ export function entryService(deps: {
         assertValidName(input.name);
         assertValidValue(input.value, kind);
         const id = newId();
-        return await db.entry.create({
-          data: {
-            id,
-            userId: viewer.userId,
-            kind,
-            name: input.name,
-            nameKey: nameKey(input.name),
-            ...sealValue(keyring, viewer, id, kind, input.value),
-          },
-        });
+        const now = new Date();
+        const entry: EntryRow = {
+          id,
+          userId: viewer.userId,
+          kind,
+          name: input.name,
+          nameKey: nameKey(input.name),
+          version: 1,
+          ...sealValue(keyring, viewer, id, kind, input.value),
+          createdAt: now,
+          updatedAt: now,
+        };
+        await insertRow("Entry", entry);
+        return entry;
       } catch (error) {
         if (isUniqueViolation(error)) {
           const taken = await db.entry.findUnique({
