@@ -55,6 +55,31 @@ describe("authentication", () => {
     expect((await query(user.gql, "{ viewer { name } }")).viewer.name).toBe("owner");
   });
 
+  it("keeps an expiring token working until it expires when the server's time zone is not UTC", async () => {
+    const user = await t.newUser("far-away");
+    const zone = process.env.TZ;
+    process.env.TZ = "America/New_York";
+    try {
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      const created = await ok(user.gql, "createApiToken", { name: "an hour", expiresAt });
+      const expiring = t.client(created.token);
+      expect((await query(expiring, "{ viewer { name } }")).viewer.name).toBe("far-away");
+      const listed = await query(user.gql, "{ viewer { apiTokens { name expiresAt } } }");
+      const token = listed.viewer.apiTokens.find((row: { name: string }) => row.name === "an hour");
+      expect(token.expiresAt).toBe(expiresAt);
+
+      const past = await ok(user.gql, "createApiToken", {
+        name: "soon",
+        expiresAt: new Date(Date.now() + 1500).toISOString(),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect((await t.client(past.token)("{ viewer { name } }")).status).toBe(401);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it("stores tokens only as their SHA-256", async () => {
     const user = await t.newUser("hashed");
     const created = await ok(user.gql, "createApiToken", { name: "scan me" });

@@ -27,9 +27,22 @@ function statementFor(head: string, columns: number, rows: number): string {
   return text;
 }
 
+// timestamp(3) columns hold UTC (Prisma writes them so), without a zone: pg would read them as the
+// server process's local time, so that in New York a token's expiry came five hours late (and
+// its row binding, which covers the expiry, no longer matched). Prisma's own queries bring their
+// parsers; this pool's other statements read them as UTC.
+const TIMESTAMP_OID = 1114;
+const utcTimestamp = (text: string) => new Date(`${text.replace(" ", "T")}Z`);
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP_OID && format !== "binary"
+      ? utcTimestamp
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
 export async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
   // One pool for Prisma and for the statements that bypass it.
-  const pool = new pg.Pool(pgPoolOptions(url));
+  const pool = new pg.Pool({ ...pgPoolOptions(url), types });
   pool.on("error", () => {});
   const db = new PrismaClient({
     adapter: new PrismaPg(pool),
