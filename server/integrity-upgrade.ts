@@ -4,7 +4,7 @@
 // the current format. A mark in VaultMeta says it was done; after it, a row without a binding
 // or a keyed hash (one inserted in the database) is never adopted, and grants nothing.
 import type { RowBinder } from "./crypto/row-binding.ts";
-import type { RawSql } from "./db/database.ts";
+import { type RawSql, storedDate } from "./db/database.ts";
 import type { Services } from "./services.ts";
 
 const MARK = "row-integrity:1";
@@ -14,8 +14,6 @@ export async function integrityUpgraded(raw: RawSql): Promise<boolean> {
   const [marked] = await raw('SELECT 1 AS "done" FROM "VaultMeta" WHERE "key" = ?', [MARK]);
   return !!marked;
 }
-
-const asDate = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
 
 export async function upgradeIntegrity(
   raw: RawSql,
@@ -32,7 +30,7 @@ export async function upgradeIntegrity(
       id: String(row.id),
       userId: String(row.userId),
       scopes: String(row.scopes),
-      expiresAt: asDate(row.expiresAt),
+      expiresAt: storedDate(row.expiresAt),
       revoked: row.revokedAt != null,
     });
     await raw('UPDATE "ApiToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL', [binding, row.id]);

@@ -6,7 +6,7 @@
 import type { RowBinder } from "../crypto/row-binding.ts";
 import { type TokenHasher, tokenDigest } from "../crypto/token-hash.ts";
 import { type TokenKind, tokenKind } from "../crypto/tokens.ts";
-import type { RawSql } from "../db/database.ts";
+import { type RawSql, storedDate } from "../db/database.ts";
 import type { RateLimits } from "./rate-limits.ts";
 import { parseScopes } from "./scopes.ts";
 import type { RuntimeViewer, Viewer } from "./viewer.ts";
@@ -71,9 +71,6 @@ const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding",
   FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
   WHERE t."tokenHash" = ?`;
 
-/** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
-const asDate = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
-
 export type Authenticator = ReturnType<typeof authenticator>;
 
 export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hasher: TokenHasher; binder: RowBinder }) {
@@ -82,7 +79,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
   /** A token row as stored: live, unexpired, and granting what its binding says (not changed in the database). */
   function liveApiToken(row: Record<string, unknown> | undefined): row is Record<string, unknown> {
     if (!row || row.revokedAt != null) return false;
-    const expiresAt = asDate(row.expiresAt);
+    const expiresAt = storedDate(row.expiresAt);
     if (expiresAt && expiresAt.getTime() <= Date.now()) return false;
     const grant = {
       id: String(row.tokenId),
@@ -141,7 +138,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
       authenticate(credentials, "api", async (token) => {
         const [row] = await raw(API_TOKEN_SQL, [hasher.hash(token)]);
         if (!liveApiToken(row)) return null;
-        const expiresAt = asDate(row.expiresAt);
+        const expiresAt = storedDate(row.expiresAt);
         return {
           userId: String(row.userId),
           tokenId: String(row.tokenId),
@@ -168,7 +165,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
             id: String(row.agentId),
             name: String(row.name),
             runningEnv: String(row.runningEnv),
-            lastRestartedAt: asDate(row.lastRestartedAt),
+            lastRestartedAt: storedDate(row.lastRestartedAt),
           },
         };
       }),

@@ -3,6 +3,10 @@
 import type { Prisma, PrismaClient } from "../../prisma/sqlite/client/client.ts";
 
 export type Provider = "sqlite" | "postgresql";
+
+/** A time read with plain SQL as a Date (or null): SQLite gives ISO text, PostgreSQL a Date. */
+export const storedDate = (value: unknown): Date | null =>
+  value == null ? null : value instanceof Date ? value : new Date(String(value));
 export type DatabaseTarget = { provider: Provider; url: string };
 export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;

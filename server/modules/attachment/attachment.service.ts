@@ -4,7 +4,7 @@
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
-import type { Db, RawRows, Tx } from "../../db/database.ts";
+import { type Db, type RawRows, storedDate, type Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
@@ -75,9 +75,6 @@ export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
   return rows;
 }
 
-/** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
-const asDate = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
-
 // One statement, two kinds of rows (as arrays, in this column order): each agent once, then each
 // (entry, agent) pair. An agent uses many entries of a page, and its runningEnv (the list of all
 // it runs with) is long: read with every pair, it cost more than the rest of the request.
@@ -116,8 +113,8 @@ export function attachmentService(deps: { db: Db; rawRows: RawRows; binder: RowB
               userId: String(userId),
               name: String(name),
               nameKey: String(nameKey),
-              createdAt: asDate(createdAt) as Date,
-              lastRestartedAt: asDate(lastRestartedAt),
+              createdAt: storedDate(createdAt) as Date,
+              lastRestartedAt: storedDate(lastRestartedAt),
               runningEnv: String(runningEnv),
             });
           }

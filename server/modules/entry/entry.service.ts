@@ -4,7 +4,7 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, InsertRow, RawRows, RawSql, Tx } from "../../db/database.ts";
+import { type Db, type InsertRow, type RawRows, type RawSql, storedDate, type Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -36,9 +36,6 @@ export type PageArgs = {
 /** A page, and the count when asked for and the page has a row to carry it. */
 export type Page = { rows: EntryRow[]; count: number | null };
 
-/** A stored time as a Date: SQLite gives ISO text, PostgreSQL a Date. */
-const asDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
-
 // A page's columns, in this order. A list never opens a secret's value, so only a variable's
 // ciphertext is read (a blob costs more to read than the rest of its row).
 const PAGE_COLUMNS = `"id", "userId", "name", "nameKey", "kind", "version",
@@ -59,8 +56,8 @@ function entryFromPageRow(row: unknown[]): EntryRow {
     ciphertext: (ciphertext ?? NO_CIPHERTEXT) as Uint8Array<ArrayBuffer>,
     valueSize: Number(valueSize),
     fingerprint: String(fingerprint),
-    createdAt: asDate(createdAt),
-    updatedAt: asDate(updatedAt),
+    createdAt: storedDate(createdAt) as Date,
+    updatedAt: storedDate(updatedAt) as Date,
   };
 }
 /** A change written in a transaction, and the notices to publish once it commits. */

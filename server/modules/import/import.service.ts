@@ -12,7 +12,7 @@ import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from 
 import { nameKey } from "../entry/entry.rules.ts";
 import { type SealedValue, sameValue, valueSealer } from "../entry/entry-value.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
-import { discardStaged, publishStaged, stageRows } from "./staged-import.ts";
+import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
 
 export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
 export type ImportInput = {
@@ -35,19 +35,6 @@ export type ImportReport = {
 
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 const CHUNK = 500;
-const ENTRY_COLUMNS = [
-  "id",
-  "userId",
-  "kind",
-  "name",
-  "nameKey",
-  "version",
-  "ciphertext",
-  "fingerprint",
-  "valueSize",
-  "createdAt",
-  "updatedAt",
-] as const;
 const ATTEMPTS = 3;
 
 type EntryRow = SealedValue & {

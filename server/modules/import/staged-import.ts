@@ -16,7 +16,8 @@ const STAGE_CHUNK_ROWS = 5_000;
 /** Rows of an import that died before publishing are removed after this long. */
 const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
 
-const COLUMNS = [
+/** The columns an import writes for each new entry, staged or not. */
+export const ENTRY_COLUMNS = [
   "id",
   "userId",
   "kind",
@@ -37,7 +38,7 @@ export async function stageRows(
   db: Db,
   appendRows: AppendRows,
   userId: string,
-  rows: Iterable<Record<(typeof COLUMNS)[number], unknown>>,
+  rows: Iterable<Record<(typeof ENTRY_COLUMNS)[number], unknown>>,
 ): Promise<StagedImport> {
   await db.importStage.deleteMany({ where: { userId, createdAt: { lt: new Date(Date.now() - ABANDONED_AFTER_MS) } } });
   const importId = newId();
@@ -49,7 +50,7 @@ export async function stageRows(
     const batch = chunk;
     chunk = [];
     await writing;
-    writing = appendRows("ImportStage", ["importId", ...COLUMNS], batch);
+    writing = appendRows("ImportStage", ["importId", ...ENTRY_COLUMNS], batch);
     writing.catch(() => {}); // awaited (and thrown) by the next flush or at the end
   };
   try {
