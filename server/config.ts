@@ -26,6 +26,10 @@ export type Config = {
   trustedProxies: number;
   /** Web origins allowed to call the API from a browser (AGENT_VAULT_CORS_ORIGINS, comma-separated). */
   corsOrigins: string[];
+  /** Versions kept of each entry, the current one included (AGENT_VAULT_VERSIONS_KEPT; default 50). */
+  versionsKept: number;
+  /** Days the activity log keeps events (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
+  activityDays: number;
 };
 
 export type Env = Record<string, string | undefined>;
@@ -75,6 +79,16 @@ function trustedProxies(setting: string | undefined): number {
     throw new ConfigError("AGENT_VAULT_TRUST_PROXY must be true, false or the number of proxies in front of the vault");
   }
   return hops;
+}
+
+function positiveNumber(env: Env, setting: string, fallback: number, options: { integer: boolean }): number {
+  const text = env[setting];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (options.integer && !Number.isInteger(value))) {
+    throw new ConfigError(`${setting} must be a positive ${options.integer ? "whole " : ""}number`);
+  }
+  return value;
 }
 
 /** A setting that cannot be used; the message names it, never its value. */
@@ -129,5 +143,7 @@ export function loadConfig(env: Env = process.env, options: ConfigOptions = {}):
       .split(",")
       .map((origin) => origin.trim())
       .filter(Boolean),
+    versionsKept: positiveNumber(env, "AGENT_VAULT_VERSIONS_KEPT", 50, { integer: true }),
+    activityDays: positiveNumber(env, "AGENT_VAULT_ACTIVITY_DAYS", 365, { integer: false }),
   };
 }

@@ -4,6 +4,8 @@ import "./modules/common/common.schema.ts";
 import "./modules/agent/agent.schema.ts";
 import "./modules/attachment/attachment.schema.ts";
 import "./modules/entry/entry.schema.ts";
+import "./modules/entry/entry-versions.schema.ts";
+import "./modules/activity/activity.schema.ts";
 import "./modules/import/import.schema.ts";
 import "./modules/notice/notice.schema.ts";
 import "./modules/provider/provider.schema.ts";

@@ -5,8 +5,9 @@ import type { RateLimits } from "./auth/rate-limits.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRow, InsertRows, RawRows, RawSql } from "./db/database.ts";
+import type { AppendRows, Db, InsertRows, RawRows, RawSql, TxSql } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
+import { type ActivityService, activityService } from "./modules/activity/activity.service.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
 import { type EntryService, entryService } from "./modules/entry/entry.service.ts";
@@ -24,7 +25,7 @@ export type ServiceDeps = {
   db: Db;
   raw: RawSql;
   rawRows: RawRows;
-  insertRow: InsertRow;
+  txSql: TxSql;
   insertRows: InsertRows;
   appendRows: AppendRows;
   importStaging: ImportStaging;
@@ -37,6 +38,12 @@ export type ServiceDeps = {
   oauthIssuer: OAuthIssuer;
   /** How often open streams re-check their token (default 30 s). */
   streamRecheckMs?: number;
+  /** Versions kept of each entry, the current one included (AGENT_VAULT_VERSIONS_KEPT; default 50). */
+  versionsKept?: number;
+  /** Days the activity log keeps events (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
+  activityDays?: number;
+  /** Errors of work done after a response (batched activity events). */
+  onBackgroundError?: (error: unknown) => void;
 };
 
 export type Services = {
@@ -51,6 +58,7 @@ export type Services = {
   notices: NoticeService;
   users: UserService;
   keys: KeyService;
+  activity: ActivityService;
 };
 
 export function createServices(deps: ServiceDeps): Services {
@@ -58,7 +66,7 @@ export function createServices(deps: ServiceDeps): Services {
     db,
     raw,
     rawRows,
-    insertRow,
+    txSql,
     insertRows,
     appendRows,
     importStaging,
@@ -71,16 +79,47 @@ export function createServices(deps: ServiceDeps): Services {
     oauthIssuer,
     streamRecheckMs,
   } = deps;
-  const entries = entryService({ db, raw, rawRows, insertRow, keyring, binder, events, rateLimits });
   const authenticate = authenticator({ raw, rateLimits, hasher, binder });
+  const activity = activityService({
+    db,
+    txSql,
+    keyring,
+    events,
+    tokenValid: authenticate.apiTokenValid,
+    recheckMs: streamRecheckMs,
+    retentionDays: deps.activityDays,
+    onError: deps.onBackgroundError,
+  });
+  const entries = entryService({
+    db,
+    raw,
+    rawRows,
+    txSql,
+    keyring,
+    binder,
+    events,
+    rateLimits,
+    activity,
+    versionsKept: deps.versionsKept,
+  });
   return {
     authenticate,
-    attachments: attachmentService({ db, rawRows, binder, events }),
+    activity,
+    attachments: attachmentService({ rawRows, binder, events, activity }),
     entries,
-    agents: agentService({ db, binder, events }),
-    imports: importService({ db, keyring, events, insertRows, appendRows, staging: importStaging }),
-    providers: providerService({ db, keyring, events, entries, providerBaseUrls, oauthIssuer }),
-    tokens: tokenService({ db, events, hasher, binder }),
+    agents: agentService({ binder, events, activity }),
+    imports: importService({
+      db,
+      keyring,
+      events,
+      insertRows,
+      appendRows,
+      staging: importStaging,
+      activity,
+      versions: entries.versions,
+    }),
+    providers: providerService({ db, keyring, events, entries, activity, providerBaseUrls, oauthIssuer }),
+    tokens: tokenService({ db, events, hasher, binder, activity }),
     runtime: runtimeService({
       db,
       rawRows,
@@ -90,9 +129,10 @@ export function createServices(deps: ServiceDeps): Services {
       binder,
       tokenValid: authenticate.runtimeTokenValid,
       recheckMs: streamRecheckMs,
+      activity,
     }),
     notices: noticeService({ db, events, tokenValid: authenticate.apiTokenValid, recheckMs: streamRecheckMs }),
-    users: userService({ db, raw, hasher, binder }),
+    users: userService({ db, raw, hasher, binder, activity }),
     keys: keyService({ db, raw, keyring, masterKeys: keyring.masterKeys }),
   };
 }

@@ -19,26 +19,30 @@ import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.t
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { createServices, type Services } from "./services.ts";
 
-export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource" | "redisUrl"> & {
-  /** What the vault's Redis channel names start with (AGENT_VAULT_REDIS_PREFIX; default agent-vault:). */
-  redisPrefix?: string;
-  providerBaseUrls?: ProviderBaseUrls;
-  /** The OAuth issuer for OpenAI tokens (default: AGENT_VAULT_OPENAI_ISSUER, or OpenAI's). */
-  oauthIssuer?: OAuthIssuer;
-  rateLimits?: Partial<RateLimitSettings>;
-  /** How often open streams re-check their token (default 30 s; tests shorten it). */
-  streamRecheckMs?: number;
-  /** Hears every SQL statement the vault sends (the benchmarks count them). */
-  onQuery?: (sql: string) => void;
-  /** Warnings about the vault's surroundings (Redis unreachable...). */
-  warn?: (line: string) => void;
-  /**
-   * Writes at start (default true; read-only commands pass false): the key check of a master key
-   * version used for the first time, keyed hashes for tokens from before them, and stored values
-   * moved to the current format once.
-   */
-  maintenance?: boolean;
-};
+export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource" | "redisUrl"> &
+  Partial<Pick<Config, "versionsKept" | "activityDays">> & {
+    /** What the vault's Redis channel names start with (AGENT_VAULT_REDIS_PREFIX; default agent-vault:). */
+    redisPrefix?: string;
+    providerBaseUrls?: ProviderBaseUrls;
+    /** The OAuth issuer for OpenAI tokens (default: AGENT_VAULT_OPENAI_ISSUER, or OpenAI's). */
+    oauthIssuer?: OAuthIssuer;
+    rateLimits?: Partial<RateLimitSettings>;
+    /** How often open streams re-check their token (default 30 s; tests shorten it). */
+    streamRecheckMs?: number;
+    /** Hears every SQL statement the vault sends (the benchmarks count them). */
+    onQuery?: (sql: string) => void;
+    /** Warnings about the vault's surroundings (Redis unreachable...). */
+    warn?: (line: string) => void;
+    /**
+     * Writes at start (default true; read-only commands pass false): the key check of a master key
+     * version used for the first time, keyed hashes for tokens from before them, and stored values
+     * moved to the current format once.
+     */
+    maintenance?: boolean;
+  };
+
+const FIRST_PRUNE_MS = 60_000;
+const PRUNE_EVERY_MS = 24 * 60 * 60 * 1000;
 
 export type Vault = {
   db: Db;
@@ -82,7 +86,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     db: database.db,
     raw: database.raw,
     rawRows: database.rawRows,
-    insertRow: database.insertRow,
+    txSql: database.txSql,
     insertRows: database.insertRows,
     appendRows: database.appendRows,
     importStaging:
@@ -97,10 +101,23 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),
     oauthIssuer: config.oauthIssuer ?? oauthIssuer(),
     streamRecheckMs: config.streamRecheckMs,
+    versionsKept: config.versionsKept,
+    activityDays: config.activityDays,
+    onBackgroundError: (error) => warn(`Recording activity failed: ${(error as Error)?.message ?? error}`),
   });
   if ((config.maintenance ?? true) && !upgraded) {
     await upgradeIntegrity(database.raw, services, binder, warn);
     keyring.retireFormat1();
+  }
+  // Old activity is pruned a minute after start (not during it: pruning loads Prisma's query
+  // compiler) and then daily, by every instance (pruning twice is harmless).
+  let pruning: NodeJS.Timeout | undefined;
+  if (config.maintenance ?? true) {
+    const prune = () => {
+      services.activity.prune().catch((error) => warn(`Pruning activity failed: ${error?.message}`));
+      pruning = setTimeout(prune, PRUNE_EVERY_MS).unref();
+    };
+    pruning = setTimeout(prune, FIRST_PRUNE_MS).unref();
   }
   return {
     db: database.db,
@@ -110,6 +127,8 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     events,
     services,
     close: async () => {
+      clearTimeout(pruning);
+      await services.activity.flushFetches().catch(() => {});
       redis?.close();
       await database.close();
     },

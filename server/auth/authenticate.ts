@@ -62,7 +62,7 @@ const UNKNOWN: Record<TokenKind, string> = {
 };
 
 // Every request looks its token up: plain SQL, one statement each, not Prisma's query compiler.
-const API_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
+const API_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
   t."expiresAt" AS "expiresAt", t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
   FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."tokenHash" = ?`;
 const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding", a."id" AS "agentId", a."name" AS "name",
@@ -142,6 +142,7 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
         return {
           userId: String(row.userId),
           tokenId: String(row.tokenId),
+          tokenName: String(row.tokenName),
           keySalt: row.keySalt as Uint8Array,
           address: credentials.address,
           scopes: parseScopes(String(row.scopes)),

@@ -5,6 +5,8 @@ import type { TokenScope } from "./scopes.ts";
 export type Viewer = {
   userId: string;
   tokenId: string;
+  /** The token's name, as its user gave it: the actor in history and activity. */
+  tokenName: string;
   /** The user's HKDF salt: with the master key, it gives the user's keys. */
   keySalt: Uint8Array;
   /** The client's address, for rate limits. */

@@ -12,8 +12,12 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + 4 + NONCE_BYTES;
 
-/** What a blob belongs to. `kind` (SECRET, VARIABLE, OAUTH_REFRESH) is bound from format 2 on. */
-export type Binding = { userId: string; entryId: string; kind: string };
+/**
+ * What a blob belongs to. `kind` (SECRET, VARIABLE, OAUTH_REFRESH) is bound from format 2 on;
+ * `version` only in an earlier version of an entry's value (kept in its history), so that neither
+ * an entry's value nor one of its versions opens in the other's place.
+ */
+export type Binding = { userId: string; entryId: string; kind: string; version?: number };
 
 export class DecryptionError extends Error {
   override name = "DecryptionError";
@@ -43,6 +47,7 @@ const AAD_LABELS: Record<number, string> = { 1: "agent-vault/entry-value/v1", 2:
 function associatedData(binding: Binding, keyVersion: number, format: number): Buffer {
   const parts = [AAD_LABELS[format] as string, binding.userId, binding.entryId, String(keyVersion)];
   if (format >= 2) parts.push(binding.kind);
+  if (format >= 2 && binding.version !== undefined) parts.push(`version:${binding.version}`);
   let size = 0;
   for (const part of parts) size += 4 + Buffer.byteLength(part, "utf8");
   const out = Buffer.allocUnsafe(size);

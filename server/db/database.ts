@@ -38,6 +38,19 @@ export type RawRows = (sql: string, params?: readonly unknown[]) => Promise<unkn
 
 export type InsertRow = (table: string, row: Record<string, unknown>) => Promise<void>;
 
+/**
+ * A statement inside the transaction `tx`, without Prisma's query compiler, with `?` placeholders:
+ * rows for a SELECT or a statement with RETURNING, none otherwise. Dates are stored as Prisma
+ * stores them.
+ */
+export type TxSql = (tx: Tx, sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** A statement (with `?` placeholders) on a connection that is inside a transaction. */
+export type SqlRunner = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** Whether a statement gives rows. */
+export const givesRows = (sql: string) => /^\s*(SELECT|WITH)\b|\bRETURNING\b/i.test(sql);
+
 export type Database = {
   db: Db;
   provider: Provider;
@@ -51,14 +64,19 @@ export type Database = {
    * A constraint it breaks is the database's own error (db/errors.ts tells which).
    */
   insertRow: InsertRow;
+  txSql: TxSql;
   close(): Promise<void>;
 };
 
-/** As InsertRows, in a transaction of its own: the rows commit together or not at all. */
+/**
+ * As InsertRows, in a transaction of its own: the rows commit together or not at all, with what
+ * `then` writes after them (such as the activity event that records them).
+ */
 export type AppendRows = (
   table: string,
   columns: readonly string[],
   rows: Iterable<Record<string, unknown>>,
+  then?: (run: SqlRunner) => Promise<unknown>,
 ) => Promise<void>;
 
 export type OpenOptions = { onQuery?: (sql: string) => void };

@@ -16,6 +16,23 @@ export type TokenRevoked = { type: "token-revoked"; tokenId: string };
 export type UserEvent = RestartNotice | TokenRevoked;
 /** `startedAt`: the start the command asks for; a runtime already running it has nothing to do. */
 export type RuntimeCommand = { type: "restart"; agentId: string; issuedAt: string; startedAt: string | null };
+/** An activity event as published: its time as ISO text (it may cross Redis as JSON). */
+export type ActivityNotice = {
+  id: string;
+  userId: string;
+  seq: number;
+  action: string;
+  actorKind: string;
+  actorId: string | null;
+  actorName: string | null;
+  address: string | null;
+  createdAt: string;
+  entryId: string | null;
+  entryName: string | null;
+  agentId: string | null;
+  agentName: string | null;
+  details: string | null;
+};
 export type PendingNotice = { agentId: string; entryName: string; change: EnvironmentChange };
 
 type Target = TypedEventTarget<CustomEvent>;
@@ -91,6 +108,10 @@ export function createVaultEvents(target: Target = new EventTarget() as Target, 
         startedAt: startedAt?.toISOString() ?? null,
       });
     },
+    activityAdded(userId: string, event: ActivityNotice) {
+      publish(`activity:${userId}`, event);
+    },
+    activityEvents: (userId: string) => subscribe<ActivityNotice>(target, `${prefix}activity:${userId}`),
     userEvents: (userId: string) => subscribe<UserEvent>(target, `${prefix}user:${userId}`),
     runtimeCommands: (agentId: string) => subscribe<RuntimeCommand>(target, `${prefix}runtime:${agentId}`),
   };

@@ -3,7 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../../../prisma/postgresql/client/client.ts";
 import { timeSlices } from "../../time-slices.ts";
-import { type Database, type Db, listenToQueries, type OpenOptions, prismaLogOptions } from "../database.ts";
+import { type Database, type Db, givesRows, listenToQueries, type OpenOptions, prismaLogOptions } from "../database.ts";
 import { pgPoolOptions } from "./pool.ts";
 
 // Far under PostgreSQL's 65,535 bound parameters per statement.
@@ -81,7 +81,16 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       );
       await pool.query(statementFor(head, columns.length, 1), values);
     },
-    async appendRows(table, columns, rows) {
+    async txSql(tx, sql, params = []) {
+      let n = 0;
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+      const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
+      if (givesRows(sql)) return tx.$queryRawUnsafe<Record<string, unknown>[]>(text, ...values);
+      await tx.$executeRawUnsafe(text, ...values);
+      return [];
+    },
+    async appendRows(table, columns, rows, then) {
       // Straight to pg on a connection of its own: no Prisma mapping of every value.
       const head = `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES `;
       const perStatement = Math.max(1, Math.floor(PARAMETERS_PER_STATEMENT / columns.length));
@@ -117,6 +126,12 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         }
         if (count > 0) await send(values, count);
         await Promise.all(sent);
+        await then?.(async (sql, params = []) => {
+          let n = 0;
+          const text = sql.replace(/\?/g, () => `$${++n}`);
+          const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
+          return (await client.query(text, values)).rows;
+        });
         await client.query("COMMIT");
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {});

@@ -1,7 +1,14 @@
 // The embedded database as the app uses it: the Prisma client on this folder's adapter.
 import type BetterSqlite3 from "better-sqlite3";
 import { PrismaClient } from "../../../prisma/sqlite/client/client.ts";
-import { type Database, listenToQueries, type OpenOptions, prismaLogOptions, sqliteFile } from "../database.ts";
+import {
+  type Database,
+  givesRows,
+  listenToQueries,
+  type OpenOptions,
+  prismaLogOptions,
+  sqliteFile,
+} from "../database.ts";
 import { openSqlite, type SqliteAdapter, sqliteAdapterFactory } from "./adapter.ts";
 import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
 
@@ -23,6 +30,11 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
     ...prismaLogOptions(options.onQuery),
   });
   listenToQueries(db, options.onQuery);
+  const txSql: Database["txSql"] = async (tx, sql, params = []) => {
+    if (givesRows(sql)) return tx.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params);
+    await tx.$executeRawUnsafe(sql, ...params);
+    return [];
+  };
   return {
     db,
     provider: "sqlite",
@@ -39,7 +51,8 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
       if (!adapter) await db.$connect();
       await (adapter as SqliteAdapter).insertRow(table, row);
     },
-    async appendRows(table, columns, rows) {
+    txSql,
+    async appendRows(table, columns, rows, then) {
       await db.$transaction(async (tx) => {
         const ticket = staged.stage({ table, columns, rows });
         try {
@@ -47,6 +60,7 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
         } finally {
           staged.discard(ticket);
         }
+        await then?.((sql, params) => txSql(tx, sql, params));
       });
     },
     async raw(sql, params = []) {

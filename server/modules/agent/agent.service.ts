@@ -2,10 +2,10 @@
 // attachment module's.
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
-import type { Db } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
 import type { VaultEvents } from "../../events/events.ts";
+import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { assertEnvironmentsFit, currentEnvironment } from "../attachment/attachment.service.ts";
 import { NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
@@ -25,8 +25,8 @@ function assertValidAgentName(name: string): void {
 
 export type AgentService = ReturnType<typeof agentService>;
 
-export function agentService(deps: { db: Db; binder: RowBinder; events: VaultEvents }) {
-  const { db, binder, events } = deps;
+export function agentService(deps: { binder: RowBinder; events: VaultEvents; activity: ActivityService }) {
+  const { binder, events, activity } = deps;
   return {
     /** A new agent, running with the entries it is created with. */
     async create(viewer: Viewer, input: { name: string; entryIds?: readonly string[] | null }) {
@@ -34,7 +34,7 @@ export function agentService(deps: { db: Db; binder: RowBinder; events: VaultEve
       const userId = viewer.userId;
       const id = newId();
       try {
-        return await db.$transaction(async (tx) => {
+        return await activity.transaction(async (tx) => {
           const taken = await tx.agent.findUnique({
             where: { userId_nameKey: { userId, nameKey: nameKey(input.name) } },
             select: { name: true },
@@ -54,6 +54,16 @@ export function agentService(deps: { db: Db; binder: RowBinder; events: VaultEve
             },
           });
           await assertEnvironmentsFit(tx, [id]);
+          const doer = doerOf(viewer);
+          const named = { id, name: agent.name };
+          await activity.record(tx, doer, { action: "AGENT_CREATED", agent: named });
+          for (const entry of entries) {
+            await activity.record(tx, doer, {
+              action: "ENTRY_ATTACHED",
+              agent: named,
+              entry: { id: entry.id, name: entry.name },
+            });
+          }
           return agent;
         });
       } catch (error) {
@@ -65,21 +75,29 @@ export function agentService(deps: { db: Db; binder: RowBinder; events: VaultEve
 
     /** Makes the current environment the one the agent runs with, and tells its runtime. */
     async restart(viewer: Viewer, input: { agentId: string }) {
-      const agent = await db.$transaction(async (tx) => {
+      const agent = await activity.transaction(async (tx) => {
         const found = await requireAgent(tx, viewer.userId, input.agentId);
-        return tx.agent.update({
+        const environment = await currentEnvironment(tx, found.id);
+        const updated = await tx.agent.update({
           where: { id: found.id },
-          data: { runningEnv: runningEnvOf(await currentEnvironment(tx, found.id)), lastRestartedAt: new Date() },
+          data: { runningEnv: runningEnvOf(environment), lastRestartedAt: new Date() },
         });
+        await activity.record(tx, doerOf(viewer), {
+          action: "AGENT_RESTARTED",
+          agent: found,
+          details: { entries: environment.length },
+        });
+        return updated;
       });
       events.runtimeCommand(agent.id, "restart", agent.lastRestartedAt);
       return agent;
     },
 
     async delete(viewer: Viewer, input: { agentId: string }): Promise<string> {
-      return db.$transaction(async (tx) => {
+      return activity.transaction(async (tx) => {
         const agent = await requireAgent(tx, viewer.userId, input.agentId);
         await tx.agent.delete({ where: { id: agent.id } });
+        await activity.record(tx, doerOf(viewer), { action: "AGENT_DELETED", agent });
         return agent.id;
       });
     },

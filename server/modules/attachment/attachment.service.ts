@@ -7,6 +7,7 @@ import type { RowBinder } from "../../crypto/row-binding.ts";
 import { type Db, type RawRows, storedDate, type Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
+import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import type { EnvironmentChange } from "../agent/restart-state.ts";
 import { type AgentSummary, LimitExceededError, NotFoundError } from "../common/errors.ts";
@@ -89,8 +90,13 @@ const usingSql = (count: number) => {
 
 export type AttachmentService = ReturnType<typeof attachmentService>;
 
-export function attachmentService(deps: { db: Db; rawRows: RawRows; binder: RowBinder; events: VaultEvents }) {
-  const { db, rawRows, binder, events } = deps;
+export function attachmentService(deps: {
+  rawRows: RawRows;
+  binder: RowBinder;
+  events: VaultEvents;
+  activity: ActivityService;
+}) {
+  const { rawRows, binder, events, activity } = deps;
   return {
     /**
      * The agents using each entry, by name, for everything one request resolves: one statement
@@ -133,7 +139,7 @@ export function attachmentService(deps: { db: Db; rawRows: RawRows; binder: RowB
     async attach(viewer: Viewer, input: AttachInput) {
       let result: { agent: AgentRow; added: { name: string }[] };
       try {
-        result = await db.$transaction(async (tx) => {
+        result = await activity.transaction(async (tx) => {
           const agent = await requireAgent(tx, viewer.userId, input.agentId);
           const entries = await requireEntries(tx, viewer.userId, input.entryIds);
           const existing = await tx.attachment.findMany({
@@ -152,6 +158,14 @@ export function attachmentService(deps: { db: Db; rawRows: RawRows; binder: RowB
             });
           }
           await assertEnvironmentsFit(tx, [agent.id]);
+          const doer = doerOf(viewer);
+          for (const entry of added) {
+            await activity.record(tx, doer, {
+              action: "ENTRY_ATTACHED",
+              agent,
+              entry: { id: entry.id, name: entry.name },
+            });
+          }
           return { agent: await tx.agent.findUniqueOrThrow({ where: { id: agent.id } }), added };
         });
       } catch (error) {
@@ -166,7 +180,7 @@ export function attachmentService(deps: { db: Db; rawRows: RawRows; binder: RowB
     },
 
     async detach(viewer: Viewer, input: AttachInput) {
-      const { agent, removed } = await db.$transaction(async (tx) => {
+      const { agent, removed } = await activity.transaction(async (tx) => {
         const found = await requireAgent(tx, viewer.userId, input.agentId);
         const entries = await requireEntries(tx, viewer.userId, input.entryIds);
         const attached = await tx.attachment.findMany({
@@ -176,6 +190,10 @@ export function attachmentService(deps: { db: Db; rawRows: RawRows; binder: RowB
         await tx.attachment.deleteMany({
           where: { agentId: found.id, entryId: { in: attached.map((row) => row.entry.id) } },
         });
+        const doer = doerOf(viewer);
+        for (const { entry } of attached) {
+          await activity.record(tx, doer, { action: "ENTRY_DETACHED", agent: found, entry });
+        }
         return {
           agent: await tx.agent.findUniqueOrThrow({ where: { id: found.id } }),
           removed: attached.map((row) => row.entry),

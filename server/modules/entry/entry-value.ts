@@ -9,17 +9,26 @@ import { UnknownKeyVersionError, type UserKeyring } from "../../crypto/user-keys
 /** What a sealed blob is: an entry's value (SECRET, VARIABLE) or an OAuth refresh token. */
 export type SealedKind = "SECRET" | "VARIABLE" | "OAUTH_REFRESH";
 export type SealedValue = { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: string; valueSize: number };
-type Sealed = { id: string; kind: SealedKind; ciphertext: Uint8Array };
+/**
+ * `keptVersion`: set for an earlier version kept in the entry's history, whose binding includes
+ * its version (an entry row's own `version` is not part of its value's binding).
+ */
+type Sealed = { id: string; kind: SealedKind; ciphertext: Uint8Array; keptVersion?: number };
 type Named = Sealed & { name: string };
 
 /** Seals values under the owner's current keys, looked up once for many values. */
 export function valueSealer(
   keyring: UserKeyring,
   owner: KeyOwner,
-): (entryId: string, kind: SealedKind, value: string) => SealedValue {
+): (entryId: string, kind: SealedKind, value: string, version?: number) => SealedValue {
   const keys = keyring.keysFor(owner.userId, owner.keySalt);
-  return (entryId, kind, value) => ({
-    ciphertext: seal(keys.encryption, keys.keyVersion, value, { userId: owner.userId, entryId, kind }),
+  return (entryId, kind, value, version) => ({
+    ciphertext: seal(keys.encryption, keys.keyVersion, value, {
+      userId: owner.userId,
+      entryId,
+      kind,
+      ...(version === undefined ? {} : { version }),
+    }),
     fingerprint: fingerprint(keys.fingerprint, entryId, value),
     valueSize: Buffer.byteLength(value, "utf8"),
   });
@@ -38,7 +47,12 @@ export function sealValue(
 /** Opens a blob bound to its entry; the old format only until the vault's upgrade moved every value on. */
 function openBound(keyring: UserKeyring, key: KeyObject, owner: KeyOwner, entry: Sealed): string {
   if (!keyring.readsFormat1 && !isCurrentFormat(entry.ciphertext)) throw new DecryptionError();
-  return open(key, entry.ciphertext, { userId: owner.userId, entryId: entry.id, kind: entry.kind });
+  const binding = { userId: owner.userId, entryId: entry.id, kind: entry.kind };
+  return open(
+    key,
+    entry.ciphertext,
+    entry.keptVersion === undefined ? binding : { ...binding, version: entry.keptVersion },
+  );
 }
 
 export function openValue(keyring: UserKeyring, owner: KeyOwner, entry: Sealed): string {

@@ -1,14 +1,16 @@
 // Entries: secrets and variables. Every operation checks that the viewer owns what it touches
 // before anything else; an id of someone else's entry is answered exactly like a missing id.
 import type { RateLimits } from "../../auth/rate-limits.ts";
-import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
+import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import { type Db, type InsertRow, type RawRows, type RawSql, storedDate, type Tx } from "../../db/database.ts";
+import { type Db, type RawRows, type RawSql, storedDate, type Tx, type TxSql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
+import { type ActivityInput, type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
+import { actorJson } from "../activity/actor.ts";
 import { requireAgents } from "../agent/agent.lookup.ts";
 import { agentsUsing, assertEnvironmentsFit } from "../attachment/attachment.service.ts";
 import {
@@ -20,9 +22,11 @@ import {
 } from "../common/errors.ts";
 import { assertValidName, assertValidValue, nameKey } from "./entry.rules.ts";
 import { openNamedValue, sameValue, sealValue } from "./entry-value.ts";
+import { type EntryVersions, entryVersions } from "./entry-versions.ts";
 
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
 export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
+export type RestoreInput = { id: string; version: number; expectedVersion?: number | null };
 export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
 export type PageArgs = {
   kind?: EntryKind | null;
@@ -39,13 +43,26 @@ export type Page = { rows: EntryRow[]; count: number | null };
 // A page's columns, in this order. A list never opens a secret's value, so only a variable's
 // ciphertext is read (a blob costs more to read than the rest of its row).
 const PAGE_COLUMNS = `"id", "userId", "name", "nameKey", "kind", "version",
-  CASE WHEN "kind" = 'VARIABLE' THEN "ciphertext" END, "valueSize", "fingerprint", "createdAt", "updatedAt"`;
-const PAGE_COLUMN_COUNT = 11;
+  CASE WHEN "kind" = 'VARIABLE' THEN "ciphertext" END, "valueSize", "fingerprint", "createdAt", "updatedAt", "updatedBy"`;
+const PAGE_COLUMN_COUNT = 12;
 const NO_CIPHERTEXT = new Uint8Array(0);
 
 /** An entry row of a page, typed as Prisma's; a secret's without its ciphertext. */
 function entryFromPageRow(row: unknown[]): EntryRow {
-  const [id, userId, name, nameKey, kind, version, ciphertext, valueSize, fingerprint, createdAt, updatedAt] = row;
+  const [
+    id,
+    userId,
+    name,
+    nameKey,
+    kind,
+    version,
+    ciphertext,
+    valueSize,
+    fingerprint,
+    createdAt,
+    updatedAt,
+    updatedBy,
+  ] = row;
   return {
     id: String(id),
     userId: String(userId),
@@ -58,6 +75,7 @@ function entryFromPageRow(row: unknown[]): EntryRow {
     fingerprint: String(fingerprint),
     createdAt: storedDate(createdAt) as Date,
     updatedAt: storedDate(updatedAt) as Date,
+    updatedBy: updatedBy == null ? null : String(updatedBy),
   };
 }
 /** A change written in a transaction, and the notices to publish once it commits. */
@@ -67,42 +85,66 @@ const label = (kind: EntryKind) => (kind === "SECRET" ? "secret" : "variable");
 
 export type EntryService = ReturnType<typeof entryService>;
 
+const ENTRY_INSERT_COLUMNS = [
+  "id",
+  "userId",
+  "kind",
+  "name",
+  "nameKey",
+  "version",
+  "ciphertext",
+  "valueSize",
+  "fingerprint",
+  "createdAt",
+  "updatedAt",
+  "updatedBy",
+] as const;
+const INSERT_ENTRY = `INSERT INTO "Entry" (${ENTRY_INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${ENTRY_INSERT_COLUMNS.map(() => "?").join(", ")})`;
+
 export function entryService(deps: {
   db: Db;
   raw: RawSql;
   rawRows: RawRows;
-  insertRow: InsertRow;
+  txSql: TxSql;
   keyring: UserKeyring;
   binder: RowBinder;
   events: VaultEvents;
   rateLimits: RateLimits;
+  activity: ActivityService;
+  /** How many versions of each entry are kept, the current one included (default 50). */
+  versionsKept?: number;
 }) {
-  const { db, raw, rawRows, insertRow, keyring, binder, events, rateLimits } = deps;
+  const { db, raw, rawRows, txSql, keyring, binder, events, rateLimits, activity } = deps;
+  const versions: EntryVersions = entryVersions({ db, txSql, keyring, kept: deps.versionsKept });
 
   /** A new entry in the caller's transaction, attached to `agentIds`. */
-  async function addIn(tx: Tx, owner: KeyOwner, kind: EntryKind, input: AddEntryInput): Promise<Written> {
+  async function addIn(tx: Tx, doer: Doer, kind: EntryKind, input: AddEntryInput): Promise<Written> {
     assertValidName(input.name);
     assertValidValue(input.value, kind);
     const agentIds = [...new Set(input.agentIds ?? [])];
     const taken = await tx.entry.findUnique({
-      where: { userId_nameKey: { userId: owner.userId, nameKey: nameKey(input.name) } },
+      where: { userId_nameKey: { userId: doer.userId, nameKey: nameKey(input.name) } },
       select: { name: true },
     });
     if (taken) throw new NameTakenError(taken.name);
-    await requireAgents(tx, owner.userId, agentIds);
+    const agents = await requireAgents(tx, doer.userId, agentIds);
     const id = newId();
     const entry = await tx.entry.create({
       data: {
         id,
-        userId: owner.userId,
+        userId: doer.userId,
         kind,
         name: input.name,
         nameKey: nameKey(input.name),
-        ...sealValue(keyring, owner, id, kind, input.value),
+        ...sealValue(keyring, doer, id, kind, input.value),
+        updatedBy: actorJson(doer.actor),
         attachments: { create: agentIds.map((agentId) => ({ agentId, binding: binder.attachment(agentId, id) })) },
       },
     });
     await assertEnvironmentsFit(tx, agentIds);
+    const named = { id: entry.id, name: entry.name };
+    await activity.record(tx, doer, { action: "ENTRY_ADDED", entry: named, details: { kind, version: 1 } });
+    for (const agent of agents) await activity.record(tx, doer, { action: "ENTRY_ATTACHED", entry: named, agent });
     return { entry, notices: agentIds.map((agentId) => ({ agentId, entryName: entry.name, change: "ADDED" })) };
   }
 
@@ -111,17 +153,32 @@ export function entryService(deps: {
    * left as it is; a secret always gets a new version, so that writing a candidate value never
    * tells whether it was the secret's (DESIGN.md rule 4).
    */
-  async function updateIn(tx: Tx, owner: KeyOwner, kind: EntryKind, input: UpdateEntryInput): Promise<Written> {
-    assertValidValue(input.value, kind);
-    const current = await tx.entry.findFirst({ where: { id: input.id, userId: owner.userId, kind } });
-    if (!current) throw new NotFoundError(label(kind), input.id);
+  async function updateIn(
+    tx: Tx,
+    doer: Doer,
+    kind: EntryKind | null,
+    input: UpdateEntryInput,
+    restoredFrom?: number,
+  ): Promise<Written> {
+    const current = await tx.entry.findFirst({
+      where: { id: input.id, userId: doer.userId, ...(kind ? { kind } : {}) },
+    });
+    if (!current) throw new NotFoundError(kind ? label(kind) : "entry", input.id);
+    assertValidValue(input.value, current.kind);
     const expected = input.expectedVersion ?? current.version;
     if (expected !== current.version) throw new VersionConflictError(current.version, expected);
-    if (kind === "VARIABLE" && sameValue(keyring, owner, current, input.value)) return { entry: current, notices: [] };
+    if (restoredFrom === undefined && current.kind === "VARIABLE" && sameValue(keyring, doer, current, input.value)) {
+      return { entry: current, notices: [] };
+    }
 
+    await versions.keepCurrent(tx, doer, current);
     const { count } = await tx.entry.updateMany({
       where: { id: current.id, version: current.version },
-      data: { ...sealValue(keyring, owner, current.id, kind, input.value), version: current.version + 1 },
+      data: {
+        ...sealValue(keyring, doer, current.id, current.kind, input.value),
+        version: current.version + 1,
+        updatedBy: actorJson(doer.actor),
+      },
     });
     if (count === 0) {
       // Another writer got there between our read and our write.
@@ -132,6 +189,15 @@ export function entryService(deps: {
     const affected = users.map((row) => row.agentId);
     await assertEnvironmentsFit(tx, affected);
     const entry = await tx.entry.findUniqueOrThrow({ where: { id: current.id } });
+    const details =
+      restoredFrom === undefined
+        ? { kind: entry.kind, version: entry.version }
+        : { kind: entry.kind, version: entry.version, restoredFrom };
+    await activity.record(tx, doer, {
+      action: restoredFrom === undefined ? "ENTRY_UPDATED" : "ENTRY_RESTORED",
+      entry: { id: entry.id, name: entry.name },
+      details,
+    });
     return { entry, notices: affected.map((agentId) => ({ agentId, entryName: entry.name, change: "UPDATED" })) };
   }
 
@@ -143,13 +209,16 @@ export function entryService(deps: {
   return {
     addIn,
     updateIn,
+    versions,
 
     async add(viewer: Viewer, kind: EntryKind, input: AddEntryInput) {
+      const doer = doerOf(viewer);
       try {
         if ((input.agentIds ?? []).length > 0) {
-          return publish(viewer, await db.$transaction((tx) => addIn(tx, viewer, kind, input)));
+          return publish(viewer, await activity.transaction((tx) => addIn(tx, doer, kind, input)));
         }
-        // Attached to nothing: one statement, no transaction (the unique index refuses a taken name).
+        // Attached to nothing: the row and its event without Prisma's query compiler (the unique
+        // index refuses a taken name).
         assertValidName(input.name);
         assertValidValue(input.value, kind);
         const id = newId();
@@ -164,8 +233,20 @@ export function entryService(deps: {
           ...sealValue(keyring, viewer, id, kind, input.value),
           createdAt: now,
           updatedAt: now,
+          updatedBy: actorJson(doer.actor),
         };
-        await insertRow("Entry", entry);
+        await activity.transaction(async (tx) => {
+          await txSql(
+            tx,
+            INSERT_ENTRY,
+            ENTRY_INSERT_COLUMNS.map((column) => entry[column]),
+          );
+          await activity.record(tx, doer, {
+            action: "ENTRY_ADDED",
+            entry: { id, name: entry.name },
+            details: { kind, version: 1 },
+          });
+        });
         return entry;
       } catch (error) {
         if (isUniqueViolation(error)) {
@@ -181,21 +262,43 @@ export function entryService(deps: {
     },
 
     async update(viewer: Viewer, kind: EntryKind, input: UpdateEntryInput) {
-      return publish(viewer, await db.$transaction((tx) => updateIn(tx, viewer, kind, input)));
+      return publish(viewer, await activity.transaction((tx) => updateIn(tx, doerOf(viewer), kind, input)));
+    },
+
+    /**
+     * A new version whose value is that of `version` (kept, or the current one): the agents using
+     * the entry need a restart, as after any update.
+     */
+    async restore(viewer: Viewer, input: RestoreInput) {
+      const doer = doerOf(viewer);
+      return publish(
+        viewer,
+        await activity.transaction(async (tx) => {
+          const entry = await tx.entry.findFirst({ where: { id: input.id, userId: viewer.userId } });
+          if (!entry) throw new NotFoundError("entry", input.id);
+          const expected = input.expectedVersion ?? entry.version;
+          if (expected !== entry.version) throw new VersionConflictError(entry.version, expected);
+          const value = await versions.valueOf(tx, viewer, entry, input.version);
+          return updateIn(tx, doer, null, { id: entry.id, value, expectedVersion: expected }, input.version);
+        }),
+      );
     },
 
     /** Deletes an entry that no agent uses. The database refuses it too, should an attach race us. */
-    async delete(viewer: Viewer, input: { id: string }): Promise<string> {
+    async delete(viewer: Viewer, input: { id: string }, alsoRecord: readonly ActivityInput[] = []): Promise<string> {
       const entry = await db.entry.findFirst({
         where: { id: input.id, userId: viewer.userId },
         select: { id: true, name: true },
       });
       if (!entry) throw new NotFoundError("entry", input.id);
       try {
-        await db.$transaction(async (tx) => {
+        await activity.transaction(async (tx) => {
           const agents = await agentsUsing(tx, entry.id);
           if (agents.length > 0) throw new EntryInUseError(entry.name, agents);
           await tx.entry.delete({ where: { id: entry.id } });
+          const doer = doerOf(viewer);
+          await activity.record(tx, doer, { action: "ENTRY_DELETED", entry });
+          for (const event of alsoRecord) await activity.record(tx, doer, event);
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) throw new EntryInUseError(entry.name, await agentsUsing(db, entry.id));

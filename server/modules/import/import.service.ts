@@ -7,10 +7,18 @@ import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { timeSlices } from "../../time-slices.ts";
+import {
+  type ActivityEventRow,
+  type ActivityInput,
+  type ActivityService,
+  doerOf,
+} from "../activity/activity.service.ts";
+import { actorJson } from "../activity/actor.ts";
 import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.service.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
 import { nameKey } from "../entry/entry.rules.ts";
 import { type SealedValue, sameValue, valueSealer } from "../entry/entry-value.ts";
+import type { EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
 
@@ -38,6 +46,7 @@ const CHUNK = 500;
 const ATTEMPTS = 3;
 
 type EntryRow = SealedValue & {
+  updatedBy: string;
   id: string;
   userId: string;
   kind: EntryKind;
@@ -58,6 +67,10 @@ type Existing = {
   kind: EntryKind;
   version: number;
   ciphertext: Uint8Array;
+  fingerprint: string;
+  valueSize: number;
+  updatedAt: Date;
+  updatedBy: string | null;
 };
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
@@ -88,7 +101,18 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
     if (slices.due()) await slices.next();
     const rows = await db.entry.findMany({
       where: { userId, nameKey: { in: part } },
-      select: { id: true, name: true, nameKey: true, kind: true, version: true, ciphertext: true },
+      select: {
+        id: true,
+        name: true,
+        nameKey: true,
+        kind: true,
+        version: true,
+        ciphertext: true,
+        fingerprint: true,
+        valueSize: true,
+        updatedAt: true,
+        updatedBy: true,
+      },
     });
     for (const row of rows) found.set(row.nameKey, row);
   }
@@ -97,6 +121,8 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
 
 type ImportDeps = {
   db: Db;
+  activity: ActivityService;
+  versions: EntryVersions;
   keyring: UserKeyring;
   events: VaultEvents;
   insertRows: InsertRows;
@@ -147,7 +173,8 @@ async function planAndApply(
   input: ImportInput,
   entries: readonly EnvEntry[],
 ): Promise<ImportReport> {
-  const { db, keyring, events, insertRows } = deps;
+  const { db, keyring, events, insertRows, activity, versions } = deps;
+  const doer = doerOf(viewer);
   const userId = viewer.userId;
   const existing = await existingEntries(db, userId, entries);
   const report: ImportReport = { created: [], updated: [], unchanged: [], skipped: [], conflicts: [], applied: false };
@@ -196,7 +223,20 @@ async function planAndApply(
   }
 
   const now = new Date();
+  const updatedBy = actorJson(doer.actor);
   const sealed = valueSealer(keyring, viewer);
+  // What the import did, recorded with it: counts, never names' values.
+  const imported: ActivityInput = {
+    action: "ENTRIES_IMPORTED",
+    details: {
+      kind: input.kind,
+      onConflict: input.onConflict,
+      created: report.created.length,
+      updated: report.updated.length,
+      unchanged: report.unchanged.length,
+      skipped: report.skipped.length,
+    },
+  };
   // Sealed as they are written, not all before: each row is garbage once written, so the young
   // generation's collections stay short (with every row held, their pauses reached 10 ms).
   function* created(): Generator<EntryRow> {
@@ -212,6 +252,7 @@ async function planAndApply(
         ...sealed(id, input.kind, entry.value),
         createdAt: now,
         updatedAt: now,
+        updatedBy,
       };
     }
   }
@@ -225,22 +266,34 @@ async function planAndApply(
   const stage = toCreate.length > 0 && (toCreate.length >= staging.from || (staging.withUpdates && updates.length > 0));
   if (!stage && updates.length === 0) {
     // Only new entries: they are the whole write, in a transaction of their own without Prisma.
-    if (toCreate.length > 0) await deps.appendRows("Entry", ENTRY_COLUMNS, created());
+    let event: ActivityEventRow | undefined;
+    if (toCreate.length > 0) {
+      await deps.appendRows("Entry", ENTRY_COLUMNS, created(), async (run) => {
+        event = await activity.record(run, doer, imported);
+      });
+    } else {
+      await activity.recordAlone(doer, imported);
+    }
+    if (event) activity.publish([event]);
     return { ...report, applied: true };
   }
   const staged = stage ? await stageRows(db, deps.appendRows, userId, created()) : null;
+  const written: ActivityEventRow[] = [];
   const affected = await db
     .$transaction(
       async (tx) => {
         if (staged) await publishStaged(tx, staged);
         else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
         for (const { entry, sealed } of updates) {
+          if (slices.due()) await slices.next();
+          await versions.keepCurrent(tx, viewer, entry);
           const { count } = await tx.entry.updateMany({
             where: { id: entry.id, version: entry.version },
-            data: { ...sealed, version: entry.version + 1 },
+            data: { ...sealed, version: entry.version + 1, updatedBy },
           });
           if (count === 0) throw new ImportRace();
         }
+        written.push(await activity.record(tx, doer, imported));
         // The agents using the updated entries; their environments must still fit.
         const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
         const rows = await attachmentsOf(tx, [...names.keys()]);
@@ -250,6 +303,7 @@ async function planAndApply(
       { timeout: 120_000, maxWait: 30_000 },
     )
     .finally(() => (staged ? discardStaged(db, staged.importId) : undefined));
+  activity.publish(written);
   // The commit and the report's serialization each take milliseconds: not both in one go.
   await slices.next();
   events.restartNeeded(

@@ -29,6 +29,7 @@ export const ENTRY_COLUMNS = [
   "valueSize",
   "createdAt",
   "updatedAt",
+  "updatedBy",
 ] as const;
 
 export type StagedImport = { importId: string; rows: number };
@@ -72,9 +73,9 @@ export async function stageRows(
 /** Moves the staged rows into Entry, in the caller's transaction; they commit or roll back with it. */
 export async function publishStaged(tx: Tx, staged: StagedImport): Promise<void> {
   const moved = await tx.$executeRaw`INSERT INTO "Entry" ("id", "userId", "kind", "name", "nameKey", "version",
-    "ciphertext", "fingerprint", "valueSize", "createdAt", "updatedAt")
+    "ciphertext", "fingerprint", "valueSize", "createdAt", "updatedAt", "updatedBy")
     SELECT "id", "userId", "kind", "name", "nameKey", "version", "ciphertext", "fingerprint", "valueSize",
-      "createdAt", "updatedAt"
+      "createdAt", "updatedAt", "updatedBy"
     FROM "ImportStage" WHERE "importId" = ${staged.importId}`;
   // Fewer than staged: some were removed meanwhile (as abandoned); the import is not what was planned.
   if (moved !== staged.rows) throw new Error(`staged import ${staged.importId} lost rows before publishing`);

@@ -6,6 +6,7 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import type { VaultEvents } from "../../events/events.ts";
+import { type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
 import { NameTakenError, NotFoundError, ProviderRequestError, ValidationError } from "../common/errors.ts";
 import { nameKey, valueProblem } from "../entry/entry.rules.ts";
 import type { EntryRow, EntryService, Written } from "../entry/entry.service.ts";
@@ -102,12 +103,13 @@ export function providerService(deps: {
   keyring: UserKeyring;
   events: VaultEvents;
   entries: EntryService;
+  activity: ActivityService;
   /** Where checkAiProvider reaches each provider (configurable for tests and proxies). */
   providerBaseUrls: ProviderBaseUrls;
   /** The OAuth issuer the operator configured: the only one the vault refreshes tokens with. */
   oauthIssuer: OAuthIssuer;
 }) {
-  const { db, keyring, events, entries } = deps;
+  const { db, keyring, events, entries, activity } = deps;
 
   async function loadCards(tx: Tx, userId: string): Promise<Map<Provider, AiProviderCard>> {
     const [secrets, connections] = await Promise.all([
@@ -128,14 +130,14 @@ export function providerService(deps: {
   }
 
   /** Writes the provider's secret (a new one, or a new version) in the caller's transaction. */
-  async function writeSecret(tx: Tx, viewer: Viewer, name: string, value: string): Promise<Written> {
+  async function writeSecret(tx: Tx, doer: Doer, name: string, value: string): Promise<Written> {
     const existing = await tx.entry.findUnique({
-      where: { userId_nameKey: { userId: viewer.userId, nameKey: nameKey(name) } },
+      where: { userId_nameKey: { userId: doer.userId, nameKey: nameKey(name) } },
     });
     if (existing && existing.kind !== "SECRET") throw new NameTakenError(existing.name);
     return existing
-      ? entries.updateIn(tx, viewer, "SECRET", { id: existing.id, value })
-      : entries.addIn(tx, viewer, "SECRET", { name, value });
+      ? entries.updateIn(tx, doer, "SECRET", { id: existing.id, value })
+      : entries.addIn(tx, doer, "SECRET", { name, value });
   }
 
   return {
@@ -152,8 +154,9 @@ export function providerService(deps: {
       let written: Written;
       let connected: AiProviderCard;
       try {
-        [written, connected] = await db.$transaction(async (tx) => {
-          const secret = await writeSecret(tx, viewer, envVar, input.credential);
+        [written, connected] = await activity.transaction(async (tx) => {
+          const doer = doerOf(viewer);
+          const secret = await writeSecret(tx, doer, envVar, input.credential);
           const now = new Date();
           const details = {
             method,
@@ -174,6 +177,11 @@ export function providerService(deps: {
             create: { userId, provider: input.provider, ...details },
             update: details,
           });
+          await activity.record(tx, doer, {
+            action: "PROVIDER_CONNECTED",
+            entry: { id: secret.entry.id, name: secret.entry.name },
+            details: { provider: input.provider, method },
+          });
           return [secret, await card(tx, userId, input.provider)] as const;
         });
       } catch (error) {
@@ -186,7 +194,13 @@ export function providerService(deps: {
 
     async disconnect(viewer: Viewer, input: { provider: Provider }): Promise<AiProviderCard> {
       const found = await connectedCard(viewer, input.provider);
-      await entries.delete(viewer, { id: found.secret.id });
+      await entries.delete(viewer, { id: found.secret.id }, [
+        {
+          action: "PROVIDER_DISCONNECTED",
+          entry: { id: found.secret.id, name: found.secret.name },
+          details: { provider: input.provider },
+        },
+      ]);
       return card(db, viewer.userId, input.provider);
     },
 
@@ -244,8 +258,18 @@ export function providerService(deps: {
         const code = (error as { error?: string; code?: string })?.error ?? (error as { code?: string })?.code;
         throw new ProviderRequestError(`The issuer did not renew the token${code ? ` (${code})` : ""}; connect again`);
       }
-      const [written, renewed] = await db.$transaction(async (tx) => {
-        const secret = await entries.updateIn(tx, viewer, "SECRET", { id: found.secret.id, value: tokens.accessToken });
+      const [written, renewed] = await activity.transaction(async (tx) => {
+        const doer = doerOf(viewer);
+        const secret = await entries.updateIn(tx, doer, "SECRET", { id: found.secret.id, value: tokens.accessToken });
+        await activity.record(tx, doer, {
+          action: "PROVIDER_REFRESHED",
+          entry: { id: secret.entry.id, name: secret.entry.name },
+          details: {
+            provider: input.provider,
+            version: secret.entry.version,
+            refreshTokenRotated: !!tokens.refreshToken,
+          },
+        });
         await tx.providerConnection.update({
           where: { id: connection.id },
           data: {

@@ -11,6 +11,7 @@ import type { Db, RawRows } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { newId } from "../../db/ids.ts";
 import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
+import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
 import { compareNames, nameProblem } from "../entry/entry.rules.ts";
@@ -35,22 +36,27 @@ export function runtimeService(deps: {
   /** Whether a runtime token still exists (it goes with its agent). */
   tokenValid: TokenCheck;
   recheckMs?: number;
+  activity: ActivityService;
 }) {
-  const { db, rawRows, keyring, events, hasher, binder } = deps;
+  const { db, rawRows, keyring, events, hasher, binder, activity } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
-      const agent = await requireAgent(db, viewer.userId, input.agentId);
       const token = generateToken("runtime");
       const id = newId();
-      const runtimeToken = await db.runtimeToken.create({
-        data: {
-          id,
-          agentId: agent.id,
-          tokenHash: hasher.hash(token),
-          hashKeyVersion: KEYED_HASH_SCHEME,
-          binding: binder.runtimeToken(id, agent.id),
-        },
+      const runtimeToken = await activity.transaction(async (tx) => {
+        const agent = await requireAgent(tx, viewer.userId, input.agentId);
+        const created = await tx.runtimeToken.create({
+          data: {
+            id,
+            agentId: agent.id,
+            tokenHash: hasher.hash(token),
+            hashKeyVersion: KEYED_HASH_SCHEME,
+            binding: binder.runtimeToken(id, agent.id),
+          },
+        });
+        await activity.record(tx, doerOf(viewer), { action: "RUNTIME_TOKEN_CREATED", agent, details: { tokenId: id } });
+        return created;
       });
       return { token, runtimeToken };
     },
@@ -99,6 +105,7 @@ export function runtimeService(deps: {
         startedAt = new Date();
         await db.agent.update({ where: { id: agent.id }, data: { runningEnv: running, lastRestartedAt: startedAt } });
       }
+      await activity.fetched(runtime, entries.length);
       return { agent: { id: agent.id, name: agent.name }, startedAt: startedAt?.toISOString() ?? null, environment };
     },
 

@@ -8,6 +8,7 @@ import { generateToken } from "../../crypto/tokens.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { VaultEvents } from "../../events/events.ts";
+import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
 
 const MAX_TOKEN_NAME_LENGTH = 128;
@@ -50,24 +51,43 @@ export async function issueApiToken(tx: Tx, signing: TokenSigning, userId: strin
 
 export type TokenService = ReturnType<typeof tokenService>;
 
-export function tokenService(deps: { db: Db; events: VaultEvents; hasher: TokenHasher; binder: RowBinder }) {
-  const { db, events, hasher, binder } = deps;
+export function tokenService(deps: {
+  db: Db;
+  events: VaultEvents;
+  hasher: TokenHasher;
+  binder: RowBinder;
+  activity: ActivityService;
+}) {
+  const { db, events, hasher, binder, activity } = deps;
   return {
     /** A token for the viewer's vault: with the scopes asked for (by default the viewer's own), never more. */
     create(viewer: Viewer, input: NewToken) {
       const scopes = input.scopes ?? [...viewer.scopes];
       const beyond = scopes.find((scope) => !viewer.scopes.has(scope));
       if (beyond) throw new ForbiddenError(beyond, `give a new token the ${beyond} scope`);
-      return issueApiToken(db, { hasher, binder }, viewer.userId, { ...input, scopes });
+      return activity.transaction(async (tx) => {
+        const issued = await issueApiToken(tx, { hasher, binder }, viewer.userId, { ...input, scopes });
+        const { apiToken } = issued;
+        await activity.record(tx, doerOf(viewer), {
+          action: "API_TOKEN_CREATED",
+          details: { tokenId: apiToken.id, tokenName: apiToken.name, scopes: apiToken.scopes.split(",") },
+        });
+        return issued;
+      });
     },
 
     async revoke(viewer: Viewer, input: { id: string }) {
-      const revoked = await db.$transaction(async (tx) => {
+      const revoked = await activity.transaction(async (tx) => {
         const row = await tx.apiToken.findFirst({ where: { id: input.id, userId: viewer.userId } });
         if (!row) throw new NotFoundError("API token", input.id);
         if (row.revokedAt) return row;
         const binding = binder.apiToken({ ...row, revoked: true });
-        return tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date(), binding } });
+        const updated = await tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date(), binding } });
+        await activity.record(tx, doerOf(viewer), {
+          action: "API_TOKEN_REVOKED",
+          details: { tokenId: row.id, tokenName: row.name },
+        });
+        return updated;
       });
       // Subscriptions opened with the token end.
       events.tokenRevoked(revoked.userId, revoked.id);

@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { TokenHasher } from "../../crypto/token-hash.ts";
 import type { Db, RawSql } from "../../db/database.ts";
+import type { ActivityService, Doer } from "../activity/activity.service.ts";
+import { systemActor } from "../activity/actor.ts";
 import { ValidationError } from "../common/errors.ts";
 import { issueApiToken } from "../token/token.service.ts";
 
@@ -10,16 +12,33 @@ const SALT_BYTES = 32;
 
 export type UserService = ReturnType<typeof userService>;
 
-export function userService(deps: { db: Db; raw: RawSql; hasher: TokenHasher; binder: RowBinder }) {
-  const { db, raw, hasher, binder } = deps;
+export function userService(deps: {
+  db: Db;
+  raw: RawSql;
+  hasher: TokenHasher;
+  binder: RowBinder;
+  activity: ActivityService;
+}) {
+  const { db, raw, hasher, binder, activity } = deps;
+  /** The operator, at the server's command line. */
+  const operator = (user: { id: string; keySalt: Uint8Array }, command: string): Doer => ({
+    userId: user.id,
+    keySalt: user.keySalt,
+    address: null,
+    actor: systemActor(command),
+  });
   return {
     /** A new vault: a user with its own key salt, and a first API token (shown once). */
     async create(name: string) {
       const label = name.trim();
       if (!label || label.length > 128) throw new ValidationError("A user's name is 1 to 128 characters", "name");
-      return db.$transaction(async (tx) => {
+      return activity.transaction(async (tx) => {
         const user = await tx.user.create({ data: { name: label, keySalt: new Uint8Array(randomBytes(SALT_BYTES)) } });
-        const { token } = await issueApiToken(tx, { hasher, binder }, user.id, { name: "first token" });
+        const { token, apiToken } = await issueApiToken(tx, { hasher, binder }, user.id, { name: "first token" });
+        await activity.record(tx, operator(user, "agent-vault user create"), {
+          action: "API_TOKEN_CREATED",
+          details: { tokenId: apiToken.id, tokenName: apiToken.name, scopes: apiToken.scopes.split(",") },
+        });
         return { user, token };
       });
     },
@@ -39,7 +58,18 @@ export function userService(deps: { db: Db; raw: RawSql; hasher: TokenHasher; bi
       }
       const user = byId ?? users[0];
       if (!user) throw new ValidationError(`No user is named ${nameOrId} or has that id`, "user");
-      const { token, apiToken } = await issueApiToken(db, { hasher, binder }, user.id, { name: tokenName });
+      const { token, apiToken } = await activity.transaction(async (tx) => {
+        const issued = await issueApiToken(tx, { hasher, binder }, user.id, { name: tokenName });
+        await activity.record(tx, operator(user, "agent-vault user token"), {
+          action: "API_TOKEN_CREATED",
+          details: {
+            tokenId: issued.apiToken.id,
+            tokenName: issued.apiToken.name,
+            scopes: issued.apiToken.scopes.split(","),
+          },
+        });
+        return issued;
+      });
       return { user, token, apiToken };
     },
 

@@ -1,0 +1,453 @@
+// The activity log: what happened in a user's vault, who did it and from where, never a value.
+// Events are written in the transaction of the change they record (record), chained per user
+// (activity-chain.ts), listed newest first, streamed live once committed, checked end to end
+// (verify) and pruned after the retention period, leaving an anchor the check starts from.
+import { GraphQLError } from "graphql";
+import { streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
+import type { KeyOwner, RuntimeViewer, Viewer } from "../../auth/viewer.ts";
+import type { UserKeyring } from "../../crypto/user-keys.ts";
+import type { Db, SqlRunner, Tx, TxSql } from "../../db/database.ts";
+import { newId } from "../../db/ids.ts";
+import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
+import { type ChainedEvent, type ChainHead, eventDigest, headMac, sameDigest } from "./activity-chain.ts";
+import { type Actor, actorOf } from "./actor.ts";
+
+export const ACTIVITY_ACTIONS = [
+  "ENTRY_ADDED",
+  "ENTRY_UPDATED",
+  "ENTRY_RESTORED",
+  "ENTRY_DELETED",
+  "ENTRY_ATTACHED",
+  "ENTRY_DETACHED",
+  "ENTRIES_IMPORTED",
+  "AGENT_CREATED",
+  "AGENT_RESTARTED",
+  "AGENT_DELETED",
+  "API_TOKEN_CREATED",
+  "API_TOKEN_REVOKED",
+  "RUNTIME_TOKEN_CREATED",
+  "RUNTIME_TOKEN_REVOKED",
+  "PROVIDER_CONNECTED",
+  "PROVIDER_DISCONNECTED",
+  "PROVIDER_REFRESHED",
+  "ENVIRONMENT_FETCHED",
+  "SIGN_IN_FAILED",
+] as const;
+export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
+
+/** Who acts, with the keys their events are chained under and the address they came from. */
+export type Doer = KeyOwner & { actor: Actor; address: string | null };
+
+export const doerOf = (viewer: KeyOwner & { address: string } & Parameters<typeof actorOf>[0]): Doer => ({
+  userId: viewer.userId,
+  keySalt: viewer.keySalt,
+  address: viewer.address,
+  actor: actorOf(viewer),
+});
+
+export type ActivityInput = {
+  action: ActivityAction;
+  entry?: { id: string; name: string } | null;
+  agent?: { id: string; name: string } | null;
+  /** Counts, versions, names of tokens and providers: never a value. */
+  details?: Record<string, unknown> | null;
+};
+
+export type ActivityEventRow = ChainedEvent & { digest: string };
+
+export type ActivityFilter = {
+  entryId?: string | null;
+  agentId?: string | null;
+  actions?: readonly ActivityAction[] | null;
+  since?: Date | null;
+  until?: Date | null;
+};
+
+export type ChainCheck = {
+  ok: boolean;
+  /** Events checked. */
+  checked: number;
+  /** The first event that does not match (null when the end of the chain is what is wrong). */
+  brokenEventId: string | null;
+  brokenSequence: number | null;
+  reason: string | null;
+};
+
+const EVENT_COLUMNS = [
+  "id",
+  "userId",
+  "seq",
+  "action",
+  "actorKind",
+  "actorId",
+  "actorName",
+  "address",
+  "createdAt",
+  "entryId",
+  "entryName",
+  "agentId",
+  "agentName",
+  "details",
+  "keyVersion",
+  "digest",
+] as const;
+const INSERT_EVENT = `INSERT INTO "ActivityEvent" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")})`;
+// Takes the next position in the user's chain, locking the head until the transaction ends.
+const NEXT_POSITION = `INSERT INTO "ActivityChain" ("userId", "seq", "digest", "headMac", "keyVersion", "anchorSeq", "anchorDigest")
+  VALUES (?, 1, '', '', ?, 0, '')
+  ON CONFLICT ("userId") DO UPDATE SET "seq" = "ActivityChain"."seq" + 1
+  RETURNING "seq", "digest", "anchorSeq", "anchorDigest"`;
+const SET_HEAD = `UPDATE "ActivityChain" SET "digest" = ?, "headMac" = ?, "keyVersion" = ? WHERE "userId" = ?`;
+
+const CHECK_BATCH = 1000;
+/** Runtime environment fetches are recorded once per agent and runtime token per minute, with a count. */
+export const FETCH_WINDOW_MS = 60_000;
+
+export const toNotice = (row: ActivityEventRow): ActivityNotice => ({ ...row, createdAt: row.createdAt.toISOString() });
+
+function matches(event: ActivityNotice, filter: ActivityFilter | null): boolean {
+  if (!filter) return true;
+  if (filter.entryId && event.entryId !== filter.entryId) return false;
+  if (filter.agentId && event.agentId !== filter.agentId) return false;
+  if (filter.actions?.length && !filter.actions.includes(event.action as ActivityAction)) return false;
+  const at = Date.parse(event.createdAt);
+  if (filter.since && at < filter.since.getTime()) return false;
+  if (filter.until && at > filter.until.getTime()) return false;
+  return true;
+}
+
+export type ActivityService = ReturnType<typeof activityService>;
+
+export function activityService(deps: {
+  db: Db;
+  txSql: TxSql;
+  keyring: UserKeyring;
+  events: VaultEvents;
+  /** Events older than this many days are pruned (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
+  retentionDays?: number;
+  onError?: (error: unknown) => void;
+  /** Whether an API token still works (open streams re-check). */
+  tokenValid: TokenCheck;
+  recheckMs?: number;
+}) {
+  const { db, txSql, keyring, events } = deps;
+  const retentionDays = deps.retentionDays ?? 365;
+  const onError = deps.onError ?? (() => {});
+  /** Events written in an open transaction, published once it commits. */
+  const pending = new WeakMap<object, ActivityEventRow[]>();
+  const guard = streamGuard(deps.tokenValid, deps.recheckMs);
+
+  /**
+   * Appends an event to the doer's chain in `tx` (a Prisma transaction, or a connection inside a
+   * transaction: then the caller publishes the event once it commits).
+   */
+  async function record(tx: Tx | SqlRunner, doer: Doer, input: ActivityInput): Promise<ActivityEventRow> {
+    const run: SqlRunner = typeof tx === "function" ? tx : (sql, params) => txSql(tx, sql, params);
+    const keys = keyring.keysFor(doer.userId, doer.keySalt);
+    const [position] = await run(NEXT_POSITION, [doer.userId, keys.keyVersion]);
+    const head = position as { seq: unknown; digest: unknown; anchorSeq: unknown; anchorDigest: unknown };
+    const event: ChainedEvent = {
+      id: newId(),
+      userId: doer.userId,
+      seq: Number(head.seq),
+      action: input.action,
+      actorKind: doer.actor.kind,
+      actorId: doer.actor.id,
+      actorName: doer.actor.name,
+      address: doer.address,
+      createdAt: new Date(),
+      entryId: input.entry?.id ?? null,
+      entryName: input.entry?.name ?? null,
+      agentId: input.agent?.id ?? null,
+      agentName: input.agent?.name ?? null,
+      details: input.details ? JSON.stringify(input.details) : null,
+      keyVersion: keys.keyVersion,
+    };
+    const digest = eventDigest(keys.activity, String(head.digest), event);
+    const row: ActivityEventRow = { ...event, digest };
+    await run(
+      INSERT_EVENT,
+      EVENT_COLUMNS.map((column) => row[column]),
+    );
+    const newHead: ChainHead = {
+      seq: event.seq,
+      digest,
+      anchorSeq: Number(head.anchorSeq),
+      anchorDigest: String(head.anchorDigest),
+    };
+    await run(SET_HEAD, [digest, headMac(keys.activity, doer.userId, newHead), keys.keyVersion, doer.userId]);
+    if (typeof tx !== "function") pending.get(tx)?.push(row);
+    return row;
+  }
+
+  function publish(rows: readonly ActivityEventRow[]) {
+    for (const row of rows) events.activityAdded(row.userId, toNotice(row));
+  }
+
+  /** `work` in a transaction; the events it records are published once it commits. */
+  async function transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const written: ActivityEventRow[] = [];
+    const result = await db.$transaction(async (tx) => {
+      pending.set(tx, written);
+      return work(tx);
+    });
+    publish(written);
+    return result;
+  }
+
+  /** One event in a transaction of its own (what it records changed nothing stored). */
+  async function recordAlone(doer: Doer, input: ActivityInput): Promise<void> {
+    await transaction((tx) => record(tx, doer, input));
+  }
+
+  // Runtime fetches: the first of a window is recorded at once, the rest as one event with a count
+  // when the window ends, so that an agent polling its environment does not write on every read.
+  type FetchWindow = {
+    doer: Doer;
+    agent: { id: string; name: string };
+    tokenId: string;
+    start: number;
+    more: number;
+    entries: number;
+  };
+  const windows = new Map<string, FetchWindow>();
+  let flushTimer: NodeJS.Timeout | undefined;
+
+  async function flushWindow(key: string, window: FetchWindow) {
+    windows.delete(key);
+    if (window.more === 0) return;
+    await recordAlone(window.doer, {
+      action: "ENVIRONMENT_FETCHED",
+      agent: window.agent,
+      details: {
+        fetches: window.more,
+        entries: window.entries,
+        runtimeTokenId: window.tokenId,
+        since: new Date(window.start).toISOString(),
+      },
+    });
+  }
+
+  async function flushFetches(all = false): Promise<void> {
+    const now = Date.now();
+    const due = [...windows].filter(([, window]) => all || now - window.start >= FETCH_WINDOW_MS);
+    await Promise.all(due.map(([key, window]) => flushWindow(key, window).catch(onError)));
+    if (windows.size === 0 && flushTimer) {
+      clearInterval(flushTimer);
+      flushTimer = undefined;
+    }
+  }
+
+  return {
+    record,
+    publish,
+    transaction,
+    recordAlone,
+
+    /**
+     * A runtime environment fetch: recorded (before the fetch answers) the first time in a minute
+     * for its agent and runtime token, then only counted.
+     */
+    async fetched(viewer: RuntimeViewer, entries: number): Promise<void> {
+      const key = `${viewer.agent.id}:${viewer.tokenId}`;
+      const now = Date.now();
+      const open = windows.get(key);
+      if (open && now - open.start < FETCH_WINDOW_MS) {
+        open.more++;
+        open.entries = entries;
+        return;
+      }
+      if (open) void flushWindow(key, open).catch(onError);
+      const agent = { id: viewer.agent.id, name: viewer.agent.name };
+      const doer = doerOf(viewer);
+      windows.set(key, { doer, agent, tokenId: viewer.tokenId, start: now, more: 0, entries });
+      flushTimer ??= setInterval(() => void flushFetches(), FETCH_WINDOW_MS / 4).unref();
+      // A failure to record is reported, not the agent's: the fetch itself changed nothing.
+      await recordAlone(doer, {
+        action: "ENVIRONMENT_FETCHED",
+        agent,
+        details: { fetches: 1, entries, runtimeTokenId: viewer.tokenId },
+      }).catch(onError);
+    },
+
+    /** New events of the viewer's vault that pass `filter`, for as long as the viewer's token works. */
+    stream(viewer: Viewer, filter: ActivityFilter | null): AsyncGenerator<ActivityNotice> {
+      const source = events.activityEvents(viewer.userId);
+      let tokenGone = false;
+      const unwatch = guard.watch(viewer.tokenId, () => {
+        tokenGone = true;
+        void source.return?.();
+      });
+      const revoked = () =>
+        new GraphQLError("The token of this subscription was revoked or has expired", {
+          extensions: { code: "UNAUTHENTICATED" },
+        });
+      return (async function* () {
+        try {
+          for await (const event of source) {
+            if (!matches(event, filter)) continue;
+            if (tokenGone || !(await guard.beforeEvent(event, viewer.tokenId))) throw revoked();
+            yield event;
+          }
+          if (tokenGone) throw revoked();
+        } finally {
+          unwatch();
+          await source.return?.();
+        }
+      })();
+    },
+
+    /** Writes the counts of fetches not yet recorded (at shutdown). */
+    flushFetches: () => flushFetches(true),
+
+    /** A page of the owner's events, newest first: keyset on the position in the chain. */
+    async page(
+      owner: KeyOwner,
+      args: { filter?: ActivityFilter | null; before?: number; after?: number; limit: number; inverted: boolean },
+    ): Promise<ActivityEventRow[]> {
+      const filter = args.filter ?? {};
+      const seq: { lt?: number; gt?: number } = {};
+      if (args.after !== undefined) seq.lt = args.after;
+      if (args.before !== undefined) seq.gt = args.before;
+      const createdAt: { gte?: Date; lte?: Date } = {};
+      if (filter.since) createdAt.gte = filter.since;
+      if (filter.until) createdAt.lte = filter.until;
+      const rows = await db.activityEvent.findMany({
+        where: {
+          userId: owner.userId,
+          ...(Object.keys(seq).length ? { seq } : {}),
+          ...(Object.keys(createdAt).length ? { createdAt } : {}),
+          ...(filter.entryId ? { entryId: filter.entryId } : {}),
+          ...(filter.agentId ? { agentId: filter.agentId } : {}),
+          ...(filter.actions?.length ? { action: { in: [...filter.actions] } } : {}),
+        },
+        orderBy: { seq: args.inverted ? "asc" : "desc" },
+        take: args.limit,
+      });
+      return rows;
+    },
+
+    /** Walks the owner's chain from its anchor to its head. */
+    async verify(owner: KeyOwner): Promise<ChainCheck> {
+      const head = await db.activityChain.findUnique({ where: { userId: owner.userId } });
+      const broken = (checked: number, event: { id: string; seq: number } | null, reason: string): ChainCheck => ({
+        ok: false,
+        checked,
+        brokenEventId: event?.id ?? null,
+        brokenSequence: event?.seq ?? null,
+        reason,
+      });
+      if (!head) {
+        const any = await db.activityEvent.findFirst({
+          where: { userId: owner.userId },
+          select: { id: true, seq: true },
+        });
+        return any
+          ? broken(0, any, "the chain's head is missing")
+          : { ok: true, checked: 0, brokenEventId: null, brokenSequence: null, reason: null };
+      }
+      const headKey = (() => {
+        try {
+          return keyring.keysFor(owner.userId, owner.keySalt, head.keyVersion).activity;
+        } catch {
+          return null;
+        }
+      })();
+      if (!headKey || !sameDigest(headMac(headKey, owner.userId, head), head.headMac)) {
+        return broken(0, null, "the chain's head was changed (its position, digest or anchor)");
+      }
+      let expected = head.anchorSeq + 1;
+      let previous = head.anchorDigest;
+      let checked = 0;
+      for (;;) {
+        const rows = await db.activityEvent.findMany({
+          where: { userId: owner.userId, seq: { gte: expected } },
+          orderBy: { seq: "asc" },
+          take: CHECK_BATCH,
+        });
+        for (const row of rows) {
+          if (row.seq !== expected) {
+            return broken(
+              checked,
+              row,
+              `event ${expected} is missing: the chain skips from ${expected - 1} to ${row.seq}`,
+            );
+          }
+          let key: ReturnType<UserKeyring["keysFor"]>["activity"];
+          try {
+            key = keyring.keysFor(owner.userId, owner.keySalt, row.keyVersion).activity;
+          } catch {
+            return broken(checked, row, `its key (master key version ${row.keyVersion}) is not configured`);
+          }
+          if (row.userId !== owner.userId || !sameDigest(eventDigest(key, previous, row), row.digest)) {
+            return broken(
+              checked,
+              row,
+              "its content or position does not match its digest (changed, moved or swapped)",
+            );
+          }
+          previous = row.digest;
+          expected++;
+          checked++;
+        }
+        if (rows.length < CHECK_BATCH) break;
+      }
+      if (expected - 1 !== head.seq || previous !== head.digest) {
+        return broken(
+          checked,
+          null,
+          `the chain ends at event ${expected - 1}, but its head says ${head.seq}: events were removed`,
+        );
+      }
+      return { ok: true, checked, brokenEventId: null, brokenSequence: null, reason: null };
+    },
+
+    /**
+     * Removes events older than the retention period, oldest first, each user's chain keeping an
+     * anchor (the last removed position and digest) that the check starts from.
+     */
+    async prune(now = new Date()): Promise<number> {
+      const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+      const heads = await db.activityChain.findMany({ select: { userId: true } });
+      let removed = 0;
+      for (const { userId } of heads) {
+        removed += await db.$transaction(async (tx) => {
+          // Locks the head first: an event appended meanwhile would otherwise be left out of its MAC.
+          await txSql(tx, 'UPDATE "ActivityChain" SET "seq" = "seq" WHERE "userId" = ?', [userId]);
+          const last = await tx.activityEvent.findFirst({
+            where: { userId, createdAt: { lt: cutoff } },
+            orderBy: { seq: "desc" },
+            select: { seq: true, digest: true },
+          });
+          if (!last) return 0;
+          const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { keySalt: true } });
+          const head = await tx.activityChain.findUniqueOrThrow({ where: { userId } });
+          if (last.seq <= head.anchorSeq) return 0;
+          const keys = keyring.keysFor(userId, user.keySalt);
+          const anchored: ChainHead = {
+            seq: head.seq,
+            digest: head.digest,
+            anchorSeq: last.seq,
+            anchorDigest: last.digest,
+          };
+          // The head is re-signed over the anchor, so only the vault can move it: the check of the
+          // head first confirms the one it replaces was the vault's own.
+          const oldKey = keyring.keysFor(userId, user.keySalt, head.keyVersion).activity;
+          if (!sameDigest(headMac(oldKey, userId, head), head.headMac)) return 0;
+          const { count } = await tx.activityEvent.deleteMany({ where: { userId, seq: { lte: last.seq } } });
+          await tx.activityChain.update({
+            where: { userId },
+            data: {
+              anchorSeq: last.seq,
+              anchorDigest: last.digest,
+              headMac: headMac(keys.activity, userId, anchored),
+              keyVersion: keys.keyVersion,
+            },
+          });
+          return count;
+        });
+      }
+      return removed;
+    },
+  };
+}

@@ -1,0 +1,143 @@
+// An entry's history: each value it had before its current one, sealed again with the version in
+// its binding, the last `kept` versions kept (AGENT_VAULT_VERSIONS_KEPT; default 50, the current
+// one included). The current version is the entry's own row.
+import type { KeyOwner } from "../../auth/viewer.ts";
+import type { UserKeyring } from "../../crypto/user-keys.ts";
+import type { Db, Tx, TxSql } from "../../db/database.ts";
+import type { EntryKind } from "../../db/enums.ts";
+import { NotFoundError } from "../common/errors.ts";
+import { openNamedValue, valueSealer } from "./entry-value.ts";
+
+export const DEFAULT_VERSIONS_KEPT = 50;
+
+/** A version as listed: the current one (from the entry's row) or a kept one. */
+export type EntryVersionRow = {
+  entryId: string;
+  entryName: string;
+  kind: EntryKind;
+  version: number;
+  fingerprint: string;
+  createdAt: Date;
+  createdBy: string | null;
+  /** Null for a secret's versions in a list: their values are never read there. */
+  ciphertext: Uint8Array | null;
+  current: boolean;
+};
+
+type Current = {
+  id: string;
+  name: string;
+  kind: EntryKind;
+  version: number;
+  ciphertext: Uint8Array;
+  fingerprint: string;
+  valueSize: number;
+  updatedAt: Date;
+  updatedBy: string | null;
+};
+
+const KEEP = `INSERT INTO "EntryVersion" ("entryId", "version", "ciphertext", "valueSize", "fingerprint", "createdAt", "createdBy")
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+const FORGET = `DELETE FROM "EntryVersion" WHERE "entryId" = ? AND "version" <= ?`;
+
+export type EntryVersions = ReturnType<typeof entryVersions>;
+
+export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring; kept?: number }) {
+  const { db, txSql, keyring } = deps;
+  const kept = Math.max(1, deps.kept ?? DEFAULT_VERSIONS_KEPT);
+
+  return {
+    kept,
+
+    /**
+     * Keeps the entry's current value as a version in `tx`, before a new one replaces it, and
+     * forgets versions beyond the last `kept` (counting the new one).
+     */
+    async keepCurrent(tx: Tx, owner: KeyOwner, current: Current): Promise<void> {
+      if (kept > 1) {
+        const value = openNamedValue(keyring, owner, current);
+        const sealed = valueSealer(keyring, owner)(current.id, current.kind, value, current.version);
+        await txSql(tx, KEEP, [
+          current.id,
+          current.version,
+          sealed.ciphertext,
+          sealed.valueSize,
+          current.fingerprint,
+          current.updatedAt,
+          current.updatedBy,
+        ]);
+      }
+      const newest = current.version + 1;
+      if (newest - kept >= 1) await txSql(tx, FORGET, [current.id, newest - kept]);
+    },
+
+    /** A kept (or the current) version's value, for a restore; NotFoundError when not kept. */
+    async valueOf(tx: Tx, owner: KeyOwner, entry: Current, version: number): Promise<string> {
+      if (version === entry.version) return openNamedValue(keyring, owner, entry);
+      const row = await tx.entryVersion.findUnique({
+        where: { entryId_version: { entryId: entry.id, version } },
+        select: { ciphertext: true },
+      });
+      if (!row) throw new NotFoundError("version", `${version} of ${entry.name}`);
+      return openNamedValue(keyring, owner, { ...entry, ciphertext: row.ciphertext, keptVersion: version });
+    },
+
+    /** A variable's kept value (secrets' values are never read from a list). */
+    value(owner: KeyOwner, row: EntryVersionRow): string {
+      if (row.kind !== "VARIABLE" || !row.ciphertext) throw new Error("only a variable's versions can be read");
+      return openNamedValue(keyring, owner, {
+        id: row.entryId,
+        name: row.entryName,
+        kind: row.kind,
+        ciphertext: row.ciphertext,
+        ...(row.current ? {} : { keptVersion: row.version }),
+      });
+    },
+
+    /** A page of an entry's versions, newest first (keyset on the version). */
+    async page(
+      entry: Current,
+      args: { before?: number; after?: number; limit: number; inverted: boolean },
+    ): Promise<EntryVersionRow[]> {
+      const readValues = entry.kind === "VARIABLE";
+      const inRange = (version: number) =>
+        (args.after === undefined || version < args.after) && (args.before === undefined || version > args.before);
+      const version: { lt?: number; gt?: number } = {};
+      if (args.after !== undefined) version.lt = args.after;
+      if (args.before !== undefined) version.gt = args.before;
+      const older = await db.entryVersion.findMany({
+        where: { entryId: entry.id, ...(Object.keys(version).length ? { version } : {}) },
+        orderBy: { version: args.inverted ? "asc" : "desc" },
+        take: args.limit,
+        select: { version: true, fingerprint: true, createdAt: true, createdBy: true, ciphertext: readValues },
+      });
+      const rows: EntryVersionRow[] = older.map((row) => ({
+        entryId: entry.id,
+        entryName: entry.name,
+        kind: entry.kind,
+        version: row.version,
+        fingerprint: row.fingerprint,
+        createdAt: row.createdAt,
+        createdBy: row.createdBy,
+        ciphertext: readValues ? (row.ciphertext as Uint8Array) : null,
+        current: false,
+      }));
+      if (inRange(entry.version)) {
+        const current: EntryVersionRow = {
+          entryId: entry.id,
+          entryName: entry.name,
+          kind: entry.kind,
+          version: entry.version,
+          fingerprint: entry.fingerprint,
+          createdAt: entry.updatedAt,
+          createdBy: entry.updatedBy,
+          ciphertext: readValues ? entry.ciphertext : null,
+          current: true,
+        };
+        if (args.inverted) rows.push(current);
+        else rows.unshift(current);
+      }
+      return rows.slice(0, args.limit);
+    },
+  };
+}
