@@ -4,18 +4,21 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newServerEnv, runCli, startServer } from "./helpers/processes.ts";
+import { directSql } from "./helpers/database.ts";
+import { eventually, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
 
 let dataDir: string;
 let server: Awaited<ReturnType<typeof startServer>>;
 let env: Record<string, string>;
 let serverEnv: Record<string, string>;
 let drop: () => Promise<void>;
+let databaseUrl: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), "agent-vault-cli-"));
   const vault = await newServerEnv(dataDir);
   drop = vault.drop;
+  databaseUrl = vault.databaseUrl;
   const base = vault.env;
   serverEnv = base;
   const created = await runCli(["user", "create", "--name", "cli", "--json"], base);
@@ -336,11 +339,73 @@ describe("a newcomer's sharp edges", () => {
       "import",
       "providers",
       "run",
+      "activity",
       "serve",
       "user",
       "keys",
     ]) {
       expect(help.stdout, group).toMatch(new RegExp(`^\\s+${group}\\b`, "m"));
+    }
+  });
+});
+
+describe("history from the CLI", () => {
+  it("lists versions, restores one, shows the activity, and verifies its chain until a row is edited", async () => {
+    const values = [1, 2, 3].map(() => `sk-hist-${randomBytes(8).toString("hex")}`);
+    await json(["secrets", "add", "HISTORY_KEY"], `${values[0]}\n`);
+    await json(["secrets", "update", "HISTORY_KEY"], `${values[1]}\n`);
+    await json(["secrets", "update", "HISTORY_KEY"], `${values[2]}\n`);
+    const restored = await json(["secrets", "restore", "HISTORY_KEY", "--version", "1"]);
+    expect(restored).toMatchObject({ name: "HISTORY_KEY", version: 4 });
+    const history = await json(["secrets", "history", "HISTORY_KEY"]);
+    expect(history.versions.map((row: { version: number }) => row.version)).toEqual([4, 3, 2, 1]);
+    expect(history.versions[0].fingerprint).toBe(history.versions[3].fingerprint);
+    const table = await cli(["secrets", "history", "HISTORY_KEY"]);
+    expect(table.stdout).toMatch(/^4 \(current\)\s+[0-9a-f]{16}\s/m);
+
+    await json(["variables", "add", "HISTORY_VAR", "one"]);
+    await json(["variables", "update", "HISTORY_VAR", "two"]);
+    const varHistory = await cli(["variables", "history", "HISTORY_VAR"]);
+    expect(varHistory.stdout).toMatch(/^1\s+one\s/m);
+    expect((await json(["variables", "restore", "HISTORY_VAR", "--version", "1"])).value).toBe("one");
+
+    const events = await json(["activity", "--entry", "HISTORY_KEY"]);
+    expect(events.map((event: { action: string }) => event.action)).toEqual([
+      "ENTRY_RESTORED",
+      "ENTRY_UPDATED",
+      "ENTRY_UPDATED",
+      "ENTRY_ADDED",
+    ]);
+    const recent = await cli(["activity", "--since", "1h"]);
+    expect(recent.stdout).toMatch(/ENTRY_RESTORED\s+token first token/);
+    const output = [JSON.stringify(history), JSON.stringify(events), table.stdout, recent.stdout].join("\n");
+    for (const value of values) expect(output).not.toContain(value);
+
+    const verified = await cli(["activity", "verify"]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/verifies: \d+ events checked/);
+
+    const sql = await directSql(databaseUrl);
+    try {
+      const [event] = await sql.run('SELECT "id", "seq" FROM "ActivityEvent" WHERE "action" = ?', ["ENTRY_RESTORED"]);
+      await sql.run('UPDATE "ActivityEvent" SET "entryName" = ? WHERE "id" = ?', ["SOMETHING_ELSE", event?.id]);
+      const broken = await cli(["activity", "verify"]);
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toContain(`event ${event?.seq} (${event?.id})`);
+    } finally {
+      await sql.close();
+    }
+  });
+
+  it("follows new activity as it happens", async () => {
+    const follower = spawnCli(["activity", "--follow", "--json", "--action", "ENTRY_ADDED"], env);
+    try {
+      // What happened before is printed first; then it waits for more.
+      await eventually(() => follower.output.stdout.includes('"action":"ENTRY_ADDED"'), "earlier events printed");
+      await json(["variables", "add", "FOLLOWED_VAR", "x"]);
+      await eventually(() => follower.output.stdout.includes('"entryName":"FOLLOWED_VAR"'), "the new event printed");
+    } finally {
+      follower.child.kill();
     }
   });
 });

@@ -2,6 +2,7 @@
 import { collect, type EntryKind } from "@agent-vault/sdk";
 import type { Command } from "commander";
 import { findAgent, findEntry, type Json, UsageError, vaultFromEnv } from "./context.ts";
+import { registerHistory } from "./history.ts";
 import { printJson, printLine, printTable, shortTime } from "./output.ts";
 import { readValue } from "./read-value.ts";
 
@@ -88,4 +89,6 @@ export function registerEntries(program: Command, kind: EntryKind) {
       if (options.json) return printJson({ id, name: entry.name });
       printLine(`Deleted ${noun} ${entry.name}.`);
     });
+
+  registerHistory(group, kind);
 }

@@ -2,6 +2,7 @@
 // its server commands (serve, user, migrate, keys) on top; this package alone points to it.
 import { VaultError } from "@agent-vault/sdk";
 import { Command, CommanderError } from "commander";
+import { registerActivity } from "./activity.ts";
 import { registerAgents } from "./agents.ts";
 import { CommandFailed, DEFAULT_URL, EXIT_REFUSED, EXIT_USAGE, UsageError } from "./context.ts";
 import { registerEntries } from "./entries.ts";
@@ -34,6 +35,7 @@ export function userProgram(options: ProgramOptions): Command {
   registerImport(program);
   registerProviders(program);
   registerRun(program);
+  registerActivity(program);
   const server = options.serverCommands ?? [];
   const width = Math.max(0, ...server.map((command) => command.name.length));
   program.addHelpText(

@@ -18,6 +18,8 @@ export type VaultClientOptions = {
 };
 
 export type RestartNotice = D.RestartNeededSubscription["restartNeeded"];
+export type ActivityEvent = D.ActivityEventFieldsFragment;
+export type EntryVersion = D.EntryVersionFieldsFragment;
 export type Entry = D.EntryFieldsFragment;
 export type Agent = D.AgentFieldsFragment;
 
@@ -67,6 +69,22 @@ export function createVaultClient(options: VaultClientOptions) {
       return allNodes((after) => methods.agents({ first, after }));
     },
 
+    /** Every version of an entry, newest first (the current one and the kept earlier ones). */
+    allEntryVersions(id: string, variables: { pageSize?: number } = {}): AsyncGenerator<EntryVersion> {
+      const first = variables.pageSize ?? DEFAULT_PAGE_SIZE;
+      return allNodes(async (after) => {
+        const entry = await methods.entryVersions({ id, first, after });
+        if (!entry) throw new VaultError(`No entry with id ${JSON.stringify(id)}`, "NOT_FOUND");
+        return entry.versions;
+      });
+    },
+
+    /** Every activity event that passes `filter`, newest first. */
+    allActivity(variables: { filter?: D.ActivityFilter; pageSize?: number } = {}): AsyncGenerator<ActivityEvent> {
+      const first = variables.pageSize ?? DEFAULT_PAGE_SIZE;
+      return allNodes((after) => methods.activity({ filter: variables.filter, first, after }));
+    },
+
     /**
      * Restart-needed notices as they happen, over server-sent events: for every agent, or for
      * one with `{ agentId }`. End it with `return()` (or `break` in a for await loop).
@@ -75,31 +93,59 @@ export function createVaultClient(options: VaultClientOptions) {
       variables: D.RestartNeededSubscriptionVariables = {},
       on: { connected?: () => void } = {},
     ): AsyncGenerator<RestartNotice> {
-      const sse = createSseClient({
-        url: options.url,
-        headers: { authorization: `Bearer ${options.token}` },
-        fetchFn: options.fetch,
-        retryAttempts: 3,
-      });
-      const results = sse.iterate<D.RestartNeededSubscription>(
-        { query: stringifyDocument(D.RestartNeededDocument), variables },
-        { connected: () => on.connected?.() },
+      return subscribe(
+        D.RestartNeededDocument,
+        variables,
+        on,
+        (data: D.RestartNeededSubscription) => data.restartNeeded,
       );
-      return (async function* () {
-        try {
-          for await (const result of results) {
-            if (result.errors?.length) throw fromGraphQLErrors(result.errors);
-            if (result.data) yield result.data.restartNeeded;
-          }
-        } catch (error) {
-          throw fromStreamError(options.url, error);
-        } finally {
-          await results.return?.();
-          sse.dispose();
-        }
-      })();
+    },
+
+    /** New activity events as they are recorded (optionally filtered), over server-sent events. */
+    activityAdded(
+      variables: D.ActivityAddedSubscriptionVariables = {},
+      on: { connected?: () => void } = {},
+    ): AsyncGenerator<ActivityEvent> {
+      return subscribe(
+        D.ActivityAddedDocument,
+        variables,
+        on,
+        (data: D.ActivityAddedSubscription) => data.activityAdded,
+      );
     },
   };
+
+  /** A subscription's results over server-sent events, as an async iterator. */
+  function subscribe<Data, Item>(
+    document: Parameters<typeof stringifyDocument>[0],
+    variables: Record<string, unknown>,
+    on: { connected?: () => void },
+    pick: (data: Data) => Item,
+  ): AsyncGenerator<Item> {
+    const sse = createSseClient({
+      url: options.url,
+      headers: { authorization: `Bearer ${options.token}` },
+      fetchFn: options.fetch,
+      retryAttempts: 3,
+    });
+    const results = sse.iterate<Data>(
+      { query: stringifyDocument(document), variables },
+      { connected: () => on.connected?.() },
+    );
+    return (async function* () {
+      try {
+        for await (const result of results) {
+          if (result.errors?.length) throw fromGraphQLErrors(result.errors);
+          if (result.data) yield pick(result.data);
+        }
+      } catch (error) {
+        throw fromStreamError(options.url, error);
+      } finally {
+        await results.return?.();
+        sse.dispose();
+      }
+    })();
+  }
 }
 
 export type VaultClient = ReturnType<typeof createVaultClient>;

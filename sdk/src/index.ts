@@ -1,8 +1,10 @@
 // @agent-vault/sdk: a typed client for Agent Vault's GraphQL API and its runtime channel.
 export {
+  type ActivityEvent,
   type Agent,
   createVaultClient,
   type Entry,
+  type EntryVersion,
   type RestartNotice,
   type VaultClient,
   type VaultClientOptions,

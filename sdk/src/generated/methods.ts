@@ -6,6 +6,11 @@ import * as D from "./graphql.js";
 export function operationMethods(run: OperationRunner) {
   return {
     /**
+     * What happened in the vault, newest first. Requires the ACTIVITY_READ scope.
+     */
+    activity: (variables: D.ActivityQueryVariables = {}) =>
+      run.query(D.ActivityDocument, "activity", variables),
+    /**
      * Adds an entry; attaching it to agents also requires AGENTS_WRITE. Requires the ENTRIES_WRITE scope.
      */
     addSecret: (input: D.AddSecretInput) =>
@@ -106,6 +111,11 @@ export function operationMethods(run: OperationRunner) {
     entryByName: (variables: D.EntryByNameQueryVariables) =>
       run.query(D.EntryByNameDocument, "entryByName", variables),
     /**
+     * The entry with this id. Requires the ENTRIES_READ scope.
+     */
+    entryVersions: (variables: D.EntryVersionsQueryVariables) =>
+      run.query(D.EntryVersionsDocument, "entry", variables),
+    /**
      * Imports a .env file, all or nothing. Requires the ENTRIES_WRITE scope.
      */
     importEnv: (input: D.ImportEnvInput) =>
@@ -121,6 +131,11 @@ export function operationMethods(run: OperationRunner) {
     restartAgent: (input: D.AgentIdInput) =>
       run.mutation(D.RestartAgentDocument, "restartAgent", input),
     /**
+     * Makes a new version whose value is that of an earlier one; agents using the entry need a restart. Requires the ENTRIES_WRITE scope.
+     */
+    restoreEntryVersion: (input: D.RestoreEntryVersionInput) =>
+      run.mutation(D.RestoreEntryVersionDocument, "restoreEntryVersion", input),
+    /**
      * Revokes an API token at once; its open subscriptions end. Requires the TOKENS_MANAGE scope.
      */
     revokeApiToken: (input: D.RevokeApiTokenInput) =>
@@ -135,6 +150,11 @@ export function operationMethods(run: OperationRunner) {
      */
     updateVariable: (input: D.UpdateVariableInput) =>
       run.mutation(D.UpdateVariableDocument, "updateVariable", input),
+    /**
+     * Walks the activity chain: names the first event that was changed, removed or reordered in the database. Requires the ACTIVITY_READ scope.
+     */
+    verifyActivity: (variables: D.VerifyActivityQueryVariables = {}) =>
+      run.query(D.VerifyActivityDocument, "verifyActivity", variables),
     /**
      * Whether a candidate value is the secret's value. Rate-limited. Requires the ENTRIES_READ scope.
      */

@@ -34,14 +34,16 @@ export function valueSealer(
   });
 }
 
+/** `keptVersion`: sealed as an earlier version kept in the entry's history. */
 export function sealValue(
   keyring: UserKeyring,
   owner: KeyOwner,
   entryId: string,
   kind: SealedKind,
   value: string,
+  keptVersion?: number,
 ): SealedValue {
-  return valueSealer(keyring, owner)(entryId, kind, value);
+  return valueSealer(keyring, owner)(entryId, kind, value, keptVersion);
 }
 
 /** Opens a blob bound to its entry; the old format only until the vault's upgrade moved every value on. */

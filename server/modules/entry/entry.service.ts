@@ -171,7 +171,6 @@ export function entryService(deps: {
       return { entry: current, notices: [] };
     }
 
-    await versions.keepCurrent(tx, doer, current);
     const { count } = await tx.entry.updateMany({
       where: { id: current.id, version: current.version },
       data: {
@@ -185,6 +184,8 @@ export function entryService(deps: {
       const latest = await tx.entry.findUniqueOrThrow({ where: { id: current.id }, select: { version: true } });
       throw new VersionConflictError(latest.version, expected);
     }
+    // After the compare-and-set, which one writer at a time passes: the value it replaced is kept.
+    await versions.keepCurrent(tx, doer, current);
     const users = await tx.attachment.findMany({ where: { entryId: current.id }, select: { agentId: true } });
     const affected = users.map((row) => row.agentId);
     await assertEnvironmentsFit(tx, affected);

@@ -286,12 +286,12 @@ async function planAndApply(
         else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
         for (const { entry, sealed } of updates) {
           if (slices.due()) await slices.next();
-          await versions.keepCurrent(tx, viewer, entry);
           const { count } = await tx.entry.updateMany({
             where: { id: entry.id, version: entry.version },
             data: { ...sealed, version: entry.version + 1, updatedBy },
           });
           if (count === 0) throw new ImportRace();
+          await versions.keepCurrent(tx, viewer, entry);
         }
         written.push(await activity.record(tx, doer, imported));
         // The agents using the updated entries; their environments must still fit.

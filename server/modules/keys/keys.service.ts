@@ -72,6 +72,45 @@ async function* batches(db: Db, size: number): AsyncGenerator<Row[]> {
   }
 }
 
+type VersionRow = {
+  entryId: string;
+  version: number;
+  ciphertext: Uint8Array;
+  entry: { name: string; kind: EntryKind; userId: string; user: { keySalt: Uint8Array } };
+};
+
+/** Kept versions of entries' values, in batches by (entry, version). */
+async function* versionBatches(db: Db, size: number): AsyncGenerator<VersionRow[]> {
+  let cursor: { entryId: string; version: number } | undefined;
+  for (;;) {
+    const rows = await db.entryVersion.findMany({
+      take: size,
+      ...(cursor ? { skip: 1, cursor: { entryId_version: cursor } } : {}),
+      orderBy: [{ entryId: "asc" }, { version: "asc" }],
+      select: {
+        entryId: true,
+        version: true,
+        ciphertext: true,
+        entry: { select: { name: true, kind: true, userId: true, user: { select: { keySalt: true } } } },
+      },
+    });
+    if (rows.length === 0) return;
+    yield rows;
+    const last = rows.at(-1) as VersionRow;
+    cursor = { entryId: last.entryId, version: last.version };
+  }
+}
+
+/** A kept version as the value opener and sealer see it. */
+const sealedVersion = (row: VersionRow) => ({
+  id: row.entryId,
+  name: `${row.entry.name} (version ${row.version})`,
+  kind: row.entry.kind,
+  ciphertext: row.ciphertext,
+  keptVersion: row.version,
+});
+const versionOwner = (row: VersionRow): KeyOwner => ({ userId: row.entry.userId, keySalt: row.entry.user.keySalt });
+
 const owner = (row: Row): KeyOwner => ({ userId: row.userId, keySalt: row.user.keySalt });
 const upToDate = (blob: Uint8Array, current: number) => isCurrentFormat(blob) && sealedKeyVersion(blob) === current;
 const reasonOf = (error: unknown) =>
@@ -122,6 +161,17 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
         }
       }
     }
+    for await (const rows of versionBatches(db, batchSize)) {
+      for (const row of rows) {
+        const sealed = sealedVersion(row);
+        const asRow = { id: row.entryId, name: sealed.name, userId: row.entry.userId } as Row;
+        if (readable(asRow, "value", unreadable, () => sealedKeyVersion(row.ciphertext)) === null) continue;
+        const version = sealedKeyVersion(row.ciphertext);
+        byVersion[version] = (byVersion[version] ?? 0) + 1;
+        const read = () => openNamedValue(keyring, versionOwner(row), sealed);
+        if (readable(asRow, "value", unreadable, read) !== null && !upToDate(row.ciphertext, current)) remaining++;
+      }
+    }
     const hashKeyVersion = await tokenHashKeyVersion(raw);
     if (hashKeyVersion !== null && hashKeyVersion !== current) remaining++;
     return {
@@ -167,6 +217,23 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
             rewrapped += count;
           }
         }
+      }
+    }
+    versions: for await (const rows of versionBatches(db, options.batchSize ?? 200)) {
+      for (const row of rows) {
+        if (options.limit !== undefined && rewrapped >= options.limit) break versions;
+        if (upToDate(row.ciphertext, current)) continue;
+        const sealed = sealedVersion(row);
+        const asRow = { id: row.entryId, name: sealed.name, userId: row.entry.userId } as Row;
+        const value = readable(asRow, "value", skipped, () => openNamedValue(keyring, versionOwner(row), sealed));
+        if (value === null) continue;
+        const { ciphertext } = sealValue(keyring, versionOwner(row), row.entryId, row.entry.kind, value, row.version);
+        // Only if it is still the blob read (a version's value never changes, but it may be forgotten).
+        const { count } = await db.entryVersion.updateMany({
+          where: { entryId: row.entryId, version: row.version, ciphertext: row.ciphertext as Uint8Array<ArrayBuffer> },
+          data: { ciphertext },
+        });
+        rewrapped += count;
       }
     }
     return { rewrapped, ...(await status()) };
