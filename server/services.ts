@@ -90,6 +90,25 @@ export function createServices(deps: ServiceDeps): Services {
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
   });
+  authenticate.onRefusedSignIn((refused) =>
+    activity.recordAlone(
+      {
+        userId: refused.userId,
+        keySalt: refused.keySalt,
+        address: refused.address,
+        actor: { kind: "API_TOKEN", id: refused.tokenId, name: refused.tokenName },
+      },
+      {
+        action: "SIGN_IN_FAILED",
+        details: {
+          tokenId: refused.tokenId,
+          tokenName: refused.tokenName,
+          tokenPrefix: refused.tokenPrefix,
+          reason: refused.reason,
+        },
+      },
+    ),
+  );
   const entries = entryService({
     db,
     raw,

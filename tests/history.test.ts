@@ -237,6 +237,25 @@ describe("the activity log", () => {
     expect(await vault.verifyActivity()).toMatchObject({ ok: true, checked: events.length });
   });
 
+  it("records a sign-in with a revoked token by its prefix, never the token", async () => {
+    const { vault } = await newUser("signin");
+    const spare = await vault.createApiToken({ name: "spare" });
+    await vault.revokeApiToken({ id: spare.apiToken.id });
+    const refused = await clientFor(spare.token)
+      .viewer()
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "UNAUTHENTICATED" });
+    const [failed] = await activityOf(vault, { actions: ["SIGN_IN_FAILED"] });
+    expect(failed?.actor).toMatchObject({ kind: "API_TOKEN", id: spare.apiToken.id, name: "spare" });
+    expect(JSON.parse(failed?.details ?? "{}")).toEqual({
+      tokenId: spare.apiToken.id,
+      tokenName: "spare",
+      tokenPrefix: spare.token.slice(0, 8),
+      reason: "revoked",
+    });
+    expect(JSON.stringify(failed)).not.toContain(spare.token);
+  });
+
   describe("its chain", () => {
     async function chainOf(name: string) {
       const user = await newUser(name);

@@ -71,10 +71,30 @@ const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding",
   FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
   WHERE t."tokenHash" = ?`;
 
+/** A sign-in with a token the vault issued that no longer works (revoked, expired, or its row changed). */
+export type RefusedSignIn = {
+  userId: string;
+  keySalt: Uint8Array;
+  tokenId: string;
+  tokenName: string;
+  /** The token's first characters: enough to tell tokens apart, nothing to sign in with. */
+  tokenPrefix: string;
+  reason: "revoked" | "expired" | "changed";
+  address: string;
+};
+
 export type Authenticator = ReturnType<typeof authenticator>;
 
 export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hasher: TokenHasher; binder: RowBinder }) {
   const { raw, rateLimits, hasher, binder } = deps;
+  let onRefused: ((refused: RefusedSignIn) => Promise<void>) | undefined;
+
+  /** Why a token row the vault issued does not authenticate. */
+  function refusal(row: Record<string, unknown>): RefusedSignIn["reason"] {
+    if (row.revokedAt != null) return "revoked";
+    const expiresAt = storedDate(row.expiresAt);
+    return expiresAt && expiresAt.getTime() <= Date.now() ? "expired" : "changed";
+  }
 
   /** A token row as stored: live, unexpired, and granting what its binding says (not changed in the database). */
   function liveApiToken(row: Record<string, unknown> | undefined): row is Record<string, unknown> {
@@ -94,14 +114,20 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
   async function authenticate<T>(
     credentials: Credentials,
     expected: TokenKind,
-    lookup: (token: string) => Promise<T | null>,
+    lookup: (token: string, refused: (refused: RefusedSignIn) => void) => Promise<T | null>,
   ): Promise<T> {
     const { address } = credentials;
     const token = bearerToken(credentials.authorization);
     // Throttling keys on the token's digest, in memory only.
     const throttleKey = token ? tokenDigest(token) : null;
     const kind = token ? tokenKind(token) : null;
-    const found = token && kind === expected ? await lookup(token) : null;
+    let refused: RefusedSignIn | undefined;
+    const found =
+      token && kind === expected
+        ? await lookup(token, (known) => {
+            refused = known;
+          })
+        : null;
     if (found) return found;
     const wait = await rateLimits.authenticationBlocked(address, throttleKey);
     if (wait) {
@@ -112,6 +138,8 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
       );
     }
     await rateLimits.authenticationFailed(address, throttleKey);
+    // Recorded in its user's activity only while not throttled: failures cannot flood the log.
+    if (refused) await onRefused?.(refused).catch(() => {});
     if (!token) throw new AuthenticationError(MISSING[expected], "UNAUTHENTICATED");
     if (kind !== expected) throw new AuthenticationError(wrongKind(kind, expected, token), "UNAUTHENTICATED");
     throw new AuthenticationError(UNKNOWN[expected], "UNAUTHENTICATED");
@@ -133,11 +161,30 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
       return !!row && binder.verifyRuntimeToken(tokenId, String(row.agentId), row.binding);
     },
 
+    /** Hears sign-ins with tokens the vault issued that no longer work (the activity log records them). */
+    onRefusedSignIn(listener: (refused: RefusedSignIn) => Promise<void>) {
+      onRefused = listener;
+    },
+
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
-      authenticate(credentials, "api", async (token) => {
+      authenticate(credentials, "api", async (token, refused) => {
         const [row] = await raw(API_TOKEN_SQL, [hasher.hash(token)]);
-        if (!liveApiToken(row)) return null;
+        const known: Record<string, unknown> | undefined = row;
+        if (!liveApiToken(row)) {
+          if (known) {
+            refused({
+              userId: String(known.userId),
+              keySalt: known.keySalt as Uint8Array,
+              tokenId: String(known.tokenId),
+              tokenName: String(known.tokenName),
+              tokenPrefix: token.slice(0, 8),
+              reason: refusal(known),
+              address: credentials.address,
+            });
+          }
+          return null;
+        }
         const expiresAt = storedDate(row.expiresAt);
         return {
           userId: String(row.userId),
