@@ -5,7 +5,7 @@ import type { RateLimits } from "./auth/rate-limits.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRows, RawRows, RawSql, TxSql } from "./db/database.ts";
+import type { AppendRows, Db, InsertRows, RawRows, RawSql, TxSql, WriteTransaction } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type ActivityService, activityService } from "./modules/activity/activity.service.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
@@ -26,6 +26,7 @@ export type ServiceDeps = {
   raw: RawSql;
   rawRows: RawRows;
   txSql: TxSql;
+  writeTransaction: WriteTransaction;
   insertRows: InsertRows;
   appendRows: AppendRows;
   importStaging: ImportStaging;
@@ -67,6 +68,7 @@ export function createServices(deps: ServiceDeps): Services {
     raw,
     rawRows,
     txSql,
+    writeTransaction,
     insertRows,
     appendRows,
     importStaging,
@@ -114,6 +116,7 @@ export function createServices(deps: ServiceDeps): Services {
     raw,
     rawRows,
     txSql,
+    writeTransaction,
     keyring,
     binder,
     events,

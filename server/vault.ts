@@ -87,6 +87,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     raw: database.raw,
     rawRows: database.rawRows,
     txSql: database.txSql,
+    writeTransaction: database.writeTransaction,
     insertRows: database.insertRows,
     appendRows: database.appendRows,
     importStaging:

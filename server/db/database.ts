@@ -36,7 +36,12 @@ export type RawSql = (sql: string, params?: readonly unknown[]) => Promise<Recor
  */
 export type RawRows = (sql: string, params?: readonly unknown[]) => Promise<unknown[][]>;
 
-export type InsertRow = (table: string, row: Record<string, unknown>) => Promise<void>;
+/**
+ * `work` in a write transaction of its own, its statements sent without Prisma (`?`
+ * placeholders): for the hottest small writes. Committed when `work` resolves, rolled back when it
+ * throws; a constraint a statement breaks is the database's own error (db/errors.ts tells which).
+ */
+export type WriteTransaction = <T>(work: (run: SqlRunner) => Promise<T>) => Promise<T>;
 
 /**
  * A statement inside the transaction `tx`, without Prisma's query compiler, with `?` placeholders:
@@ -59,11 +64,7 @@ export type Database = {
   appendRows: AppendRows;
   raw: RawSql;
   rawRows: RawRows;
-  /**
-   * One row, by itself (outside any transaction), without Prisma: the hottest single-row write.
-   * A constraint it breaks is the database's own error (db/errors.ts tells which).
-   */
-  insertRow: InsertRow;
+  writeTransaction: WriteTransaction;
   txSql: TxSql;
   close(): Promise<void>;
 };

@@ -71,15 +71,30 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       }
       if (count > 0) await tx.$executeRawUnsafe(statementFor(head, columns.length, count), ...values);
     },
-    async insertRow(table, row) {
-      const columns = Object.keys(row);
-      const head = `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES `;
-      options.onQuery?.(head);
-      // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-      const values = columns.map((column) =>
-        row[column] instanceof Date ? (row[column] as Date).toISOString() : row[column],
-      );
-      await pool.query(statementFor(head, columns.length, 1), values);
+    async writeTransaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await work(async (sql, params = []) => {
+          options.onQuery?.(sql);
+          let n = 0;
+          // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+          const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
+          return (
+            await client.query(
+              sql.replace(/\?/g, () => `$${++n}`),
+              values,
+            )
+          ).rows;
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
     },
     async txSql(tx, sql, params = []) {
       let n = 0;

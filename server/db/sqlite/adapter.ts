@@ -22,7 +22,7 @@ import type {
 } from "@prisma/driver-adapter-utils";
 import { DriverAdapterError } from "@prisma/driver-adapter-utils";
 import Database from "better-sqlite3";
-import { BULK_INSERT_SQL, insertSql, StagedRows, storedValues } from "./bulk-insert.ts";
+import { BULK_INSERT_SQL, StagedRows, storedValues } from "./bulk-insert.ts";
 import { columnTypes, declaredColumnType, driverError, fromSqliteRow, toSqliteArg } from "./conversion.ts";
 import { WalCheckpoints } from "./wal-checkpoints.ts";
 
@@ -204,20 +204,50 @@ export class SqliteAdapter implements SqlDriverAdapter {
   }
 
   /**
-   * One row on the writer, between transactions (the statement commits by itself), without
-   * Prisma: for the hottest single-row write. Errors are SQLite's own (their codes name the
-   * constraint).
+   * `work` in a transaction on the writer, taking its turn like Prisma's, its statements sent
+   * straight to better-sqlite3: for the hottest small writes. Errors are SQLite's own (their codes
+   * name the constraint).
    */
-  async insertRow(table: string, row: Record<string, unknown>): Promise<void> {
-    const columns = Object.keys(row);
-    const stored = storedValues();
-    const values = columns.map((column) => stored(row[column]));
-    await this.#outsideTransactions();
+  async writeTransaction<T>(
+    work: (run: (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>) => Promise<T>,
+  ): Promise<T> {
+    const transaction = await this.startTransaction();
     try {
-      this.#writer.get(insertSql(table, columns)).statement.run(values);
+      const result = await work(async (sql, params) => this.#onWriter(sql, params));
+      this.#writer.get("COMMIT").statement.run();
+      return result;
+    } catch (error) {
+      if (this.#writer.native.inTransaction) this.#writer.get("ROLLBACK").statement.run();
+      throw error;
     } finally {
-      this.#checkpoints.afterCommit();
+      await transaction.commit();
     }
+  }
+
+  /**
+   * A statement inside the transaction open on the writer (Prisma's, whose callback is running),
+   * sent straight to better-sqlite3: the writer runs one transaction at a time, so this is that
+   * transaction's statement, without Prisma's work per statement.
+   */
+  inOpenTransaction(sql: string, params: readonly unknown[] = []): Record<string, unknown>[] {
+    if (!this.#open || !this.#writer.native.inTransaction) throw new Error("no transaction is open on the writer");
+    return this.#onWriter(sql, params);
+  }
+
+  #onWriter(sql: string, params: readonly unknown[] = []): Record<string, unknown>[] {
+    const { statement } = this.#writer.get(sql);
+    const stored = storedValues();
+    const values = params.map(stored);
+    if (!statement.reader) {
+      statement.run(...values);
+      return [];
+    }
+    // Statements are shared with Prisma's queries, which read rows as arrays.
+    statement.raw(true);
+    const names = statement.columns().map((column) => column.name);
+    return (statement.all(...values) as unknown[][]).map((row) =>
+      Object.fromEntries(names.map((name, i) => [name, typeof row[i] === "bigint" ? Number(row[i]) : row[i]])),
+    );
   }
 
   async executeScript(script: string) {

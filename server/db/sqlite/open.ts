@@ -1,14 +1,7 @@
 // The embedded database as the app uses it: the Prisma client on this folder's adapter.
 import type BetterSqlite3 from "better-sqlite3";
 import { PrismaClient } from "../../../prisma/sqlite/client/client.ts";
-import {
-  type Database,
-  givesRows,
-  listenToQueries,
-  type OpenOptions,
-  prismaLogOptions,
-  sqliteFile,
-} from "../database.ts";
+import { type Database, listenToQueries, type OpenOptions, prismaLogOptions, sqliteFile } from "../database.ts";
 import { openSqlite, type SqliteAdapter, sqliteAdapterFactory } from "./adapter.ts";
 import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
 
@@ -30,10 +23,10 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
     ...prismaLogOptions(options.onQuery),
   });
   listenToQueries(db, options.onQuery);
-  const txSql: Database["txSql"] = async (tx, sql, params = []) => {
-    if (givesRows(sql)) return tx.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params);
-    await tx.$executeRawUnsafe(sql, ...params);
-    return [];
+  // Inside a transaction, statements go to the writer directly: it runs that transaction alone.
+  const txSql: Database["txSql"] = async (_tx, sql, params = []) => {
+    options.onQuery?.(sql);
+    return (adapter as SqliteAdapter).inOpenTransaction(sql, params);
   };
   return {
     db,
@@ -46,10 +39,9 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
         staged.discard(ticket);
       }
     },
-    async insertRow(table, row) {
-      options.onQuery?.(table);
+    async writeTransaction(work) {
       if (!adapter) await db.$connect();
-      await (adapter as SqliteAdapter).insertRow(table, row);
+      return (adapter as SqliteAdapter).writeTransaction(work);
     },
     txSql,
     async appendRows(table, columns, rows, then) {

@@ -4,7 +4,15 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import { type Db, type RawRows, type RawSql, storedDate, type Tx, type TxSql } from "../../db/database.ts";
+import {
+  type Db,
+  type RawRows,
+  type RawSql,
+  storedDate,
+  type Tx,
+  type TxSql,
+  type WriteTransaction,
+} from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -106,6 +114,7 @@ export function entryService(deps: {
   raw: RawSql;
   rawRows: RawRows;
   txSql: TxSql;
+  writeTransaction: WriteTransaction;
   keyring: UserKeyring;
   binder: RowBinder;
   events: VaultEvents;
@@ -114,7 +123,7 @@ export function entryService(deps: {
   /** How many versions of each entry are kept, the current one included (default 50). */
   versionsKept?: number;
 }) {
-  const { db, raw, rawRows, txSql, keyring, binder, events, rateLimits, activity } = deps;
+  const { db, raw, rawRows, txSql, writeTransaction, keyring, binder, events, rateLimits, activity } = deps;
   const versions: EntryVersions = entryVersions({ db, txSql, keyring, kept: deps.versionsKept });
 
   /** A new entry in the caller's transaction, attached to `agentIds`. */
@@ -218,7 +227,7 @@ export function entryService(deps: {
         if ((input.agentIds ?? []).length > 0) {
           return publish(viewer, await activity.transaction((tx) => addIn(tx, doer, kind, input)));
         }
-        // Attached to nothing: the row and its event without Prisma's query compiler (the unique
+        // Attached to nothing: the row and its event in a transaction without Prisma (the unique
         // index refuses a taken name).
         assertValidName(input.name);
         assertValidValue(input.value, kind);
@@ -236,18 +245,18 @@ export function entryService(deps: {
           updatedAt: now,
           updatedBy: actorJson(doer.actor),
         };
-        await activity.transaction(async (tx) => {
-          await txSql(
-            tx,
+        const event = await writeTransaction(async (run) => {
+          await run(
             INSERT_ENTRY,
             ENTRY_INSERT_COLUMNS.map((column) => entry[column]),
           );
-          await activity.record(tx, doer, {
+          return activity.record(run, doer, {
             action: "ENTRY_ADDED",
             entry: { id, name: entry.name },
             details: { kind, version: 1 },
           });
         });
+        activity.publish([event]);
         return entry;
       } catch (error) {
         if (isUniqueViolation(error)) {
