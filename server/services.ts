@@ -43,6 +43,8 @@ export type ServiceDeps = {
   versionsKept?: number;
   /** Days the activity log keeps events (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
   activityDays?: number;
+  /** Plain SQL that joins writes in one statement (PostgreSQL's writing WITH clauses). */
+  joinedSql?: RawSql;
   /** Errors of work done after a response (batched activity events). */
   onBackgroundError?: (error: unknown) => void;
 };
@@ -89,6 +91,7 @@ export function createServices(deps: ServiceDeps): Services {
     events,
     tokenValid: authenticate.apiTokenValid,
     recheckMs: streamRecheckMs,
+    joinedSql: deps.joinedSql,
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
   });

@@ -88,6 +88,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     rawRows: database.rawRows,
     txSql: database.txSql,
     writeTransaction: database.writeTransaction,
+    joinedSql: database.provider === "postgresql" ? database.raw : undefined,
     insertRows: database.insertRows,
     appendRows: database.appendRows,
     importStaging:

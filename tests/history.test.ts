@@ -12,10 +12,13 @@ import {
   VersionConflictError,
 } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { directSql } from "./helpers/database.ts";
+import { openVaultApp } from "../server/app.ts";
+import { parseMasterKeys } from "../server/crypto/master-key.ts";
+import { directSql, testDatabase } from "./helpers/database.ts";
 import { findMarkers } from "./helpers/leak-scan.ts";
-import { marker, startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { marker, newMasterKey, startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
+const masterKeys = parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY");
 let t: TestVault;
 let sql: Awaited<ReturnType<typeof directSql>>;
 
@@ -30,7 +33,7 @@ async function newUser(name: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestVault({ versionsKept: 5 });
+  t = await startTestVault({ versionsKept: 5, masterKeys });
   sql = await directSql(t.databaseUrl);
 });
 afterAll(async () => {
@@ -298,6 +301,41 @@ describe("the activity log", () => {
       await sql.run('UPDATE "ActivityChain" SET "seq" = 4, "digest" = ? WHERE "userId" = ?', [fourth?.digest, id]);
       expect(await vault.verifyActivity()).toMatchObject({ ok: false, brokenEventId: null });
     });
+
+    // Several instances share PostgreSQL; the embedded database has one server at a time.
+    it.skipIf(testDatabase !== "postgres")(
+      "stays whole when two vault instances on one database append to the same chain at once",
+      async () => {
+        const { vault, token } = await newUser("two-instances");
+        await vault.addSecret({ name: "BEFORE", value: "b" });
+        const other = await openVaultApp({
+          databaseUrl: t.databaseUrl,
+          masterKeys,
+          masterKeySource: "AGENT_VAULT_MASTER_KEY",
+        });
+        try {
+          const otherVault = createVaultClient({
+            url: "http://vault.test/graphql",
+            token,
+            fetch: other.yoga.fetch as typeof fetch,
+          });
+          // Each instance's idea of the chain's end goes stale as the other appends.
+          await otherVault.addSecret({ name: "FROM_OTHER", value: "o" });
+          await vault.addSecret({ name: "AFTER_OTHER", value: "a" });
+          await Promise.all(
+            Array.from({ length: 12 }, (_, i) =>
+              (i % 2 ? vault : otherVault).addSecret({ name: `PARALLEL_${i}`, value: String(i) }),
+            ),
+          );
+        } finally {
+          await other.close();
+        }
+        const events = await activityOf(vault);
+        expect(events).toHaveLength(16);
+        expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => 16 - i));
+        expect(await vault.verifyActivity()).toMatchObject({ ok: true, checked: 16 });
+      },
+    );
 
     it("still verifies after old events are pruned, from the recorded anchor", async () => {
       const { vault, id } = await chainOf("pruned");

@@ -160,7 +160,8 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       let n = 0;
       const result = await pool.query(
         sql.replace(/\?/g, () => `$${++n}`),
-        [...params],
+        // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+        params.map((value) => (value instanceof Date ? value.toISOString() : value)),
       );
       return result.rows;
     },

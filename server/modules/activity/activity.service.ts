@@ -6,7 +6,7 @@ import { GraphQLError } from "graphql";
 import { streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { KeyOwner, RuntimeViewer, Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, SqlRunner, Tx, TxSql } from "../../db/database.ts";
+import type { Db, RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
 import { type ChainedEvent, type ChainHead, eventDigest, headMac, sameDigest } from "./activity-chain.ts";
@@ -99,6 +99,20 @@ const NEXT_POSITION = `INSERT INTO "ActivityChain" ("userId", "seq", "digest", "
   RETURNING "seq", "digest", "anchorSeq", "anchorDigest"`;
 const SET_HEAD = `UPDATE "ActivityChain" SET "digest" = ?, "headMac" = ?, "keyVersion" = ? WHERE "userId" = ?`;
 
+// One statement that appends an event after the head this instance last saw, with the change it
+// records (a WITH clause): nothing is written unless the head is still that one, as the event's
+// position is then null. PostgreSQL only (SQLite has no writing WITH clauses).
+const MOVE_HEAD = `UPDATE "ActivityChain" SET "seq" = ?, "digest" = ?, "headMac" = ?, "keyVersion" = ?
+  WHERE "userId" = ? AND "seq" = ? AND "digest" = ? AND "anchorSeq" = ? RETURNING "seq"`;
+const EVENT_AFTER_HEAD = `INSERT INTO "ActivityEvent" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${EVENT_COLUMNS.map((c) => (c === "seq" ? `(SELECT "seq" FROM "head")` : "?")).join(", ")})`;
+const atOnce = (change: string) => `WITH "head" AS (${MOVE_HEAD}), "change" AS (${change}) ${EVENT_AFTER_HEAD}`;
+const HEAD = `SELECT "seq", "digest", "anchorSeq", "anchorDigest" FROM "ActivityChain" WHERE "userId" = ?`;
+const KNOWN_HEADS = 10_000;
+
+/** The head was not the one this instance last saw: the event's position came out null. */
+const headMoved = (error: unknown) =>
+  (error as { code?: string; column?: string })?.code === "23502" && (error as { column?: string }).column === "seq";
+
 const CHECK_BATCH = 1000;
 /** Runtime environment fetches are recorded once per agent and runtime token per minute, with a count. */
 export const FETCH_WINDOW_MS = 60_000;
@@ -129,6 +143,8 @@ export function activityService(deps: {
   /** Whether an API token still works (open streams re-check). */
   tokenValid: TokenCheck;
   recheckMs?: number;
+  /** Plain SQL that can join a change and its event in one statement (PostgreSQL), for recordAtOnce. */
+  joinedSql?: RawSql;
 }) {
   const { db, txSql, keyring, events } = deps;
   const retentionDays = deps.retentionDays ?? 365;
@@ -137,19 +153,19 @@ export function activityService(deps: {
   const pending = new WeakMap<object, ActivityEventRow[]>();
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
 
-  /**
-   * Appends an event to the doer's chain in `tx` (a Prisma transaction, or a connection inside a
-   * transaction: then the caller publishes the event once it commits).
-   */
-  async function record(tx: Tx | SqlRunner, doer: Doer, input: ActivityInput): Promise<ActivityEventRow> {
-    const run: SqlRunner = typeof tx === "function" ? tx : (sql, params) => txSql(tx, sql, params);
-    const keys = keyring.keysFor(doer.userId, doer.keySalt);
-    const [position] = await run(NEXT_POSITION, [doer.userId, keys.keyVersion]);
-    const head = position as { seq: unknown; digest: unknown; anchorSeq: unknown; anchorDigest: unknown };
-    const event: ChainedEvent = {
+  /** The last head of each user's chain this instance wrote (a guess other instances may outdate). */
+  const heads = new Map<string, ChainHead>();
+  function remember(userId: string, head: ChainHead) {
+    heads.delete(userId);
+    if (heads.size >= KNOWN_HEADS) heads.delete(heads.keys().next().value as string);
+    heads.set(userId, head);
+  }
+
+  function eventOf(doer: Doer, input: ActivityInput, seq: number, keyVersion: number): ChainedEvent {
+    return {
       id: newId(),
       userId: doer.userId,
-      seq: Number(head.seq),
+      seq,
       action: input.action,
       actorKind: doer.actor.kind,
       actorId: doer.actor.id,
@@ -161,23 +177,97 @@ export function activityService(deps: {
       agentId: input.agent?.id ?? null,
       agentName: input.agent?.name ?? null,
       details: input.details ? JSON.stringify(input.details) : null,
+      keyVersion,
+    };
+  }
+
+  /** The event after `head`, its digest, and the head after it, with the head's MAC. */
+  function chained(doer: Doer, input: ActivityInput, head: ChainHead) {
+    const keys = keyring.keysFor(doer.userId, doer.keySalt);
+    const event = eventOf(doer, input, head.seq + 1, keys.keyVersion);
+    const digest = eventDigest(keys.activity, head.digest, event);
+    const next: ChainHead = { seq: event.seq, digest, anchorSeq: head.anchorSeq, anchorDigest: head.anchorDigest };
+    return {
+      row: { ...event, digest },
+      next,
+      mac: headMac(keys.activity, doer.userId, next),
       keyVersion: keys.keyVersion,
     };
-    const digest = eventDigest(keys.activity, String(head.digest), event);
-    const row: ActivityEventRow = { ...event, digest };
+  }
+
+  /**
+   * Appends an event to the doer's chain in `tx` (a Prisma transaction, or a connection inside a
+   * transaction: then the caller publishes the event once it commits).
+   */
+  async function record(tx: Tx | SqlRunner, doer: Doer, input: ActivityInput): Promise<ActivityEventRow> {
+    const run: SqlRunner = typeof tx === "function" ? tx : (sql, params) => txSql(tx, sql, params);
+    const keys = keyring.keysFor(doer.userId, doer.keySalt);
+    const [position] = await run(NEXT_POSITION, [doer.userId, keys.keyVersion]);
+    const found = position as { seq: unknown; digest: unknown; anchorSeq: unknown; anchorDigest: unknown };
+    const head: ChainHead = {
+      seq: Number(found.seq) - 1,
+      digest: String(found.digest),
+      anchorSeq: Number(found.anchorSeq),
+      anchorDigest: String(found.anchorDigest),
+    };
+    const { row, next, mac, keyVersion } = chained(doer, input, head);
     await run(
       INSERT_EVENT,
       EVENT_COLUMNS.map((column) => row[column]),
     );
-    const newHead: ChainHead = {
-      seq: event.seq,
-      digest,
-      anchorSeq: Number(head.anchorSeq),
-      anchorDigest: String(head.anchorDigest),
-    };
-    await run(SET_HEAD, [digest, headMac(keys.activity, doer.userId, newHead), keys.keyVersion, doer.userId]);
+    await run(SET_HEAD, [row.digest, mac, keyVersion, doer.userId]);
+    remember(doer.userId, next);
     if (typeof tx !== "function") pending.get(tx)?.push(row);
     return row;
+  }
+
+  /**
+   * A change of one statement and its event, in one statement of their own (PostgreSQL): appended
+   * after the head this instance last wrote, read again once if another writer moved it. Null when
+   * it cannot be done so (SQLite, no chain yet, a busy chain): then nothing was written.
+   */
+  async function recordAtOnce(
+    doer: Doer,
+    input: ActivityInput,
+    change: { sql: string; params: readonly unknown[] },
+  ): Promise<ActivityEventRow | null> {
+    const sql = deps.joinedSql;
+    if (!sql) return null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let head = attempt === 0 ? heads.get(doer.userId) : undefined;
+      if (!head) {
+        const [found] = await sql(HEAD, [doer.userId]);
+        if (!found) return null;
+        head = {
+          seq: Number(found.seq),
+          digest: String(found.digest),
+          anchorSeq: Number(found.anchorSeq),
+          anchorDigest: String(found.anchorDigest),
+        };
+      }
+      const { row, next, mac, keyVersion } = chained(doer, input, head);
+      try {
+        await sql(atOnce(change.sql), [
+          next.seq,
+          row.digest,
+          mac,
+          keyVersion,
+          doer.userId,
+          head.seq,
+          head.digest,
+          head.anchorSeq,
+          ...change.params,
+          ...EVENT_COLUMNS.filter((column) => column !== "seq").map((column) => row[column]),
+        ]);
+      } catch (error) {
+        heads.delete(doer.userId);
+        if (headMoved(error)) continue;
+        throw error;
+      }
+      remember(doer.userId, next);
+      return row;
+    }
+    return null;
   }
 
   function publish(rows: readonly ActivityEventRow[]) {
@@ -240,6 +330,7 @@ export function activityService(deps: {
 
   return {
     record,
+    recordAtOnce,
     publish,
     transaction,
     recordAlone,
@@ -408,9 +499,9 @@ export function activityService(deps: {
      */
     async prune(now = new Date()): Promise<number> {
       const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-      const heads = await db.activityChain.findMany({ select: { userId: true } });
+      const chains = await db.activityChain.findMany({ select: { userId: true } });
       let removed = 0;
-      for (const { userId } of heads) {
+      for (const { userId } of chains) {
         removed += await db.$transaction(async (tx) => {
           // Locks the head first: an event appended meanwhile would otherwise be left out of its MAC.
           await txSql(tx, 'UPDATE "ActivityChain" SET "seq" = "seq" WHERE "userId" = ?', [userId]);
@@ -435,6 +526,7 @@ export function activityService(deps: {
           const oldKey = keyring.keysFor(userId, user.keySalt, head.keyVersion).activity;
           if (!sameDigest(headMac(oldKey, userId, head), head.headMac)) return 0;
           const { count } = await tx.activityEvent.deleteMany({ where: { userId, seq: { lte: last.seq } } });
+          heads.delete(userId);
           await tx.activityChain.update({
             where: { userId },
             data: {

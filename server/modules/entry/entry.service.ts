@@ -245,17 +245,18 @@ export function entryService(deps: {
           updatedAt: now,
           updatedBy: actorJson(doer.actor),
         };
-        const event = await writeTransaction(async (run) => {
-          await run(
-            INSERT_ENTRY,
-            ENTRY_INSERT_COLUMNS.map((column) => entry[column]),
-          );
-          return activity.record(run, doer, {
-            action: "ENTRY_ADDED",
-            entry: { id, name: entry.name },
-            details: { kind, version: 1 },
-          });
-        });
+        const added: ActivityInput = {
+          action: "ENTRY_ADDED",
+          entry: { id, name: entry.name },
+          details: { kind, version: 1 },
+        };
+        const change = { sql: INSERT_ENTRY, params: ENTRY_INSERT_COLUMNS.map((column) => entry[column]) };
+        const event =
+          (await activity.recordAtOnce(doer, added, change)) ??
+          (await writeTransaction(async (run) => {
+            await run(change.sql, change.params);
+            return activity.record(run, doer, added);
+          }));
         activity.publish([event]);
         return entry;
       } catch (error) {
