@@ -155,6 +155,8 @@ export function activityService(deps: {
 
   /** The last head of each user's chain this instance wrote (a guess other instances may outdate). */
   const heads = new Map<string, ChainHead>();
+  /** Each user's last append in one statement, which the next one waits for. */
+  const appending = new Map<string, Promise<unknown>>();
   function remember(userId: string, head: ChainHead) {
     heads.delete(userId);
     if (heads.size >= KNOWN_HEADS) heads.delete(heads.keys().next().value as string);
@@ -233,6 +235,27 @@ export function activityService(deps: {
   ): Promise<ActivityEventRow | null> {
     const sql = deps.joinedSql;
     if (!sql) return null;
+    // A user's appends from this instance take turns, so that each starts from the head the one
+    // before it wrote: concurrent ones would all but one find the head moved.
+    const before = appending.get(doer.userId);
+    const mine = (before ?? Promise.resolve()).then(
+      () => appendAtOnce(sql, doer, input, change),
+      () => appendAtOnce(sql, doer, input, change),
+    );
+    appending.set(doer.userId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (appending.get(doer.userId) === mine) appending.delete(doer.userId);
+    }
+  }
+
+  async function appendAtOnce(
+    sql: RawSql,
+    doer: Doer,
+    input: ActivityInput,
+    change: { sql: string; params: readonly unknown[] },
+  ): Promise<ActivityEventRow | null> {
     for (let attempt = 0; attempt < 2; attempt++) {
       let head = attempt === 0 ? heads.get(doer.userId) : undefined;
       if (!head) {
