@@ -9,6 +9,7 @@ import type { AppendRows, Db, InsertRows, RawRows, RawSql, TxSql, WriteTransacti
 import type { VaultEvents } from "./events/events.ts";
 import { type ActivityService, activityService } from "./modules/activity/activity.service.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
+import { type AutoRestarts, autoRestarts, withAutoRestarts } from "./modules/agent/auto-restart.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
 import { type EntryService, entryService } from "./modules/entry/entry.service.ts";
 import { type ImportService, type ImportStaging, importService } from "./modules/import/import.service.ts";
@@ -45,6 +46,8 @@ export type ServiceDeps = {
   activityDays?: number;
   /** Plain SQL that joins writes in one statement (PostgreSQL's writing WITH clauses). */
   joinedSql?: RawSql;
+  /** How long an ON_CHANGE agent's changes must settle before the vault restarts it. */
+  restartSettleMs?: number;
   /** Errors of work done after a response (batched activity events). */
   onBackgroundError?: (error: unknown) => void;
 };
@@ -62,6 +65,7 @@ export type Services = {
   users: UserService;
   keys: KeyService;
   activity: ActivityService;
+  restarts: AutoRestarts;
 };
 
 export function createServices(deps: ServiceDeps): Services {
@@ -77,7 +81,7 @@ export function createServices(deps: ServiceDeps): Services {
     keyring,
     hasher,
     binder,
-    events,
+    events: vaultEvents,
     rateLimits,
     providerBaseUrls,
     oauthIssuer,
@@ -88,13 +92,22 @@ export function createServices(deps: ServiceDeps): Services {
     db,
     txSql,
     keyring,
-    events,
+    events: vaultEvents,
     tokenValid: authenticate.apiTokenValid,
     recheckMs: streamRecheckMs,
     joinedSql: deps.joinedSql,
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
   });
+  // Restart-needed notices say whether the agent restarts by itself, and ON_CHANGE agents do.
+  const restarts = autoRestarts({
+    raw,
+    events: vaultEvents,
+    activity,
+    settleMs: deps.restartSettleMs,
+    onError: deps.onBackgroundError,
+  });
+  const events = withAutoRestarts(vaultEvents, restarts);
   authenticate.onRefusedSignIn((refused) =>
     activity.recordAlone(
       {
@@ -130,6 +143,7 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     authenticate,
     activity,
+    restarts,
     attachments: attachmentService({ rawRows, binder, events, activity }),
     entries,
     agents: agentService({ binder, events, activity }),
@@ -143,7 +157,17 @@ export function createServices(deps: ServiceDeps): Services {
       activity,
       versions: entries.versions,
     }),
-    providers: providerService({ db, keyring, events, entries, activity, providerBaseUrls, oauthIssuer }),
+    providers: providerService({
+      db,
+      keyring,
+      events,
+      entries,
+      activity,
+      providerBaseUrls,
+      oauthIssuer,
+      tokenValid: authenticate.apiTokenValid,
+      recheckMs: streamRecheckMs,
+    }),
     tokens: tokenService({ db, events, hasher, binder, activity }),
     runtime: runtimeService({
       db,

@@ -16,6 +16,7 @@ import { createVaultEvents, type VaultEvents } from "./events/events.ts";
 import { integrityUpgraded, upgradeIntegrity } from "./integrity-upgrade.ts";
 import { STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
+import { oauthRefresher } from "./modules/provider/oauth-refresher.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
 import { createServices, type Services } from "./services.ts";
 
@@ -27,6 +28,10 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     /** The OAuth issuer for OpenAI tokens (default: AGENT_VAULT_OPENAI_ISSUER, or OpenAI's). */
     oauthIssuer?: OAuthIssuer;
     rateLimits?: Partial<RateLimitSettings>;
+    /** How often the vault looks for OAuth tokens due for renewal (default 2 s); 0 turns it off. */
+    oauthRefreshCheckMs?: number;
+    /** How long an ON_CHANGE agent's changes must settle before the vault restarts it (default 2 s). */
+    restartSettleMs?: number;
     /** How often open streams re-check their token (default 30 s; tests shorten it). */
     streamRecheckMs?: number;
     /** Hears every SQL statement the vault sends (the benchmarks count them). */
@@ -104,6 +109,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     oauthIssuer: config.oauthIssuer ?? oauthIssuer(),
     streamRecheckMs: config.streamRecheckMs,
     versionsKept: config.versionsKept,
+    restartSettleMs: config.restartSettleMs,
     activityDays: config.activityDays,
     onBackgroundError: (error) => warn(`Recording activity failed: ${(error as Error)?.message ?? error}`),
   });
@@ -111,6 +117,14 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     await upgradeIntegrity(database.raw, services, binder, warn);
     keyring.retireFormat1();
   }
+  // OAuth tokens are renewed before they expire, by the servers (not by one-off server commands).
+  const refresher = oauthRefresher({
+    raw: database.raw,
+    providers: services.providers,
+    intervalMs: config.oauthRefreshCheckMs,
+    onError: (error) => warn(`Renewing an OAuth token failed: ${(error as Error)?.message ?? error}`),
+  });
+  if ((config.maintenance ?? true) && config.oauthRefreshCheckMs !== 0) refresher.start();
   // Old activity is pruned a minute after start (not during it: pruning loads Prisma's query
   // compiler) and then daily, by every instance (pruning twice is harmless).
   let pruning: NodeJS.Timeout | undefined;
@@ -130,6 +144,8 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     services,
     close: async () => {
       clearTimeout(pruning);
+      services.restarts.stop();
+      await refresher.stop();
       await services.activity.flushFetches().catch(() => {});
       redis?.close();
       await database.close();

@@ -1,10 +1,21 @@
 // `agent-vault agents list|create|attach|detach|restart|token|delete`.
-import { type Agent, collect } from "@agent-vault/sdk";
+import { type Agent, type AgentRestartPolicy, collect } from "@agent-vault/sdk";
 import type { Command } from "commander";
-import { findAgent, findEntry, type Json, vaultFromEnv } from "./context.ts";
+import { findAgent, findEntry, type Json, UsageError, vaultFromEnv } from "./context.ts";
 import { printJson, printLine, printTable, shortTime } from "./output.ts";
 
 const pending = (agent: Agent) => agent.pendingChanges.map((p) => `${p.name} ${p.change.toLowerCase()}`).join(", ");
+
+/** --restart-policy: manual or on-change (as the API's MANUAL and ON_CHANGE too). */
+function restartPolicy(text: string): AgentRestartPolicy {
+  const policy = text.toUpperCase().replace("-", "_");
+  if (policy !== "MANUAL" && policy !== "ON_CHANGE") {
+    throw new UsageError("--restart-policy is manual (restart it yourself) or on-change (the vault restarts it)");
+  }
+  return policy;
+}
+
+const policyLabel = (agent: Agent) => (agent.restartPolicy === "ON_CHANGE" ? "on-change" : "manual");
 
 function printAgent(agent: Agent, verb: string) {
   printLine(`${verb} agent ${agent.name}: ${agent.entries.map((entry) => entry.name).join(", ") || "no entries"}.`);
@@ -22,11 +33,12 @@ export function registerAgents(program: Command) {
       const agents = await collect(vaultFromEnv().allAgents());
       if (options.json) return printJson(agents);
       printTable(
-        ["NAME", "ENTRIES", "RESTART", "PENDING", "LAST RESTART"],
+        ["NAME", "ENTRIES", "RESTART", "POLICY", "PENDING", "LAST RESTART"],
         agents.map((agent) => [
           agent.name,
           agent.entries.map((entry) => entry.name).join(", ") || "-",
           agent.restartRequired ? "required" : "no",
+          policyLabel(agent),
           pending(agent) || "-",
           shortTime(agent.lastRestartedAt),
         ]),
@@ -38,13 +50,40 @@ export function registerAgents(program: Command) {
     .description("create an agent")
     .argument("<name>")
     .option("--entry <entry...>", "entries it starts with (names or ids)")
+    .option(
+      "--restart-policy <policy>",
+      "manual (default) or on-change: the vault restarts it after a change",
+      restartPolicy,
+    )
     .option("--json", "print JSON")
-    .action(async (name: string, options: Json & { entry?: string[] }) => {
+    .action(async (name: string, options: Json & { entry?: string[]; restartPolicy?: AgentRestartPolicy }) => {
       const vault = vaultFromEnv();
       const entryIds = await Promise.all((options.entry ?? []).map(async (ref) => (await findEntry(vault, ref)).id));
-      const agent = await vault.createAgent({ name, entryIds });
+      const agent = await vault.createAgent({ name, entryIds, restartPolicy: options.restartPolicy });
       if (options.json) return printJson(agent);
       printAgent(agent, "Created");
+    });
+
+  group
+    .command("update")
+    .description("rename an agent or change its restart policy")
+    .argument("<agent>", "the agent (name or id)")
+    .option("--name <name>", "a new name")
+    .option("--restart-policy <policy>", "manual or on-change (the vault restarts it after a change)", restartPolicy)
+    .option("--json", "print JSON")
+    .action(async (ref: string, options: Json & { name?: string; restartPolicy?: AgentRestartPolicy }) => {
+      if (options.name === undefined && options.restartPolicy === undefined) {
+        throw new UsageError("Give --name, --restart-policy or both");
+      }
+      const vault = vaultFromEnv();
+      const found = await findAgent(vault, ref);
+      const agent = await vault.updateAgent({
+        agentId: found.id,
+        name: options.name,
+        restartPolicy: options.restartPolicy,
+      });
+      if (options.json) return printJson(agent);
+      printLine(`Updated agent ${agent.name}: restart policy ${policyLabel(agent)}.`);
     });
 
   for (const [command, verb] of [

@@ -22,7 +22,13 @@ function describe(card: Card): string {
   if (!card.connected) return `${card.provider}: not connected.`;
   const how = card.method === "OAUTH" ? "by OAuth" : "by API key";
   const expiry = card.expiresAt ? `, expires ${shortTime(card.expiresAt)}` : "";
-  return `${card.provider}: connected ${how} as ${card.envVar}${expiry}.`;
+  const status =
+    card.status === "NEEDS_REAUTH"
+      ? ` The issuer refused to renew it: connect again (${card.lastError ?? "no reason given"}).`
+      : card.status === "EXPIRING" && card.lastError
+        ? ` Renewing it failed for now; the vault will try again (${card.lastError}).`
+        : "";
+  return `${card.provider}: connected ${how} as ${card.envVar}${expiry}.${status}`;
 }
 
 export function registerProviders(program: Command) {
@@ -37,14 +43,15 @@ export function registerProviders(program: Command) {
       const cards = await vault().aiProviders();
       if (options.json) return printJson(cards);
       printTable(
-        ["PROVIDER", "STATUS", "VARIABLE", "METHOD", "USED BY", "EXPIRES", "LAST CHECK"],
+        ["PROVIDER", "STATUS", "VARIABLE", "METHOD", "USED BY", "EXPIRES", "RENEWED", "LAST CHECK"],
         cards.map((card) => [
           card.provider,
-          card.connected ? "connected" : "-",
+          card.status.toLowerCase().replace("_", "-"),
           card.envVar,
           card.method ?? "-",
           card.secret?.usedBy.map((agent) => agent.name).join(", ") || "-",
           shortTime(card.expiresAt),
+          shortTime(card.lastRefreshedAt),
           card.lastCheckedAt
             ? `${shortTime(card.lastCheckedAt)} ${card.keyAccepted === true ? "accepted" : card.keyAccepted === false ? "refused" : (card.lastCheckError ?? "")}`
             : "-",

@@ -79,9 +79,11 @@ export async function run(command: string, args: string[], options: RunOptions):
     clearTimeout(timer);
   };
 
-  const restart = () => {
+  const restart = (automatic = false) => {
     restarting ??= (async () => {
-      say(`restarting ${current.agent.name} with its new environment`);
+      say(
+        `restarting ${current.agent.name} with its new environment${automatic ? " (automatic: its restart policy is ON_CHANGE)" : ""}`,
+      );
       await stopChild();
       try {
         current = await fetchEnvironment();
@@ -112,7 +114,9 @@ export async function run(command: string, args: string[], options: RunOptions):
           // command older than the environment we run with is already satisfied.
           const missed = event.type === "hello" && event.startedAt !== current.startedAt;
           const stale = event.type === "restart" && event.startedAt !== null && event.startedAt === current.startedAt;
-          if (missed || (event.type === "restart" && !stale)) await restart();
+          if (missed || (event.type === "restart" && !stale)) {
+            await restart(event.type === "restart" && event.automatic === true);
+          }
         }
       } catch (error) {
         if (watching.signal.aborted) return;

@@ -19,6 +19,7 @@ export type VaultClientOptions = {
 
 export type RestartNotice = D.RestartNeededSubscription["restartNeeded"];
 export type ActivityEvent = D.ActivityEventFieldsFragment;
+export type ProviderStatusNotice = D.ProviderStatusChangedSubscription["providerStatusChanged"];
 export type EntryVersion = D.EntryVersionFieldsFragment;
 export type Entry = D.EntryFieldsFragment;
 export type Agent = D.AgentFieldsFragment;
@@ -98,6 +99,16 @@ export function createVaultClient(options: VaultClientOptions) {
         variables,
         on,
         (data: D.RestartNeededSubscription) => data.restartNeeded,
+      );
+    },
+
+    /** Changes of the AI provider cards' status (a token renewed, refused...), over server-sent events. */
+    providerStatusChanged(on: { connected?: () => void } = {}): AsyncGenerator<ProviderStatusNotice> {
+      return subscribe(
+        D.ProviderStatusChangedDocument,
+        {},
+        on,
+        (data: D.ProviderStatusChangedSubscription) => data.providerStatusChanged,
       );
     },
 

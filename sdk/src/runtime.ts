@@ -21,7 +21,14 @@ export type AgentEnvironment = {
 
 export type RuntimeEvent =
   | { type: "hello"; agentId: string; startedAt: string | null }
-  | { type: "restart"; agentId: string; issuedAt: string; startedAt: string | null };
+  | {
+      type: "restart";
+      agentId: string;
+      issuedAt: string;
+      startedAt: string | null;
+      /** Issued by the vault itself (an ON_CHANGE agent after a change), not by a person. */
+      automatic?: boolean;
+    };
 
 export function runtimeEndpoint(graphqlUrl: string, path: "environment" | "commands"): string {
   return new URL(`runtime/${path}`, graphqlUrl).toString();

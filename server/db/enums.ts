@@ -1,2 +1,2 @@
 // The enums of prisma/models.prisma, the same strings on both databases.
-export { AiProvider, AiProviderMethod, EntryKind } from "../../prisma/sqlite/client/enums.ts";
+export { AgentRestartPolicy, AiProvider, AiProviderMethod, EntryKind } from "../../prisma/sqlite/client/enums.ts";

@@ -11,11 +11,20 @@ export type RestartNotice = {
   entryName: string;
   change: EnvironmentChange;
   occurredAt: string;
+  /** The agent restarts by itself (its restart policy is ON_CHANGE): nobody needs to act. */
+  automatic: boolean;
 };
 export type TokenRevoked = { type: "token-revoked"; tokenId: string };
 export type UserEvent = RestartNotice | TokenRevoked;
 /** `startedAt`: the start the command asks for; a runtime already running it has nothing to do. */
-export type RuntimeCommand = { type: "restart"; agentId: string; issuedAt: string; startedAt: string | null };
+export type RuntimeCommand = {
+  type: "restart";
+  agentId: string;
+  issuedAt: string;
+  startedAt: string | null;
+  /** Issued by the vault itself (an ON_CHANGE agent after a change), not by a person. */
+  automatic: boolean;
+};
 /** An activity event as published: its time as ISO text (it may cross Redis as JSON). */
 export type ActivityNotice = {
   id: string;
@@ -33,7 +42,16 @@ export type ActivityNotice = {
   agentName: string | null;
   details: string | null;
 };
-export type PendingNotice = { agentId: string; entryName: string; change: EnvironmentChange };
+export type PendingNotice = { agentId: string; entryName: string; change: EnvironmentChange; automatic?: boolean };
+/** An AI provider card's status changed (an OAuth token refreshed, refused, expiring). */
+export type ProviderStatusNotice = {
+  provider: string;
+  status: string;
+  lastError: string | null;
+  expiresAt: string | null;
+  lastRefreshedAt: string | null;
+  occurredAt: string;
+};
 
 type Target = TypedEventTarget<CustomEvent>;
 
@@ -95,19 +113,31 @@ export function createVaultEvents(target: Target = new EventTarget() as Target, 
   return {
     restartNeeded(userId: string, notices: readonly PendingNotice[]) {
       const occurredAt = new Date().toISOString();
-      for (const notice of notices) publish(`user:${userId}`, { type: "restart-needed", ...notice, occurredAt });
+      for (const notice of notices) {
+        publish(`user:${userId}`, {
+          type: "restart-needed",
+          ...notice,
+          automatic: notice.automatic ?? false,
+          occurredAt,
+        });
+      }
     },
     tokenRevoked(userId: string, tokenId: string) {
       publish(`user:${userId}`, { type: "token-revoked", tokenId });
     },
-    runtimeCommand(agentId: string, type: RuntimeCommand["type"], startedAt: Date | null) {
+    runtimeCommand(agentId: string, type: RuntimeCommand["type"], startedAt: Date | null, automatic = false) {
       publish(`runtime:${agentId}`, {
         type,
         agentId,
         issuedAt: new Date().toISOString(),
         startedAt: startedAt?.toISOString() ?? null,
+        automatic,
       });
     },
+    providerStatusChanged(userId: string, notice: Omit<ProviderStatusNotice, "occurredAt">) {
+      publish(`providers:${userId}`, { ...notice, occurredAt: new Date().toISOString() });
+    },
+    providerStatusEvents: (userId: string) => subscribe<ProviderStatusNotice>(target, `${prefix}providers:${userId}`),
     activityAdded(userId: string, event: ActivityNotice) {
       publish(`activity:${userId}`, event);
     },

@@ -141,6 +141,11 @@ export function operationMethods(run: OperationRunner) {
     revokeApiToken: (input: D.RevokeApiTokenInput) =>
       run.mutation(D.RevokeApiTokenDocument, "revokeApiToken", input),
     /**
+     * Renames an agent or changes its restart policy. Requires the AGENTS_WRITE scope.
+     */
+    updateAgent: (input: D.UpdateAgentInput) =>
+      run.mutation(D.UpdateAgentDocument, "updateAgent", input),
+    /**
      * Gives an entry a new value. Requires the ENTRIES_WRITE scope.
      */
     updateSecret: (input: D.UpdateSecretInput) =>

@@ -2,8 +2,7 @@
 // Events are written in the transaction of the change they record (record), chained per user
 // (activity-chain.ts), listed newest first, streamed live once committed, checked end to end
 // (verify) and pruned after the retention period, leaving an anchor the check starts from.
-import { GraphQLError } from "graphql";
-import { streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
+import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
 import type { KeyOwner, RuntimeViewer, Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
@@ -21,6 +20,7 @@ export const ACTIVITY_ACTIONS = [
   "ENTRY_DETACHED",
   "ENTRIES_IMPORTED",
   "AGENT_CREATED",
+  "AGENT_UPDATED",
   "AGENT_RESTARTED",
   "AGENT_DELETED",
   "API_TOKEN_CREATED",
@@ -386,29 +386,9 @@ export function activityService(deps: {
 
     /** New events of the viewer's vault that pass `filter`, for as long as the viewer's token works. */
     stream(viewer: Viewer, filter: ActivityFilter | null): AsyncGenerator<ActivityNotice> {
-      const source = events.activityEvents(viewer.userId);
-      let tokenGone = false;
-      const unwatch = guard.watch(viewer.tokenId, () => {
-        tokenGone = true;
-        void source.return?.();
-      });
-      const revoked = () =>
-        new GraphQLError("The token of this subscription was revoked or has expired", {
-          extensions: { code: "UNAUTHENTICATED" },
-        });
-      return (async function* () {
-        try {
-          for await (const event of source) {
-            if (!matches(event, filter)) continue;
-            if (tokenGone || !(await guard.beforeEvent(event, viewer.tokenId))) throw revoked();
-            yield event;
-          }
-          if (tokenGone) throw revoked();
-        } finally {
-          unwatch();
-          await source.return?.();
-        }
-      })();
+      return tokenBoundStream(events.activityEvents(viewer.userId), guard, viewer.tokenId, (event) =>
+        matches(event, filter),
+      );
     },
 
     /** Writes the counts of fetches not yet recorded (at shutdown). */

@@ -1,11 +1,22 @@
 import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
+import { AgentRestartPolicy } from "../../db/enums.ts";
 import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { nameKey } from "../entry/entry.rules.ts";
 import { type PendingChange, pendingChanges } from "./restart-state.ts";
 
 export const EnvironmentChangeEnum = builder.enumType("EnvironmentChange", {
   values: ["ADDED", "UPDATED", "REMOVED"] as const,
+});
+
+export const AgentRestartPolicyEnum = builder.enumType(AgentRestartPolicy, {
+  name: "AgentRestartPolicy",
+  values: {
+    MANUAL: { description: "Someone restarts the agent (restartAgent) after a change; until then it needs a restart." },
+    ON_CHANGE: {
+      description: "The vault restarts the agent's connected runtime itself once changes settle (2 s without another).",
+    },
+  },
 });
 
 const PendingChangeRef = builder.objectRef<PendingChange>("PendingChange").implement({
@@ -28,6 +39,7 @@ export const AgentRef = builder.prismaObject("Agent", {
     name: t.exposeString("name"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     lastRestartedAt: t.expose("lastRestartedAt", { type: "DateTime", nullable: true }),
+    restartPolicy: t.expose("restartPolicy", { type: AgentRestartPolicyEnum }),
     restartRequired: t.boolean({
       description: "True when the attached entries differ from the environment the agent runs with.",
       select: restartStateSelection,
@@ -96,6 +108,15 @@ const CreateAgentInput = builder.inputType("CreateAgentInput", {
   fields: (t) => ({
     name: t.string({ required: true }),
     entryIds: t.idList({ required: false, description: "Entries the agent starts with." }),
+    restartPolicy: t.field({ type: AgentRestartPolicyEnum, required: false, defaultValue: "MANUAL" }),
+  }),
+});
+
+const UpdateAgentInput = builder.inputType("UpdateAgentInput", {
+  fields: (t) => ({
+    agentId: t.id({ required: true }),
+    name: t.string({ required: false, description: "A new name." }),
+    restartPolicy: t.field({ type: AgentRestartPolicyEnum, required: false }),
   }),
 });
 
@@ -113,7 +134,25 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx.viewer, "AGENTS_WRITE");
-      return ctx.services.agents.create(ctx.viewer, { name: args.input.name, entryIds: ids(args.input.entryIds) });
+      return ctx.services.agents.create(ctx.viewer, {
+        name: args.input.name,
+        entryIds: ids(args.input.entryIds),
+        restartPolicy: args.input.restartPolicy ?? "MANUAL",
+      });
+    },
+  }),
+  updateAgent: t.field({
+    type: AgentRef,
+    description: requiresScope("AGENTS_WRITE", "Renames an agent or changes its restart policy."),
+    errors: { types: [ValidationError, NameTakenError, NotFoundError] },
+    args: { input: t.arg({ type: UpdateAgentInput, required: true }) },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "AGENTS_WRITE");
+      return ctx.services.agents.update(ctx.viewer, {
+        agentId: String(args.input.agentId),
+        name: args.input.name ?? null,
+        restartPolicy: args.input.restartPolicy ?? null,
+      });
     },
   }),
   restartAgent: t.field({

@@ -2,6 +2,7 @@
 // attachment module's.
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
+import type { AgentRestartPolicy } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
 import type { VaultEvents } from "../../events/events.ts";
@@ -29,7 +30,10 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
   const { binder, events, activity } = deps;
   return {
     /** A new agent, running with the entries it is created with. */
-    async create(viewer: Viewer, input: { name: string; entryIds?: readonly string[] | null }) {
+    async create(
+      viewer: Viewer,
+      input: { name: string; entryIds?: readonly string[] | null; restartPolicy?: AgentRestartPolicy },
+    ) {
       assertValidAgentName(input.name);
       const userId = viewer.userId;
       const id = newId();
@@ -47,6 +51,7 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
               userId,
               name: input.name,
               nameKey: nameKey(input.name),
+              restartPolicy: input.restartPolicy ?? "MANUAL",
               runningEnv: runningEnvOf(entries),
               attachments: {
                 create: entries.map((entry) => ({ entryId: entry.id, binding: binder.attachment(id, entry.id) })),
@@ -56,7 +61,11 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
           await assertEnvironmentsFit(tx, [id]);
           const doer = doerOf(viewer);
           const named = { id, name: agent.name };
-          await activity.record(tx, doer, { action: "AGENT_CREATED", agent: named });
+          await activity.record(tx, doer, {
+            action: "AGENT_CREATED",
+            agent: named,
+            details: { restartPolicy: agent.restartPolicy },
+          });
           for (const entry of entries) {
             await activity.record(tx, doer, {
               action: "ENTRY_ATTACHED",
@@ -69,6 +78,38 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
       } catch (error) {
         if (isUniqueViolation(error)) throw new NameTakenError(input.name, "An agent");
         if (isForeignKeyViolation(error)) throw new NotFoundError("entry", (input.entryIds ?? []).join(", "));
+        throw error;
+      }
+    },
+
+    /** A new name, or restart policy, for an agent. */
+    async update(
+      viewer: Viewer,
+      input: { agentId: string; name: string | null; restartPolicy: AgentRestartPolicy | null },
+    ) {
+      if (input.name !== null) assertValidAgentName(input.name);
+      try {
+        return await activity.transaction(async (tx) => {
+          const found = await requireAgent(tx, viewer.userId, input.agentId);
+          const updated = await tx.agent.update({
+            where: { id: found.id },
+            data: {
+              ...(input.name !== null ? { name: input.name, nameKey: nameKey(input.name) } : {}),
+              ...(input.restartPolicy !== null ? { restartPolicy: input.restartPolicy } : {}),
+            },
+          });
+          await activity.record(tx, doerOf(viewer), {
+            action: "AGENT_UPDATED",
+            agent: { id: updated.id, name: updated.name },
+            details: {
+              ...(input.name !== null && found.name !== updated.name ? { renamedFrom: found.name } : {}),
+              restartPolicy: updated.restartPolicy,
+            },
+          });
+          return updated;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new NameTakenError(input.name ?? "", "An agent");
         throw error;
       }
     },

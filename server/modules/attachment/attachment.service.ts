@@ -81,10 +81,11 @@ export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
 // it runs with) is long: read with every pair, it cost more than the rest of the request.
 const usingSql = (count: number) => {
   const entryIds = Array.from({ length: count }, () => "?").join(", ");
-  return `SELECT a."id", a."userId", a."name", a."nameKey", a."createdAt", a."lastRestartedAt", a."runningEnv", NULL
+  return `SELECT a."id", a."userId", a."name", a."nameKey", a."createdAt", a."lastRestartedAt", a."runningEnv", NULL,
+    a."restartPolicy"
   FROM "Agent" a WHERE a."userId" = ? AND a."id" IN (SELECT "agentId" FROM "Attachment" WHERE "entryId" IN (${entryIds}))
   UNION ALL
-  SELECT t."agentId", NULL, NULL, NULL, NULL, NULL, NULL, t."entryId"
+  SELECT t."agentId", NULL, NULL, NULL, NULL, NULL, NULL, t."entryId", NULL
   FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE a."userId" = ? AND t."entryId" IN (${entryIds})`;
 };
 
@@ -112,7 +113,17 @@ export function attachmentService(deps: {
             ...entryIds,
           ]);
           const agents = new Map<string, AgentRow>();
-          for (const [id, userId, name, nameKey, createdAt, lastRestartedAt, runningEnv, pairOf] of rows) {
+          for (const [
+            id,
+            userId,
+            name,
+            nameKey,
+            createdAt,
+            lastRestartedAt,
+            runningEnv,
+            pairOf,
+            restartPolicy,
+          ] of rows) {
             if (pairOf !== null) continue;
             agents.set(String(id), {
               id: String(id),
@@ -122,6 +133,7 @@ export function attachmentService(deps: {
               createdAt: storedDate(createdAt) as Date,
               lastRestartedAt: storedDate(lastRestartedAt),
               runningEnv: String(runningEnv),
+              restartPolicy: restartPolicy as AgentRow["restartPolicy"],
             });
           }
           const byEntry = new Map<string, AgentRow[]>(entryIds.map((id) => [id, []]));

@@ -15,6 +15,10 @@ const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").imple
     entryName: t.exposeString("entryName"),
     change: t.field({ type: EnvironmentChangeEnum, resolve: (notice) => notice.change }),
     occurredAt: t.field({ type: "DateTime", resolve: (notice) => new Date(notice.occurredAt) }),
+    automatic: t.boolean({
+      description: "True when the agent restarts by itself (restart policy ON_CHANGE) once changes settle.",
+      resolve: (notice) => notice.automatic ?? false,
+    }),
   }),
 });
 

@@ -1,6 +1,7 @@
 import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { AiProvider, AiProviderMethod } from "../../db/enums.ts";
+import type { ProviderStatusNotice } from "../../events/events.ts";
 import {
   EntryInUseError,
   LimitExceededError,
@@ -21,6 +22,15 @@ const AiProviderMethodEnum = builder.enumType(AiProviderMethod, {
     API_KEY: { description: "An API key." },
     OAUTH: { description: "An OAuth access token (OpenAI through a Codex subscription)." },
   },
+});
+
+const AiProviderStatusEnum = builder.enumType("AiProviderStatus", {
+  values: {
+    CONNECTED: { description: "Connected; an OAuth token is not yet due for renewal." },
+    EXPIRING: { description: "An OAuth token is due for renewal, or its renewal failed for now and will be retried." },
+    NEEDS_REAUTH: { description: "The issuer refused the refresh token: connect again." },
+    DISCONNECTED: { description: "No secret for this provider." },
+  } as const,
 });
 
 const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").implement({
@@ -48,8 +58,50 @@ const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").im
       description: "Whether the provider accepted the key at the last check (null: not checked, or no answer).",
     }),
     lastCheckError: t.exposeString("lastCheckError", { nullable: true }),
+    status: t.field({ type: AiProviderStatusEnum, resolve: (card) => card.status }),
+    lastRefreshedAt: t.expose("lastRefreshedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "OAuth: when the token was last renewed (by the vault itself or refreshAiProvider).",
+    }),
+    lastError: t.exposeString("lastError", {
+      nullable: true,
+      description: "OAuth: what the issuer said when the last renewal failed (never a token).",
+    }),
   }),
 });
+
+const ProviderStatusNoticeRef = builder.objectRef<ProviderStatusNotice>("ProviderStatusNotice").implement({
+  description: "An AI provider card's status changed: a token renewed, refused, or failing to renew for now.",
+  fields: (t) => ({
+    provider: t.field({ type: AiProviderEnum, resolve: (notice) => notice.provider as AiProviderCard["provider"] }),
+    status: t.field({ type: AiProviderStatusEnum, resolve: (notice) => notice.status as AiProviderCard["status"] }),
+    lastError: t.string({ nullable: true, resolve: (notice) => notice.lastError }),
+    expiresAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      resolve: (notice) => (notice.expiresAt ? new Date(notice.expiresAt) : null),
+    }),
+    lastRefreshedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      resolve: (notice) => (notice.lastRefreshedAt ? new Date(notice.lastRefreshedAt) : null),
+    }),
+    occurredAt: t.field({ type: "DateTime", resolve: (notice) => new Date(notice.occurredAt) }),
+  }),
+});
+
+builder.subscriptionField("providerStatusChanged", (t) =>
+  t.field({
+    type: ProviderStatusNoticeRef,
+    description: requiresScope("ENTRIES_READ", "Changes of the AI provider cards' status, as they happen."),
+    subscribe: (_root, _args, ctx) => {
+      authorize(ctx.viewer, "ENTRIES_READ");
+      return ctx.services.providers.statusChanges(ctx.viewer);
+    },
+    resolve: (notice) => notice,
+  }),
+);
 
 builder.queryField("aiProviders", (t) =>
   t.field({

@@ -1,18 +1,21 @@
 // AI provider cards: a quick way to connect an LLM provider's key. Connecting writes an ordinary
 // secret (listed, attachable, restart rules apply) and the connection row that records how, in
 // one transaction.
+import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
+import { systemActor } from "../activity/actor.ts";
 import { NameTakenError, NotFoundError, ProviderRequestError, ValidationError } from "../common/errors.ts";
 import { nameKey, valueProblem } from "../entry/entry.rules.ts";
 import type { EntryRow, EntryService, Written } from "../entry/entry.service.ts";
 import { openValue } from "../entry/entry-value.ts";
 import { assertSameIssuer, assertUsableIssuer, type OAuthIssuer } from "./oauth-issuer.ts";
 import { refreshWithIssuer } from "./oauth-refresh.ts";
+import { type ProviderStatus, providerStatus, retryDelayMs } from "./provider-status.ts";
 import { type ConnectMethod, DEFINITIONS, PROVIDERS, type Provider, type ProviderBaseUrls } from "./providers.ts";
 import { openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
 
@@ -27,6 +30,22 @@ export type ConnectInput = {
 };
 
 const CHECK_TIMEOUT_MS = 10_000;
+/** How long an instance may take over one refresh before another may try. */
+const REFRESH_LEASE_MS = 60_000;
+const MAX_ERROR_LENGTH = 300;
+
+/** What the issuer said when it did not renew a token: refused (only connecting again helps) or not. */
+function refreshFailure(error: unknown): { refused: boolean; message: string } {
+  const failure = error as { error?: unknown; error_description?: unknown; code?: unknown };
+  const code = typeof failure?.error === "string" ? failure.error : null;
+  const description = typeof failure?.error_description === "string" ? failure.error_description : null;
+  if (!code) return { refused: false, message: "The issuer could not be reached or gave no answer" };
+  const message = `The issuer refused to renew the token (${code}${description ? `: ${description}` : ""})`;
+  return {
+    refused: code === "invalid_grant" || code === "invalid_client" || code === "unauthorized_client",
+    message: message.slice(0, MAX_ERROR_LENGTH),
+  };
+}
 
 type ConnectionRow = Awaited<ReturnType<Db["providerConnection"]["findUniqueOrThrow"]>>;
 
@@ -41,6 +60,10 @@ export type AiProviderCard = {
   lastCheckedAt: Date | null;
   keyAccepted: boolean | null;
   lastCheckError: string | null;
+  status: ProviderStatus;
+  lastRefreshedAt: Date | null;
+  /** The issuer's answer to the last failed refresh (never a token). */
+  lastError: string | null;
   connection: ConnectionRow | null;
 };
 
@@ -76,6 +99,9 @@ function cardFor(provider: Provider, entries: EntryRow[], connections: Connectio
     lastCheckedAt: record?.lastCheckedAt ?? null,
     keyAccepted: record?.lastCheckAccepted ?? null,
     lastCheckError: record?.lastCheckError ?? null,
+    status: providerStatus(!!entry, record),
+    lastRefreshedAt: record?.lastRefreshedAt ?? null,
+    lastError: record?.refreshError ?? null,
     connection: record,
   };
 }
@@ -108,8 +134,12 @@ export function providerService(deps: {
   providerBaseUrls: ProviderBaseUrls;
   /** The OAuth issuer the operator configured: the only one the vault refreshes tokens with. */
   oauthIssuer: OAuthIssuer;
+  /** Whether an API token still works (open streams re-check). */
+  tokenValid: TokenCheck;
+  recheckMs?: number;
 }) {
   const { db, keyring, events, entries, activity } = deps;
+  const guard = streamGuard(deps.tokenValid, deps.recheckMs);
 
   async function loadCards(tx: Tx, userId: string): Promise<Map<Provider, AiProviderCard>> {
     const [secrets, connections] = await Promise.all([
@@ -140,7 +170,104 @@ export function providerService(deps: {
       : entries.addIn(tx, doer, "SECRET", { name, value });
   }
 
+  /** Tells the user's subscribers the card's status as it is now. */
+  async function statusChanged(userId: string, provider: Provider) {
+    const after = await card(db, userId, provider);
+    events.providerStatusChanged(userId, {
+      provider,
+      status: after.status,
+      lastError: after.lastError,
+      expiresAt: after.expiresAt?.toISOString() ?? null,
+      lastRefreshedAt: after.lastRefreshedAt?.toISOString() ?? null,
+    });
+  }
+
+  /**
+   * Renews the connection's OAuth token: the new token becomes the secret's next version and a
+   * rotated refresh token replaces the old one, in one transaction. A refusal of the refresh
+   * token (invalid_grant) marks the card NEEDS_REAUTH and stops retries; another failure is
+   * retried later, waiting longer each time.
+   */
+  async function renew(doer: Doer, provider: Provider): Promise<AiProviderCard> {
+    const found = await card(db, doer.userId, provider);
+    if (!found.secret) throw new NotFoundError("connected provider", provider);
+    const secretId = found.secret.id;
+    const connection = found.connection;
+    if (found.method !== "OAUTH" || !connection?.refreshCiphertext || !connection.clientId) {
+      throw new ValidationError("This provider was not connected by OAuth with a refresh token", "provider");
+    }
+    // Connected with another issuer (before the operator's issuer was the only one): sign in again.
+    assertSameIssuer(deps.oauthIssuer, connection.issuer);
+    assertUsableIssuer(deps.oauthIssuer);
+    const refreshToken = openRefreshToken(keyring, doer, secretId, connection.refreshCiphertext);
+    let tokens: Awaited<ReturnType<typeof refreshWithIssuer>>;
+    try {
+      tokens = await refreshWithIssuer(deps.oauthIssuer, connection.clientId, refreshToken);
+    } catch (error) {
+      const failure = refreshFailure(error);
+      const failures = connection.refreshFailures + 1;
+      await db.providerConnection.update({
+        where: { id: connection.id },
+        data: {
+          refreshError: failure.message,
+          needsReauth: failure.refused,
+          refreshFailures: failures,
+          nextRefreshAt: failure.refused ? null : new Date(Date.now() + retryDelayMs(failures)),
+          refreshLeaseUntil: null,
+        },
+      });
+      // Later failures in a row change nothing a subscriber would see.
+      if (failure.refused || failures === 1) await statusChanged(doer.userId, provider);
+      throw new ProviderRequestError(
+        `${failure.message}; ${failure.refused ? "connect again" : "the vault will try again"}`,
+      );
+    }
+    const now = new Date();
+    const [written, renewed] = await activity.transaction(async (tx) => {
+      const secret = await entries.updateIn(tx, doer, "SECRET", { id: secretId, value: tokens.accessToken });
+      await activity.record(tx, doer, {
+        action: "PROVIDER_REFRESHED",
+        entry: { id: secret.entry.id, name: secret.entry.name },
+        details: {
+          provider,
+          version: secret.entry.version,
+          refreshTokenRotated: !!tokens.refreshToken,
+          automatic: doer.actor.kind === "SYSTEM",
+        },
+      });
+      await tx.providerConnection.update({
+        where: { id: connection.id },
+        data: {
+          expiresAt: tokens.expiresIn ? new Date(now.getTime() + tokens.expiresIn * 1000) : null,
+          lastRefreshedAt: now,
+          refreshError: null,
+          refreshFailures: 0,
+          nextRefreshAt: null,
+          needsReauth: false,
+          refreshLeaseUntil: null,
+          ...(tokens.refreshToken
+            ? { refreshCiphertext: sealRefreshToken(keyring, doer, secretId, tokens.refreshToken) }
+            : {}),
+        },
+      });
+      return [secret, await card(tx, doer.userId, provider)] as const;
+    });
+    events.restartNeeded(doer.userId, written.notices);
+    events.providerStatusChanged(doer.userId, {
+      provider,
+      status: renewed.status,
+      lastError: null,
+      expiresAt: renewed.expiresAt?.toISOString() ?? null,
+      lastRefreshedAt: now.toISOString(),
+    });
+    return renewed;
+  }
+
   return {
+    /** Status changes of the viewer's cards, as they happen. */
+    statusChanges: (viewer: Viewer) =>
+      tokenBoundStream(events.providerStatusEvents(viewer.userId), guard, viewer.tokenId),
+
     async cards(viewer: Viewer): Promise<AiProviderCard[]> {
       return [...(await loadCards(db, viewer.userId)).values()];
     },
@@ -171,6 +298,12 @@ export function providerService(deps: {
             lastCheckedAt: null,
             lastCheckAccepted: null,
             lastCheckError: null,
+            lastRefreshedAt: null,
+            refreshError: null,
+            refreshFailures: 0,
+            nextRefreshAt: null,
+            needsReauth: false,
+            refreshLeaseUntil: null,
           };
           await tx.providerConnection.upsert({
             where: { userId_provider: { userId, provider: input.provider } },
@@ -242,47 +375,46 @@ export function providerService(deps: {
 
     /** Renews an OAuth token with its refresh token; agents using it then need a restart. */
     async refresh(viewer: Viewer, input: { provider: Provider }): Promise<AiProviderCard> {
-      const found = await connectedCard(viewer, input.provider);
-      const connection = found.connection;
-      if (found.method !== "OAUTH" || !connection?.refreshCiphertext || !connection.clientId) {
-        throw new ValidationError("This provider was not connected by OAuth with a refresh token", "provider");
-      }
-      // Connected with another issuer (before the operator's issuer was the only one): sign in again.
-      assertSameIssuer(deps.oauthIssuer, connection.issuer);
-      assertUsableIssuer(deps.oauthIssuer);
-      const refreshToken = openRefreshToken(keyring, viewer, found.secret.id, connection.refreshCiphertext);
-      let tokens: Awaited<ReturnType<typeof refreshWithIssuer>>;
-      try {
-        tokens = await refreshWithIssuer(deps.oauthIssuer, connection.clientId, refreshToken);
-      } catch (error) {
-        const code = (error as { error?: string; code?: string })?.error ?? (error as { code?: string })?.code;
-        throw new ProviderRequestError(`The issuer did not renew the token${code ? ` (${code})` : ""}; connect again`);
-      }
-      const [written, renewed] = await activity.transaction(async (tx) => {
-        const doer = doerOf(viewer);
-        const secret = await entries.updateIn(tx, doer, "SECRET", { id: found.secret.id, value: tokens.accessToken });
-        await activity.record(tx, doer, {
-          action: "PROVIDER_REFRESHED",
-          entry: { id: secret.entry.id, name: secret.entry.name },
-          details: {
-            provider: input.provider,
-            version: secret.entry.version,
-            refreshTokenRotated: !!tokens.refreshToken,
-          },
-        });
-        await tx.providerConnection.update({
-          where: { id: connection.id },
-          data: {
-            expiresAt: tokens.expiresIn ? new Date(Date.now() + tokens.expiresIn * 1000) : null,
-            ...(tokens.refreshToken
-              ? { refreshCiphertext: sealRefreshToken(keyring, viewer, found.secret.id, tokens.refreshToken) }
-              : {}),
-          },
-        });
-        return [secret, await card(tx, viewer.userId, input.provider)] as const;
+      return renew(doerOf(viewer), input.provider);
+    },
+
+    /**
+     * The vault's own renewal of a connection that is due: only by the instance that takes the
+     * lease on this expiry (one refresh per expiry, however many instances share the database).
+     * Whether it took the lease.
+     */
+    async refreshDue(due: { id: string; userId: string; provider: Provider; expiresAt: Date }): Promise<boolean> {
+      const now = new Date();
+      const { count } = await db.providerConnection.updateMany({
+        where: {
+          id: due.id,
+          expiresAt: due.expiresAt,
+          needsReauth: false,
+          AND: [
+            { OR: [{ refreshLeaseUntil: null }, { refreshLeaseUntil: { lt: now } }] },
+            { OR: [{ nextRefreshAt: null }, { nextRefreshAt: { lte: now } }] },
+          ],
+        },
+        data: { refreshLeaseUntil: new Date(now.getTime() + REFRESH_LEASE_MS) },
       });
-      events.restartNeeded(viewer.userId, written.notices);
-      return renewed;
+      if (count === 0) return false;
+      const user = await db.user.findUniqueOrThrow({ where: { id: due.userId }, select: { keySalt: true } });
+      const doer: Doer = {
+        userId: due.userId,
+        keySalt: user.keySalt,
+        address: null,
+        actor: systemActor("automatic OAuth refresh"),
+      };
+      try {
+        await renew(doer, due.provider);
+      } catch (error) {
+        // A refusal or failure was recorded on the card; anything else frees the lease for a retry.
+        if (!(error instanceof ProviderRequestError)) {
+          await db.providerConnection.updateMany({ where: { id: due.id }, data: { refreshLeaseUntil: null } });
+          throw error;
+        }
+      }
+      return true;
     },
   };
 }

@@ -1,0 +1,87 @@
+// Agents whose restart policy is ON_CHANGE are restarted by the vault itself: after a change that
+// makes one need a restart, once the changes settle (none for `settleMs`), its connected runtime
+// is told to restart, which fetches the current environment (and so clears the pending changes).
+// An agent with no runtime connected stays restart-required until one connects.
+import type { RawSql } from "../../db/database.ts";
+import type { PendingNotice, VaultEvents } from "../../events/events.ts";
+import type { ActivityService } from "../activity/activity.service.ts";
+import { systemActor } from "../activity/actor.ts";
+
+export const SETTLE_MS = 2_000;
+
+export type AutoRestarts = ReturnType<typeof autoRestarts>;
+
+export function autoRestarts(deps: {
+  raw: RawSql;
+  events: VaultEvents;
+  activity: ActivityService;
+  settleMs?: number;
+  onError?: (error: unknown) => void;
+}) {
+  const { raw, events, activity } = deps;
+  const settleMs = deps.settleMs ?? SETTLE_MS;
+  const onError = deps.onError ?? (() => {});
+  const waiting = new Map<string, NodeJS.Timeout>();
+
+  async function restart(userId: string, agentId: string) {
+    waiting.delete(agentId);
+    const [agent] = await raw(
+      'SELECT a."name" AS "name", u."keySalt" AS "keySalt" FROM "Agent" a JOIN "User" u ON u."id" = a."userId" WHERE a."id" = ? AND a."restartPolicy" = ?',
+      [agentId, "ON_CHANGE"],
+    );
+    if (!agent) return;
+    events.runtimeCommand(agentId, "restart", null, true);
+    await activity.recordAlone(
+      {
+        userId,
+        keySalt: agent.keySalt as Uint8Array,
+        address: null,
+        actor: systemActor("automatic restart (ON_CHANGE)"),
+      },
+      { action: "AGENT_RESTARTED", agent: { id: agentId, name: String(agent.name) }, details: { automatic: true } },
+    );
+  }
+
+  return {
+    /**
+     * The notices of a change, each saying whether its agent restarts by itself; the restarts of
+     * those agents are (re)scheduled to follow the last change of a burst.
+     */
+    async changed(userId: string, notices: readonly PendingNotice[]): Promise<PendingNotice[]> {
+      const agentIds = [...new Set(notices.map((notice) => notice.agentId))];
+      if (agentIds.length === 0) return [...notices];
+      const rows = await raw(
+        `SELECT "id" FROM "Agent" WHERE "restartPolicy" = ? AND "id" IN (${agentIds.map(() => "?").join(", ")})`,
+        ["ON_CHANGE", ...agentIds],
+      );
+      const automatic = new Set(rows.map((row) => String(row.id)));
+      for (const agentId of automatic) {
+        clearTimeout(waiting.get(agentId));
+        waiting.set(
+          agentId,
+          setTimeout(() => void restart(userId, agentId).catch(onError), settleMs),
+        );
+      }
+      return notices.map((notice) => ({ ...notice, automatic: automatic.has(notice.agentId) }));
+    },
+
+    stop() {
+      for (const timer of waiting.values()) clearTimeout(timer);
+      waiting.clear();
+    },
+  };
+}
+
+/** `events`, with restart-needed notices marked (and followed) by the agents' automatic restarts. */
+export function withAutoRestarts(events: VaultEvents, restarts: AutoRestarts): VaultEvents {
+  return {
+    ...events,
+    restartNeeded(userId, notices) {
+      if (notices.length === 0) return;
+      void restarts.changed(userId, notices).then(
+        (marked) => events.restartNeeded(userId, marked),
+        () => events.restartNeeded(userId, notices),
+      );
+    },
+  };
+}
