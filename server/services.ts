@@ -2,6 +2,7 @@
 // the app (app.ts) and the server commands (commands/) both open the vault through this.
 import { type Authenticator, authenticator } from "./auth/authenticate.ts";
 import type { RateLimits } from "./auth/rate-limits.ts";
+import type { ActivityKeys } from "./crypto/activity-keys.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
@@ -34,6 +35,8 @@ export type ServiceDeps = {
   keyring: UserKeyring;
   hasher: TokenHasher;
   binder: RowBinder;
+  /** The keys of the activity log's chains (from the token hash key). */
+  chainKeys: ActivityKeys;
   events: VaultEvents;
   rateLimits: RateLimits;
   providerBaseUrls: ProviderBaseUrls;
@@ -91,7 +94,7 @@ export function createServices(deps: ServiceDeps): Services {
   const activity = activityService({
     db,
     txSql,
-    keyring,
+    chainKeys: deps.chainKeys,
     events: vaultEvents,
     tokenValid: authenticate.apiTokenValid,
     recheckMs: streamRecheckMs,

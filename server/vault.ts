@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./auth/rate-limits.ts";
 import type { Config } from "./config.ts";
+import { ActivityKeys } from "./crypto/activity-keys.ts";
 import { RowBinder } from "./crypto/row-binding.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
@@ -103,6 +104,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     keyring,
     hasher: new TokenHasher(tokenHashKey),
     binder,
+    chainKeys: new ActivityKeys(tokenHashKey),
     events,
     rateLimits: createRateLimits({ ...DEFAULT_RATE_LIMITS, ...config.rateLimits }),
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),

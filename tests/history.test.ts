@@ -2,6 +2,10 @@
 // restored; every change is recorded in a per-user activity log whose hash chain shows an event
 // changed, removed or reordered in the database. Through the SDK against the app in process, on
 // whichever database the suite runs on (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import {
   type ActivityEvent,
   collect,
@@ -14,7 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openVaultApp } from "../server/app.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { directSql, testDatabase } from "./helpers/database.ts";
+import { directSql, freshDatabase, testDatabase } from "./helpers/database.ts";
 import { findMarkers } from "./helpers/leak-scan.ts";
 import { marker, newMasterKey, startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
@@ -161,14 +165,43 @@ describe("versions", () => {
     expect(bobs.every((event) => event.entryName !== "ALICE_KEY")).toBe(true);
   });
 
-  it("moves kept versions to a new master key with keys rewrap", async () => {
-    const { vault } = await newUser("rewrap");
-    const secret = await vault.addSecret({ name: "ROTATED", value: "old-1" });
-    await vault.updateSecret({ id: secret.id, value: "old-2" });
-    const status = await t.vault.services.keys.status();
-    expect(status.unreadable).toEqual([]);
-    const [row] = await sql.run('SELECT COUNT(*) AS "n" FROM "EntryVersion" WHERE "entryId" = ?', [secret.id]);
-    expect(Number(row?.n)).toBe(1);
+  it("moves kept versions to a new master key with keys rewrap; with the old key removed, they restore and the chain verifies", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-history-rotate-"));
+    const database = await freshDatabase(dir);
+    const [v1, v2] = [newMasterKey(), newMasterKey()];
+    const open = (keys: string) =>
+      openVaultApp({
+        databaseUrl: database.url,
+        masterKeys: parseMasterKeys(keys, "AGENT_VAULT_MASTER_KEY"),
+        masterKeySource: "AGENT_VAULT_MASTER_KEY",
+      });
+    const sdkOf = (app: Awaited<ReturnType<typeof open>>, token: string) =>
+      createVaultClient({ url: "http://vault.test/graphql", token, fetch: app.yoga.fetch as typeof fetch });
+    try {
+      let app = await open(v1);
+      const { token } = await app.services.users.create("rotating");
+      let vault = sdkOf(app, token);
+      const variable = await vault.addVariable({ name: "ROTATED", value: "under-v1" });
+      await vault.updateVariable({ id: variable.id, value: "also-v1" });
+      await app.close();
+
+      app = await open(`1:${v1},2:${v2}`);
+      const report = await app.services.keys.rewrap();
+      expect(report).toMatchObject({ remaining: 0, unreadable: [], byVersion: { "2": 2 } });
+      await app.close();
+
+      app = await open(`2:${v2}`);
+      vault = sdkOf(app, token);
+      const versions = await collect(vault.allEntryVersions(variable.id));
+      expect(versions.map((row) => row.value)).toEqual(["also-v1", "under-v1"]);
+      const restored = await vault.restoreEntryVersion({ id: variable.id, version: 1 });
+      expect(restored.__typename === "Variable" && restored.value).toBe("under-v1");
+      expect(await vault.verifyActivity()).toMatchObject({ ok: true, checked: 4 });
+      await app.close();
+    } finally {
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import type { MasterKeyRing } from "./master-key.ts";
 
 // Keys as KeyObjects: Node then neither copies nor re-validates them for every value sealed, which
 // an import of 10,000 values does 20,000 times.
-export type UserKeys = { keyVersion: number; encryption: KeyObject; fingerprint: KeyObject; activity: KeyObject };
+export type UserKeys = { keyVersion: number; encryption: KeyObject; fingerprint: KeyObject };
 
 export class UnknownKeyVersionError extends Error {
   override name = "UnknownKeyVersionError";
@@ -54,7 +54,6 @@ export class UserKeyring {
       keyVersion,
       encryption: createSecretKey(hkdfSha256(master.key, saltBuffer, `agent-vault/v1/encryption/user:${userId}`, 32)),
       fingerprint: createSecretKey(hkdfSha256(master.key, saltBuffer, `agent-vault/v1/fingerprint/user:${userId}`, 32)),
-      activity: createSecretKey(hkdfSha256(master.key, saltBuffer, `agent-vault/v1/activity-chain/user:${userId}`, 32)),
     };
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(cacheKey, keys);

@@ -4,7 +4,7 @@
 // (verify) and pruned after the retention period, leaving an anchor the check starts from.
 import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
 import type { KeyOwner, RuntimeViewer, Viewer } from "../../auth/viewer.ts";
-import type { UserKeyring } from "../../crypto/user-keys.ts";
+import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
 import type { Db, RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
@@ -135,7 +135,7 @@ export type ActivityService = ReturnType<typeof activityService>;
 export function activityService(deps: {
   db: Db;
   txSql: TxSql;
-  keyring: UserKeyring;
+  chainKeys: ActivityKeys;
   events: VaultEvents;
   /** Events older than this many days are pruned (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
   retentionDays?: number;
@@ -146,7 +146,7 @@ export function activityService(deps: {
   /** Plain SQL that can join a change and its event in one statement (PostgreSQL), for recordAtOnce. */
   joinedSql?: RawSql;
 }) {
-  const { db, txSql, keyring, events } = deps;
+  const { db, txSql, chainKeys, events } = deps;
   const retentionDays = deps.retentionDays ?? 365;
   const onError = deps.onError ?? (() => {});
   /** Events written in an open transaction, published once it commits. */
@@ -185,15 +185,15 @@ export function activityService(deps: {
 
   /** The event after `head`, its digest, and the head after it, with the head's MAC. */
   function chained(doer: Doer, input: ActivityInput, head: ChainHead) {
-    const keys = keyring.keysFor(doer.userId, doer.keySalt);
-    const event = eventOf(doer, input, head.seq + 1, keys.keyVersion);
-    const digest = eventDigest(keys.activity, head.digest, event);
+    const key = chainKeys.keyFor(doer.userId, doer.keySalt);
+    const event = eventOf(doer, input, head.seq + 1, ACTIVITY_KEY_SCHEME);
+    const digest = eventDigest(key, head.digest, event);
     const next: ChainHead = { seq: event.seq, digest, anchorSeq: head.anchorSeq, anchorDigest: head.anchorDigest };
     return {
       row: { ...event, digest },
       next,
-      mac: headMac(keys.activity, doer.userId, next),
-      keyVersion: keys.keyVersion,
+      mac: headMac(key, doer.userId, next),
+      keyVersion: ACTIVITY_KEY_SCHEME,
     };
   }
 
@@ -203,8 +203,7 @@ export function activityService(deps: {
    */
   async function record(tx: Tx | SqlRunner, doer: Doer, input: ActivityInput): Promise<ActivityEventRow> {
     const run: SqlRunner = typeof tx === "function" ? tx : (sql, params) => txSql(tx, sql, params);
-    const keys = keyring.keysFor(doer.userId, doer.keySalt);
-    const [position] = await run(NEXT_POSITION, [doer.userId, keys.keyVersion]);
+    const [position] = await run(NEXT_POSITION, [doer.userId, ACTIVITY_KEY_SCHEME]);
     const found = position as { seq: unknown; digest: unknown; anchorSeq: unknown; anchorDigest: unknown };
     const head: ChainHead = {
       seq: Number(found.seq) - 1,
@@ -440,14 +439,8 @@ export function activityService(deps: {
           ? broken(0, any, "the chain's head is missing")
           : { ok: true, checked: 0, brokenEventId: null, brokenSequence: null, reason: null };
       }
-      const headKey = (() => {
-        try {
-          return keyring.keysFor(owner.userId, owner.keySalt, head.keyVersion).activity;
-        } catch {
-          return null;
-        }
-      })();
-      if (!headKey || !sameDigest(headMac(headKey, owner.userId, head), head.headMac)) {
+      const key = chainKeys.keyFor(owner.userId, owner.keySalt);
+      if (head.keyVersion !== ACTIVITY_KEY_SCHEME || !sameDigest(headMac(key, owner.userId, head), head.headMac)) {
         return broken(0, null, "the chain's head was changed (its position, digest or anchor)");
       }
       let expected = head.anchorSeq + 1;
@@ -467,13 +460,11 @@ export function activityService(deps: {
               `event ${expected} is missing: the chain skips from ${expected - 1} to ${row.seq}`,
             );
           }
-          let key: ReturnType<UserKeyring["keysFor"]>["activity"];
-          try {
-            key = keyring.keysFor(owner.userId, owner.keySalt, row.keyVersion).activity;
-          } catch {
-            return broken(checked, row, `its key (master key version ${row.keyVersion}) is not configured`);
-          }
-          if (row.userId !== owner.userId || !sameDigest(eventDigest(key, previous, row), row.digest)) {
+          if (
+            row.keyVersion !== ACTIVITY_KEY_SCHEME ||
+            row.userId !== owner.userId ||
+            !sameDigest(eventDigest(key, previous, row), row.digest)
+          ) {
             return broken(
               checked,
               row,
@@ -517,7 +508,7 @@ export function activityService(deps: {
           const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { keySalt: true } });
           const head = await tx.activityChain.findUniqueOrThrow({ where: { userId } });
           if (last.seq <= head.anchorSeq) return 0;
-          const keys = keyring.keysFor(userId, user.keySalt);
+          const key = chainKeys.keyFor(userId, user.keySalt);
           const anchored: ChainHead = {
             seq: head.seq,
             digest: head.digest,
@@ -526,8 +517,7 @@ export function activityService(deps: {
           };
           // The head is re-signed over the anchor, so only the vault can move it: the check of the
           // head first confirms the one it replaces was the vault's own.
-          const oldKey = keyring.keysFor(userId, user.keySalt, head.keyVersion).activity;
-          if (!sameDigest(headMac(oldKey, userId, head), head.headMac)) return 0;
+          if (!sameDigest(headMac(key, userId, head), head.headMac)) return 0;
           const { count } = await tx.activityEvent.deleteMany({ where: { userId, seq: { lte: last.seq } } });
           heads.delete(userId);
           await tx.activityChain.update({
@@ -535,8 +525,8 @@ export function activityService(deps: {
             data: {
               anchorSeq: last.seq,
               anchorDigest: last.digest,
-              headMac: headMac(keys.activity, userId, anchored),
-              keyVersion: keys.keyVersion,
+              headMac: headMac(key, userId, anchored),
+              keyVersion: ACTIVITY_KEY_SCHEME,
             },
           });
           return count;
