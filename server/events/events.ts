@@ -3,6 +3,7 @@
 // Published only after the change they describe is committed. They never carry a value.
 import { setMaxListeners } from "node:events";
 import type { TypedEventTarget } from "@graphql-yoga/typed-event-target";
+import type { ChainedEvent } from "../modules/activity/activity-chain.ts";
 import type { EnvironmentChange } from "../modules/agent/restart-state.ts";
 
 export type RestartNotice = {
@@ -26,22 +27,7 @@ export type RuntimeCommand = {
   automatic: boolean;
 };
 /** An activity event as published: its time as ISO text (it may cross Redis as JSON). */
-export type ActivityNotice = {
-  id: string;
-  userId: string;
-  seq: number;
-  action: string;
-  actorKind: string;
-  actorId: string | null;
-  actorName: string | null;
-  address: string | null;
-  createdAt: string;
-  entryId: string | null;
-  entryName: string | null;
-  agentId: string | null;
-  agentName: string | null;
-  details: string | null;
-};
+export type ActivityNotice = Omit<ChainedEvent, "createdAt" | "keyVersion"> & { createdAt: string };
 export type PendingNotice = { agentId: string; entryName: string; change: EnvironmentChange; automatic?: boolean };
 /** An AI provider card's status changed (an OAuth token refreshed, refused, expiring). */
 export type ProviderStatusNotice = {

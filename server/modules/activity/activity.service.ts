@@ -3,13 +3,15 @@
 // (activity-chain.ts), listed newest first, streamed live once committed, checked end to end
 // (verify) and pruned after the retention period, leaving an anchor the check starts from.
 import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
-import type { KeyOwner, RuntimeViewer, Viewer } from "../../auth/viewer.ts";
+import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
 import type { Db, RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
-import { type ChainedEvent, type ChainHead, eventDigest, headMac, sameDigest } from "./activity-chain.ts";
+import { type ChainedEvent, type ChainHead, eventDigest, headMac } from "./activity-chain.ts";
+import { pruneChains, verifyChain } from "./activity-chain-check.ts";
 import { type Actor, actorOf } from "./actor.ts";
+import { fetchBatches } from "./fetch-batches.ts";
 
 export const ACTIVITY_ACTIONS = [
   "ENTRY_ADDED",
@@ -63,16 +65,6 @@ export type ActivityFilter = {
   until?: Date | null;
 };
 
-export type ChainCheck = {
-  ok: boolean;
-  /** Events checked. */
-  checked: number;
-  /** The first event that does not match (null when the end of the chain is what is wrong). */
-  brokenEventId: string | null;
-  brokenSequence: number | null;
-  reason: string | null;
-};
-
 const EVENT_COLUMNS = [
   "id",
   "userId",
@@ -112,10 +104,6 @@ const KNOWN_HEADS = 10_000;
 /** The head was not the one this instance last saw: the event's position came out null. */
 const headMoved = (error: unknown) =>
   (error as { code?: string; column?: string })?.code === "23502" && (error as { column?: string }).column === "seq";
-
-const CHECK_BATCH = 1000;
-/** Runtime environment fetches are recorded once per agent and runtime token per minute, with a count. */
-export const FETCH_WINDOW_MS = 60_000;
 
 export const toNotice = (row: ActivityEventRow): ActivityNotice => ({ ...row, createdAt: row.createdAt.toISOString() });
 
@@ -312,43 +300,7 @@ export function activityService(deps: {
     await transaction((tx) => record(tx, doer, input));
   }
 
-  // Runtime fetches: the first of a window is recorded at once, the rest as one event with a count
-  // when the window ends, so that an agent polling its environment does not write on every read.
-  type FetchWindow = {
-    doer: Doer;
-    agent: { id: string; name: string };
-    tokenId: string;
-    start: number;
-    more: number;
-    entries: number;
-  };
-  const windows = new Map<string, FetchWindow>();
-  let flushTimer: NodeJS.Timeout | undefined;
-
-  async function flushWindow(key: string, window: FetchWindow) {
-    windows.delete(key);
-    if (window.more === 0) return;
-    await recordAlone(window.doer, {
-      action: "ENVIRONMENT_FETCHED",
-      agent: window.agent,
-      details: {
-        fetches: window.more,
-        entries: window.entries,
-        runtimeTokenId: window.tokenId,
-        since: new Date(window.start).toISOString(),
-      },
-    });
-  }
-
-  async function flushFetches(all = false): Promise<void> {
-    const now = Date.now();
-    const due = [...windows].filter(([, window]) => all || now - window.start >= FETCH_WINDOW_MS);
-    await Promise.all(due.map(([key, window]) => flushWindow(key, window).catch(onError)));
-    if (windows.size === 0 && flushTimer) {
-      clearInterval(flushTimer);
-      flushTimer = undefined;
-    }
-  }
+  const fetches = fetchBatches({ record: recordAlone, doerOf, onError });
 
   return {
     record,
@@ -359,29 +311,9 @@ export function activityService(deps: {
 
     /**
      * A runtime environment fetch: recorded (before the fetch answers) the first time in a minute
-     * for its agent and runtime token, then only counted.
+     * for its agent and runtime token, then only counted (fetch-batches.ts).
      */
-    async fetched(viewer: RuntimeViewer, entries: number): Promise<void> {
-      const key = `${viewer.agent.id}:${viewer.tokenId}`;
-      const now = Date.now();
-      const open = windows.get(key);
-      if (open && now - open.start < FETCH_WINDOW_MS) {
-        open.more++;
-        open.entries = entries;
-        return;
-      }
-      if (open) void flushWindow(key, open).catch(onError);
-      const agent = { id: viewer.agent.id, name: viewer.agent.name };
-      const doer = doerOf(viewer);
-      windows.set(key, { doer, agent, tokenId: viewer.tokenId, start: now, more: 0, entries });
-      flushTimer ??= setInterval(() => void flushFetches(), FETCH_WINDOW_MS / 4).unref();
-      // A failure to record is reported, not the agent's: the fetch itself changed nothing.
-      await recordAlone(doer, {
-        action: "ENVIRONMENT_FETCHED",
-        agent,
-        details: { fetches: 1, entries, runtimeTokenId: viewer.tokenId },
-      }).catch(onError);
-    },
+    fetched: fetches.fetched,
 
     /** New events of the viewer's vault that pass `filter`, for as long as the viewer's token works. */
     stream(viewer: Viewer, filter: ActivityFilter | null): AsyncGenerator<ActivityNotice> {
@@ -391,7 +323,7 @@ export function activityService(deps: {
     },
 
     /** Writes the counts of fetches not yet recorded (at shutdown). */
-    flushFetches: () => flushFetches(true),
+    flushFetches: fetches.flush,
 
     /** A page of the owner's events, newest first: keyset on the position in the chain. */
     async page(
@@ -420,119 +352,11 @@ export function activityService(deps: {
       return rows;
     },
 
-    /** Walks the owner's chain from its anchor to its head. */
-    async verify(owner: KeyOwner): Promise<ChainCheck> {
-      const head = await db.activityChain.findUnique({ where: { userId: owner.userId } });
-      const broken = (checked: number, event: { id: string; seq: number } | null, reason: string): ChainCheck => ({
-        ok: false,
-        checked,
-        brokenEventId: event?.id ?? null,
-        brokenSequence: event?.seq ?? null,
-        reason,
-      });
-      if (!head) {
-        const any = await db.activityEvent.findFirst({
-          where: { userId: owner.userId },
-          select: { id: true, seq: true },
-        });
-        return any
-          ? broken(0, any, "the chain's head is missing")
-          : { ok: true, checked: 0, brokenEventId: null, brokenSequence: null, reason: null };
-      }
-      const key = chainKeys.keyFor(owner.userId, owner.keySalt);
-      if (head.keyVersion !== ACTIVITY_KEY_SCHEME || !sameDigest(headMac(key, owner.userId, head), head.headMac)) {
-        return broken(0, null, "the chain's head was changed (its position, digest or anchor)");
-      }
-      let expected = head.anchorSeq + 1;
-      let previous = head.anchorDigest;
-      let checked = 0;
-      for (;;) {
-        const rows = await db.activityEvent.findMany({
-          where: { userId: owner.userId, seq: { gte: expected } },
-          orderBy: { seq: "asc" },
-          take: CHECK_BATCH,
-        });
-        for (const row of rows) {
-          if (row.seq !== expected) {
-            return broken(
-              checked,
-              row,
-              `event ${expected} is missing: the chain skips from ${expected - 1} to ${row.seq}`,
-            );
-          }
-          if (
-            row.keyVersion !== ACTIVITY_KEY_SCHEME ||
-            row.userId !== owner.userId ||
-            !sameDigest(eventDigest(key, previous, row), row.digest)
-          ) {
-            return broken(
-              checked,
-              row,
-              "its content or position does not match its digest (changed, moved or swapped)",
-            );
-          }
-          previous = row.digest;
-          expected++;
-          checked++;
-        }
-        if (rows.length < CHECK_BATCH) break;
-      }
-      if (expected - 1 !== head.seq || previous !== head.digest) {
-        return broken(
-          checked,
-          null,
-          `the chain ends at event ${expected - 1}, but its head says ${head.seq}: events were removed`,
-        );
-      }
-      return { ok: true, checked, brokenEventId: null, brokenSequence: null, reason: null };
-    },
+    /** Walks the owner's chain from its anchor to its head (activity-chain-check.ts). */
+    verify: (owner: KeyOwner) => verifyChain({ db, chainKeys }, owner),
 
-    /**
-     * Removes events older than the retention period, oldest first, each user's chain keeping an
-     * anchor (the last removed position and digest) that the check starts from.
-     */
-    async prune(now = new Date()): Promise<number> {
-      const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-      const chains = await db.activityChain.findMany({ select: { userId: true } });
-      let removed = 0;
-      for (const { userId } of chains) {
-        removed += await db.$transaction(async (tx) => {
-          // Locks the head first: an event appended meanwhile would otherwise be left out of its MAC.
-          await txSql(tx, 'UPDATE "ActivityChain" SET "seq" = "seq" WHERE "userId" = ?', [userId]);
-          const last = await tx.activityEvent.findFirst({
-            where: { userId, createdAt: { lt: cutoff } },
-            orderBy: { seq: "desc" },
-            select: { seq: true, digest: true },
-          });
-          if (!last) return 0;
-          const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { keySalt: true } });
-          const head = await tx.activityChain.findUniqueOrThrow({ where: { userId } });
-          if (last.seq <= head.anchorSeq) return 0;
-          const key = chainKeys.keyFor(userId, user.keySalt);
-          const anchored: ChainHead = {
-            seq: head.seq,
-            digest: head.digest,
-            anchorSeq: last.seq,
-            anchorDigest: last.digest,
-          };
-          // The head is re-signed over the anchor, so only the vault can move it: the check of the
-          // head first confirms the one it replaces was the vault's own.
-          if (!sameDigest(headMac(key, userId, head), head.headMac)) return 0;
-          const { count } = await tx.activityEvent.deleteMany({ where: { userId, seq: { lte: last.seq } } });
-          heads.delete(userId);
-          await tx.activityChain.update({
-            where: { userId },
-            data: {
-              anchorSeq: last.seq,
-              anchorDigest: last.digest,
-              headMac: headMac(key, userId, anchored),
-              keyVersion: ACTIVITY_KEY_SCHEME,
-            },
-          });
-          return count;
-        });
-      }
-      return removed;
-    },
+    /** Removes events older than the retention period, leaving each chain an anchor. */
+    prune: (now = new Date()) =>
+      pruneChains({ db, txSql, chainKeys, forgetHead: (userId) => heads.delete(userId) }, retentionDays, now),
   };
 }

@@ -24,7 +24,8 @@ export type EntryVersionRow = {
   current: boolean;
 };
 
-type Current = {
+/** What keeping an entry's current value needs of its row. */
+export type CurrentValue = {
   id: string;
   name: string;
   kind: EntryKind;
@@ -53,7 +54,7 @@ export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring
      * Keeps the entry's current value as a version in `tx`, before a new one replaces it, and
      * forgets versions beyond the last `kept` (counting the new one).
      */
-    async keepCurrent(tx: Tx, owner: KeyOwner, current: Current): Promise<void> {
+    async keepCurrent(tx: Tx, owner: KeyOwner, current: CurrentValue): Promise<void> {
       if (kept > 1) {
         const value = openNamedValue(keyring, owner, current);
         const sealed = valueSealer(keyring, owner)(current.id, current.kind, value, current.version);
@@ -72,7 +73,7 @@ export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring
     },
 
     /** A kept (or the current) version's value, for a restore; NotFoundError when not kept. */
-    async valueOf(tx: Tx, owner: KeyOwner, entry: Current, version: number): Promise<string> {
+    async valueOf(tx: Tx, owner: KeyOwner, entry: CurrentValue, version: number): Promise<string> {
       if (version === entry.version) return openNamedValue(keyring, owner, entry);
       const row = await tx.entryVersion.findUnique({
         where: { entryId_version: { entryId: entry.id, version } },
@@ -96,7 +97,7 @@ export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring
 
     /** A page of an entry's versions, newest first (keyset on the version). */
     async page(
-      entry: Current,
+      entry: CurrentValue,
       args: { before?: number; after?: number; limit: number; inverted: boolean },
     ): Promise<EntryVersionRow[]> {
       const readValues = entry.kind === "VARIABLE";

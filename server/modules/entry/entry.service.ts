@@ -29,6 +29,7 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { assertValidName, assertValidValue, nameKey } from "./entry.rules.ts";
+import { ENTRY_COLUMNS } from "./entry-columns.ts";
 import { openNamedValue, sameValue, sealValue } from "./entry-value.ts";
 import { type EntryVersions, entryVersions } from "./entry-versions.ts";
 
@@ -93,21 +94,7 @@ const label = (kind: EntryKind) => (kind === "SECRET" ? "secret" : "variable");
 
 export type EntryService = ReturnType<typeof entryService>;
 
-const ENTRY_INSERT_COLUMNS = [
-  "id",
-  "userId",
-  "kind",
-  "name",
-  "nameKey",
-  "version",
-  "ciphertext",
-  "valueSize",
-  "fingerprint",
-  "createdAt",
-  "updatedAt",
-  "updatedBy",
-] as const;
-const INSERT_ENTRY = `INSERT INTO "Entry" (${ENTRY_INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${ENTRY_INSERT_COLUMNS.map(() => "?").join(", ")})`;
+const INSERT_ENTRY = `INSERT INTO "Entry" (${ENTRY_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${ENTRY_COLUMNS.map(() => "?").join(", ")})`;
 
 export function entryService(deps: {
   db: Db;
@@ -250,7 +237,7 @@ export function entryService(deps: {
           entry: { id, name: entry.name },
           details: { kind, version: 1 },
         };
-        const change = { sql: INSERT_ENTRY, params: ENTRY_INSERT_COLUMNS.map((column) => entry[column]) };
+        const change = { sql: INSERT_ENTRY, params: ENTRY_COLUMNS.map((column) => entry[column]) };
         const event =
           (await activity.recordAtOnce(doer, added, change)) ??
           (await writeTransaction(async (run) => {

@@ -18,7 +18,7 @@ import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.s
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
 import { nameKey } from "../entry/entry.rules.ts";
 import { type SealedValue, sameValue, valueSealer } from "../entry/entry-value.ts";
-import type { EntryVersions } from "../entry/entry-versions.ts";
+import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
 
@@ -60,18 +60,7 @@ type EntryRow = SealedValue & {
 /** Another writer changed an entry between the plan and the write: plan again. */
 class ImportRace extends Error {}
 
-type Existing = {
-  id: string;
-  name: string;
-  nameKey: string;
-  kind: EntryKind;
-  version: number;
-  ciphertext: Uint8Array;
-  fingerprint: string;
-  valueSize: number;
-  updatedAt: Date;
-  updatedBy: string | null;
-};
+type Existing = CurrentValue & { nameKey: string };
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];

@@ -8,6 +8,7 @@
 // statement.
 import type { AppendRows, Db, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
+import { ENTRY_COLUMNS } from "../entry/entry-columns.ts";
 
 /** On SQLite, from this many new entries on an import is staged; smaller ones are written in their transaction. */
 export const STAGED_IMPORT_ROWS = 20_000;
@@ -16,21 +17,7 @@ const STAGE_CHUNK_ROWS = 5_000;
 /** Rows of an import that died before publishing are removed after this long. */
 const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** The columns an import writes for each new entry, staged or not. */
-export const ENTRY_COLUMNS = [
-  "id",
-  "userId",
-  "kind",
-  "name",
-  "nameKey",
-  "version",
-  "ciphertext",
-  "fingerprint",
-  "valueSize",
-  "createdAt",
-  "updatedAt",
-  "updatedBy",
-] as const;
+export { ENTRY_COLUMNS };
 
 export type StagedImport = { importId: string; rows: number };
 
