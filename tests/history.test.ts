@@ -225,6 +225,8 @@ describe("the activity log", () => {
     await runtime.environment();
     await runtime.environment();
     await vault.detachEntries({ agentId: agent.id, entryIds: [secret.id] });
+    expect(await vault.revokeRuntimeToken({ id: runtimeToken.runtimeToken.id })).toBe(runtimeToken.runtimeToken.id);
+    await expect(runtime.environment()).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
     const apiToken = await vault.createApiToken({ name: "second" });
     await vault.revokeApiToken({ id: apiToken.apiToken.id });
     await vault.importEnv({ content: "IMPORTED_ONE=1\nIMPORTED_TWO=2\n", kind: "VARIABLE" });
@@ -241,6 +243,7 @@ describe("the activity log", () => {
       "RUNTIME_TOKEN_CREATED",
       "ENVIRONMENT_FETCHED",
       "ENTRY_DETACHED",
+      "RUNTIME_TOKEN_REVOKED",
       "API_TOKEN_CREATED",
       "API_TOKEN_REVOKED",
       "ENTRIES_IMPORTED",

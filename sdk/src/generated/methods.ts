@@ -141,6 +141,11 @@ export function operationMethods(run: OperationRunner) {
     revokeApiToken: (input: D.RevokeApiTokenInput) =>
       run.mutation(D.RevokeApiTokenDocument, "revokeApiToken", input),
     /**
+     * Revokes one runtime token: its runtime can no longer fetch the environment, and its command stream ends. Success data is its id. Requires the RUNTIME_ISSUE scope.
+     */
+    revokeRuntimeToken: (input: D.RevokeRuntimeTokenInput) =>
+      run.mutation(D.RevokeRuntimeTokenDocument, "revokeRuntimeToken", input),
+    /**
      * Renames an agent or changes its restart policy. Requires the AGENTS_WRITE scope.
      */
     updateAgent: (input: D.UpdateAgentInput) =>

@@ -43,3 +43,30 @@ builder.mutationField("createRuntimeToken", (t) =>
     },
   }),
 );
+
+const RevokeRuntimeTokenInput = builder.inputType("RevokeRuntimeTokenInput", {
+  fields: (t) => ({ id: t.id({ required: true, description: "The runtime token's id (not the token)." }) }),
+});
+
+builder.mutationField("revokeRuntimeToken", (t) =>
+  t.field({
+    type: "ID",
+    description: requiresScope(
+      "RUNTIME_ISSUE",
+      "Revokes one runtime token: its runtime can no longer fetch the environment, and its command stream ends. Success data is its id.",
+    ),
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: RevokeRuntimeTokenInput, required: true }) },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx.viewer, "RUNTIME_ISSUE");
+      return ctx.services.runtime.revokeToken(ctx.viewer, { id: String(args.input.id) });
+    },
+  }),
+);
+
+builder.prismaObjectField(AgentRef, "runtimeTokens", (t) =>
+  t.relation("runtimeTokens", {
+    description: "The agent's runtime tokens (their ids and when they were made; never the tokens).",
+    query: { orderBy: { createdAt: "asc" } },
+  }),
+);

@@ -14,6 +14,7 @@ import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
+import { NotFoundError } from "../common/errors.ts";
 import { compareNames, nameProblem } from "../entry/entry.rules.ts";
 import { ValueUnreadableError, valueOpener } from "../entry/entry-value.ts";
 
@@ -59,6 +60,24 @@ export function runtimeService(deps: {
         return created;
       });
       return { token, runtimeToken };
+    },
+
+    /** Deletes one of the viewer's agents' runtime tokens; its open command stream ends at the next check. */
+    async revokeToken(viewer: Viewer, input: { id: string }): Promise<string> {
+      return activity.transaction(async (tx) => {
+        const token = await tx.runtimeToken.findFirst({
+          where: { id: input.id, agent: { userId: viewer.userId } },
+          select: { id: true, agent: { select: { id: true, name: true } } },
+        });
+        if (!token) throw new NotFoundError("runtime token", input.id);
+        await tx.runtimeToken.delete({ where: { id: token.id } });
+        await activity.record(tx, doerOf(viewer), {
+          action: "RUNTIME_TOKEN_REVOKED",
+          agent: token.agent,
+          details: { tokenId: token.id },
+        });
+        return token.id;
+      });
     },
 
     /**
