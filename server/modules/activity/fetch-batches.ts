@@ -3,7 +3,7 @@
 // an agent and runtime token in a minute is recorded at once, before the fetch answers; the rest
 // of that minute as one event with their count when it ends (or at shutdown).
 import type { RuntimeViewer } from "../../auth/viewer.ts";
-import type { ActivityInput, Doer } from "./activity.service.ts";
+import type { ActivityInput, Doer } from "./activity-event.ts";
 
 /** How long a batch of fetches lasts. */
 export const FETCH_WINDOW_MS = 60_000;

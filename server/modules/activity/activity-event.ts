@@ -1,0 +1,46 @@
+// What an activity event says and who it is of: the actions, the doer (actor, keys, address)
+// and the input every module records with.
+import type { KeyOwner } from "../../auth/viewer.ts";
+import { type Actor, actorOf } from "./actor.ts";
+
+export const ACTIVITY_ACTIONS = [
+  "ENTRY_ADDED",
+  "ENTRY_UPDATED",
+  "ENTRY_RESTORED",
+  "ENTRY_DELETED",
+  "ENTRY_ATTACHED",
+  "ENTRY_DETACHED",
+  "ENTRIES_IMPORTED",
+  "AGENT_CREATED",
+  "AGENT_UPDATED",
+  "AGENT_RESTARTED",
+  "AGENT_DELETED",
+  "API_TOKEN_CREATED",
+  "API_TOKEN_REVOKED",
+  "RUNTIME_TOKEN_CREATED",
+  "RUNTIME_TOKEN_REVOKED",
+  "PROVIDER_CONNECTED",
+  "PROVIDER_DISCONNECTED",
+  "PROVIDER_REFRESHED",
+  "ENVIRONMENT_FETCHED",
+  "SIGN_IN_FAILED",
+] as const;
+export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
+
+/** Who acts, with the keys their events are chained under and the address they came from. */
+export type Doer = KeyOwner & { actor: Actor; address: string | null };
+
+export const doerOf = (viewer: KeyOwner & { address: string } & Parameters<typeof actorOf>[0]): Doer => ({
+  userId: viewer.userId,
+  keySalt: viewer.keySalt,
+  address: viewer.address,
+  actor: actorOf(viewer),
+});
+
+export type ActivityInput = {
+  action: ActivityAction;
+  entry?: { id: string; name: string } | null;
+  agent?: { id: string; name: string } | null;
+  /** Counts, versions, names of tokens and providers: never a value. */
+  details?: Record<string, unknown> | null;
+};
