@@ -132,6 +132,19 @@ describe("versions", () => {
     expect(Number(left?.n)).toBe(0);
   });
 
+  it("replaces a value that cannot be decrypted any more, keeping only what it can", async () => {
+    const { vault } = await newUser("damaged");
+    const secret = await vault.addSecret({ name: "DAMAGED_KEY", value: "before-damage" });
+    // Someone with the database overwrites the stored value with another row's blob.
+    const other = await vault.addSecret({ name: "DONOR_KEY", value: "donor" });
+    const [donor] = await sql.run('SELECT "ciphertext" FROM "Entry" WHERE "id" = ?', [other.id]);
+    await sql.run('UPDATE "Entry" SET "ciphertext" = ? WHERE "id" = ?', [donor?.ciphertext, secret.id]);
+    const repaired = await vault.updateSecret({ id: secret.id, value: "after-repair" });
+    expect(repaired.version).toBe(2);
+    const versions = await collect(vault.allEntryVersions(secret.id));
+    expect(versions.map((row) => row.version)).toEqual([2]);
+  });
+
   it("lets exactly one of two restores with the same expectedVersion win", async () => {
     const { vault } = await newUser("race");
     const secret = await vault.addSecret({ name: "RACE_KEY", value: "one" });

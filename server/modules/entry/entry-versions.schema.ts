@@ -1,12 +1,10 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
-import { GraphQLError } from "graphql";
 import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { ActorRef } from "../activity/activity.schema.ts";
 import { parseActor } from "../activity/actor.ts";
 import { LimitExceededError, NotFoundError, ValidationError, VersionConflictError } from "../common/errors.ts";
-import { EntryRef, written } from "./entry.schema.ts";
-import { ValueUnreadableError } from "./entry-value.ts";
+import { EntryRef, unreadableAsError, written } from "./entry.schema.ts";
 import type { EntryVersionRow } from "./entry-versions.ts";
 
 const EntryVersionRef = builder.objectRef<EntryVersionRow>("EntryVersion").implement({
@@ -29,14 +27,7 @@ const EntryVersionRef = builder.objectRef<EntryVersionRow>("EntryVersion").imple
       resolve: (row, _args, ctx) => {
         if (row.kind !== "VARIABLE") return null;
         authorize(ctx.viewer, "ENTRIES_READ", "read a variable's value");
-        try {
-          return ctx.services.entries.versions.value(ctx.viewer, row);
-        } catch (error) {
-          if (error instanceof ValueUnreadableError) {
-            throw new GraphQLError(error.message, { extensions: { code: "VALUE_UNREADABLE" } });
-          }
-          throw error;
-        }
+        return unreadableAsError(() => ctx.services.entries.versions.value(ctx.viewer, row));
       },
     }),
   }),
@@ -99,11 +90,13 @@ builder.mutationField("restoreEntryVersion", (t) =>
     args: { input: t.arg({ type: RestoreEntryVersionInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       authorize(ctx.viewer, "ENTRIES_WRITE");
-      const entry = await ctx.services.entries.restore(ctx.viewer, {
-        id: String(args.input.id),
-        version: args.input.version,
-        expectedVersion: args.input.expectedVersion,
-      });
+      const entry = await unreadableAsError(() =>
+        ctx.services.entries.restore(ctx.viewer, {
+          id: String(args.input.id),
+          version: args.input.version,
+          expectedVersion: args.input.expectedVersion,
+        }),
+      );
       return written(ctx, entry);
     },
   }),

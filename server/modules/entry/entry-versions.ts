@@ -6,7 +6,7 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Tx, TxSql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { NotFoundError } from "../common/errors.ts";
-import { openNamedValue, valueSealer } from "./entry-value.ts";
+import { openNamedValue, ValueUnreadableError, valueSealer } from "./entry-value.ts";
 
 export const DEFAULT_VERSIONS_KEPT = 50;
 
@@ -41,6 +41,19 @@ const KEEP = `INSERT INTO "EntryVersion" ("entryId", "version", "ciphertext", "v
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
 const FORGET = `DELETE FROM "EntryVersion" WHERE "entryId" = ? AND "version" <= ?`;
 
+/**
+ * The value, or null when it cannot be decrypted (tampered with, or under a removed key): such a
+ * value cannot be kept, and must not stop the update that replaces it.
+ */
+function readable(open: () => string): string | null {
+  try {
+    return open();
+  } catch (error) {
+    if (error instanceof ValueUnreadableError) return null;
+    throw error;
+  }
+}
+
 export type EntryVersions = ReturnType<typeof entryVersions>;
 
 export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring; kept?: number }) {
@@ -55,8 +68,8 @@ export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring
      * forgets versions beyond the last `kept` (counting the new one).
      */
     async keepCurrent(tx: Tx, owner: KeyOwner, current: CurrentValue): Promise<void> {
-      if (kept > 1) {
-        const value = openNamedValue(keyring, owner, current);
+      const value = kept > 1 ? readable(() => openNamedValue(keyring, owner, current)) : null;
+      if (value !== null) {
         const sealed = valueSealer(keyring, owner)(current.id, current.kind, value, current.version);
         await txSql(tx, KEEP, [
           current.id,

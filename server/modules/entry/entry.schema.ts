@@ -23,7 +23,7 @@ export function written<T extends object>(ctx: Context, entry: T): T {
 }
 
 /** A value that cannot be decrypted answers VALUE_UNREADABLE, naming the entry (never masked away). */
-async function unreadableAsError<T>(read: () => T | Promise<T>): Promise<T> {
+export async function unreadableAsError<T>(read: () => T | Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
