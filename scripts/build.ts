@@ -3,7 +3,8 @@
 //   1. the Prisma clients, from the committed schemas (again only when a schema changed)
 //   2. @agent-vault/sdk: tsc to sdk/dist, ESM with type declarations (a library: its
 //      dependencies stay dependencies, so consumers share them)
-//   3. esbuild bundles, one file per entry point (the vault's server code split in lazily loaded
+//   3. the web console: Vite builds console/ into console/dist, which the vault serves at /
+//   4. esbuild bundles, one file per entry point (the vault's server code split in lazily loaded
 //      chunks): @agent-vault/cli's bin, and the vault's own client and server commands. Start-up
 //      time goes to resolving and compiling modules; one bundle costs a fraction of the hundreds
 //      of files yoga, Pothos and Prisma are made of.
@@ -81,6 +82,10 @@ const common: BuildOptions = {
     "open",
   ],
 };
+
+const { build: viteBuild } = await import("vite");
+await viteBuild({ configFile: path.join(root, "console/vite.config.ts"), logLevel: "warn" });
+say("@agent-vault/console (console/dist)");
 
 rmSync(path.join(root, "dist"), { recursive: true, force: true });
 await Promise.all([

@@ -5,11 +5,14 @@ import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } fr
 import { AuthenticationError } from "./auth/authenticate.ts";
 import { type Context, loadersFor } from "./context.ts";
 import { clientAddress } from "./http/client-address.ts";
+import { useConsoleFiles } from "./http/console-files.ts";
 import { graphiql } from "./http/graphiql.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
 import { type LogLevel, maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
 import { useSharedNoticeExecution } from "./modules/notice/notice.fanout.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
+import { useConsoleSessions } from "./modules/session/session.routes.ts";
+import { CSRF_HEADERS, hasCsrfHeader, sessionSecret } from "./modules/session/session-cookie.ts";
 import { schema } from "./schema.ts";
 import { openVault, type Vault, type VaultConfig } from "./vault.ts";
 
@@ -53,6 +56,9 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
   const page = graphiql();
   const trustedProxies = options.trustedProxies ?? 0;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const secureCookies = (request: Request) =>
+    new URL(request.url).protocol === "https:" ||
+    (trustedProxies > 0 && request.headers.get("x-forwarded-proto") === "https");
   const addressOf = (request: Request | undefined, serverContext: unknown) =>
     clientAddress(
       trustedProxies,
@@ -80,21 +86,30 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
       : false,
     plugins: [
       useRuntimeChannel(services, addressOf, logger),
+      useConsoleSessions(services, addressOf, secureCookies, logger),
       page.plugin(),
+      useConsoleFiles(),
       ...hardeningPlugins(limits),
       useRedactedInputErrors(),
       useSharedNoticeExecution(),
     ],
-    // Over WebSocket there is no request: the token comes in the connection parameters.
+    // Over WebSocket there is no request: the token comes in the connection parameters. The
+    // console's requests carry no token but a session cookie, and must send a CSRF header.
     context: async (serverContext: ServerContext) => {
       const { request, connectionParams } = serverContext;
       const authorization =
         request?.headers.get("authorization") ?? (connectionParams?.authorization as string | undefined);
-      try {
-        const viewer = await services.authenticate.api({
-          authorization,
-          address: addressOf(request, serverContext),
+      const session = !authorization && request ? sessionSecret(request) : null;
+      const address = addressOf(request, serverContext);
+      if (session && request && !hasCsrfHeader(request)) {
+        throw new GraphQLError(`A console request must send one of these headers: ${CSRF_HEADERS.join(", ")}`, {
+          extensions: { code: "CSRF_HEADER_MISSING", http: { status: 403 } },
         });
+      }
+      try {
+        const viewer = session
+          ? await services.sessions.viewer(session, address)
+          : await services.authenticate.api({ authorization, address });
         return { viewer, db: vault.db, services, loaders: loadersFor(services, viewer), written: new WeakSet() };
       } catch (error) {
         throw error instanceof AuthenticationError ? graphqlError(error) : error;

@@ -20,6 +20,7 @@ import type { OAuthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { type ProviderService, providerService } from "./modules/provider/provider.service.ts";
 import type { ProviderBaseUrls } from "./modules/provider/providers.ts";
 import { type RuntimeService, runtimeService } from "./modules/runtime/runtime.service.ts";
+import { type SessionService, sessionService } from "./modules/session/session.service.ts";
 import { type TokenService, tokenService } from "./modules/token/token.service.ts";
 import { type UserService, userService } from "./modules/user/user.service.ts";
 
@@ -51,6 +52,8 @@ export type ServiceDeps = {
   joinedSql?: RawSql;
   /** How long an ON_CHANGE agent's changes must settle before the vault restarts it. */
   restartSettleMs?: number;
+  /** How long a console session lasts unused (default 12 hours). */
+  sessionIdleMs?: number;
   /** Errors of work done after a response (batched activity events). */
   onBackgroundError?: (error: unknown) => void;
 };
@@ -69,6 +72,7 @@ export type Services = {
   keys: KeyService;
   activity: ActivityService;
   restarts: AutoRestarts;
+  sessions: SessionService;
 };
 
 export function createServices(deps: ServiceDeps): Services {
@@ -90,7 +94,7 @@ export function createServices(deps: ServiceDeps): Services {
     oauthIssuer,
     streamRecheckMs,
   } = deps;
-  const authenticate = authenticator({ raw, rateLimits, hasher, binder });
+  const authenticate = authenticator({ raw, rateLimits, hasher, binder, sessionIdleMs: deps.sessionIdleMs });
   const activity = activityService({
     db,
     txSql,
@@ -147,6 +151,7 @@ export function createServices(deps: ServiceDeps): Services {
     authenticate,
     activity,
     restarts,
+    sessions: sessionService({ db, hasher, authenticate }),
     attachments: attachmentService({ rawRows, binder, events, activity }),
     entries,
     agents: agentService({ binder, events, activity }),

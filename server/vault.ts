@@ -35,6 +35,8 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     restartSettleMs?: number;
     /** How often open streams re-check their token (default 30 s; tests shorten it). */
     streamRecheckMs?: number;
+    /** How long a console session lasts unused (default 12 hours). */
+    sessionIdleMs?: number;
     /** Hears every SQL statement the vault sends (the benchmarks count them). */
     onQuery?: (sql: string) => void;
     /** Warnings about the vault's surroundings (Redis unreachable...). */
@@ -110,6 +112,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),
     oauthIssuer: config.oauthIssuer ?? oauthIssuer(),
     streamRecheckMs: config.streamRecheckMs,
+    sessionIdleMs: config.sessionIdleMs,
     versionsKept: config.versionsKept,
     restartSettleMs: config.restartSettleMs,
     activityDays: config.activityDays,

@@ -71,6 +71,19 @@ const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding",
   FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
   WHERE t."tokenHash" = ?`;
 
+// A console session's cookie: its session, with the token it stands for.
+const SESSION_SQL = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", t."id" AS "tokenId",
+  t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt",
+  t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
+  FROM "ConsoleSession" s JOIN "ApiToken" t ON t."id" = s."tokenId" JOIN "User" u ON u."id" = t."userId"
+  WHERE s."secretHash" = ?`;
+
+/** How long a console session lasts unused. */
+export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+
+/** A console session's viewer: its token's, and the session's own id. */
+export type SessionViewer = Viewer & { sessionId: string; lastSeenAt: Date };
+
 /** A sign-in with a token the vault issued that no longer works (revoked, expired, or its row changed). */
 export type RefusedSignIn = {
   userId: string;
@@ -85,8 +98,15 @@ export type RefusedSignIn = {
 
 export type Authenticator = ReturnType<typeof authenticator>;
 
-export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hasher: TokenHasher; binder: RowBinder }) {
+export function authenticator(deps: {
+  raw: RawSql;
+  rateLimits: RateLimits;
+  hasher: TokenHasher;
+  binder: RowBinder;
+  sessionIdleMs?: number;
+}) {
   const { raw, rateLimits, hasher, binder } = deps;
+  const sessionIdleMs = deps.sessionIdleMs ?? SESSION_IDLE_MS;
   let onRefused: ((refused: RefusedSignIn) => Promise<void>) | undefined;
 
   /** Why a token row the vault issued does not authenticate. */
@@ -109,6 +129,31 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
       revoked: false,
     };
     return binder.verifyApiToken(grant, row.binding);
+  }
+
+  async function refuse(address: string, throttleKey: string | null, message: string): Promise<never> {
+    const wait = await rateLimits.authenticationBlocked(address, throttleKey);
+    if (wait) {
+      throw new AuthenticationError(
+        `Too many failed authentications; try again in ${wait} s`,
+        "TOO_MANY_REQUESTS",
+        wait,
+      );
+    }
+    await rateLimits.authenticationFailed(address, throttleKey);
+    throw new AuthenticationError(message, "UNAUTHENTICATED");
+  }
+
+  function viewerOf(row: Record<string, unknown>, address: string): Viewer {
+    return {
+      userId: String(row.userId),
+      tokenId: String(row.tokenId),
+      tokenName: String(row.tokenName),
+      keySalt: row.keySalt as Uint8Array,
+      address,
+      scopes: parseScopes(String(row.scopes)),
+      expiresAt: storedDate(row.expiresAt),
+    };
   }
 
   async function authenticate<T>(
@@ -185,17 +230,21 @@ export function authenticator(deps: { raw: RawSql; rateLimits: RateLimits; hashe
           }
           return null;
         }
-        const expiresAt = storedDate(row.expiresAt);
-        return {
-          userId: String(row.userId),
-          tokenId: String(row.tokenId),
-          tokenName: String(row.tokenName),
-          keySalt: row.keySalt as Uint8Array,
-          address: credentials.address,
-          scopes: parseScopes(String(row.scopes)),
-          expiresAt,
-        };
+        return viewerOf(row, credentials.address);
       }),
+
+    /**
+     * The viewer a console session's secret stands for: its token's, while the token works and
+     * the session has been used within the idle limit. Failures are throttled as tokens' are.
+     */
+    async session(secret: string, address: string): Promise<SessionViewer> {
+      const [row] = await raw(SESSION_SQL, [hasher.hash(secret)]);
+      const lastSeenAt = storedDate(row?.lastSeenAt);
+      if (!row || !liveApiToken(row) || !lastSeenAt || Date.now() - lastSeenAt.getTime() > sessionIdleMs) {
+        return refuse(address, tokenDigest(secret), "Your console session has ended: sign in again");
+      }
+      return { ...viewerOf(row, address), sessionId: String(row.sessionId), lastSeenAt };
+    },
 
     /** The agent a runtime token stands for. */
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>

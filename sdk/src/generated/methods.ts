@@ -31,6 +31,11 @@ export function operationMethods(run: OperationRunner) {
     agentByName: (variables: D.AgentByNameQueryVariables) =>
       run.query(D.AgentByNameDocument, "agentByName", variables),
     /**
+     * The agent with this id. Requires the AGENTS_READ scope.
+     */
+    agentRuntimeTokens: (variables: D.AgentRuntimeTokensQueryVariables) =>
+      run.query(D.AgentRuntimeTokensDocument, "agent", variables),
+    /**
      * The vault's agents, by name. Requires the AGENTS_READ scope.
      */
     agents: (variables: D.AgentsQueryVariables = {}) =>

@@ -172,7 +172,10 @@ export function providerService(deps: {
 
   /** Tells the user's subscribers the card's status as it is now. */
   async function statusChanged(userId: string, provider: Provider) {
-    const after = await card(db, userId, provider);
+    announce(userId, provider, await card(db, userId, provider));
+  }
+
+  function announce(userId: string, provider: Provider, after: AiProviderCard) {
     events.providerStatusChanged(userId, {
       provider,
       status: after.status,
@@ -322,6 +325,8 @@ export function providerService(deps: {
         throw error;
       }
       events.restartNeeded(userId, written.notices);
+      // Consoles show the card connected, whoever connected it (the CLI's OAuth sign-in).
+      announce(userId, input.provider, connected);
       return connected;
     },
 
@@ -334,7 +339,9 @@ export function providerService(deps: {
           details: { provider: input.provider },
         },
       ]);
-      return card(db, viewer.userId, input.provider);
+      const after = await card(db, viewer.userId, input.provider);
+      announce(viewer.userId, input.provider, after);
+      return after;
     },
 
     /** Asks the provider whether the connected key works, and records the answer on the card. */

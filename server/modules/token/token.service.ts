@@ -83,6 +83,8 @@ export function tokenService(deps: {
         if (row.revokedAt) return row;
         const binding = binder.apiToken({ ...row, revoked: true });
         const updated = await tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date(), binding } });
+        // Its console sessions end with it.
+        await tx.consoleSession.deleteMany({ where: { tokenId: row.id } });
         await activity.record(tx, doerOf(viewer), {
           action: "API_TOKEN_REVOKED",
           details: { tokenId: row.id, tokenName: row.name },

@@ -1,0 +1,282 @@
+// The console as a person uses it: every flow of the Secrets Vault page, agents, the palette and
+// live banners, found by role and visible name.
+import { expect, openPalette, signIn, test } from "./fixtures.ts";
+
+test("sign in with a token, and sign out: the session ends on the server", async ({ page, vault, context }) => {
+  await page.goto(vault.url);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await page.getByLabel("API token").fill("avt_not_a_real_token");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText(/token/i);
+
+  await page.getByLabel("API token").fill(vault.token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Secrets Vault", level: 1 })).toBeVisible();
+  const [cookie] = await context.cookies();
+  expect(cookie).toMatchObject({ name: "agent_vault_session", httpOnly: true, sameSite: "Strict" });
+
+  // The page survives a reload: the session is the cookie's.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Secrets Vault", level: 1 })).toBeVisible();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  // The old cookie, sent again, is refused: the server ended the session.
+  const replay = await fetch(`${vault.url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-agent-vault-csrf": "1",
+      cookie: `${cookie?.name}=${cookie?.value}`,
+    },
+    body: JSON.stringify({ query: "{ viewer { id } }" }),
+  });
+  expect(replay.status).toBe(401);
+});
+
+test("connect a provider from the palette; disconnecting one in use names its agents", async ({ page, vault }) => {
+  await signIn(page, vault);
+  await openPalette(page);
+  await page.getByRole("option", { name: "Connect Anthropic" }).click();
+  const dialog = page.getByRole("dialog", { name: "Connect Anthropic" });
+  await dialog.getByLabel("API key", { exact: true }).fill("sk-ant-e2e-key");
+  await dialog.getByRole("button", { name: "Connect" }).click();
+  await expect(dialog).toBeHidden();
+  const card = page.getByRole("article", { name: "Anthropic" });
+  await expect(card.getByText("Connected", { exact: true })).toBeVisible();
+  await expect(card.getByText("ANTHROPIC_API_KEY")).toBeVisible();
+
+  const secret = await vault.sdk.entryByName({ name: "ANTHROPIC_API_KEY" });
+  await vault.sdk.createAgent({ name: "claude-bot", entryIds: [secret?.id as string] });
+  await card.getByRole("button", { name: "Disconnect Anthropic" }).click();
+  await expect(card.getByRole("alert")).toContainText("claude-bot");
+  await expect(card.getByRole("link", { name: "claude-bot" })).toBeVisible();
+});
+
+test("OpenAI's dialog offers the Codex subscription command, and turns Connected when the CLI finishes", async ({
+  page,
+  vault,
+}) => {
+  await signIn(page, vault);
+  await page.getByRole("button", { name: "Connect OpenAI" }).click();
+  const dialog = page.getByRole("dialog", { name: "Connect OpenAI" });
+  await expect(dialog.getByRole("tab", { name: "Codex Subscription" })).toHaveAttribute("aria-selected", "true");
+  await expect(dialog.getByText("agent-vault auth openai --oauth")).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Copy command" })).toBeVisible();
+  // What `agent-vault auth openai --oauth` sends when the sign-in finishes.
+  await vault.sdk.connectAiProvider({ provider: "OPENAI", method: "OAUTH", credential: "oauth-e2e", expiresIn: 3600 });
+  await expect(dialog.getByRole("status")).toHaveText("Connected");
+  await dialog.getByRole("tab", { name: "API Key" }).click();
+  await expect(dialog.getByLabel("API key", { exact: true })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("article", { name: "OpenAI" }).getByText("Connected", { exact: true })).toBeVisible();
+});
+
+test("add a secret and a variable; the name is checked as it is typed", async ({ page, vault }) => {
+  await signIn(page, vault);
+  await page.getByRole("button", { name: "Add Secret" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add Secret" });
+  await expect(dialog.getByText("cannot be viewed after saving")).toBeVisible();
+  await dialog.getByLabel("Name").fill("9LIVES");
+  await expect(dialog.getByText(/starts with a letter or underscore/)).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
+  await dialog.getByLabel("Name").fill("GITHUB_TOKEN");
+  await expect(dialog.getByLabel("Value")).toHaveAttribute("type", "password");
+  await expect(dialog.getByLabel("Value")).toHaveAttribute("autocomplete", "off");
+  await dialog.getByLabel("Value").fill("ghp_e2e");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+
+  await page.getByRole("button", { name: "Add Variable" }).click();
+  const variable = page.getByRole("dialog", { name: "Add Variable" });
+  await variable.getByLabel("Name").fill("LOG_LEVEL");
+  await variable.getByLabel("Value").fill("debug");
+  await variable.getByRole("button", { name: "Save" }).click();
+  await expect(variable).toBeHidden();
+
+  const table = page.getByRole("table");
+  const secretRow = table.getByRole("row", { name: /GITHUB_TOKEN/ });
+  await expect(secretRow).toContainText("Secret");
+  await expect(secretRow).toContainText("v1");
+  await expect(secretRow).not.toContainText("ghp_e2e");
+  await expect(table.getByRole("row", { name: /LOG_LEVEL/ })).toContainText("debug");
+
+  // A name taken is refused with the server's message.
+  await page.getByRole("button", { name: "Add Variable" }).click();
+  await variable.getByLabel("Name").fill("LOG_LEVEL");
+  await variable.getByLabel("Value").fill("info");
+  await variable.getByRole("button", { name: "Save" }).click();
+  await expect(variable.getByRole("alert")).toContainText("LOG_LEVEL");
+
+  // Search and filter.
+  await page.keyboard.press("Escape");
+  await page.getByRole("searchbox", { name: "Search entries" }).fill("git");
+  await expect(table.getByRole("row", { name: /LOG_LEVEL/ })).toHaveCount(0);
+  await expect(table.getByRole("row", { name: /GITHUB_TOKEN/ })).toBeVisible();
+  await page.getByRole("searchbox", { name: "Search entries" }).fill("");
+  await page.getByLabel("Kind").selectOption("VARIABLE");
+  await expect(table.getByRole("row", { name: /GITHUB_TOKEN/ })).toHaveCount(0);
+});
+
+test("update and verify a secret from its row's menu", async ({ page, vault }) => {
+  await vault.sdk.addSecret({ name: "STRIPE_KEY", value: "sk_live_one" });
+  await signIn(page, vault);
+  await page.getByRole("button", { name: "Actions for STRIPE_KEY" }).click();
+  await page.getByRole("menuitem", { name: "Update value" }).click();
+  const dialog = page.getByRole("dialog", { name: "Update STRIPE_KEY" });
+  await expect(dialog.getByLabel("Value")).toHaveValue("");
+  await dialog.getByLabel("Value").fill("sk_live_two");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("row", { name: /STRIPE_KEY/ })).toContainText("v2");
+
+  await page.getByRole("button", { name: "Actions for STRIPE_KEY" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("menu")).toBeVisible();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await expect(page.getByRole("menuitem", { name: "Verify value" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  const verify = page.getByRole("dialog", { name: "Verify STRIPE_KEY" });
+  await verify.getByLabel("Value to check").fill("sk_live_two");
+  await verify.getByRole("button", { name: "Verify" }).click();
+  await expect(verify.getByRole("status")).toHaveText("It matches the stored value.");
+  await verify.getByLabel("Value to check").fill("sk_live_one");
+  await verify.getByRole("button", { name: "Verify" }).click();
+  await expect(verify.getByRole("status")).toHaveText("It does not match the stored value.");
+});
+
+test("import a .env file through its plan", async ({ page, vault }) => {
+  await vault.sdk.addVariable({ name: "REGION", value: "eu" });
+  await signIn(page, vault);
+  await page.getByRole("button", { name: "Import .env file" }).click();
+  const dialog = page.getByRole("dialog", { name: "Import .env file" });
+  await dialog.getByLabel("Contents of the .env file").fill("REGION=us\nNEW_ONE=1\nbroken line\n");
+  await dialog.getByText("Variables", { exact: true }).click();
+  await dialog.getByRole("button", { name: "Preview" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("Line 3");
+
+  await dialog.getByLabel("Contents of the .env file").fill("REGION=us\nNEW_ONE=1\nEMPTY=\n");
+  await dialog.getByLabel("When a name already exists").selectOption("OVERWRITE");
+  await dialog.getByLabel("Skip lines with an empty value").check();
+  await dialog.getByRole("button", { name: "Preview" }).click();
+  const plan = dialog.getByRole("region", { name: "Plan" });
+  await expect(plan).toContainText("Created (1)");
+  await expect(plan).toContainText("NEW_ONE");
+  await expect(plan).toContainText("Updated (1)");
+  await expect(plan).toContainText("Skipped (1)");
+  // Nothing is written by the plan.
+  expect(await vault.sdk.entryByName({ name: "NEW_ONE" })).toBeNull();
+
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog.getByRole("status")).toContainText("1 created, 1 updated");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("row", { name: /NEW_ONE/ })).toBeVisible();
+  await expect(page.getByRole("row", { name: /REGION/ })).toContainText("us");
+});
+
+test("create an agent with entries, attach after creation, see a live banner, restart", async ({ page, vault }) => {
+  const secret = await vault.sdk.addSecret({ name: "API_KEY", value: "one" });
+  await vault.sdk.addVariable({ name: "MODE", value: "fast" });
+  await signIn(page, vault);
+
+  await openPalette(page);
+  await page.getByRole("option", { name: "Create agent" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create agent" });
+  await dialog.getByLabel("Name").fill("research-bot");
+  await dialog.getByRole("button", { name: "Next" }).click();
+  await dialog.getByRole("checkbox", { name: /API_KEY/ }).check();
+  await dialog.getByRole("button", { name: "Create" }).click();
+  await expect(page.getByRole("heading", { name: "research-bot", level: 1 })).toBeVisible();
+  const secrets = page.getByRole("region", { name: "Secrets" });
+  await expect(secrets.getByText("API_KEY")).toBeVisible();
+
+  await secrets.getByRole("button", { name: "Attach from the vault" }).click();
+  const attach = page.getByRole("dialog", { name: "Attach from the vault" });
+  await attach.getByRole("checkbox", { name: /MODE/ }).check();
+  await attach.getByRole("button", { name: "Attach" }).click();
+  await expect(secrets.getByText("MODE")).toBeVisible();
+  await expect(page.getByText("Restart required")).toBeVisible();
+  await page.getByRole("button", { name: "Restart", exact: true }).click();
+  await expect(page.getByText("Restart required")).toBeHidden();
+
+  // Another program changes a secret: a banner names the agent and the change, without a reload.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents" }).click();
+  await vault.sdk.updateSecret({ id: secret.id, value: "two" });
+  const banner = page.getByRole("region", { name: "Restart notices" }).getByRole("status");
+  await expect(banner).toContainText("research-bot needs a restart");
+  await expect(banner).toContainText("API_KEY updated");
+  await expect(page.getByRole("listitem").filter({ hasText: "research-bot" })).toContainText("Restart required");
+  await expect(page.getByText("1 pending change")).toBeVisible();
+  await banner.getByRole("button", { name: "Restart research-bot" }).click();
+  await expect(banner).toBeHidden();
+  await expect(page.getByText("Restart required")).toBeHidden();
+});
+
+test("deleting an entry in use is refused with its agents; detach there, then delete", async ({ page, vault }) => {
+  const secret = await vault.sdk.addSecret({ name: "DB_PASSWORD", value: "hunter2" });
+  await vault.sdk.createAgent({ name: "db-bot", entryIds: [secret.id] });
+  await signIn(page, vault);
+  await expect(page.getByRole("row", { name: /DB_PASSWORD/ }).getByRole("link", { name: "db-bot" })).toBeVisible();
+  await page.getByRole("button", { name: "Actions for DB_PASSWORD" }).click();
+  await page.getByRole("menuitem", { name: "Delete" }).click();
+  const dialog = page.getByRole("dialog", { name: "Delete DB_PASSWORD?" });
+  await dialog.getByRole("button", { name: "Delete" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("db-bot");
+  await dialog.getByRole("button", { name: "Detach from db-bot" }).click();
+  await dialog.getByRole("button", { name: "Delete" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("row", { name: /DB_PASSWORD/ })).toHaveCount(0);
+  expect(await vault.sdk.entryByName({ name: "DB_PASSWORD" })).toBeNull();
+});
+
+test("an agent's runtime tokens: created and shown once, revoked", async ({ page, vault }) => {
+  const agent = await vault.sdk.createAgent({ name: "runner" });
+  await signIn(page, vault);
+  await page.goto(`${vault.url}/agents/${agent.id}`);
+  const tokens = page.getByRole("region", { name: "Runtime tokens" });
+  await tokens.getByRole("button", { name: "Create runtime token" }).click();
+  const shown = page.getByRole("dialog", { name: "Runtime token" });
+  await expect(shown.getByText(/^avr_/)).toBeVisible();
+  await expect(shown.getByRole("button", { name: "Copy" })).toBeVisible();
+  await shown.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByText(/avr_/)).toHaveCount(0);
+  await expect(tokens.getByRole("listitem")).toHaveCount(1);
+  await tokens.getByRole("button", { name: /Revoke runtime token/ }).click();
+  await expect(tokens.getByRole("listitem")).toHaveCount(0);
+});
+
+test("the Tokens page creates (shown once) and revokes API tokens", async ({ page, vault }) => {
+  await signIn(page, vault);
+  await page.getByRole("link", { name: "Tokens" }).click();
+  await page.getByLabel("Token name").fill("ci");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const shown = page.getByRole("dialog", { name: "API token" });
+  await expect(shown.getByText(/^avt_/)).toBeVisible();
+  await shown.getByRole("button", { name: "Done" }).click();
+  const row = page.getByRole("row", { name: /ci/ });
+  await expect(row).toContainText("Active");
+  await row.getByRole("button", { name: "Revoke ci" }).click();
+  await expect(row).toContainText("Revoked");
+});
+
+test("the palette jumps to agents and entries by name, never by value", async ({ page, vault }) => {
+  await vault.sdk.addVariable({ name: "HOME_URL", value: "needle-in-value" });
+  await vault.sdk.createAgent({ name: "scout" });
+  await signIn(page, vault);
+  await openPalette(page);
+  await page.keyboard.type("needle");
+  await expect(page.getByRole("option")).toHaveCount(0);
+  await page.getByRole("combobox").fill("scout");
+  await page.getByRole("option", { name: /^scout/ }).click();
+  await expect(page.getByRole("heading", { name: "scout", level: 1 })).toBeVisible();
+  await openPalette(page);
+  await page.getByRole("combobox").fill("HOME_U");
+  await page.getByRole("option", { name: /HOME_URL/ }).click();
+  await expect(page.getByRole("heading", { name: "Secrets Vault", level: 1 })).toBeVisible();
+  await expect(page.getByRole("searchbox", { name: "Search entries" })).toHaveValue("HOME_URL");
+  await openPalette(page);
+  await page.getByRole("combobox").fill("Restart scout");
+  await expect(page.getByRole("option", { name: "Restart scout" })).toBeVisible();
+});

@@ -1,0 +1,220 @@
+// "Variables and Secrets": every entry, searchable by name, filtered by kind, sorted by any
+// column, virtualised so that 10,000 rows scroll as smoothly as 50.
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { type ButtonHTMLAttributes, Suspense, useDeferredValue, useMemo, useRef, useState } from "react";
+import type { EntryRow } from "../app/data.tsx";
+import { later } from "../app/later.ts";
+import { Link } from "../app/router.tsx";
+import { When } from "../app/ui.tsx";
+
+const EntryMenu = later(() => import("./EntryMenu.tsx").then((m) => m.EntryMenu));
+
+export type EntryAction = "update" | "verify" | "delete";
+
+type SortKey = "name" | "kind" | "version" | "updatedAt";
+type Sort = { key: SortKey; descending: boolean };
+
+const ROW_HEIGHT = 48;
+
+const byName = new Intl.Collator(undefined, { sensitivity: "base" }).compare;
+
+function compare(a: EntryRow, b: EntryRow, key: SortKey): number {
+  switch (key) {
+    case "kind":
+      return a.kind.localeCompare(b.kind) || byName(a.name, b.name);
+    case "version":
+      return a.version - b.version || byName(a.name, b.name);
+    case "updatedAt":
+      return a.updatedAt.localeCompare(b.updatedAt) || byName(a.name, b.name);
+    default:
+      return byName(a.name, b.name);
+  }
+}
+
+export function EntriesTable(props: {
+  entries: EntryRow[];
+  onAction: (action: EntryAction, entry: EntryRow) => void;
+  search: string;
+  onSearch: (search: string) => void;
+}) {
+  const { search, onSearch: setSearch } = props;
+  const [kind, setKind] = useState<"ALL" | "SECRET" | "VARIABLE">("ALL");
+  const [sort, setSort] = useState<Sort>({ key: "name", descending: false });
+  const query = useDeferredValue(search.trim().toUpperCase());
+  const rows = useMemo(() => {
+    const shown = props.entries.filter(
+      (entry) => (kind === "ALL" || entry.kind === kind) && (!query || entry.name.toUpperCase().includes(query)),
+    );
+    shown.sort((a, b) => (sort.descending ? -1 : 1) * compare(a, b, sort.key));
+    return shown;
+  }, [props.entries, kind, query, sort]);
+
+  const scroller = useRef<HTMLElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const before = items[0]?.start ?? 0;
+  const after = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
+
+  const header = (key: SortKey, label: string) => (
+    <th
+      scope="col"
+      aria-sort={sort.key === key ? (sort.descending ? "descending" : "ascending") : "none"}
+      className="sortable"
+    >
+      <button
+        type="button"
+        className="link"
+        onClick={() => setSort((old) => ({ key, descending: old.key === key ? !old.descending : false }))}
+      >
+        {label}
+        <span aria-hidden="true">{sort.key === key ? (sort.descending ? " ↓" : " ↑") : ""}</span>
+      </button>
+    </th>
+  );
+
+  return (
+    <>
+      <div className="toolbar">
+        <label className="inline">
+          <span className="visually-hidden">Search entries</span>
+          <input
+            type="search"
+            placeholder="Search by name"
+            value={search}
+            onChange={(event) => setSearch(event.target.value)}
+            autoComplete="off"
+          />
+        </label>
+        <label className="inline">
+          <span>Kind</span>
+          <select value={kind} onChange={(event) => setKind(event.target.value as typeof kind)}>
+            <option value="ALL">All</option>
+            <option value="SECRET">Secrets</option>
+            <option value="VARIABLE">Variables</option>
+          </select>
+        </label>
+        <span className="muted" aria-live="polite">
+          {rows.length === props.entries.length
+            ? `${rows.length} ${rows.length === 1 ? "entry" : "entries"}`
+            : `${rows.length} of ${props.entries.length} entries`}
+        </span>
+      </div>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the scrolling region takes focus to scroll by keyboard */}
+      <section className="table-scroll" ref={scroller} tabIndex={0} aria-label="Entries">
+        <table className="entries" aria-rowcount={rows.length + 1}>
+          <thead>
+            <tr>
+              {header("name", "Name")}
+              {header("kind", "Kind")}
+              <th scope="col">Used by</th>
+              {header("version", "Version")}
+              <th scope="col">Fingerprint or value</th>
+              {header("updatedAt", "Updated")}
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {before > 0 ? (
+              <tr className="spacer" style={{ height: before }}>
+                <td colSpan={7} />
+              </tr>
+            ) : null}
+            {items.map((item) => {
+              const entry = rows[item.index] as EntryRow;
+              return (
+                <tr key={entry.id} aria-rowindex={item.index + 2} style={{ height: ROW_HEIGHT }}>
+                  <th scope="row" className="name">
+                    <code>{entry.name}</code>
+                  </th>
+                  <td>
+                    <span className={`kind ${entry.kind.toLowerCase()}`}>
+                      {entry.kind === "SECRET" ? "Secret" : "Variable"}
+                    </span>
+                  </td>
+                  <td className="agents">
+                    {entry.usedBy.length === 0 ? <span className="muted">none</span> : null}
+                    {entry.usedBy.map((agent, at) => (
+                      <span key={agent.id}>
+                        {at > 0 ? ", " : null}
+                        <Link to={`/agents/${agent.id}`}>{agent.name}</Link>
+                      </span>
+                    ))}
+                  </td>
+                  <td>v{entry.version}</td>
+                  <td className="value">
+                    {entry.__typename === "Variable" ? (
+                      <code>{entry.value}</code>
+                    ) : (
+                      <code className="muted">{entry.fingerprint}</code>
+                    )}
+                  </td>
+                  <td>
+                    <When at={entry.updatedAt} />
+                  </td>
+                  <td>
+                    <RowMenu entry={entry} onAction={props.onAction} />
+                  </td>
+                </tr>
+              );
+            })}
+            {after > 0 ? (
+              <tr className="spacer" style={{ height: after }}>
+                <td colSpan={7} />
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+        {rows.length === 0 ? (
+          <p className="empty">{props.entries.length === 0 ? "No variables or secrets yet." : "Nothing matches."}</p>
+        ) : null}
+      </section>
+    </>
+  );
+}
+
+/**
+ * The row's "…" button; the menu's code (Radix) loads with the first one opened, so that the page
+ * itself loads without it.
+ */
+function RowMenu({ entry, onAction }: { entry: EntryRow; onAction: (action: EntryAction, entry: EntryRow) => void }) {
+  const [wanted, setWanted] = useState(false);
+  if (wanted) {
+    return (
+      <Suspense fallback={<MenuButton entry={entry} />}>
+        <EntryMenu entry={entry} onAction={onAction} onClosed={() => setWanted(false)} />
+      </Suspense>
+    );
+  }
+  return (
+    <MenuButton
+      entry={entry}
+      onPointerDown={(event) => {
+        if (event.button === 0 && !event.ctrlKey) {
+          event.preventDefault();
+          setWanted(true);
+        }
+      }}
+      onKeyDown={(event) => {
+        if (event.key === "Enter" || event.key === " " || event.key === "ArrowDown") {
+          event.preventDefault();
+          setWanted(true);
+        }
+      }}
+    />
+  );
+}
+
+function MenuButton({ entry, ...handlers }: { entry: EntryRow } & ButtonHTMLAttributes<HTMLButtonElement>) {
+  return (
+    <button type="button" className="icon" aria-label={`Actions for ${entry.name}`} aria-haspopup="menu" {...handlers}>
+      …
+    </button>
+  );
+}

@@ -1,0 +1,101 @@
+// "Tokens": the API tokens of this user: create (shown once), revoke.
+import {
+  CreateApiTokenDocument,
+  CurrentTokenDocument,
+  RevokeApiTokenDocument,
+  ViewerDocument,
+} from "@agent-vault/sdk/documents";
+import { type FormEvent, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import { ShownOnce } from "../agents/AgentPage.tsx";
+import { useTitle } from "../app/router.tsx";
+import { ErrorLine, Field, outcomeOf, When } from "../app/ui.tsx";
+
+export function TokensPage() {
+  useTitle("Tokens");
+  const [{ data, error: loadError }, refetch] = useQuery({ query: ViewerDocument });
+  const [{ data: current }] = useQuery({ query: CurrentTokenDocument });
+  const [{ fetching }, create] = useMutation(CreateApiTokenDocument);
+  const [, revoke] = useMutation(RevokeApiTokenDocument);
+  const [name, setName] = useState("");
+  const [shown, setShown] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const tokens = data?.viewer.apiTokens ?? [];
+  const currentId = current?.viewer.token?.id;
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const outcome = outcomeOf<{ token: string }>(await create({ input: { name } }), "createApiToken");
+    if (!outcome.ok) {
+      setError(outcome.error);
+      return;
+    }
+    setError(null);
+    setName("");
+    setShown(outcome.data.token);
+    refetch({ requestPolicy: "network-only" });
+  }
+
+  return (
+    <>
+      <h1>Tokens</h1>
+      <p className="muted">
+        API tokens sign in programs (the SDK, the CLI) and this console. A new token may do what this one may.
+      </p>
+      <form onSubmit={submit} className="inline-form" autoComplete="off">
+        <Field label="Token name" value={name} onChange={(event) => setName(event.target.value)} required />
+        <button type="submit" disabled={fetching || !name.trim()}>
+          Create token
+        </button>
+      </form>
+      <ErrorLine error={error ?? loadError?.message} />
+      <table className="plain">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Scopes</th>
+            <th scope="col">Created</th>
+            <th scope="col">Expires</th>
+            <th scope="col">Status</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {tokens.map((token) => (
+            <tr key={token.id}>
+              <th scope="row">
+                {token.name}
+                {token.id === currentId ? <span className="muted"> (this session)</span> : null}
+              </th>
+              <td className="scopes">{token.scopes.join(", ").toLowerCase().replaceAll("_", ":")}</td>
+              <td>
+                <When at={token.createdAt} />
+              </td>
+              <td>{token.expiresAt ? <When at={token.expiresAt} /> : <span className="muted">never</span>}</td>
+              <td>{token.revokedAt ? "Revoked" : "Active"}</td>
+              <td>
+                {token.revokedAt ? null : (
+                  <button
+                    type="button"
+                    className="danger"
+                    aria-label={`Revoke ${token.name}`}
+                    onClick={async () => {
+                      const outcome = outcomeOf(await revoke({ input: { id: token.id } }), "revokeApiToken");
+                      setError(outcome.error ?? null);
+                      refetch({ requestPolicy: "network-only" });
+                    }}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ShownOnce token={shown} onClose={() => setShown(null)} title="API token" />
+    </>
+  );
+}

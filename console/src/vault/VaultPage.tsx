@@ -1,0 +1,57 @@
+// The home page: "Secrets Vault", with its AI providers and its variables and secrets.
+import { Suspense, useState } from "react";
+import { type EntryRow, useData } from "../app/data.tsx";
+import { useDialogs } from "../app/dialogs.tsx";
+import { later } from "../app/later.ts";
+import { useTitle } from "../app/router.tsx";
+import { ErrorLine } from "../app/ui.tsx";
+import { EntriesTable, type EntryAction } from "../entries/EntriesTable.tsx";
+import { ProviderCards } from "../providers/ProviderCards.tsx";
+
+const RowDialogs = later(() => import("../entries/RowDialogs.tsx").then((m) => m.RowDialogs));
+
+export function VaultPage() {
+  useTitle("Secrets Vault");
+  const { entries } = useData();
+  const { openDialog, entrySearch, setEntrySearch } = useDialogs();
+  const [acting, setActing] = useState<{ action: EntryAction; entry: EntryRow } | null>(null);
+  return (
+    <>
+      <h1>Secrets Vault</h1>
+      <ProviderCards />
+      <section aria-labelledby="entries-title">
+        <div className="section-head">
+          <h2 id="entries-title">Variables and Secrets</h2>
+          <div className="actions">
+            <button type="button" onClick={() => openDialog({ add: "SECRET" })}>
+              Add Secret
+            </button>
+            <button type="button" onClick={() => openDialog({ add: "VARIABLE" })}>
+              Add Variable
+            </button>
+            <button type="button" className="secondary" onClick={() => openDialog({ import: true })}>
+              Import .env file
+            </button>
+          </div>
+        </div>
+        <ErrorLine error={entries.error} />
+        {entries.loading && entries.total !== null ? (
+          <p className="muted" role="status">
+            Loading {entries.rows.length} of {entries.total}…
+          </p>
+        ) : null}
+        <EntriesTable
+          entries={entries.rows}
+          onAction={(action, entry) => setActing({ action, entry })}
+          search={entrySearch}
+          onSearch={setEntrySearch}
+        />
+      </section>
+      {acting ? (
+        <Suspense fallback={null}>
+          <RowDialogs acting={acting} onClose={() => setActing(null)} />
+        </Suspense>
+      ) : null}
+    </>
+  );
+}

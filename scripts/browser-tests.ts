@@ -1,0 +1,20 @@
+// The console's browser tests (Playwright in Debian's Chromium), the second half of `npm test`.
+// Without a Chromium at /usr/bin/chromium (or CHROMIUM_PATH) they are skipped with a note, so that
+// `npm test` works on a fresh machine; CI installs Chromium and sets AGENT_VAULT_BROWSER_TESTS=required.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+if (!existsSync(chromium)) {
+  const note = `The console's browser tests need Chromium at ${chromium} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`;
+  if (process.env.AGENT_VAULT_BROWSER_TESTS === "required") {
+    process.stderr.write(`${note}.\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Skipped: ${note}.\n`);
+  process.exit(0);
+}
+const bin = path.resolve(import.meta.dirname, "../node_modules/.bin/playwright");
+const run = spawnSync(bin, ["test", ...process.argv.slice(2)], { stdio: "inherit" });
+process.exit(run.status ?? 1);
