@@ -125,9 +125,12 @@ function NavLink({ to, path, label }: { to: string; path: string; label: string 
   );
 }
 
+/** The dialogs, from the first one opened on (closing one returns focus to what opened it). */
 function OpenDialogs() {
   const { dialog } = useDialogs();
-  return dialog ? (
+  const [wanted, setWanted] = useState(false);
+  if (dialog && !wanted) setWanted(true);
+  return wanted ? (
     <Suspense fallback={null}>
       <AppDialogs />
     </Suspense>

@@ -44,10 +44,8 @@ export async function signIn(token: string): Promise<void> {
     headers: { "content-type": "application/json", ...CSRF_HEADER },
     body: JSON.stringify({ token }),
   });
-  if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new Error(body?.error?.message ?? `Sign-in failed (${response.status})`);
-  }
+  const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+  if (!response.ok) throw new Error(body?.error?.message ?? `Sign-in failed (${response.status})`);
 }
 
 /** Ends the session on the server and clears its cookie. */

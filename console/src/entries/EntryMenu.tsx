@@ -13,6 +13,8 @@ export function EntryMenu(props: {
   const [open, setOpen] = useState(true);
   return (
     <Menu.Root
+      // Not modal: a modal menu hides the page with aria-hidden while its controls stay focusable.
+      modal={false}
       open={open}
       onOpenChange={(next) => {
         setOpen(next);

@@ -60,11 +60,11 @@ function KeyForm(props: { provider: AiProvider; onClose: () => void; onConnected
     event.preventDefault();
     const result = await connect({ input: { provider: props.provider, credential } });
     const outcome = outcomeOf(result, "connectAiProvider");
+    setCredential("");
     if (!outcome.ok) {
       setError(outcome.error);
       return;
     }
-    setCredential("");
     props.onConnected();
     props.onClose();
   }
