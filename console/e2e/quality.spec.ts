@@ -2,7 +2,7 @@
 // storage, its cookies or any response; no serious or critical accessibility violation on any page
 // or dialog, in light and dark themes; no layout break from 1024 px up, readable at 390 px.
 import { randomBytes } from "node:crypto";
-import AxeBuilder from "@axe-core/playwright";
+import { AxeBuilder } from "@axe-core/playwright";
 import type { Page, Response } from "@playwright/test";
 import { expect, openPalette, signIn, type TestVault, test } from "./fixtures.ts";
 
