@@ -103,6 +103,28 @@ describe("console sessions", () => {
     expect(after.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 
+  it("end their open streams when signed out", async () => {
+    t = await startTestVault({ streamRecheckMs: 100 });
+    const user = await t.newUser();
+    const cookie = cookieOf(await signIn(user.token));
+    const stream = await t.vault.yoga.fetch("http://vault.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", cookie, ...CSRF },
+      body: JSON.stringify({ query: "subscription { restartNeeded { agentId } }" }),
+    });
+    expect(stream.status).toBe(200);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    await t.vault.yoga.fetch("http://vault.test/console/session", { method: "DELETE", headers: { cookie, ...CSRF } });
+    let text = "";
+    const deadline = Date.now() + 5000;
+    while (!text.includes("event: complete") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain("UNAUTHENTICATED");
+  });
+
   it("end when their token is revoked elsewhere", async () => {
     t = await startTestVault();
     const user = await t.newUser();

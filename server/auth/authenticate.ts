@@ -72,17 +72,20 @@ const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding",
   WHERE t."tokenHash" = ?`;
 
 // A console session's cookie: its session, with the token it stands for.
-const SESSION_SQL = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", t."id" AS "tokenId",
+const SESSION_COLUMNS = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", t."id" AS "tokenId",
   t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt",
   t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
-  FROM "ConsoleSession" s JOIN "ApiToken" t ON t."id" = s."tokenId" JOIN "User" u ON u."id" = t."userId"
-  WHERE s."secretHash" = ?`;
+  FROM "ConsoleSession" s JOIN "ApiToken" t ON t."id" = s."tokenId" JOIN "User" u ON u."id" = t."userId"`;
+const SESSION_SQL = `${SESSION_COLUMNS} WHERE s."secretHash" = ?`;
+const SESSION_BY_ID_SQL = `${SESSION_COLUMNS} WHERE s."id" = ?`;
 
 /** How long a console session lasts unused. */
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
 
 /** A console session's viewer: its token's, and the session's own id. */
 export type SessionViewer = Viewer & { sessionId: string; lastSeenAt: Date };
+
+const SESSION_KEY = "session:";
 
 /** A sign-in with a token the vault issued that no longer works (revoked, expired, or its row changed). */
 export type RefusedSignIn = {
@@ -144,6 +147,20 @@ export function authenticator(deps: {
     throw new AuthenticationError(message, "UNAUTHENTICATED");
   }
 
+  /** A session row whose token works and which was used within the idle limit. */
+  function liveSession(row: Record<string, unknown> | undefined): row is Record<string, unknown> {
+    const lastSeenAt = storedDate(row?.lastSeenAt);
+    return !!lastSeenAt && Date.now() - lastSeenAt.getTime() <= sessionIdleMs && liveApiToken(row);
+  }
+
+  async function apiTokenValid(tokenId: string): Promise<boolean> {
+    const [row] = await raw(
+      'SELECT "id" AS "tokenId", "userId", "scopes", "revokedAt", "expiresAt", "binding" FROM "ApiToken" WHERE "id" = ?',
+      [tokenId],
+    );
+    return liveApiToken(row);
+  }
+
   function viewerOf(row: Record<string, unknown>, address: string): Viewer {
     return {
       userId: String(row.userId),
@@ -192,12 +209,13 @@ export function authenticator(deps: {
 
   return {
     /** Whether an API token still works: not revoked, not expired (open streams re-check). */
-    async apiTokenValid(tokenId: string): Promise<boolean> {
-      const [row] = await raw(
-        'SELECT "id" AS "tokenId", "userId", "scopes", "revokedAt", "expiresAt", "binding" FROM "ApiToken" WHERE "id" = ?',
-        [tokenId],
-      );
-      return liveApiToken(row);
+    apiTokenValid,
+
+    /** Whether an open stream's credentials still work (streamKey): its console session, or its API token. */
+    async streamValid(key: string): Promise<boolean> {
+      if (!key.startsWith(SESSION_KEY)) return apiTokenValid(key);
+      const [row] = await raw(SESSION_BY_ID_SQL, [key.slice(SESSION_KEY.length)]);
+      return liveSession(row);
     },
 
     /** Whether a runtime token still exists (it goes with its agent). */
@@ -239,11 +257,14 @@ export function authenticator(deps: {
      */
     async session(secret: string, address: string): Promise<SessionViewer> {
       const [row] = await raw(SESSION_SQL, [hasher.hash(secret)]);
-      const lastSeenAt = storedDate(row?.lastSeenAt);
-      if (!row || !liveApiToken(row) || !lastSeenAt || Date.now() - lastSeenAt.getTime() > sessionIdleMs) {
+      if (!liveSession(row)) {
         return refuse(address, tokenDigest(secret), "Your console session has ended: sign in again");
       }
-      return { ...viewerOf(row, address), sessionId: String(row.sessionId), lastSeenAt };
+      return {
+        ...viewerOf(row, address),
+        sessionId: String(row.sessionId),
+        lastSeenAt: storedDate(row.lastSeenAt) as Date,
+      };
     },
 
     /** The agent a runtime token stands for. */

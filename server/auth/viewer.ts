@@ -15,7 +15,13 @@ export type Viewer = {
   scopes: ReadonlySet<TokenScope>;
   /** When the token stops working, if it expires. */
   expiresAt: Date | null;
+  /** Set when the request came through a console session (which ends before its token can). */
+  sessionId?: string;
 };
+
+/** What an open stream of this viewer re-checks: its console session, or else its token. */
+export const streamKey = (viewer: Viewer): string =>
+  viewer.sessionId ? `session:${viewer.sessionId}` : viewer.tokenId;
 
 /** An agent's runtime token: the runtime channel, for that agent's environment only. */
 export type RuntimeViewer = {

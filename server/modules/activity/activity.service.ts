@@ -3,7 +3,7 @@
 // (activity-chain.ts), listed newest first, streamed live once committed, checked end to end
 // (verify) and pruned after the retention period, leaving an anchor the check starts from.
 import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
-import type { KeyOwner, Viewer } from "../../auth/viewer.ts";
+import { type KeyOwner, streamKey, type Viewer } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
 import type { Db, RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
@@ -283,7 +283,7 @@ export function activityService(deps: {
 
     /** New events of the viewer's vault that pass `filter`, for as long as the viewer's token works. */
     stream(viewer: Viewer, filter: ActivityFilter | null): AsyncGenerator<ActivityNotice> {
-      return tokenBoundStream(events.activityEvents(viewer.userId), guard, viewer.tokenId, (event) =>
+      return tokenBoundStream(events.activityEvents(viewer.userId), guard, streamKey(viewer), (event) =>
         matches(event, filter),
       );
     },

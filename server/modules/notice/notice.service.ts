@@ -3,7 +3,7 @@
 // generator: a notice goes through it once per subscriber, to thousands of them at once.
 import { GraphQLError } from "graphql";
 import { type StreamGuard, streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
-import type { Viewer } from "../../auth/viewer.ts";
+import { streamKey, type Viewer } from "../../auth/viewer.ts";
 import type { Db } from "../../db/database.ts";
 import type { RestartNotice, UserEvent, VaultEvents } from "../../events/events.ts";
 import { requireAgents } from "../agent/agent.lookup.ts";
@@ -58,7 +58,7 @@ function restartNoticeStream(
     const listening = events.userEvents(viewer.userId);
     source = listening;
     // A sweep that finds the token gone ends the wait for the next event.
-    unwatch = guard.watch(viewer.tokenId, () => {
+    unwatch = guard.watch(streamKey(viewer), () => {
       tokenGone = true;
       void listening.return?.();
     });
@@ -92,7 +92,7 @@ function restartNoticeStream(
           throw revoked();
         }
         if (agentId && event.agentId !== agentId) continue;
-        if (!(await guard.beforeEvent(event, viewer.tokenId))) {
+        if (!(await guard.beforeEvent(event, streamKey(viewer)))) {
           await finish();
           throw revoked();
         }

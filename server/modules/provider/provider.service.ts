@@ -2,7 +2,7 @@
 // secret (listed, attachable, restart rules apply) and the connection row that records how, in
 // one transaction.
 import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
-import type { Viewer } from "../../auth/viewer.ts";
+import { streamKey, type Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
@@ -269,7 +269,7 @@ export function providerService(deps: {
   return {
     /** Status changes of the viewer's cards, as they happen. */
     statusChanges: (viewer: Viewer) =>
-      tokenBoundStream(events.providerStatusEvents(viewer.userId), guard, viewer.tokenId),
+      tokenBoundStream(events.providerStatusEvents(viewer.userId), guard, streamKey(viewer)),
 
     async cards(viewer: Viewer): Promise<AiProviderCard[]> {
       return [...(await loadCards(db, viewer.userId)).values()];
