@@ -29,7 +29,8 @@ export async function serve(env: Env = process.env): Promise<void> {
     trustedProxies: config.trustedProxies,
     corsOrigins: config.corsOrigins,
   });
-  const address = `http://localhost:${config.port}/graphql`;
+  const home = `http://localhost:${config.port}/`;
+  const address = `${home}graphql`;
 
   if ((await vault.services.users.count()) === 0 && config.production) {
     // A token printed here would land in the service's logs.
@@ -45,7 +46,7 @@ export async function serve(env: Env = process.env): Promise<void> {
         "",
         `    ${token}`,
         "",
-        `Open GraphiQL at ${address} and send it as the header  Authorization: Bearer <token>`,
+        `Open the console at ${home} and sign in with it, or GraphiQL at ${address} with the header  Authorization: Bearer <token>`,
         "",
       ].join("\n"),
     );
@@ -78,7 +79,7 @@ export async function serve(env: Env = process.env): Promise<void> {
         request.socket.remoteAddress,
       ),
   });
-  process.stdout.write(`Agent Vault is listening on ${address} (GraphiQL), health at /healthz\n`);
+  process.stdout.write(`Agent Vault is listening on ${home} (console), GraphiQL at /graphql, health at /healthz\n`);
 
   const stop = async () => {
     for (const client of sockets.clients) client.terminate();

@@ -92,6 +92,12 @@ describe("console sessions", () => {
     t = await startTestVault();
     const user = await t.newUser();
     const cookie = cookieOf(await signIn(user.token));
+    const forged = await t.vault.yoga.fetch("http://vault.test/console/session", {
+      method: "DELETE",
+      headers: { cookie },
+    });
+    expect(forged.status).toBe(403);
+    expect((await viewerWith(cookie)).status).toBe(200);
     const out = await t.vault.yoga.fetch("http://vault.test/console/session", {
       method: "DELETE",
       headers: { cookie, ...CSRF },
@@ -182,6 +188,7 @@ describe("console files", () => {
       expect(policy).not.toMatch(/script-src[^;]*unsafe-inline/);
       expect(policy).toContain("frame-ancestors 'none'");
       expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(response.headers.get("x-frame-options")).toBe("DENY");
       const html = await response.text();
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     }

@@ -79,7 +79,7 @@ export function AgentPage({ id }: { id: string }) {
           <When at={agent.lastRestartedAt} />
         </dd>
         <dt>
-          <label htmlFor="restart-policy">Restarts</label>
+          <label htmlFor="restart-policy">Restart policy</label>
         </dt>
         <dd>
           <select

@@ -1,0 +1,72 @@
+// A real vault for the console's tests and screenshots: `agent-vault serve` on a fresh SQLite
+// database in a directory of its own, its first user's API token, and an SDK client with it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
+
+const BIN = path.resolve(import.meta.dirname, "../../bin/agent-vault.mjs");
+
+export type TestVault = { url: string; token: string; sdk: VaultClient; output: () => string };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export async function startVault(): Promise<{ vault: TestVault; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-e2e-"));
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [BIN, "serve"], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      PORT: String(port),
+      AGENT_VAULT_DATA_DIR: path.join(dir, "data"),
+      AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  let token: string | undefined;
+  while (!token) {
+    if (child.exitCode !== null) throw new Error(`the vault exited: ${output}`);
+    if (Date.now() > deadline) throw new Error(`the vault did not start: ${output}`);
+    const healthy = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    token = healthy ? /avt_\w+/.exec(output)?.[0] : undefined;
+    if (!token) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const sdk = createVaultClient({ url: `${url}/graphql`, token });
+  return {
+    vault: { url, token, sdk, output: () => output },
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
