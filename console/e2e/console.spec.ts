@@ -280,3 +280,25 @@ test("the palette jumps to agents and entries by name, never by value", async ({
   await page.getByRole("combobox").fill("Restart scout");
   await expect(page.getByRole("option", { name: "Restart scout" })).toBeVisible();
 });
+
+test("on an agent's page, a change made elsewhere shows a banner and the pending change; Restart clears both", async ({
+  page,
+  vault,
+}) => {
+  const secret = await vault.sdk.addSecret({ name: "TOKEN", value: "one" });
+  const agent = await vault.sdk.createAgent({ name: "watcher", entryIds: [secret.id] });
+  await vault.sdk.restartAgent({ agentId: agent.id });
+  await signIn(page, vault);
+  await page.goto(`${vault.url}/agents/${agent.id}`);
+  await expect(page.getByRole("heading", { name: "watcher", level: 1 })).toBeVisible();
+  await expect(page.getByText("Restart required")).toBeHidden();
+
+  await vault.sdk.updateSecret({ id: secret.id, value: "two" });
+  await expect(page.getByRole("status").filter({ hasText: "watcher needs a restart" })).toContainText("TOKEN updated");
+  await expect(page.getByText("Restart required")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Pending changes" })).toContainText("UPDATED");
+  await page.getByRole("button", { name: "Restart" }).click();
+  await expect(page.getByText("Restart required")).toBeHidden();
+  await expect(page.getByRole("status").filter({ hasText: "needs a restart" })).toBeHidden();
+  await expect(page.getByText("Last restarted")).toBeVisible();
+});

@@ -39,11 +39,10 @@ export function AgentsPage() {
 
 export function RestartBadge({ count }: { count: number }) {
   return (
-    <span className="badge warning">
-      Restart required
-      <span className="count">
-        {" "}
-        · {count} pending {count === 1 ? "change" : "changes"}
+    <span className="restart-badge">
+      <span className="badge warning">Restart required</span>{" "}
+      <span className="muted">
+        {count} pending {count === 1 ? "change" : "changes"}
       </span>
     </span>
   );

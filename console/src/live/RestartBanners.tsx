@@ -4,7 +4,7 @@ import { RestartAgentDocument, RestartNeededDocument } from "@agent-vault/sdk/do
 import { useEffect, useState } from "react";
 import { useMutation, useSubscription } from "urql";
 import { useData } from "../app/data.tsx";
-import { Link } from "../app/router.tsx";
+import { Link, usePath } from "../app/router.tsx";
 
 type Banner = { key: string; agentId: string; agentName: string; changes: string[]; automatic: boolean };
 
@@ -16,6 +16,7 @@ export function RestartBanners() {
   const [banners, setBanners] = useState<Banner[]>([]);
   const [, restart] = useMutation(RestartAgentDocument);
   const notice = data?.restartNeeded;
+  const path = usePath();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a notice is the trigger
   useEffect(() => {
@@ -56,17 +57,20 @@ export function RestartBanners() {
             : {banner.changes.join("; ")}.{banner.automatic ? " It restarts by itself in a moment." : ""}
           </p>
           <div className="actions">
-            <button
-              type="button"
-              aria-label={`Restart ${banner.agentName}`}
-              onClick={async () => {
-                await restart({ input: { agentId: banner.agentId } });
-                setBanners((old) => old.filter((other) => other.agentId !== banner.agentId));
-                reloadAgents();
-              }}
-            >
-              Restart
-            </button>
+            {/* On the agent's own page, its Restart button is right there. */}
+            {path === `/agents/${banner.agentId}` ? null : (
+              <button
+                type="button"
+                aria-label={`Restart ${banner.agentName}`}
+                onClick={async () => {
+                  await restart({ input: { agentId: banner.agentId } });
+                  setBanners((old) => old.filter((other) => other.agentId !== banner.agentId));
+                  reloadAgents();
+                }}
+              >
+                Restart
+              </button>
+            )}
             <button
               type="button"
               className="secondary"

@@ -54,7 +54,7 @@ function ProviderCard(props: { card: AiProviderCardFieldsFragment; onConnect: ()
         <dl className="facts">
           <dt>Method</dt>
           <dd>{card.method === "OAUTH" ? "Codex Subscription (OAuth)" : "API key"}</dd>
-          <dt>Connected since</dt>
+          <dt>Since</dt>
           <dd>
             <When at={card.connectedAt} />
           </dd>
@@ -74,7 +74,7 @@ function ProviderCard(props: { card: AiProviderCardFieldsFragment; onConnect: ()
           ) : null}
         </dl>
       ) : (
-        <p className="muted">Not connected</p>
+        <p className="muted">No key yet</p>
       )}
       {error ? (
         <div className="error" role="alert">
