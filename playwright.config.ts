@@ -1,8 +1,8 @@
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./console/e2e/chromium.ts";
 
 // The console's end-to-end tests, in Debian's Chromium (no browser download): each test starts a
-// real vault (`agent-vault serve`) on a fresh database. See ../shared/notes for the flags: this
-// machine's closed network refuses Chromium's background connections.
+// real vault (`agent-vault serve`) on a fresh database. console/e2e/chromium.ts has the flags.
 export default defineConfig({
   testDir: "console/e2e",
   timeout: 60_000,
@@ -14,17 +14,6 @@ export default defineConfig({
     browserName: "chromium",
     viewport: { width: 1280, height: 900 },
     trace: "off",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
   },
 });

@@ -8,19 +8,9 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { createVaultClient } from "@agent-vault/sdk";
 import { type Browser, chromium, type Page } from "@playwright/test";
+import { CHROMIUM_PATH as CHROMIUM, CHROMIUM_ARGS } from "../console/e2e/chromium.ts";
 import { type Figure, figure, median, paired, stage } from "./measure.ts";
 import { BIN, root, type Server, startVault } from "./processes.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** The scripts index.html loads before anything renders: its entry and the chunks it preloads. */
 export function initialScripts(dist = path.join(root, "console/dist")): { file: string; gzipped: number }[] {

@@ -4,10 +4,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { CHROMIUM_PATH } from "../console/e2e/chromium.ts";
 
-const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-if (!existsSync(chromium)) {
-  const note = `The console's browser tests need Chromium at ${chromium} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`;
+if (!existsSync(CHROMIUM_PATH)) {
+  const note = `The console's browser tests need Chromium at ${CHROMIUM_PATH} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`;
   if (process.env.AGENT_VAULT_BROWSER_TESTS === "required") {
     process.stderr.write(`${note}.\n`);
     process.exit(1);

@@ -2,14 +2,12 @@
 // Chromium from a real vault with example data.
 import path from "node:path";
 import { chromium } from "@playwright/test";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../console/e2e/chromium.ts";
 import { startVault } from "../console/e2e/vault-process.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const { vault, stop } = await startVault();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 try {
   const { sdk } = vault;
   await sdk.connectAiProvider({ provider: "ANTHROPIC", credential: "sk-ant-example-not-a-real-key" });

@@ -126,6 +126,7 @@ async function seed(vault: TestVault) {
 
 for (const colorScheme of ["light", "dark"] as const) {
   test(`every page and dialog passes an accessibility scan (${colorScheme})`, async ({ page, vault }) => {
+    test.setTimeout(150_000); // a scan per page and dialog: over a minute when both workers are busy
     await page.emulateMedia({ colorScheme });
     const agent = await seed(vault);
     await vault.sdk.connectAiProvider({ provider: "OPENROUTER", credential: "sk-or-a11y" });

@@ -3,26 +3,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
+import { freePort } from "../../tests/helpers/free-port.ts";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/agent-vault.mjs");
 
 export type TestVault = { url: string; token: string; sdk: VaultClient; output: () => string };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 export async function startVault(): Promise<{ vault: TestVault; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-e2e-"));

@@ -134,7 +134,8 @@ export function authenticator(deps: {
     return binder.verifyApiToken(grant, row.binding);
   }
 
-  async function refuse(address: string, throttleKey: string | null, message: string): Promise<never> {
+  /** A failed attempt: refused with 429 while the address or key is throttled, counted otherwise. */
+  async function countFailure(address: string, throttleKey: string | null): Promise<void> {
     const wait = await rateLimits.authenticationBlocked(address, throttleKey);
     if (wait) {
       throw new AuthenticationError(
@@ -144,7 +145,6 @@ export function authenticator(deps: {
       );
     }
     await rateLimits.authenticationFailed(address, throttleKey);
-    throw new AuthenticationError(message, "UNAUTHENTICATED");
   }
 
   /** A session row whose token works and which was used within the idle limit. */
@@ -191,15 +191,7 @@ export function authenticator(deps: {
           })
         : null;
     if (found) return found;
-    const wait = await rateLimits.authenticationBlocked(address, throttleKey);
-    if (wait) {
-      throw new AuthenticationError(
-        `Too many failed authentications; try again in ${wait} s`,
-        "TOO_MANY_REQUESTS",
-        wait,
-      );
-    }
-    await rateLimits.authenticationFailed(address, throttleKey);
+    await countFailure(address, throttleKey);
     // Recorded in its user's activity only while not throttled: failures cannot flood the log.
     if (refused) await onRefused?.(refused).catch(() => {});
     if (!token) throw new AuthenticationError(MISSING[expected], "UNAUTHENTICATED");
@@ -258,7 +250,8 @@ export function authenticator(deps: {
     async session(secret: string, address: string): Promise<SessionViewer> {
       const [row] = await raw(SESSION_SQL, [hasher.hash(secret)]);
       if (!liveSession(row)) {
-        return refuse(address, tokenDigest(secret), "Your console session has ended: sign in again");
+        await countFailure(address, tokenDigest(secret));
+        throw new AuthenticationError("Your console session has ended: sign in again", "UNAUTHENTICATED");
       }
       return {
         ...viewerOf(row, address),
