@@ -36,7 +36,10 @@ try {
   await page.getByRole("heading", { name: "Pending changes" }).waitFor();
   await page.getByText("Restart required").waitFor();
   await page.screenshot({ path: path.join(root, "docs/console-agent.png"), fullPage: true });
-  process.stdout.write("docs/console-secrets-vault.png, docs/console-agent.png\n");
+  await page.goto(`${vault.url}/activity`);
+  await page.getByRole("row").filter({ hasText: "Entry attached" }).first().waitFor();
+  await page.screenshot({ path: path.join(root, "docs/console-activity.png") });
+  process.stdout.write("docs/console-secrets-vault.png, docs/console-agent.png, docs/console-activity.png\n");
 } finally {
   await browser.close();
   await stop();

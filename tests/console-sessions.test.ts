@@ -178,7 +178,7 @@ describe("console sessions", () => {
 describe("console files", () => {
   it("serve the page at / and at its routes, never cached, under a strict policy", async () => {
     t = await startTestVault();
-    for (const route of ["/", "/agents", "/agents/some-id", "/tokens"]) {
+    for (const route of ["/", "/agents", "/agents/some-id", "/activity", "/tokens"]) {
       const response = await t.vault.yoga.fetch(`http://vault.test${route}`);
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toMatch(/^text\/html/);

@@ -302,3 +302,80 @@ test("on an agent's page, a change made elsewhere shows a banner and the pending
   await expect(page.getByRole("status").filter({ hasText: "needs a restart" })).toBeHidden();
   await expect(page.getByText("Last restarted")).toBeVisible();
 });
+
+test("an entry's history from its menu: versions by fingerprint only; restoring one makes a new version its agents must restart for", async ({
+  page,
+  vault,
+}) => {
+  const values = ["hist-value-one-5f1c", "hist-value-two-8a2e", "hist-value-three-c93d"];
+  const secret = await vault.sdk.addSecret({ name: "OPENAI_API_KEY", value: values[0] as string });
+  const agent = await vault.sdk.createAgent({ name: "historian", entryIds: [secret.id] });
+  await vault.sdk.restartAgent({ agentId: agent.id });
+  await vault.sdk.updateSecret({ id: secret.id, value: values[1] as string });
+  await vault.sdk.updateSecret({ id: secret.id, value: values[2] as string });
+  await vault.sdk.restartAgent({ agentId: agent.id });
+  await signIn(page, vault);
+
+  await page.getByRole("button", { name: "Actions for OPENAI_API_KEY" }).click();
+  await page.getByRole("menuitem", { name: "History" }).click();
+  const dialog = page.getByRole("dialog", { name: "History of OPENAI_API_KEY" });
+  const rows = dialog.getByRole("row");
+  await expect(rows.filter({ hasText: "v3" })).toContainText("(current)");
+  await expect(rows.filter({ hasText: "v1" })).toContainText(secret.fingerprint);
+  await expect(rows.filter({ hasText: "v3" }).getByRole("button")).toHaveCount(0);
+
+  await dialog.getByRole("button", { name: "Restore version 1" }).click();
+  await expect(dialog.getByRole("status")).toHaveText("Version 1 restored as version 4.");
+  await expect(rows.filter({ hasText: "v4" })).toContainText("(current)");
+  await expect(rows.filter({ hasText: "v4" })).toContainText(secret.fingerprint);
+  await expect(rows.filter({ hasText: /v[1-4]/ })).toHaveCount(4);
+  for (const value of values) await expect(dialog).not.toContainText(value);
+
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("row", { name: /OPENAI_API_KEY/ })).toContainText("v4");
+  const banner = page.getByRole("region", { name: "Restart notices" }).getByRole("status");
+  await expect(banner).toContainText("historian needs a restart");
+  await expect(banner).toContainText("OPENAI_API_KEY updated");
+  const restored = await vault.sdk.entry({ id: secret.id });
+  expect(restored?.fingerprint).toBe(secret.fingerprint);
+});
+
+test("the Activity page lists what happened, follows new events live, filters, and verifies the chain", async ({
+  page,
+  vault,
+}) => {
+  const secret = await vault.sdk.addSecret({ name: "GITHUB_TOKEN", value: "activity-marker-e81f" });
+  await vault.sdk.createAgent({ name: "reviewer", entryIds: [secret.id] });
+  await signIn(page, vault);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+  await expect(page.getByRole("heading", { name: "Activity", level: 1 })).toBeVisible();
+  const log = page.getByRole("table", { name: "Activity" });
+  await expect(log.getByRole("row").filter({ hasText: "Entry added" })).toContainText("GITHUB_TOKEN");
+  await expect(log.getByRole("row").filter({ hasText: "Agent created" })).toContainText("reviewer");
+  await expect(log.getByRole("row").filter({ hasText: "Entry attached" })).toContainText("reviewer");
+
+  // Another program changes the secret: the event appears without a reload, newest first.
+  await vault.sdk.updateSecret({ id: secret.id, value: "activity-marker-77d0" });
+  const updated = log.getByRole("row").filter({ hasText: "Entry updated" });
+  await expect(updated).toContainText("GITHUB_TOKEN");
+  await expect(updated).toContainText("version 2");
+  await expect(log.getByRole("row").nth(1)).toContainText("Entry updated");
+
+  await page.getByLabel("Action").selectOption({ label: "Agent created" });
+  await expect(log.getByRole("row").filter({ hasText: "Agent created" })).toHaveCount(1);
+  await expect(log.getByRole("row").filter({ hasText: "Entry added" })).toHaveCount(0);
+  await page.getByLabel("Action").selectOption({ label: "All actions" });
+
+  await page.getByRole("button", { name: "Verify chain" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "chain" })).toContainText("The chain is intact");
+  await expect(page.locator("body")).not.toContainText("activity-marker");
+
+  await openPalette(page);
+  await page.getByRole("combobox").fill("Tokens");
+  await page.getByRole("option", { name: "Tokens" }).click();
+  await openPalette(page);
+  await page.getByRole("combobox").fill("Activity");
+  await page.getByRole("option", { name: "Activity" }).click();
+  await expect(page.getByRole("heading", { name: "Activity", level: 1 })).toBeVisible();
+});

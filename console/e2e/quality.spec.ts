@@ -72,8 +72,14 @@ test("a value saved through the console is nowhere in the page, its storage, its
   await expect(connect).toBeHidden();
   await expect(page.getByRole("row", { name: /OPENROUTER_API_KEY/ })).toBeVisible();
 
+  await page.getByRole("button", { name: "Actions for PLANTED" }).click();
+  await page.getByRole("menuitem", { name: "History" }).click();
+  const versions = page.getByRole("dialog", { name: "History of PLANTED" });
+  await expect(versions.getByRole("row").filter({ hasText: "v2" })).toBeVisible();
+  await page.keyboard.press("Escape");
+
   // Every page once more, so that every query has answered.
-  for (const link of ["Agents", "Tokens", "Secrets Vault"]) {
+  for (const link of ["Agents", "Activity", "Tokens", "Secrets Vault"]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
     await expect(page.getByRole("heading", { name: link, level: 1 })).toBeVisible();
     await page.waitForTimeout(300);
@@ -155,6 +161,15 @@ for (const colorScheme of ["light", "dark"] as const) {
     await expect(page.getByRole("menu")).toBeVisible();
     await expectAccessible(page, "row menu");
     await page.keyboard.press("Escape");
+    for (const name of ["GITHUB_TOKEN", "LOG_LEVEL"]) {
+      await page.getByRole("button", { name: `Actions for ${name}` }).click();
+      await page.getByRole("menuitem", { name: "History" }).click();
+      const history = page.getByRole("dialog", { name: `History of ${name}` });
+      await expect(history.getByRole("row").filter({ hasText: "v1" })).toBeVisible();
+      await expectAccessible(page, `history of ${name}`);
+      await page.keyboard.press("Escape");
+      await expect(history).toBeHidden();
+    }
     await openPalette(page);
     await expectAccessible(page, "palette");
     await page.keyboard.press("Escape");
@@ -173,6 +188,11 @@ for (const colorScheme of ["light", "dark"] as const) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tokens" }).click();
     await expect(page.getByRole("heading", { name: "Tokens", level: 1 })).toBeVisible();
     await expectAccessible(page, "Tokens");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+    await expect(page.getByRole("row").filter({ hasText: "Entry updated" })).toBeVisible();
+    await page.getByRole("button", { name: "Verify chain" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "chain" })).toBeVisible();
+    await expectAccessible(page, "Activity");
   });
 }
 
@@ -203,7 +223,7 @@ for (const width of [1024, 1440]) {
     await seed(vault);
     await page.setViewportSize({ width, height: 800 });
     await signIn(page, vault);
-    for (const link of ["Secrets Vault", "Agents", "Tokens"]) {
+    for (const link of ["Secrets Vault", "Agents", "Activity", "Tokens"]) {
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
       await expect(page.getByRole("heading", { name: link, level: 1 })).toBeVisible();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

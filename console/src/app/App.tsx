@@ -15,6 +15,7 @@ import { SignIn } from "./SignIn.tsx";
 // The Secrets Vault page loads first; other pages and the dialogs load when first wanted.
 const AgentsPage = later(() => import("../agents/AgentsPage.tsx").then((m) => m.AgentsPage));
 const AgentPage = later(() => import("../agents/AgentPage.tsx").then((m) => m.AgentPage));
+const ActivityPage = later(() => import("../activity/ActivityPage.tsx").then((m) => m.ActivityPage));
 const TokensPage = later(() => import("../tokens/TokensPage.tsx").then((m) => m.TokensPage));
 const AppDialogs = later(() => import("./AppDialogs.tsx").then((m) => m.AppDialogs));
 
@@ -81,6 +82,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   let page: ReactNode;
   if (path === "/agents") page = <AgentsPage />;
   else if (agentId) page = <AgentPage key={agentId} id={decodeURIComponent(agentId)} />;
+  else if (path === "/activity") page = <ActivityPage />;
   else if (path === "/tokens") page = <TokensPage />;
   else page = <VaultPage />;
   const mac = /Mac|iPhone|iPad/.test(navigator.platform);
@@ -96,6 +98,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         <nav aria-label="Main">
           <NavLink to="/" path={path} label="Secrets Vault" />
           <NavLink to="/agents" path={path} label="Agents" />
+          <NavLink to="/activity" path={path} label="Activity" />
           <NavLink to="/tokens" path={path} label="Tokens" />
           <a href="/graphql">GraphiQL</a>
         </nav>

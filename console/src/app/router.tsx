@@ -1,4 +1,4 @@
-// A few routes, on the History API: /, /agents, /agents/:id, /tokens.
+// A few routes, on the History API: /, /agents, /agents/:id, /activity, /tokens.
 import { type AnchorHTMLAttributes, useEffect, useSyncExternalStore } from "react";
 
 const listeners = new Set<() => void>();

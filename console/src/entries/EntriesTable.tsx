@@ -9,7 +9,7 @@ import { When } from "../app/ui.tsx";
 
 const EntryMenu = later(() => import("./EntryMenu.tsx").then((m) => m.EntryMenu));
 
-export type EntryAction = "update" | "verify" | "delete";
+export type EntryAction = "update" | "verify" | "history" | "delete";
 
 type SortKey = "name" | "kind" | "version" | "updatedAt";
 type Sort = { key: SortKey; descending: boolean };

@@ -34,6 +34,9 @@ export function EntryMenu(props: {
               Verify value
             </Menu.Item>
           ) : null}
+          <Menu.Item className="menu-item" onSelect={() => onAction("history", entry)}>
+            History
+          </Menu.Item>
           <Menu.Item className="menu-item danger" onSelect={() => onAction("delete", entry)}>
             Delete
           </Menu.Item>

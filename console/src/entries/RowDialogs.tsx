@@ -2,6 +2,7 @@
 import type { EntryRow } from "../app/data.tsx";
 import type { EntryAction } from "./EntriesTable.tsx";
 import { DeleteDialog, UpdateValueDialog, VerifyDialog } from "./EntryDialogs.tsx";
+import { HistoryDialog } from "./HistoryDialog.tsx";
 
 export function RowDialogs({
   acting,
@@ -15,6 +16,7 @@ export function RowDialogs({
     <>
       <UpdateValueDialog entry={entryFor("update")} onClose={onClose} />
       <VerifyDialog entry={entryFor("verify")} onClose={onClose} />
+      <HistoryDialog entry={entryFor("history")} onClose={onClose} />
       <DeleteDialog entry={entryFor("delete")} onClose={onClose} />
     </>
   );

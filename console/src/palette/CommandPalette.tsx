@@ -83,6 +83,7 @@ export function CommandPalette({
           {[
             ["Secrets Vault", "/"],
             ["Agents", "/agents"],
+            ["Activity", "/activity"],
             ["Tokens", "/tokens"],
           ]
             .filter(([label]) => !query || (label as string).toUpperCase().includes(query))

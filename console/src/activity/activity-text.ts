@@ -1,0 +1,45 @@
+// An activity event in words: its action, and its details (counts, versions, names; never a value).
+import type { ActivityAction } from "@agent-vault/sdk/documents";
+
+const LABELS: Record<ActivityAction, string> = {
+  AGENT_CREATED: "Agent created",
+  AGENT_DELETED: "Agent deleted",
+  AGENT_RESTARTED: "Agent restarted",
+  AGENT_UPDATED: "Agent updated",
+  API_TOKEN_CREATED: "API token created",
+  API_TOKEN_REVOKED: "API token revoked",
+  ENTRIES_IMPORTED: ".env file imported",
+  ENTRY_ADDED: "Entry added",
+  ENTRY_ATTACHED: "Entry attached",
+  ENTRY_DELETED: "Entry deleted",
+  ENTRY_DETACHED: "Entry detached",
+  ENTRY_RESTORED: "Entry restored",
+  ENTRY_UPDATED: "Entry updated",
+  ENVIRONMENT_FETCHED: "Environment fetched",
+  PROVIDER_CONNECTED: "Provider connected",
+  PROVIDER_DISCONNECTED: "Provider disconnected",
+  PROVIDER_REFRESHED: "Provider refreshed",
+  RUNTIME_TOKEN_CREATED: "Runtime token created",
+  RUNTIME_TOKEN_REVOKED: "Runtime token revoked",
+  SIGN_IN_FAILED: "Sign-in failed",
+};
+
+export const ACTIONS = Object.keys(LABELS) as ActivityAction[];
+
+export const actionLabel = (action: ActivityAction): string => LABELS[action] ?? action;
+
+/** The details' plain fields as "key value" pairs: {"kind":"SECRET","version":2} is "kind SECRET · version 2". */
+export function detailsText(details: string | null | undefined): string {
+  if (!details) return "";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(details);
+  } catch {
+    return "";
+  }
+  if (!parsed || typeof parsed !== "object") return "";
+  return Object.entries(parsed as Record<string, unknown>)
+    .filter(([, value]) => value !== null && typeof value !== "object")
+    .map(([key, value]) => `${key} ${value}`)
+    .join(" · ");
+}

@@ -1,0 +1,14 @@
+// Who did something, as the history and the activity log name them.
+import type { ActorFieldsFragment } from "@agent-vault/sdk/documents";
+
+export function actorLabel(actor: ActorFieldsFragment | null): string {
+  if (!actor) return "";
+  switch (actor.kind) {
+    case "API_TOKEN":
+      return `token ${actor.name}`;
+    case "RUNTIME_TOKEN":
+      return `agent ${actor.name}`;
+    default:
+      return actor.name;
+  }
+}
