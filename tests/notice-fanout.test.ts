@@ -84,6 +84,28 @@ describe("restart-needed notices to many subscribers", () => {
     }
   });
 
+  it("answer a subscription to an agent that is not the user's with NOT_FOUND, and end it", async () => {
+    const stranger = await t.newUser("stranger");
+    const theirs = await createVaultClient({
+      url: "http://vault.test/graphql",
+      token: stranger.token,
+      fetch: t.vault.yoga.fetch as typeof fetch,
+    }).createAgent({ name: "not-yours" });
+    const missing = subscribe(`subscription { restartNeeded(agentId: "${theirs.id}") { agentId } }`);
+    const unknown = subscribe('subscription { restartNeeded(agentId: "no-such-agent") { agentId } }');
+    try {
+      await eventually(() => missing.results.length > 0 && unknown.results.length > 0, "the answers");
+      for (const { results } of [missing, unknown]) {
+        expect(results).toHaveLength(1);
+        expect(results[0]?.data).toBeUndefined();
+        expect(results[0]?.errors?.[0]).toMatchObject({ extensions: { code: "NOT_FOUND" } });
+      }
+    } finally {
+      missing.stop();
+      unknown.stop();
+    }
+  });
+
   it("refuse variables that are not of their declared type, as any operation does", async () => {
     const response = await t.vault.yoga.fetch("http://vault.test/graphql", {
       method: "POST",

@@ -129,6 +129,13 @@ export function createVaultEvents(target: Target = new EventTarget() as Target, 
     },
     activityEvents: (userId: string) => subscribe<ActivityNotice>(target, `${prefix}activity:${userId}`),
     userEvents: (userId: string) => subscribe<UserEvent>(target, `${prefix}user:${userId}`),
+    /** Calls `listener` with each of the user's events as it is published; returns the way to stop. */
+    onUserEvent(userId: string, listener: (event: UserEvent) => void): () => void {
+      const topic = `${prefix}user:${userId}`;
+      const handler = (event: Event) => listener((event as CustomEvent).detail as UserEvent);
+      target.addEventListener(topic, handler as EventListener);
+      return () => target.removeEventListener(topic, handler as EventListener);
+    },
     runtimeCommands: (agentId: string) => subscribe<RuntimeCommand>(target, `${prefix}runtime:${agentId}`),
   };
 }

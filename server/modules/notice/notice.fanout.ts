@@ -3,8 +3,9 @@
 // layers of async generators; this plugin takes restartNeeded subscriptions over after yoga has
 // parsed, validated and authenticated them, and executes each notice once per distinct operation
 // (document, operation name, variables), sharing the result among the subscribers that asked
-// for it. Operations it does not recognise take the ordinary path. Over HTTP, their events are
-// written by notice.sse.ts, which encodes each shared result once.
+// for it. Operations it does not recognise take the ordinary path. Over server-sent events, each
+// notice is pushed to all of a user's subscribers at once (notice.hub.ts) and written by
+// notice.sse.ts, which encodes each shared result once.
 
 import {
   type DocumentNode,
@@ -20,6 +21,7 @@ import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import { formatScopes } from "../../auth/scopes.ts";
 import { type Context, loadersFor } from "../../context.ts";
 import type { RestartNotice } from "../../events/events.ts";
+import type { NoticeSink } from "./notice.hub.ts";
 import type { NoticeStream } from "./notice.service.ts";
 import { noticeEventStream } from "./notice.sse.ts";
 
@@ -52,7 +54,7 @@ const resultsByNotice = new WeakMap<RestartNotice, Map<string, Promise<Execution
  * scopes (a field's answer may depend on them: a missing scope is an error in the result).
  * Computed once per subscription.
  */
-function sharingKey(args: ExecutionArgs): string {
+function sharingKeyOf(args: ExecutionArgs): string {
   let documentId = documentIds.get(args.document);
   if (documentId === undefined) {
     documentId = nextDocumentId++;
@@ -83,7 +85,7 @@ function sharedResult(notice: RestartNotice, args: ExecutionArgs, key: string): 
 }
 
 function resultStream(notices: NoticeStream, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
-  const key = sharingKey(args);
+  const key = sharingKeyOf(args);
   return {
     [Symbol.asyncIterator]() {
       return this;
@@ -105,8 +107,8 @@ function resultStream(notices: NoticeStream, args: ExecutionArgs): AsyncIterable
 }
 
 export function useSharedNoticeExecution(): Plugin {
-  /** HTTP requests whose subscription this plugin took over. */
-  const shared = new WeakSet<Request>();
+  /** HTTP requests whose subscription this plugin took over: how their stream joins the notices. */
+  const shared = new WeakMap<Request, (sink: NoticeSink) => () => void>();
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
       const found = restartNeededField(args);
@@ -114,18 +116,31 @@ export function useSharedNoticeExecution(): Plugin {
       // Without AGENTS_READ the ordinary path answers, with the field's own ForbiddenError.
       const viewer = (args.contextValue as unknown as Context).viewer;
       if (!found || !definition || !viewer.scopes.has("AGENTS_READ")) return;
-      const { agentId } = getArgumentValues(definition, found.field, found.variables);
+      const { agentId: agentArg } = getArgumentValues(definition, found.field, found.variables);
+      const agentId = agentArg ? String(agentArg) : null;
       const ctx = args.contextValue as unknown as Context;
-      const notices = ctx.services.notices.stream(ctx.viewer, agentId ? String(agentId) : null);
+      // An iterator for transports other than server-sent events (it starts on its first read).
+      const notices = ctx.services.notices.stream(ctx.viewer, agentId);
       setResultAndStopExecution(resultStream(notices, args));
       const { request } = args.contextValue as { request?: Request };
-      if (request) shared.add(request);
+      if (!request) return;
+      const sharingKey = sharingKeyOf(args);
+      shared.set(request, (sink) =>
+        ctx.services.notices.join({
+          viewer: ctx.viewer,
+          agentId,
+          sharingKey,
+          resultFor: (notice) => sharedResult(notice, args, sharingKey),
+          sink,
+        }),
+      );
     },
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       // Yoga has chosen its processor by the request's Accept header; for a stream of results
       // only server-sent events qualify, and this plugin's writer takes their place.
-      if (shared.has(request) && resultProcessor && isAsyncIterable(result)) {
-        setResultProcessor(noticeEventStream, "text/event-stream");
+      const join = shared.get(request);
+      if (join && resultProcessor && isAsyncIterable(result)) {
+        setResultProcessor((_result, fetchAPI) => noticeEventStream(join, fetchAPI), "text/event-stream");
       }
     },
   };

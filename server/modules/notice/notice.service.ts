@@ -8,6 +8,7 @@ import type { Db } from "../../db/database.ts";
 import type { RestartNotice, UserEvent, VaultEvents } from "../../events/events.ts";
 import { requireAgents } from "../agent/agent.lookup.ts";
 import { NotFoundError } from "../common/errors.ts";
+import { noticeHub, revokedError } from "./notice.hub.ts";
 
 export type NoticeStream = AsyncIterableIterator<RestartNotice> & {
   return(): Promise<IteratorResult<RestartNotice>>;
@@ -26,16 +27,16 @@ type NoticeDeps = {
 
 export function noticeService(deps: NoticeDeps) {
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
+  const hub = noticeHub({ db: deps.db, events: deps.events, guard });
   return {
     /** The notices as a subscription delivers them: an unknown agent is a NOT_FOUND GraphQL error. */
     stream: (viewer: Viewer, agentId: string | null) => restartNoticeStream(deps, guard, viewer, agentId),
+    /** The same notices, pushed to a server-sent-event stream with every other subscriber of the user. */
+    join: hub.join,
   };
 }
 
-const revoked = () =>
-  new GraphQLError("The token of this subscription was revoked or has expired", {
-    extensions: { code: "UNAUTHENTICATED" },
-  });
+const revoked = revokedError;
 
 function restartNoticeStream(
   { db, events }: NoticeDeps,

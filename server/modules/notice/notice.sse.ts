@@ -8,6 +8,7 @@
 import { Readable } from "node:stream";
 import type { ExecutionResult } from "graphql";
 import type { FetchAPI } from "graphql-yoga";
+import type { NoticeSink } from "./notice.hub.ts";
 
 const PING_MS = 12_000;
 const PING = Buffer.from(":\n\n");
@@ -49,45 +50,44 @@ function eventFor(result: ExecutionResult): Buffer {
   return event;
 }
 
-/** A yoga result processor for the text/event-stream answers of shared notice streams. */
-export function noticeEventStream(result: unknown, fetchAPI: FetchAPI): Response {
-  const iterator = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
-  let wantMore: (() => void) | undefined;
+/** Unread events a subscriber may leave on the server before its stream is ended. */
+const MAX_UNREAD_BYTES = 1024 * 1024;
+
+/**
+ * A yoga result processor for the text/event-stream answers of shared notice streams: the stream
+ * joins the user's notices (notice.hub.ts) with a sink that writes each result's event.
+ */
+export function noticeEventStream(join: (sink: NoticeSink) => () => void, fetchAPI: FetchAPI): Response {
+  let leave = () => {};
+  let ended = false;
   const body = new Readable({
-    read() {
-      wantMore?.();
-      wantMore = undefined;
-    },
+    read() {},
     destroy(error, callback) {
       clearInterval(ping);
-      Promise.resolve(iterator.return?.()).then(
-        () => callback(error),
-        () => callback(error),
-      );
+      ended = true;
+      leave();
+      callback(error);
     },
   });
-  const push = async (chunk: Buffer) => {
-    // A client that reads slowly holds the stream's next events back rather than the server's memory.
-    if (!body.push(chunk)) await new Promise<void>((resolve) => (wantMore = resolve));
-  };
   const ping = setInterval(() => {
     if (body.readableLength === 0) body.push(PING);
   }, PING_MS);
   body.push(PING);
-  void (async () => {
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (body.destroyed) return;
-        if (next.done) break;
-        await push(eventFor(next.value));
-      }
+  leave = join({
+    write(result) {
+      if (ended) return;
+      // A client that does not read is let go rather than held in the server's memory.
+      if (body.readableLength > MAX_UNREAD_BYTES) body.destroy();
+      else body.push(eventFor(result));
+    },
+    end(error) {
+      if (ended) return;
+      ended = true;
       clearInterval(ping);
+      if (error) body.push(eventFor({ errors: [error] }));
       body.push(COMPLETE);
       body.push(null);
-    } catch (error) {
-      body.destroy(error as Error);
-    }
-  })();
+    },
+  });
   return new fetchAPI.Response(body as unknown as ReadableStream, { status: 200, headers: HEADERS });
 }
