@@ -9,11 +9,12 @@ import {
   type ActivityFilter,
   VerifyActivityDocument,
 } from "@agent-vault/sdk/documents";
-import { type ReactNode, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { useClient, useQuery, useSubscription } from "urql";
 import { useData } from "../app/data.tsx";
+import { NoteRow, PageEnd } from "../app/page-rows.tsx";
 import { Link, useTitle } from "../app/router.tsx";
-import { ErrorLine, When } from "../app/ui.tsx";
+import { When } from "../app/ui.tsx";
 import { ACTIONS, actionLabel, detailsText } from "./activity-text.ts";
 import { actorLabel } from "./actor.ts";
 
@@ -131,31 +132,18 @@ function LogPage(props: {
         .map(({ node }) => (
           <EventRow key={node.id} event={node} />
         ))}
-      {fetching && !activity ? <Note>Loading…</Note> : null}
-      {error ? (
-        <Note>
-          <ErrorLine error={error.message.replace(/^\[\w+\] /, "")} />
-        </Note>
-      ) : null}
-      {empty && props.hide.size === 0 ? <Note>Nothing has happened yet.</Note> : null}
-      {onMore && activity?.pageInfo.hasNextPage && activity.pageInfo.endCursor ? (
-        <Note>
-          <button type="button" className="secondary" onClick={() => onMore(activity.pageInfo.endCursor as string)}>
-            Show older events
-          </button>
-        </Note>
-      ) : null}
+      {empty && props.hide.size === 0 ? <NoteRow columns={7}>Nothing has happened yet.</NoteRow> : null}
+      <PageEnd
+        columns={7}
+        loading={fetching && !activity}
+        error={error}
+        more={
+          onMore && activity?.pageInfo.hasNextPage && activity.pageInfo.endCursor
+            ? { label: "Show older events", show: () => onMore(activity.pageInfo.endCursor as string) }
+            : null
+        }
+      />
     </tbody>
-  );
-}
-
-function Note({ children }: { children: ReactNode }) {
-  return (
-    <tr>
-      <td colSpan={7} className="muted">
-        {children}
-      </td>
-    </tr>
   );
 }
 

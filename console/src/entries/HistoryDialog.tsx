@@ -11,6 +11,7 @@ import { useMutation, useQuery } from "urql";
 import { actorLabel } from "../activity/actor.ts";
 import { type EntryRow, useData } from "../app/data.tsx";
 import { Modal } from "../app/modal.tsx";
+import { PageEnd } from "../app/page-rows.tsx";
 import { ErrorLine, outcomeOf, When } from "../app/ui.tsx";
 
 const PAGE = 50;
@@ -147,29 +148,16 @@ function VersionsPage(props: {
           </td>
         </tr>
       ))}
-      {fetching && !versions ? (
-        <tr>
-          <td colSpan={5} className="muted">
-            Loading…
-          </td>
-        </tr>
-      ) : null}
-      {error ? (
-        <tr>
-          <td colSpan={5}>
-            <ErrorLine error={error.message.replace(/^\[\w+\] /, "")} />
-          </td>
-        </tr>
-      ) : null}
-      {onMore && versions?.pageInfo.hasNextPage && versions.pageInfo.endCursor ? (
-        <tr>
-          <td colSpan={5}>
-            <button type="button" className="secondary" onClick={() => onMore(versions.pageInfo.endCursor as string)}>
-              Show older versions
-            </button>
-          </td>
-        </tr>
-      ) : null}
+      <PageEnd
+        columns={5}
+        loading={fetching && !versions}
+        error={error}
+        more={
+          onMore && versions?.pageInfo.hasNextPage && versions.pageInfo.endCursor
+            ? { label: "Show older versions", show: () => onMore(versions.pageInfo.endCursor as string) }
+            : null
+        }
+      />
     </tbody>
   );
 }
