@@ -36,8 +36,6 @@ export function noticeService(deps: NoticeDeps) {
   };
 }
 
-const revoked = revokedError;
-
 function restartNoticeStream(
   { db, events }: NoticeDeps,
   guard: StreamGuard,
@@ -83,19 +81,19 @@ function restartNoticeStream(
         const next = await events.next();
         if (tokenGone) {
           await finish();
-          throw revoked();
+          throw revokedError();
         }
         if (next.done) return finish();
         const event = next.value;
         if (event.type === "token-revoked") {
           if (event.tokenId !== viewer.tokenId) continue;
           await finish();
-          throw revoked();
+          throw revokedError();
         }
         if (agentId && event.agentId !== agentId) continue;
         if (!(await guard.beforeEvent(event, streamKey(viewer)))) {
           await finish();
-          throw revoked();
+          throw revokedError();
         }
         return { done: false, value: event };
       }
