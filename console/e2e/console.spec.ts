@@ -365,6 +365,8 @@ test("the Activity page lists what happened, follows new events live, filters, a
   await page.getByLabel("Action").selectOption({ label: "Agent created" });
   await expect(log.getByRole("row").filter({ hasText: "Agent created" })).toHaveCount(1);
   await expect(log.getByRole("row").filter({ hasText: "Entry added" })).toHaveCount(0);
+  await page.getByLabel("Action").selectOption({ label: "Provider connected" });
+  await expect(log.getByText("No events match.")).toBeVisible();
   await page.getByLabel("Action").selectOption({ label: "All actions" });
 
   await page.getByRole("button", { name: "Verify chain" }).click();

@@ -132,7 +132,11 @@ function LogPage(props: {
         .map(({ node }) => (
           <EventRow key={node.id} event={node} />
         ))}
-      {empty && props.hide.size === 0 ? <NoteRow columns={7}>Nothing has happened yet.</NoteRow> : null}
+      {empty && props.hide.size === 0 ? (
+        <NoteRow columns={7}>
+          {Object.keys(props.filter).length > 0 ? "No events match." : "Nothing has happened yet."}
+        </NoteRow>
+      ) : null}
       <PageEnd
         columns={7}
         loading={fetching && !activity}
