@@ -17,7 +17,7 @@ import pg from "pg";
 import { openVaultApp } from "../server/app.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
 import { type Figure, figure, median, paired, rssKb, sleep, stage } from "./measure.ts";
-import { type Server, startBaseline, startVault } from "./processes.ts";
+import { type Server, startBaseline, startImportClient, startVault } from "./processes.ts";
 
 export type Database_ = "sqlite" | "postgresql";
 export type Settings = { pairs: number; seconds: number; subscribers: number; work: string; pgAdminUrl?: string };
@@ -378,6 +378,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
     const importer = () => createVaultClient({ url: `${server.url}/graphql`, token: v.importerTokens.pop() as string });
     const helloLoad = { url: `${server.url}/graphql`, headers: json, body: hello.body };
     let importRun = 0;
+    const importClient = startImportClient(content);
     const imports = await paired(pairs, async () => {
       const baselines = [];
       const measured = [];
@@ -398,9 +399,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
       const idle = await helloP99(helloLoad, 2);
       const during = await helloP99(
         helloLoad,
-        (async () => {
-          for (let i = 0; i < LOADED_IMPORTS; i++) await importer().importEnv({ content, kind: "SECRET" });
-        })(),
+        importClient.imports(`${server.url}/graphql`, v.importerTokens.splice(-LOADED_IMPORTS)),
       );
       const ratio = database === "sqlite" ? baseline.cpu / cpu : baseline.wall / wall;
       stage(
@@ -410,7 +409,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
         ratio,
         detail: { wallRatio: baseline.wall / wall, importSeconds: wall, idleP99: idle, duringP99: during },
       };
-    });
+    }).finally(() => importClient.stop());
     figures.push(
       figure(
         {

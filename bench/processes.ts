@@ -1,6 +1,6 @@
 // The processes the benchmark measures: the vault's server as users run it (the compiled
 // `agent-vault` command), the bare node:http baselines, and whole commands' CPU time.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import path from "node:path";
 import { mainThreadCpu, processCpu, sleep } from "./measure.ts";
 
@@ -79,6 +79,27 @@ export async function startBaseline(script: string): Promise<Server> {
     port,
     child,
     cpu: () => mainThreadCpu(child.pid as number),
+    stop: stopper(child),
+  };
+}
+
+/** bench/import-client.mjs: runs imports of `content` on request, away from the load generator. */
+export function startImportClient(content: string) {
+  const child = fork(path.join(root, "bench/import-client.mjs"), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  child.send({ content });
+  return {
+    /** One import per token, one after another, against the vault at `url`. */
+    imports: (url: string, tokens: string[]) =>
+      new Promise<void>((resolve, reject) => {
+        const exited = (code: number | null) => reject(new Error(`the import client exited ${code}`));
+        child.once("exit", exited);
+        child.once("message", (message: { done?: true; error?: string }) => {
+          child.off("exit", exited);
+          if (message.error) reject(new Error(`import client: ${message.error}`));
+          else resolve();
+        });
+        child.send({ url, tokens });
+      }),
     stop: stopper(child),
   };
 }
