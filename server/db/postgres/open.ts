@@ -11,20 +11,36 @@ const PARAMETERS_PER_STATEMENT = 1100;
 
 const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
+type Statement = { text: string; name: string };
+
 /** Multi-row INSERT texts with positional parameters, made once per table, columns and row count. */
-const statementTexts = new Map<string, string>();
-function statementFor(head: string, columns: number, rows: number): string {
+const statements = new Map<string, Statement>();
+function statementFor(head: string, columns: number, rows: number): Statement {
   const key = `${head}\u0000${rows}`;
-  let text = statementTexts.get(key);
-  if (!text) {
+  let statement = statements.get(key);
+  if (!statement) {
     const tuples: string[] = [];
     for (let r = 0; r < rows; r++) {
       tuples.push(`(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(", ")})`);
     }
-    text = head + tuples.join(", ");
-    statementTexts.set(key, text);
+    statement = { text: head + tuples.join(", "), name: `agent_vault_rows_${statements.size + 1}` };
+    statements.set(key, statement);
   }
-  return text;
+  return statement;
+}
+
+// The vault's own statements are a fixed set of texts, run over and over (authentication on every
+// request): as named statements, PostgreSQL parses and plans each once per connection. Past this
+// many texts (none today), the rest run unnamed, so that no connection collects statements.
+const NAMED_STATEMENTS = 200;
+const statementNames = new Map<string, string>();
+function nameFor(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < NAMED_STATEMENTS) {
+    name = `agent_vault_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 // timestamp(3) columns hold UTC (Prisma writes them so), without a zone: pg would read them as the
@@ -64,12 +80,12 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         if (slices.due()) await slices.next();
         for (const column of columns) values.push(row[column]);
         if (++count === perStatement) {
-          await tx.$executeRawUnsafe(statementFor(head, columns.length, count), ...values);
+          await tx.$executeRawUnsafe(statementFor(head, columns.length, count).text, ...values);
           values = [];
           count = 0;
         }
       }
-      if (count > 0) await tx.$executeRawUnsafe(statementFor(head, columns.length, count), ...values);
+      if (count > 0) await tx.$executeRawUnsafe(statementFor(head, columns.length, count).text, ...values);
     },
     async writeTransaction(work) {
       const client = await pool.connect();
@@ -120,7 +136,8 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         const send = async (values: unknown[], count: number) => {
           await sent.at(-1);
           options.onQuery?.(head);
-          const done = client.query(statementFor(head, columns.length, count), values);
+          // A named statement: PostgreSQL parses and plans it once per connection, not every 100 rows.
+          const done = client.query({ ...statementFor(head, columns.length, count), values });
           done.catch(() => {}); // awaited below
           sent.push(done);
         };
@@ -158,11 +175,13 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
     async raw(sql, params = []) {
       options.onQuery?.(sql);
       let n = 0;
-      const result = await pool.query(
-        sql.replace(/\?/g, () => `$${++n}`),
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      const result = await pool.query({
+        name: nameFor(text),
+        text,
         // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-        params.map((value) => (value instanceof Date ? value.toISOString() : value)),
-      );
+        values: params.map((value) => (value instanceof Date ? value.toISOString() : value)),
+      });
       return result.rows;
     },
     async rawRows(sql, params = []) {
