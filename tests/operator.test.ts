@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createVaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "./helpers/database.ts";
 import { freePort, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
@@ -70,6 +71,40 @@ describe.skipIf(testDatabase !== "sqlite")("the data directory", () => {
       await killed.exited;
       const next = await startServer(env);
       await next.stop();
+    } finally {
+      await drop();
+    }
+  });
+
+  it("closes after a killed server left a large write-ahead log: the next command finishes with exit code 0", async () => {
+    const { env, drop } = await newServerEnv(path.join(work, "large-log"));
+    try {
+      const first = await runCli(["user", "create", "--name", "bulk", "--json"], env);
+      expect(first.code).toBe(0);
+      const { token } = JSON.parse(first.stdout);
+      const port = await freePort();
+      const killed = spawnCli(["serve"], { ...env, PORT: String(port) });
+      const deadline = Date.now() + 20_000;
+      while (!killed.output.stdout.includes("listening") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const vault = createVaultClient({ url: `http://127.0.0.1:${port}/graphql`, token });
+      // Over 4 MB to the log, which the database checkpoints from a worker thread of its own.
+      for (let round = 0; round < 3; round++) {
+        const content = Array.from({ length: 5_000 }, (_, i) => `BULK_${round}_${i}=${"v".repeat(400)}`).join("\n");
+        await vault.importEnv({ content, kind: "VARIABLE" });
+      }
+      killed.child.kill("SIGKILL");
+      await killed.exited;
+      // The log is still there: the next write starts the checkpointing worker, and closing must wait for it.
+      for (const args of [
+        ["user", "create", "--name", "after"],
+        ["keys", "rewrap"],
+      ]) {
+        const run = await runCli(args, env);
+        expect(run.stderr, args.join(" ")).toBe("");
+        expect(run.code, args.join(" ")).toBe(0);
+      }
     } finally {
       await drop();
     }

@@ -85,6 +85,10 @@ export class WalCheckpoints {
     this.#worker = null;
     if (!worker) return;
     const exited = new Promise((resolve) => worker.once("exit", resolve));
+    // Unreferenced while it runs (it must not keep a process alive), but awaited here: a process
+    // with nothing else to do would otherwise end inside this await, its command unfinished
+    // (exit code 13 for an unsettled await).
+    worker.ref();
     worker.postMessage("close");
     await exited;
   }
