@@ -132,32 +132,45 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         // The next statement (and its rows, which a generator may make just in time) is made while
         // PostgreSQL runs the last; one at a time is in flight, so a large import does not queue
         // all its statements in memory.
-        const sent: Promise<unknown>[] = [];
+        let inFlight: Promise<unknown> = Promise.resolve();
         const send = async (values: unknown[], count: number) => {
-          await sent.at(-1);
+          await inFlight;
           options.onQuery?.(head);
           // A named statement: PostgreSQL parses and plans it once per connection, not every 100 rows.
-          const done = client.query({ ...statementFor(head, columns.length, count), values });
-          done.catch(() => {}); // awaited below
-          sent.push(done);
+          inFlight = client.query({ ...statementFor(head, columns.length, count), values });
+          inFlight.catch(() => {}); // awaited by the next send, or below
         };
-        let values: unknown[] = [];
+        const width = columns.length;
+        let values: unknown[] = new Array(perStatement * width);
         let count = 0;
+        // Rows of one write share their dates: each is turned into text once.
+        let lastDate: Date | undefined;
+        let lastText = "";
         for (const row of rows) {
           if (slices.due()) await slices.next();
-          for (const column of columns) {
-            const value = row[column];
-            // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-            values.push(value instanceof Date ? value.toISOString() : value);
+          const at = count * width;
+          for (let c = 0; c < width; c++) {
+            const value = row[columns[c] as string];
+            if (value instanceof Date) {
+              // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+              if (value !== lastDate) {
+                lastDate = value;
+                lastText = value.toISOString();
+              }
+              values[at + c] = lastText;
+            } else values[at + c] = value;
           }
           if (++count === perStatement) {
             await send(values, count);
-            values = [];
+            values = new Array(perStatement * width);
             count = 0;
           }
         }
-        if (count > 0) await send(values, count);
-        await Promise.all(sent);
+        if (count > 0) {
+          values.length = count * width;
+          await send(values, count);
+        }
+        await inFlight;
         await then?.(async (sql, params = []) => {
           let n = 0;
           const text = sql.replace(/\?/g, () => `$${++n}`);

@@ -22,13 +22,14 @@ export function valueSealer(
   owner: KeyOwner,
 ): (entryId: string, kind: SealedKind, value: string, version?: number) => SealedValue {
   const keys = keyring.keysFor(owner.userId, owner.keySalt);
+  const userId = owner.userId;
   return (entryId, kind, value, version) => ({
-    ciphertext: seal(keys.encryption, keys.keyVersion, value, {
-      userId: owner.userId,
-      entryId,
-      kind,
-      ...(version === undefined ? {} : { version }),
-    }),
+    ciphertext: seal(
+      keys.encryption,
+      keys.keyVersion,
+      value,
+      version === undefined ? { userId, entryId, kind } : { userId, entryId, kind, version },
+    ),
     fingerprint: fingerprint(keys.fingerprint, entryId, value),
     valueSize: Buffer.byteLength(value, "utf8"),
   });

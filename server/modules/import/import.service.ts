@@ -231,6 +231,7 @@ async function planAndApply(
   function* created(): Generator<EntryRow> {
     for (const entry of toCreate) {
       const id = newId();
+      const value = sealed(id, input.kind, entry.value);
       yield {
         id,
         userId,
@@ -238,7 +239,9 @@ async function planAndApply(
         name: entry.name,
         nameKey: nameKey(entry.name),
         version: 1,
-        ...sealed(id, input.kind, entry.value),
+        ciphertext: value.ciphertext,
+        fingerprint: value.fingerprint,
+        valueSize: value.valueSize,
         createdAt: now,
         updatedAt: now,
         updatedBy,
