@@ -38,7 +38,7 @@ const NOTICES_PER_PAIR = 5;
 const IMPORT_LINES = 10_000;
 
 /** A vault to measure: its server, a seeded user, an agent with 50 secrets, and fresh users for imports. */
-export async function seededVault(database: Database_, settings: Settings, importers: number) {
+async function seededVault(database: Database_, settings: Settings, importers: number) {
   const dataDir = mkdtempSync(path.join(settings.work, "data-"));
   let databaseUrl = `file:${path.join(dataDir, "vault.db")}`;
   let drop = async () => {};

@@ -1,7 +1,7 @@
 // An operator's first day: the server commands say in one line what is wrong and what to do, and
 // never quietly make a second vault or a second server on the same embedded database.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,6 +15,14 @@ beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), "agent-vault-operator-"));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Waits (up to 20 s) until a spawned `serve` says it is listening. */
+async function untilListening(server: ReturnType<typeof spawnCli>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!server.output.stdout.includes("listening") && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 const oneLine = (text: string) => text.trim().split("\n").length === 1 && !/\n\s+at /.test(text);
 
@@ -41,10 +49,7 @@ describe.skipIf(testDatabase !== "sqlite")("the data directory", () => {
     mkdirSync(here);
     const server = spawnCli(["serve"], { PORT: String(await freePort()) }, here);
     try {
-      const deadline = Date.now() + 20_000;
-      while (!server.output.stdout.includes("listening") && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilListening(server);
       expect(server.output.stdout).toContain(`Creating a new vault in ${path.join(here, "data")}`);
     } finally {
       server.child.kill("SIGTERM");
@@ -63,10 +68,7 @@ describe.skipIf(testDatabase !== "sqlite")("the data directory", () => {
       await first.stop();
       // Killed outright: its lock stays behind, and the next serve takes it over.
       const killed = spawnCli(["serve"], { ...env, PORT: String(await freePort()) });
-      const deadline = Date.now() + 20_000;
-      while (!killed.output.stdout.includes("listening") && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilListening(killed);
       killed.child.kill("SIGKILL");
       await killed.exited;
       const next = await startServer(env);
@@ -77,17 +79,14 @@ describe.skipIf(testDatabase !== "sqlite")("the data directory", () => {
   });
 
   it("closes after a killed server left a large write-ahead log: the next command finishes with exit code 0", async () => {
-    const { env, drop } = await newServerEnv(path.join(work, "large-log"));
+    const { env, dataDir, drop } = await newServerEnv(path.join(work, "large-log"));
     try {
       const first = await runCli(["user", "create", "--name", "bulk", "--json"], env);
       expect(first.code).toBe(0);
       const { token } = JSON.parse(first.stdout);
       const port = await freePort();
       const killed = spawnCli(["serve"], { ...env, PORT: String(port) });
-      const deadline = Date.now() + 20_000;
-      while (!killed.output.stdout.includes("listening") && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilListening(killed);
       const vault = createVaultClient({ url: `http://127.0.0.1:${port}/graphql`, token });
       // Over 4 MB to the log, which the database checkpoints from a worker thread of its own.
       for (let round = 0; round < 3; round++) {
@@ -96,6 +95,7 @@ describe.skipIf(testDatabase !== "sqlite")("the data directory", () => {
       }
       killed.child.kill("SIGKILL");
       await killed.exited;
+      expect(statSync(path.join(dataDir, "vault.db-wal")).size).toBeGreaterThan(4 * 1024 * 1024);
       // The log is still there: the next write starts the checkpointing worker, and closing must wait for it.
       for (const args of [
         ["user", "create", "--name", "after"],
