@@ -1,5 +1,7 @@
 // GraphQL hardening and rate limits: each abusive request is refused, quickly, while normal
 // traffic goes on working.
+import { createServer } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ok, query } from "./helpers/operations.ts";
 import { type Gql, startTestVault, type TestVault } from "./helpers/test-vault.ts";
@@ -141,6 +143,45 @@ describe("HTTP", () => {
       expect(result.status).toBe(413);
       expect((await query(user.gql, "{ viewer { name } }")).viewer.name).toBe("small");
     } finally {
+      await small.close();
+    }
+  });
+
+  it("over HTTP, refuses a body without Content-Length or over the limit, before reading it", async () => {
+    const small = await startTestVault({ limits: { maxBodyBytes: 10_000 } });
+    const server = createServer(small.vault.yoga);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    /** Sends the head (and `body`, if any) on a raw socket; resolves with the whole answer. */
+    const exchange = (head: string, body = "") =>
+      new Promise<string>((resolve, reject) => {
+        let answer = "";
+        const socket = connect(port, "127.0.0.1", () => socket.write(head + body));
+        socket.on("data", (chunk) => {
+          answer += chunk;
+          if (/\r\n\r\n/.test(answer) && /"errors"|"data"/.test(answer)) socket.destroy();
+        });
+        socket.on("close", () => resolve(answer));
+        socket.on("error", reject);
+      });
+    try {
+      const user = await small.newUser("wire");
+      const headers = `POST /graphql HTTP/1.1\r\nHost: vault.test\r\nContent-Type: application/json\r\nAuthorization: Bearer ${user.token}\r\n`;
+      // Chunked, so without a declared length: refused before a byte of it is read.
+      const chunked = await exchange(`${headers}Transfer-Encoding: chunked\r\n\r\n`, '4\r\n{"qu\r\n');
+      expect(chunked).toMatch(/^HTTP\/1\.1 411 /);
+      // Over the limit by its Content-Length: refused with only the head sent.
+      const declared = await exchange(`${headers}Content-Length: 20000\r\n\r\n`);
+      expect(declared).toMatch(/^HTTP\/1\.1 413 /);
+      expect(declared).toContain("PAYLOAD_TOO_LARGE");
+      // A body within its declared length is served.
+      const body = JSON.stringify({ query: "{ viewer { name } }" });
+      const served = await exchange(`${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`, body);
+      expect(served).toMatch(/^HTTP\/1\.1 200 /);
+      expect(served).toContain('"name":"wire"');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       await small.close();
     }
   });
