@@ -4,6 +4,7 @@ import { type Authenticator, authenticator } from "./auth/authenticate.ts";
 import type { RateLimits } from "./auth/rate-limits.ts";
 import type { ActivityKeys } from "./crypto/activity-keys.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
+import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { AppendRows, Db, InsertRows, RawRows, RawSql, TxSql, WriteTransaction } from "./db/database.ts";
@@ -34,6 +35,8 @@ export type ServiceDeps = {
   appendRows: AppendRows;
   importStaging: ImportStaging;
   keyring: UserKeyring;
+  /** Where large batches of values are sealed (an import's); inline without one. */
+  sealing?: SealingThread;
   hasher: TokenHasher;
   binder: RowBinder;
   /** The keys of the activity log's chains (from the token hash key). */
@@ -162,6 +165,7 @@ export function createServices(deps: ServiceDeps): Services {
       insertRows,
       appendRows,
       staging: importStaging,
+      sealing: deps.sealing,
       activity,
       versions: entries.versions,
     }),

@@ -6,6 +6,7 @@ import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from ".
 import type { Config } from "./config.ts";
 import { ActivityKeys } from "./crypto/activity-keys.ts";
 import { RowBinder } from "./crypto/row-binding.ts";
+import { sealingThread } from "./crypto/sealing-thread.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
 import { type Db, databaseTarget, type Provider, type RawSql } from "./db/database.ts";
@@ -90,6 +91,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const events = createVaultEvents(redis?.target, config.redisPrefix);
   const binder = new RowBinder(tokenHashKey);
   const keyring = new UserKeyring(config.masterKeys, { readsFormat1: !upgraded });
+  const sealing = sealingThread();
   const services = createServices({
     db: database.db,
     raw: database.raw,
@@ -104,6 +106,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
         ? { from: Number.POSITIVE_INFINITY, withUpdates: true }
         : { from: STAGED_IMPORT_ROWS, withUpdates: false },
     keyring,
+    sealing,
     hasher: new TokenHasher(tokenHashKey),
     binder,
     chainKeys: new ActivityKeys(tokenHashKey),
@@ -153,6 +156,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       await refresher.stop();
       await services.activity.flushFetches().catch(() => {});
       redis?.close();
+      await sealing.close();
       await database.close();
     },
   };

@@ -72,6 +72,39 @@ describe("valid files", () => {
     expect((await vault.entries({ first: 1 })).totalCount).toBe(10_000);
   });
 
+  it("seals a large import's values as it seals one: each opens, and keeps its fingerprint sealed again", async () => {
+    const vault = await newVault();
+    // 300 lines: sealed on the sealing thread (an import of under 200 is sealed inline).
+    const values = Array.from(
+      { length: 300 },
+      (_, i) => `v${i}-${randomBytes(12).toString("base64url")}${i % 7 === 0 ? "-ü ✓ 🔑" : ""}`,
+    );
+    const file = (of: string[]) => of.map((value, i) => `BATCH_${i}="${value}"`).join("\n");
+    await vault.importEnv({ content: file(values), kind: "SECRET" });
+    // Overwritten by a second import: its updates are sealed the same way.
+    const updated = values.map((value) => `${value}-2`);
+    await vault.importEnv({ content: file(updated), kind: "SECRET", onConflict: "OVERWRITE" });
+    const entries = [];
+    for await (const entry of vault.allEntries()) entries.push(entry);
+    expect(entries).toHaveLength(300);
+    const agent = await vault.createAgent({ name: "batch", entryIds: entries.map((entry) => entry.id) });
+    const { token } = await vault.createRuntimeToken({ agentId: agent.id });
+    const runtime = createRuntimeClient({
+      url: "http://vault.test/graphql",
+      token,
+      fetch: t.vault.yoga.fetch as typeof fetch,
+    });
+    expect((await runtime.environment()).environment).toEqual(
+      Object.fromEntries(updated.map((value, i) => [`BATCH_${i}`, value])),
+    );
+    // Sealed again one at a time (inline), the same value gives the same fingerprint; another does not.
+    for (const entry of entries.filter((_, i) => i % 30 === 0)) {
+      const value = updated[Number(entry.name.slice("BATCH_".length))] as string;
+      expect((await vault.updateSecret({ id: entry.id, value })).fingerprint).toBe(entry.fingerprint);
+      expect((await vault.updateSecret({ id: entry.id, value: `${value}!` })).fingerprint).not.toBe(entry.fingerprint);
+    }
+  });
+
   it("stages a large import in short transactions, and leaves nothing of it when it fails at the end", async () => {
     const vault = await newVault();
     const held = [];

@@ -1,6 +1,6 @@
 import { createHmac, type KeyObject, timingSafeEqual } from "node:crypto";
 
-const FINGERPRINT_HEX_CHARS = 16;
+export const FINGERPRINT_HEX_CHARS = 16;
 
 /**
  * A keyed digest of an entry's value: equal values of the same entry give equal fingerprints, so

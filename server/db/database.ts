@@ -16,12 +16,10 @@ export type { Prisma };
  * Many rows inside the transaction `tx`, taken from `rows` as they are written (a generator may
  * make each one just in time); the caller supplies every column (no Prisma defaults apply).
  */
-export type InsertRows = (
-  tx: Tx,
-  table: string,
-  columns: readonly string[],
-  rows: Iterable<Record<string, unknown>>,
-) => Promise<void>;
+/** Rows to write, made as they are written (an import's are sealed a batch at a time). */
+export type Rows = Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>;
+
+export type InsertRows = (tx: Tx, table: string, columns: readonly string[], rows: Rows) => Promise<void>;
 
 /**
  * A statement without Prisma, with `?` placeholders: for the few reads and writes of start-up
@@ -76,7 +74,7 @@ export type Database = {
 export type AppendRows = (
   table: string,
   columns: readonly string[],
-  rows: Iterable<Record<string, unknown>>,
+  rows: Rows,
   then?: (run: SqlRunner) => Promise<unknown>,
 ) => Promise<void>;
 

@@ -76,7 +76,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       let values: unknown[] = [];
       let count = 0;
       const slices = timeSlices();
-      for (const row of rows) {
+      for await (const row of rows) {
         if (slices.due()) await slices.next();
         for (const column of columns) values.push(row[column]);
         if (++count === perStatement) {
@@ -146,7 +146,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         // Rows of one write share their dates: each is turned into text once.
         let lastDate: Date | undefined;
         let lastText = "";
-        for (const row of rows) {
+        for await (const row of rows) {
           if (slices.due()) await slices.next();
           const at = count * width;
           for (let c = 0; c < width; c++) {

@@ -6,12 +6,13 @@
 // transaction the caller holds, and commit or roll back with it.
 import type Database from "better-sqlite3";
 import { timeSlices } from "../../time-slices.ts";
+import type { Rows } from "../database.ts";
 import { sqliteDate } from "./conversion.ts";
 
 /** The statement a transaction recognises as "write the rows staged under this ticket". */
 export const BULK_INSERT_SQL = "/* agent-vault: staged bulk insert */ SELECT 1 WHERE ?";
 
-type Batch = { table: string; columns: readonly string[]; rows: Iterable<Record<string, unknown>> };
+type Batch = { table: string; columns: readonly string[]; rows: Rows };
 
 const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
@@ -63,7 +64,7 @@ export class StagedRows {
     const values: unknown[] = new Array(columns.length);
     const slices = timeSlices();
     let count = 0;
-    for (const row of rows) {
+    for await (const row of rows) {
       // Other statements wait for the open transaction to end, so the connection stays ours.
       if (slices.due()) await slices.next();
       for (let c = 0; c < columns.length; c++) values[c] = stored(row[columns[c] as string]);

@@ -4,6 +4,7 @@ import { type KeyObject, timingSafeEqual } from "node:crypto";
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
 import { fingerprint } from "../../crypto/fingerprint.ts";
+import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import { UnknownKeyVersionError, type UserKeyring } from "../../crypto/user-keys.ts";
 
 /** What a sealed blob is: an entry's value (SECRET, VARIABLE) or an OAuth refresh token. */
@@ -33,6 +34,24 @@ export function valueSealer(
     fingerprint: fingerprint(keys.fingerprint, entryId, value),
     valueSize: Buffer.byteLength(value, "utf8"),
   });
+}
+
+/**
+ * Seals many current values of one kind under the owner's current keys, as valueSealer does: on
+ * the sealing thread (crypto/sealing-thread.ts) when given one, inline otherwise.
+ */
+export function batchSealer(keyring: UserKeyring, owner: KeyOwner, thread?: SealingThread) {
+  const keys = keyring.keysFor(owner.userId, owner.keySalt);
+  const inline = valueSealer(keyring, owner);
+  return async (kind: SealedKind, entryIds: string[], values: string[]): Promise<SealedValue[]> => {
+    if (!thread) return values.map((value, i) => inline(entryIds[i] as string, kind, value));
+    const { ciphertexts, fingerprints } = await thread.seal(keys, owner.userId, kind, entryIds, values);
+    return values.map((value, i) => ({
+      ciphertext: ciphertexts[i] as Buffer<ArrayBuffer>,
+      fingerprint: fingerprints[i] as string,
+      valueSize: Buffer.byteLength(value, "utf8"),
+    }));
+  };
 }
 
 /** `keptVersion`: sealed as an earlier version kept in the entry's history. */

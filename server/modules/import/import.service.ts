@@ -1,5 +1,6 @@
 // importEnv: a whole .env file, all or nothing, with a plan before anything is written.
 import type { Viewer } from "../../auth/viewer.ts";
+import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { AppendRows, Db, InsertRows } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
@@ -17,7 +18,7 @@ import { actorJson } from "../activity/actor.ts";
 import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.service.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
 import { nameKey } from "../entry/entry.rules.ts";
-import { type SealedValue, sameValue, valueSealer } from "../entry/entry-value.ts";
+import { batchSealer, type SealedValue, sameValue } from "../entry/entry-value.ts";
 import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
@@ -43,6 +44,10 @@ export type ImportReport = {
 
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 const CHUNK = 500;
+/** Values sealed per message to the sealing thread. */
+const SEAL_BATCH = 1000;
+// Smaller imports are sealed inline: starting the thread, and the round trip, cost more.
+const SEAL_ON_THREAD_FROM = 200;
 const ATTEMPTS = 3;
 
 type EntryRow = SealedValue & {
@@ -117,6 +122,8 @@ type ImportDeps = {
   insertRows: InsertRows;
   appendRows: AppendRows;
   staging: ImportStaging;
+  /** Where a large import's values are sealed (inline without one). */
+  sealing?: SealingThread;
 };
 
 /** When an import's new entries go through ImportStage (modules/import/staged-import.ts). */
@@ -213,7 +220,11 @@ async function planAndApply(
 
   const now = new Date();
   const updatedBy = actorJson(doer.actor);
-  const sealed = valueSealer(keyring, viewer);
+  const sealMany = batchSealer(
+    keyring,
+    viewer,
+    toCreate.length + toUpdate.length >= SEAL_ON_THREAD_FROM ? deps.sealing : undefined,
+  );
   // What the import did, recorded with it: counts, never names' values.
   const imported: ActivityInput = {
     action: "ENTRIES_IMPORTED",
@@ -226,32 +237,58 @@ async function planAndApply(
       skipped: report.skipped.length,
     },
   };
-  // Sealed as they are written, not all before: each row is garbage once written, so the young
-  // generation's collections stay short (with every row held, their pauses reached 10 ms).
-  function* created(): Generator<EntryRow> {
-    for (const entry of toCreate) {
-      const id = newId();
-      const value = sealed(id, input.kind, entry.value);
-      yield {
-        id,
-        userId,
-        kind: input.kind,
-        name: entry.name,
-        nameKey: nameKey(entry.name),
-        version: 1,
-        ciphertext: value.ciphertext,
-        fingerprint: value.fingerprint,
-        valueSize: value.valueSize,
-        createdAt: now,
-        updatedAt: now,
-        updatedBy,
-      };
+  // Sealed a batch at a time as they are written, not all before: each row is garbage once
+  // written, so the young generation's collections stay short (with every row held, their pauses
+  // reached 10 ms). The next batch is sealed (on the sealing thread) while one is written.
+  async function* created(): AsyncGenerator<EntryRow> {
+    if (toCreate.length === 0) return;
+    const sealBatch = (from: number) => {
+      const batch = toCreate.slice(from, from + SEAL_BATCH);
+      const ids = batch.map(() => newId());
+      const sealing = sealMany(
+        input.kind,
+        ids,
+        batch.map((entry) => entry.value),
+      );
+      sealing.catch(() => {}); // awaited below, unless the write stopped before
+      return { batch, ids, sealing };
+    };
+    let next = sealBatch(0);
+    for (let from = 0; from < toCreate.length; from += SEAL_BATCH) {
+      const { batch, ids, sealing } = next;
+      const values = await sealing;
+      if (from + SEAL_BATCH < toCreate.length) next = sealBatch(from + SEAL_BATCH);
+      for (let i = 0; i < batch.length; i++) {
+        const entry = batch[i] as EnvEntry;
+        const value = values[i] as SealedValue;
+        yield {
+          id: ids[i] as string,
+          userId,
+          kind: input.kind,
+          name: entry.name,
+          nameKey: nameKey(entry.name),
+          version: 1,
+          ciphertext: value.ciphertext,
+          fingerprint: value.fingerprint,
+          valueSize: value.valueSize,
+          createdAt: now,
+          updatedAt: now,
+          updatedBy,
+        };
+      }
     }
   }
   const updates: { entry: Existing; sealed: SealedValue }[] = [];
-  for (const { entry, value } of toUpdate) {
-    if (slices.due()) await slices.next();
-    updates.push({ entry, sealed: sealed(entry.id, entry.kind, value) });
+  for (let from = 0; from < toUpdate.length; from += SEAL_BATCH) {
+    const part = toUpdate.slice(from, from + SEAL_BATCH);
+    const sealed = await sealMany(
+      input.kind,
+      part.map(({ entry }) => entry.id),
+      part.map(({ value }) => value),
+    );
+    for (let i = 0; i < part.length; i++) {
+      updates.push({ entry: (part[i] as (typeof part)[number]).entry, sealed: sealed[i] as SealedValue });
+    }
   }
 
   const { staging } = deps;

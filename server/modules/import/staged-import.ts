@@ -26,7 +26,9 @@ export async function stageRows(
   db: Db,
   appendRows: AppendRows,
   userId: string,
-  rows: Iterable<Record<(typeof ENTRY_COLUMNS)[number], unknown>>,
+  rows:
+    | Iterable<Record<(typeof ENTRY_COLUMNS)[number], unknown>>
+    | AsyncIterable<Record<(typeof ENTRY_COLUMNS)[number], unknown>>,
 ): Promise<StagedImport> {
   await db.importStage.deleteMany({ where: { userId, createdAt: { lt: new Date(Date.now() - ABANDONED_AFTER_MS) } } });
   const importId = newId();
@@ -42,7 +44,7 @@ export async function stageRows(
     writing.catch(() => {}); // awaited (and thrown) by the next flush or at the end
   };
   try {
-    for (const row of rows) {
+    for await (const row of rows) {
       chunk.push({ ...row, importId });
       count++;
       if (chunk.length === STAGE_CHUNK_ROWS) await flush();
