@@ -1,6 +1,7 @@
 // Rule 8: importing a .env file, all or nothing. Valid files must yield exactly what dotenv's
 // parser yields; broken ones are refused line by line with nothing written.
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import {
   createRuntimeClient,
   createVaultClient,
@@ -104,6 +105,21 @@ describe("valid files", () => {
       expect((await vault.updateSecret({ id: entry.id, value: `${value}!` })).fingerprint).not.toBe(entry.fingerprint);
     }
   });
+
+  it.runIf(process.platform === "linux")(
+    "seals a large import on a thread that gives way to the event loop",
+    async () => {
+      const vault = await newVault();
+      const content = Array.from({ length: 250 }, (_, i) => `NICE_${i}=value-${i}`).join("\n");
+      await vault.importEnv({ content, kind: "SECRET" });
+      // The vault runs in this process: one of its threads is the sealing thread, at nice 19.
+      const niceValues = readdirSync("/proc/self/task").map((task) => {
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      });
+      expect(niceValues).toContain(19);
+    },
+  );
 
   it("stages a large import in short transactions, and leaves nothing of it when it fails at the end", async () => {
     const vault = await newVault();
