@@ -6,6 +6,7 @@ import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "
 import { fingerprint } from "../../crypto/fingerprint.ts";
 import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import { UnknownKeyVersionError, type UserKeyring } from "../../crypto/user-keys.ts";
+import { timeSlices } from "../../time-slices.ts";
 
 /** What a sealed blob is: an entry's value (SECRET, VARIABLE) or an OAuth refresh token. */
 export type SealedKind = "SECRET" | "VARIABLE" | "OAUTH_REFRESH";
@@ -44,7 +45,16 @@ export function batchSealer(keyring: UserKeyring, owner: KeyOwner, thread?: Seal
   const keys = keyring.keysFor(owner.userId, owner.keySalt);
   const inline = valueSealer(keyring, owner);
   return async (kind: SealedKind, entryIds: string[], values: string[]): Promise<SealedValue[]> => {
-    if (!thread) return values.map((value, i) => inline(entryIds[i] as string, kind, value));
+    if (!thread) {
+      // Inline, a slice at a time (time-slices.ts), so that other requests are served meanwhile.
+      const sealed: SealedValue[] = new Array(values.length);
+      const slices = timeSlices();
+      for (let i = 0; i < values.length; i++) {
+        if (slices.due()) await slices.next();
+        sealed[i] = inline(entryIds[i] as string, kind, values[i] as string);
+      }
+      return sealed;
+    }
     const { ciphertexts, fingerprints } = await thread.seal(keys, owner.userId, kind, entryIds, values);
     return values.map((value, i) => ({
       ciphertext: ciphertexts[i] as Buffer<ArrayBuffer>,
