@@ -17,7 +17,9 @@ export type { Prisma };
  * make each one just in time); the caller supplies every column (no Prisma defaults apply).
  */
 /** Rows to write, made as they are written (an import's are sealed a batch at a time). */
-export type Rows = Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>;
+export type Rows<Column extends string = string> =
+  | Iterable<Record<Column, unknown>>
+  | AsyncIterable<Record<Column, unknown>>;
 
 export type InsertRows = (tx: Tx, table: string, columns: readonly string[], rows: Rows) => Promise<void>;
 

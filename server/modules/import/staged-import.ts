@@ -6,7 +6,7 @@
 // goes this way (its new rows go to pg directly, without Prisma's work on every value); one that
 // only creates entries writes them straight into Entry. Nothing reads ImportStage but that
 // statement.
-import type { AppendRows, Db, Tx } from "../../db/database.ts";
+import type { AppendRows, Db, Rows, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import { ENTRY_COLUMNS } from "../entry/entry-columns.ts";
 
@@ -26,9 +26,7 @@ export async function stageRows(
   db: Db,
   appendRows: AppendRows,
   userId: string,
-  rows:
-    | Iterable<Record<(typeof ENTRY_COLUMNS)[number], unknown>>
-    | AsyncIterable<Record<(typeof ENTRY_COLUMNS)[number], unknown>>,
+  rows: Rows<(typeof ENTRY_COLUMNS)[number]>,
 ): Promise<StagedImport> {
   await db.importStage.deleteMany({ where: { userId, createdAt: { lt: new Date(Date.now() - ABANDONED_AFTER_MS) } } });
   const importId = newId();
