@@ -7,7 +7,7 @@ import type { RowBinder } from "./crypto/row-binding.ts";
 import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRows, RawRows, RawSql, TxSql, WriteTransaction } from "./db/database.ts";
+import type { AppendRows, Db, InsertRows, RawRows, RawSql, Transact, TxSql, WriteTransaction } from "./db/database.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type ActivityService, activityService } from "./modules/activity/activity.service.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
@@ -27,6 +27,7 @@ import { type UserService, userService } from "./modules/user/user.service.ts";
 
 export type ServiceDeps = {
   db: Db;
+  transaction: Transact;
   raw: RawSql;
   rawRows: RawRows;
   txSql: TxSql;
@@ -59,6 +60,8 @@ export type ServiceDeps = {
   sessionIdleMs?: number;
   /** Errors of work done after a response (batched activity events). */
   onBackgroundError?: (error: unknown) => void;
+  /** The server's log: what it did differently than planned, and why. */
+  warn?: (line: string) => void;
 };
 
 export type Services = {
@@ -100,6 +103,7 @@ export function createServices(deps: ServiceDeps): Services {
   const authenticate = authenticator({ raw, rateLimits, hasher, binder, sessionIdleMs: deps.sessionIdleMs });
   const activity = activityService({
     db,
+    transaction: deps.transaction,
     txSql,
     chainKeys: deps.chainKeys,
     events: vaultEvents,
@@ -160,12 +164,14 @@ export function createServices(deps: ServiceDeps): Services {
     agents: agentService({ binder, events, activity }),
     imports: importService({
       db,
+      transaction: deps.transaction,
       keyring,
       events,
       insertRows,
       appendRows,
       staging: importStaging,
       sealing: deps.sealing,
+      warn: deps.warn,
       activity,
       versions: entries.versions,
     }),

@@ -9,7 +9,7 @@ import { RowBinder } from "./crypto/row-binding.ts";
 import { sealingThread } from "./crypto/sealing-thread.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
-import { type Db, databaseTarget, type Provider, type RawSql } from "./db/database.ts";
+import { type Db, databaseTarget, type Provider, type RawSql, type TransactionBounds } from "./db/database.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./db/open.ts";
@@ -38,6 +38,10 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     streamRecheckMs?: number;
     /** How long a console session lasts unused (default 12 hours). */
     sessionIdleMs?: number;
+    /** The import's sealing thread: how long a batch waits for it, how it starts (tests make it fail). */
+    sealingThread?: Parameters<typeof sealingThread>[0];
+    /** How long a transaction may run and wait (db/database.ts's TRANSACTION_BOUNDS; tests shorten them). */
+    transactionBounds?: TransactionBounds;
     /** Hears every SQL statement the vault sends (the benchmarks count them). */
     onQuery?: (sql: string) => void;
     /** Warnings about the vault's surroundings (Redis unreachable...). */
@@ -68,7 +72,10 @@ export type Vault = {
 export async function openVault(config: VaultConfig): Promise<Vault> {
   const target = databaseTarget(config.databaseUrl);
   await applyMigrations(target);
-  const database = await openDatabase(target, { onQuery: config.onQuery });
+  const database = await openDatabase(target, {
+    onQuery: config.onQuery,
+    transactionBounds: config.transactionBounds,
+  });
   let unchecked: number[];
   try {
     ({ unchecked } = await verifyMasterKeys(database.raw, config.masterKeys, {
@@ -91,9 +98,10 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const events = createVaultEvents(redis?.target, config.redisPrefix);
   const binder = new RowBinder(tokenHashKey);
   const keyring = new UserKeyring(config.masterKeys, { readsFormat1: !upgraded });
-  const sealing = sealingThread();
+  const sealing = sealingThread(config.sealingThread);
   const services = createServices({
     db: database.db,
+    transaction: database.transaction,
     raw: database.raw,
     rawRows: database.rawRows,
     txSql: database.txSql,
@@ -120,6 +128,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     restartSettleMs: config.restartSettleMs,
     activityDays: config.activityDays,
     onBackgroundError: (error) => warn(`Recording activity failed: ${(error as Error)?.message ?? error}`),
+    warn,
   });
   if ((config.maintenance ?? true) && !upgraded) {
     await upgradeIntegrity(database.raw, services, binder, warn);

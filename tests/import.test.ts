@@ -2,6 +2,7 @@
 // parser yields; broken ones are refused line by line with nothing written.
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import {
   createRuntimeClient,
   createVaultClient,
@@ -103,6 +104,36 @@ describe("valid files", () => {
       const value = updated[Number(entry.name.slice("BATCH_".length))] as string;
       expect((await vault.updateSecret({ id: entry.id, value })).fingerprint).toBe(entry.fingerprint);
       expect((await vault.updateSecret({ id: entry.id, value: `${value}!` })).fingerprint).not.toBe(entry.fingerprint);
+    }
+  });
+
+  it.each([
+    ["cannot start", { start: () => new Worker("process.exit(3)", { eval: true }) }],
+    ["does not answer in time", { answerWithinMs: 1 }],
+  ])("imports whole, sealing inline, when the sealing thread %s, and says so in the log", async (_label, sealing) => {
+    const warnings: string[] = [];
+    const log = (...args: unknown[]) => warnings.push(args.join(" "));
+    const logging = { debug: () => {}, info: () => {}, warn: log, error: log };
+    const other = await startTestVault({ sealingThread: sealing, logging });
+    try {
+      const { token } = await other.newUser("inline");
+      const vault = createVaultClient({
+        url: "http://vault.test/graphql",
+        token,
+        fetch: other.vault.yoga.fetch as typeof fetch,
+      });
+      const values = Array.from({ length: 2_500 }, (_, i) => `inline-${i}-${randomBytes(6).toString("hex")}`);
+      const report = await vault.importEnv({
+        content: values.map((value, i) => `INLINE_${i}=${value}`).join("\n"),
+        kind: "VARIABLE",
+      });
+      expect(report.created).toHaveLength(2_500);
+      expect(await contents(vault)).toEqual(Object.fromEntries(values.map((value, i) => [`INLINE_${i}`, value])));
+      expect(warnings.join("\n")).toMatch(
+        /sealed on the event loop instead: the sealing thread (stopped|did not answer)/,
+      );
+    } finally {
+      await other.close();
     }
   });
 

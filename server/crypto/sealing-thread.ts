@@ -37,7 +37,7 @@ export class SealingError extends Error {
 export type SealingThread = ReturnType<typeof sealingThread>;
 
 /** The thread: the bundled worker beside the server's bundle, or from source, seal-worker.ts through tsx. */
-function startWorker(): Worker {
+export function startWorker(): Worker {
   if (!import.meta.url.endsWith(".ts")) return new Worker(path.join(PACKAGE_ROOT, "dist/server/seal-worker.js"));
   const tsx = createRequire(import.meta.url).resolve("tsx/cjs/api");
   const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), "seal-worker.ts");
@@ -46,14 +46,30 @@ function startWorker(): Worker {
   });
 }
 
-export function sealingThread() {
+/**
+ * How long a batch may wait for the thread's answer. Idle, 1,000 values take about 30 ms; a thread
+ * at the lowest priority on a machine whose cores other processes keep busy may not be scheduled
+ * for seconds: then the caller seals inline (entry-value.ts's batchSealer) at the event loop's
+ * priority.
+ */
+export const SEAL_ANSWER_MS = 2_000;
+
+export function sealingThread(options: { answerWithinMs?: number; start?: () => Worker } = {}) {
+  const answerWithinMs = options.answerWithinMs ?? SEAL_ANSWER_MS;
+  const start = options.start ?? startWorker;
   let worker: Worker | undefined;
-  const waiting = new Map<number, { resolve: (batch: SealedBatch) => void; reject: (error: Error) => void }>();
+  const waiting = new Map<
+    number,
+    { resolve: (batch: SealedBatch) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
+  >();
   let nextId = 0;
 
   function failAll(message: string) {
     worker = undefined;
-    for (const job of waiting.values()) job.reject(new SealingError(message));
+    for (const job of waiting.values()) {
+      clearTimeout(job.timer);
+      job.reject(new SealingError(message));
+    }
     waiting.clear();
   }
 
@@ -61,6 +77,7 @@ export function sealingThread() {
     const job = waiting.get(answer.id);
     if (!job) return;
     waiting.delete(answer.id);
+    clearTimeout(job.timer);
     if (waiting.size === 0) worker?.unref();
     if ("error" in answer) return job.reject(new SealingError(`Sealing values failed: ${answer.error}`));
     const ciphertexts: Buffer<ArrayBuffer>[] = new Array(answer.ends.length);
@@ -77,14 +94,14 @@ export function sealingThread() {
 
   function started(): Worker {
     if (worker) return worker;
-    const thread = startWorker();
+    const thread = start();
     thread.on("message", answered);
     // Whatever stopped it, the next batch starts another.
-    thread.on("error", () => {
-      if (worker === thread) failAll("the sealing thread failed");
+    thread.on("error", (error) => {
+      if (worker === thread) failAll(`the sealing thread failed: ${error?.message ?? error}`);
     });
-    thread.on("exit", () => {
-      if (worker === thread) failAll("the sealing thread stopped");
+    thread.on("exit", (code) => {
+      if (worker === thread) failAll(`the sealing thread stopped (exit code ${code})`);
     });
     worker = thread;
     return thread;
@@ -106,7 +123,13 @@ export function sealingThread() {
         values,
       };
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
+        // A late answer finds no one waiting, and is dropped.
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          if (waiting.size === 0) worker?.unref();
+          reject(new SealingError(`the sealing thread did not answer within ${answerWithinMs} ms`));
+        }, answerWithinMs);
+        waiting.set(id, { resolve, reject, timer });
         thread.ref();
         thread.postMessage(job);
       });

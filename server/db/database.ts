@@ -56,9 +56,25 @@ export type SqlRunner = (sql: string, params?: readonly unknown[]) => Promise<Re
 /** Whether a statement gives rows. */
 export const givesRows = (sql: string) => /^\s*(SELECT|WITH)\b|\bRETURNING\b/i.test(sql);
 
+/**
+ * `work` in a transaction, under the vault's bounds (TRANSACTION_BOUNDS): the one way the vault
+ * opens a Prisma transaction, so that statements sent with TxSql are bound to it.
+ */
+export type Transact = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
+
+/**
+ * How long a transaction may run before the database layer rolls it back, and wait for its turn:
+ * bounds a slow machine does not reach (10,000-line imports with both cores busy by other
+ * processes take seconds; tests/import-under-load.test.ts), but a hung transaction still ends.
+ * A statement sent after its transaction ended is refused, never run on its own.
+ */
+export type TransactionBounds = { timeoutMs: number; maxWaitMs: number };
+export const TRANSACTION_BOUNDS: TransactionBounds = { timeoutMs: 10 * 60_000, maxWaitMs: 60_000 };
+
 export type Database = {
   db: Db;
   provider: Provider;
+  transaction: Transact;
   insertRows: InsertRows;
   /** Many rows in a transaction of their own, without Prisma's per-value work. */
   appendRows: AppendRows;
@@ -80,7 +96,13 @@ export type AppendRows = (
   then?: (run: SqlRunner) => Promise<unknown>,
 ) => Promise<void>;
 
-export type OpenOptions = { onQuery?: (sql: string) => void };
+export type OpenOptions = { onQuery?: (sql: string) => void; transactionBounds?: TransactionBounds };
+
+/** Prisma's options for the bounds. */
+export const prismaTransactionOptions = (bounds: TransactionBounds = TRANSACTION_BOUNDS) => ({
+  timeout: bounds.timeoutMs,
+  maxWait: bounds.maxWaitMs,
+});
 
 export function databaseTarget(url: string): DatabaseTarget {
   if (/^postgres(ql)?:\/\//.test(url)) return { provider: "postgresql", url };

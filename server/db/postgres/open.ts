@@ -3,7 +3,15 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../../../prisma/postgresql/client/client.ts";
 import { timeSlices } from "../../time-slices.ts";
-import { type Database, type Db, givesRows, listenToQueries, type OpenOptions, prismaLogOptions } from "../database.ts";
+import {
+  type Database,
+  type Db,
+  givesRows,
+  listenToQueries,
+  type OpenOptions,
+  prismaLogOptions,
+  prismaTransactionOptions,
+} from "../database.ts";
 import { pgPoolOptions } from "./pool.ts";
 
 // Far under PostgreSQL's 65,535 bound parameters per statement.
@@ -62,12 +70,15 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
   pool.on("error", () => {});
   const db = new PrismaClient({
     adapter: new PrismaPg(pool),
+    transactionOptions: prismaTransactionOptions(options.transactionBounds),
     ...prismaLogOptions(options.onQuery),
   }) as unknown as Db;
   listenToQueries(db, options.onQuery);
   return {
     db,
     provider: "postgresql",
+    // Prisma refuses a statement of a transaction that has ended (txSql's too: they go through it).
+    transaction: (work) => db.$transaction(work),
     async insertRows(tx, table, columns, rows) {
       // Multi-row INSERTs with positional parameters: the statement's text is made once per batch
       // size, and the values go in a flat array (no Prisma.sql object per row and per value).

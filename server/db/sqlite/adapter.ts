@@ -24,6 +24,7 @@ import { DriverAdapterError } from "@prisma/driver-adapter-utils";
 import Database from "better-sqlite3";
 import { BULK_INSERT_SQL, StagedRows, storedValues } from "./bulk-insert.ts";
 import { columnTypes, declaredColumnType, driverError, fromSqliteRow, toSqliteArg } from "./conversion.ts";
+import { TransactionEndedError } from "./transaction-ended.ts";
 import { WalCheckpoints } from "./wal-checkpoints.ts";
 
 const ADAPTER_NAME = "agent-vault-sqlite";
@@ -112,11 +113,18 @@ function execute(statements: Statements, sql: SqlQuery): number {
   }
 }
 
-/** A transaction on the writer; Prisma sends BEGIN's COMMIT or ROLLBACK through it, then ends it. */
-class SqliteTransaction implements Transaction {
+/**
+ * A transaction on the writer; Prisma sends BEGIN's COMMIT or ROLLBACK through it, then ends it.
+ * Once it has ended (committed, rolled back, or closed by Prisma's timeout while its callback still
+ * runs) every statement sent through it is refused: on the writer it would otherwise run in
+ * autocommit, or inside whichever transaction came next.
+ */
+export class SqliteTransaction implements Transaction {
   readonly provider = "sqlite" as const;
   readonly adapterName = ADAPTER_NAME;
   readonly options = { usePhantomQuery: false };
+  #open = true;
+  #ended = false;
 
   constructor(
     private readonly writer: Statements,
@@ -124,38 +132,93 @@ class SqliteTransaction implements Transaction {
     private readonly end: () => void,
   ) {}
 
+  /** Whether statements may still be sent: not committed, not rolled back. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  #assertOpen(): void {
+    if (!this.#open) throw new TransactionEndedError();
+  }
+
+  #close(): void {
+    this.#open = false;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.end();
+  }
+
   async queryRaw(sql: SqlQuery) {
+    this.#assertOpen();
     return query(this.writer, sql);
   }
 
   async executeRaw(sql: SqlQuery) {
+    this.#assertOpen();
+    if (ENDS_TRANSACTION.test(sql.sql)) {
+      try {
+        return execute(this.writer, sql);
+      } finally {
+        this.#open = false;
+      }
+    }
     if (sql.sql !== BULK_INSERT_SQL) return execute(this.writer, sql);
     try {
-      return await this.staged.insert(this.writer.native, String(sql.args[0]));
+      return await this.staged.insert(this.writer.native, String(sql.args[0]), () => this.#open);
     } catch (error) {
-      throw driverError(error);
+      throw error instanceof TransactionEndedError ? error : driverError(error);
     }
   }
 
+  /**
+   * A statement of this transaction sent straight to better-sqlite3 (`?` placeholders), without
+   * Prisma's work per statement; refused once the transaction has ended.
+   */
+  run(sql: string, params: readonly unknown[] = []): Record<string, unknown>[] {
+    this.#assertOpen();
+    return onWriter(this.writer, sql, params);
+  }
+
   async commit() {
-    this.end();
+    this.#close();
   }
 
   async rollback() {
-    this.end();
+    this.#close();
   }
 
   async createSavepoint(name: string) {
+    this.#assertOpen();
     this.writer.native.exec(`SAVEPOINT ${name}`);
   }
 
   async rollbackToSavepoint(name: string) {
+    this.#assertOpen();
     this.writer.native.exec(`ROLLBACK TO ${name}`);
   }
 
   async releaseSavepoint(name: string) {
+    this.#assertOpen();
     this.writer.native.exec(`RELEASE SAVEPOINT ${name}`);
   }
+}
+
+const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i;
+
+function onWriter(writer: Statements, sql: string, params: readonly unknown[] = []): Record<string, unknown>[] {
+  const { statement } = writer.get(sql);
+  const stored = storedValues();
+  const values = params.map(stored);
+  if (!statement.reader) {
+    statement.run(...values);
+    return [];
+  }
+  // Statements are shared with Prisma's queries, which read rows as arrays.
+  statement.raw(true);
+  const names = statement.columns().map((column) => column.name);
+  return (statement.all(...values) as unknown[][]).map((row) =>
+    Object.fromEntries(names.map((name, i) => [name, typeof row[i] === "bigint" ? Number(row[i]) : row[i]])),
+  );
 }
 
 export class SqliteAdapter implements SqlDriverAdapter {
@@ -168,6 +231,7 @@ export class SqliteAdapter implements SqlDriverAdapter {
   #open: Promise<void> | null = null;
   /** The last transaction in line; each waits for the one before it. */
   #queue: Promise<void> = Promise.resolve();
+  #current: SqliteTransaction | null = null;
 
   constructor(
     writer: Native,
@@ -211,43 +275,22 @@ export class SqliteAdapter implements SqlDriverAdapter {
   async writeTransaction<T>(
     work: (run: (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>) => Promise<T>,
   ): Promise<T> {
-    const transaction = await this.startTransaction();
+    const transaction = (await this.startTransaction()) as SqliteTransaction;
     try {
-      const result = await work(async (sql, params) => this.#onWriter(sql, params));
-      this.#writer.get("COMMIT").statement.run();
+      const result = await work(async (sql, params) => transaction.run(sql, params));
+      transaction.run("COMMIT");
       return result;
     } catch (error) {
-      if (this.#writer.native.inTransaction) this.#writer.get("ROLLBACK").statement.run();
+      if (transaction.open && this.#writer.native.inTransaction) transaction.run("ROLLBACK");
       throw error;
     } finally {
       await transaction.commit();
     }
   }
 
-  /**
-   * A statement inside the transaction open on the writer (Prisma's, whose callback is running),
-   * sent straight to better-sqlite3: the writer runs one transaction at a time, so this is that
-   * transaction's statement, without Prisma's work per statement.
-   */
-  inOpenTransaction(sql: string, params: readonly unknown[] = []): Record<string, unknown>[] {
-    if (!this.#open || !this.#writer.native.inTransaction) throw new Error("no transaction is open on the writer");
-    return this.#onWriter(sql, params);
-  }
-
-  #onWriter(sql: string, params: readonly unknown[] = []): Record<string, unknown>[] {
-    const { statement } = this.#writer.get(sql);
-    const stored = storedValues();
-    const values = params.map(stored);
-    if (!statement.reader) {
-      statement.run(...values);
-      return [];
-    }
-    // Statements are shared with Prisma's queries, which read rows as arrays.
-    statement.raw(true);
-    const names = statement.columns().map((column) => column.name);
-    return (statement.all(...values) as unknown[][]).map((row) =>
-      Object.fromEntries(names.map((name, i) => [name, typeof row[i] === "bigint" ? Number(row[i]) : row[i]])),
-    );
+  /** The transaction open on the writer now (the writer runs one at a time), or null. */
+  get openTransaction(): SqliteTransaction | null {
+    return this.#current?.open ? this.#current : null;
   }
 
   async executeScript(script: string) {
@@ -273,16 +316,19 @@ export class SqliteAdapter implements SqlDriverAdapter {
     this.#open = open;
     const finish = () => {
       if (this.#open === open) this.#open = null;
+      if (this.#current === transaction) this.#current = null;
       end();
       this.#checkpoints.afterCommit();
     };
+    const transaction: SqliteTransaction = new SqliteTransaction(this.#writer, this.staged, finish);
     try {
       this.#writer.get("BEGIN IMMEDIATE").statement.run();
     } catch (error) {
       finish();
       throw driverError(error);
     }
-    return new SqliteTransaction(this.#writer, this.staged, finish);
+    this.#current = transaction;
+    return transaction;
   }
 
   async dispose() {

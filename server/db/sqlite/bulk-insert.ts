@@ -8,6 +8,7 @@ import type Database from "better-sqlite3";
 import { timeSlices } from "../../time-slices.ts";
 import type { Rows } from "../database.ts";
 import { sqliteDate } from "./conversion.ts";
+import { TransactionEndedError } from "./transaction-ended.ts";
 
 /** The statement a transaction recognises as "write the rows staged under this ticket". */
 export const BULK_INSERT_SQL = "/* agent-vault: staged bulk insert */ SELECT 1 WHERE ?";
@@ -53,8 +54,12 @@ export class StagedRows {
     this.#batches.delete(ticket);
   }
 
-  /** Writes the staged rows on `native`, the connection of the transaction executing the ticket. */
-  async insert(native: Database.Database, ticket: string): Promise<number> {
+  /**
+   * Writes the staged rows on `native`, the connection of the transaction executing the ticket,
+   * while `open()` says that transaction is still open: rows are made as they are written, and the
+   * transaction may be closed (by its timeout) meanwhile; not one row is written after that.
+   */
+  async insert(native: Database.Database, ticket: string, open: () => boolean): Promise<number> {
     const batch = this.#batches.get(ticket);
     if (!batch) throw new Error("no rows are staged under this ticket");
     this.#batches.delete(ticket);
@@ -67,6 +72,7 @@ export class StagedRows {
     for await (const row of rows) {
       // Other statements wait for the open transaction to end, so the connection stays ours.
       if (slices.due()) await slices.next();
+      if (!open()) throw new TransactionEndedError();
       for (let c = 0; c < columns.length; c++) values[c] = stored(row[columns[c] as string]);
       insert.run(values);
       count++;

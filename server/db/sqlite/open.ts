@@ -1,13 +1,18 @@
 // The embedded database as the app uses it: the Prisma client on this folder's adapter.
 import type BetterSqlite3 from "better-sqlite3";
 import { PrismaClient } from "../../../prisma/sqlite/client/client.ts";
-import { type Database, listenToQueries, type OpenOptions, prismaLogOptions, sqliteFile } from "../database.ts";
-import { openSqlite, type SqliteAdapter, sqliteAdapterFactory } from "./adapter.ts";
+import {
+  type Database,
+  listenToQueries,
+  type OpenOptions,
+  prismaLogOptions,
+  prismaTransactionOptions,
+  sqliteFile,
+  type Tx,
+} from "../database.ts";
+import { openSqlite, type SqliteAdapter, type SqliteTransaction, sqliteAdapterFactory } from "./adapter.ts";
 import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
-
-// Transactions take turns on the one writer: one may wait for the write phase of the largest
-// import (a few seconds), longer than Prisma's default of 2 s.
-const TRANSACTION_MAX_WAIT_MS = 15_000;
+import { TransactionEndedError } from "./transaction-ended.ts";
 
 export async function openSqliteDatabase(url: string, options: OpenOptions): Promise<Database> {
   const staged = new StagedRows();
@@ -19,18 +24,33 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
   let adapter: SqliteAdapter | undefined;
   const db = new PrismaClient({
     adapter: sqliteAdapterFactory(sqliteFile(url), { staged, onConnect: (connected) => (adapter = connected) }),
-    transactionOptions: { maxWait: TRANSACTION_MAX_WAIT_MS },
+    // Transactions take turns on the one writer: one may wait for the write phase of a large import.
+    transactionOptions: prismaTransactionOptions(options.transactionBounds),
     ...prismaLogOptions(options.onQuery),
   });
   listenToQueries(db, options.onQuery);
-  // Inside a transaction, statements go to the writer directly: it runs that transaction alone.
-  const txSql: Database["txSql"] = async (_tx, sql, params = []) => {
+  /** Each open Prisma transaction's own transaction on the writer. */
+  const opened = new WeakMap<Tx, SqliteTransaction>();
+  // Inside a transaction, statements go to the writer directly, through that transaction (refused
+  // once it has ended).
+  const txSql: Database["txSql"] = async (tx, sql, params = []) => {
     options.onQuery?.(sql);
-    return (adapter as SqliteAdapter).inOpenTransaction(sql, params);
+    const transaction = opened.get(tx);
+    if (!transaction) throw new TransactionEndedError();
+    return transaction.run(sql, params);
   };
+  const transaction: Database["transaction"] = (work) =>
+    db.$transaction(async (tx) => {
+      // The writer runs one transaction at a time: the one open as the callback starts is this one.
+      const own = (adapter as SqliteAdapter).openTransaction;
+      if (!own) throw new TransactionEndedError();
+      opened.set(tx, own);
+      return work(tx);
+    });
   return {
     db,
     provider: "sqlite",
+    transaction,
     async insertRows(tx, table, columns, rows) {
       const ticket = staged.stage({ table, columns, rows });
       try {
@@ -45,7 +65,7 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
     },
     txSql,
     async appendRows(table, columns, rows, then) {
-      await db.$transaction(async (tx) => {
+      await transaction(async (tx) => {
         const ticket = staged.stage({ table, columns, rows });
         try {
           await tx.$executeRawUnsafe(BULK_INSERT_SQL, ticket);

@@ -2,7 +2,7 @@
 // (activity-chain.ts holds the digests).
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
-import type { Db, TxSql } from "../../db/database.ts";
+import type { Db, Transact, TxSql } from "../../db/database.ts";
 import { type ChainHead, eventDigest, headMac, sameDigest } from "./activity-chain.ts";
 
 export type ChainCheck = {
@@ -84,7 +84,7 @@ export async function verifyChain(deps: CheckDeps, owner: KeyOwner): Promise<Cha
  * anchor (the last removed position and digest) that the check starts from.
  */
 export async function pruneChains(
-  deps: CheckDeps & { txSql: TxSql; forgetHead: (userId: string) => void },
+  deps: CheckDeps & { transaction: Transact; txSql: TxSql; forgetHead: (userId: string) => void },
   retentionDays: number,
   now = new Date(),
 ): Promise<number> {
@@ -93,7 +93,7 @@ export async function pruneChains(
   const chains = await db.activityChain.findMany({ select: { userId: true } });
   let removed = 0;
   for (const { userId } of chains) {
-    removed += await db.$transaction(async (tx) => {
+    removed += await deps.transaction(async (tx) => {
       // Locks the head first: an event appended meanwhile would otherwise be left out of its MAC.
       await txSql(tx, 'UPDATE "ActivityChain" SET "seq" = "seq" WHERE "userId" = ?', [userId]);
       const last = await tx.activityEvent.findFirst({

@@ -5,7 +5,7 @@
 import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
 import { type KeyOwner, streamKey, type Viewer } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
-import type { Db, RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
+import type { Db, RawSql, SqlRunner, Transact, Tx, TxSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
 import { type ChainedEvent, type ChainHead, eventDigest, headMac } from "./activity-chain.ts";
@@ -88,6 +88,7 @@ export type ActivityService = ReturnType<typeof activityService>;
 
 export function activityService(deps: {
   db: Db;
+  transaction: Transact;
   txSql: TxSql;
   chainKeys: ActivityKeys;
   events: VaultEvents;
@@ -253,7 +254,7 @@ export function activityService(deps: {
   /** `work` in a transaction; the events it records are published once it commits. */
   async function transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const written: ActivityEventRow[] = [];
-    const result = await db.$transaction(async (tx) => {
+    const result = await deps.transaction(async (tx) => {
       pending.set(tx, written);
       return work(tx);
     });
@@ -323,6 +324,10 @@ export function activityService(deps: {
 
     /** Removes events older than the retention period, leaving each chain an anchor. */
     prune: (now = new Date()) =>
-      pruneChains({ db, txSql, chainKeys, forgetHead: (userId) => heads.delete(userId) }, retentionDays, now),
+      pruneChains(
+        { db, transaction: deps.transaction, txSql, chainKeys, forgetHead: (userId) => heads.delete(userId) },
+        retentionDays,
+        now,
+      ),
   };
 }

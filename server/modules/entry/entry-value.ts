@@ -4,7 +4,7 @@ import { type KeyObject, timingSafeEqual } from "node:crypto";
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
 import { fingerprint } from "../../crypto/fingerprint.ts";
-import type { SealingThread } from "../../crypto/sealing-thread.ts";
+import { SealingError, type SealingThread } from "../../crypto/sealing-thread.ts";
 import { UnknownKeyVersionError, type UserKeyring } from "../../crypto/user-keys.ts";
 import { timeSlices } from "../../time-slices.ts";
 
@@ -39,28 +39,42 @@ export function valueSealer(
 
 /**
  * Seals many current values of one kind under the owner's current keys, as valueSealer does: on
- * the sealing thread (crypto/sealing-thread.ts) when given one, inline otherwise.
+ * the sealing thread (crypto/sealing-thread.ts) when given one, inline otherwise. When the thread
+ * cannot start, stops, or does not answer in time, this batch and the rest are sealed inline, and
+ * `onFallback` hears why.
  */
-export function batchSealer(keyring: UserKeyring, owner: KeyOwner, thread?: SealingThread) {
+export function batchSealer(
+  keyring: UserKeyring,
+  owner: KeyOwner,
+  thread?: SealingThread,
+  onFallback?: (reason: string) => void,
+) {
   const keys = keyring.keysFor(owner.userId, owner.keySalt);
   const inline = valueSealer(keyring, owner);
+  let onThread = !!thread;
   return async (kind: SealedKind, entryIds: string[], values: string[]): Promise<SealedValue[]> => {
-    if (!thread) {
-      // Inline, a slice at a time (time-slices.ts), so that other requests are served meanwhile.
-      const sealed: SealedValue[] = new Array(values.length);
-      const slices = timeSlices();
-      for (let i = 0; i < values.length; i++) {
-        if (slices.due()) await slices.next();
-        sealed[i] = inline(entryIds[i] as string, kind, values[i] as string);
+    if (thread && onThread) {
+      try {
+        const { ciphertexts, fingerprints } = await thread.seal(keys, owner.userId, kind, entryIds, values);
+        return values.map((value, i) => ({
+          ciphertext: ciphertexts[i] as Buffer<ArrayBuffer>,
+          fingerprint: fingerprints[i] as string,
+          valueSize: Buffer.byteLength(value, "utf8"),
+        }));
+      } catch (error) {
+        if (!(error instanceof SealingError)) throw error;
+        onThread = false;
+        onFallback?.(error.message);
       }
-      return sealed;
     }
-    const { ciphertexts, fingerprints } = await thread.seal(keys, owner.userId, kind, entryIds, values);
-    return values.map((value, i) => ({
-      ciphertext: ciphertexts[i] as Buffer<ArrayBuffer>,
-      fingerprint: fingerprints[i] as string,
-      valueSize: Buffer.byteLength(value, "utf8"),
-    }));
+    // Inline, a slice at a time (time-slices.ts), so that other requests are served meanwhile.
+    const sealed: SealedValue[] = new Array(values.length);
+    const slices = timeSlices();
+    for (let i = 0; i < values.length; i++) {
+      if (slices.due()) await slices.next();
+      sealed[i] = inline(entryIds[i] as string, kind, values[i] as string);
+    }
+    return sealed;
   };
 }
 

@@ -2,7 +2,7 @@
 import type { Viewer } from "../../auth/viewer.ts";
 import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRows } from "../../db/database.ts";
+import type { AppendRows, Db, InsertRows, Transact } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -115,6 +115,7 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
 
 type ImportDeps = {
   db: Db;
+  transaction: Transact;
   activity: ActivityService;
   versions: EntryVersions;
   keyring: UserKeyring;
@@ -124,6 +125,8 @@ type ImportDeps = {
   staging: ImportStaging;
   /** Where a large import's values are sealed (inline without one). */
   sealing?: SealingThread;
+  /** The server's log. */
+  warn?: (line: string) => void;
 };
 
 /** When an import's new entries go through ImportStage (modules/import/staged-import.ts). */
@@ -224,6 +227,7 @@ async function planAndApply(
     keyring,
     viewer,
     toCreate.length + toUpdate.length >= SEAL_ON_THREAD_FROM ? deps.sealing : undefined,
+    (reason) => deps.warn?.(`An import's values are sealed on the event loop instead: ${reason}`),
   );
   // What the import did, recorded with it: counts, never names' values.
   const imported: ActivityInput = {
@@ -240,20 +244,23 @@ async function planAndApply(
   // Sealed a batch at a time as they are written, not all before: each row is garbage once
   // written, so the young generation's collections stay short (with every row held, their pauses
   // reached 10 ms). The next batch is sealed (on the sealing thread) while one is written.
+  const sealBatch = (from: number) => {
+    const batch = toCreate.slice(from, from + SEAL_BATCH);
+    const ids = batch.map(() => newId());
+    const sealing = sealMany(
+      input.kind,
+      ids,
+      batch.map((entry) => entry.value),
+    );
+    sealing.catch(() => {}); // awaited below, unless the write stopped before
+    return { batch, ids, sealing };
+  };
+  // The first batch is sealed before any transaction opens (starting the thread takes a while).
+  const first = toCreate.length > 0 ? sealBatch(0) : null;
+  await first?.sealing;
   async function* created(): AsyncGenerator<EntryRow> {
-    if (toCreate.length === 0) return;
-    const sealBatch = (from: number) => {
-      const batch = toCreate.slice(from, from + SEAL_BATCH);
-      const ids = batch.map(() => newId());
-      const sealing = sealMany(
-        input.kind,
-        ids,
-        batch.map((entry) => entry.value),
-      );
-      sealing.catch(() => {}); // awaited below, unless the write stopped before
-      return { batch, ids, sealing };
-    };
-    let next = sealBatch(0);
+    if (!first) return;
+    let next = first;
     for (let from = 0; from < toCreate.length; from += SEAL_BATCH) {
       const { batch, ids, sealing } = next;
       const values = await sealing;
@@ -308,29 +315,26 @@ async function planAndApply(
   }
   const staged = stage ? await stageRows(db, deps.appendRows, userId, created()) : null;
   const written: ActivityEventRow[] = [];
-  const affected = await db
-    .$transaction(
-      async (tx) => {
-        if (staged) await publishStaged(tx, staged);
-        else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
-        for (const { entry, sealed } of updates) {
-          if (slices.due()) await slices.next();
-          const { count } = await tx.entry.updateMany({
-            where: { id: entry.id, version: entry.version },
-            data: { ...sealed, version: entry.version + 1, updatedBy },
-          });
-          if (count === 0) throw new ImportRace();
-          await versions.keepCurrent(tx, viewer, entry);
-        }
-        written.push(await activity.record(tx, doer, imported));
-        // The agents using the updated entries; their environments must still fit.
-        const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
-        const rows = await attachmentsOf(tx, [...names.keys()]);
-        await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
-        return rows.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
-      },
-      { timeout: 120_000, maxWait: 30_000 },
-    )
+  const affected = await deps
+    .transaction(async (tx) => {
+      if (staged) await publishStaged(tx, staged);
+      else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
+      for (const { entry, sealed } of updates) {
+        if (slices.due()) await slices.next();
+        const { count } = await tx.entry.updateMany({
+          where: { id: entry.id, version: entry.version },
+          data: { ...sealed, version: entry.version + 1, updatedBy },
+        });
+        if (count === 0) throw new ImportRace();
+        await versions.keepCurrent(tx, viewer, entry);
+      }
+      written.push(await activity.record(tx, doer, imported));
+      // The agents using the updated entries; their environments must still fit.
+      const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
+      const rows = await attachmentsOf(tx, [...names.keys()]);
+      await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
+      return rows.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
+    })
     .finally(() => (staged ? discardStaged(db, staged.importId) : undefined));
   activity.publish(written);
   // The commit and the report's serialization each take milliseconds: not both in one go.
