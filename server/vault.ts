@@ -15,8 +15,8 @@ import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./db/open.ts";
 import { loadTokenHashKey } from "./db/token-hash-key.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";
-import { integrityUpgraded, upgradeIntegrity } from "./integrity-upgrade.ts";
 import { STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
+import { legacyRowsWaiting } from "./modules/keys/legacy-rows.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { oauthRefresher } from "./modules/provider/oauth-refresher.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
@@ -48,10 +48,14 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     warn?: (line: string) => void;
     /**
      * Writes at start (default true; read-only commands pass false): the key check of a master key
-     * version used for the first time, keyed hashes for tokens from before them, and stored values
-     * moved to the current format once.
+     * version used for the first time, and the token hash key sealed under the current version.
      */
     maintenance?: boolean;
+    /**
+     * Opens values sealed before the entry's kind was bound (format 1): only for `keys adopt --yes`,
+     * which seals them again. A server refuses them.
+     */
+    readsFormat1?: boolean;
   };
 
 const FIRST_PRUNE_MS = 60_000;
@@ -64,6 +68,8 @@ export type Vault = {
   /** Master key versions without a key check yet (only when opened with recordKeyChecks: false). */
   uncheckedKeyVersions: number[];
   provider: Provider;
+  /** Signs what token and attachment rows grant (keys adopt binds rows with it). */
+  binder: RowBinder;
   events: VaultEvents;
   services: Services;
   close(): Promise<void>;
@@ -92,12 +98,11 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       await database.close();
       throw error;
     })) ?? randomBytes(32);
-  const upgraded = await integrityUpgraded(database.raw);
   const warn = config.warn ?? (() => {});
   const redis = config.redisUrl ? (await import("./events/redis.ts")).redisEventTarget(config.redisUrl, warn) : null;
   const events = createVaultEvents(redis?.target, config.redisPrefix);
   const binder = new RowBinder(tokenHashKey);
-  const keyring = new UserKeyring(config.masterKeys, { readsFormat1: !upgraded });
+  const keyring = new UserKeyring(config.masterKeys, { readsFormat1: config.readsFormat1 ?? false });
   const sealing = sealingThread(config.sealingThread);
   const services = createServices({
     db: database.db,
@@ -130,9 +135,10 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     onBackgroundError: (error) => warn(`Recording activity failed: ${(error as Error)?.message ?? error}`),
     warn,
   });
-  if ((config.maintenance ?? true) && !upgraded) {
-    await upgradeIntegrity(database.raw, services, binder, warn);
-    keyring.retireFormat1();
+  if ((config.maintenance ?? true) && (await legacyRowsWaiting(database.raw))) {
+    warn(
+      "Some token or attachment rows have no keyed hash or binding (from before they were bound, or written into the database by someone else): they grant nothing. agent-vault keys adopt lists them.",
+    );
   }
   // OAuth tokens are renewed before they expire, by the servers (not by one-off server commands).
   const refresher = oauthRefresher({
@@ -157,6 +163,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     raw: database.raw,
     uncheckedKeyVersions: unchecked,
     provider: database.provider,
+    binder,
     events,
     services,
     close: async () => {

@@ -2,6 +2,7 @@
 // refused, with the usual named errors, and no value comes out. Each case writes with plain SQL
 // beside the running vault (better-sqlite3 on the SQLite file, pg on PostgreSQL).
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { createRuntimeClient } from "@agent-vault/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openVaultApp } from "../server/app.ts";
@@ -13,14 +14,17 @@ import { directSql } from "./helpers/database.ts";
 import { format1Blob } from "./helpers/format1-blob.ts";
 import { findMarkers } from "./helpers/leak-scan.ts";
 import { ok, query } from "./helpers/operations.ts";
+import { runCli } from "./helpers/processes.ts";
 import { marker, newMasterKey, startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
 let t: TestVault;
 let masterKeys: MasterKeyRing;
+let masterKeyText: string;
 let sql: Awaited<ReturnType<typeof directSql>>;
 
 beforeEach(async () => {
-  masterKeys = parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY");
+  masterKeyText = newMasterKey();
+  masterKeys = parseMasterKeys(masterKeyText, "AGENT_VAULT_MASTER_KEY");
   t = await startTestVault({ masterKeys });
   sql = await directSql(t.databaseUrl);
 });
@@ -84,6 +88,85 @@ describe("a database writer", () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it("gets nothing from rows without a binding and a deleted upgrade mark, before or after restarts; keys adopt only lists them", async () => {
+    const { user, runtimeToken } = await owner();
+    const other = marker("DB_WRITER_OTHER");
+    const target = await ok(user.gql, "addSecret", { name: "NOT_FOR_WORKER", value: other });
+    const [worker] = await sql.run('SELECT "id" FROM "Agent" WHERE "name" = ?', ["worker"]);
+    const forged = generateToken("api");
+    // A token as they were once stored (a plain SHA-256, no binding) with every scope, an
+    // attachment without a binding, and the mark that said the vault's rows had been bound, deleted.
+    await sql.run(
+      'INSERT INTO "ApiToken" ("id", "userId", "name", "tokenHash", "hashKeyVersion", "scopes", "createdAt") VALUES (?, ?, ?, ?, NULL, ?, ?)',
+      [
+        "forged-legacy",
+        user.id,
+        "forged",
+        tokenDigest(forged),
+        "ENTRIES_READ,AGENTS_WRITE,RUNTIME_ISSUE",
+        new Date().toISOString(),
+      ],
+    );
+    await sql.run('INSERT INTO "Attachment" ("agentId", "entryId", "createdAt") VALUES (?, ?, ?)', [
+      worker?.id,
+      target.id,
+      new Date().toISOString(),
+    ]);
+    await sql.run(`DELETE FROM "VaultMeta" WHERE "key" LIKE 'row-integrity%'`);
+    expect((await viewer(forged)).status).toBe(401);
+
+    const warnings: string[] = [];
+    const log = (...args: unknown[]) => warnings.push(args.join(" "));
+    const restart = () =>
+      openVaultApp({
+        databaseUrl: t.databaseUrl,
+        masterKeys,
+        masterKeySource: "test",
+        logging: { debug: () => {}, info: () => {}, warn: log, error: log },
+      });
+    const asForged = (app: Awaited<ReturnType<typeof restart>>) =>
+      app.yoga.fetch("http://vault.test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${forged}` },
+        body: JSON.stringify({ query: "{ viewer { id } }" }),
+      });
+    for (let start = 0; start < 2; start++) {
+      const reopened = await restart();
+      try {
+        expect((await asForged(reopened)).status).toBe(401);
+        const environment = createRuntimeClient({
+          url: "http://vault.test/graphql",
+          token: runtimeToken,
+          fetch: reopened.yoga.fetch as typeof fetch,
+        }).environment();
+        await expect(environment).rejects.toThrow(/NOT_FOR_WORKER.*not made by the vault/);
+      } finally {
+        await reopened.close();
+      }
+    }
+    expect(warnings.join("\n")).toContain("agent-vault keys adopt lists them");
+
+    // The operator's command lists what it would adopt, and adopts nothing without --yes.
+    const env = {
+      AGENT_VAULT_DATA_DIR: path.join(t.dir, "cli"),
+      AGENT_VAULT_MASTER_KEY: masterKeyText,
+      DATABASE_URL: t.databaseUrl,
+    };
+    const listed = await runCli(["keys", "adopt", "--json"], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      adopted: false,
+      tokens: [{ kind: "api", id: "forged-legacy", name: "forged", missing: ["keyed hash", "binding"] }],
+      attachments: [{ agentName: "worker", entryName: "NOT_FOR_WORKER" }],
+    });
+    const text = await runCli(["keys", "adopt"], env);
+    expect(text.stdout).toContain("grant nothing until adopted");
+    expect(text.stdout).toContain("API token forged of user owner");
+    expect(findMarkers(listed.stdout + text.stdout + text.stderr, [other, forged])).toEqual([]);
+    expect((await viewer(forged)).status).toBe(401);
+    await expect(runtime(runtimeToken).environment()).rejects.toMatchObject({ code: "VALUE_UNREADABLE" });
   });
 
   it("cannot widen, revive, extend or move a token", async () => {

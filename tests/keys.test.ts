@@ -137,6 +137,7 @@ describe("master key rotation", () => {
         tokenHashKeyVersion: 2,
         unkeyedTokens: 0,
         unreadable: [],
+        legacyValues: [],
       });
       const partial = JSON.parse((await runCli(["keys", "rewrap", "--limit", "5", "--json"], env)).stdout);
       expect(partial).toMatchObject({ rewrapped: 5, remaining: 7 });

@@ -6,6 +6,7 @@ import { databaseTarget } from "../db/database.ts";
 import { applyMigrations } from "../db/migrate.ts";
 import { VaultFailure } from "../modules/common/errors.ts";
 import type { KeyStatus } from "../modules/keys/keys.service.ts";
+import { adoptLegacyRows, findLegacyRows, type LegacyRows } from "../modules/keys/legacy-rows.ts";
 import { openVault, type Vault, type VaultConfig } from "../vault.ts";
 
 const EXIT_REFUSED = 1;
@@ -44,8 +45,36 @@ function printKeyReport(report: KeyStatus & { rewrapped?: number }, json?: boole
   }
   if (report.unkeyedTokens > 0) {
     write(
-      `${report.unkeyedTokens} tokens are hashed without a key (from before keyed hashes): a server start keys them.`,
+      `${report.unkeyedTokens} tokens are hashed without a key and authenticate nobody: agent-vault keys adopt lists them.`,
     );
+  }
+  if (report.legacyValues.length > 0) {
+    write(
+      `${report.legacyValues.length} values are sealed in the format from before kinds were bound and are refused: agent-vault keys adopt lists them.`,
+    );
+  }
+}
+
+function printLegacyRows(rows: LegacyRows, values: KeyStatus["legacyValues"], adopted: boolean) {
+  const total = rows.tokens.length + rows.attachments.length + values.length;
+  if (total === 0) return write("Nothing to adopt: every token, attachment and value is bound to this vault.");
+  write(
+    adopted
+      ? `Adopted ${total} rows: they now grant what they say.`
+      : `${total} rows grant nothing until adopted. They date from before this vault bound its rows, or someone wrote them into the database: adopt them only if you know where they come from (agent-vault keys adopt --yes).`,
+  );
+  for (const token of rows.tokens) {
+    const what =
+      token.kind === "api"
+        ? `API token ${token.name} of user ${token.owner} (${token.id}), scopes ${token.scopes}`
+        : `runtime token ${token.id} of agent ${token.owner}`;
+    write(`  ${what}: no ${token.missing.join(" and no ")}`);
+  }
+  for (const row of rows.attachments) {
+    write(`  attachment of ${row.entryName} (${row.entryId}) to agent ${row.agentName} (${row.agentId}): no binding`);
+  }
+  for (const value of values) {
+    write(`  the ${value.what} of ${value.name} (entry ${value.entryId}): sealed before kinds were bound`);
   }
 }
 
@@ -103,7 +132,7 @@ export function serverProgram(version: string): Command {
       write(applied.length ? `Applied: ${applied.join(", ")}` : "The database is up to date.");
     });
 
-  const keys = program.command("keys").description("master key rotation: status, rewrap");
+  const keys = program.command("keys").description("master key rotation (status, rewrap) and rows to adopt (adopt)");
   keys
     .command("status")
     .description("count the stored values under each master key version, and name the unreadable ones")
@@ -134,6 +163,28 @@ export function serverProgram(version: string): Command {
         const report = await vault.services.keys.rewrap({ batchSize: options.batch, limit: options.limit });
         printKeyReport(report, options.json);
       }),
+    );
+  keys
+    .command("adopt")
+    .description(
+      "list the token and attachment rows without a keyed hash or binding, and values in the old format, which grant nothing; with --yes, adopt them",
+    )
+    .option("--yes", "adopt every row listed: keyed hashes, bindings, values sealed again")
+    .option("--json", "print JSON")
+    .action((options: { yes?: boolean; json?: boolean }) =>
+      withVault(
+        async (vault) => {
+          const rows = await findLegacyRows(vault.raw);
+          const { legacyValues } = await vault.services.keys.status();
+          if (options.yes) {
+            await adoptLegacyRows({ raw: vault.raw, tokens: vault.services.tokens, binder: vault.binder });
+            await vault.services.keys.rewrap();
+          }
+          if (options.json) write(JSON.stringify({ adopted: !!options.yes, ...rows, values: legacyValues }));
+          else printLegacyRows(rows, legacyValues, !!options.yes);
+        },
+        { readsFormat1: true },
+      ),
     );
   return program;
 }

@@ -20,23 +20,18 @@ const CACHE_LIMIT = 10_000;
 
 export class UserKeyring {
   readonly #cache = new Map<string, UserKeys>();
-  #readsFormat1: boolean;
+  readonly #readsFormat1: boolean;
 
   constructor(
     readonly masterKeys: MasterKeyRing,
     options: { readsFormat1?: boolean } = {},
   ) {
-    this.#readsFormat1 = options.readsFormat1 ?? true;
+    this.#readsFormat1 = options.readsFormat1 ?? false;
   }
 
-  /** Whether values sealed before the entry's kind was bound (format 1) are still read. */
+  /** Whether values sealed before the entry's kind was bound (format 1) are read: only by `keys adopt`. */
   get readsFormat1(): boolean {
     return this.#readsFormat1;
-  }
-
-  /** From now on format 1 is refused: the vault's upgrade sealed every value again. */
-  retireFormat1(): void {
-    this.#readsFormat1 = false;
   }
 
   get currentVersion(): number {

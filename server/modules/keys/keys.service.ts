@@ -32,8 +32,13 @@ export type KeyStatus = {
   unreadable: Unreadable[];
   /** The master key version the token hash key is sealed under (null: none yet). */
   tokenHashKeyVersion: number | null;
-  /** API and runtime tokens still hashed without a key (from before keyed hashes; a server start keys them). */
+  /** API and runtime tokens still hashed without a key (from before keyed hashes; keys adopt lists them). */
   unkeyedTokens: number;
+  /**
+   * Values sealed before the entry's kind was bound (format 1): refused by the server until
+   * `keys adopt --yes` seals them again.
+   */
+  legacyValues: Omit<Unreadable, "reason">[];
 };
 export type RewrapReport = KeyStatus & { rewrapped: number };
 
@@ -144,6 +149,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
     const current = keyring.currentVersion;
     const byVersion: Record<string, number> = {};
     const unreadable: Unreadable[] = [];
+    const legacyValues: KeyStatus["legacyValues"] = [];
     let remaining = 0;
     for await (const rows of batches(db, batchSize)) {
       for (const row of rows) {
@@ -155,6 +161,10 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
           blobs.push([refresh, "refresh token", () => openRefreshToken(keyring, owner(row), row.id, refresh)]);
         for (const [blob, what, read] of blobs) {
           if (readable(row, what, unreadable, () => sealedKeyVersion(blob)) === null) continue;
+          if (!isCurrentFormat(blob)) {
+            legacyValues.push({ entryId: row.id, name: row.name, userId: row.userId, what });
+            if (!keyring.readsFormat1) continue;
+          }
           const version = sealedKeyVersion(blob);
           byVersion[version] = (byVersion[version] ?? 0) + 1;
           if (readable(row, what, unreadable, read) !== null && !upToDate(blob, current)) remaining++;
@@ -166,6 +176,10 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
         const sealed = sealedVersion(row);
         const asRow = { id: row.entryId, name: sealed.name, userId: row.entry.userId } as Row;
         if (readable(asRow, "value", unreadable, () => sealedKeyVersion(row.ciphertext)) === null) continue;
+        if (!isCurrentFormat(row.ciphertext)) {
+          legacyValues.push({ entryId: row.entryId, name: sealed.name, userId: row.entry.userId, what: "value" });
+          if (!keyring.readsFormat1) continue;
+        }
         const version = sealedKeyVersion(row.ciphertext);
         byVersion[version] = (byVersion[version] ?? 0) + 1;
         const read = () => openNamedValue(keyring, versionOwner(row), sealed);
@@ -181,6 +195,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
       unreadable,
       tokenHashKeyVersion: hashKeyVersion,
       unkeyedTokens: await unkeyedTokens(raw),
+      legacyValues,
     };
   }
 
@@ -192,7 +207,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
     outer: for await (const rows of batches(db, options.batchSize ?? 200)) {
       for (const row of rows) {
         if (options.limit !== undefined && rewrapped >= options.limit) break outer;
-        if (!upToDate(row.ciphertext, current)) {
+        if (!upToDate(row.ciphertext, current) && (isCurrentFormat(row.ciphertext) || keyring.readsFormat1)) {
           const value = readable(row, "value", skipped, () => openNamedValue(keyring, owner(row), row));
           if (value !== null) {
             // Only if the value did not change meanwhile: a newer write is already current.
@@ -204,7 +219,12 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
           }
         }
         const refresh = row.provider?.refreshCiphertext;
-        if (row.provider && refresh && !upToDate(refresh, current)) {
+        if (
+          row.provider &&
+          refresh &&
+          !upToDate(refresh, current) &&
+          (isCurrentFormat(refresh) || keyring.readsFormat1)
+        ) {
           const token = readable(row, "refresh token", skipped, () =>
             openRefreshToken(keyring, owner(row), row.id, refresh),
           );
@@ -223,6 +243,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
       for (const row of rows) {
         if (options.limit !== undefined && rewrapped >= options.limit) break versions;
         if (upToDate(row.ciphertext, current)) continue;
+        if (!isCurrentFormat(row.ciphertext) && !keyring.readsFormat1) continue;
         const sealed = sealedVersion(row);
         const asRow = { id: row.entryId, name: sealed.name, userId: row.entry.userId } as Row;
         const value = readable(asRow, "value", skipped, () => openNamedValue(keyring, versionOwner(row), sealed));

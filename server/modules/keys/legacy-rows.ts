@@ -1,0 +1,125 @@
+// Rows from before the vault bound them: tokens hashed without a key, token and attachment rows
+// without a binding (crypto/row-binding.ts). Such a row may just as well be one a database writer
+// inserted, so no server ever adopts one by itself, whatever the database says: a server start
+// only says they are there. `agent-vault keys adopt` lists them, and adopts them (keys their
+// hashes, binds them) only when the operator confirms with --yes. Values sealed before the entry's
+// kind was bound (format 1) are the same story: keys status counts them, `keys adopt --yes` seals
+// them again.
+import type { RowBinder } from "../../crypto/row-binding.ts";
+import { type RawSql, storedDate } from "../../db/database.ts";
+import type { TokenService } from "../token/token.service.ts";
+
+export type LegacyToken = {
+  kind: "api" | "runtime";
+  id: string;
+  /** Whose: the user's name (API tokens) or the agent's (runtime tokens). */
+  owner: string;
+  /** The token's name (API tokens). */
+  name: string | null;
+  /** What it would grant: its scopes (API tokens). */
+  scopes: string | null;
+  /** Why it is not adopted: hashed without the vault's key, or without a binding. */
+  missing: ("keyed hash" | "binding")[];
+};
+export type LegacyAttachment = { agentId: string; agentName: string; entryId: string; entryName: string };
+export type LegacyRows = { tokens: LegacyToken[]; attachments: LegacyAttachment[] };
+
+const API_TOKENS = `SELECT t."id", t."name", t."scopes", t."expiresAt", t."revokedAt", t."userId", t."hashKeyVersion",
+  t."binding", u."name" AS "owner"
+  FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."hashKeyVersion" IS NULL OR t."binding" IS NULL`;
+const RUNTIME_TOKENS = `SELECT t."id", t."agentId", t."hashKeyVersion", t."binding", a."name" AS "owner"
+  FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" WHERE t."hashKeyVersion" IS NULL OR t."binding" IS NULL`;
+const ATTACHMENTS = `SELECT t."agentId", t."entryId", a."name" AS "agentName", e."name" AS "entryName"
+  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "Entry" e ON e."id" = t."entryId"
+  WHERE t."binding" IS NULL`;
+const ANY_LEGACY = [
+  'SELECT 1 AS "found" FROM "ApiToken" WHERE "hashKeyVersion" IS NULL OR "binding" IS NULL LIMIT 1',
+  'SELECT 1 AS "found" FROM "RuntimeToken" WHERE "hashKeyVersion" IS NULL OR "binding" IS NULL LIMIT 1',
+  'SELECT 1 AS "found" FROM "Attachment" WHERE "binding" IS NULL LIMIT 1',
+];
+/** Set once a start found no such row: later starts skip the look. It grants nothing either way. */
+const LOOKED = "row-integrity:1";
+
+const missing = (row: Record<string, unknown>): LegacyToken["missing"] => [
+  ...(row.hashKeyVersion == null ? (["keyed hash"] as const) : []),
+  ...(row.binding == null ? (["binding"] as const) : []),
+];
+
+/** Every row that grants nothing until an operator adopts it. */
+export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
+  const api = (await raw(API_TOKENS)).map(
+    (row): LegacyToken => ({
+      kind: "api",
+      id: String(row.id),
+      owner: String(row.owner),
+      name: String(row.name),
+      scopes: String(row.scopes),
+      missing: missing(row),
+    }),
+  );
+  const runtime = (await raw(RUNTIME_TOKENS)).map(
+    (row): LegacyToken => ({
+      kind: "runtime",
+      id: String(row.id),
+      owner: String(row.owner),
+      name: null,
+      scopes: null,
+      missing: missing(row),
+    }),
+  );
+  const attachments = (await raw(ATTACHMENTS)).map((row) => ({
+    agentId: String(row.agentId),
+    agentName: String(row.agentName),
+    entryId: String(row.entryId),
+    entryName: String(row.entryName),
+  }));
+  return { tokens: [...api, ...runtime], attachments };
+}
+
+/**
+ * At a server's start: whether any row waits for `keys adopt` (then the server says so in its
+ * log). Looked for until a start finds none.
+ */
+export async function legacyRowsWaiting(raw: RawSql): Promise<boolean> {
+  const [looked] = await raw('SELECT 1 AS "done" FROM "VaultMeta" WHERE "key" = ?', [LOOKED]);
+  if (looked) return false;
+  for (const sql of ANY_LEGACY) if ((await raw(sql)).length > 0) return true;
+  await raw('INSERT INTO "VaultMeta" ("key", "value") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING', [
+    LOOKED,
+    new Date().toISOString(),
+  ]);
+  return false;
+}
+
+/**
+ * Adopts the rows findLegacyRows lists (the operator's decision, never a server's): tokens get
+ * keyed hashes, token and attachment rows get bindings over what they say now.
+ */
+export async function adoptLegacyRows(deps: { raw: RawSql; tokens: TokenService; binder: RowBinder }): Promise<void> {
+  const { raw, binder } = deps;
+  await deps.tokens.keyLegacyHashes();
+  for (const row of await raw(
+    'SELECT "id", "userId", "scopes", "expiresAt", "revokedAt" FROM "ApiToken" WHERE "binding" IS NULL',
+  )) {
+    const binding = binder.apiToken({
+      id: String(row.id),
+      userId: String(row.userId),
+      scopes: String(row.scopes),
+      expiresAt: storedDate(row.expiresAt),
+      revoked: row.revokedAt != null,
+    });
+    await raw('UPDATE "ApiToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL', [binding, row.id]);
+  }
+  for (const row of await raw('SELECT "id", "agentId" FROM "RuntimeToken" WHERE "binding" IS NULL')) {
+    const binding = binder.runtimeToken(String(row.id), String(row.agentId));
+    await raw('UPDATE "RuntimeToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL', [binding, row.id]);
+  }
+  for (const row of await raw('SELECT "agentId", "entryId" FROM "Attachment" WHERE "binding" IS NULL')) {
+    const binding = binder.attachment(String(row.agentId), String(row.entryId));
+    await raw('UPDATE "Attachment" SET "binding" = ? WHERE "agentId" = ? AND "entryId" = ? AND "binding" IS NULL', [
+      binding,
+      row.agentId,
+      row.entryId,
+    ]);
+  }
+}
