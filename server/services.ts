@@ -158,7 +158,7 @@ export function createServices(deps: ServiceDeps): Services {
     authenticate,
     activity,
     restarts,
-    sessions: sessionService({ db, hasher, authenticate }),
+    sessions: sessionService({ db, hasher, binder, authenticate }),
     attachments: attachmentService({ rawRows, binder, events, activity }),
     entries,
     agents: agentService({ binder, events, activity }),

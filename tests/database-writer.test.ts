@@ -10,7 +10,7 @@ import { type MasterKeyRing, parseMasterKeys } from "../server/crypto/master-key
 import { tokenDigest } from "../server/crypto/token-hash.ts";
 import { generateToken } from "../server/crypto/tokens.ts";
 import { UserKeyring } from "../server/crypto/user-keys.ts";
-import { directSql } from "./helpers/database.ts";
+import { directSql, testDatabase } from "./helpers/database.ts";
 import { format1Blob } from "./helpers/format1-blob.ts";
 import { findMarkers } from "./helpers/leak-scan.ts";
 import { ok, query } from "./helpers/operations.ts";
@@ -283,6 +283,69 @@ describe("a database writer", () => {
     await expect(open()).rejects.toThrow(/token hash key failed its integrity check/);
     await sql.run(`UPDATE "VaultMeta" SET "value" = ? WHERE "key" = 'token-hash-key'`, [replaced]);
     await expect(open()).rejects.toThrow(/token hash key/);
+  });
+});
+
+describe("a database writer and console sessions", () => {
+  const CSRF = { "x-agent-vault-csrf": "1" };
+  const signIn = async (token: string) => {
+    const response = await t.vault.yoga.fetch("http://vault.test/console/session", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...CSRF },
+      body: JSON.stringify({ token }),
+    });
+    return (response.headers.get("set-cookie") ?? "").split(";")[0] as string;
+  };
+  const viewerName = async (cookie: string) => {
+    const response = await t.vault.yoga.fetch("http://vault.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, ...CSRF },
+      body: JSON.stringify({ query: "{ viewer { name } }" }),
+    });
+    return response.status === 200 ? (await response.json()).data?.viewer?.name : response.status;
+  };
+  const sessionOf = async (tokenId: string) =>
+    (await sql.run('SELECT "id" FROM "ConsoleSession" WHERE "tokenId" = ?', [tokenId]))[0]?.id;
+
+  it("cannot point a session at another user's token, nor keep one alive by a last use in the future", async () => {
+    const mallory = await t.newUser("mallory");
+    const alice = await t.newUser("alice");
+    const [aliceToken] = await sql.run('SELECT "id" FROM "ApiToken" WHERE "userId" = ?', [alice.id]);
+    const [malloryToken] = await sql.run('SELECT "id" FROM "ApiToken" WHERE "userId" = ?', [mallory.id]);
+    const cookie = await signIn(mallory.token);
+    expect(await viewerName(cookie)).toBe("mallory");
+    const session = await sessionOf(String(malloryToken?.id));
+    await sql.run('UPDATE "ConsoleSession" SET "tokenId" = ? WHERE "id" = ?', [aliceToken?.id, session]);
+    expect(await viewerName(cookie)).toBe(401);
+    await sql.run('UPDATE "ConsoleSession" SET "tokenId" = ? WHERE "id" = ?', [malloryToken?.id, session]);
+    expect(await viewerName(cookie)).toBe("mallory");
+
+    // Idle for longer than the limit, then "used" a year from now.
+    const future = new Date(Date.now() + 365 * 86_400_000);
+    await sql.run('UPDATE "ConsoleSession" SET "lastSeenAt" = ? WHERE "id" = ?', [
+      testDatabase === "sqlite" ? future.toISOString() : future,
+      session,
+    ]);
+    expect(await viewerName(cookie)).toBe(401);
+
+    // A session row of their own making, for alice's token, with a secret they know.
+    const secret = `avs_${randomBytes(32).toString("base64url")}`;
+    const own = await signIn(alice.token);
+    const aliceSession = await sessionOf(String(aliceToken?.id));
+    const [row] = await sql.run('SELECT "binding" FROM "ConsoleSession" WHERE "id" = ?', [aliceSession]);
+    await sql.run(
+      'INSERT INTO "ConsoleSession" ("id", "secretHash", "tokenId", "createdAt", "lastSeenAt", "binding") VALUES (?, ?, ?, ?, ?, ?)',
+      [
+        "forged-session",
+        tokenDigest(secret),
+        aliceToken?.id,
+        new Date().toISOString(),
+        new Date().toISOString(),
+        row?.binding,
+      ],
+    );
+    expect(await viewerName(`agent_vault_session=${secret}`)).toBe(401);
+    expect(await viewerName(own)).toBe("alice");
   });
 });
 

@@ -72,7 +72,8 @@ const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding",
   WHERE t."tokenHash" = ?`;
 
 // A console session's cookie: its session, with the token it stands for.
-const SESSION_COLUMNS = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", t."id" AS "tokenId",
+const SESSION_COLUMNS = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", s."secretHash" AS "secretHash",
+  s."binding" AS "sessionBinding", t."id" AS "tokenId",
   t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt",
   t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
   FROM "ConsoleSession" s JOIN "ApiToken" t ON t."id" = s."tokenId" JOIN "User" u ON u."id" = t."userId"`;
@@ -81,6 +82,8 @@ const SESSION_BY_ID_SQL = `${SESSION_COLUMNS} WHERE s."id" = ?`;
 
 /** How long a console session lasts unused. */
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+/** How far ahead of this server's clock another instance's may write a session's last use. */
+const CLOCK_SKEW_MS = 30_000;
 
 /** A console session's viewer: its token's, and the session's own id. */
 export type SessionViewer = Viewer & { sessionId: string; lastSeenAt: Date };
@@ -147,10 +150,22 @@ export function authenticator(deps: {
     await rateLimits.authenticationFailed(address, throttleKey);
   }
 
-  /** A session row whose token works and which was used within the idle limit. */
+  /**
+   * A session row made by the vault for this token and its user, used within the idle limit (a
+   * last use in the future was written in the database: expired), whose token works.
+   */
   function liveSession(row: Record<string, unknown> | undefined): row is Record<string, unknown> {
     const lastSeenAt = storedDate(row?.lastSeenAt);
-    return !!lastSeenAt && Date.now() - lastSeenAt.getTime() <= sessionIdleMs && liveApiToken(row);
+    if (!row || !lastSeenAt) return false;
+    const idle = Date.now() - lastSeenAt.getTime();
+    if (idle > sessionIdleMs || idle < -CLOCK_SKEW_MS) return false;
+    const grant = {
+      id: String(row.sessionId),
+      secretHash: String(row.secretHash),
+      tokenId: String(row.tokenId),
+      userId: String(row.userId),
+    };
+    return binder.verifyConsoleSession(grant, row.sessionBinding) && liveApiToken(row);
   }
 
   async function apiTokenValid(tokenId: string): Promise<boolean> {

@@ -2,8 +2,8 @@
 // hash key), over what a row grants. A token row says whose it is, what it may do and until
 // when; an attachment says that an agent receives an entry. Someone who can write the database
 // could otherwise give a stolen token every scope, revive a revoked one, move a token to another
-// user or agent, or attach a secret to an agent whose runtime token they hold. A row whose
-// binding does not match grants nothing.
+// user or agent, attach a secret to an agent whose runtime token they hold, or point a console
+// session at another user's token. A row whose binding does not match grants nothing.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { hkdfSha256 } from "./hkdf.ts";
 
@@ -14,6 +14,9 @@ export type ApiTokenGrant = {
   expiresAt: Date | null;
   revoked: boolean;
 };
+
+/** A console session: its secret's hash, and the token (of that user) it acts as. */
+export type ConsoleSessionGrant = { id: string; secretHash: string; tokenId: string; userId: string };
 
 /** Rows verified once need not be again while they stay the same: the hot paths read many. */
 const VERIFIED_LIMIT = 100_000;
@@ -60,6 +63,19 @@ export class RowBinder {
 
   attachment(agentId: string, entryId: string): string {
     return this.#mac(["attachment", agentId, entryId]);
+  }
+
+  consoleSession(session: ConsoleSessionGrant): string {
+    return this.#mac(RowBinder.#sessionParts(session));
+  }
+
+  static #sessionParts(session: ConsoleSessionGrant): string[] {
+    return ["console-session", session.id, session.secretHash, session.tokenId, session.userId];
+  }
+
+  /** Whether a console session row still stands for the token and user it was made for. */
+  verifyConsoleSession(session: ConsoleSessionGrant, stored: unknown): boolean {
+    return this.#verify(RowBinder.#sessionParts(session), stored);
   }
 
   /** Whether a stored API token row's binding matches what the row grants. */

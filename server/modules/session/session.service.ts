@@ -4,21 +4,26 @@
 import { randomBytes } from "node:crypto";
 import type { Authenticator, SessionViewer } from "../../auth/authenticate.ts";
 import type { Viewer } from "../../auth/viewer.ts";
+import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { TokenHasher } from "../../crypto/token-hash.ts";
 import type { Db } from "../../db/database.ts";
+import { newId } from "../../db/ids.ts";
 
 /** lastSeenAt moves on at most this often: a session's requests do not each write. */
 const TOUCH_EVERY_MS = 60_000;
 
 export type SessionService = ReturnType<typeof sessionService>;
 
-export function sessionService(deps: { db: Db; hasher: TokenHasher; authenticate: Authenticator }) {
-  const { db, hasher, authenticate } = deps;
+export function sessionService(deps: { db: Db; hasher: TokenHasher; binder: RowBinder; authenticate: Authenticator }) {
+  const { db, hasher, binder, authenticate } = deps;
   return {
     /** A new session for the token's viewer: the secret for its cookie. */
     async start(viewer: Viewer): Promise<string> {
       const secret = `avs_${randomBytes(32).toString("base64url")}`;
-      await db.consoleSession.create({ data: { secretHash: hasher.hash(secret), tokenId: viewer.tokenId } });
+      const grant = { id: newId(), secretHash: hasher.hash(secret), tokenId: viewer.tokenId, userId: viewer.userId };
+      await db.consoleSession.create({
+        data: { id: grant.id, secretHash: grant.secretHash, tokenId: grant.tokenId, binding: binder.consoleSession(grant) },
+      });
       return secret;
     },
 
