@@ -112,6 +112,7 @@ export function createServices(deps: ServiceDeps): Services {
     joinedSql: deps.joinedSql,
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
+    warn: deps.warn,
   });
   // Restart-needed notices say whether the agent restarts by itself, and ON_CHANGE agents do.
   const restarts = autoRestarts({

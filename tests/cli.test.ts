@@ -24,7 +24,11 @@ beforeAll(async () => {
   const created = await runCli(["user", "create", "--name", "cli", "--json"], base);
   // A provider that cannot be reached, for providers check.
   server = await startServer({ ...base, AGENT_VAULT_ANTHROPIC_BASE_URL: "http://127.0.0.1:9" });
-  env = { AGENT_VAULT_URL: `${server.url}/graphql`, AGENT_VAULT_TOKEN: JSON.parse(created.stdout).token };
+  env = {
+    AGENT_VAULT_URL: `${server.url}/graphql`,
+    AGENT_VAULT_TOKEN: JSON.parse(created.stdout).token,
+    AGENT_VAULT_CONFIG_DIR: path.join(dataDir, "config"),
+  };
 });
 afterAll(async () => {
   await server.stop();
@@ -395,6 +399,49 @@ describe("history from the CLI", () => {
     } finally {
       await sql.close();
     }
+  });
+
+  it("verify keeps the head it confirmed, and fails when the log went back behind it", async () => {
+    const created = await runCli(["user", "create", "--name", "rolled-back", "--json"], serverEnv);
+    const { token, userId } = JSON.parse(created.stdout);
+    const as = { ...env, AGENT_VAULT_TOKEN: token };
+    const run = (args: string[]) => runCli(args, as);
+    await run(["variables", "add", "FIRST", "1"]);
+    const first = await run(["activity", "verify"]);
+    expect(first.code).toBe(0);
+    const head = /^Head: (\d+:[0-9a-f]{64}) /m.exec(first.stdout)?.[1] as string;
+    expect(head).toMatch(/^2:/);
+    const sql = await directSql(databaseUrl);
+    try {
+      const [earlier] = await sql.run('SELECT "seq", "digest", "headMac" FROM "ActivityChain" WHERE "userId" = ?', [
+        userId,
+      ]);
+      await run(["variables", "add", "HIDDEN", "2"]);
+      expect((await run(["activity", "verify"])).stdout).toMatch(/^Head: 3:/m);
+      // The event removed and the earlier head put back: every MAC matches, but the kept head is gone.
+      await sql.run('DELETE FROM "ActivityEvent" WHERE "userId" = ? AND "seq" = 3', [userId]);
+      await sql.run('UPDATE "ActivityChain" SET "seq" = ?, "digest" = ?, "headMac" = ? WHERE "userId" = ?', [
+        earlier?.seq,
+        earlier?.digest,
+        earlier?.headMac,
+        userId,
+      ]);
+    } finally {
+      await sql.close();
+    }
+    const rolledBack = await run(["activity", "verify"]);
+    expect(rolledBack.code).toBe(1);
+    expect(rolledBack.stderr).toMatch(
+      /went back: it reached event 3 when it was last verified, and ends at event 2 now/,
+    );
+    // Elsewhere, with only the printed head: --expect-head.
+    const fresh = { ...as, AGENT_VAULT_CONFIG_DIR: path.join(dataDir, "other-config") };
+    expect((await runCli(["activity", "verify"], fresh)).code).toBe(0);
+    expect((await runCli(["activity", "verify", "--expect-head", head], fresh)).code).toBe(0);
+    const wrong = `2:${"0".repeat(64)}`;
+    const refused = await runCli(["activity", "verify", "--expect-head", wrong], fresh);
+    expect(refused.code).toBe(1);
+    expect((await runCli(["activity", "verify", "--expect-head", "nonsense"], fresh)).code).toBe(2);
   });
 
   it("follows new activity as it happens", async () => {

@@ -25,6 +25,9 @@ import { marker, newMasterKey, startTestVault, type TestVault } from "./helpers/
 const masterKeys = parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY");
 let t: TestVault;
 let sql: Awaited<ReturnType<typeof directSql>>;
+/** What the server wrote to its log. */
+const logged: string[] = [];
+const log = (...args: unknown[]) => logged.push(args.join(" "));
 
 const clientFor = (token: string) =>
   createVaultClient({ url: "http://vault.test/graphql", token, fetch: t.vault.yoga.fetch as typeof fetch });
@@ -37,7 +40,11 @@ async function newUser(name: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestVault({ versionsKept: 5, masterKeys });
+  t = await startTestVault({
+    versionsKept: 5,
+    masterKeys,
+    logging: { debug: () => {}, info: () => {}, warn: log, error: log },
+  });
   sql = await directSql(t.databaseUrl);
 });
 afterAll(async () => {
@@ -349,6 +356,71 @@ describe("the activity log", () => {
       await sql.run('DELETE FROM "ActivityEvent" WHERE "id" = ?', [rows[4]?.id]);
       await sql.run('UPDATE "ActivityChain" SET "seq" = 4, "digest" = ? WHERE "userId" = ?', [fourth?.digest, id]);
       expect(await vault.verifyActivity()).toMatchObject({ ok: false, brokenEventId: null });
+    });
+
+    it("notices a log rolled back to an earlier genuine head: the check against a kept head fails, and the running server records it", async () => {
+      const { vault, id, rows } = await chainOf("rolled-back");
+      // The chain's row as it was after event 5, a genuine head with a valid MAC.
+      const [earlier] = await sql.run('SELECT "seq", "digest", "headMac" FROM "ActivityChain" WHERE "userId" = ?', [
+        id,
+      ]);
+      const a = await vault.addVariable({ name: "HIDDEN_1", value: "x" });
+      await vault.addVariable({ name: "HIDDEN_2", value: "y" });
+      const before = await vault.verifyActivity();
+      expect(before).toMatchObject({ ok: true, checked: 7, head: { sequence: 7 } });
+      const kept = before.head as { sequence: number; digest: string };
+
+      // Events 6 and 7 removed and the head of event 5 put back: every MAC still matches.
+      await sql.run('DELETE FROM "ActivityEvent" WHERE "userId" = ? AND "seq" > 5', [id]);
+      await sql.run('UPDATE "ActivityChain" SET "seq" = ?, "digest" = ?, "headMac" = ? WHERE "userId" = ?', [
+        earlier?.seq,
+        earlier?.digest,
+        earlier?.headMac,
+        id,
+      ]);
+      await sql.run('DELETE FROM "Entry" WHERE "id" = ?', [a.id]);
+      expect(await vault.verifyActivity()).toMatchObject({ ok: true, checked: 5 });
+      const against = await vault.verifyActivity({ expectHead: kept });
+      expect(against).toMatchObject({ ok: false, brokenEventId: null });
+      expect(against.reason).toMatch(/went back: it reached event 7 .* ends at event 5 now/);
+      // Another event put at position 7: the kept head's digest is not there.
+      expect(await vault.verifyActivity({ expectHead: { sequence: 5, digest: "0".repeat(64) } })).toMatchObject({
+        ok: false,
+        brokenSequence: 5,
+      });
+
+      // The server that wrote events 6 and 7 sees the head behind them at its next append.
+      await vault.addVariable({ name: "AFTER_ROLLBACK", value: "z" });
+      const [latest, notice] = await activityOf(vault);
+      expect(latest).toMatchObject({ action: "ENTRY_ADDED", entryName: "AFTER_ROLLBACK", sequence: 7 });
+      expect(notice).toMatchObject({ action: "ACTIVITY_ROLLED_BACK", sequence: 6, actor: { kind: "SYSTEM" } });
+      expect(JSON.parse(notice?.details ?? "{}")).toEqual({ from: 7, to: 5 });
+      expect(logged.join("\n")).toContain(`The activity log of user ${id} went back from event 7 to 5`);
+      expect(await vault.verifyActivity()).toMatchObject({ ok: true, checked: 7 });
+      // Said once: the chain goes on from there.
+      await vault.addVariable({ name: "LATER", value: "w" });
+      expect((await activityOf(vault, { actions: ["ACTIVITY_ROLLED_BACK"] })).length).toBe(1);
+    });
+
+    it("does not prune an event backdated past the retention period, nor anything after it", async () => {
+      const { vault, id, rows } = await chainOf("backdated");
+      const old = new Date(Date.now() - 2 * 366 * 86_400_000);
+      await sql.run('UPDATE "ActivityEvent" SET "createdAt" = ? WHERE "id" = ?', [
+        testDatabase === "sqlite" ? old.toISOString() : old,
+        rows[3]?.id,
+      ]);
+      const left = async () =>
+        (await sql.run('SELECT "seq" FROM "ActivityEvent" WHERE "userId" = ? ORDER BY "seq"', [id])).map((row) =>
+          Number(row.seq),
+        );
+      // Today: the events before it are recent, so none goes (events 1 to 4 went before pruning verified).
+      await t.vault.services.activity.prune();
+      expect(await left()).toEqual([1, 2, 3, 4, 5]);
+      // A year on, events 1 to 3 are old and verify; event 4 does not: it and event 5 stay.
+      await t.vault.services.activity.prune(new Date(Date.now() + 366 * 86_400_000));
+      expect(await left()).toEqual([4, 5]);
+      expect(logged.join("\n")).toContain(`Pruning the activity log of user ${id} stopped at event 4 (${rows[3]?.id})`);
+      expect(await vault.verifyActivity()).toMatchObject({ ok: false, brokenEventId: rows[3]?.id, brokenSequence: 4 });
     });
 
     // Several instances share PostgreSQL; the embedded database has one server at a time.

@@ -3,7 +3,8 @@
 // event that does not match.
 import { type ActivityAction, type ActivityEvent, type ActivityFilter, collect } from "@agent-vault/sdk";
 import type { Command } from "commander";
-import { CommandFailed, findAgent, findEntry, type Json, UsageError, vaultFromEnv } from "./context.ts";
+import { formatHead, type Head, headsFile, parseHead, rememberedHead, rememberHead } from "./activity-heads.ts";
+import { CommandFailed, findAgent, findEntry, type Json, UsageError, vaultFromEnv, vaultUrl } from "./context.ts";
 import { printJson, printLine, printTable, shortTime } from "./output.ts";
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -80,17 +81,41 @@ export function registerActivity(program: Command) {
 
   activity
     .command("verify")
-    .description("check the activity log's chain: exit 1 naming the first event changed, removed or reordered")
+    .description(
+      "check the activity log's chain: exit 1 naming the first event changed, removed or reordered, or when the log went back behind the head verified last time",
+    )
+    .option("--expect-head <sequence:digest>", "also require the log to hold this head (one a verify printed before)")
     .option("--json", "print JSON")
-    .action(async (options: Json) => {
-      const check = await vaultFromEnv().verifyActivity();
+    .action(async (options: Json & { expectHead?: string }) => {
+      const explicit = options.expectHead === undefined ? null : parseHead(options.expectHead);
+      if (options.expectHead !== undefined && !explicit) {
+        throw new UsageError("--expect-head takes SEQUENCE:DIGEST, as agent-vault activity verify prints it");
+      }
+      const vault = vaultFromEnv();
+      const { id: userId } = await vault.viewerIdentity();
+      const remembered = rememberedHead(vaultUrl(), userId);
+      const expectations = [remembered, explicit].filter((head): head is Head => head !== null);
+      let check = await vault.verifyActivity({ expectHead: expectations[0] ?? null });
+      for (const expectHead of expectations.slice(1)) {
+        if (check.ok) check = await vault.verifyActivity({ expectHead });
+      }
       if (options.json) printJson(check);
       if (!check.ok) {
         const which = check.brokenEventId
           ? `event ${check.brokenSequence} (${check.brokenEventId})`
           : "the end of the chain";
-        throw new CommandFailed(`The activity log does not verify at ${which}: ${check.reason}`);
+        const restored = remembered
+          ? ` (if the vault was restored from a backup on purpose, remove its head from ${headsFile()})`
+          : "";
+        throw new CommandFailed(`The activity log does not verify at ${which}: ${check.reason}${restored}`);
       }
-      if (!options.json) printLine(`The activity log verifies: ${check.checked} events checked.`);
+      // The furthest head seen is kept: a later verify fails if the log no longer holds it.
+      if (check.head && (!remembered || check.head.sequence >= remembered.sequence)) {
+        rememberHead(vaultUrl(), userId, check.head);
+      }
+      if (!options.json) {
+        printLine(`The activity log verifies: ${check.checked} events checked.`);
+        if (check.head) printLine(`Head: ${formatHead(check.head)} (keep it to check later with --expect-head)`);
+      }
     });
 }

@@ -2,6 +2,7 @@
 import type { ActivityAction } from "@agent-vault/sdk/documents";
 
 const LABELS: Record<ActivityAction, string> = {
+  ACTIVITY_ROLLED_BACK: "Log rolled back in the database",
   AGENT_CREATED: "Agent created",
   AGENT_DELETED: "Agent deleted",
   AGENT_RESTARTED: "Agent restarted",

@@ -166,7 +166,7 @@ export function operationMethods(run: OperationRunner) {
     updateVariable: (input: D.UpdateVariableInput) =>
       run.mutation(D.UpdateVariableDocument, "updateVariable", input),
     /**
-     * Walks the activity chain: names the first event that was changed, removed or reordered in the database. Requires the ACTIVITY_READ scope.
+     * Walks the activity chain: names the first event that was changed, removed or reordered in the database. With expectHead (a head an earlier check returned), also fails when the log no longer holds it: it went back. Requires the ACTIVITY_READ scope.
      */
     verifyActivity: (variables: D.VerifyActivityQueryVariables = {}) =>
       run.query(D.VerifyActivityDocument, "verifyActivity", variables),
@@ -180,5 +180,10 @@ export function operationMethods(run: OperationRunner) {
      */
     viewer: (variables: D.ViewerQueryVariables = {}) =>
       run.query(D.ViewerDocument, "viewer", variables),
+    /**
+     * The user whose API token made this request.
+     */
+    viewerIdentity: (variables: D.ViewerIdentityQueryVariables = {}) =>
+      run.query(D.ViewerIdentityDocument, "viewer", variables),
   };
 }

@@ -24,6 +24,7 @@ export const ACTIVITY_ACTIONS = [
   "PROVIDER_REFRESHED",
   "ENVIRONMENT_FETCHED",
   "SIGN_IN_FAILED",
+  "ACTIVITY_ROLLED_BACK",
 ] as const;
 export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
 

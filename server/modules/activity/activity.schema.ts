@@ -3,6 +3,7 @@ import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import type { ActivityNotice } from "../../events/events.ts";
 import { ACTIVITY_ACTIONS, type ActivityAction, type ActivityEventRow } from "./activity.service.ts";
+import type { ChainCheck } from "./activity-chain-check.ts";
 import type { Actor } from "./actor.ts";
 
 export const ActorKindEnum = builder.enumType("ActorKind", {
@@ -75,24 +76,39 @@ const ActivityFilterInput = builder.inputType("ActivityFilter", {
   }),
 });
 
-const ActivityChainCheckRef = builder
-  .objectRef<{
-    ok: boolean;
-    checked: number;
-    brokenEventId: string | null;
-    brokenSequence: number | null;
-    reason: string | null;
-  }>("ActivityChainCheck")
-  .implement({
-    description: "The result of walking the activity chain from its anchor to its head.",
-    fields: (t) => ({
-      ok: t.exposeBoolean("ok"),
-      checked: t.exposeInt("checked", { description: "Events whose digest matched." }),
-      brokenEventId: t.id({ nullable: true, resolve: (check) => check.brokenEventId }),
-      brokenSequence: t.int({ nullable: true, resolve: (check) => check.brokenSequence }),
-      reason: t.string({ nullable: true, resolve: (check) => check.reason }),
+const ActivityHeadRef = builder.objectRef<{ sequence: number; digest: string }>("ActivityHead").implement({
+  description:
+    "The end of the activity chain: keep it (agent-vault activity verify does, and prints it) to check later that the log did not go back.",
+  fields: (t) => ({
+    sequence: t.exposeInt("sequence", { description: "The last event's position." }),
+    digest: t.exposeString("digest", { description: "The last event's digest." }),
+  }),
+});
+
+const ActivityHeadInput = builder.inputType("ActivityHeadInput", {
+  description: "A head an earlier check returned.",
+  fields: (t) => ({
+    sequence: t.int({ required: true }),
+    digest: t.string({ required: true }),
+  }),
+});
+
+const ActivityChainCheckRef = builder.objectRef<ChainCheck>("ActivityChainCheck").implement({
+  description: "The result of walking the activity chain from its anchor to its head.",
+  fields: (t) => ({
+    ok: t.exposeBoolean("ok"),
+    checked: t.exposeInt("checked", { description: "Events whose digest matched." }),
+    brokenEventId: t.id({ nullable: true, resolve: (check) => check.brokenEventId }),
+    brokenSequence: t.int({ nullable: true, resolve: (check) => check.brokenSequence }),
+    reason: t.string({ nullable: true, resolve: (check) => check.reason }),
+    head: t.field({
+      type: ActivityHeadRef,
+      nullable: true,
+      description: "The chain's head now (null before the first event).",
+      resolve: (check) => check.head,
     }),
-  });
+  }),
+});
 
 const sequenceCursor = (seq: number) => Buffer.from(`A:${seq}`).toString("base64url");
 const fromSequenceCursor = (cursor: string) =>
@@ -141,11 +157,12 @@ builder.queryFields((t) => ({
     type: ActivityChainCheckRef,
     description: requiresScope(
       "ACTIVITY_READ",
-      "Walks the activity chain: names the first event that was changed, removed or reordered in the database.",
+      "Walks the activity chain: names the first event that was changed, removed or reordered in the database. With expectHead (a head an earlier check returned), also fails when the log no longer holds it: it went back.",
     ),
-    resolve: (_root, _args, ctx) => {
+    args: { expectHead: t.arg({ type: ActivityHeadInput, required: false }) },
+    resolve: (_root, args, ctx) => {
       authorize(ctx.viewer, "ACTIVITY_READ");
-      return ctx.services.activity.verify(ctx.viewer);
+      return ctx.services.activity.verify(ctx.viewer, args.expectHead);
     },
   }),
 }));

@@ -9,8 +9,9 @@ import type { Db, RawSql, SqlRunner, Transact, Tx, TxSql } from "../../db/databa
 import { newId } from "../../db/ids.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
 import { type ChainedEvent, type ChainHead, eventDigest, headMac } from "./activity-chain.ts";
-import { pruneChains, verifyChain } from "./activity-chain-check.ts";
+import { type ExpectedHead, pruneChains, verifyChain } from "./activity-chain-check.ts";
 import { type ActivityAction, type ActivityInput, type Doer, doerOf } from "./activity-event.ts";
+import { systemActor } from "./actor.ts";
 import { fetchBatches } from "./fetch-batches.ts";
 
 export {
@@ -100,6 +101,8 @@ export function activityService(deps: {
   recheckMs?: number;
   /** Plain SQL that can join a change and its event in one statement (PostgreSQL), for recordAtOnce. */
   joinedSql?: RawSql;
+  /** The server's log: a chain whose head went back, pruning that stopped at an event that does not verify. */
+  warn?: (line: string) => void;
 }) {
   const { db, txSql, chainKeys, events } = deps;
   const retentionDays = deps.retentionDays ?? 365;
@@ -112,6 +115,29 @@ export function activityService(deps: {
   const heads = new Map<string, ChainHead>();
   /** Each user's last append in one statement, which the next one waits for. */
   const appending = new Map<string, Promise<unknown>>();
+  /**
+   * The furthest position of each user's chain this instance saw committed. Chains only grow (no
+   * instance ever moves a head back): a head found behind it was put back in the database.
+   */
+  const committed = new Map<string, number>();
+  const warn = deps.warn ?? (() => {});
+  function sawCommitted(userId: string, seq: number) {
+    if ((committed.get(userId) ?? 0) >= seq) return;
+    committed.delete(userId);
+    if (committed.size >= KNOWN_HEADS) committed.delete(committed.keys().next().value as string);
+    committed.set(userId, seq);
+  }
+  /** The event that says a chain went back, or null when it did not. */
+  function rolledBack(userId: string, found: number): ActivityInput | null {
+    const known = committed.get(userId);
+    if (known === undefined || found >= known) return null;
+    warn(
+      `The activity log of user ${userId} went back from event ${known} to ${found}: events were removed from the database and an earlier head put back`,
+    );
+    // Reported once: the chain goes on from where it is now.
+    committed.set(userId, found);
+    return { action: "ACTIVITY_ROLLED_BACK", details: { from: known, to: found } };
+  }
   function remember(userId: string, head: ChainHead) {
     heads.delete(userId);
     if (heads.size >= KNOWN_HEADS) heads.delete(heads.keys().next().value as string);
@@ -160,12 +186,25 @@ export function activityService(deps: {
     const run: SqlRunner = typeof tx === "function" ? tx : (sql, params) => txSql(tx, sql, params);
     const [position] = await run(NEXT_POSITION, [doer.userId, ACTIVITY_KEY_SCHEME]);
     const found = position as { seq: unknown; digest: unknown; anchorSeq: unknown; anchorDigest: unknown };
-    const head: ChainHead = {
+    let head: ChainHead = {
       seq: Number(found.seq) - 1,
       digest: String(found.digest),
       anchorSeq: Number(found.anchorSeq),
       anchorDigest: String(found.anchorDigest),
     };
+    // The head is locked until the transaction ends: the notice goes in just before the event.
+    const notice = rolledBack(doer.userId, head.seq);
+    if (notice) {
+      const vault: Doer = { ...doer, address: null, actor: systemActor("agent-vault") };
+      const first = chained(vault, notice, head);
+      await run(
+        INSERT_EVENT,
+        EVENT_COLUMNS.map((column) => first.row[column]),
+      );
+      await run('UPDATE "ActivityChain" SET "seq" = "seq" + 1 WHERE "userId" = ?', [doer.userId]);
+      if (typeof tx !== "function") pending.get(tx)?.push(first.row);
+      head = first.next;
+    }
     const { row, next, mac, keyVersion } = chained(doer, input, head);
     await run(
       INSERT_EVENT,
@@ -221,6 +260,8 @@ export function activityService(deps: {
           anchorSeq: Number(found.anchorSeq),
           anchorDigest: String(found.anchorDigest),
         };
+        // A head that went back is recorded (with its notice) in a transaction of record()'s.
+        if ((committed.get(doer.userId) ?? 0) > head.seq) return null;
       }
       const { row, next, mac, keyVersion } = chained(doer, input, head);
       try {
@@ -242,13 +283,18 @@ export function activityService(deps: {
         throw error;
       }
       remember(doer.userId, next);
+      sawCommitted(doer.userId, row.seq);
       return row;
     }
     return null;
   }
 
+  /** Once the events' transaction committed: subscribers hear them, and the chain is known to reach them. */
   function publish(rows: readonly ActivityEventRow[]) {
-    for (const row of rows) events.activityAdded(row.userId, toNotice(row));
+    for (const row of rows) {
+      sawCommitted(row.userId, row.seq);
+      events.activityAdded(row.userId, toNotice(row));
+    }
   }
 
   /** `work` in a transaction; the events it records are published once it commits. */
@@ -319,13 +365,16 @@ export function activityService(deps: {
       return rows;
     },
 
-    /** Walks the owner's chain from its anchor to its head (activity-chain-check.ts). */
-    verify: (owner: KeyOwner) => verifyChain({ db, chainKeys }, owner),
+    /**
+     * Walks the owner's chain from its anchor to its head (activity-chain-check.ts); with `expect`,
+     * a head verified before, also that the chain still holds it.
+     */
+    verify: (owner: KeyOwner, expect?: ExpectedHead | null) => verifyChain({ db, chainKeys }, owner, expect),
 
     /** Removes events older than the retention period, leaving each chain an anchor. */
     prune: (now = new Date()) =>
       pruneChains(
-        { db, transaction: deps.transaction, txSql, chainKeys, forgetHead: (userId) => heads.delete(userId) },
+        { db, transaction: deps.transaction, txSql, chainKeys, forgetHead: (userId) => heads.delete(userId), warn },
         retentionDays,
         now,
       ),

@@ -22,7 +22,12 @@ export function sessionService(deps: { db: Db; hasher: TokenHasher; binder: RowB
       const secret = `avs_${randomBytes(32).toString("base64url")}`;
       const grant = { id: newId(), secretHash: hasher.hash(secret), tokenId: viewer.tokenId, userId: viewer.userId };
       await db.consoleSession.create({
-        data: { id: grant.id, secretHash: grant.secretHash, tokenId: grant.tokenId, binding: binder.consoleSession(grant) },
+        data: {
+          id: grant.id,
+          secretHash: grant.secretHash,
+          tokenId: grant.tokenId,
+          binding: binder.consoleSession(grant),
+        },
       });
       return secret;
     },
