@@ -110,7 +110,14 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
         const viewer = session
           ? await services.sessions.viewer(session, address)
           : await services.authenticate.api({ authorization, address });
-        return { viewer, db: vault.db, services, loaders: loadersFor(services, viewer), written: new WeakSet() };
+        return {
+          viewer,
+          db: vault.db,
+          services,
+          loaders: loadersFor(services, viewer),
+          written: new WeakSet(),
+          suppliedValues: new WeakSet(),
+        };
       } catch (error) {
         throw error instanceof AuthenticationError ? graphqlError(error) : error;
       }

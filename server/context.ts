@@ -12,8 +12,10 @@ export type Context = {
   db: Db;
   services: Services;
   loaders: Loaders;
-  /** Entries a mutation of this request wrote: a variable's value is readable there without ENTRIES_READ. */
+  /** Objects a mutation of this request returned: their own fields are readable (auth/result-scopes.ts). */
   written: WeakSet<object>;
+  /** Variables whose value this request supplied: readable in the result without ENTRIES_READ. */
+  suppliedValues: WeakSet<object>;
 };
 
 export function loadersFor(services: Services, viewer: Viewer): Loaders {

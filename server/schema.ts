@@ -1,4 +1,5 @@
-import { lexicographicSortSchema, printSchema } from "graphql";
+import { type GraphQLObjectType, type GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
+import { requiresScopeText, TOKEN_SCOPES } from "./auth/scopes.ts";
 import { builder } from "./builder.ts";
 import "./modules/common/common.schema.ts";
 import "./modules/agent/agent.schema.ts";
@@ -17,7 +18,27 @@ builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
 
-export const schema = builder.toSchema();
+/**
+ * Each root field's scope is declared once, as its authScopes; its description says so from that
+ * same value (what clients read in GraphiQL, and what the authorization walk checks).
+ */
+function describeScopes(built: GraphQLSchema): GraphQLSchema {
+  const roots = [built.getQueryType(), built.getMutationType(), built.getSubscriptionType()];
+  for (const root of roots.filter((type): type is GraphQLObjectType => !!type)) {
+    for (const field of Object.values(root.getFields())) {
+      const options = field.extensions?.pothosOptions as { authScopes?: unknown } | undefined;
+      const scopes = options?.authScopes;
+      if (!scopes || typeof scopes !== "object") continue;
+      const named = Object.keys(scopes).filter((scope) => Object.hasOwn(TOKEN_SCOPES, scope));
+      if (named.length !== 1) throw new Error(`${root.name}.${field.name}: a root field requires exactly one scope`);
+      const text = requiresScopeText(named[0] as keyof typeof TOKEN_SCOPES);
+      field.description = field.description ? `${field.description} ${text}` : text;
+    }
+  }
+  return built;
+}
+
+export const schema = describeScopes(builder.toSchema());
 
 export function printSchemaFile(): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -121,6 +121,19 @@ describe("the scope walk", () => {
       alsoNeeds: ["AGENTS_READ"],
     },
     "User.apiTokens": { query: "{ viewer { apiTokens { id } } }", alsoNeeds: [] },
+    "Entry.versions": {
+      query: "{ agents { edges { node { entries { versions { edges { node { version } } } } } } } }",
+      alsoNeeds: ["AGENTS_READ"],
+    },
+    "Secret.versions": {
+      query: "{ agents { edges { node { entries { ... on Secret { versions { edges { node { version } } } } } } } } }",
+      alsoNeeds: ["AGENTS_READ"],
+    },
+    "Variable.versions": {
+      query:
+        "{ agents { edges { node { entries { ... on Variable { versions { edges { node { version } } } } } } } } }",
+      alsoNeeds: ["AGENTS_READ"],
+    },
   };
   const forbiddenScope = (answer: string): string | null =>
     /"scope":"([A-Z_]+)"/.exec(answer)?.[1] ?? (answer.includes("Forbidden") ? "?" : null);
@@ -141,7 +154,7 @@ describe("the scope walk", () => {
     };
     mine.agent = (await ok(carol.gql, "createAgent", { name: "carol-agent", entryIds: [mine.variable] })).id;
     // The root walk detaches and deletes carol-agent; the nested probes read this one.
-    await ok(carol.gql, "createAgent", { name: "carol-reader", entryIds: [mine.variable] });
+    await ok(carol.gql, "createAgent", { name: "carol-reader", entryIds: [mine.variable, mine.secret] });
     mine.token = (await ok(carol.gql, "createApiToken", { name: "spare" })).apiToken.id;
     const tokenWith = async (scopes: string[]) =>
       (await ok(carol.gql, "createApiToken", { name: scopes.join("+") || "none", scopes })).token as string;
@@ -192,5 +205,86 @@ describe("the scope walk", () => {
     console.log(`scope walk: ${roots.length} fields (${scoped} scoped) by ${SCOPES.length} scopes, ${calls} calls`);
     expect(wrong).toEqual([]);
     expect(scoped).toBeGreaterThan(20);
+  });
+});
+
+describe("the result walk", () => {
+  // Every mutation, called with a token holding only the scope it requires, selecting everything its
+  // result reaches: nothing in the answer is what that scope cannot read through a query. Each call
+  // gets objects of its own, planted with markers: an agent's name, the names of the entries it
+  // receives, a variable's value now and before, a secret's value.
+  const READS_AGENTS_AND_ENTRIES = new Set(["ENTRIES_READ", "AGENTS_READ"]);
+  /** DESIGN.md rule 6: refusing to delete an entry in use names the agents that use it. */
+  const NAMES_AGENTS_IN_ERRORS = new Set(["deleteEntry", "disconnectAiProvider"]);
+
+  it("shows in no mutation's result what its token's scope would not show through a query", async () => {
+    const dave = await t.newUser("dave");
+    const scoped = new Map<string, string>();
+    const tokenFor = async (scope: string) => {
+      if (!scoped.has(scope)) {
+        scoped.set(scope, (await ok(dave.gql, "createApiToken", { name: `only ${scope}`, scopes: [scope] })).token);
+      }
+      return scoped.get(scope) as string;
+    };
+    let n = 0;
+    async function plant() {
+      const m = (label: string) => `${label}_${++n}_${randomUUID().slice(0, 8)}`;
+      const markers = {
+        agent: m("AGENT_MARK"),
+        secretName: m("SECRET_MARK"),
+        variableName: m("VARIABLE_MARK"),
+        otherName: m("OTHER_MARK"),
+        secretValue: m("SECRET_VALUE"),
+        oldValue: m("OLD_VALUE"),
+        value: m("VALUE_MARK"),
+      };
+      const secret = await ok(dave.gql, "addSecret", { name: markers.secretName, value: markers.secretValue });
+      const variable = await ok(dave.gql, "addVariable", { name: markers.variableName, value: markers.oldValue });
+      await ok(dave.gql, "updateVariable", { id: variable.id, value: markers.value });
+      const other = await ok(dave.gql, "addSecret", { name: markers.otherName, value: "other" });
+      const agent = await ok(dave.gql, "createAgent", {
+        name: markers.agent,
+        entryIds: [secret.id, variable.id, other.id],
+      });
+      const token = (await ok(dave.gql, "createApiToken", { name: m("TOKEN_MARK") })).apiToken.id;
+      return { markers, secret: secret.id, variable: variable.id, agent: agent.id, token };
+    }
+
+    const leaks: string[] = [];
+    let calls = 0;
+    for (const { operation, field } of roots.filter((root) => root.operation === "mutation")) {
+      const scope = requiredScope(field);
+      if (!scope) continue;
+      // Once with the entry ids pointing at a secret, once at a variable.
+      for (const target of ["secret", "variable"] as const) {
+        const planted = await plant();
+        const mine: Ids = {
+          agent: planted.agent,
+          secret: target === "secret" ? planted.secret : planted.variable,
+          variable: planted.variable,
+          token: planted.token,
+        };
+        const text = walk.deepOperationFor(operation, field, mine);
+        calls++;
+        const answer = await call(t, operation, text, await tokenFor(scope));
+        if (/INTERNAL_SERVER_ERROR|Unexpected error/.test(answer)) leaks.push(`${field.name}: ${answer.slice(0, 300)}`);
+        const { markers } = planted;
+        const hidden = [markers.secretValue, markers.oldValue];
+        if (scope !== "ENTRIES_READ") hidden.push(markers.value);
+        if (!READS_AGENTS_AND_ENTRIES.has(scope)) {
+          // What the input names by id may be named in the answer (what the mutation wrote); nothing else.
+          hidden.push(markers.otherName);
+          if (!text.includes(planted.agent) && !NAMES_AGENTS_IN_ERRORS.has(field.name)) hidden.push(markers.agent);
+          if (!text.includes(planted.secret)) hidden.push(markers.secretName);
+          if (!text.includes(planted.variable)) hidden.push(markers.variableName);
+        }
+        for (const marker of hidden) {
+          if (answer.includes(marker)) leaks.push(`${field.name} (${target}) with only ${scope} shows ${marker}`);
+        }
+      }
+    }
+    console.log(`result walk: ${calls} mutation calls, each selecting all its result reaches`);
+    expect(leaks).toEqual([]);
+    expect(calls).toBeGreaterThan(40);
   });
 });

@@ -42,12 +42,25 @@ export class ForbiddenError extends VaultFailure {
   }
 }
 
-/** A root field's description, saying which scope it requires (the authorization walk reads it). */
-export function requiresScope(scope: TokenScope, description?: string): string {
-  return `${description ? `${description} ` : ""}Requires the ${scope} scope.`;
-}
+/** What a field's description says of the scope it requires (the authorization walk reads it). */
+export const requiresScopeText = (scope: TokenScope) => `Requires the ${scope} scope.`;
 
-/** The one authorization call, first in each operation that needs a scope. */
+/**
+ * A scope an input asks for beyond the field's own (addSecret with agentIds also attaches): checked
+ * first thing in the resolver. A field's own scope is its authScopes, never this.
+ */
 export function authorize(viewer: { scopes: ReadonlySet<TokenScope> }, scope: TokenScope, what?: string): void {
   if (!viewer.scopes.has(scope)) throw new ForbiddenError(scope, what);
+}
+
+type Failure = { kind: string; scope?: string; failures?: Failure[] };
+
+/** The scope a failed check missed: the first one it names (of several that would each do, the first listed). */
+export function scopeOfFailure(failure: Failure): TokenScope {
+  if (failure.scope && isScope(failure.scope)) return failure.scope;
+  for (const child of failure.failures ?? []) {
+    const found = scopeOfFailure(child);
+    if (found) return found;
+  }
+  return undefined as unknown as TokenScope;
 }

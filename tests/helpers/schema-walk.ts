@@ -48,6 +48,20 @@ export async function schemaWalk(gql: Gql) {
     .flatMap((type) => (type.fields ?? []).filter(requiredScope).map((field) => ({ type: type.name, field })));
   let counter = 0;
 
+  /** Everything of a type, `depth` levels down ("" for scalars and enums). */
+  function selectionOf(typeName: string, depth: number): string {
+    const type = types.get(typeName) as FullType;
+    if (type.kind === "SCALAR" || type.kind === "ENUM") return "";
+    if (depth === 0) return "{ __typename }";
+    const own = (type.fields ?? [])
+      .filter((f) => f.args.every((arg) => !required(arg.type)))
+      .map((f) => `${f.name} ${selectionOf(named(f.type).name as string, depth - 1)}`);
+    const variants = (type.possibleTypes ?? []).map(
+      (variant) => `... on ${variant.name} ${selectionOf(variant.name, depth)}`,
+    );
+    return `{ __typename ${own.join(" ")} ${variants.join(" ")} }`;
+  }
+
   function idFor(argName: string, fieldName: string, ids: Ids): string {
     const name = `${fieldName}.${argName}`.toLowerCase();
     if (argName.toLowerCase().includes("agent")) return ids.agent;
@@ -95,6 +109,17 @@ export async function schemaWalk(gql: Gql) {
         return (types.get(type.name)?.inputFields ?? []).some((f) => visit(f.type));
       };
       return field.args.some((arg) => visit(arg.type));
+    },
+
+    /**
+     * The operation calling this field and selecting everything its result reaches, `depth` levels
+     * down: every field without required arguments, every type a union or interface may be.
+     */
+    deepOperationFor(operation: string, field: Field, ids: Ids, depth = 4): string {
+      const args = field.args
+        .filter((arg) => required(arg.type) || named(arg.type).name === "ID")
+        .map((arg) => `${arg.name}: ${literal(arg.type, arg.name, field.name, ids)}`);
+      return `${operation} { ${field.name}${args.length ? `(${args.join(", ")})` : ""} ${selectionOf(named(field.type).name as string, depth)} }`;
     },
 
     /** The operation calling this field; a result union's ForbiddenError shows its scope. */

@@ -1,5 +1,4 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
-import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import type { ActivityNotice } from "../../events/events.ts";
 import { ACTIVITY_ACTIONS, type ActivityAction, type ActivityEventRow } from "./activity.service.ts";
@@ -135,10 +134,10 @@ const filterOf = (filter: FilterArg | null | undefined) =>
 builder.queryFields((t) => ({
   activity: t.connection({
     type: ActivityEventRef,
-    description: requiresScope("ACTIVITY_READ", "What happened in the vault, newest first."),
+    authScopes: { ACTIVITY_READ: true },
+    description: "What happened in the vault, newest first.",
     args: { filter: t.arg({ type: ActivityFilterInput, required: false }) },
     resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "ACTIVITY_READ");
       const filter = filterOf(args.filter);
       return resolveCursorConnection<Promise<EventShape[]>>(
         { args, toCursor: (event: EventShape) => sequenceCursor(event.seq), defaultSize: 50, maxSize: 100 },
@@ -155,27 +154,21 @@ builder.queryFields((t) => ({
   }),
   verifyActivity: t.field({
     type: ActivityChainCheckRef,
-    description: requiresScope(
-      "ACTIVITY_READ",
+    authScopes: { ACTIVITY_READ: true },
+    description:
       "Walks the activity chain: names the first event that was changed, removed or reordered in the database. With expectHead (a head an earlier check returned), also fails when the log no longer holds it: it went back.",
-    ),
     args: { expectHead: t.arg({ type: ActivityHeadInput, required: false }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "ACTIVITY_READ");
-      return ctx.services.activity.verify(ctx.viewer, args.expectHead);
-    },
+    resolve: (_root, args, ctx) => ctx.services.activity.verify(ctx.viewer, args.expectHead),
   }),
 }));
 
 builder.subscriptionField("activityAdded", (t) =>
   t.field({
     type: ActivityEventRef,
-    description: requiresScope("ACTIVITY_READ", "New activity events as they are recorded, optionally filtered."),
+    authScopes: { ACTIVITY_READ: true },
+    description: "New activity events as they are recorded, optionally filtered.",
     args: { filter: t.arg({ type: ActivityFilterInput, required: false }) },
-    subscribe: (_root, args, ctx) => {
-      authorize(ctx.viewer, "ACTIVITY_READ");
-      return ctx.services.activity.stream(ctx.viewer, filterOf(args.filter));
-    },
+    subscribe: (_root, args, ctx) => ctx.services.activity.stream(ctx.viewer, filterOf(args.filter)),
     resolve: (event) => event,
   }),
 );

@@ -1,4 +1,4 @@
-import { authorize, requiresScope } from "../../auth/scopes.ts";
+import { AGENT_READERS, AGENT_STATE_READERS, ownOr, stateOf, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRestartPolicy } from "../../db/enums.ts";
 import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
@@ -32,16 +32,21 @@ const restartStateSelection = {
   attachments: { select: { entry: { select: { id: true, name: true, version: true } } } },
 } as const;
 
+// An agent's own state: AGENTS_READ, or the agent this request's mutation returned.
+const agentState = stateOf(AGENT_STATE_READERS);
+
 export const AgentRef = builder.prismaObject("Agent", {
   description: "A deployed AI agent, which receives its attached entries as environment variables.",
+  authScopes: ownOr(AGENT_READERS),
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    lastRestartedAt: t.expose("lastRestartedAt", { type: "DateTime", nullable: true }),
-    restartPolicy: t.expose("restartPolicy", { type: AgentRestartPolicyEnum }),
+    createdAt: t.expose("createdAt", { type: "DateTime", authScopes: agentState }),
+    lastRestartedAt: t.expose("lastRestartedAt", { type: "DateTime", nullable: true, authScopes: agentState }),
+    restartPolicy: t.expose("restartPolicy", { type: AgentRestartPolicyEnum, authScopes: agentState }),
     restartRequired: t.boolean({
       description: "True when the attached entries differ from the environment the agent runs with.",
+      authScopes: agentState,
       select: restartStateSelection,
       resolve: (agent) =>
         pendingChanges(
@@ -51,6 +56,9 @@ export const AgentRef = builder.prismaObject("Agent", {
     }),
     pendingChanges: t.field({
       type: [PendingChangeRef],
+      description: "What a restart would change (names of entries): AGENTS_READ; empty without it.",
+      authScopes: AGENT_STATE_READERS,
+      unauthorizedResolver: () => [],
       select: restartStateSelection,
       resolve: (agent) =>
         pendingChanges(
@@ -66,14 +74,12 @@ builder.queryFields((t) => ({
     {
       type: AgentRef,
       cursor: "id",
-      description: requiresScope("AGENTS_READ", "The vault's agents, by name."),
-      resolve: (query, _root, _args, ctx) => {
-        authorize(ctx.viewer, "AGENTS_READ");
-        return ctx.db.agent.findMany({ ...query, where: { userId: ctx.viewer.userId }, orderBy: { nameKey: "asc" } });
-      },
+      authScopes: { AGENTS_READ: true },
+      description: "The vault's agents, by name.",
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.agent.findMany({ ...query, where: { userId: ctx.viewer.userId }, orderBy: { nameKey: "asc" } }),
       // Asked for alone, totalCount is resolved without the field's resolver.
       totalCount: (_connection, _args, ctx) => {
-        authorize(ctx.viewer, "AGENTS_READ");
         return ctx.db.agent.count({ where: { userId: ctx.viewer.userId } });
       },
     },
@@ -82,25 +88,23 @@ builder.queryFields((t) => ({
   agent: t.prismaField({
     type: AgentRef,
     nullable: true,
-    description: requiresScope("AGENTS_READ", "The agent with this id."),
+    authScopes: { AGENTS_READ: true },
+    description: "The agent with this id.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_READ");
-      return ctx.db.agent.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } });
-    },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.agent.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
   }),
   agentByName: t.prismaField({
     type: AgentRef,
     nullable: true,
-    description: requiresScope("AGENTS_READ", "The agent with this name, compared regardless of case."),
+    authScopes: { AGENTS_READ: true },
+    description: "The agent with this name, compared regardless of case.",
     args: { name: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_READ");
-      return ctx.db.agent.findUnique({
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.agent.findUnique({
         ...query,
         where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(args.name) } },
-      });
-    },
+      }),
   }),
 }));
 
@@ -129,53 +133,52 @@ const ids = (list: readonly (string | number)[] | null | undefined) => (list ?? 
 builder.mutationFields((t) => ({
   createAgent: t.field({
     type: AgentRef,
-    description: requiresScope("AGENTS_WRITE", "Creates an agent that starts with these entries."),
+    authScopes: { AGENTS_WRITE: true },
+    description: "Creates an agent that starts with these entries.",
     errors: { types: [ValidationError, NameTakenError, NotFoundError, LimitExceededError] },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_WRITE");
-      return ctx.services.agents.create(ctx.viewer, {
-        name: args.input.name,
-        entryIds: ids(args.input.entryIds),
-        restartPolicy: args.input.restartPolicy ?? "MANUAL",
-      });
-    },
+    resolve: async (_root, args, ctx) =>
+      written(
+        ctx,
+        await ctx.services.agents.create(ctx.viewer, {
+          name: args.input.name,
+          entryIds: ids(args.input.entryIds),
+          restartPolicy: args.input.restartPolicy ?? "MANUAL",
+        }),
+      ),
   }),
   updateAgent: t.field({
     type: AgentRef,
-    description: requiresScope("AGENTS_WRITE", "Renames an agent or changes its restart policy."),
+    authScopes: { AGENTS_WRITE: true },
+    description: "Renames an agent or changes its restart policy.",
     errors: { types: [ValidationError, NameTakenError, NotFoundError] },
     args: { input: t.arg({ type: UpdateAgentInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_WRITE");
-      return ctx.services.agents.update(ctx.viewer, {
-        agentId: String(args.input.agentId),
-        name: args.input.name ?? null,
-        restartPolicy: args.input.restartPolicy ?? null,
-      });
-    },
+    resolve: async (_root, args, ctx) =>
+      written(
+        ctx,
+        await ctx.services.agents.update(ctx.viewer, {
+          agentId: String(args.input.agentId),
+          name: args.input.name ?? null,
+          restartPolicy: args.input.restartPolicy ?? null,
+        }),
+      ),
   }),
   restartAgent: t.field({
     type: AgentRef,
-    description: requiresScope(
-      "AGENTS_WRITE",
+    authScopes: { AGENTS_WRITE: true },
+    description:
       "Makes the current attached entries the environment the agent runs with, and restarts its connected runtime.",
-    ),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentIdInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_WRITE");
-      return ctx.services.agents.restart(ctx.viewer, { agentId: String(args.input.agentId) });
-    },
+    resolve: async (_root, args, ctx) =>
+      written(ctx, await ctx.services.agents.restart(ctx.viewer, { agentId: String(args.input.agentId) })),
   }),
   deleteAgent: t.field({
     type: "ID",
-    description: requiresScope("AGENTS_WRITE", "Deletes an agent and its attachments. Success data is the deleted id."),
+    authScopes: { AGENTS_WRITE: true },
+    description: "Deletes an agent and its attachments. Success data is the deleted id.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentIdInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_WRITE");
-      return ctx.services.agents.delete(ctx.viewer, { agentId: String(args.input.agentId) });
-    },
+    resolve: (_root, args, ctx) => ctx.services.agents.delete(ctx.viewer, { agentId: String(args.input.agentId) }),
   }),
 }));

@@ -1,4 +1,4 @@
-import { authorize, requiresScope } from "../../auth/scopes.ts";
+import { AGENT_READERS, ENTRY_READERS, NAMED, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { ErrorInterface } from "../common/common.schema.ts";
@@ -10,7 +10,9 @@ import { EntryRef } from "../entry/entry.schema.ts";
 builder.prismaObjectField(AgentRef, "entries", (t) =>
   t.field({
     type: [EntryRef],
-    description: "The entries attached to this agent, by name.",
+    description: "The entries attached to this agent, by name (AGENTS_READ or ENTRIES_READ; empty without).",
+    authScopes: ENTRY_READERS,
+    unauthorizedResolver: () => [],
     select: (_args, _ctx, nestedSelection) => ({
       attachments: { select: { entry: nestedSelection(true) } },
     }),
@@ -25,14 +27,18 @@ builder.prismaObjectField(AgentRef, "entries", (t) =>
 builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
   t.field({
     type: [AgentRef],
-    description: "The agents this entry is attached to, by name.",
+    description: "The agents this entry is attached to, by name (ENTRIES_READ or AGENTS_READ; empty without).",
+    authScopes: AGENT_READERS,
+    unauthorizedResolver: () => [],
     resolve: (entry, _args, ctx) => ctx.loaders.usedBy.load(entry.id),
   }),
 );
 
 builder.prismaInterfaceField(EntryRef, "usedByCount", (t) =>
   t.int({
-    description: "How many agents this entry is attached to.",
+    description: "How many agents this entry is attached to (ENTRIES_READ or AGENTS_READ; 0 without).",
+    authScopes: AGENT_READERS,
+    unauthorizedResolver: () => 0,
     resolve: async (entry, _args, ctx) => (await ctx.loaders.usedBy.load(entry.id)).length,
   }),
 );
@@ -44,7 +50,9 @@ builder.objectType(EntryInUseError, {
   fields: (t) => ({
     agents: t.field({
       type: [AgentRef],
-      // Summaries ({id, name}); the prisma plugin loads any other field a client selects.
+      // Named (their id and name): the prisma plugin loads any other field a client selects, which
+      // needs its own scope.
+      grantScopes: [NAMED],
       resolve: (error) => error.agents as never,
     }),
   }),
@@ -62,22 +70,20 @@ const attachInput = (input: { agentId: string | number; entryIds: readonly (stri
 builder.mutationFields((t) => ({
   attachEntries: t.field({
     type: AgentRef,
-    description: requiresScope("AGENTS_WRITE", "Attaches entries to an agent: it needs a restart to receive them."),
+    authScopes: { AGENTS_WRITE: true },
+    description: "Attaches entries to an agent: it needs a restart to receive them.",
     errors: { types: [NotFoundError, LimitExceededError] },
     args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_WRITE");
-      return ctx.services.attachments.attach(ctx.viewer, attachInput(args.input));
-    },
+    resolve: async (_root, args, ctx) =>
+      written(ctx, await ctx.services.attachments.attach(ctx.viewer, attachInput(args.input))),
   }),
   detachEntries: t.field({
     type: AgentRef,
-    description: requiresScope("AGENTS_WRITE", "Detaches entries from an agent: it needs a restart to lose them."),
+    authScopes: { AGENTS_WRITE: true },
+    description: "Detaches entries from an agent: it needs a restart to lose them.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: AgentEntriesInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_WRITE");
-      return ctx.services.attachments.detach(ctx.viewer, attachInput(args.input));
-    },
+    resolve: async (_root, args, ctx) =>
+      written(ctx, await ctx.services.attachments.detach(ctx.viewer, attachInput(args.input))),
   }),
 }));

@@ -1,10 +1,10 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
-import { authorize, requiresScope } from "../../auth/scopes.ts";
+import { written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { ActorRef } from "../activity/activity.schema.ts";
 import { parseActor } from "../activity/actor.ts";
 import { LimitExceededError, NotFoundError, ValidationError, VersionConflictError } from "../common/errors.ts";
-import { EntryRef, unreadableAsError, written } from "./entry.schema.ts";
+import { EntryRef, unreadableAsError } from "./entry.schema.ts";
 import type { EntryVersionRow } from "./entry-versions.ts";
 
 const EntryVersionRef = builder.objectRef<EntryVersionRow>("EntryVersion").implement({
@@ -24,11 +24,9 @@ const EntryVersionRef = builder.objectRef<EntryVersionRow>("EntryVersion").imple
     value: t.string({
       nullable: true,
       description: "A variable's value in this version (ENTRIES_READ). Always null for a secret.",
-      resolve: (row, _args, ctx) => {
-        if (row.kind !== "VARIABLE") return null;
-        authorize(ctx.viewer, "ENTRIES_READ", "read a variable's value");
-        return unreadableAsError(() => ctx.services.entries.versions.value(ctx.viewer, row));
-      },
+      authScopes: { ENTRIES_READ: true },
+      resolve: (row, _args, ctx) =>
+        row.kind === "VARIABLE" ? unreadableAsError(() => ctx.services.entries.versions.value(ctx.viewer, row)) : null,
     }),
   }),
 });
@@ -49,7 +47,9 @@ builder.prismaInterfaceField(EntryRef, "updatedBy", (t) =>
 builder.prismaInterfaceField(EntryRef, "versions", (t) =>
   t.connection({
     type: EntryVersionRef,
-    description: "The values this entry has had, newest first: the current one and the kept earlier ones.",
+    description:
+      "The values this entry has had, newest first: the current one and the kept earlier ones. Requires the ENTRIES_READ scope.",
+    authScopes: { ENTRIES_READ: true },
     resolve: async (entry, args, ctx) => {
       const current = await ctx.db.entry.findFirst({ where: { id: entry.id, userId: ctx.viewer.userId } });
       return resolveCursorConnection<Promise<EntryVersionRow[]>>(
@@ -82,14 +82,11 @@ const RestoreEntryVersionInput = builder.inputType("RestoreEntryVersionInput", {
 builder.mutationField("restoreEntryVersion", (t) =>
   t.field({
     type: EntryRef,
-    description: requiresScope(
-      "ENTRIES_WRITE",
-      "Makes a new version whose value is that of an earlier one; agents using the entry need a restart.",
-    ),
+    authScopes: { ENTRIES_WRITE: true },
+    description: "Makes a new version whose value is that of an earlier one; agents using the entry need a restart.",
     errors: { types: [ValidationError, NotFoundError, VersionConflictError, LimitExceededError] },
     args: { input: t.arg({ type: RestoreEntryVersionInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_WRITE");
       const entry = await unreadableAsError(() =>
         ctx.services.entries.restore(ctx.viewer, {
           id: String(args.input.id),

@@ -1,6 +1,7 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
-import { authorize, requiresScope } from "../../auth/scopes.ts";
+import { ENTRY_READERS, ownOr, suppliedValue } from "../../auth/result-scopes.ts";
+import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
 import { EntryKind } from "../../db/enums.ts";
@@ -15,12 +16,6 @@ import {
 import { nameKey } from "./entry.rules.ts";
 import type { EntryRow } from "./entry.service.ts";
 import { ValueUnreadableError } from "./entry-value.ts";
-
-/** Marks an entry a mutation of this request wrote: its own value is readable in the result. */
-export function written<T extends object>(ctx: Context, entry: T): T {
-  ctx.written.add(entry);
-  return entry;
-}
 
 /** A value that cannot be decrypted answers VALUE_UNREADABLE, naming the entry (never masked away). */
 export async function unreadableAsError<T>(read: () => T | Promise<T>): Promise<T> {
@@ -43,6 +38,7 @@ export const EntryKindEnum = builder.enumType(EntryKind, { name: "EntryKind" });
 export const EntryRef = builder.prismaInterface("Entry", {
   name: "Entry",
   description: "A named value that becomes one environment variable of the agents it is attached to.",
+  authScopes: ownOr(ENTRY_READERS),
   resolveType: (entry) => (entry.kind === "SECRET" ? "Secret" : "Variable"),
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -71,11 +67,9 @@ export const VariableRef = builder.prismaObject("Entry", {
   fields: (t) => ({
     value: t.string({
       description:
-        "The value. Requires the ENTRIES_READ scope, except on the variable a mutation of this request wrote.",
-      resolve: (entry, _args, ctx) => {
-        if (!ctx.written.has(entry)) authorize(ctx.viewer, "ENTRIES_READ", "read a variable's value");
-        return unreadableAsError(() => ctx.services.entries.variableValue(ctx.viewer, entry));
-      },
+        "The value. Requires the ENTRIES_READ scope, except on the variable whose value a mutation of this request supplied.",
+      authScopes: (entry, _args, ctx) => ctx.suppliedValues.has(entry) || { ENTRIES_READ: true },
+      resolve: (entry, _args, ctx) => unreadableAsError(() => ctx.services.entries.variableValue(ctx.viewer, entry)),
     }),
   }),
 });
@@ -91,10 +85,10 @@ builder.queryFields((t) => ({
   entries: t.connection(
     {
       type: EntryRef,
-      description: requiresScope("ENTRIES_READ", "The vault's variables and secrets, by name."),
+      authScopes: { ENTRIES_READ: true },
+      description: "The vault's variables and secrets, by name.",
       args: { kind: t.arg({ type: EntryKindEnum, required: false }) },
       resolve: async (_root, args, ctx, info) => {
-        authorize(ctx.viewer, "ENTRIES_READ");
         let counted: number | null = null;
         const connection = await resolveCursorConnection<Promise<EntryRow[]>>(
           { args, toCursor: (entry: EntryRow) => nameCursor(entry.nameKey), defaultSize: 50, maxSize: 100 },
@@ -121,25 +115,23 @@ builder.queryFields((t) => ({
   entry: t.prismaField({
     type: EntryRef,
     nullable: true,
-    description: requiresScope("ENTRIES_READ", "The entry with this id."),
+    authScopes: { ENTRIES_READ: true },
+    description: "The entry with this id.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_READ");
-      return ctx.db.entry.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } });
-    },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.entry.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
   }),
   entryByName: t.prismaField({
     type: EntryRef,
     nullable: true,
-    description: requiresScope("ENTRIES_READ", "The entry with this name, compared regardless of case."),
+    authScopes: { ENTRIES_READ: true },
+    description: "The entry with this name, compared regardless of case.",
     args: { name: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_READ");
-      return ctx.db.entry.findUnique({
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.entry.findUnique({
         ...query,
         where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(args.name) } },
-      });
-    },
+      }),
   }),
 }));
 
@@ -177,24 +169,24 @@ for (const { kind, ref, add, update, input } of kinds) {
   builder.mutationFields((t) => ({
     [add]: t.field({
       type: ref,
-      description: requiresScope("ENTRIES_WRITE", "Adds an entry; attaching it to agents also requires AGENTS_WRITE."),
+      authScopes: { ENTRIES_WRITE: true },
+      description: "Adds an entry; attaching it to agents also requires AGENTS_WRITE.",
       errors: { types: [ValidationError, NameTakenError, NotFoundError, LimitExceededError] },
       args: { input: t.arg({ type: AddInput, required: true }) },
       resolve: async (_root, args, ctx) => {
-        authorize(ctx.viewer, "ENTRIES_WRITE");
         const agentIds = args.input.agentIds?.map(String) ?? [];
         if (agentIds.length > 0) authorize(ctx.viewer, "AGENTS_WRITE", "attach an entry to agents");
-        return written(ctx, await ctx.services.entries.add(ctx.viewer, kind, { ...args.input, agentIds }));
+        return suppliedValue(ctx, await ctx.services.entries.add(ctx.viewer, kind, { ...args.input, agentIds }));
       },
     }),
     [update]: t.field({
       type: ref,
-      description: requiresScope("ENTRIES_WRITE", "Gives an entry a new value."),
+      authScopes: { ENTRIES_WRITE: true },
+      description: "Gives an entry a new value.",
       errors: { types: [ValidationError, NotFoundError, VersionConflictError, LimitExceededError] },
       args: { input: t.arg({ type: UpdateInput, required: true }) },
       resolve: async (_root, args, ctx) => {
-        authorize(ctx.viewer, "ENTRIES_WRITE");
-        return written(
+        return suppliedValue(
           ctx,
           await ctx.services.entries.update(ctx.viewer, kind, { ...args.input, id: String(args.input.id) }),
         );
@@ -214,27 +206,21 @@ const VerifySecretInput = builder.inputType("VerifySecretInput", {
 builder.mutationFields((t) => ({
   deleteEntry: t.field({
     type: "ID",
-    description: requiresScope(
-      "ENTRIES_DELETE",
-      "Deletes an entry that no agent uses. Success data is the deleted id.",
-    ),
+    authScopes: { ENTRIES_DELETE: true },
+    description: "Deletes an entry that no agent uses. Success data is the deleted id.",
     errors: { types: [NotFoundError, EntryInUseError] },
     args: { input: t.arg({ type: DeleteEntryInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_DELETE");
-      return ctx.services.entries.delete(ctx.viewer, { id: String(args.input.id) });
-    },
+    resolve: (_root, args, ctx) => ctx.services.entries.delete(ctx.viewer, { id: String(args.input.id) }),
   }),
   verifySecret: t.field({
     type: "Boolean",
-    description: requiresScope("ENTRIES_READ", "Whether a candidate value is the secret's value. Rate-limited."),
+    authScopes: { ENTRIES_READ: true },
+    description: "Whether a candidate value is the secret's value. Rate-limited.",
     errors: { types: [NotFoundError, LimitExceededError] },
     args: { input: t.arg({ type: VerifySecretInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_READ");
-      return unreadableAsError(() =>
+    resolve: (_root, args, ctx) =>
+      unreadableAsError(() =>
         ctx.services.entries.verify(ctx.viewer, { id: String(args.input.id), value: args.input.value }),
-      );
-    },
+      ),
   }),
 }));

@@ -1,4 +1,3 @@
-import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { ErrorInterface } from "../common/common.schema.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, ValidationError } from "../common/errors.ts";
@@ -60,18 +59,17 @@ const ImportEnvInput = builder.inputType("ImportEnvInput", {
 builder.mutationField("importEnv", (t) =>
   t.field({
     type: ImportReportRef,
-    description: requiresScope("ENTRIES_WRITE", "Imports a .env file, all or nothing."),
+    authScopes: { ENTRIES_WRITE: true },
+    description: "Imports a .env file, all or nothing.",
     errors: { types: [ValidationError, EnvParseError, NameTakenError, LimitExceededError] },
     args: { input: t.arg({ type: ImportEnvInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_WRITE");
-      return ctx.services.imports.importEnv(ctx.viewer, {
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.imports.importEnv(ctx.viewer, {
         content: input.content,
         kind: input.kind ?? "SECRET",
         onConflict: input.onConflict ?? "FAIL",
         dryRun: input.dryRun ?? false,
         skipEmpty: input.skipEmpty ?? false,
-      });
-    },
+      }),
   }),
 );

@@ -77,7 +77,12 @@ function sharedResult(notice: RestartNotice, args: ExecutionArgs, key: string): 
     // subscriber's context serves all with the same scopes: a notice only reaches its own user's
     // subscribers, and nothing else of a notice depends on which token asked. Its loaders are
     // new for each notice, so nothing read for an earlier one is served again.
-    const contextValue = { ...ctx, loaders: loadersFor(ctx.services, ctx.viewer), written: new WeakSet() };
+    const contextValue = {
+      ...ctx,
+      loaders: loadersFor(ctx.services, ctx.viewer),
+      written: new WeakSet(),
+      suppliedValues: new WeakSet(),
+    };
     result = Promise.resolve(execute({ ...args, contextValue, rootValue: notice }));
     results.set(key, result);
   }

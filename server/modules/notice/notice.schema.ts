@@ -1,4 +1,3 @@
-import { authorize, requiresScope } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import type { RestartNotice } from "../../events/events.ts";
 import { AgentRef, EnvironmentChangeEnum } from "../agent/agent.schema.ts";
@@ -25,16 +24,12 @@ const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").imple
 builder.subscriptionField("restartNeeded", (t) =>
   t.field({
     type: RestartNoticeRef,
-    description: requiresScope(
-      "AGENTS_READ",
-      "Notices of changes that need an agent restart: all of the viewer's agents, or one.",
-    ),
+    authScopes: { AGENTS_READ: true },
+    description: "Notices of changes that need an agent restart: all of the viewer's agents, or one.",
     args: { agentId: t.arg.id({ required: false }) },
     // notice.fanout.ts serves most subscriptions without calling this, and authorizes them the same way.
-    subscribe: (_root, args, ctx) => {
-      authorize(ctx.viewer, "AGENTS_READ");
-      return ctx.services.notices.stream(ctx.viewer, args.agentId ? String(args.agentId) : null);
-    },
+    subscribe: (_root, args, ctx) =>
+      ctx.services.notices.stream(ctx.viewer, args.agentId ? String(args.agentId) : null),
     resolve: (notice) => notice,
   }),
 );

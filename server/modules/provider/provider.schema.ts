@@ -1,5 +1,6 @@
-import { authorize, requiresScope } from "../../auth/scopes.ts";
+import { ENTRY_READERS, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
+import type { Context } from "../../context.ts";
 import { AiProvider, AiProviderMethod } from "../../db/enums.ts";
 import type { ProviderStatusNotice } from "../../events/events.ts";
 import {
@@ -33,6 +34,12 @@ const AiProviderStatusEnum = builder.enumType("AiProviderStatus", {
   } as const,
 });
 
+/** A card whose secret this request wrote (connected, refreshed): the secret's own fields are readable. */
+function withWrittenSecret(ctx: Context, card: AiProviderCard): AiProviderCard {
+  if (card.secret) written(ctx, card.secret);
+  return card;
+}
+
 const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").implement({
   description: "A quick-connect view of one LLM provider's key.",
   fields: (t) => ({
@@ -43,7 +50,10 @@ const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").im
     secret: t.field({
       type: SecretRef,
       nullable: true,
-      description: "The provider's secret: an ordinary secret, attachable like any other.",
+      description:
+        "The provider's secret: an ordinary secret, attachable like any other (ENTRIES_READ or AGENTS_READ, or the secret a connect or refresh of this request wrote; null without).",
+      authScopes: (card, _args, ctx) => (!!card.secret && ctx.written.has(card.secret)) || ENTRY_READERS,
+      unauthorizedResolver: () => null,
       resolve: (card) => card.secret,
     }),
     connectedAt: t.expose("connectedAt", { type: "DateTime", nullable: true }),
@@ -94,11 +104,9 @@ const ProviderStatusNoticeRef = builder.objectRef<ProviderStatusNotice>("Provide
 builder.subscriptionField("providerStatusChanged", (t) =>
   t.field({
     type: ProviderStatusNoticeRef,
-    description: requiresScope("ENTRIES_READ", "Changes of the AI provider cards' status, as they happen."),
-    subscribe: (_root, _args, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_READ");
-      return ctx.services.providers.statusChanges(ctx.viewer);
-    },
+    authScopes: { ENTRIES_READ: true },
+    description: "Changes of the AI provider cards' status, as they happen.",
+    subscribe: (_root, _args, ctx) => ctx.services.providers.statusChanges(ctx.viewer),
     resolve: (notice) => notice,
   }),
 );
@@ -106,11 +114,9 @@ builder.subscriptionField("providerStatusChanged", (t) =>
 builder.queryField("aiProviders", (t) =>
   t.field({
     type: [AiProviderCardRef],
-    description: requiresScope("ENTRIES_READ", "One card per AI provider: Anthropic, OpenAI, OpenRouter."),
-    resolve: (_root, _args, ctx) => {
-      authorize(ctx.viewer, "ENTRIES_READ");
-      return ctx.services.providers.cards(ctx.viewer);
-    },
+    authScopes: { ENTRIES_READ: true },
+    description: "One card per AI provider: Anthropic, OpenAI, OpenRouter.",
+    resolve: (_root, _args, ctx) => ctx.services.providers.cards(ctx.viewer),
   }),
 );
 
@@ -133,51 +139,36 @@ const ProviderInput = builder.inputType("AiProviderInput", {
 builder.mutationFields((t) => ({
   connectAiProvider: t.field({
     type: AiProviderCardRef,
-    description: requiresScope(
-      "PROVIDERS_MANAGE",
-      "Writes the provider's secret (an ordinary secret) and returns its card.",
-    ),
+    authScopes: { PROVIDERS_MANAGE: true },
+    description: "Writes the provider's secret (an ordinary secret) and returns its card.",
     errors: { types: [ValidationError, NameTakenError, VersionConflictError, LimitExceededError] },
     args: { input: t.arg({ type: ConnectAiProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      authorize(ctx.viewer, "PROVIDERS_MANAGE");
-      return ctx.services.providers.connect(ctx.viewer, input);
-    },
+    resolve: async (_root, { input }, ctx) =>
+      withWrittenSecret(ctx, await ctx.services.providers.connect(ctx.viewer, input)),
   }),
   disconnectAiProvider: t.field({
     type: AiProviderCardRef,
-    description: requiresScope("PROVIDERS_MANAGE", "Deletes the provider's secret; refused while agents use it."),
+    authScopes: { PROVIDERS_MANAGE: true },
+    description: "Deletes the provider's secret; refused while agents use it.",
     errors: { types: [NotFoundError, EntryInUseError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      authorize(ctx.viewer, "PROVIDERS_MANAGE");
-      return ctx.services.providers.disconnect(ctx.viewer, input);
-    },
+    resolve: (_root, { input }, ctx) => ctx.services.providers.disconnect(ctx.viewer, input),
   }),
   checkAiProvider: t.field({
     type: AiProviderCardRef,
-    description: requiresScope(
-      "PROVIDERS_MANAGE",
-      "Asks the provider whether the key works; the card records the answer.",
-    ),
+    authScopes: { PROVIDERS_MANAGE: true },
+    description: "Asks the provider whether the key works; the card records the answer.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      authorize(ctx.viewer, "PROVIDERS_MANAGE");
-      return ctx.services.providers.check(ctx.viewer, input);
-    },
+    resolve: (_root, { input }, ctx) => ctx.services.providers.check(ctx.viewer, input),
   }),
   refreshAiProvider: t.field({
     type: AiProviderCardRef,
-    description: requiresScope(
-      "PROVIDERS_MANAGE",
-      "Renews an OAuth token with its refresh token; agents using it need a restart.",
-    ),
+    authScopes: { PROVIDERS_MANAGE: true },
+    description: "Renews an OAuth token with its refresh token; agents using it need a restart.",
     errors: { types: [NotFoundError, ValidationError, ProviderRequestError] },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      authorize(ctx.viewer, "PROVIDERS_MANAGE");
-      return ctx.services.providers.refresh(ctx.viewer, input);
-    },
+    resolve: async (_root, { input }, ctx) =>
+      withWrittenSecret(ctx, await ctx.services.providers.refresh(ctx.viewer, input)),
   }),
 }));

@@ -1,4 +1,4 @@
-import { authorize, requiresScope } from "../../auth/scopes.ts";
+import { AGENT_STATE_READERS, NAMED } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { NotFoundError } from "../common/errors.ts";
@@ -9,7 +9,8 @@ const RuntimeTokenRef = builder.prismaObject("RuntimeToken", {
   fields: (t) => ({
     id: t.exposeID("id"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    agent: t.relation("agent", { type: AgentRef }),
+    // Named: the agent's id and name; anything else of it needs its own scope.
+    agent: t.relation("agent", { type: AgentRef, grantScopes: [NAMED] }),
   }),
 });
 
@@ -31,16 +32,12 @@ const CreateRuntimeTokenInput = builder.inputType("CreateRuntimeTokenInput", {
 builder.mutationField("createRuntimeToken", (t) =>
   t.field({
     type: CreatedRuntimeTokenRef,
-    description: requiresScope(
-      "RUNTIME_ISSUE",
-      "A runtime token for one agent, which reads that agent's values; it dies with the agent.",
-    ),
+    authScopes: { RUNTIME_ISSUE: true },
+    description: "A runtime token for one agent, which reads that agent's values; it dies with the agent.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: CreateRuntimeTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "RUNTIME_ISSUE");
-      return ctx.services.runtime.createToken(ctx.viewer, { agentId: String(args.input.agentId) });
-    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.runtime.createToken(ctx.viewer, { agentId: String(args.input.agentId) }),
   }),
 );
 
@@ -51,22 +48,21 @@ const RevokeRuntimeTokenInput = builder.inputType("RevokeRuntimeTokenInput", {
 builder.mutationField("revokeRuntimeToken", (t) =>
   t.field({
     type: "ID",
-    description: requiresScope(
-      "RUNTIME_ISSUE",
+    authScopes: { RUNTIME_ISSUE: true },
+    description:
       "Revokes one runtime token: its runtime can no longer fetch the environment, and its command stream ends. Success data is its id.",
-    ),
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: RevokeRuntimeTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "RUNTIME_ISSUE");
-      return ctx.services.runtime.revokeToken(ctx.viewer, { id: String(args.input.id) });
-    },
+    resolve: (_root, args, ctx) => ctx.services.runtime.revokeToken(ctx.viewer, { id: String(args.input.id) }),
   }),
 );
 
 builder.prismaObjectField(AgentRef, "runtimeTokens", (t) =>
   t.relation("runtimeTokens", {
-    description: "The agent's runtime tokens (their ids and when they were made; never the tokens).",
+    description:
+      "The agent's runtime tokens (their ids and when they were made; never the tokens): AGENTS_READ, empty without.",
+    authScopes: AGENT_STATE_READERS,
+    unauthorizedResolver: () => [] as never,
     query: { orderBy: { createdAt: "asc" } },
   }),
 );

@@ -1,4 +1,4 @@
-import { authorize, parseScopes, requiresScope } from "../../auth/scopes.ts";
+import { parseScopes } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { TokenScopeEnum } from "../common/common.schema.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
@@ -50,22 +50,18 @@ const RevokeApiTokenInput = builder.inputType("RevokeApiTokenInput", {
 builder.mutationFields((t) => ({
   createApiToken: t.field({
     type: CreatedApiTokenRef,
-    description: requiresScope("TOKENS_MANAGE", "A new API token for this vault, shown once."),
+    authScopes: { TOKENS_MANAGE: true },
+    description: "A new API token for this vault, shown once.",
     errors: { types: [ValidationError] },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "TOKENS_MANAGE");
-      return ctx.services.tokens.create(ctx.viewer, args.input);
-    },
+    resolve: (_root, args, ctx) => ctx.services.tokens.create(ctx.viewer, args.input),
   }),
   revokeApiToken: t.field({
     type: ApiTokenRef,
-    description: requiresScope("TOKENS_MANAGE", "Revokes an API token at once; its open subscriptions end."),
+    authScopes: { TOKENS_MANAGE: true },
+    description: "Revokes an API token at once; its open subscriptions end.",
     errors: { types: [NotFoundError] },
     args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx.viewer, "TOKENS_MANAGE");
-      return ctx.services.tokens.revoke(ctx.viewer, { id: String(args.input.id) });
-    },
+    resolve: (_root, args, ctx) => ctx.services.tokens.revoke(ctx.viewer, { id: String(args.input.id) }),
   }),
 }));

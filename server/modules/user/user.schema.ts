@@ -1,4 +1,3 @@
-import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { ApiTokenRef } from "../token/token.schema.ts";
 
@@ -11,10 +10,9 @@ export const UserRef = builder.prismaObject("User", {
     apiTokens: t.prismaField({
       type: [ApiTokenRef],
       description: "Every API token of this vault. Requires the TOKENS_MANAGE scope.",
-      resolve: (query, user, _args, ctx) => {
-        authorize(ctx.viewer, "TOKENS_MANAGE", "list the API tokens");
-        return ctx.db.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { createdAt: "asc" } });
-      },
+      authScopes: { TOKENS_MANAGE: true },
+      resolve: (query, user, _args, ctx) =>
+        ctx.db.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { createdAt: "asc" } }),
     }),
     token: t.prismaField({
       type: ApiTokenRef,
