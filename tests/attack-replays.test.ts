@@ -458,6 +458,32 @@ describe("11. smaller findings", () => {
       "NODE_OPTIONS",
       "LD_PRELOAD",
       "DYLD_INSERT_LIBRARIES",
+      // Shown to run a command inside an agent that calls git, and their kin.
+      "GIT_CONFIG_COUNT",
+      "GIT_CONFIG_KEY_0",
+      "GIT_CONFIG_VALUE_0",
+      "GIT_CONFIG_GLOBAL",
+      "GIT_PAGER",
+      "GIT_EDITOR",
+      "GIT_PROXY_COMMAND",
+      "GIT_EXTERNAL_DIFF",
+      "PAGER",
+      "EDITOR",
+      "LESSOPEN",
+      "LUA_INIT",
+      "LUA_INIT_5_4",
+      "DOTNET_STARTUP_HOOKS",
+      "CORECLR_PROFILER_PATH",
+      "PHPRC",
+      "PHP_INI_SCAN_DIR",
+      "ZDOTDIR",
+      "SSLKEYLOGFILE",
+      "XDG_CONFIG_HOME",
+      "SSH_ASKPASS",
+      "NODE_ICU_DATA",
+      "BROWSER",
+      "npm_config_script_shell",
+      "PIP_INDEX_URL",
     ];
     const everyListed = RESERVED.flatMap((group) => group.names ?? []);
     for (const name of new Set([...named, ...everyListed])) {
@@ -470,6 +496,37 @@ describe("11. smaller findings", () => {
         "ValidationError",
       );
     }
+    // Configuration is not code: these stay allowed.
+    for (const name of ["GIT_AUTHOR_NAME", "OPENAI_BASE_URL", "HTTPS_PROXY", "LOG_LEVEL", "NPM_TOKEN", "LUA_MODE"]) {
+      expect((await mutate(owner.gql, "addVariable", { name, value: "x" })).__typename, name).toMatch(/Success$/);
+    }
+  });
+
+  it("refuses the names the operator adds (AGENT_VAULT_REFUSED_NAMES), also in an import and at delivery", async () => {
+    const owner = await t.newUser("operator-names");
+    const secret = await ok(owner.gql, "addSecret", { name: "CORP_HOOK_CMD", value: "v" });
+    const agent = await ok(owner.gql, "createAgent", { name: "corp", entryIds: [secret.id] });
+    const runtimeToken = (await ok(owner.gql, "createRuntimeToken", { agentId: agent.id })).token;
+    process.env.AGENT_VAULT_REFUSED_NAMES = " MY_TOOL_RC , corp_hook_* ";
+    try {
+      const refused = await mutate(owner.gql, "addVariable", { name: "my_tool_rc", value: "x" });
+      expect(refused).toMatchObject({ __typename: "ValidationError" });
+      expect(refused.message).toContain("MY_TOOL_RC is refused: the operator refuses it (AGENT_VAULT_REFUSED_NAMES)");
+      const prefixed = await mutate(owner.gql, "addSecret", { name: "CORP_HOOK_X", value: "x" });
+      expect(prefixed.message).toContain("Names starting CORP_HOOK_ are refused");
+      const imported = await mutate(owner.gql, "importEnv", { content: "FINE=1\nMY_TOOL_RC=2\n", kind: "VARIABLE" });
+      expect(imported.__typename).toBe("EnvParseError");
+      // Already stored before the operator refused it: not delivered.
+      const runtime = createRuntimeClient({
+        url: "http://vault.test/graphql",
+        token: runtimeToken,
+        fetch: t.vault.yoga.fetch as typeof fetch,
+      });
+      await expect(runtime.environment()).rejects.toThrow(/CORP_HOOK_CMD/);
+    } finally {
+      delete process.env.AGENT_VAULT_REFUSED_NAMES;
+    }
+    expect((await mutate(owner.gql, "addVariable", { name: "MY_TOOL_RC", value: "x" })).__typename).toMatch(/Success$/);
   });
 
   it("quotes no string literal of a query it cannot parse", async () => {
