@@ -15,7 +15,7 @@ import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./db/open.ts";
 import { loadTokenHashKey } from "./db/token-hash-key.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";
-import { STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
+import { discardAbandonedStages, STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { legacyRowsWaiting } from "./modules/keys/legacy-rows.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { oauthRefresher } from "./modules/provider/oauth-refresher.ts";
@@ -135,6 +135,10 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     onBackgroundError: (error) => warn(`Recording activity failed: ${(error as Error)?.message ?? error}`),
     warn,
   });
+  if (config.maintenance ?? true) {
+    const discarded = await discardAbandonedStages(database.raw, database.provider === "sqlite");
+    if (discarded > 0) warn(`Removed ${discarded} staged rows of imports that did not finish`);
+  }
   if ((config.maintenance ?? true) && (await legacyRowsWaiting(database.raw))) {
     warn(
       "Some token or attachment rows have no keyed hash or binding (from before they were bound, or written into the database by someone else): they grant nothing. agent-vault keys adopt lists them.",

@@ -107,6 +107,47 @@ describe("3. open streams re-check their token", () => {
     expect((stream.state.error as VaultError).code).toBe("UNAUTHENTICATED");
   });
 
+  it("ends a runtime's command stream at once when its token is revoked or its agent deleted, not at the next check", async () => {
+    const slow = await startTestVault({ streamRecheckMs: 600_000 });
+    try {
+      const owner = await slow.newUser("runtime-ends");
+      const agent = await ok(owner.gql, "createAgent", { name: "ending" });
+      const other = await ok(owner.gql, "createAgent", { name: "ending-too" });
+      const open = async (agentId: string) => {
+        const token = (await ok(owner.gql, "createRuntimeToken", { agentId })).token as string;
+        const runtime = createRuntimeClient({
+          url: "http://vault.test/graphql",
+          token,
+          fetch: slow.vault.yoga.fetch as typeof fetch,
+        });
+        const state = { hello: false, done: false };
+        void (async () => {
+          try {
+            for await (const event of runtime.commands()) if (event.type === "hello") state.hello = true;
+          } catch {}
+          state.done = true;
+        })();
+        await eventually(() => state.hello, "the command stream to open");
+        return state;
+      };
+      const first = await open(agent.id);
+      const second = await open(agent.id);
+      const [revoked] = (await query(owner.gql, `{ agent(id: "${agent.id}") { runtimeTokens { id } } }`)).agent
+        .runtimeTokens;
+      await ok(owner.gql, "revokeRuntimeToken", { id: revoked.id });
+      await eventually(() => first.done, "the revoked token's stream to end", 3_000);
+      expect(second.done).toBe(false);
+      await ok(owner.gql, "deleteAgent", { agentId: agent.id });
+      await eventually(() => second.done, "the deleted agent's stream to end", 3_000);
+      // Another agent's stream goes on.
+      const third = await open(other.id);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(third.done).toBe(false);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("delivers no event to a token revoked since the last re-check", async () => {
     const slow = await startTestVault({ streamRecheckMs: 600_000 });
     try {
@@ -438,6 +479,23 @@ describe("11. smaller findings", () => {
     const { environment } = await runtime.environment();
     expect(Object.keys(environment)).toEqual(["__proto__"]);
     expect(Object.getOwnPropertyDescriptor(environment, "__proto__")?.value).toBe("kept");
+  });
+
+  it("imports __proto__=1 like any other name, with other entries around it", async () => {
+    const owner = await t.newUser("proto-import");
+    const content = 'A=1\n__proto__=1\nexport __proto__x="two words"\nconstructor=3\n';
+    const report = await ok(owner.gql, "importEnv", { content, kind: "VARIABLE" });
+    expect(report.created).toEqual(["A", "__proto__", "__proto__x", "constructor"]);
+    const read = await query(owner.gql, '{ entryByName(name: "__proto__") { ... on Variable { value } } }');
+    expect(read.entryByName.value).toBe("1");
+    const multi = await ok(owner.gql, "importEnv", {
+      content: '__proto__="line one\nline two"\n',
+      kind: "VARIABLE",
+      onConflict: "OVERWRITE",
+    });
+    expect(multi.updated).toEqual(["__proto__"]);
+    const again = await query(owner.gql, '{ entryByName(name: "__proto__") { ... on Variable { value } } }');
+    expect(again.entryByName.value).toBe("line one\nline two");
   });
 
   it("refuses interpreter and loader injection names, each group with its reason", async () => {

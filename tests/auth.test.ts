@@ -1,7 +1,7 @@
 // API tokens: Bearer authentication, shown once, stored only as SHA-256, revocable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateToken } from "../server/crypto/tokens.ts";
-import { ok, query } from "./helpers/operations.ts";
+import { mutate, ok, query } from "./helpers/operations.ts";
 import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
 let t: TestVault;
@@ -53,6 +53,31 @@ describe("authentication", () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     // The first token still works.
     expect((await query(user.gql, "{ viewer { name } }")).viewer.name).toBe("owner");
+  });
+
+  it("lets an expiring token create only tokens that expire no later than itself", async () => {
+    const user = await t.newUser("short-lived");
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const hour = await ok(user.gql, "createApiToken", { name: "an hour", expiresAt });
+    const asHour = t.client(hour.token);
+    const later = await mutate(asHour, "createApiToken", {
+      name: "a day",
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    expect(later).toMatchObject({ __typename: "ValidationError", field: "expiresAt" });
+    expect(later.message).toContain("expires no later");
+    // Without an expiry: it expires with its creator.
+    const unsaid = await ok(asHour, "createApiToken", { name: "unsaid" });
+    expect(unsaid.apiToken.expiresAt).toBe(expiresAt);
+    const sooner = new Date(Date.now() + 600_000).toISOString();
+    expect((await ok(asHour, "createApiToken", { name: "sooner", expiresAt: sooner })).apiToken.expiresAt).toBe(sooner);
+    const listed = await query(user.gql, "{ viewer { apiTokens { name expiresAt } } }");
+    expect(listed.viewer.apiTokens.map((token: { name: string }) => token.name)).toEqual([
+      "first token",
+      "an hour",
+      "unsaid",
+      "sooner",
+    ]);
   });
 
   it("keeps an expiring token working until it expires when the server's time zone is not UTC", async () => {

@@ -13,7 +13,10 @@ import {
 } from "@agent-vault/sdk";
 import { parse as dotenvParse } from "dotenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { openVaultApp } from "../server/app.ts";
+import { parseMasterKeys } from "../server/crypto/master-key.ts";
+import { directSql, testDatabase } from "./helpers/database.ts";
+import { newMasterKey, startTestVault, type TestVault } from "./helpers/test-vault.ts";
 
 let t: TestVault;
 
@@ -104,6 +107,38 @@ describe("valid files", () => {
       const value = updated[Number(entry.name.slice("BATCH_".length))] as string;
       expect((await vault.updateSecret({ id: entry.id, value })).fingerprint).toBe(entry.fingerprint);
       expect((await vault.updateSecret({ id: entry.id, value: `${value}!` })).fingerprint).not.toBe(entry.fingerprint);
+    }
+  });
+
+  it("removes at start what an import that died left staged (on PostgreSQL, once older than any import takes)", async () => {
+    const masterKeys = parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY");
+    const other = await startTestVault({ masterKeys });
+    const sql = await directSql(other.databaseUrl);
+    try {
+      const { id: userId } = await other.newUser("died");
+      const stage = (importId: string, at: Date) =>
+        sql.run(
+          `INSERT INTO "ImportStage" ("id", "importId", "userId", "name", "nameKey", "kind", "version", "ciphertext",
+            "valueSize", "fingerprint", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, 'VARIABLE', 1, ?, 1, 'f', ?, ?)`,
+          [
+            `${importId}-row`,
+            importId,
+            userId,
+            importId,
+            importId.toUpperCase(),
+            Buffer.from("x"),
+            ...(testDatabase === "sqlite" ? [at.toISOString(), at.toISOString()] : [at, at]),
+          ],
+        );
+      await stage("old", new Date(Date.now() - 2 * 3_600_000));
+      await stage("recent", new Date());
+      const reopened = await openVaultApp({ databaseUrl: other.databaseUrl, masterKeys, masterKeySource: "test" });
+      await reopened.close();
+      const left = await sql.run('SELECT "importId" FROM "ImportStage"');
+      expect(left.map((row) => row.importId)).toEqual(testDatabase === "sqlite" ? [] : ["recent"]);
+    } finally {
+      await sql.close();
+      await other.close();
     }
   });
 

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createVaultClient } from "@agent-vault/sdk";
+import { createRuntimeClient, createVaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "./helpers/database.ts";
 import { collect } from "./helpers/notices.ts";
@@ -88,6 +88,39 @@ describe.skipIf(testDatabase !== "postgres" || !sharedRedis)("two instances on o
       `the child on B to restart; ${runner.output.stderr}`,
       30_000,
     );
+  });
+});
+
+describe.skipIf(testDatabase !== "postgres" || !sharedRedis)("runtimes on two instances", () => {
+  it("end their command stream at once on B when their token is revoked or their agent deleted on A", async () => {
+    const { env, token } = await newVaultProcessEnv("runtime-ends");
+    const a = await startServer({ ...env, REDIS_URL: sharedRedis });
+    cleanups.push(a.stop);
+    const b = await startServer({ ...env, REDIS_URL: sharedRedis });
+    cleanups.push(b.stop);
+    const onA = createVaultClient({ url: `${a.url}/graphql`, token });
+    const agent = await onA.createAgent({ name: "ending-bot" });
+    const open = async () => {
+      const created = await onA.createRuntimeToken({ agentId: agent.id });
+      const runtime = createRuntimeClient({ url: `${b.url}/graphql`, token: created.token });
+      const state = { hello: false, done: false };
+      void (async () => {
+        try {
+          for await (const event of runtime.commands()) if (event.type === "hello") state.hello = true;
+        } catch {}
+        state.done = true;
+      })();
+      await eventually(() => state.hello, "the command stream on B to open");
+      return { state, id: created.runtimeToken.id };
+    };
+    const first = await open();
+    const second = await open();
+    // The re-check runs every 30 s: only the event from A can end these within seconds.
+    await onA.revokeRuntimeToken({ id: first.id });
+    await eventually(() => first.state.done, "the revoked token's stream on B to end", 5_000);
+    expect(second.state.done).toBe(false);
+    await onA.deleteAgent({ agentId: agent.id });
+    await eventually(() => second.state.done, "the deleted agent's stream on B to end", 5_000);
   });
 });
 

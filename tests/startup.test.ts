@@ -1,7 +1,7 @@
 // Start-up as a user meets it: `agent-vault serve` and `agent-vault user create` as real
 // processes, the master key rules, and the first user's token.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -147,6 +147,24 @@ describe("master key", () => {
     const keyFile = path.join(dir, "master.key");
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(Buffer.from(readFileSync(keyFile, "utf8").trim(), "base64")).toHaveLength(32);
+  });
+
+  it("creates the database file and its write-ahead log mode 0600 in a data directory someone else made", async () => {
+    const dir = dataDir();
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755);
+    const env = { AGENT_VAULT_DATA_DIR: dir, AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64") };
+    const server = await startServer(env);
+    try {
+      expect(statSync(path.join(dir, "vault.db")).mode & 0o777).toBe(0o600);
+      for (const suffix of ["-wal", "-shm"]) {
+        const file = path.join(dir, `vault.db${suffix}`);
+        if (existsSync(file)) expect(statSync(file).mode & 0o777, suffix).toBe(0o600);
+      }
+      expect(existsSync(path.join(dir, "vault.db-wal"))).toBe(true);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

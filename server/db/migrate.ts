@@ -4,7 +4,17 @@
 // The engine, the PostgreSQL driver and the SQLite driver load only when they are needed: on a
 // start with nothing to migrate, only the table of applied migrations is read.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -122,6 +132,17 @@ async function withEngine<T>(
   }
 }
 
+/**
+ * A new SQLite file, readable by the vault's own user only: SQLite gives its write-ahead log and
+ * shared-memory files the database file's mode, and the umask would otherwise decide it (a data
+ * directory made by someone else is not the vault's mode 0700).
+ */
+function createPrivately(file: string): void {
+  if (file === ":memory:" || existsSync(file)) return;
+  closeSync(openSync(file, "a", 0o600));
+  chmodSync(file, 0o600);
+}
+
 /** Names of migrations the database has finished, or null when it has no migrations table. */
 async function appliedMigrationNames(target: DatabaseTarget): Promise<Set<string> | null> {
   const sql =
@@ -163,7 +184,10 @@ export async function applyMigrations(target: DatabaseTarget): Promise<string[]>
     return !!applied && committed.every((name) => applied.has(name));
   };
   if (await upToDate()) return [];
-  if (target.provider === "sqlite") return runMigrations(target);
+  if (target.provider === "sqlite") {
+    createPrivately(sqliteFile(target.url));
+    return runMigrations(target);
+  }
   // Several instances may start together: one migrates while the others wait, then find
   // nothing left to do.
   const { default: pg } = await import("pg");

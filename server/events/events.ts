@@ -26,6 +26,8 @@ export type RuntimeCommand = {
   /** Issued by the vault itself (an ON_CHANGE agent after a change), not by a person. */
   automatic: boolean;
 };
+/** An agent's runtime streams end: one runtime token's (revoked), or every one (the agent was deleted). */
+export type RuntimeEnded = { type: "ended"; agentId: string; tokenId: string | null };
 /** An activity event as published: its time as ISO text (it may cross Redis as JSON). */
 export type ActivityNotice = Omit<ChainedEvent, "createdAt" | "keyVersion"> & { createdAt: string };
 export type PendingNotice = { agentId: string; entryName: string; change: EnvironmentChange; automatic?: boolean };
@@ -136,6 +138,11 @@ export function createVaultEvents(target: Target = new EventTarget() as Target, 
       target.addEventListener(topic, handler as EventListener);
       return () => target.removeEventListener(topic, handler as EventListener);
     },
-    runtimeCommands: (agentId: string) => subscribe<RuntimeCommand>(target, `${prefix}runtime:${agentId}`),
+    /** Ends the agent's open command streams (of one runtime token, or all) on every instance. */
+    runtimeEnded(agentId: string, tokenId: string | null) {
+      publish(`runtime:${agentId}`, { type: "ended", agentId, tokenId });
+    },
+    runtimeCommands: (agentId: string) =>
+      subscribe<RuntimeCommand | RuntimeEnded>(target, `${prefix}runtime:${agentId}`),
   };
 }

@@ -24,9 +24,10 @@ const MUTATIONS: Record<string, [input: string, data: string | null, errors: str
   detachEntries: ["AgentEntriesInput", AGENT_FIELDS, ""],
   restartAgent: ["AgentIdInput", AGENT_FIELDS, ""],
   deleteAgent: ["AgentIdInput", null, ""],
-  createApiToken: ["CreateApiTokenInput", "token apiToken { id name createdAt revokedAt }", V],
+  createApiToken: ["CreateApiTokenInput", "token apiToken { id name createdAt expiresAt revokedAt }", V],
   revokeApiToken: ["RevokeApiTokenInput", "id name revokedAt", ""],
   createRuntimeToken: ["CreateRuntimeTokenInput", "token runtimeToken { id }", ""],
+  revokeRuntimeToken: ["RevokeRuntimeTokenInput", null, ""],
   importEnv: ["ImportEnvInput", "created updated unchanged skipped conflicts applied", V],
   connectAiProvider: ["ConnectAiProviderInput", "provider connected method", V],
 };

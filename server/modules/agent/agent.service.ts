@@ -134,13 +134,16 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
       return agent;
     },
 
+    /** Deletes the agent (its attachments and runtime tokens with it); its runtimes' streams end at once. */
     async delete(viewer: Viewer, input: { agentId: string }): Promise<string> {
-      return activity.transaction(async (tx) => {
+      const deleted = await activity.transaction(async (tx) => {
         const agent = await requireAgent(tx, viewer.userId, input.agentId);
         await tx.agent.delete({ where: { id: agent.id } });
         await activity.record(tx, doerOf(viewer), { action: "AGENT_DELETED", agent });
         return agent.id;
       });
+      events.runtimeEnded(deleted, null);
+      return deleted;
     },
   };
 }

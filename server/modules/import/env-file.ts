@@ -20,6 +20,16 @@ const QUOTED: Record<string, RegExp> = {
 // largest piece of an import's own work in the slowest other requests served during imports.
 const ENTRIES_PER_PARSE = 250;
 
+// dotenv collects values in a plain object, where assigning `__proto__` sets nothing: an entry of
+// that name is read on its own, under a stand-in name (the first occurrence on its line is the name).
+const STAND_IN = "AGENT_VAULT_STAND_IN_NAME";
+function ownValue(lines: readonly string[], from: number, to: number, name: string): string | undefined {
+  if (name !== "__proto__") return undefined;
+  const own = lines.slice(from, to + 1);
+  own[0] = (own[0] as string).replace(name, STAND_IN);
+  return dotenvParse(own.join("\n"))[STAND_IN];
+}
+
 export async function parseEnvFile(
   content: string,
   kind: EntryKind,
@@ -117,8 +127,8 @@ export async function parseEnvFile(
     const from = (group[0] as (typeof group)[0]).line - 1;
     const to = (group[group.length - 1] as (typeof group)[0]).last;
     const values = dotenvParse(lines.slice(from, to + 1).join("\n"));
-    for (const { line, name } of group) {
-      const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    for (const { line, name, last } of group) {
+      const value = Object.hasOwn(values, name) ? values[name] : ownValue(lines, line - 1, last, name);
       if (value === "" && options.skipEmpty) {
         empty.push(name);
         continue;

@@ -6,7 +6,7 @@
 // goes this way (its new rows go to pg directly, without Prisma's work on every value); one that
 // only creates entries writes them straight into Entry. Nothing reads ImportStage but that
 // statement.
-import type { AppendRows, Db, Rows, Tx } from "../../db/database.ts";
+import type { AppendRows, Db, RawSql, Rows, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import { ENTRY_COLUMNS } from "../entry/entry-columns.ts";
 
@@ -16,6 +16,8 @@ export const STAGED_IMPORT_ROWS = 20_000;
 const STAGE_CHUNK_ROWS = 5_000;
 /** Rows of an import that died before publishing are removed after this long. */
 const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
+/** Longer than an import takes, staging and publishing (its transaction is bounded at 10 minutes). */
+const ABANDONED_AT_START_MS = 60 * 60 * 1000;
 
 export { ENTRY_COLUMNS };
 
@@ -67,6 +69,20 @@ export async function publishStaged(tx: Tx, staged: StagedImport): Promise<void>
   // Fewer than staged: some were removed meanwhile (as abandoned); the import is not what was planned.
   if (moved !== staged.rows) throw new Error(`staged import ${staged.importId} lost rows before publishing`);
   await tx.importStage.deleteMany({ where: { importId: staged.importId } });
+}
+
+/**
+ * At start, what imports that died left in ImportStage: everything on SQLite (one server at a
+ * time), and on PostgreSQL what is older than any import takes (another instance may be staging).
+ */
+export async function discardAbandonedStages(raw: RawSql, oneServer: boolean): Promise<number> {
+  // Plain SQL: a start does not load Prisma's query compiler.
+  const removed = oneServer
+    ? await raw('DELETE FROM "ImportStage" RETURNING 1 AS "removed"')
+    : await raw('DELETE FROM "ImportStage" WHERE "createdAt" < ? RETURNING 1 AS "removed"', [
+        new Date(Date.now() - ABANDONED_AT_START_MS),
+      ]);
+  return removed.length;
 }
 
 /** Removes what is left of a staged import that did not publish. */

@@ -62,9 +62,9 @@ export function runtimeService(deps: {
       return { token, runtimeToken };
     },
 
-    /** Deletes one of the viewer's agents' runtime tokens; its open command stream ends at the next check. */
+    /** Deletes one of the viewer's agents' runtime tokens; its open command streams end at once, on every instance. */
     async revokeToken(viewer: Viewer, input: { id: string }): Promise<string> {
-      return activity.transaction(async (tx) => {
+      const revoked = await activity.transaction(async (tx) => {
         const token = await tx.runtimeToken.findFirst({
           where: { id: input.id, agent: { userId: viewer.userId } },
           select: { id: true, agent: { select: { id: true, name: true } } },
@@ -76,8 +76,10 @@ export function runtimeService(deps: {
           agent: token.agent,
           details: { tokenId: token.id },
         });
-        return token.id;
+        return token;
       });
+      events.runtimeEnded(revoked.agent.id, revoked.id);
+      return revoked.id;
     },
 
     /**
@@ -146,11 +148,18 @@ export function runtimeService(deps: {
         [Symbol.asyncIterator]() {
           return this;
         },
-        async next() {
+        async next(): Promise<IteratorResult<RuntimeCommand>> {
           if (ended) return { done: true, value: undefined };
           const next = await source.next();
-          if (next.done || !(await guard.beforeEvent(next.value, runtime.tokenId))) return end();
-          return next;
+          if (next.done) return end();
+          const event = next.value;
+          // The token was revoked, or its agent deleted: the stream ends now, not at the next check.
+          if (event.type === "ended") {
+            if (event.tokenId === null || event.tokenId === runtime.tokenId) return end();
+            return this.next();
+          }
+          if (!(await guard.beforeEvent(event, runtime.tokenId))) return end();
+          return { done: false, value: event };
         },
         return: end,
       };

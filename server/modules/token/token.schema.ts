@@ -39,7 +39,12 @@ const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
       required: false,
       description: "What the token may do; by default the scopes of the token that creates it, and never more.",
     }),
-    expiresAt: t.field({ type: "DateTime", required: false, description: "When it stops working (in the future)." }),
+    expiresAt: t.field({
+      type: "DateTime",
+      required: false,
+      description:
+        "When it stops working (in the future). A token that expires creates tokens that expire no later than itself, by default when it does.",
+    }),
   }),
 });
 

@@ -60,13 +60,24 @@ export function tokenService(deps: {
 }) {
   const { db, events, hasher, binder, activity } = deps;
   return {
-    /** A token for the viewer's vault: with the scopes asked for (by default the viewer's own), never more. */
+    /**
+     * A token for the viewer's vault: with the scopes asked for (by default the viewer's own), never
+     * more, and expiring no later than the viewer's own token (by default when it does).
+     */
     create(viewer: Viewer, input: NewToken) {
       const scopes = input.scopes ?? [...viewer.scopes];
       const beyond = scopes.find((scope) => !viewer.scopes.has(scope));
       if (beyond) throw new ForbiddenError(beyond, `give a new token the ${beyond} scope`);
+      const limit = viewer.expiresAt;
+      if (limit && input.expiresAt && input.expiresAt.getTime() > limit.getTime()) {
+        throw new ValidationError(
+          `This token expires at ${limit.toISOString()}: a token it creates expires no later`,
+          "expiresAt",
+        );
+      }
+      const expiresAt = input.expiresAt ?? limit;
       return activity.transaction(async (tx) => {
-        const issued = await issueApiToken(tx, { hasher, binder }, viewer.userId, { ...input, scopes });
+        const issued = await issueApiToken(tx, { hasher, binder }, viewer.userId, { ...input, scopes, expiresAt });
         const { apiToken } = issued;
         await activity.record(tx, doerOf(viewer), {
           action: "API_TOKEN_CREATED",
