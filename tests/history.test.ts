@@ -359,7 +359,7 @@ describe("the activity log", () => {
     });
 
     it("notices a log rolled back to an earlier genuine head: the check against a kept head fails, and the running server records it", async () => {
-      const { vault, id, rows } = await chainOf("rolled-back");
+      const { vault, id } = await chainOf("rolled-back");
       // The chain's row as it was after event 5, a genuine head with a valid MAC.
       const [earlier] = await sql.run('SELECT "seq", "digest", "headMac" FROM "ActivityChain" WHERE "userId" = ?', [
         id,

@@ -3,7 +3,6 @@ import { GraphQLError, type GraphQLResolveInfo } from "graphql";
 import { ENTRY_READERS, ownOr, suppliedValue } from "../../auth/result-scopes.ts";
 import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
-import type { Context } from "../../context.ts";
 import { EntryKind } from "../../db/enums.ts";
 import {
   EntryInUseError,
