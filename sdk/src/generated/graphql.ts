@@ -126,7 +126,7 @@ export type CreateAgentInput = {
 };
 
 export type CreateApiTokenInput = {
-  /** When it stops working (in the future). */
+  /** When it stops working (in the future). A token that expires creates tokens that expire no later than itself, by default when it does. */
   expiresAt?: string | null | undefined;
   name: string;
   /** What the token may do; by default the scopes of the token that creates it, and never more. */
