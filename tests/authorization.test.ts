@@ -214,7 +214,7 @@ describe("the result walk", () => {
   // gets objects of its own, planted with markers: an agent's name, the names of the entries it
   // receives, a variable's value now and before, a secret's value.
   const READS_AGENTS_AND_ENTRIES = new Set(["ENTRIES_READ", "AGENTS_READ"]);
-  /** DESIGN.md rule 6: refusing to delete an entry in use names the agents that use it. */
+  /** docs/architecture.md rule 6: refusing to delete an entry in use names the agents that use it. */
   const NAMES_AGENTS_IN_ERRORS = new Set(["deleteEntry", "disconnectAiProvider"]);
 
   it("shows in no mutation's result what its token's scope would not show through a query", async () => {

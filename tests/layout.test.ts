@@ -1,5 +1,6 @@
 // The layout's rules, read from the sources: no import cycle in server/ (type imports included),
-// and the SDK, the CLI and the console never import the server.
+// the SDK, the CLI and the console never import the server, and nothing refers to a file outside
+// the repository.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -70,5 +71,17 @@ describe("the layout", () => {
         .map((target) => `${path.relative(root, file)} -> ${path.relative(root, target)}`),
     );
     expect(reaching).toEqual([]);
+  });
+
+  it("refers to no file outside the repository: the project explains itself (docs/architecture.md)", () => {
+    const files = ["server", "sdk/src", "cli/src", "console/src", "tests", "scripts", "bench", "docs"].flatMap((dir) =>
+      sources(path.join(root, dir)),
+    );
+    const texts = [...files, path.join(root, "README.md"), path.join(root, "SECURITY.md")];
+    const outside = texts.filter(
+      (file) => /\bDESIGN\.md\b/.test(readFileSync(file, "utf8")) && !file.endsWith("layout.test.ts"),
+    );
+    expect(outside.map((file) => path.relative(root, file))).toEqual([]);
+    expect(existsSync(path.join(root, "docs/architecture.md"))).toBe(true);
   });
 });

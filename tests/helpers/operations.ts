@@ -1,4 +1,4 @@
-// The operations the tests send, written as a client following DESIGN.md would write them.
+// The operations the tests send, written as a client following the public schema would write them.
 import type { Gql } from "./test-vault.ts";
 
 const ENTRY_BASE = "id name kind version fingerprint createdAt updatedAt usedByCount usedBy { id name }";

@@ -1,4 +1,4 @@
-// DESIGN.md rule 7: an agent runs with the environment it had when it last started. It needs a
+// docs/architecture.md rule 7: an agent runs with the environment it had when it last started. It needs a
 // restart when its attached entries, or their versions, differ from that environment.
 import { compareNames } from "../entry/entry.rules.ts";
 

@@ -1,5 +1,5 @@
 // Attachments: which entries each agent receives. Attaching and detaching, which agents use an
-// entry, and DESIGN.md rule 2's limit on an agent's whole environment. Entries and agents build
+// entry, and docs/architecture.md rule 2's limit on an agent's whole environment. Entries and agents build
 // on this module; it builds on neither.
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
@@ -21,7 +21,7 @@ export function notices(agentId: string, entries: readonly { name: string }[], c
   return entries.map((entry): PendingNotice => ({ agentId, entryName: entry.name, change }));
 }
 
-/** DESIGN.md rule 2: each agent's whole environment stays under 1 MiB. */
+/** docs/architecture.md rule 2: each agent's whole environment stays under 1 MiB. */
 export async function assertEnvironmentsFit(tx: Tx, agentIds: readonly string[]): Promise<void> {
   if (agentIds.length === 0) return;
   const rows = await tx.attachment.findMany({

@@ -1,5 +1,5 @@
 // Sealing and opening an entry's value under its owner's keys, bound to what it is: a secret's
-// value or a variable's (DESIGN.md's security design; cipher.ts holds the format).
+// value or a variable's (docs/architecture.md; cipher.ts holds the format).
 import { type KeyObject, timingSafeEqual } from "node:crypto";
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";

@@ -1,4 +1,4 @@
-// DESIGN.md rules 1 and 2: what a name and a value may be. Messages never quote a value.
+// docs/architecture.md rules 1 and 2: what a name and a value may be. Messages never quote a value.
 import type { EntryKind } from "../../db/enums.ts";
 import { ValidationError } from "../common/errors.ts";
 import { reservedReason } from "./reserved-names.ts";

@@ -147,7 +147,7 @@ export function entryService(deps: {
   /**
    * A new value for an entry in the caller's transaction. A variable given the value it has is
    * left as it is; a secret always gets a new version, so that writing a candidate value never
-   * tells whether it was the secret's (DESIGN.md rule 4).
+   * tells whether it was the secret's (docs/architecture.md rule 4).
    */
   async function updateIn(
     tx: Tx,

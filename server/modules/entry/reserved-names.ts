@@ -1,4 +1,4 @@
-// Names an entry may not have (DESIGN.md rule 1): environment variables that change how the
+// Names an entry may not have (docs/architecture.md rule 1): environment variables that change how the
 // process receiving them, or a program it runs, starts or whom it trusts, rather than configuring
 // the agent. The rule: a variable is refused when setting it makes a program load or run code it
 // was not told to (directly, or through configuration it then reads), install code from elsewhere,

@@ -183,7 +183,7 @@ async function planAndApply(
   const slices = timeSlices();
 
   // A secret's value is never compared with the file's: a plan that said "unchanged" would test
-  // candidate values against secrets as fast as imports run (DESIGN.md rule 4). Only variables,
+  // candidate values against secrets as fast as imports run (docs/architecture.md rule 4). Only variables,
   // whose values are readable anyway, can be unchanged.
   for (const entry of entries) {
     if (slices.due()) await slices.next();
