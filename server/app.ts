@@ -19,6 +19,8 @@ import { openVault, type Vault, type VaultConfig } from "./vault.ts";
 export type AppOptions = {
   logging?: boolean | YogaLogger;
   limits?: Partial<Limits>;
+  /** GraphQL introspection (AGENT_VAULT_INTROSPECTION; on by default, off in production). */
+  introspection?: boolean;
   /** Proxies of yours in front of the vault: the client's address is read from X-Forwarded-For past them. */
   trustedProxies?: number;
   /** Web origins allowed to call the API from a browser (CORS); none by default. */
@@ -89,7 +91,7 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
       useConsoleSessions(services, addressOf, secureCookies, logger),
       page.plugin(),
       useConsoleFiles(),
-      ...hardeningPlugins(limits),
+      ...hardeningPlugins(limits, { introspection: options.introspection ?? true }),
       useRedactedInputErrors(),
       useSharedNoticeExecution(),
     ],

@@ -25,7 +25,7 @@ export async function serve(env: Env = process.env): Promise<void> {
   const vault = await openVault({ ...config, warn: (line) => logger.warn(line) });
   const yoga = createApp(vault, {
     logging: logger,
-    limits: { introspection: config.introspection },
+    introspection: config.introspection,
     trustedProxies: config.trustedProxies,
     corsOrigins: config.corsOrigins,
   });

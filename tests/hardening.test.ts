@@ -196,7 +196,7 @@ describe("HTTP", () => {
   });
 
   it("turns introspection off when configured for production", async () => {
-    const production = await startTestVault({ limits: { introspection: false } });
+    const production = await startTestVault({ introspection: false });
     try {
       const user = await production.newUser("prod");
       const result = await refused("introspection", () => user.gql("{ __schema { types { name } } }"));

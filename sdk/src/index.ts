@@ -26,7 +26,6 @@ export {
   type VaultErrorCode,
   VersionConflictError,
 } from "./errors.ts";
-export { graphql } from "./generated/gql.ts";
 /** The generated typed documents and types, for operations of your own. */
 export * from "./generated/graphql.ts";
 export { allNodes, collect, type Page } from "./pagination.ts";

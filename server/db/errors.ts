@@ -22,4 +22,6 @@ const UNIQUE = new Set(["P2002", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_
 const FOREIGN_KEY = new Set(["P2003", "SQLITE_CONSTRAINT_FOREIGNKEY", "23503"]);
 
 export const isUniqueViolation = (error: unknown) => UNIQUE.has(code(error) as string);
+/** A write's row was not there (deleted meanwhile): Prisma's P2025. */
+export const isMissingRecord = (error: unknown) => code(error) === "P2025";
 export const isForeignKeyViolation = (error: unknown) => FOREIGN_KEY.has(code(error) as string);

@@ -15,7 +15,6 @@ export type Limits = {
   maxCost: number;
   /** Largest request body, in bytes: a 16 MiB .env file to import fits, with room for JSON escapes. */
   maxBodyBytes: number;
-  introspection: boolean;
 };
 
 export const DEFAULT_LIMITS: Limits = {
@@ -25,7 +24,6 @@ export const DEFAULT_LIMITS: Limits = {
   maxDirectives: 20,
   maxCost: 5000,
   maxBodyBytes: 40 * 1024 * 1024,
-  introspection: true,
 };
 
 function tooLarge(limit: number): Response {
@@ -94,7 +92,7 @@ function useStrictUtf8Json(): Plugin {
   };
 }
 
-export function hardeningPlugins(limits: Limits): Plugin[] {
+export function hardeningPlugins(limits: Limits, options: { introspection: boolean }): Plugin[] {
   const plugins: Plugin[] = [
     useBodyLimit(limits.maxBodyBytes),
     useStrictUtf8Json(),
@@ -108,6 +106,6 @@ export function hardeningPlugins(limits: Limits): Plugin[] {
       blockFieldSuggestion: { enabled: true },
     }) as Plugin,
   ];
-  if (!limits.introspection) plugins.push(useDisableIntrospection());
+  if (!options.introspection) plugins.push(useDisableIntrospection());
   return plugins;
 }

@@ -14,7 +14,7 @@ import {
   type WriteTransaction,
 } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
-import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
+import { isForeignKeyViolation, isMissingRecord, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { type ActivityInput, type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
@@ -300,7 +300,7 @@ export function entryService(deps: {
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) throw new EntryInUseError(entry.name, await agentsUsing(db, entry.id));
-        if ((error as { code?: string }).code === "P2025") throw new NotFoundError("entry", input.id);
+        if (isMissingRecord(error)) throw new NotFoundError("entry", input.id);
         throw error;
       }
       return entry.id;
