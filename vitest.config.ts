@@ -3,14 +3,21 @@ import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
-// Every test runs on SQLite. With TEST_DATABASE_URL (a PostgreSQL server), the same tests run a
-// second time on PostgreSQL, as the "postgres" project; each vault gets a database of its own.
-// Left out there: tests of the embedded default itself, of bytes only, and of the npm package.
+// The suite in layers:
+// - api: the SDK or HTTP against the app in process, on SQLite; seconds a file (npm run test:api).
+// - process: the real `agent-vault` command as child processes (CLI, start-up, runtime, package).
+// - postgres: both again on PostgreSQL, when TEST_DATABASE_URL names a server; each vault in a
+//   database of its own. Left out there: tests of the embedded default itself, of bytes only,
+//   and of the npm package.
+// - browser: the console in Chromium, by Playwright (npm run test:browser), not here.
+const API = "tests/api/**/*.test.ts";
+const PROCESS = "tests/process/**/*.test.ts";
 const SQLITE_ONLY = [
-  "tests/crypto.test.ts",
-  "tests/startup.test.ts",
-  "tests/package.test.ts",
-  "tests/embedded-storage.test.ts",
+  "tests/api/crypto.test.ts",
+  "tests/api/layout.test.ts",
+  "tests/api/embedded-storage.test.ts",
+  "tests/process/startup.test.ts",
+  "tests/process/package.test.ts",
 ];
 
 export default defineConfig({
@@ -27,9 +34,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [
+      { extends: true as const, test: { name: "api", include: [API], env: { AGENT_VAULT_TEST_DB: "sqlite" } } },
       {
         extends: true as const,
-        test: { name: "sqlite", include: ["tests/**/*.test.ts"], env: { AGENT_VAULT_TEST_DB: "sqlite" } },
+        test: { name: "process", include: [PROCESS], env: { AGENT_VAULT_TEST_DB: "sqlite" } },
       },
       ...(process.env.TEST_DATABASE_URL
         ? [
@@ -37,7 +45,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: "postgres",
-                include: ["tests/**/*.test.ts"],
+                include: [API, PROCESS],
                 exclude: SQLITE_ONLY,
                 env: { AGENT_VAULT_TEST_DB: "postgres" },
               },

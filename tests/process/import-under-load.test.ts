@@ -3,10 +3,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openVaultApp } from "../server/app.ts";
-import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { testDatabase } from "./helpers/database.ts";
-import { newMasterKey, startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { openVaultApp } from "../../server/app.ts";
+import { parseMasterKeys } from "../../server/crypto/master-key.ts";
+import { testDatabase } from "../helpers/database.ts";
+import { newMasterKey, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 const masterKeys = parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY");
 let t: TestVault;

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRuntimeClient, createVaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testDatabase } from "./helpers/database.ts";
-import { collect } from "./helpers/notices.ts";
+import { testDatabase } from "../helpers/database.ts";
+import { collect } from "../helpers/notices.ts";
 import {
   eventually,
   freePort,
@@ -18,7 +18,7 @@ import {
   spawnCli,
   startServer,
   track,
-} from "./helpers/processes.ts";
+} from "../helpers/processes.ts";
 
 const sharedRedis = process.env.TEST_REDIS_URL;
 let work: string;

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually, runCli, startServer } from "./helpers/processes.ts";
+import { eventually, runCli, startServer } from "../helpers/processes.ts";
 
 const dirs: string[] = [];
 function dataDir() {

@@ -9,8 +9,8 @@ import { createVaultClient, runtimeEndpoint, type VaultClient, VaultError } from
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { filesUnder, scanFiles } from "./helpers/leak-scan.ts";
-import { collect } from "./helpers/notices.ts";
+import { filesUnder, scanFiles } from "../helpers/leak-scan.ts";
+import { collect } from "../helpers/notices.ts";
 import {
   childTempRoot,
   eventually,
@@ -19,7 +19,7 @@ import {
   runCli,
   spawnCli,
   startServer,
-} from "./helpers/processes.ts";
+} from "../helpers/processes.ts";
 
 let work: string;
 let dataDir: string;

@@ -1,7 +1,7 @@
 // docs/architecture.md rules 6 and 7, and the environment size limit of rule 2, through the API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAgent, getEntry, mutate, ok, query } from "./helpers/operations.ts";
-import { type Gql, startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { getAgent, getEntry, mutate, ok, query } from "../helpers/operations.ts";
+import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let t: TestVault;
 let gql: Gql;

@@ -10,12 +10,12 @@ import path from "node:path";
 import { createVaultClient, type ProviderStatusNotice, type VaultClient } from "@agent-vault/sdk";
 import { OAuth2Server } from "oauth2-mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openVaultApp } from "../server/app.ts";
-import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { testDatabase } from "./helpers/database.ts";
-import { findMarkers } from "./helpers/leak-scan.ts";
-import { eventually, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
-import { newMasterKey, startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { openVaultApp } from "../../server/app.ts";
+import { parseMasterKeys } from "../../server/crypto/master-key.ts";
+import { testDatabase } from "../helpers/database.ts";
+import { findMarkers } from "../helpers/leak-scan.ts";
+import { eventually, newServerEnv, runCli, spawnCli, startServer } from "../helpers/processes.ts";
+import { newMasterKey, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let issuer: OAuth2Server;
 /** Every token the issuer handed out, to search every output for. */

@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createVaultClient, runtimeEndpoint } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openVaultApp } from "../server/app.ts";
-import { sealedKeyVersion } from "../server/crypto/cipher.ts";
-import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import { directSql, freshDatabase } from "./helpers/database.ts";
-import { ok } from "./helpers/operations.ts";
-import { newServerEnv, runCli, startServer } from "./helpers/processes.ts";
-import { type Gql, startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { openVaultApp } from "../../server/app.ts";
+import { sealedKeyVersion } from "../../server/crypto/cipher.ts";
+import { parseMasterKeys } from "../../server/crypto/master-key.ts";
+import { directSql, freshDatabase } from "../helpers/database.ts";
+import { ok } from "../helpers/operations.ts";
+import { newServerEnv, runCli, startServer } from "../helpers/processes.ts";
+import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let t: TestVault;
 beforeAll(async () => {
@@ -313,7 +313,7 @@ describe("rewrap against what it cannot read or did not expect", () => {
       vault = await openVault(database.url, `1:${v1Key},2:${v2Key}`);
       sdk = createVaultClient({ url: "http://x/graphql", token, fetch: vault.yoga.fetch as typeof fetch });
       // The rewrap's writes, each preceded by a user's write to the same row: the race, made certain.
-      const { keyService } = await import("../server/modules/keys/keys.service.ts");
+      const { keyService } = await import("../../server/modules/keys/keys.service.ts");
       const racing = new Proxy(vault.db, {
         get(target, property) {
           if (property === "entry") {
@@ -342,7 +342,7 @@ describe("rewrap against what it cannot read or did not expect", () => {
           return Reflect.get(target, property);
         },
       });
-      const { UserKeyring } = await import("../server/crypto/user-keys.ts");
+      const { UserKeyring } = await import("../../server/crypto/user-keys.ts");
       const keyring = new UserKeyring(parseMasterKeys(`1:${v1Key},2:${v2Key}`, "k"));
       const keys = keyService({
         db: racing as typeof vault.db,
@@ -354,7 +354,7 @@ describe("rewrap against what it cannot read or did not expect", () => {
       const read = await sdk.entryByName({ name: "RACED" });
       expect(read?.__typename === "Variable" && read.value).toBe("newer");
       // The refresh token the newer connection stored is still the one the vault holds.
-      const { openRefreshToken } = await import("../server/modules/provider/refresh-token.ts");
+      const { openRefreshToken } = await import("../../server/modules/provider/refresh-token.ts");
       const row = await vault.db.providerConnection.findFirstOrThrow({
         select: { refreshCiphertext: true, entryId: true, userId: true, user: { select: { keySalt: true } } },
       });

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createVaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testDatabase } from "./helpers/database.ts";
-import { freePort, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
+import { testDatabase } from "../helpers/database.ts";
+import { freePort, newServerEnv, runCli, spawnCli, startServer } from "../helpers/processes.ts";
 
 let work: string;
 beforeAll(() => {

@@ -9,10 +9,10 @@ import path from "node:path";
 import { createVaultClient, EntryInUseError, NotFoundError, ValidationError, type VaultClient } from "@agent-vault/sdk";
 import { OAuth2Server } from "oauth2-mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseBytes } from "./helpers/database.ts";
-import { findMarkers } from "./helpers/leak-scan.ts";
-import { eventually, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
-import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { databaseBytes } from "../helpers/database.ts";
+import { findMarkers } from "../helpers/leak-scan.ts";
+import { eventually, newServerEnv, runCli, spawnCli, startServer } from "../helpers/processes.ts";
+import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 const GOOD_KEYS = new Set(["sk-ant-works", "sk-or-works", "sk-works"]);
 let fakeProviders: Server;

@@ -3,9 +3,9 @@
 // anonymous, as user A, as user B with A's ids, with a runtime token and with a revoked token.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ok, query } from "./helpers/operations.ts";
-import { call, type Ids, type Root, requiredScope, schemaWalk } from "./helpers/schema-walk.ts";
-import { startTestVault, type TestVault } from "./helpers/test-vault.ts";
+import { ok, query } from "../helpers/operations.ts";
+import { call, type Ids, type Root, requiredScope, schemaWalk } from "../helpers/schema-walk.ts";
+import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let t: TestVault;
 let walk: Awaited<ReturnType<typeof schemaWalk>>;

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createVaultClient, runtimeEndpoint, type VaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseBytes } from "./helpers/database.ts";
-import { filesUnder, findMarkers, scanFiles } from "./helpers/leak-scan.ts";
+import { databaseBytes } from "../helpers/database.ts";
+import { filesUnder, findMarkers, scanFiles } from "../helpers/leak-scan.ts";
 import {
   childTempRoot,
   eventually,
@@ -21,7 +21,7 @@ import {
   runCli,
   startServer,
   track,
-} from "./helpers/processes.ts";
+} from "../helpers/processes.ts";
 
 let work: string;
 let vaultEnv: Awaited<ReturnType<typeof newServerEnv>>;

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { directSql } from "./helpers/database.ts";
-import { eventually, newServerEnv, runCli, spawnCli, startServer } from "./helpers/processes.ts";
+import { directSql } from "../helpers/database.ts";
+import { eventually, newServerEnv, runCli, spawnCli, startServer } from "../helpers/processes.ts";
 
 let dataDir: string;
 let server: Awaited<ReturnType<typeof startServer>>;

@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, runCli, startServer } from "./helpers/processes.ts";
+import { cleanEnv, runCli, startServer } from "../helpers/processes.ts";
 
-const root = path.resolve(import.meta.dirname, "..");
+const root = path.resolve(import.meta.dirname, "../..");
 const tsc = path.join(root, "node_modules/.bin/tsc");
 const key = Buffer.alloc(32, 7).toString("base64");
 let work: string;

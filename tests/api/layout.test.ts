@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
-const root = path.resolve(import.meta.dirname, "..");
+const root = path.resolve(import.meta.dirname, "../..");
 
 function sources(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -55,8 +55,8 @@ describe("the layout", () => {
   });
 
   it("finds a cycle when there is one", () => {
-    // The detector itself: tests/fixtures/cycle holds a.ts -> b.ts -> a.ts.
-    const fixture = sources(path.join(root, "tests/fixtures/cycle"));
+    // The detector itself: tests/api/fixtures/cycle holds a.ts -> b.ts -> a.ts.
+    const fixture = sources(path.join(root, "tests/api/fixtures/cycle"));
     expect(cycles(fixture).map((cycle) => cycle.map((file) => path.basename(file)))).toEqual([
       ["a.ts", "b.ts", "a.ts"],
     ]);
