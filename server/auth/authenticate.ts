@@ -7,6 +7,9 @@ import type { RowBinder } from "../crypto/row-binding.ts";
 import { type TokenHasher, tokenDigest } from "../crypto/token-hash.ts";
 import { type TokenKind, tokenKind } from "../crypto/tokens.ts";
 import { type RawSql, storedDate } from "../db/database.ts";
+import { runtimeTokenByHash, runtimeTokenById } from "../modules/runtime/runtime.dal.ts";
+import { sessionById, sessionBySecretHash } from "../modules/session/session.dal.ts";
+import { apiTokenByHash, apiTokenById } from "../modules/token/token.dal.ts";
 import type { RateLimits } from "./rate-limits.ts";
 import { parseScopes } from "./scopes.ts";
 import type { RuntimeViewer, Viewer } from "./viewer.ts";
@@ -60,25 +63,6 @@ const UNKNOWN: Record<TokenKind, string> = {
   api: "Invalid, expired or revoked API token",
   runtime: "Unknown runtime token: it was never issued here, or its agent was deleted",
 };
-
-// Every request looks its token up: plain SQL, one statement each, not Prisma's query compiler.
-const API_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
-  t."expiresAt" AS "expiresAt", t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
-  FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."tokenHash" = ?`;
-const RUNTIME_TOKEN_SQL = `SELECT t."id" AS "tokenId", t."binding" AS "binding", a."id" AS "agentId", a."name" AS "name",
-  a."runningEnv" AS "runningEnv", a."lastRestartedAt" AS "lastRestartedAt", a."userId" AS "userId",
-  u."keySalt" AS "keySalt"
-  FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
-  WHERE t."tokenHash" = ?`;
-
-// A console session's cookie: its session, with the token it stands for.
-const SESSION_COLUMNS = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", s."secretHash" AS "secretHash",
-  s."binding" AS "sessionBinding", t."id" AS "tokenId",
-  t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt",
-  t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
-  FROM "ConsoleSession" s JOIN "ApiToken" t ON t."id" = s."tokenId" JOIN "User" u ON u."id" = t."userId"`;
-const SESSION_SQL = `${SESSION_COLUMNS} WHERE s."secretHash" = ?`;
-const SESSION_BY_ID_SQL = `${SESSION_COLUMNS} WHERE s."id" = ?`;
 
 /** How long a console session lasts unused. */
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
@@ -169,11 +153,7 @@ export function authenticator(deps: {
   }
 
   async function apiTokenValid(tokenId: string): Promise<boolean> {
-    const [row] = await raw(
-      'SELECT "id" AS "tokenId", "userId", "scopes", "revokedAt", "expiresAt", "binding" FROM "ApiToken" WHERE "id" = ?',
-      [tokenId],
-    );
-    return liveApiToken(row);
+    return liveApiToken(await apiTokenById(raw, tokenId));
   }
 
   function viewerOf(row: Record<string, unknown>, address: string): Viewer {
@@ -221,13 +201,12 @@ export function authenticator(deps: {
     /** Whether an open stream's credentials still work (streamKey): its console session, or its API token. */
     async streamValid(key: string): Promise<boolean> {
       if (!key.startsWith(SESSION_KEY)) return apiTokenValid(key);
-      const [row] = await raw(SESSION_BY_ID_SQL, [key.slice(SESSION_KEY.length)]);
-      return liveSession(row);
+      return liveSession(await sessionById(raw, key.slice(SESSION_KEY.length)));
     },
 
     /** Whether a runtime token still exists (it goes with its agent). */
     async runtimeTokenValid(tokenId: string): Promise<boolean> {
-      const [row] = await raw('SELECT "agentId", "binding" FROM "RuntimeToken" WHERE "id" = ?', [tokenId]);
+      const row = await runtimeTokenById(raw, tokenId);
       return !!row && binder.verifyRuntimeToken(tokenId, String(row.agentId), row.binding);
     },
 
@@ -239,7 +218,7 @@ export function authenticator(deps: {
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
       authenticate(credentials, "api", async (token, refused) => {
-        const [row] = await raw(API_TOKEN_SQL, [hasher.hash(token)]);
+        const row = await apiTokenByHash(raw, hasher.hash(token));
         const known: Record<string, unknown> | undefined = row;
         if (!liveApiToken(row)) {
           if (known) {
@@ -263,7 +242,7 @@ export function authenticator(deps: {
      * the session has been used within the idle limit. Failures are throttled as tokens' are.
      */
     async session(secret: string, address: string): Promise<SessionViewer> {
-      const [row] = await raw(SESSION_SQL, [hasher.hash(secret)]);
+      const row = await sessionBySecretHash(raw, hasher.hash(secret));
       if (!liveSession(row)) {
         await countFailure(address, tokenDigest(secret));
         throw new AuthenticationError("Your console session has ended: sign in again", "UNAUTHENTICATED");
@@ -278,7 +257,7 @@ export function authenticator(deps: {
     /** The agent a runtime token stands for. */
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>
       authenticate(credentials, "runtime", async (token) => {
-        const [row] = await raw(RUNTIME_TOKEN_SQL, [hasher.hash(token)]);
+        const row = await runtimeTokenByHash(raw, hasher.hash(token));
         if (!row || !binder.verifyRuntimeToken(String(row.tokenId), String(row.agentId), row.binding)) {
           return null;
         }

@@ -1,6 +1,6 @@
 // The layout's rules, read from the sources: no import cycle in server/ (type imports included),
-// the SDK, the CLI and the console never import the server, and nothing refers to a file outside
-// the repository.
+// the SDK, the CLI and the console never import the server, SQL stays in server/db/ and the
+// modules' data-access files, and nothing refers to a file outside the repository.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -83,5 +83,22 @@ describe("the layout", () => {
     );
     expect(outside.map((file) => path.relative(root, file))).toEqual([]);
     expect(existsSync(path.join(root, "docs/architecture.md"))).toBe(true);
+  });
+
+  it("keeps SQL in server/db/ and in each module's data-access file (*.dal.ts)", () => {
+    const files = sources(path.join(root, "server")).filter(
+      (file) => !file.includes(`${path.sep}db${path.sep}`) && !file.endsWith(".dal.ts"),
+    );
+    const sql = /["'`][^"'`]*\b(SELECT\s|INSERT INTO|UPDATE "|DELETE FROM|CREATE TABLE)|\$(executeRaw|queryRaw)/;
+    const outside = files.filter((file) => {
+      // Comments may speak of statements; code may not hold them.
+      const code = readFileSync(file, "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
+      return sql.test(code);
+    });
+    expect(outside.map((file) => path.relative(root, file))).toEqual([]);
+    // The check itself: a statement in a string is found.
+    expect(sql.test('const q = `SELECT "id" FROM "Entry"`;')).toBe(true);
   });
 });

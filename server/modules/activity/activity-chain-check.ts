@@ -3,6 +3,7 @@
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
 import type { Db, Transact, TxSql } from "../../db/database.ts";
+import { lockHead } from "./activity.dal.ts";
 import { type ChainHead, eventDigest, headMac, sameDigest } from "./activity-chain.ts";
 
 export type ChainCheck = {
@@ -126,7 +127,7 @@ export async function pruneChains(
   for (const { userId } of chains) {
     removed += await deps.transaction(async (tx) => {
       // Locks the head first: an event appended meanwhile would otherwise be left out of its MAC.
-      await txSql(tx, 'UPDATE "ActivityChain" SET "seq" = "seq" WHERE "userId" = ?', [userId]);
+      await lockHead(txSql, tx, userId);
       const head = await tx.activityChain.findUniqueOrThrow({ where: { userId } });
       const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { keySalt: true } });
       const key = chainKeys.keyFor(userId, user.keySalt);

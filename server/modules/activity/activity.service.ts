@@ -8,6 +8,16 @@ import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-ke
 import type { Db, RawSql, SqlRunner, Transact, Tx, TxSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
+import {
+  appendAtOnce,
+  type EventRow,
+  headMovedError,
+  insertEvent,
+  readHead,
+  setHead,
+  takeNextPosition,
+  takeOneMorePosition,
+} from "./activity.dal.ts";
 import { type ChainedEvent, type ChainHead, eventDigest, headMac } from "./activity-chain.ts";
 import { type ExpectedHead, pruneChains, verifyChain } from "./activity-chain-check.ts";
 import { type ActivityAction, type ActivityInput, type Doer, doerOf } from "./activity-event.ts";
@@ -22,7 +32,7 @@ export {
   doerOf,
 } from "./activity-event.ts";
 
-export type ActivityEventRow = ChainedEvent & { digest: string };
+export type ActivityEventRow = EventRow;
 
 export type ActivityFilter = {
   entryId?: string | null;
@@ -32,45 +42,7 @@ export type ActivityFilter = {
   until?: Date | null;
 };
 
-const EVENT_COLUMNS = [
-  "id",
-  "userId",
-  "seq",
-  "action",
-  "actorKind",
-  "actorId",
-  "actorName",
-  "address",
-  "createdAt",
-  "entryId",
-  "entryName",
-  "agentId",
-  "agentName",
-  "details",
-  "keyVersion",
-  "digest",
-] as const;
-const INSERT_EVENT = `INSERT INTO "ActivityEvent" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")})`;
-// Takes the next position in the user's chain, locking the head until the transaction ends.
-const NEXT_POSITION = `INSERT INTO "ActivityChain" ("userId", "seq", "digest", "headMac", "keyVersion", "anchorSeq", "anchorDigest")
-  VALUES (?, 1, '', '', ?, 0, '')
-  ON CONFLICT ("userId") DO UPDATE SET "seq" = "ActivityChain"."seq" + 1
-  RETURNING "seq", "digest", "anchorSeq", "anchorDigest"`;
-const SET_HEAD = `UPDATE "ActivityChain" SET "digest" = ?, "headMac" = ?, "keyVersion" = ? WHERE "userId" = ?`;
-
-// One statement that appends an event after the head this instance last saw, with the change it
-// records (a WITH clause): nothing is written unless the head is still that one, as the event's
-// position is then null. PostgreSQL only (SQLite has no writing WITH clauses).
-const MOVE_HEAD = `UPDATE "ActivityChain" SET "seq" = ?, "digest" = ?, "headMac" = ?, "keyVersion" = ?
-  WHERE "userId" = ? AND "seq" = ? AND "digest" = ? AND "anchorSeq" = ? RETURNING "seq"`;
-const EVENT_AFTER_HEAD = `INSERT INTO "ActivityEvent" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${EVENT_COLUMNS.map((c) => (c === "seq" ? `(SELECT "seq" FROM "head")` : "?")).join(", ")})`;
-const atOnce = (change: string) => `WITH "head" AS (${MOVE_HEAD}), "change" AS (${change}) ${EVENT_AFTER_HEAD}`;
-const HEAD = `SELECT "seq", "digest", "anchorSeq", "anchorDigest" FROM "ActivityChain" WHERE "userId" = ?`;
 const KNOWN_HEADS = 10_000;
-
-/** The head was not the one this instance last saw: the event's position came out null. */
-const headMoved = (error: unknown) =>
-  (error as { code?: string; column?: string })?.code === "23502" && (error as { column?: string }).column === "seq";
 
 export const toNotice = (row: ActivityEventRow): ActivityNotice => ({ ...row, createdAt: row.createdAt.toISOString() });
 
@@ -184,33 +156,20 @@ export function activityService(deps: {
    */
   async function record(tx: Tx | SqlRunner, doer: Doer, input: ActivityInput): Promise<ActivityEventRow> {
     const run: SqlRunner = typeof tx === "function" ? tx : (sql, params) => txSql(tx, sql, params);
-    const [position] = await run(NEXT_POSITION, [doer.userId, ACTIVITY_KEY_SCHEME]);
-    const found = position as { seq: unknown; digest: unknown; anchorSeq: unknown; anchorDigest: unknown };
-    let head: ChainHead = {
-      seq: Number(found.seq) - 1,
-      digest: String(found.digest),
-      anchorSeq: Number(found.anchorSeq),
-      anchorDigest: String(found.anchorDigest),
-    };
+    let head = await takeNextPosition(run, doer.userId, ACTIVITY_KEY_SCHEME);
     // The head is locked until the transaction ends: the notice goes in just before the event.
     const notice = rolledBack(doer.userId, head.seq);
     if (notice) {
       const vault: Doer = { ...doer, address: null, actor: systemActor("agent-vault") };
       const first = chained(vault, notice, head);
-      await run(
-        INSERT_EVENT,
-        EVENT_COLUMNS.map((column) => first.row[column]),
-      );
-      await run('UPDATE "ActivityChain" SET "seq" = "seq" + 1 WHERE "userId" = ?', [doer.userId]);
+      await insertEvent(run, first.row);
+      await takeOneMorePosition(run, doer.userId);
       if (typeof tx !== "function") pending.get(tx)?.push(first.row);
       head = first.next;
     }
     const { row, next, mac, keyVersion } = chained(doer, input, head);
-    await run(
-      INSERT_EVENT,
-      EVENT_COLUMNS.map((column) => row[column]),
-    );
-    await run(SET_HEAD, [row.digest, mac, keyVersion, doer.userId]);
+    await insertEvent(run, row);
+    await setHead(run, doer.userId, row.digest, mac, keyVersion);
     remember(doer.userId, next);
     if (typeof tx !== "function") pending.get(tx)?.push(row);
     return row;
@@ -232,8 +191,8 @@ export function activityService(deps: {
     // before it wrote: concurrent ones would all but one find the head moved.
     const before = appending.get(doer.userId);
     const mine = (before ?? Promise.resolve()).then(
-      () => appendAtOnce(sql, doer, input, change),
-      () => appendAtOnce(sql, doer, input, change),
+      () => appendWithChange(sql, doer, input, change),
+      () => appendWithChange(sql, doer, input, change),
     );
     appending.set(doer.userId, mine);
     try {
@@ -243,7 +202,7 @@ export function activityService(deps: {
     }
   }
 
-  async function appendAtOnce(
+  async function appendWithChange(
     sql: RawSql,
     doer: Doer,
     input: ActivityInput,
@@ -252,34 +211,17 @@ export function activityService(deps: {
     for (let attempt = 0; attempt < 2; attempt++) {
       let head = attempt === 0 ? heads.get(doer.userId) : undefined;
       if (!head) {
-        const [found] = await sql(HEAD, [doer.userId]);
-        if (!found) return null;
-        head = {
-          seq: Number(found.seq),
-          digest: String(found.digest),
-          anchorSeq: Number(found.anchorSeq),
-          anchorDigest: String(found.anchorDigest),
-        };
+        head = (await readHead(sql, doer.userId)) ?? undefined;
+        if (!head) return null;
         // A head that went back is recorded (with its notice) in a transaction of record()'s.
         if ((committed.get(doer.userId) ?? 0) > head.seq) return null;
       }
       const { row, next, mac, keyVersion } = chained(doer, input, head);
       try {
-        await sql(atOnce(change.sql), [
-          next.seq,
-          row.digest,
-          mac,
-          keyVersion,
-          doer.userId,
-          head.seq,
-          head.digest,
-          head.anchorSeq,
-          ...change.params,
-          ...EVENT_COLUMNS.filter((column) => column !== "seq").map((column) => row[column]),
-        ]);
+        await appendAtOnce(sql, change, head, next, row, mac, keyVersion);
       } catch (error) {
         heads.delete(doer.userId);
-        if (headMoved(error)) continue;
+        if (headMovedError(error)) continue;
         throw error;
       }
       remember(doer.userId, next);

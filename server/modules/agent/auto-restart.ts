@@ -6,6 +6,7 @@ import type { RawSql } from "../../db/database.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
+import { onChangeAgent, onChangeAgentIds } from "./agent.dal.ts";
 
 export const SETTLE_MS = 2_000;
 
@@ -25,20 +26,17 @@ export function autoRestarts(deps: {
 
   async function restart(userId: string, agentId: string) {
     waiting.delete(agentId);
-    const [agent] = await raw(
-      'SELECT a."name" AS "name", u."keySalt" AS "keySalt" FROM "Agent" a JOIN "User" u ON u."id" = a."userId" WHERE a."id" = ? AND a."restartPolicy" = ?',
-      [agentId, "ON_CHANGE"],
-    );
+    const agent = await onChangeAgent(raw, agentId);
     if (!agent) return;
     events.runtimeCommand(agentId, "restart", null, true);
     await activity.recordAlone(
       {
         userId,
-        keySalt: agent.keySalt as Uint8Array,
+        keySalt: agent.keySalt,
         address: null,
         actor: systemActor("automatic restart (ON_CHANGE)"),
       },
-      { action: "AGENT_RESTARTED", agent: { id: agentId, name: String(agent.name) }, details: { automatic: true } },
+      { action: "AGENT_RESTARTED", agent: { id: agentId, name: agent.name }, details: { automatic: true } },
     );
   }
 
@@ -50,11 +48,7 @@ export function autoRestarts(deps: {
     async changed(userId: string, notices: readonly PendingNotice[]): Promise<PendingNotice[]> {
       const agentIds = [...new Set(notices.map((notice) => notice.agentId))];
       if (agentIds.length === 0) return [...notices];
-      const rows = await raw(
-        `SELECT "id" FROM "Agent" WHERE "restartPolicy" = ? AND "id" IN (${agentIds.map(() => "?").join(", ")})`,
-        ["ON_CHANGE", ...agentIds],
-      );
-      const automatic = new Set(rows.map((row) => String(row.id)));
+      const automatic = await onChangeAgentIds(raw, agentIds);
       for (const agentId of automatic) {
         clearTimeout(waiting.get(agentId));
         waiting.set(

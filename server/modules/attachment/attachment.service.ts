@@ -4,7 +4,7 @@
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
-import { type Db, type RawRows, storedDate, type Tx } from "../../db/database.ts";
+import type { RawRows, Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
@@ -13,9 +13,10 @@ import type { EnvironmentChange } from "../agent/restart-state.ts";
 import { type AgentSummary, LimitExceededError, NotFoundError } from "../common/errors.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
 import { compareNames, environmentBytes, MAX_ENVIRONMENT_BYTES } from "../entry/entry.rules.ts";
+import { type AgentRow, agentsUsingEntries } from "./attachment.dal.ts";
 
 export type AttachInput = { agentId: string; entryIds: readonly string[] };
-export type AgentRow = Awaited<ReturnType<Db["agent"]["findUniqueOrThrow"]>>;
+export type { AgentRow };
 
 export function notices(agentId: string, entries: readonly { name: string }[], change: EnvironmentChange) {
   return entries.map((entry): PendingNotice => ({ agentId, entryName: entry.name, change }));
@@ -76,19 +77,6 @@ export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
   return rows;
 }
 
-// One statement, two kinds of rows (as arrays, in this column order): each agent once, then each
-// (entry, agent) pair. An agent uses many entries of a page, and its runningEnv (the list of all
-// it runs with) is long: read with every pair, it cost more than the rest of the request.
-const usingSql = (count: number) => {
-  const entryIds = Array.from({ length: count }, () => "?").join(", ");
-  return `SELECT a."id", a."userId", a."name", a."nameKey", a."createdAt", a."lastRestartedAt", a."runningEnv", NULL,
-    a."restartPolicy"
-  FROM "Agent" a WHERE a."userId" = ? AND a."id" IN (SELECT "agentId" FROM "Attachment" WHERE "entryId" IN (${entryIds}))
-  UNION ALL
-  SELECT t."agentId", NULL, NULL, NULL, NULL, NULL, NULL, t."entryId", NULL
-  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE a."userId" = ? AND t."entryId" IN (${entryIds})`;
-};
-
 export type AttachmentService = ReturnType<typeof attachmentService>;
 
 export function attachmentService(deps: {
@@ -106,41 +94,7 @@ export function attachmentService(deps: {
     usedByLoader(viewer: Viewer) {
       return new DataLoader<string, AgentRow[]>(
         async (entryIds) => {
-          const rows = await rawRows(usingSql(entryIds.length), [
-            viewer.userId,
-            ...entryIds,
-            viewer.userId,
-            ...entryIds,
-          ]);
-          const agents = new Map<string, AgentRow>();
-          for (const [
-            id,
-            userId,
-            name,
-            nameKey,
-            createdAt,
-            lastRestartedAt,
-            runningEnv,
-            pairOf,
-            restartPolicy,
-          ] of rows) {
-            if (pairOf !== null) continue;
-            agents.set(String(id), {
-              id: String(id),
-              userId: String(userId),
-              name: String(name),
-              nameKey: String(nameKey),
-              createdAt: storedDate(createdAt) as Date,
-              lastRestartedAt: storedDate(lastRestartedAt),
-              runningEnv: String(runningEnv),
-              restartPolicy: restartPolicy as AgentRow["restartPolicy"],
-            });
-          }
-          const byEntry = new Map<string, AgentRow[]>(entryIds.map((id) => [id, []]));
-          for (const [agentId, , , , , , , entryId] of rows) {
-            if (entryId === null) continue;
-            byEntry.get(String(entryId))?.push(agents.get(String(agentId)) as AgentRow);
-          }
+          const byEntry = await agentsUsingEntries(rawRows, viewer.userId, entryIds);
           return entryIds.map((id) => (byEntry.get(id) ?? []).sort((a, b) => compareNames(a.name, b.name)));
         },
         // Batched, not cached: a subscription's context outlives many notices.

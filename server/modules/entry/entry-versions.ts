@@ -6,6 +6,7 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Tx, TxSql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { NotFoundError } from "../common/errors.ts";
+import { forgetVersions, keepVersion } from "./entry.dal.ts";
 import { openNamedValue, ValueUnreadableError, valueSealer } from "./entry-value.ts";
 
 export const DEFAULT_VERSIONS_KEPT = 50;
@@ -37,10 +38,6 @@ export type CurrentValue = {
   updatedBy: string | null;
 };
 
-const KEEP = `INSERT INTO "EntryVersion" ("entryId", "version", "ciphertext", "valueSize", "fingerprint", "createdAt", "createdBy")
-  VALUES (?, ?, ?, ?, ?, ?, ?)`;
-const FORGET = `DELETE FROM "EntryVersion" WHERE "entryId" = ? AND "version" <= ?`;
-
 /**
  * The value, or null when it cannot be decrypted (tampered with, or under a removed key): such a
  * value cannot be kept, and must not stop the update that replaces it.
@@ -71,18 +68,18 @@ export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring
       const value = kept > 1 ? readable(() => openNamedValue(keyring, owner, current)) : null;
       if (value !== null) {
         const sealed = valueSealer(keyring, owner)(current.id, current.kind, value, current.version);
-        await txSql(tx, KEEP, [
-          current.id,
-          current.version,
-          sealed.ciphertext,
-          sealed.valueSize,
-          current.fingerprint,
-          current.updatedAt,
-          current.updatedBy,
-        ]);
+        await keepVersion(txSql, tx, {
+          entryId: current.id,
+          version: current.version,
+          ciphertext: sealed.ciphertext,
+          valueSize: sealed.valueSize,
+          fingerprint: current.fingerprint,
+          createdAt: current.updatedAt,
+          createdBy: current.updatedBy,
+        });
       }
       const newest = current.version + 1;
-      if (newest - kept >= 1) await txSql(tx, FORGET, [current.id, newest - kept]);
+      if (newest - kept >= 1) await forgetVersions(txSql, tx, current.id, newest - kept);
     },
 
     /** A kept (or the current) version's value, for a restore; NotFoundError when not kept. */

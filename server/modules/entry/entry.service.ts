@@ -4,15 +4,7 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import {
-  type Db,
-  type RawRows,
-  type RawSql,
-  storedDate,
-  type Tx,
-  type TxSql,
-  type WriteTransaction,
-} from "../../db/database.ts";
+import type { Db, RawRows, RawSql, Tx, TxSql, WriteTransaction } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isMissingRecord, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -28,73 +20,25 @@ import {
   NotFoundError,
   VersionConflictError,
 } from "../common/errors.ts";
+import { countEntries, type EntryRow, entryPage, insertEntry, type PageQuery } from "./entry.dal.ts";
 import { assertValidName, assertValidValue, nameKey } from "./entry.rules.ts";
-import { ENTRY_COLUMNS } from "./entry-columns.ts";
 import { openNamedValue, sameValue, sealValue } from "./entry-value.ts";
 import { type EntryVersions, entryVersions } from "./entry-versions.ts";
 
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
 export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
 export type RestoreInput = { id: string; version: number; expectedVersion?: number | null };
-export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
-export type PageArgs = {
-  kind?: EntryKind | null;
-  before?: string;
-  after?: string;
-  limit: number;
-  inverted: boolean;
-  /** Also count all the viewer's entries (of the kind), in the same statement. */
-  withCount?: boolean;
-};
+export type { EntryRow };
+export type PageArgs = PageQuery;
 /** A page, and the count when asked for and the page has a row to carry it. */
 export type Page = { rows: EntryRow[]; count: number | null };
 
-// A page's columns, in this order. A list never opens a secret's value, so only a variable's
-// ciphertext is read (a blob costs more to read than the rest of its row).
-const PAGE_COLUMNS = `"id", "userId", "name", "nameKey", "kind", "version",
-  CASE WHEN "kind" = 'VARIABLE' THEN "ciphertext" END, "valueSize", "fingerprint", "createdAt", "updatedAt", "updatedBy"`;
-const PAGE_COLUMN_COUNT = 12;
-const NO_CIPHERTEXT = new Uint8Array(0);
-
-/** An entry row of a page, typed as Prisma's; a secret's without its ciphertext. */
-function entryFromPageRow(row: unknown[]): EntryRow {
-  const [
-    id,
-    userId,
-    name,
-    nameKey,
-    kind,
-    version,
-    ciphertext,
-    valueSize,
-    fingerprint,
-    createdAt,
-    updatedAt,
-    updatedBy,
-  ] = row;
-  return {
-    id: String(id),
-    userId: String(userId),
-    name: String(name),
-    nameKey: String(nameKey),
-    kind: kind as EntryKind,
-    version: Number(version),
-    ciphertext: (ciphertext ?? NO_CIPHERTEXT) as Uint8Array<ArrayBuffer>,
-    valueSize: Number(valueSize),
-    fingerprint: String(fingerprint),
-    createdAt: storedDate(createdAt) as Date,
-    updatedAt: storedDate(updatedAt) as Date,
-    updatedBy: updatedBy == null ? null : String(updatedBy),
-  };
-}
 /** A change written in a transaction, and the notices to publish once it commits. */
 export type Written = { entry: EntryRow; notices: PendingNotice[] };
 
 const label = (kind: EntryKind) => (kind === "SECRET" ? "secret" : "variable");
 
 export type EntryService = ReturnType<typeof entryService>;
-
-const INSERT_ENTRY = `INSERT INTO "Entry" (${ENTRY_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${ENTRY_COLUMNS.map(() => "?").join(", ")})`;
 
 export function entryService(deps: {
   db: Db;
@@ -237,7 +181,7 @@ export function entryService(deps: {
           entry: { id, name: entry.name },
           details: { kind, version: 1 },
         };
-        const change = { sql: INSERT_ENTRY, params: ENTRY_COLUMNS.map((column) => entry[column]) };
+        const change = insertEntry(entry);
         const event =
           (await activity.recordAtOnce(doer, added, change)) ??
           (await writeTransaction(async (run) => {
@@ -323,41 +267,11 @@ export function entryService(deps: {
      * statement on every list, which Prisma's query compiler made several times as costly.
      */
     async page(viewer: Viewer, args: PageArgs): Promise<Page> {
-      const where = ['"userId" = ?'];
-      const params: unknown[] = [viewer.userId];
-      if (args.kind) {
-        where.push('"kind" = ?');
-        params.push(args.kind);
-      }
-      // The count rides on every row of the page (computed once): one statement less per list.
-      const counted = args.withCount ? `, (SELECT COUNT(*) FROM "Entry" WHERE ${where.join(" AND ")})` : "";
-      const countParams = args.withCount ? [...params] : [];
-      if (args.after !== undefined) {
-        where.push('"nameKey" > ?');
-        params.push(args.after);
-      }
-      if (args.before !== undefined) {
-        where.push('"nameKey" < ?');
-        params.push(args.before);
-      }
-      const rows = await rawRows(
-        `SELECT ${PAGE_COLUMNS}${counted} FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
-        [...countParams, ...params, args.limit],
-      );
-      const first = rows[0];
-      return {
-        rows: rows.map(entryFromPageRow),
-        count: args.withCount && first ? Number(first[PAGE_COLUMN_COUNT]) : null,
-      };
+      return entryPage(rawRows, viewer.userId, args);
     },
 
     /** How many entries (of one kind) the viewer has: one plain statement, on every list. */
-    async count(viewer: Viewer, kind?: EntryKind | null): Promise<number> {
-      const [row] = kind
-        ? await raw('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ? AND "kind" = ?', [viewer.userId, kind])
-        : await raw('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ?', [viewer.userId]);
-      return Number(row?.count ?? 0);
-    },
+    count: (viewer: Viewer, kind?: EntryKind | null): Promise<number> => countEntries(raw, viewer.userId, kind),
 
     /** A variable's value. Secrets are write-only: nothing calls this for them. */
     variableValue(viewer: Viewer, entry: { id: string; name: string; kind: EntryKind; ciphertext: Uint8Array }) {

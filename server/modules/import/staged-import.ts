@@ -8,7 +8,8 @@
 // statement.
 import type { AppendRows, Db, RawSql, Rows, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
-import { ENTRY_COLUMNS } from "../entry/entry-columns.ts";
+import { ENTRY_COLUMNS } from "../entry/entry.dal.ts";
+import { discardOldStagedRows, discardStagedRows, discardStagedRowsAtStart, publishStagedRows } from "./import.dal.ts";
 
 /** On SQLite, from this many new entries on an import is staged; smaller ones are written in their transaction. */
 export const STAGED_IMPORT_ROWS = 20_000;
@@ -30,7 +31,7 @@ export async function stageRows(
   userId: string,
   rows: Rows<(typeof ENTRY_COLUMNS)[number]>,
 ): Promise<StagedImport> {
-  await db.importStage.deleteMany({ where: { userId, createdAt: { lt: new Date(Date.now() - ABANDONED_AFTER_MS) } } });
+  await discardOldStagedRows(db, userId, new Date(Date.now() - ABANDONED_AFTER_MS));
   const importId = newId();
   let count = 0;
   let chunk: Record<string, unknown>[] = [];
@@ -61,31 +62,19 @@ export async function stageRows(
 
 /** Moves the staged rows into Entry, in the caller's transaction; they commit or roll back with it. */
 export async function publishStaged(tx: Tx, staged: StagedImport): Promise<void> {
-  const moved = await tx.$executeRaw`INSERT INTO "Entry" ("id", "userId", "kind", "name", "nameKey", "version",
-    "ciphertext", "fingerprint", "valueSize", "createdAt", "updatedAt", "updatedBy")
-    SELECT "id", "userId", "kind", "name", "nameKey", "version", "ciphertext", "fingerprint", "valueSize",
-      "createdAt", "updatedAt", "updatedBy"
-    FROM "ImportStage" WHERE "importId" = ${staged.importId}`;
+  const moved = await publishStagedRows(tx, staged.importId);
   // Fewer than staged: some were removed meanwhile (as abandoned); the import is not what was planned.
   if (moved !== staged.rows) throw new Error(`staged import ${staged.importId} lost rows before publishing`);
-  await tx.importStage.deleteMany({ where: { importId: staged.importId } });
+  await discardStagedRows(tx, staged.importId);
 }
 
 /**
  * At start, what imports that died left in ImportStage: everything on SQLite (one server at a
  * time), and on PostgreSQL what is older than any import takes (another instance may be staging).
  */
-export async function discardAbandonedStages(raw: RawSql, oneServer: boolean): Promise<number> {
-  // Plain SQL: a start does not load Prisma's query compiler.
-  const removed = oneServer
-    ? await raw('DELETE FROM "ImportStage" RETURNING 1 AS "removed"')
-    : await raw('DELETE FROM "ImportStage" WHERE "createdAt" < ? RETURNING 1 AS "removed"', [
-        new Date(Date.now() - ABANDONED_AT_START_MS),
-      ]);
-  return removed.length;
+export function discardAbandonedStages(raw: RawSql, oneServer: boolean): Promise<number> {
+  return discardStagedRowsAtStart(raw, oneServer ? null : new Date(Date.now() - ABANDONED_AT_START_MS));
 }
 
 /** Removes what is left of a staged import that did not publish. */
-export async function discardStaged(db: Db, importId: string): Promise<void> {
-  await db.importStage.deleteMany({ where: { importId } });
-}
+export const discardStaged = (db: Db, importId: string): Promise<void> => discardStagedRows(db, importId);

@@ -12,6 +12,8 @@ import type { EntryKind } from "../../db/enums.ts";
 import { rewrapTokenHashKey, tokenHashKeyVersion } from "../../db/token-hash-key.ts";
 import { openNamedValue, sealValue, ValueUnreadableError } from "../entry/entry-value.ts";
 import { openRefreshToken, sealRefreshToken } from "../provider/refresh-token.ts";
+import { unkeyedRuntimeTokens } from "../runtime/runtime.dal.ts";
+import { unkeyedApiTokens } from "../token/token.dal.ts";
 
 /** A stored value that cannot be decrypted: which entry, whose, and why. */
 export type Unreadable = {
@@ -131,14 +133,7 @@ function readable<T>(row: Row, what: Unreadable["what"], unreadable: Unreadable[
   }
 }
 
-async function unkeyedTokens(raw: RawSql): Promise<number> {
-  let count = 0;
-  for (const table of ["ApiToken", "RuntimeToken"]) {
-    const [row] = await raw(`SELECT COUNT(*) AS "count" FROM "${table}" WHERE "hashKeyVersion" IS NULL`);
-    count += Number(row?.count ?? 0);
-  }
-  return count;
-}
+const unkeyedTokens = async (raw: RawSql) => (await unkeyedApiTokens(raw)) + (await unkeyedRuntimeTokens(raw));
 
 export type KeyService = ReturnType<typeof keyService>;
 

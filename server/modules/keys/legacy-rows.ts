@@ -7,6 +7,20 @@
 // them again.
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import { type RawSql, storedDate } from "../../db/database.ts";
+import { metaValue, setMetaOnce } from "../../db/vault-meta.ts";
+import {
+  anyUnadoptedAttachment,
+  bindAttachment,
+  unadoptedAttachments,
+  unboundAttachments,
+} from "../attachment/attachment.dal.ts";
+import {
+  anyUnadoptedRuntimeToken,
+  bindRuntimeToken,
+  unadoptedRuntimeTokens,
+  unboundRuntimeTokens,
+} from "../runtime/runtime.dal.ts";
+import { anyUnadoptedApiToken, bindApiToken, unadoptedApiTokens, unboundApiTokens } from "../token/token.dal.ts";
 import type { TokenService } from "../token/token.service.ts";
 
 export type LegacyToken = {
@@ -24,19 +38,6 @@ export type LegacyToken = {
 export type LegacyAttachment = { agentId: string; agentName: string; entryId: string; entryName: string };
 export type LegacyRows = { tokens: LegacyToken[]; attachments: LegacyAttachment[] };
 
-const API_TOKENS = `SELECT t."id", t."name", t."scopes", t."expiresAt", t."revokedAt", t."userId", t."hashKeyVersion",
-  t."binding", u."name" AS "owner"
-  FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."hashKeyVersion" IS NULL OR t."binding" IS NULL`;
-const RUNTIME_TOKENS = `SELECT t."id", t."agentId", t."hashKeyVersion", t."binding", a."name" AS "owner"
-  FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" WHERE t."hashKeyVersion" IS NULL OR t."binding" IS NULL`;
-const ATTACHMENTS = `SELECT t."agentId", t."entryId", a."name" AS "agentName", e."name" AS "entryName"
-  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "Entry" e ON e."id" = t."entryId"
-  WHERE t."binding" IS NULL`;
-const ANY_LEGACY = [
-  'SELECT 1 AS "found" FROM "ApiToken" WHERE "hashKeyVersion" IS NULL OR "binding" IS NULL LIMIT 1',
-  'SELECT 1 AS "found" FROM "RuntimeToken" WHERE "hashKeyVersion" IS NULL OR "binding" IS NULL LIMIT 1',
-  'SELECT 1 AS "found" FROM "Attachment" WHERE "binding" IS NULL LIMIT 1',
-];
 /** Set once a start found no such row: later starts skip the look. It grants nothing either way. */
 const LOOKED = "row-integrity:1";
 
@@ -47,7 +48,7 @@ const missing = (row: Record<string, unknown>): LegacyToken["missing"] => [
 
 /** Every row that grants nothing until an operator adopts it. */
 export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
-  const api = (await raw(API_TOKENS)).map(
+  const api = (await unadoptedApiTokens(raw)).map(
     (row): LegacyToken => ({
       kind: "api",
       id: String(row.id),
@@ -57,7 +58,7 @@ export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
       missing: missing(row),
     }),
   );
-  const runtime = (await raw(RUNTIME_TOKENS)).map(
+  const runtime = (await unadoptedRuntimeTokens(raw)).map(
     (row): LegacyToken => ({
       kind: "runtime",
       id: String(row.id),
@@ -67,7 +68,7 @@ export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
       missing: missing(row),
     }),
   );
-  const attachments = (await raw(ATTACHMENTS)).map((row) => ({
+  const attachments = (await unadoptedAttachments(raw)).map((row) => ({
     agentId: String(row.agentId),
     agentName: String(row.agentName),
     entryId: String(row.entryId),
@@ -81,13 +82,11 @@ export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
  * log). Looked for until a start finds none.
  */
 export async function legacyRowsWaiting(raw: RawSql): Promise<boolean> {
-  const [looked] = await raw('SELECT 1 AS "done" FROM "VaultMeta" WHERE "key" = ?', [LOOKED]);
-  if (looked) return false;
-  for (const sql of ANY_LEGACY) if ((await raw(sql)).length > 0) return true;
-  await raw('INSERT INTO "VaultMeta" ("key", "value") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING', [
-    LOOKED,
-    new Date().toISOString(),
-  ]);
+  if ((await metaValue(raw, LOOKED)) !== null) return false;
+  for (const any of [anyUnadoptedApiToken, anyUnadoptedRuntimeToken, anyUnadoptedAttachment]) {
+    if (await any(raw)) return true;
+  }
+  await setMetaOnce(raw, LOOKED, new Date().toISOString());
   return false;
 }
 
@@ -98,9 +97,7 @@ export async function legacyRowsWaiting(raw: RawSql): Promise<boolean> {
 export async function adoptLegacyRows(deps: { raw: RawSql; tokens: TokenService; binder: RowBinder }): Promise<void> {
   const { raw, binder } = deps;
   await deps.tokens.keyLegacyHashes();
-  for (const row of await raw(
-    'SELECT "id", "userId", "scopes", "expiresAt", "revokedAt" FROM "ApiToken" WHERE "binding" IS NULL',
-  )) {
+  for (const row of await unboundApiTokens(raw)) {
     const binding = binder.apiToken({
       id: String(row.id),
       userId: String(row.userId),
@@ -108,18 +105,12 @@ export async function adoptLegacyRows(deps: { raw: RawSql; tokens: TokenService;
       expiresAt: storedDate(row.expiresAt),
       revoked: row.revokedAt != null,
     });
-    await raw('UPDATE "ApiToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL', [binding, row.id]);
+    await bindApiToken(raw, row.id, binding);
   }
-  for (const row of await raw('SELECT "id", "agentId" FROM "RuntimeToken" WHERE "binding" IS NULL')) {
-    const binding = binder.runtimeToken(String(row.id), String(row.agentId));
-    await raw('UPDATE "RuntimeToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL', [binding, row.id]);
+  for (const row of await unboundRuntimeTokens(raw)) {
+    await bindRuntimeToken(raw, row.id, binder.runtimeToken(String(row.id), String(row.agentId)));
   }
-  for (const row of await raw('SELECT "agentId", "entryId" FROM "Attachment" WHERE "binding" IS NULL')) {
-    const binding = binder.attachment(String(row.agentId), String(row.entryId));
-    await raw('UPDATE "Attachment" SET "binding" = ? WHERE "agentId" = ? AND "entryId" = ? AND "binding" IS NULL', [
-      binding,
-      row.agentId,
-      row.entryId,
-    ]);
+  for (const row of await unboundAttachments(raw)) {
+    await bindAttachment(raw, row.agentId, row.entryId, binder.attachment(String(row.agentId), String(row.entryId)));
   }
 }

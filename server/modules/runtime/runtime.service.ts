@@ -8,7 +8,6 @@ import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts"
 import { generateToken } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, RawRows } from "../../db/database.ts";
-import type { EntryKind } from "../../db/enums.ts";
 import { newId } from "../../db/ids.ts";
 import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
@@ -17,15 +16,9 @@ import { runningEnvOf } from "../agent/restart-state.ts";
 import { NotFoundError } from "../common/errors.ts";
 import { compareNames, nameProblem } from "../entry/entry.rules.ts";
 import { ValueUnreadableError, valueOpener } from "../entry/entry-value.ts";
+import { environmentRows } from "./runtime.dal.ts";
 
 export type RuntimeService = ReturnType<typeof runtimeService>;
-
-// The runtime channel's read, on every agent start: plain SQL, one statement, by the agent's
-// attachments (an index), not Prisma's query compiler; rows as arrays, in this column order.
-const ENVIRONMENT_SQL = `SELECT e."id", e."name", e."kind", e."version", e."ciphertext", t."binding"
-  FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
-
-type EnvironmentRow = { id: string; name: string; kind: EntryKind; version: number; ciphertext: Uint8Array };
 
 export function runtimeService(deps: {
   db: Db;
@@ -88,20 +81,12 @@ export function runtimeService(deps: {
      */
     async startEnvironment(runtime: RuntimeViewer) {
       const agent = runtime.agent;
-      const rows = await rawRows(ENVIRONMENT_SQL, [agent.id, runtime.userId]);
-      const entries: EnvironmentRow[] = [];
+      // The runtime channel's read, on every agent start: one plain statement, not Prisma's.
+      const entries = await environmentRows(rawRows, agent.id, runtime.userId);
       // What the API would never have written: an attachment it did not make, or a name it refuses
       // (a row changed in the database). Nothing is delivered then.
-      for (const [id, name, kind, version, ciphertext, binding] of rows) {
-        const entry: EnvironmentRow = {
-          id: String(id),
-          name: String(name),
-          kind: kind as EntryKind,
-          version: Number(version),
-          ciphertext: ciphertext as Uint8Array,
-        };
-        entries.push(entry);
-        if (!binder.verifyAttachment(agent.id, entry.id, binding)) {
+      for (const entry of entries) {
+        if (!binder.verifyAttachment(agent.id, entry.id, entry.binding)) {
           throw new ValueUnreadableError(entry.name, null, "its attachment to this agent was not made by the vault");
         }
         if (nameProblem(entry.name) !== null) {

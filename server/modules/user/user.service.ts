@@ -7,6 +7,7 @@ import type { ActivityService, Doer } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
 import { ValidationError } from "../common/errors.ts";
 import { issueApiToken } from "../token/token.service.ts";
+import { countUsers } from "./user.dal.ts";
 
 const SALT_BYTES = 32;
 
@@ -75,8 +76,7 @@ export function userService(deps: {
 
     /** How many users the vault has; read without Prisma, as the server starts. */
     async count(): Promise<number> {
-      const [row] = await raw('SELECT COUNT(*) AS "count" FROM "User"');
-      return Number(row?.count ?? 0);
+      return countUsers(raw);
     },
   };
 }

@@ -1,0 +1,111 @@
+// The ActivityEvent and ActivityChain tables' statements that bypass Prisma: every write of the
+// vault appends an event, in the transaction of the change it records (or, on PostgreSQL, in the
+// same statement as a change of one statement).
+import type { RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
+import type { ChainedEvent, ChainHead } from "./activity-chain.ts";
+
+export const EVENT_COLUMNS = [
+  "id",
+  "userId",
+  "seq",
+  "action",
+  "actorKind",
+  "actorId",
+  "actorName",
+  "address",
+  "createdAt",
+  "entryId",
+  "entryName",
+  "agentId",
+  "agentName",
+  "details",
+  "keyVersion",
+  "digest",
+] as const;
+export type EventRow = ChainedEvent & { digest: string };
+
+const INSERT_EVENT = `INSERT INTO "ActivityEvent" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")})`;
+// Takes the next position in the user's chain, locking the head until the transaction ends.
+const NEXT_POSITION = `INSERT INTO "ActivityChain" ("userId", "seq", "digest", "headMac", "keyVersion", "anchorSeq", "anchorDigest")
+  VALUES (?, 1, '', '', ?, 0, '')
+  ON CONFLICT ("userId") DO UPDATE SET "seq" = "ActivityChain"."seq" + 1
+  RETURNING "seq", "digest", "anchorSeq", "anchorDigest"`;
+const SKIP_POSITION = 'UPDATE "ActivityChain" SET "seq" = "seq" + 1 WHERE "userId" = ?';
+const SET_HEAD = `UPDATE "ActivityChain" SET "digest" = ?, "headMac" = ?, "keyVersion" = ? WHERE "userId" = ?`;
+const HEAD = `SELECT "seq", "digest", "anchorSeq", "anchorDigest" FROM "ActivityChain" WHERE "userId" = ?`;
+const LOCK_HEAD = 'UPDATE "ActivityChain" SET "seq" = "seq" WHERE "userId" = ?';
+
+// One statement that appends an event after the head this instance last saw, with the change it
+// records (a WITH clause): nothing is written unless the head is still that one, as the event's
+// position is then null. PostgreSQL only (SQLite has no writing WITH clauses).
+const MOVE_HEAD = `UPDATE "ActivityChain" SET "seq" = ?, "digest" = ?, "headMac" = ?, "keyVersion" = ?
+  WHERE "userId" = ? AND "seq" = ? AND "digest" = ? AND "anchorSeq" = ? RETURNING "seq"`;
+const EVENT_AFTER_HEAD = `INSERT INTO "ActivityEvent" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${EVENT_COLUMNS.map((c) => (c === "seq" ? `(SELECT "seq" FROM "head")` : "?")).join(", ")})`;
+const atOnce = (change: string) => `WITH "head" AS (${MOVE_HEAD}), "change" AS (${change}) ${EVENT_AFTER_HEAD}`;
+
+const headOf = (row: Record<string, unknown>, seq: number): ChainHead => ({
+  seq,
+  digest: String(row.digest),
+  anchorSeq: Number(row.anchorSeq),
+  anchorDigest: String(row.anchorDigest),
+});
+
+/** Takes the next position of the user's chain (locking its head): the head before it. */
+export async function takeNextPosition(run: SqlRunner, userId: string, keyVersion: number): Promise<ChainHead> {
+  const [row] = await run(NEXT_POSITION, [userId, keyVersion]);
+  const found = row as Record<string, unknown>;
+  return headOf(found, Number(found.seq) - 1);
+}
+
+/** Takes one more position (an event goes in before the one whose position was taken). */
+export const takeOneMorePosition = (run: SqlRunner, userId: string) => run(SKIP_POSITION, [userId]);
+
+export const insertEvent = (run: SqlRunner, event: EventRow) =>
+  run(
+    INSERT_EVENT,
+    EVENT_COLUMNS.map((column) => event[column]),
+  );
+
+/** The chain's digest and its MAC, at the position already taken. */
+export const setHead = (run: SqlRunner, userId: string, digest: string, mac: string, keyVersion: number) =>
+  run(SET_HEAD, [digest, mac, keyVersion, userId]);
+
+/** The user's chain head, or null before the first event. */
+export async function readHead(raw: RawSql, userId: string): Promise<ChainHead | null> {
+  const [row] = await raw(HEAD, [userId]);
+  return row ? headOf(row, Number(row.seq)) : null;
+}
+
+/** Locks the user's chain head until `tx` ends (pruning, so that no event is appended meanwhile). */
+export const lockHead = (txSql: TxSql, tx: Tx, userId: string) => txSql(tx, LOCK_HEAD, [userId]);
+
+/**
+ * A change of one statement and its event, written at once after `head` (PostgreSQL): throws the
+ * error headMovedError recognises when the head is no longer `head`.
+ */
+export function appendAtOnce(
+  raw: RawSql,
+  change: { sql: string; params: readonly unknown[] },
+  head: ChainHead,
+  next: ChainHead,
+  event: EventRow,
+  mac: string,
+  keyVersion: number,
+) {
+  return raw(atOnce(change.sql), [
+    next.seq,
+    event.digest,
+    mac,
+    keyVersion,
+    event.userId,
+    head.seq,
+    head.digest,
+    head.anchorSeq,
+    ...change.params,
+    ...EVENT_COLUMNS.filter((column) => column !== "seq").map((column) => event[column]),
+  ]);
+}
+
+/** The head was not the one given to appendAtOnce: the event's position came out null. */
+export const headMovedError = (error: unknown) =>
+  (error as { code?: string; column?: string })?.code === "23502" && (error as { column?: string }).column === "seq";

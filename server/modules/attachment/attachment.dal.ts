@@ -1,0 +1,61 @@
+// The Attachment table's statements that bypass Prisma: the agents using a page of entries (every
+// list of entries asks), and attachments without a binding (keys adopt).
+import { type Db, type RawRows, type RawSql, storedDate } from "../../db/database.ts";
+
+export type AgentRow = Awaited<ReturnType<Db["agent"]["findUniqueOrThrow"]>>;
+
+// One statement, two kinds of rows (as arrays, in this column order): each agent once, then each
+// (entry, agent) pair. An agent uses many entries of a page, and its runningEnv (the list of all
+// it runs with) is long: read with every pair, it cost more than the rest of the request.
+const usingSql = (count: number) => {
+  const entryIds = Array.from({ length: count }, () => "?").join(", ");
+  return `SELECT a."id", a."userId", a."name", a."nameKey", a."createdAt", a."lastRestartedAt", a."runningEnv", NULL,
+    a."restartPolicy"
+  FROM "Agent" a WHERE a."userId" = ? AND a."id" IN (SELECT "agentId" FROM "Attachment" WHERE "entryId" IN (${entryIds}))
+  UNION ALL
+  SELECT t."agentId", NULL, NULL, NULL, NULL, NULL, NULL, t."entryId", NULL
+  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE a."userId" = ? AND t."entryId" IN (${entryIds})`;
+};
+
+/** The user's agents using each of these entries (unsorted), in one statement. */
+export async function agentsUsingEntries(
+  rawRows: RawRows,
+  userId: string,
+  entryIds: readonly string[],
+): Promise<Map<string, AgentRow[]>> {
+  const rows = await rawRows(usingSql(entryIds.length), [userId, ...entryIds, userId, ...entryIds]);
+  const agents = new Map<string, AgentRow>();
+  for (const [id, owner, name, nameKey, createdAt, lastRestartedAt, runningEnv, pairOf, restartPolicy] of rows) {
+    if (pairOf !== null) continue;
+    agents.set(String(id), {
+      id: String(id),
+      userId: String(owner),
+      name: String(name),
+      nameKey: String(nameKey),
+      createdAt: storedDate(createdAt) as Date,
+      lastRestartedAt: storedDate(lastRestartedAt),
+      runningEnv: String(runningEnv),
+      restartPolicy: restartPolicy as AgentRow["restartPolicy"],
+    });
+  }
+  const byEntry = new Map<string, AgentRow[]>(entryIds.map((id) => [id, []]));
+  for (const [agentId, , , , , , , entryId] of rows) {
+    if (entryId === null) continue;
+    byEntry.get(String(entryId))?.push(agents.get(String(agentId)) as AgentRow);
+  }
+  return byEntry;
+}
+
+const UNADOPTED = `SELECT t."agentId", t."entryId", a."name" AS "agentName", e."name" AS "entryName"
+  FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "Entry" e ON e."id" = t."entryId"
+  WHERE t."binding" IS NULL`;
+const ANY_UNADOPTED = 'SELECT 1 AS "found" FROM "Attachment" WHERE "binding" IS NULL LIMIT 1';
+const UNBOUND = 'SELECT "agentId", "entryId" FROM "Attachment" WHERE "binding" IS NULL';
+const BIND = 'UPDATE "Attachment" SET "binding" = ? WHERE "agentId" = ? AND "entryId" = ? AND "binding" IS NULL';
+
+/** Attachments without a binding, with their agent's and entry's names. */
+export const unadoptedAttachments = (raw: RawSql) => raw(UNADOPTED);
+export const anyUnadoptedAttachment = async (raw: RawSql) => (await raw(ANY_UNADOPTED)).length > 0;
+export const unboundAttachments = (raw: RawSql) => raw(UNBOUND);
+export const bindAttachment = (raw: RawSql, agentId: unknown, entryId: unknown, binding: string) =>
+  raw(BIND, [binding, agentId, entryId]);

@@ -1,0 +1,55 @@
+// The RuntimeToken table's statements that bypass Prisma (the runtime channel authenticates and
+// reads an agent's environment on every agent start), and the environment itself: an agent's
+// attachments with their entries.
+import type { RawRows, RawSql } from "../../db/database.ts";
+import type { EntryKind } from "../../db/enums.ts";
+
+const BY_HASH = `SELECT t."id" AS "tokenId", t."binding" AS "binding", a."id" AS "agentId", a."name" AS "name",
+  a."runningEnv" AS "runningEnv", a."lastRestartedAt" AS "lastRestartedAt", a."userId" AS "userId",
+  u."keySalt" AS "keySalt"
+  FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
+  WHERE t."tokenHash" = ?`;
+const BY_ID = 'SELECT "agentId", "binding" FROM "RuntimeToken" WHERE "id" = ?';
+const UNKEYED = 'SELECT COUNT(*) AS "count" FROM "RuntimeToken" WHERE "hashKeyVersion" IS NULL';
+const UNADOPTED = `SELECT t."id", t."agentId", t."hashKeyVersion", t."binding", a."name" AS "owner"
+  FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" WHERE t."hashKeyVersion" IS NULL OR t."binding" IS NULL`;
+const ANY_UNADOPTED =
+  'SELECT 1 AS "found" FROM "RuntimeToken" WHERE "hashKeyVersion" IS NULL OR "binding" IS NULL LIMIT 1';
+const UNBOUND = 'SELECT "id", "agentId" FROM "RuntimeToken" WHERE "binding" IS NULL';
+const BIND = 'UPDATE "RuntimeToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL';
+// By the agent's attachments (an index); rows as arrays, in this column order.
+const ENVIRONMENT = `SELECT e."id", e."name", e."kind", e."version", e."ciphertext", t."binding"
+  FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
+
+/** A runtime token row with its agent and user, by the token's keyed hash (or undefined). */
+export const runtimeTokenByHash = async (raw: RawSql, hash: string) => (await raw(BY_HASH, [hash]))[0];
+
+/** A runtime token's agent and binding, by id (or undefined). */
+export const runtimeTokenById = async (raw: RawSql, id: string) => (await raw(BY_ID, [id]))[0];
+
+export const unkeyedRuntimeTokens = async (raw: RawSql) => Number((await raw(UNKEYED))[0]?.count ?? 0);
+export const unadoptedRuntimeTokens = (raw: RawSql) => raw(UNADOPTED);
+export const anyUnadoptedRuntimeToken = async (raw: RawSql) => (await raw(ANY_UNADOPTED)).length > 0;
+export const unboundRuntimeTokens = (raw: RawSql) => raw(UNBOUND);
+export const bindRuntimeToken = (raw: RawSql, id: unknown, binding: string) => raw(BIND, [binding, id]);
+
+export type EnvironmentRow = {
+  id: string;
+  name: string;
+  kind: EntryKind;
+  version: number;
+  ciphertext: Uint8Array;
+  binding: unknown;
+};
+
+/** The entries attached to an agent of this user, with each attachment's binding. */
+export async function environmentRows(rawRows: RawRows, agentId: string, userId: string): Promise<EnvironmentRow[]> {
+  return (await rawRows(ENVIRONMENT, [agentId, userId])).map(([id, name, kind, version, ciphertext, binding]) => ({
+    id: String(id),
+    name: String(name),
+    kind: kind as EntryKind,
+    version: Number(version),
+    ciphertext: ciphertext as Uint8Array,
+    binding,
+  }));
+}
