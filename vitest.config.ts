@@ -4,15 +4,17 @@ import { defineConfig } from "vitest/config";
 const require = createRequire(import.meta.url);
 
 // The suite in layers:
-// - api: the SDK or HTTP against the app in process, on SQLite; seconds a file (npm run test:api).
+// - api: the SDK or HTTP against the app in process, on SQLite, and the unit tests of pure parts
+//   (tests/unit); seconds a file (npm run test:api).
 // - process: the real `agent-vault` command as child processes (CLI, start-up, runtime, package).
 // - postgres: both again on PostgreSQL, when TEST_DATABASE_URL names a server; each vault in a
 //   database of its own. Left out there: tests of the embedded default itself, of bytes only,
 //   and of the npm package.
 // - browser: the console in Chromium, by Playwright (npm run test:browser), not here.
-const API = "tests/api/**/*.test.ts";
+const API = "tests/{api,unit}/**/*.test.ts";
 const PROCESS = "tests/process/**/*.test.ts";
 const SQLITE_ONLY = [
+  "tests/unit/**",
   "tests/api/crypto.test.ts",
   "tests/api/layout.test.ts",
   "tests/api/embedded-storage.test.ts",

@@ -84,7 +84,16 @@ const common: BuildOptions = {
 };
 
 const { build: viteBuild } = await import("vite");
-await viteBuild({ configFile: path.join(root, "console/vite.config.ts"), logLevel: "warn" });
+// Always React's production build: run from a test (npm pack under vitest, NODE_ENV=test), Vite
+// would otherwise build the console with React's development build, 60 KB more to load.
+const nodeEnv = process.env.NODE_ENV;
+process.env.NODE_ENV = "production";
+try {
+  await viteBuild({ configFile: path.join(root, "console/vite.config.ts"), logLevel: "warn", mode: "production" });
+} finally {
+  if (nodeEnv === undefined) delete process.env.NODE_ENV;
+  else process.env.NODE_ENV = nodeEnv;
+}
 say("@agent-vault/console (console/dist)");
 
 rmSync(path.join(root, "dist"), { recursive: true, force: true });

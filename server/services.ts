@@ -8,6 +8,7 @@ import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { AppendRows, Db, InsertRows, RawRows, RawSql, Transact, TxSql, WriteTransaction } from "./db/database.ts";
+import { unitsOfWork } from "./db/unit-of-work.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type ActivityService, activityService } from "./modules/activity/activity.service.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
@@ -100,11 +101,18 @@ export function createServices(deps: ServiceDeps): Services {
     oauthIssuer,
     streamRecheckMs,
   } = deps;
+  // Every write is a unit of work: a transaction, and what happens once it commits.
+  const uow = unitsOfWork({
+    transaction: deps.transaction,
+    txSql,
+    writeTransaction,
+    appendRows,
+    onHookError: deps.onBackgroundError,
+  });
   const authenticate = authenticator({ raw, rateLimits, hasher, binder, sessionIdleMs: deps.sessionIdleMs });
   const activity = activityService({
     db,
-    transaction: deps.transaction,
-    txSql,
+    uow,
     chainKeys: deps.chainKeys,
     events: vaultEvents,
     tokenValid: authenticate.streamValid,
@@ -144,10 +152,9 @@ export function createServices(deps: ServiceDeps): Services {
   );
   const entries = entryService({
     db,
+    uow,
     raw,
     rawRows,
-    txSql,
-    writeTransaction,
     keyring,
     binder,
     events,
@@ -160,16 +167,15 @@ export function createServices(deps: ServiceDeps): Services {
     activity,
     restarts,
     sessions: sessionService({ db, hasher, binder, authenticate }),
-    attachments: attachmentService({ rawRows, binder, events, activity }),
+    attachments: attachmentService({ uow, rawRows, binder, events, activity }),
     entries,
-    agents: agentService({ binder, events, activity }),
+    agents: agentService({ uow, binder, events, activity }),
     imports: importService({
       db,
-      transaction: deps.transaction,
+      uow,
       keyring,
       events,
       insertRows,
-      appendRows,
       staging: importStaging,
       sealing: deps.sealing,
       warn: deps.warn,
@@ -178,6 +184,7 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     providers: providerService({
       db,
+      uow,
       keyring,
       events,
       entries,
@@ -187,9 +194,10 @@ export function createServices(deps: ServiceDeps): Services {
       tokenValid: authenticate.streamValid,
       recheckMs: streamRecheckMs,
     }),
-    tokens: tokenService({ db, events, hasher, binder, activity }),
+    tokens: tokenService({ db, uow, events, hasher, binder, activity }),
     runtime: runtimeService({
       db,
+      uow,
       rawRows,
       keyring,
       events,
@@ -200,7 +208,7 @@ export function createServices(deps: ServiceDeps): Services {
       activity,
     }),
     notices: noticeService({ db, events, tokenValid: authenticate.streamValid, recheckMs: streamRecheckMs }),
-    users: userService({ db, raw, hasher, binder, activity }),
+    users: userService({ db, uow, raw, hasher, binder, activity }),
     keys: keyService({ db, raw, keyring, masterKeys: keyring.masterKeys }),
   };
 }

@@ -1,12 +1,15 @@
 // What a result may show, whichever root field reached it: a mutation's result shows nothing that
-// its token's scopes would not show through a query. An object's fields need a scope that reads
-// that kind of object, except on the object this request's own mutation returned (its own fields:
-// what it wrote, and nothing it leads to). Fields that lead further answer what the token can see:
-// an empty list, null, or (a value) a ForbiddenError naming the scope.
+// its token's scopes would not show through a query. Every way to an entry or an agent is checked
+// where it leads there: a root field's own scope, or the field that links to it (an entry's usedBy,
+// an agent's entries, a card's secret) needs a scope that reads what it leads to, and answers what
+// the token can see (an empty list, null) without it. An agent's own state needs AGENTS_READ,
+// except on the agent this request's mutation wrote; a variable's value needs ENTRIES_READ, except
+// on the variable whose value this request supplied (a ForbiddenError naming the scope otherwise).
+// Checks sit on those fields only, not on every field of a type: a list of entries pays for none.
 import type { Context } from "../context.ts";
 import type { TokenScope } from "./scopes.ts";
 
-type ScopeMap = { $any: Partial<Record<TokenScope, boolean>> & { $granted?: string } };
+type ScopeMap = { $any: Partial<Record<TokenScope, boolean>> };
 
 /** Entries' metadata: listed by ENTRIES_READ, and as what an agent receives by AGENTS_READ. */
 export const ENTRY_READERS: ScopeMap = { $any: { ENTRIES_READ: true, AGENTS_READ: true } };
@@ -26,19 +29,6 @@ export function suppliedValue<T extends object>(ctx: Context, entry: T): T {
   ctx.suppliedValues.add(entry);
   return written(ctx, entry);
 }
-
-/**
- * An object named in a result for what it is, not for what it holds (the agents an
- * EntryInUseError names, a new runtime token's agent): its id and name are readable, granted by
- * the field that names it.
- */
-export const NAMED = "named";
-
-/** Type-level authScopes: the object this request wrote or named, or a token with one of `readers`. */
-export const ownOr =
-  (readers: ScopeMap) =>
-  (parent: object, ctx: Context): ScopeMap | boolean =>
-    ctx.written.has(parent) || { $any: { ...readers.$any, $granted: NAMED } };
 
 /** Field-level authScopes for an object's own state: the object this request wrote, or `readers`. */
 export const stateOf =

@@ -2,7 +2,8 @@
 // (activity-chain.ts holds the digests).
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
-import type { Db, Transact, TxSql } from "../../db/database.ts";
+import type { Db } from "../../db/database.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import { lockHead } from "./activity.dal.ts";
 import { type ChainHead, eventDigest, headMac, sameDigest } from "./activity-chain.ts";
 
@@ -112,22 +113,21 @@ export async function verifyChain(deps: CheckDeps, owner: KeyOwner, expect?: Exp
  */
 export async function pruneChains(
   deps: CheckDeps & {
-    transaction: Transact;
-    txSql: TxSql;
+    uow: UnitsOfWork;
     forgetHead: (userId: string) => void;
     warn: (line: string) => void;
   },
   retentionDays: number,
   now = new Date(),
 ): Promise<number> {
-  const { db, txSql, chainKeys } = deps;
+  const { db, chainKeys } = deps;
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
   const chains = await db.activityChain.findMany({ select: { userId: true } });
   let removed = 0;
   for (const { userId } of chains) {
-    removed += await deps.transaction(async (tx) => {
+    removed += await deps.uow.run(async ({ db: tx, sql }) => {
       // Locks the head first: an event appended meanwhile would otherwise be left out of its MAC.
-      await lockHead(txSql, tx, userId);
+      await lockHead(sql, userId);
       const head = await tx.activityChain.findUniqueOrThrow({ where: { userId } });
       const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { keySalt: true } });
       const key = chainKeys.keyFor(userId, user.keySalt);

@@ -1,7 +1,7 @@
 // The ActivityEvent and ActivityChain tables' statements that bypass Prisma: every write of the
 // vault appends an event, in the transaction of the change it records (or, on PostgreSQL, in the
 // same statement as a change of one statement).
-import type { RawSql, SqlRunner, Tx, TxSql } from "../../db/database.ts";
+import type { RawSql, SqlRunner } from "../../db/database.ts";
 import type { ChainedEvent, ChainHead } from "./activity-chain.ts";
 
 export const EVENT_COLUMNS = [
@@ -76,8 +76,8 @@ export async function readHead(raw: RawSql, userId: string): Promise<ChainHead |
   return row ? headOf(row, Number(row.seq)) : null;
 }
 
-/** Locks the user's chain head until `tx` ends (pruning, so that no event is appended meanwhile). */
-export const lockHead = (txSql: TxSql, tx: Tx, userId: string) => txSql(tx, LOCK_HEAD, [userId]);
+/** Locks the user's chain head until the transaction ends (pruning: no event is appended meanwhile). */
+export const lockHead = (run: SqlRunner, userId: string) => run(LOCK_HEAD, [userId]);
 
 /**
  * A change of one statement and its event, written at once after `head` (PostgreSQL): throws the

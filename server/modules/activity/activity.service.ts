@@ -5,8 +5,9 @@
 import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
 import { type KeyOwner, streamKey, type Viewer } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
-import type { Db, RawSql, SqlRunner, Transact, Tx, TxSql } from "../../db/database.ts";
+import type { Db, RawSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
+import type { SqlWork, UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
 import {
   appendAtOnce,
@@ -61,8 +62,7 @@ export type ActivityService = ReturnType<typeof activityService>;
 
 export function activityService(deps: {
   db: Db;
-  transaction: Transact;
-  txSql: TxSql;
+  uow: UnitsOfWork;
   chainKeys: ActivityKeys;
   events: VaultEvents;
   /** Events older than this many days are pruned (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
@@ -76,11 +76,9 @@ export function activityService(deps: {
   /** The server's log: a chain whose head went back, pruning that stopped at an event that does not verify. */
   warn?: (line: string) => void;
 }) {
-  const { db, txSql, chainKeys, events } = deps;
+  const { db, uow, chainKeys, events } = deps;
   const retentionDays = deps.retentionDays ?? 365;
   const onError = deps.onError ?? (() => {});
-  /** Events written in an open transaction, published once it commits. */
-  const pending = new WeakMap<object, ActivityEventRow[]>();
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
 
   /** The last head of each user's chain this instance wrote (a guess other instances may outdate). */
@@ -151,11 +149,11 @@ export function activityService(deps: {
   }
 
   /**
-   * Appends an event to the doer's chain in `tx` (a Prisma transaction, or a connection inside a
-   * transaction: then the caller publishes the event once it commits).
+   * Appends an event to the doer's chain in the unit of work of the change it records; it is
+   * published once that commits.
    */
-  async function record(tx: Tx | SqlRunner, doer: Doer, input: ActivityInput): Promise<ActivityEventRow> {
-    const run: SqlRunner = typeof tx === "function" ? tx : (sql, params) => txSql(tx, sql, params);
+  async function record(work: SqlWork, doer: Doer, input: ActivityInput): Promise<ActivityEventRow> {
+    const run = work.sql;
     let head = await takeNextPosition(run, doer.userId, ACTIVITY_KEY_SCHEME);
     // The head is locked until the transaction ends: the notice goes in just before the event.
     const notice = rolledBack(doer.userId, head.seq);
@@ -164,14 +162,14 @@ export function activityService(deps: {
       const first = chained(vault, notice, head);
       await insertEvent(run, first.row);
       await takeOneMorePosition(run, doer.userId);
-      if (typeof tx !== "function") pending.get(tx)?.push(first.row);
+      work.afterCommit(() => publish([first.row]));
       head = first.next;
     }
     const { row, next, mac, keyVersion } = chained(doer, input, head);
     await insertEvent(run, row);
     await setHead(run, doer.userId, row.digest, mac, keyVersion);
     remember(doer.userId, next);
-    if (typeof tx !== "function") pending.get(tx)?.push(row);
+    work.afterCommit(() => publish([row]));
     return row;
   }
 
@@ -225,7 +223,8 @@ export function activityService(deps: {
         throw error;
       }
       remember(doer.userId, next);
-      sawCommitted(doer.userId, row.seq);
+      // One statement: committed as it returned.
+      publish([row]);
       return row;
     }
     return null;
@@ -239,20 +238,9 @@ export function activityService(deps: {
     }
   }
 
-  /** `work` in a transaction; the events it records are published once it commits. */
-  async function transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const written: ActivityEventRow[] = [];
-    const result = await deps.transaction(async (tx) => {
-      pending.set(tx, written);
-      return work(tx);
-    });
-    publish(written);
-    return result;
-  }
-
   /** One event in a transaction of its own (what it records changed nothing stored). */
   async function recordAlone(doer: Doer, input: ActivityInput): Promise<void> {
-    await transaction((tx) => record(tx, doer, input));
+    await uow.sqlOnly((work) => record(work, doer, input));
   }
 
   const fetches = fetchBatches({ record: recordAlone, doerOf, onError });
@@ -260,8 +248,6 @@ export function activityService(deps: {
   return {
     record,
     recordAtOnce,
-    publish,
-    transaction,
     recordAlone,
 
     /**
@@ -315,10 +301,6 @@ export function activityService(deps: {
 
     /** Removes events older than the retention period, leaving each chain an anchor. */
     prune: (now = new Date()) =>
-      pruneChains(
-        { db, transaction: deps.transaction, txSql, chainKeys, forgetHead: (userId) => heads.delete(userId), warn },
-        retentionDays,
-        now,
-      ),
+      pruneChains({ db, uow, chainKeys, forgetHead: (userId) => heads.delete(userId), warn }, retentionDays, now),
   };
 }

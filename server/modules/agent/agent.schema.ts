@@ -1,4 +1,4 @@
-import { AGENT_READERS, AGENT_STATE_READERS, ownOr, stateOf, written } from "../../auth/result-scopes.ts";
+import { AGENT_STATE_READERS, stateOf, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRestartPolicy } from "../../db/enums.ts";
 import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
@@ -37,7 +37,6 @@ const agentState = stateOf(AGENT_STATE_READERS);
 
 export const AgentRef = builder.prismaObject("Agent", {
   description: "A deployed AI agent, which receives its attached entries as environment variables.",
-  authScopes: ownOr(AGENT_READERS),
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),

@@ -5,6 +5,7 @@ import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { AgentRestartPolicy } from "../../db/enums.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { assertEnvironmentsFit, currentEnvironment } from "../attachment/attachment.service.ts";
@@ -26,8 +27,13 @@ function assertValidAgentName(name: string): void {
 
 export type AgentService = ReturnType<typeof agentService>;
 
-export function agentService(deps: { binder: RowBinder; events: VaultEvents; activity: ActivityService }) {
-  const { binder, events, activity } = deps;
+export function agentService(deps: {
+  uow: UnitsOfWork;
+  binder: RowBinder;
+  events: VaultEvents;
+  activity: ActivityService;
+}) {
+  const { uow, binder, events, activity } = deps;
   return {
     /** A new agent, running with the entries it is created with. */
     async create(
@@ -38,7 +44,7 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
       const userId = viewer.userId;
       const id = newId();
       try {
-        return await activity.transaction(async (tx) => {
+        return await uow.run(async ({ db: tx, ...work }) => {
           const taken = await tx.agent.findUnique({
             where: { userId_nameKey: { userId, nameKey: nameKey(input.name) } },
             select: { name: true },
@@ -61,13 +67,13 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
           await assertEnvironmentsFit(tx, [id]);
           const doer = doerOf(viewer);
           const named = { id, name: agent.name };
-          await activity.record(tx, doer, {
+          await activity.record(work, doer, {
             action: "AGENT_CREATED",
             agent: named,
             details: { restartPolicy: agent.restartPolicy },
           });
           for (const entry of entries) {
-            await activity.record(tx, doer, {
+            await activity.record(work, doer, {
               action: "ENTRY_ATTACHED",
               agent: named,
               entry: { id: entry.id, name: entry.name },
@@ -89,7 +95,7 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
     ) {
       if (input.name !== null) assertValidAgentName(input.name);
       try {
-        return await activity.transaction(async (tx) => {
+        return await uow.run(async ({ db: tx, ...work }) => {
           const found = await requireAgent(tx, viewer.userId, input.agentId);
           const updated = await tx.agent.update({
             where: { id: found.id },
@@ -98,7 +104,7 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
               ...(input.restartPolicy !== null ? { restartPolicy: input.restartPolicy } : {}),
             },
           });
-          await activity.record(tx, doerOf(viewer), {
+          await activity.record(work, doerOf(viewer), {
             action: "AGENT_UPDATED",
             agent: { id: updated.id, name: updated.name },
             details: {
@@ -116,14 +122,14 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
 
     /** Makes the current environment the one the agent runs with, and tells its runtime. */
     async restart(viewer: Viewer, input: { agentId: string }) {
-      const agent = await activity.transaction(async (tx) => {
+      const agent = await uow.run(async ({ db: tx, ...work }) => {
         const found = await requireAgent(tx, viewer.userId, input.agentId);
         const environment = await currentEnvironment(tx, found.id);
         const updated = await tx.agent.update({
           where: { id: found.id },
           data: { runningEnv: runningEnvOf(environment), lastRestartedAt: new Date() },
         });
-        await activity.record(tx, doerOf(viewer), {
+        await activity.record(work, doerOf(viewer), {
           action: "AGENT_RESTARTED",
           agent: found,
           details: { entries: environment.length },
@@ -136,10 +142,10 @@ export function agentService(deps: { binder: RowBinder; events: VaultEvents; act
 
     /** Deletes the agent (its attachments and runtime tokens with it); its runtimes' streams end at once. */
     async delete(viewer: Viewer, input: { agentId: string }): Promise<string> {
-      const deleted = await activity.transaction(async (tx) => {
+      const deleted = await uow.run(async ({ db: tx, ...work }) => {
         const agent = await requireAgent(tx, viewer.userId, input.agentId);
         await tx.agent.delete({ where: { id: agent.id } });
-        await activity.record(tx, doerOf(viewer), { action: "AGENT_DELETED", agent });
+        await activity.record(work, doerOf(viewer), { action: "AGENT_DELETED", agent });
         return agent.id;
       });
       events.runtimeEnded(deleted, null);

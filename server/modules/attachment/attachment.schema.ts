@@ -1,4 +1,4 @@
-import { AGENT_READERS, ENTRY_READERS, NAMED, written } from "../../auth/result-scopes.ts";
+import { AGENT_READERS, ENTRY_READERS, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { ErrorInterface } from "../common/common.schema.ts";
@@ -50,9 +50,8 @@ builder.objectType(EntryInUseError, {
   fields: (t) => ({
     agents: t.field({
       type: [AgentRef],
-      // Named (their id and name): the prisma plugin loads any other field a client selects, which
-      // needs its own scope.
-      grantScopes: [NAMED],
+      // Named by id and name (docs/architecture.md rule 6): the prisma plugin loads any other field
+      // a client selects, which needs its own scope.
       resolve: (error) => error.agents as never,
     }),
   }),

@@ -6,6 +6,7 @@ import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { RawRows, Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
@@ -83,9 +84,10 @@ export function attachmentService(deps: {
   rawRows: RawRows;
   binder: RowBinder;
   events: VaultEvents;
+  uow: UnitsOfWork;
   activity: ActivityService;
 }) {
-  const { rawRows, binder, events, activity } = deps;
+  const { rawRows, binder, events, uow, activity } = deps;
   return {
     /**
      * The agents using each entry, by name, for everything one request resolves: one statement
@@ -105,7 +107,7 @@ export function attachmentService(deps: {
     async attach(viewer: Viewer, input: AttachInput) {
       let result: { agent: AgentRow; added: { name: string }[] };
       try {
-        result = await activity.transaction(async (tx) => {
+        result = await uow.run(async ({ db: tx, ...work }) => {
           const agent = await requireAgent(tx, viewer.userId, input.agentId);
           const entries = await requireEntries(tx, viewer.userId, input.entryIds);
           const existing = await tx.attachment.findMany({
@@ -126,7 +128,7 @@ export function attachmentService(deps: {
           await assertEnvironmentsFit(tx, [agent.id]);
           const doer = doerOf(viewer);
           for (const entry of added) {
-            await activity.record(tx, doer, {
+            await activity.record(work, doer, {
               action: "ENTRY_ATTACHED",
               agent,
               entry: { id: entry.id, name: entry.name },
@@ -146,7 +148,7 @@ export function attachmentService(deps: {
     },
 
     async detach(viewer: Viewer, input: AttachInput) {
-      const { agent, removed } = await activity.transaction(async (tx) => {
+      const { agent, removed } = await uow.run(async ({ db: tx, ...work }) => {
         const found = await requireAgent(tx, viewer.userId, input.agentId);
         const entries = await requireEntries(tx, viewer.userId, input.entryIds);
         const attached = await tx.attachment.findMany({
@@ -158,7 +160,7 @@ export function attachmentService(deps: {
         });
         const doer = doerOf(viewer);
         for (const { entry } of attached) {
-          await activity.record(tx, doer, { action: "ENTRY_DETACHED", agent: found, entry });
+          await activity.record(work, doer, { action: "ENTRY_DETACHED", agent: found, entry });
         }
         return {
           agent: await tx.agent.findUniqueOrThrow({ where: { id: found.id } }),

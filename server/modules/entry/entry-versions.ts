@@ -3,8 +3,9 @@
 // one included). The current version is the entry's own row.
 import type { KeyOwner } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, Tx, TxSql } from "../../db/database.ts";
+import type { Db, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
+import type { SqlWork } from "../../db/unit-of-work.ts";
 import { NotFoundError } from "../common/errors.ts";
 import { forgetVersions, keepVersion } from "./entry.dal.ts";
 import { openNamedValue, ValueUnreadableError, valueSealer } from "./entry-value.ts";
@@ -53,8 +54,8 @@ function readable(open: () => string): string | null {
 
 export type EntryVersions = ReturnType<typeof entryVersions>;
 
-export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring; kept?: number }) {
-  const { db, txSql, keyring } = deps;
+export function entryVersions(deps: { db: Db; keyring: UserKeyring; kept?: number }) {
+  const { db, keyring } = deps;
   const kept = Math.max(1, deps.kept ?? DEFAULT_VERSIONS_KEPT);
 
   return {
@@ -64,11 +65,11 @@ export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring
      * Keeps the entry's current value as a version in `tx`, before a new one replaces it, and
      * forgets versions beyond the last `kept` (counting the new one).
      */
-    async keepCurrent(tx: Tx, owner: KeyOwner, current: CurrentValue): Promise<void> {
+    async keepCurrent(work: SqlWork, owner: KeyOwner, current: CurrentValue): Promise<void> {
       const value = kept > 1 ? readable(() => openNamedValue(keyring, owner, current)) : null;
       if (value !== null) {
         const sealed = valueSealer(keyring, owner)(current.id, current.kind, value, current.version);
-        await keepVersion(txSql, tx, {
+        await keepVersion(work.sql, {
           entryId: current.id,
           version: current.version,
           ciphertext: sealed.ciphertext,
@@ -79,7 +80,7 @@ export function entryVersions(deps: { db: Db; txSql: TxSql; keyring: UserKeyring
         });
       }
       const newest = current.version + 1;
-      if (newest - kept >= 1) await forgetVersions(txSql, tx, current.id, newest - kept);
+      if (newest - kept >= 1) await forgetVersions(work.sql, current.id, newest - kept);
     },
 
     /** A kept (or the current) version's value, for a restore; NotFoundError when not kept. */

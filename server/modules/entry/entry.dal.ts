@@ -1,7 +1,7 @@
 // The Entry and EntryVersion tables' statements that bypass Prisma: a new entry written with its
 // event (addSecret), a page of a vault's entries and their count (every list), and the versions an
 // update keeps and forgets.
-import { type Db, type RawRows, type RawSql, storedDate, type Tx, type TxSql } from "../../db/database.ts";
+import { type Db, type RawRows, type RawSql, type SqlRunner, storedDate } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 
 export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
@@ -133,9 +133,9 @@ export type KeptVersion = {
   createdBy: string | null;
 };
 
-/** Keeps an earlier value of an entry, in `tx`. */
-export async function keepVersion(txSql: TxSql, tx: Tx, kept: KeptVersion): Promise<void> {
-  await txSql(tx, KEEP, [
+/** Keeps an earlier value of an entry, in the caller's transaction. */
+export async function keepVersion(run: SqlRunner, kept: KeptVersion): Promise<void> {
+  await run(KEEP, [
     kept.entryId,
     kept.version,
     kept.ciphertext,
@@ -146,7 +146,7 @@ export async function keepVersion(txSql: TxSql, tx: Tx, kept: KeptVersion): Prom
   ]);
 }
 
-/** Forgets an entry's versions up to `version`, in `tx`. */
-export async function forgetVersions(txSql: TxSql, tx: Tx, entryId: string, upTo: number): Promise<void> {
-  await txSql(tx, FORGET, [entryId, upTo]);
+/** Forgets an entry's versions up to `upTo`, in the caller's transaction. */
+export async function forgetVersions(run: SqlRunner, entryId: string, upTo: number): Promise<void> {
+  await run(FORGET, [entryId, upTo]);
 }

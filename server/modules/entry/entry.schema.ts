@@ -1,6 +1,6 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
-import { ENTRY_READERS, ownOr, suppliedValue } from "../../auth/result-scopes.ts";
+import { suppliedValue } from "../../auth/result-scopes.ts";
 import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { EntryKind } from "../../db/enums.ts";
@@ -37,7 +37,6 @@ export const EntryKindEnum = builder.enumType(EntryKind, { name: "EntryKind" });
 export const EntryRef = builder.prismaInterface("Entry", {
   name: "Entry",
   description: "A named value that becomes one environment variable of the agents it is attached to.",
-  authScopes: ownOr(ENTRY_READERS),
   resolveType: (entry) => (entry.kind === "SECRET" ? "Secret" : "Variable"),
   fields: (t) => ({
     id: t.exposeID("id"),

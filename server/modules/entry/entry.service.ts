@@ -4,10 +4,11 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawRows, RawSql, Tx, TxSql, WriteTransaction } from "../../db/database.ts";
+import type { Db, RawRows, RawSql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isMissingRecord, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
+import type { UnitsOfWork, Work } from "../../db/unit-of-work.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { type ActivityInput, type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
 import { actorJson } from "../activity/actor.ts";
@@ -44,21 +45,21 @@ export function entryService(deps: {
   db: Db;
   raw: RawSql;
   rawRows: RawRows;
-  txSql: TxSql;
-  writeTransaction: WriteTransaction;
   keyring: UserKeyring;
   binder: RowBinder;
   events: VaultEvents;
   rateLimits: RateLimits;
+  uow: UnitsOfWork;
   activity: ActivityService;
   /** How many versions of each entry are kept, the current one included (default 50). */
   versionsKept?: number;
 }) {
-  const { db, raw, rawRows, txSql, writeTransaction, keyring, binder, events, rateLimits, activity } = deps;
-  const versions: EntryVersions = entryVersions({ db, txSql, keyring, kept: deps.versionsKept });
+  const { db, raw, rawRows, keyring, binder, events, rateLimits, uow, activity } = deps;
+  const versions: EntryVersions = entryVersions({ db, keyring, kept: deps.versionsKept });
 
-  /** A new entry in the caller's transaction, attached to `agentIds`. */
-  async function addIn(tx: Tx, doer: Doer, kind: EntryKind, input: AddEntryInput): Promise<Written> {
+  /** A new entry in the caller's unit of work, attached to `agentIds`. */
+  async function addIn(work: Work, doer: Doer, kind: EntryKind, input: AddEntryInput): Promise<Written> {
+    const tx = work.db;
     assertValidName(input.name);
     assertValidValue(input.value, kind);
     const agentIds = [...new Set(input.agentIds ?? [])];
@@ -83,8 +84,8 @@ export function entryService(deps: {
     });
     await assertEnvironmentsFit(tx, agentIds);
     const named = { id: entry.id, name: entry.name };
-    await activity.record(tx, doer, { action: "ENTRY_ADDED", entry: named, details: { kind, version: 1 } });
-    for (const agent of agents) await activity.record(tx, doer, { action: "ENTRY_ATTACHED", entry: named, agent });
+    await activity.record(work, doer, { action: "ENTRY_ADDED", entry: named, details: { kind, version: 1 } });
+    for (const agent of agents) await activity.record(work, doer, { action: "ENTRY_ATTACHED", entry: named, agent });
     return { entry, notices: agentIds.map((agentId) => ({ agentId, entryName: entry.name, change: "ADDED" })) };
   }
 
@@ -94,12 +95,13 @@ export function entryService(deps: {
    * tells whether it was the secret's (docs/architecture.md rule 4).
    */
   async function updateIn(
-    tx: Tx,
+    work: Work,
     doer: Doer,
     kind: EntryKind | null,
     input: UpdateEntryInput,
     restoredFrom?: number,
   ): Promise<Written> {
+    const tx = work.db;
     const current = await tx.entry.findFirst({
       where: { id: input.id, userId: doer.userId, ...(kind ? { kind } : {}) },
     });
@@ -125,7 +127,7 @@ export function entryService(deps: {
       throw new VersionConflictError(latest.version, expected);
     }
     // After the compare-and-set, which one writer at a time passes: the value it replaced is kept.
-    await versions.keepCurrent(tx, doer, current);
+    await versions.keepCurrent(work, doer, current);
     const users = await tx.attachment.findMany({ where: { entryId: current.id }, select: { agentId: true } });
     const affected = users.map((row) => row.agentId);
     await assertEnvironmentsFit(tx, affected);
@@ -134,7 +136,7 @@ export function entryService(deps: {
       restoredFrom === undefined
         ? { kind: entry.kind, version: entry.version }
         : { kind: entry.kind, version: entry.version, restoredFrom };
-    await activity.record(tx, doer, {
+    await activity.record(work, doer, {
       action: restoredFrom === undefined ? "ENTRY_UPDATED" : "ENTRY_RESTORED",
       entry: { id: entry.id, name: entry.name },
       details,
@@ -156,7 +158,7 @@ export function entryService(deps: {
       const doer = doerOf(viewer);
       try {
         if ((input.agentIds ?? []).length > 0) {
-          return publish(viewer, await activity.transaction((tx) => addIn(tx, doer, kind, input)));
+          return publish(viewer, await uow.run((work) => addIn(work, doer, kind, input)));
         }
         // Attached to nothing: the row and its event in a transaction without Prisma (the unique
         // index refuses a taken name).
@@ -182,13 +184,13 @@ export function entryService(deps: {
           details: { kind, version: 1 },
         };
         const change = insertEntry(entry);
-        const event =
-          (await activity.recordAtOnce(doer, added, change)) ??
-          (await writeTransaction(async (run) => {
-            await run(change.sql, change.params);
-            return activity.record(run, doer, added);
-          }));
-        activity.publish([event]);
+        // On PostgreSQL in one statement with its event; otherwise in a transaction of plain SQL.
+        if (!(await activity.recordAtOnce(doer, added, change))) {
+          await uow.sqlOnly(async (work) => {
+            await work.sql(change.sql, change.params);
+            await activity.record(work, doer, added);
+          });
+        }
         return entry;
       } catch (error) {
         if (isUniqueViolation(error)) {
@@ -204,7 +206,7 @@ export function entryService(deps: {
     },
 
     async update(viewer: Viewer, kind: EntryKind, input: UpdateEntryInput) {
-      return publish(viewer, await activity.transaction((tx) => updateIn(tx, doerOf(viewer), kind, input)));
+      return publish(viewer, await uow.run((work) => updateIn(work, doerOf(viewer), kind, input)));
     },
 
     /**
@@ -215,13 +217,13 @@ export function entryService(deps: {
       const doer = doerOf(viewer);
       return publish(
         viewer,
-        await activity.transaction(async (tx) => {
-          const entry = await tx.entry.findFirst({ where: { id: input.id, userId: viewer.userId } });
+        await uow.run(async (work) => {
+          const entry = await work.db.entry.findFirst({ where: { id: input.id, userId: viewer.userId } });
           if (!entry) throw new NotFoundError("entry", input.id);
           const expected = input.expectedVersion ?? entry.version;
           if (expected !== entry.version) throw new VersionConflictError(entry.version, expected);
-          const value = await versions.valueOf(tx, viewer, entry, input.version);
-          return updateIn(tx, doer, null, { id: entry.id, value, expectedVersion: expected }, input.version);
+          const value = await versions.valueOf(work.db, viewer, entry, input.version);
+          return updateIn(work, doer, null, { id: entry.id, value, expectedVersion: expected }, input.version);
         }),
       );
     },
@@ -234,13 +236,13 @@ export function entryService(deps: {
       });
       if (!entry) throw new NotFoundError("entry", input.id);
       try {
-        await activity.transaction(async (tx) => {
+        await uow.run(async ({ db: tx, ...work }) => {
           const agents = await agentsUsing(tx, entry.id);
           if (agents.length > 0) throw new EntryInUseError(entry.name, agents);
           await tx.entry.delete({ where: { id: entry.id } });
           const doer = doerOf(viewer);
-          await activity.record(tx, doer, { action: "ENTRY_DELETED", entry });
-          for (const event of alsoRecord) await activity.record(tx, doer, event);
+          await activity.record(work, doer, { action: "ENTRY_DELETED", entry });
+          for (const event of alsoRecord) await activity.record(work, doer, event);
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) throw new EntryInUseError(entry.name, await agentsUsing(db, entry.id));

@@ -2,18 +2,14 @@
 import type { Viewer } from "../../auth/viewer.ts";
 import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRows, Transact } from "../../db/database.ts";
+import type { Db, InsertRows } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { timeSlices } from "../../time-slices.ts";
-import {
-  type ActivityEventRow,
-  type ActivityInput,
-  type ActivityService,
-  doerOf,
-} from "../activity/activity.service.ts";
+import { type ActivityInput, type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { actorJson } from "../activity/actor.ts";
 import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.service.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
@@ -21,9 +17,10 @@ import { nameKey } from "../entry/entry.rules.ts";
 import { batchSealer, type SealedValue, sameValue } from "../entry/entry-value.ts";
 import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
+import { type ConflictPolicy, planImport } from "./import-plan.ts";
 import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
 
-export type ConflictPolicy = "SKIP" | "OVERWRITE" | "FAIL";
+export type { ConflictPolicy };
 export type ImportInput = {
   content: string;
   kind: EntryKind;
@@ -115,13 +112,12 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
 
 type ImportDeps = {
   db: Db;
-  transaction: Transact;
+  uow: UnitsOfWork;
   activity: ActivityService;
   versions: EntryVersions;
   keyring: UserKeyring;
   events: VaultEvents;
   insertRows: InsertRows;
-  appendRows: AppendRows;
   staging: ImportStaging;
   /** Where a large import's values are sealed (inline without one). */
   sealing?: SealingThread;
@@ -172,43 +168,36 @@ async function planAndApply(
   input: ImportInput,
   entries: readonly EnvEntry[],
 ): Promise<ImportReport> {
-  const { db, keyring, events, insertRows, activity, versions } = deps;
+  const { db, uow, keyring, events, insertRows, activity, versions } = deps;
   const doer = doerOf(viewer);
   const userId = viewer.userId;
   const existing = await existingEntries(db, userId, entries);
-  const report: ImportReport = { created: [], updated: [], unchanged: [], skipped: [], conflicts: [], applied: false };
-  const toCreate: EnvEntry[] = [];
-  const toUpdate: { entry: Existing; value: string }[] = [];
-  const otherKind: string[] = [];
   const slices = timeSlices();
-
-  // A secret's value is never compared with the file's: a plan that said "unchanged" would test
-  // candidate values against secrets as fast as imports run (docs/architecture.md rule 4). Only variables,
-  // whose values are readable anyway, can be unchanged.
-  for (const entry of entries) {
-    if (slices.due()) await slices.next();
-    const current = existing.get(nameKey(entry.name));
-    if (!current) {
-      toCreate.push(entry);
-      report.created.push(entry.name);
-    } else if (current.kind !== input.kind) {
-      // An import of secrets never turns into a variable's value, nor the other way round.
-      if (input.onConflict === "SKIP") report.skipped.push(current.name);
-      else {
-        otherKind.push(current.name);
-        report.conflicts.push(current.name);
-      }
-    } else if (current.kind === "VARIABLE" && sameValue(keyring, viewer, current, entry.value)) {
-      report.unchanged.push(current.name);
-    } else if (input.onConflict === "SKIP") {
-      report.skipped.push(current.name);
-    } else if (input.onConflict === "OVERWRITE") {
-      toUpdate.push({ entry: current, value: entry.value });
-      report.updated.push(current.name);
-    } else {
-      report.conflicts.push(current.name);
+  // Which variables already hold the file's value (secrets never do: import-plan.ts says why).
+  const unchanged = new Set<string>();
+  if (input.kind === "VARIABLE") {
+    for (const entry of entries) {
+      if (slices.due()) await slices.next();
+      const key = nameKey(entry.name);
+      const current = existing.get(key);
+      if (current?.kind === "VARIABLE" && sameValue(keyring, viewer, current, entry.value)) unchanged.add(key);
     }
   }
+  const { toCreate, toUpdate, otherKind, ...planned } = planImport({
+    entries,
+    existing,
+    unchanged,
+    kind: input.kind,
+    onConflict: input.onConflict,
+  });
+  const report: ImportReport = {
+    created: planned.created,
+    updated: planned.updated,
+    unchanged: planned.unchanged,
+    skipped: planned.skipped,
+    conflicts: planned.conflicts,
+    applied: false,
+  };
   if (input.dryRun) return report;
   if (report.conflicts.length > 0) {
     const other = input.kind === "SECRET" ? "a variable" : "a secret";
@@ -302,21 +291,17 @@ async function planAndApply(
   const stage = toCreate.length > 0 && (toCreate.length >= staging.from || (staging.withUpdates && updates.length > 0));
   if (!stage && updates.length === 0) {
     // Only new entries: they are the whole write, in a transaction of their own without Prisma.
-    let event: ActivityEventRow | undefined;
     if (toCreate.length > 0) {
-      await deps.appendRows("Entry", ENTRY_COLUMNS, created(), async (run) => {
-        event = await activity.record(run, doer, imported);
-      });
+      await uow.append("Entry", ENTRY_COLUMNS, created(), (work) => activity.record(work, doer, imported));
     } else {
       await activity.recordAlone(doer, imported);
     }
-    if (event) activity.publish([event]);
     return { ...report, applied: true };
   }
-  const staged = stage ? await stageRows(db, deps.appendRows, userId, created()) : null;
-  const written: ActivityEventRow[] = [];
-  const affected = await deps
-    .transaction(async (tx) => {
+  const staged = stage ? await stageRows(db, uow.append, userId, created()) : null;
+  const affected = await uow
+    .run(async (work) => {
+      const tx = work.db;
       if (staged) await publishStaged(tx, staged);
       else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
       for (const { entry, sealed } of updates) {
@@ -326,9 +311,9 @@ async function planAndApply(
           data: { ...sealed, version: entry.version + 1, updatedBy },
         });
         if (count === 0) throw new ImportRace();
-        await versions.keepCurrent(tx, viewer, entry);
+        await versions.keepCurrent(work, viewer, entry);
       }
-      written.push(await activity.record(tx, doer, imported));
+      await activity.record(work, doer, imported);
       // The agents using the updated entries; their environments must still fit.
       const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
       const rows = await attachmentsOf(tx, [...names.keys()]);
@@ -336,7 +321,6 @@ async function planAndApply(
       return rows.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
     })
     .finally(() => (staged ? discardStaged(db, staged.importId) : undefined));
-  activity.publish(written);
   // The commit and the report's serialization each take milliseconds: not both in one go.
   await slices.next();
   events.restartNeeded(

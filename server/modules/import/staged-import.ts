@@ -6,8 +6,9 @@
 // goes this way (its new rows go to pg directly, without Prisma's work on every value); one that
 // only creates entries writes them straight into Entry. Nothing reads ImportStage but that
 // statement.
-import type { AppendRows, Db, RawSql, Rows, Tx } from "../../db/database.ts";
+import type { Db, RawSql, Rows, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import { ENTRY_COLUMNS } from "../entry/entry.dal.ts";
 import { discardOldStagedRows, discardStagedRows, discardStagedRowsAtStart, publishStagedRows } from "./import.dal.ts";
 
@@ -27,7 +28,7 @@ export type StagedImport = { importId: string; rows: number };
 /** Writes the rows to ImportStage, a chunk per transaction. */
 export async function stageRows(
   db: Db,
-  appendRows: AppendRows,
+  append: UnitsOfWork["append"],
   userId: string,
   rows: Rows<(typeof ENTRY_COLUMNS)[number]>,
 ): Promise<StagedImport> {
@@ -41,7 +42,7 @@ export async function stageRows(
     const batch = chunk;
     chunk = [];
     await writing;
-    writing = appendRows("ImportStage", ["importId", ...ENTRY_COLUMNS], batch);
+    writing = append("ImportStage", ["importId", ...ENTRY_COLUMNS], batch);
     writing.catch(() => {}); // awaited (and thrown) by the next flush or at the end
   };
   try {

@@ -6,6 +6,7 @@ import { streamKey, type Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
+import type { UnitsOfWork, Work } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
@@ -129,6 +130,7 @@ export function providerService(deps: {
   keyring: UserKeyring;
   events: VaultEvents;
   entries: EntryService;
+  uow: UnitsOfWork;
   activity: ActivityService;
   /** Where checkAiProvider reaches each provider (configurable for tests and proxies). */
   providerBaseUrls: ProviderBaseUrls;
@@ -138,7 +140,7 @@ export function providerService(deps: {
   tokenValid: TokenCheck;
   recheckMs?: number;
 }) {
-  const { db, keyring, events, entries, activity } = deps;
+  const { db, keyring, events, entries, uow, activity } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
 
   async function loadCards(tx: Tx, userId: string): Promise<Map<Provider, AiProviderCard>> {
@@ -160,14 +162,14 @@ export function providerService(deps: {
   }
 
   /** Writes the provider's secret (a new one, or a new version) in the caller's transaction. */
-  async function writeSecret(tx: Tx, doer: Doer, name: string, value: string): Promise<Written> {
-    const existing = await tx.entry.findUnique({
+  async function writeSecret(work: Work, doer: Doer, name: string, value: string): Promise<Written> {
+    const existing = await work.db.entry.findUnique({
       where: { userId_nameKey: { userId: doer.userId, nameKey: nameKey(name) } },
     });
     if (existing && existing.kind !== "SECRET") throw new NameTakenError(existing.name);
     return existing
-      ? entries.updateIn(tx, doer, "SECRET", { id: existing.id, value })
-      : entries.addIn(tx, doer, "SECRET", { name, value });
+      ? entries.updateIn(work, doer, "SECRET", { id: existing.id, value })
+      : entries.addIn(work, doer, "SECRET", { name, value });
   }
 
   /** Tells the user's subscribers the card's status as it is now. */
@@ -226,9 +228,10 @@ export function providerService(deps: {
       );
     }
     const now = new Date();
-    const [written, renewed] = await activity.transaction(async (tx) => {
-      const secret = await entries.updateIn(tx, doer, "SECRET", { id: secretId, value: tokens.accessToken });
-      await activity.record(tx, doer, {
+    const [written, renewed] = await uow.run(async (work) => {
+      const tx = work.db;
+      const secret = await entries.updateIn(work, doer, "SECRET", { id: secretId, value: tokens.accessToken });
+      await activity.record(work, doer, {
         action: "PROVIDER_REFRESHED",
         entry: { id: secret.entry.id, name: secret.entry.name },
         details: {
@@ -284,9 +287,10 @@ export function providerService(deps: {
       let written: Written;
       let connected: AiProviderCard;
       try {
-        [written, connected] = await activity.transaction(async (tx) => {
+        [written, connected] = await uow.run(async (work) => {
+          const tx = work.db;
           const doer = doerOf(viewer);
-          const secret = await writeSecret(tx, doer, envVar, input.credential);
+          const secret = await writeSecret(work, doer, envVar, input.credential);
           const now = new Date();
           const details = {
             method,
@@ -313,7 +317,7 @@ export function providerService(deps: {
             create: { userId, provider: input.provider, ...details },
             update: details,
           });
-          await activity.record(tx, doer, {
+          await activity.record(work, doer, {
             action: "PROVIDER_CONNECTED",
             entry: { id: secret.entry.id, name: secret.entry.name },
             details: { provider: input.provider, method },

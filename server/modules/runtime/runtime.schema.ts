@@ -1,4 +1,4 @@
-import { AGENT_STATE_READERS, NAMED } from "../../auth/result-scopes.ts";
+import { AGENT_STATE_READERS } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { NotFoundError } from "../common/errors.ts";
@@ -9,8 +9,8 @@ const RuntimeTokenRef = builder.prismaObject("RuntimeToken", {
   fields: (t) => ({
     id: t.exposeID("id"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    // Named: the agent's id and name; anything else of it needs its own scope.
-    agent: t.relation("agent", { type: AgentRef, grantScopes: [NAMED] }),
+    // The agent by id and name; anything else of it needs its own scope (agent.schema.ts).
+    agent: t.relation("agent", { type: AgentRef }),
   }),
 });
 

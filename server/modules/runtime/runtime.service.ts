@@ -9,6 +9,7 @@ import { generateToken } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, RawRows } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
@@ -30,15 +31,16 @@ export function runtimeService(deps: {
   /** Whether a runtime token still exists (it goes with its agent). */
   tokenValid: TokenCheck;
   recheckMs?: number;
+  uow: UnitsOfWork;
   activity: ActivityService;
 }) {
-  const { db, rawRows, keyring, events, hasher, binder, activity } = deps;
+  const { db, rawRows, keyring, events, hasher, binder, uow, activity } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
       const token = generateToken("runtime");
       const id = newId();
-      const runtimeToken = await activity.transaction(async (tx) => {
+      const runtimeToken = await uow.run(async ({ db: tx, ...work }) => {
         const agent = await requireAgent(tx, viewer.userId, input.agentId);
         const created = await tx.runtimeToken.create({
           data: {
@@ -49,7 +51,11 @@ export function runtimeService(deps: {
             binding: binder.runtimeToken(id, agent.id),
           },
         });
-        await activity.record(tx, doerOf(viewer), { action: "RUNTIME_TOKEN_CREATED", agent, details: { tokenId: id } });
+        await activity.record(work, doerOf(viewer), {
+          action: "RUNTIME_TOKEN_CREATED",
+          agent,
+          details: { tokenId: id },
+        });
         return created;
       });
       return { token, runtimeToken };
@@ -57,14 +63,14 @@ export function runtimeService(deps: {
 
     /** Deletes one of the viewer's agents' runtime tokens; its open command streams end at once, on every instance. */
     async revokeToken(viewer: Viewer, input: { id: string }): Promise<string> {
-      const revoked = await activity.transaction(async (tx) => {
+      const revoked = await uow.run(async ({ db: tx, ...work }) => {
         const token = await tx.runtimeToken.findFirst({
           where: { id: input.id, agent: { userId: viewer.userId } },
           select: { id: true, agent: { select: { id: true, name: true } } },
         });
         if (!token) throw new NotFoundError("runtime token", input.id);
         await tx.runtimeToken.delete({ where: { id: token.id } });
-        await activity.record(tx, doerOf(viewer), {
+        await activity.record(work, doerOf(viewer), {
           action: "RUNTIME_TOKEN_REVOKED",
           agent: token.agent,
           details: { tokenId: token.id },

@@ -7,6 +7,7 @@ import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts"
 import { generateToken } from "../../crypto/tokens.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
@@ -56,9 +57,10 @@ export function tokenService(deps: {
   events: VaultEvents;
   hasher: TokenHasher;
   binder: RowBinder;
+  uow: UnitsOfWork;
   activity: ActivityService;
 }) {
-  const { db, events, hasher, binder, activity } = deps;
+  const { db, events, hasher, binder, uow, activity } = deps;
   return {
     /**
      * A token for the viewer's vault: with the scopes asked for (by default the viewer's own), never
@@ -76,10 +78,10 @@ export function tokenService(deps: {
         );
       }
       const expiresAt = input.expiresAt ?? limit;
-      return activity.transaction(async (tx) => {
+      return uow.run(async ({ db: tx, ...work }) => {
         const issued = await issueApiToken(tx, { hasher, binder }, viewer.userId, { ...input, scopes, expiresAt });
         const { apiToken } = issued;
-        await activity.record(tx, doerOf(viewer), {
+        await activity.record(work, doerOf(viewer), {
           action: "API_TOKEN_CREATED",
           details: { tokenId: apiToken.id, tokenName: apiToken.name, scopes: apiToken.scopes.split(",") },
         });
@@ -88,7 +90,7 @@ export function tokenService(deps: {
     },
 
     async revoke(viewer: Viewer, input: { id: string }) {
-      const revoked = await activity.transaction(async (tx) => {
+      const revoked = await uow.run(async ({ db: tx, ...work }) => {
         const row = await tx.apiToken.findFirst({ where: { id: input.id, userId: viewer.userId } });
         if (!row) throw new NotFoundError("API token", input.id);
         if (row.revokedAt) return row;
@@ -96,7 +98,7 @@ export function tokenService(deps: {
         const updated = await tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date(), binding } });
         // Its console sessions end with it.
         await tx.consoleSession.deleteMany({ where: { tokenId: row.id } });
-        await activity.record(tx, doerOf(viewer), {
+        await activity.record(work, doerOf(viewer), {
           action: "API_TOKEN_REVOKED",
           details: { tokenId: row.id, tokenName: row.name },
         });

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { TokenHasher } from "../../crypto/token-hash.ts";
 import type { Db, RawSql } from "../../db/database.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { ActivityService, Doer } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
 import { ValidationError } from "../common/errors.ts";
@@ -18,9 +19,10 @@ export function userService(deps: {
   raw: RawSql;
   hasher: TokenHasher;
   binder: RowBinder;
+  uow: UnitsOfWork;
   activity: ActivityService;
 }) {
-  const { db, raw, hasher, binder, activity } = deps;
+  const { db, raw, hasher, binder, uow, activity } = deps;
   /** The operator, at the server's command line. */
   const operator = (user: { id: string; keySalt: Uint8Array }, command: string): Doer => ({
     userId: user.id,
@@ -33,10 +35,10 @@ export function userService(deps: {
     async create(name: string) {
       const label = name.trim();
       if (!label || label.length > 128) throw new ValidationError("A user's name is 1 to 128 characters", "name");
-      return activity.transaction(async (tx) => {
+      return uow.run(async ({ db: tx, ...work }) => {
         const user = await tx.user.create({ data: { name: label, keySalt: new Uint8Array(randomBytes(SALT_BYTES)) } });
         const { token, apiToken } = await issueApiToken(tx, { hasher, binder }, user.id, { name: "first token" });
-        await activity.record(tx, operator(user, "agent-vault user create"), {
+        await activity.record(work, operator(user, "agent-vault user create"), {
           action: "API_TOKEN_CREATED",
           details: { tokenId: apiToken.id, tokenName: apiToken.name, scopes: apiToken.scopes.split(",") },
         });
@@ -59,9 +61,9 @@ export function userService(deps: {
       }
       const user = byId ?? users[0];
       if (!user) throw new ValidationError(`No user is named ${nameOrId} or has that id`, "user");
-      const { token, apiToken } = await activity.transaction(async (tx) => {
+      const { token, apiToken } = await uow.run(async ({ db: tx, ...work }) => {
         const issued = await issueApiToken(tx, { hasher, binder }, user.id, { name: tokenName });
-        await activity.record(tx, operator(user, "agent-vault user token"), {
+        await activity.record(work, operator(user, "agent-vault user token"), {
           action: "API_TOKEN_CREATED",
           details: {
             tokenId: issued.apiToken.id,
