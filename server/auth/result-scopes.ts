@@ -17,6 +17,19 @@ export const ENTRY_READERS: ScopeMap = { $any: { ENTRIES_READ: true, AGENTS_READ
 export const AGENT_READERS: ScopeMap = { $any: { AGENTS_READ: true, ENTRIES_READ: true } };
 /** An agent's own state (restart state, policy, runtime tokens): AGENTS_READ. */
 export const AGENT_STATE_READERS: ScopeMap = { $any: { AGENTS_READ: true } };
+/** A variable's value. */
+export const VALUE_READERS: ScopeMap = { $any: { ENTRIES_READ: true } };
+
+/** The scopes of a map, as a field's description names them ("ENTRIES_READ or AGENTS_READ"). */
+export const scopeNames = (readers: ScopeMap) => Object.keys(readers.$any).join(" or ");
+
+/**
+ * A field-level check that is a function (it depends on the object), carrying the sentence that
+ * describes it: schema.ts writes that into the field's description, as it does for a scope map.
+ */
+export type DescribedCheck = ((parent: object, args: unknown, ctx: Context) => ScopeMap | boolean) & {
+  describes: string;
+};
 
 /** Marks an object a mutation of this request returned: its own fields are readable in the result. */
 export function written<T extends object>(ctx: Context, object: T): T {
@@ -30,8 +43,17 @@ export function suppliedValue<T extends object>(ctx: Context, entry: T): T {
   return written(ctx, entry);
 }
 
-/** Field-level authScopes for an object's own state: the object this request wrote, or `readers`. */
-export const stateOf =
-  (readers: ScopeMap) =>
-  (parent: object, _args: unknown, ctx: Context): ScopeMap | boolean =>
-    ctx.written.has(parent) || readers;
+/** An object's own state: the object this request's mutation wrote, or a token with one of `readers`. */
+export function stateOf(readers: ScopeMap, noun: string): DescribedCheck {
+  return Object.assign((parent: object, _args: unknown, ctx: Context) => ctx.written.has(parent) || readers, {
+    describes: `Requires the ${scopeNames(readers)} scope, except on the ${noun} this request's mutation wrote.`,
+  });
+}
+
+/** A variable's value: to the request that supplied it, or a token with one of VALUE_READERS. */
+export const valueCheck: DescribedCheck = Object.assign(
+  (entry: object, _args: unknown, ctx: Context) => ctx.suppliedValues.has(entry) || VALUE_READERS,
+  {
+    describes: `Requires the ${scopeNames(VALUE_READERS)} scope, except on the variable whose value this request's mutation supplied.`,
+  },
+);

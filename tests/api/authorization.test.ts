@@ -129,6 +129,17 @@ describe("the scope walk", () => {
       query: "{ agents { edges { node { entries { ... on Secret { versions { edges { node { version } } } } } } } } }",
       alsoNeeds: ["AGENTS_READ"],
     },
+    "EntryVersion.value": {
+      query:
+        "{ agents { edges { node { entries { versions { edges { node { ... on EntryVersion { value } } } } } } } } }",
+      alsoNeeds: ["AGENTS_READ"],
+    },
+    ...Object.fromEntries(
+      ["createdAt", "lastRestartedAt", "restartPolicy", "restartRequired"].map((field) => [
+        `Agent.${field}`,
+        { query: `{ entries { edges { node { usedBy { ${field} } } } } }`, alsoNeeds: ["ENTRIES_READ"] },
+      ]),
+    ),
     "Variable.versions": {
       query:
         "{ agents { edges { node { entries { ... on Variable { versions { edges { node { version } } } } } } } } }",

@@ -33,7 +33,7 @@ const restartStateSelection = {
 } as const;
 
 // An agent's own state: AGENTS_READ, or the agent this request's mutation returned.
-const agentState = stateOf(AGENT_STATE_READERS);
+const agentState = stateOf(AGENT_STATE_READERS, "agent");
 
 export const AgentRef = builder.prismaObject("Agent", {
   description: "A deployed AI agent, which receives its attached entries as environment variables.",
@@ -55,7 +55,7 @@ export const AgentRef = builder.prismaObject("Agent", {
     }),
     pendingChanges: t.field({
       type: [PendingChangeRef],
-      description: "What a restart would change (names of entries): AGENTS_READ; empty without it.",
+      description: "What a restart would change (names of entries).",
       authScopes: AGENT_STATE_READERS,
       unauthorizedResolver: () => [],
       select: restartStateSelection,

@@ -10,7 +10,7 @@ import { EntryRef } from "../entry/entry.schema.ts";
 builder.prismaObjectField(AgentRef, "entries", (t) =>
   t.field({
     type: [EntryRef],
-    description: "The entries attached to this agent, by name (AGENTS_READ or ENTRIES_READ; empty without).",
+    description: "The entries attached to this agent, by name.",
     authScopes: ENTRY_READERS,
     unauthorizedResolver: () => [],
     select: (_args, _ctx, nestedSelection) => ({
@@ -27,7 +27,7 @@ builder.prismaObjectField(AgentRef, "entries", (t) =>
 builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
   t.field({
     type: [AgentRef],
-    description: "The agents this entry is attached to, by name (ENTRIES_READ or AGENTS_READ; empty without).",
+    description: "The agents this entry is attached to, by name.",
     authScopes: AGENT_READERS,
     unauthorizedResolver: () => [],
     resolve: (entry, _args, ctx) => ctx.loaders.usedBy.load(entry.id),
@@ -36,7 +36,7 @@ builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
 
 builder.prismaInterfaceField(EntryRef, "usedByCount", (t) =>
   t.int({
-    description: "How many agents this entry is attached to (ENTRIES_READ or AGENTS_READ; 0 without).",
+    description: "How many agents this entry is attached to.",
     authScopes: AGENT_READERS,
     unauthorizedResolver: () => 0,
     resolve: async (entry, _args, ctx) => (await ctx.loaders.usedBy.load(entry.id)).length,

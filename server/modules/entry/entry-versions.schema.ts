@@ -1,5 +1,5 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
-import { written } from "../../auth/result-scopes.ts";
+import { VALUE_READERS, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import { ActorRef } from "../activity/activity.schema.ts";
 import { parseActor } from "../activity/actor.ts";
@@ -23,8 +23,8 @@ const EntryVersionRef = builder.objectRef<EntryVersionRow>("EntryVersion").imple
     current: t.exposeBoolean("current", { description: "Whether this is the entry's value now." }),
     value: t.string({
       nullable: true,
-      description: "A variable's value in this version (ENTRIES_READ). Always null for a secret.",
-      authScopes: { ENTRIES_READ: true },
+      description: "A variable's value in this version. Always null for a secret.",
+      authScopes: VALUE_READERS,
       resolve: (row, _args, ctx) =>
         row.kind === "VARIABLE" ? unreadableAsError(() => ctx.services.entries.versions.value(ctx.viewer, row)) : null,
     }),
@@ -48,7 +48,7 @@ builder.prismaInterfaceField(EntryRef, "versions", (t) =>
   t.connection({
     type: EntryVersionRef,
     description:
-      "The values this entry has had, newest first: the current one and the kept earlier ones. Requires the ENTRIES_READ scope.",
+      "The values this entry has had, newest first: the current one and the kept earlier ones.",
     authScopes: { ENTRIES_READ: true },
     resolve: async (entry, args, ctx) => {
       const current = await ctx.db.entry.findFirst({ where: { id: entry.id, userId: ctx.viewer.userId } });

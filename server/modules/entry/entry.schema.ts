@@ -1,6 +1,6 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
-import { suppliedValue } from "../../auth/result-scopes.ts";
+import { suppliedValue, valueCheck } from "../../auth/result-scopes.ts";
 import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { EntryKind } from "../../db/enums.ts";
@@ -64,9 +64,8 @@ export const VariableRef = builder.prismaObject("Entry", {
   interfaces: [EntryRef],
   fields: (t) => ({
     value: t.string({
-      description:
-        "The value. Requires the ENTRIES_READ scope, except on the variable whose value a mutation of this request supplied.",
-      authScopes: (entry, _args, ctx) => ctx.suppliedValues.has(entry) || { ENTRIES_READ: true },
+      description: "The value.",
+      authScopes: valueCheck,
       resolve: (entry, _args, ctx) => unreadableAsError(() => ctx.services.entries.variableValue(ctx.viewer, entry)),
     }),
   }),

@@ -1,4 +1,4 @@
-import { ENTRY_READERS, written } from "../../auth/result-scopes.ts";
+import { type DescribedCheck, ENTRY_READERS, scopeNames, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
 import { AiProvider, AiProviderMethod } from "../../db/enums.ts";
@@ -34,6 +34,17 @@ const AiProviderStatusEnum = builder.enumType("AiProviderStatus", {
   } as const,
 });
 
+/** A card's secret: the one a connect or refresh of this request wrote, or a token that reads entries. */
+const secretOfCard: DescribedCheck = Object.assign(
+  (card: object, _args: unknown, ctx: Context) => {
+    const secret = (card as AiProviderCard).secret;
+    return (!!secret && ctx.written.has(secret)) || ENTRY_READERS;
+  },
+  {
+    describes: `Requires the ${scopeNames(ENTRY_READERS)} scope, except on the secret a connect or refresh of this request wrote; null without.`,
+  },
+);
+
 /** A card whose secret this request wrote (connected, refreshed): the secret's own fields are readable. */
 function withWrittenSecret(ctx: Context, card: AiProviderCard): AiProviderCard {
   if (card.secret) written(ctx, card.secret);
@@ -50,9 +61,8 @@ const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").im
     secret: t.field({
       type: SecretRef,
       nullable: true,
-      description:
-        "The provider's secret: an ordinary secret, attachable like any other (ENTRIES_READ or AGENTS_READ, or the secret a connect or refresh of this request wrote; null without).",
-      authScopes: (card, _args, ctx) => (!!card.secret && ctx.written.has(card.secret)) || ENTRY_READERS,
+      description: "The provider's secret: an ordinary secret, attachable like any other.",
+      authScopes: secretOfCard,
       unauthorizedResolver: () => null,
       resolve: (card) => card.secret,
     }),

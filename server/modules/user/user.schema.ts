@@ -9,7 +9,7 @@ export const UserRef = builder.prismaObject("User", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     apiTokens: t.prismaField({
       type: [ApiTokenRef],
-      description: "Every API token of this vault. Requires the TOKENS_MANAGE scope.",
+      description: "Every API token of this vault.",
       authScopes: { TOKENS_MANAGE: true },
       resolve: (query, user, _args, ctx) =>
         ctx.db.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { createdAt: "asc" } }),
