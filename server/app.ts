@@ -9,7 +9,7 @@ import { useConsoleFiles } from "./http/console-files.ts";
 import { graphiql } from "./http/graphiql.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
 import { type LogLevel, maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
-import { useSharedNoticeExecution } from "./modules/notice/notice.fanout.ts";
+import { useSharedSubscriptions } from "./modules/notice/shared-subscriptions.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { useConsoleSessions } from "./modules/session/session.routes.ts";
 import { CSRF_HEADERS, hasCsrfHeader, sessionSecret } from "./modules/session/session-cookie.ts";
@@ -21,6 +21,12 @@ export type AppOptions = {
   limits?: Partial<Limits>;
   /** GraphQL introspection (AGENT_VAULT_INTROSPECTION; on by default, off in production). */
   introspection?: boolean;
+  /**
+   * Subscriptions executed once per distinct operation and written by the vault's own event stream
+   * (modules/notice/shared-subscriptions.ts). On by default; off, yoga serves each subscriber on its
+   * own (the tests compare the two, byte for byte).
+   */
+  sharedSubscriptions?: boolean;
   /** Proxies of yours in front of the vault: the client's address is read from X-Forwarded-For past them. */
   trustedProxies?: number;
   /** Web origins allowed to call the API from a browser (CORS); none by default. */
@@ -93,7 +99,7 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
       useConsoleFiles(),
       ...hardeningPlugins(limits, { introspection: options.introspection ?? true }),
       useRedactedInputErrors(),
-      useSharedNoticeExecution(),
+      ...(options.sharedSubscriptions === false ? [] : [useSharedSubscriptions()]),
     ],
     // Over WebSocket there is no request: the token comes in the connection parameters. The
     // console's requests carry no token but a session cookie, and must send a CSRF header.

@@ -2,6 +2,7 @@
 // the app (app.ts) and the server commands (commands/) both open the vault through this.
 import { type Authenticator, authenticator } from "./auth/authenticate.ts";
 import type { RateLimits } from "./auth/rate-limits.ts";
+import { streamGuard } from "./auth/stream-checks.ts";
 import type { ActivityKeys } from "./crypto/activity-keys.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { SealingThread } from "./crypto/sealing-thread.ts";
@@ -10,6 +11,7 @@ import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { AppendRows, Db, InsertRows, RawRows, RawSql, Transact, TxSql, WriteTransaction } from "./db/database.ts";
 import { unitsOfWork } from "./db/unit-of-work.ts";
 import type { VaultEvents } from "./events/events.ts";
+import { type Feeds, feeds } from "./events/feeds.ts";
 import { type ActivityService, activityService } from "./modules/activity/activity.service.ts";
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AutoRestarts, autoRestarts, withAutoRestarts } from "./modules/agent/auto-restart.ts";
@@ -67,6 +69,8 @@ export type ServiceDeps = {
 
 export type Services = {
   authenticate: Authenticator;
+  /** What every subscription reads from. */
+  feeds: Feeds;
   attachments: AttachmentService;
   entries: EntryService;
   agents: AgentService;
@@ -110,13 +114,13 @@ export function createServices(deps: ServiceDeps): Services {
     onHookError: deps.onBackgroundError,
   });
   const authenticate = authenticator({ raw, rateLimits, hasher, binder, sessionIdleMs: deps.sessionIdleMs });
+  // Every subscription reads from the users' feeds; open streams re-check their token on one timer.
+  const userFeeds = feeds({ events: vaultEvents, guard: streamGuard(authenticate.streamValid, streamRecheckMs) });
   const activity = activityService({
     db,
     uow,
     chainKeys: deps.chainKeys,
     events: vaultEvents,
-    tokenValid: authenticate.streamValid,
-    recheckMs: streamRecheckMs,
     joinedSql: deps.joinedSql,
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
@@ -191,8 +195,6 @@ export function createServices(deps: ServiceDeps): Services {
       activity,
       providerBaseUrls,
       oauthIssuer,
-      tokenValid: authenticate.streamValid,
-      recheckMs: streamRecheckMs,
     }),
     tokens: tokenService({ db, uow, events, hasher, binder, activity }),
     runtime: runtimeService({
@@ -207,7 +209,8 @@ export function createServices(deps: ServiceDeps): Services {
       recheckMs: streamRecheckMs,
       activity,
     }),
-    notices: noticeService({ db, events, tokenValid: authenticate.streamValid, recheckMs: streamRecheckMs }),
+    notices: noticeService({ db }),
+    feeds: userFeeds,
     users: userService({ db, uow, raw, hasher, binder, activity }),
     keys: keyService({ db, raw, keyring, masterKeys: keyring.masterKeys }),
   };

@@ -4,8 +4,6 @@
 // thousands of subscribers at once, so each token is checked once per event, not once per
 // stream; and one timer sweeps every open stream's token, instead of a timer per stream.
 
-import { GraphQLError } from "graphql";
-
 export type TokenCheck = (tokenId: string) => Promise<boolean>;
 
 export const STREAM_RECHECK_MS = 30_000;
@@ -60,38 +58,4 @@ export function streamGuard(check: TokenCheck, intervalMs = STREAM_RECHECK_MS) {
       };
     },
   };
-}
-
-/**
- * `source`'s events that pass `keep`, for as long as the token stays valid: a revoked or expired
- * token ends the stream with an UNAUTHENTICATED error.
- */
-export function tokenBoundStream<T extends object>(
-  source: AsyncIterableIterator<T>,
-  guard: StreamGuard,
-  tokenId: string,
-  keep: (event: T) => boolean = () => true,
-): AsyncGenerator<T> {
-  let tokenGone = false;
-  const unwatch = guard.watch(tokenId, () => {
-    tokenGone = true;
-    void source.return?.();
-  });
-  const revoked = () =>
-    new GraphQLError("The token of this subscription was revoked or has expired", {
-      extensions: { code: "UNAUTHENTICATED" },
-    });
-  return (async function* () {
-    try {
-      for await (const event of source) {
-        if (!keep(event)) continue;
-        if (tokenGone || !(await guard.beforeEvent(event, tokenId))) throw revoked();
-        yield event;
-      }
-      if (tokenGone) throw revoked();
-    } finally {
-      unwatch();
-      await source.return?.();
-    }
-  })();
 }

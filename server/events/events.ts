@@ -43,6 +43,15 @@ export type ProviderStatusNotice = {
 
 type Target = TypedEventTarget<CustomEvent>;
 
+/** The kinds of events a user's subscribers follow (feeds.ts), and what each carries. */
+export type FeedName = "restarts" | "activity" | "providers";
+export type FeedEvent<F extends FeedName> = {
+  restarts: RestartNotice;
+  activity: ActivityNotice;
+  providers: ProviderStatusNotice;
+}[F];
+const FEED_TOPICS: Record<FeedName, string> = { restarts: "user", activity: "activity", providers: "providers" };
+
 /**
  * An async iterator over one topic whose listener is registered at once, not on the first
  * next(): a subscriber is live as soon as its subscription has started.
@@ -125,16 +134,20 @@ export function createVaultEvents(target: Target = new EventTarget() as Target, 
     providerStatusChanged(userId: string, notice: Omit<ProviderStatusNotice, "occurredAt">) {
       publish(`providers:${userId}`, { ...notice, occurredAt: new Date().toISOString() });
     },
-    providerStatusEvents: (userId: string) => subscribe<ProviderStatusNotice>(target, `${prefix}providers:${userId}`),
     activityAdded(userId: string, event: ActivityNotice) {
       publish(`activity:${userId}`, event);
     },
-    activityEvents: (userId: string) => subscribe<ActivityNotice>(target, `${prefix}activity:${userId}`),
-    userEvents: (userId: string) => subscribe<UserEvent>(target, `${prefix}user:${userId}`),
-    /** Calls `listener` with each of the user's events as it is published; returns the way to stop. */
-    onUserEvent(userId: string, listener: (event: UserEvent) => void): () => void {
-      const topic = `${prefix}user:${userId}`;
-      const handler = (event: Event) => listener((event as CustomEvent).detail as UserEvent);
+    /**
+     * Calls `listener` with each event of the user's feed as it is published (the restart feed
+     * also carries token revocations); returns the way to stop.
+     */
+    listen<F extends FeedName>(
+      feed: F,
+      userId: string,
+      listener: (event: FeedEvent<F> | TokenRevoked) => void,
+    ): () => void {
+      const topic = `${prefix}${FEED_TOPICS[feed]}:${userId}`;
+      const handler = (event: Event) => listener((event as CustomEvent).detail as FeedEvent<F> | TokenRevoked);
       target.addEventListener(topic, handler as EventListener);
       return () => target.removeEventListener(topic, handler as EventListener);
     },

@@ -4,6 +4,7 @@
 import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
 import { createClient, type ExecutionResult } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../server/app.ts";
 import { eventually } from "../helpers/processes.ts";
 import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
@@ -160,5 +161,83 @@ describe("restart-needed notices to many subscribers", () => {
       'event: next\ndata: {"data":{"restartNeeded":{"entryName":"WIRE_KEY","change":"UPDATED"}}}\n\n',
     );
     await staying.reader.cancel();
+  });
+});
+
+describe("the shared path and yoga's own", () => {
+  /** The raw bytes of a server-sent-event subscription, as they arrive. */
+  async function rawStream(app: { fetch: typeof fetch }, query: string, bearer: string) {
+    const response = await app.fetch("http://vault.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ query }),
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const state = { text: "", done: false, headers: response.headers };
+    void (async () => {
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (done) break;
+        state.text += decoder.decode(value, { stream: true });
+      }
+      state.done = true;
+    })();
+    return { state, stop: () => reader.cancel().catch(() => {}) };
+  }
+
+  it("write every subscription's events byte for byte as yoga does, its end and its errors included", async () => {
+    // Two apps on one vault: the same events reach both, one through the shared path.
+    const plain = createApp(t.vault, { sharedSubscriptions: false });
+    const { token: mine } = await t.newUser("bytes");
+    const client = createVaultClient({
+      url: "http://vault.test/graphql",
+      token: mine,
+      fetch: t.vault.yoga.fetch as typeof fetch,
+    });
+    const key = await client.addSecret({ name: "BYTES_KEY", value: "v0" });
+    await client.createAgent({ name: "bytes-bot", entryIds: [key.id] });
+    const short = await client.createApiToken({ name: "short" });
+    const operations = [
+      "subscription { restartNeeded { entryName change automatic agent { name restartRequired } } }",
+      "subscription { activityAdded { action entryName actor { kind name } details } }",
+      "subscription ($a: ID) { restartNeeded(agentId: $a) { __typename agentId } }",
+      'subscription { restartNeeded(agentId: "not-an-agent") { agentId } }',
+      "subscription { providerStatusChanged { provider } }",
+    ];
+    const pairs = await Promise.all(
+      operations.map(async (query) => [
+        await rawStream(t.vault.yoga as unknown as { fetch: typeof fetch }, query, short.token),
+        await rawStream(plain as unknown as { fetch: typeof fetch }, query, short.token),
+      ]),
+    );
+    try {
+      // Every stream listening: a notice and an event reach them all.
+      let round = 0;
+      await eventually(async () => {
+        await client.updateSecret({ id: key.id, value: `v${++round}` });
+        return pairs
+          .slice(0, 2)
+          .every(([a, b]) => a?.state.text.includes("event: next") && b?.state.text.includes("event: next"));
+      }, "both paths to deliver");
+      await client.updateSecret({ id: key.id, value: "last" });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The token revoked: every stream ends with the same error.
+      await client.revokeApiToken({ id: short.apiToken.id });
+      await eventually(() => pairs.every(([a, b]) => a?.state.done && b?.state.done), "every stream to end");
+      const withoutPings = (text: string) => text.replace(/^:\n\n/gm, "");
+      for (const [i, [shared, own]] of pairs.entries()) {
+        expect(withoutPings(shared?.state.text ?? ""), operations[i]).toBe(withoutPings(own?.state.text ?? ""));
+        expect(shared?.state.headers.get("content-type")).toBe(own?.state.headers.get("content-type"));
+      }
+      expect(pairs[0]?.[0]?.state.text).toContain('"entryName":"BYTES_KEY"');
+      expect(pairs[3]?.[0]?.state.text).toContain("NOT_FOUND");
+      expect(pairs[0]?.[0]?.state.text).toContain("UNAUTHENTICATED");
+    } finally {
+      for (const [a, b] of pairs) {
+        await a?.stop();
+        await b?.stop();
+      }
+    }
   });
 });

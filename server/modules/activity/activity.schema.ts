@@ -1,6 +1,7 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { builder } from "../../builder.ts";
 import type { ActivityNotice } from "../../events/events.ts";
+import { feedField } from "../notice/feed-field.ts";
 import { ACTIVITY_ACTIONS, type ActivityAction, type ActivityEventRow } from "./activity.service.ts";
 import type { ChainCheck } from "./activity-chain-check.ts";
 import type { Actor } from "./actor.ts";
@@ -168,7 +169,9 @@ builder.subscriptionField("activityAdded", (t) =>
     authScopes: { ACTIVITY_READ: true },
     description: "New activity events as they are recorded, optionally filtered.",
     args: { filter: t.arg({ type: ActivityFilterInput, required: false }) },
-    subscribe: (_root, args, ctx) => ctx.services.activity.stream(ctx.viewer, filterOf(args.filter)),
-    resolve: (event) => event,
+    ...feedField((args: { filter?: FilterArg | null }, ctx) =>
+      ctx.services.activity.subscription(filterOf(args.filter)),
+    ),
+    resolve: (event) => event as ActivityNotice,
   }),
 );

@@ -2,13 +2,13 @@
 // Events are written in the transaction of the change they record (record), chained per user
 // (activity-chain.ts), listed newest first, streamed live once committed, checked end to end
 // (verify) and pruned after the retention period, leaving an anchor the check starts from.
-import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
-import { type KeyOwner, streamKey, type Viewer } from "../../auth/viewer.ts";
+import type { KeyOwner } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
 import type { Db, RawSql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { SqlWork, UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
+import type { FeedSubscription } from "../../events/feeds.ts";
 import {
   appendAtOnce,
   type EventRow,
@@ -68,9 +68,6 @@ export function activityService(deps: {
   /** Events older than this many days are pruned (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
   retentionDays?: number;
   onError?: (error: unknown) => void;
-  /** Whether an API token still works (open streams re-check). */
-  tokenValid: TokenCheck;
-  recheckMs?: number;
   /** Plain SQL that can join a change and its event in one statement (PostgreSQL), for recordAtOnce. */
   joinedSql?: RawSql;
   /** The server's log: a chain whose head went back, pruning that stopped at an event that does not verify. */
@@ -79,7 +76,6 @@ export function activityService(deps: {
   const { db, uow, chainKeys, events } = deps;
   const retentionDays = deps.retentionDays ?? 365;
   const onError = deps.onError ?? (() => {});
-  const guard = streamGuard(deps.tokenValid, deps.recheckMs);
 
   /** The last head of each user's chain this instance wrote (a guess other instances may outdate). */
   const heads = new Map<string, ChainHead>();
@@ -256,12 +252,11 @@ export function activityService(deps: {
      */
     fetched: fetches.fetched,
 
-    /** New events of the viewer's vault that pass `filter`, for as long as the viewer's token works. */
-    stream(viewer: Viewer, filter: ActivityFilter | null): AsyncGenerator<ActivityNotice> {
-      return tokenBoundStream(events.activityEvents(viewer.userId), guard, streamKey(viewer), (event) =>
-        matches(event, filter),
-      );
-    },
+    /** New events of the viewer's vault that pass `filter`. */
+    subscription: (filter: ActivityFilter | null): FeedSubscription<"activity"> => ({
+      feed: "activity",
+      accept: (event) => matches(event, filter),
+    }),
 
     /** Writes the counts of fetches not yet recorded (at shutdown). */
     flushFetches: fetches.flush,

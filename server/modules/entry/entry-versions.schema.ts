@@ -47,8 +47,7 @@ builder.prismaInterfaceField(EntryRef, "updatedBy", (t) =>
 builder.prismaInterfaceField(EntryRef, "versions", (t) =>
   t.connection({
     type: EntryVersionRef,
-    description:
-      "The values this entry has had, newest first: the current one and the kept earlier ones.",
+    description: "The values this entry has had, newest first: the current one and the kept earlier ones.",
     authScopes: { ENTRIES_READ: true },
     resolve: async (entry, args, ctx) => {
       const current = await ctx.db.entry.findFirst({ where: { id: entry.id, userId: ctx.viewer.userId } });

@@ -1,6 +1,7 @@
 import { builder } from "../../builder.ts";
 import type { RestartNotice } from "../../events/events.ts";
 import { AgentRef, EnvironmentChangeEnum } from "../agent/agent.schema.ts";
+import { feedField } from "./feed-field.ts";
 
 const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").implement({
   description: "An agent needs a restart: one of its entries was added, updated or removed.",
@@ -27,9 +28,9 @@ builder.subscriptionField("restartNeeded", (t) =>
     authScopes: { AGENTS_READ: true },
     description: "Notices of changes that need an agent restart: all of the viewer's agents, or one.",
     args: { agentId: t.arg.id({ required: false }) },
-    // notice.fanout.ts serves most subscriptions without calling this, and authorizes them the same way.
-    subscribe: (_root, args, ctx) =>
-      ctx.services.notices.stream(ctx.viewer, args.agentId ? String(args.agentId) : null),
-    resolve: (notice) => notice,
+    ...feedField((args: { agentId?: string | number | null }, ctx) =>
+      ctx.services.notices.subscription(ctx.viewer, args.agentId ? String(args.agentId) : null),
+    ),
+    resolve: (notice) => notice as RestartNotice,
   }),
 );

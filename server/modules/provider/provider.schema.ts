@@ -13,6 +13,7 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { SecretRef } from "../entry/entry.schema.ts";
+import { feedField } from "../notice/feed-field.ts";
 import type { AiProviderCard } from "./provider.service.ts";
 
 const AiProviderEnum = builder.enumType(AiProvider, { name: "AiProvider" });
@@ -116,8 +117,8 @@ builder.subscriptionField("providerStatusChanged", (t) =>
     type: ProviderStatusNoticeRef,
     authScopes: { ENTRIES_READ: true },
     description: "Changes of the AI provider cards' status, as they happen.",
-    subscribe: (_root, _args, ctx) => ctx.services.providers.statusChanges(ctx.viewer),
-    resolve: (notice) => notice,
+    ...feedField((_args: unknown, ctx) => ctx.services.providers.statusChanges()),
+    resolve: (notice) => notice as ProviderStatusNotice,
   }),
 );
 

@@ -1,13 +1,13 @@
 // AI provider cards: a quick way to connect an LLM provider's key. Connecting writes an ordinary
 // secret (listed, attachable, restart rules apply) and the connection row that records how, in
 // one transaction.
-import { streamGuard, type TokenCheck, tokenBoundStream } from "../../auth/stream-checks.ts";
-import { streamKey, type Viewer } from "../../auth/viewer.ts";
+import type { Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import type { UnitsOfWork, Work } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
+import type { FeedSubscription } from "../../events/feeds.ts";
 import { type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
 import { NameTakenError, NotFoundError, ProviderRequestError, ValidationError } from "../common/errors.ts";
@@ -136,12 +136,8 @@ export function providerService(deps: {
   providerBaseUrls: ProviderBaseUrls;
   /** The OAuth issuer the operator configured: the only one the vault refreshes tokens with. */
   oauthIssuer: OAuthIssuer;
-  /** Whether an API token still works (open streams re-check). */
-  tokenValid: TokenCheck;
-  recheckMs?: number;
 }) {
   const { db, keyring, events, entries, uow, activity } = deps;
-  const guard = streamGuard(deps.tokenValid, deps.recheckMs);
 
   async function loadCards(tx: Tx, userId: string): Promise<Map<Provider, AiProviderCard>> {
     const [secrets, connections] = await Promise.all([
@@ -271,8 +267,8 @@ export function providerService(deps: {
 
   return {
     /** Status changes of the viewer's cards, as they happen. */
-    statusChanges: (viewer: Viewer) =>
-      tokenBoundStream(events.providerStatusEvents(viewer.userId), guard, streamKey(viewer)),
+    /** Changes of the viewer's provider cards' status. */
+    statusChanges: (): FeedSubscription<"providers"> => ({ feed: "providers", accept: () => true }),
 
     async cards(viewer: Viewer): Promise<AiProviderCard[]> {
       return [...(await loadCards(db, viewer.userId)).values()];

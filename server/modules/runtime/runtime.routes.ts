@@ -4,10 +4,12 @@
 import type { FetchAPI, Plugin, YogaLogger } from "graphql-yoga";
 import { AuthenticationError } from "../../auth/authenticate.ts";
 import type { RuntimeViewer } from "../../auth/viewer.ts";
+import { encodeEvent, eventStream } from "../../http/event-stream.ts";
 import type { Services } from "../../services.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
 
 const HEARTBEAT_MS = 15_000;
+const KEEP_ALIVE = Buffer.from(": keep-alive\n\n");
 
 // Responses are made with the server's own fetch API (whatwg-node's), whose string bodies it
 // writes to the socket at once; the global Response's body is a web stream, read chunk by chunk.
@@ -21,35 +23,23 @@ function json(api: FetchAPI, status: number, body: unknown, headers: Record<stri
 const failure = (api: FetchAPI, status: number, code: string, message: string) =>
   json(api, status, { error: { code, message } });
 
-function commandStream(api: FetchAPI, services: Services, runtime: RuntimeViewer, signal: AbortSignal): Response {
-  const encoder = new TextEncoder();
-  const commands = services.runtime.commands(runtime);
+function commandStream(api: FetchAPI, services: Services, runtime: RuntimeViewer): Response {
   const startedAt = runtime.agent.lastRestartedAt?.toISOString() ?? null;
-  let heartbeat: NodeJS.Timeout | undefined;
-  const stop = () => {
-    clearInterval(heartbeat);
-    void commands.return?.();
-  };
-  signal.addEventListener("abort", stop);
-  const stream = new api.ReadableStream<Uint8Array>({
-    start(controller) {
-      const hello = JSON.stringify({ agentId: runtime.agent.id, startedAt });
-      controller.enqueue(encoder.encode(`event: hello\ndata: ${hello}\n\n`));
-      heartbeat = setInterval(() => controller.enqueue(encoder.encode(": keep-alive\n\n")), HEARTBEAT_MS);
-    },
-    async pull(controller) {
-      const next = await commands.next();
-      if (next.done) {
-        clearInterval(heartbeat);
-        controller.close();
-        return;
-      }
-      controller.enqueue(encoder.encode(`event: ${next.value.type}\ndata: ${JSON.stringify(next.value)}\n\n`));
-    },
-    cancel: stop,
-  });
-  return new api.Response(stream, {
+  return eventStream(api, {
+    ping: KEEP_ALIVE,
+    pingMs: HEARTBEAT_MS,
     headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
+    open(writer) {
+      writer.write(encodeEvent("hello", JSON.stringify({ agentId: runtime.agent.id, startedAt })));
+      const commands = services.runtime.commands(runtime);
+      void (async () => {
+        for await (const command of commands) {
+          if (!writer.write(encodeEvent(command.type, JSON.stringify(command)))) break;
+        }
+        writer.end();
+      })().catch(() => writer.end());
+      return () => void commands.return?.();
+    },
   });
 }
 
@@ -102,5 +92,5 @@ async function respond(
     }
   }
   if (request.method !== "GET") return failure(api, 405, "METHOD_NOT_ALLOWED", "Use GET");
-  return commandStream(api, services, runtime, request.signal);
+  return commandStream(api, services, runtime);
 }

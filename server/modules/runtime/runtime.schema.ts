@@ -59,8 +59,7 @@ builder.mutationField("revokeRuntimeToken", (t) =>
 
 builder.prismaObjectField(AgentRef, "runtimeTokens", (t) =>
   t.relation("runtimeTokens", {
-    description:
-      "The agent's runtime tokens (their ids and when they were made; never the tokens).",
+    description: "The agent's runtime tokens (their ids and when they were made; never the tokens).",
     authScopes: AGENT_STATE_READERS,
     unauthorizedResolver: () => [] as never,
     query: { orderBy: { createdAt: "asc" } },
