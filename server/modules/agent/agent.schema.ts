@@ -3,6 +3,7 @@ import { builder } from "../../builder.ts";
 import { AgentRestartPolicy } from "../../db/enums.ts";
 import { LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { nameKey } from "../entry/entry.rules.ts";
+import { agentById, agentByNameKey, agentsOf, countAgents } from "./agent.dal.ts";
 import { type PendingChange, pendingChanges } from "./restart-state.ts";
 
 export const EnvironmentChangeEnum = builder.enumType("EnvironmentChange", {
@@ -75,12 +76,9 @@ builder.queryFields((t) => ({
       cursor: "id",
       authScopes: { AGENTS_READ: true },
       description: "The vault's agents, by name.",
-      resolve: (query, _root, _args, ctx) =>
-        ctx.db.agent.findMany({ ...query, where: { userId: ctx.viewer.userId }, orderBy: { nameKey: "asc" } }),
+      resolve: (query, _root, _args, ctx) => agentsOf(ctx.db, ctx.viewer.userId, query),
       // Asked for alone, totalCount is resolved without the field's resolver.
-      totalCount: (_connection, _args, ctx) => {
-        return ctx.db.agent.count({ where: { userId: ctx.viewer.userId } });
-      },
+      totalCount: (_connection, _args, ctx) => countAgents(ctx.db, ctx.viewer.userId),
     },
     {},
   ),
@@ -90,8 +88,7 @@ builder.queryFields((t) => ({
     authScopes: { AGENTS_READ: true },
     description: "The agent with this id.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.agent.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
+    resolve: (query, _root, args, ctx) => agentById(ctx.db, ctx.viewer.userId, String(args.id), query),
   }),
   agentByName: t.prismaField({
     type: AgentRef,
@@ -99,11 +96,7 @@ builder.queryFields((t) => ({
     authScopes: { AGENTS_READ: true },
     description: "The agent with this name, compared regardless of case.",
     args: { name: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.agent.findUnique({
-        ...query,
-        where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(args.name) } },
-      }),
+    resolve: (query, _root, args, ctx) => agentByNameKey(ctx.db, ctx.viewer.userId, nameKey(args.name), query),
   }),
 }));
 

@@ -12,6 +12,7 @@ import { assertEnvironmentsFit, currentEnvironment } from "../attachment/attachm
 import { NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
 import { MAX_NAME_LENGTH, nameKey } from "../entry/entry.rules.ts";
+import { agentByNameKey, createAgent, deleteAgentRow, updateAgentRow } from "./agent.dal.ts";
 import { requireAgent } from "./agent.lookup.ts";
 import { runningEnvOf } from "./restart-state.ts";
 
@@ -45,25 +46,21 @@ export function agentService(deps: {
       const id = newId();
       try {
         return await uow.run(async ({ db: tx, ...work }) => {
-          const taken = await tx.agent.findUnique({
-            where: { userId_nameKey: { userId, nameKey: nameKey(input.name) } },
-            select: { name: true },
-          });
+          const taken = await agentByNameKey(tx, userId, nameKey(input.name), { select: { name: true } });
           if (taken) throw new NameTakenError(taken.name, "An agent");
           const entries = await requireEntries(tx, userId, input.entryIds ?? []);
-          const agent = await tx.agent.create({
-            data: {
+          const agent = await createAgent(
+            tx,
+            {
               id,
               userId,
               name: input.name,
               nameKey: nameKey(input.name),
               restartPolicy: input.restartPolicy ?? "MANUAL",
               runningEnv: runningEnvOf(entries),
-              attachments: {
-                create: entries.map((entry) => ({ entryId: entry.id, binding: binder.attachment(id, entry.id) })),
-              },
             },
-          });
+            entries.map((entry) => ({ entryId: entry.id, binding: binder.attachment(id, entry.id) })),
+          );
           await assertEnvironmentsFit(tx, [id]);
           const doer = doerOf(viewer);
           const named = { id, name: agent.name };
@@ -97,12 +94,9 @@ export function agentService(deps: {
       try {
         return await uow.run(async ({ db: tx, ...work }) => {
           const found = await requireAgent(tx, viewer.userId, input.agentId);
-          const updated = await tx.agent.update({
-            where: { id: found.id },
-            data: {
-              ...(input.name !== null ? { name: input.name, nameKey: nameKey(input.name) } : {}),
-              ...(input.restartPolicy !== null ? { restartPolicy: input.restartPolicy } : {}),
-            },
+          const updated = await updateAgentRow(tx, found.id, {
+            ...(input.name !== null ? { name: input.name, nameKey: nameKey(input.name) } : {}),
+            ...(input.restartPolicy !== null ? { restartPolicy: input.restartPolicy } : {}),
           });
           await activity.record(work, doerOf(viewer), {
             action: "AGENT_UPDATED",
@@ -125,9 +119,9 @@ export function agentService(deps: {
       const agent = await uow.run(async ({ db: tx, ...work }) => {
         const found = await requireAgent(tx, viewer.userId, input.agentId);
         const environment = await currentEnvironment(tx, found.id);
-        const updated = await tx.agent.update({
-          where: { id: found.id },
-          data: { runningEnv: runningEnvOf(environment), lastRestartedAt: new Date() },
+        const updated = await updateAgentRow(tx, found.id, {
+          runningEnv: runningEnvOf(environment),
+          lastRestartedAt: new Date(),
         });
         await activity.record(work, doerOf(viewer), {
           action: "AGENT_RESTARTED",
@@ -144,7 +138,7 @@ export function agentService(deps: {
     async delete(viewer: Viewer, input: { agentId: string }): Promise<string> {
       const deleted = await uow.run(async ({ db: tx, ...work }) => {
         const agent = await requireAgent(tx, viewer.userId, input.agentId);
-        await tx.agent.delete({ where: { id: agent.id } });
+        await deleteAgentRow(tx, agent.id);
         await activity.record(work, doerOf(viewer), { action: "AGENT_DELETED", agent });
         return agent.id;
       });

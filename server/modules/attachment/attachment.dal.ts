@@ -1,6 +1,6 @@
 // The Attachment table's statements that bypass Prisma: the agents using a page of entries (every
 // list of entries asks), and attachments without a binding (keys adopt).
-import { type Db, type RawRows, type RawSql, storedDate } from "../../db/database.ts";
+import { type Db, type RawRows, type RawSql, storedDate, type Tx } from "../../db/database.ts";
 
 export type AgentRow = Awaited<ReturnType<Db["agent"]["findUniqueOrThrow"]>>;
 
@@ -59,3 +59,49 @@ export const anyUnadoptedAttachment = async (raw: RawSql) => (await raw(ANY_UNAD
 export const unboundAttachments = (raw: RawSql) => raw(UNBOUND);
 export const bindAttachment = (raw: RawSql, agentId: unknown, entryId: unknown, binding: string) =>
   raw(BIND, [binding, agentId, entryId]);
+
+/** Each attachment of these agents, with its entry's name and value size (environment sizes). */
+export const attachedSizes = (tx: Db | Tx, agentIds: readonly string[]) =>
+  tx.attachment.findMany({
+    where: { agentId: { in: [...agentIds] } },
+    select: { agentId: true, entry: { select: { name: true, valueSize: true } } },
+  });
+
+/** The entries attached to an agent (id, name, version). */
+export async function attachedEntries(tx: Db | Tx, agentId: string) {
+  const rows = await tx.attachment.findMany({
+    where: { agentId },
+    select: { entry: { select: { id: true, name: true, version: true } } },
+  });
+  return rows.map((row) => row.entry);
+}
+
+/** Of these entries, those attached to the agent (id and name). */
+export async function attachedOf(tx: Db | Tx, agentId: string, entryIds: readonly string[]) {
+  const rows = await tx.attachment.findMany({
+    where: { agentId, entryId: { in: [...entryIds] } },
+    select: { entry: { select: { id: true, name: true } } },
+  });
+  return rows.map((row) => row.entry);
+}
+
+/** The agents an entry is attached to (id and name), by name. */
+export async function agentsOfEntry(tx: Db | Tx, entryId: string) {
+  const rows = await tx.attachment.findMany({
+    where: { entryId },
+    select: { agent: { select: { id: true, name: true } } },
+    orderBy: { agent: { name: "asc" } },
+  });
+  return rows.map((row) => row.agent);
+}
+
+/** Which agents use which of these entries. */
+export const attachmentsOfEntries = (tx: Db | Tx, entryIds: readonly string[]) =>
+  tx.attachment.findMany({ where: { entryId: { in: [...entryIds] } }, select: { agentId: true, entryId: true } });
+
+/** Attaches entries to an agent, each attachment with its binding. */
+export const createAttachments = (tx: Tx, rows: { agentId: string; entryId: string; binding: string }[]) =>
+  tx.attachment.createMany({ data: rows });
+
+export const deleteAttachments = (tx: Tx, agentId: string, entryIds: readonly string[]) =>
+  tx.attachment.deleteMany({ where: { agentId, entryId: { in: [...entryIds] } } });

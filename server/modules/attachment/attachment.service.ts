@@ -4,17 +4,28 @@
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
-import type { RawRows, Tx } from "../../db/database.ts";
+import type { Db, RawRows, Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
+import { agentRow } from "../agent/agent.dal.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import type { EnvironmentChange } from "../agent/restart-state.ts";
 import { type AgentSummary, LimitExceededError, NotFoundError } from "../common/errors.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
 import { compareNames, environmentBytes, MAX_ENVIRONMENT_BYTES } from "../entry/entry.rules.ts";
-import { type AgentRow, agentsUsingEntries } from "./attachment.dal.ts";
+import {
+  type AgentRow,
+  agentsOfEntry,
+  agentsUsingEntries,
+  attachedEntries,
+  attachedOf,
+  attachedSizes,
+  attachmentsOfEntries,
+  createAttachments,
+  deleteAttachments,
+} from "./attachment.dal.ts";
 
 export type AttachInput = { agentId: string; entryIds: readonly string[] };
 export type { AgentRow };
@@ -26,17 +37,14 @@ export function notices(agentId: string, entries: readonly { name: string }[], c
 /** docs/architecture.md rule 2: each agent's whole environment stays under 1 MiB. */
 export async function assertEnvironmentsFit(tx: Tx, agentIds: readonly string[]): Promise<void> {
   if (agentIds.length === 0) return;
-  const rows = await tx.attachment.findMany({
-    where: { agentId: { in: [...agentIds] } },
-    select: { agentId: true, entry: { select: { name: true, valueSize: true } } },
-  });
+  const rows = await attachedSizes(tx, agentIds);
   const totals = new Map<string, number>();
   for (const row of rows) {
     totals.set(row.agentId, (totals.get(row.agentId) ?? 0) + environmentBytes(row.entry.name, row.entry.valueSize));
   }
   for (const [agentId, total] of totals) {
     if (total >= MAX_ENVIRONMENT_BYTES) {
-      const agent = await tx.agent.findUniqueOrThrow({ where: { id: agentId }, select: { name: true } });
+      const agent = await agentRow(tx, agentId);
       throw new LimitExceededError(
         `The environment of agent ${agent.name} would reach ${total} bytes; it must stay under 1 MiB`,
       );
@@ -45,35 +53,17 @@ export async function assertEnvironmentsFit(tx: Tx, agentIds: readonly string[])
 }
 
 /** The entries attached to an agent now, as its environment would start with them. */
-export async function currentEnvironment(tx: Tx, agentId: string) {
-  const rows = await tx.attachment.findMany({
-    where: { agentId },
-    select: { entry: { select: { id: true, name: true, version: true } } },
-  });
-  return rows.map((row) => row.entry);
-}
+export const currentEnvironment = (tx: Tx, agentId: string) => attachedEntries(tx, agentId);
 
 /** The agents an entry is attached to, by name. */
-export async function agentsUsing(tx: Tx, entryId: string): Promise<AgentSummary[]> {
-  const rows = await tx.attachment.findMany({
-    where: { entryId },
-    select: { agent: { select: { id: true, name: true } } },
-    orderBy: { agent: { name: "asc" } },
-  });
-  return rows.map((row) => row.agent);
-}
+export const agentsUsing = (tx: Db | Tx, entryId: string): Promise<AgentSummary[]> => agentsOfEntry(tx, entryId);
 
 /** Which agents use which of these entries. */
 export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
   const rows: { agentId: string; entryId: string }[] = [];
   const CHUNK = 500;
   for (let start = 0; start < entryIds.length; start += CHUNK) {
-    rows.push(
-      ...(await tx.attachment.findMany({
-        where: { entryId: { in: entryIds.slice(start, start + CHUNK) } },
-        select: { agentId: true, entryId: true },
-      })),
-    );
+    rows.push(...(await attachmentsOfEntries(tx, entryIds.slice(start, start + CHUNK))));
   }
   return rows;
 }
@@ -110,20 +100,22 @@ export function attachmentService(deps: {
         result = await uow.run(async ({ db: tx, ...work }) => {
           const agent = await requireAgent(tx, viewer.userId, input.agentId);
           const entries = await requireEntries(tx, viewer.userId, input.entryIds);
-          const existing = await tx.attachment.findMany({
-            where: { agentId: agent.id, entryId: { in: entries.map((entry) => entry.id) } },
-            select: { entryId: true },
-          });
-          const attached = new Set(existing.map((row) => row.entryId));
+          const existing = await attachedOf(
+            tx,
+            agent.id,
+            entries.map((entry) => entry.id),
+          );
+          const attached = new Set(existing.map((entry) => entry.id));
           const added = entries.filter((entry) => !attached.has(entry.id));
           if (added.length > 0) {
-            await tx.attachment.createMany({
-              data: added.map((entry) => ({
+            await createAttachments(
+              tx,
+              added.map((entry) => ({
                 agentId: agent.id,
                 entryId: entry.id,
                 binding: binder.attachment(agent.id, entry.id),
               })),
-            });
+            );
           }
           await assertEnvironmentsFit(tx, [agent.id]);
           const doer = doerOf(viewer);
@@ -134,7 +126,7 @@ export function attachmentService(deps: {
               entry: { id: entry.id, name: entry.name },
             });
           }
-          return { agent: await tx.agent.findUniqueOrThrow({ where: { id: agent.id } }), added };
+          return { agent: await agentRow(tx, agent.id), added };
         });
       } catch (error) {
         // An entry deleted between our check and our insert: the foreign key refuses the insert.
@@ -151,21 +143,21 @@ export function attachmentService(deps: {
       const { agent, removed } = await uow.run(async ({ db: tx, ...work }) => {
         const found = await requireAgent(tx, viewer.userId, input.agentId);
         const entries = await requireEntries(tx, viewer.userId, input.entryIds);
-        const attached = await tx.attachment.findMany({
-          where: { agentId: found.id, entryId: { in: entries.map((entry) => entry.id) } },
-          select: { entry: { select: { id: true, name: true } } },
-        });
-        await tx.attachment.deleteMany({
-          where: { agentId: found.id, entryId: { in: attached.map((row) => row.entry.id) } },
-        });
+        const attached = await attachedOf(
+          tx,
+          found.id,
+          entries.map((entry) => entry.id),
+        );
+        await deleteAttachments(
+          tx,
+          found.id,
+          attached.map((entry) => entry.id),
+        );
         const doer = doerOf(viewer);
-        for (const { entry } of attached) {
+        for (const entry of attached) {
           await activity.record(work, doer, { action: "ENTRY_DETACHED", agent: found, entry });
         }
-        return {
-          agent: await tx.agent.findUniqueOrThrow({ where: { id: found.id } }),
-          removed: attached.map((row) => row.entry),
-        };
+        return { agent: await agentRow(tx, found.id), removed: attached };
       });
       events.restartNeeded(viewer.userId, notices(agent.id, removed, "REMOVED"));
       return agent;

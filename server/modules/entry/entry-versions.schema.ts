@@ -4,6 +4,7 @@ import { builder } from "../../builder.ts";
 import { ActorRef } from "../activity/activity.schema.ts";
 import { parseActor } from "../activity/actor.ts";
 import { LimitExceededError, NotFoundError, ValidationError, VersionConflictError } from "../common/errors.ts";
+import { entryById } from "./entry.dal.ts";
 import { EntryRef, unreadableAsError } from "./entry.schema.ts";
 import type { EntryVersionRow } from "./entry-versions.ts";
 
@@ -50,7 +51,7 @@ builder.prismaInterfaceField(EntryRef, "versions", (t) =>
     description: "The values this entry has had, newest first: the current one and the kept earlier ones.",
     authScopes: { ENTRIES_READ: true },
     resolve: async (entry, args, ctx) => {
-      const current = await ctx.db.entry.findFirst({ where: { id: entry.id, userId: ctx.viewer.userId } });
+      const current = await entryById(ctx.db, ctx.viewer.userId, entry.id);
       return resolveCursorConnection<Promise<EntryVersionRow[]>>(
         { args, toCursor: (row: EntryVersionRow) => versionCursor(row.version), defaultSize: 50, maxSize: 100 },
         async (page): Promise<EntryVersionRow[]> =>

@@ -7,7 +7,7 @@ import type { Db, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import type { SqlWork } from "../../db/unit-of-work.ts";
 import { NotFoundError } from "../common/errors.ts";
-import { forgetVersions, keepVersion } from "./entry.dal.ts";
+import { forgetVersions, keepVersion, keptVersion } from "./entry.dal.ts";
 import { openNamedValue, ValueUnreadableError, valueSealer } from "./entry-value.ts";
 
 export const DEFAULT_VERSIONS_KEPT = 50;
@@ -86,10 +86,7 @@ export function entryVersions(deps: { db: Db; keyring: UserKeyring; kept?: numbe
     /** A kept (or the current) version's value, for a restore; NotFoundError when not kept. */
     async valueOf(tx: Tx, owner: KeyOwner, entry: CurrentValue, version: number): Promise<string> {
       if (version === entry.version) return openNamedValue(keyring, owner, entry);
-      const row = await tx.entryVersion.findUnique({
-        where: { entryId_version: { entryId: entry.id, version } },
-        select: { ciphertext: true },
-      });
+      const row = await keptVersion(tx, entry.id, version);
       if (!row) throw new NotFoundError("version", `${version} of ${entry.name}`);
       return openNamedValue(keyring, owner, { ...entry, ciphertext: row.ciphertext, keptVersion: version });
     },

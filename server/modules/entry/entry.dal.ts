@@ -1,7 +1,15 @@
 // The Entry and EntryVersion tables' statements that bypass Prisma: a new entry written with its
 // event (addSecret), a page of a vault's entries and their count (every list), and the versions an
 // update keeps and forgets.
-import { type Db, type RawRows, type RawSql, type SqlRunner, storedDate } from "../../db/database.ts";
+import {
+  type Db,
+  type Prisma,
+  type RawRows,
+  type RawSql,
+  type SqlRunner,
+  storedDate,
+  type Tx,
+} from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 
 export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
@@ -150,3 +158,77 @@ export async function keepVersion(run: SqlRunner, kept: KeptVersion): Promise<vo
 export async function forgetVersions(run: SqlRunner, entryId: string, upTo: number): Promise<void> {
   await run(FORGET, [entryId, upTo]);
 }
+
+// An entry is its user's: every statement on the table is scoped to the user (ownership is here,
+// once per question, not a filter repeated by each caller).
+
+type Selection = { select?: Prisma.EntrySelect; include?: Prisma.EntryInclude };
+
+/** The user's entry with this id, or null (another user's is as missing). */
+export const entryById = (db: Db | Tx, userId: string, id: string, query: Selection = {}) =>
+  db.entry.findFirst({ ...query, where: { id, userId } });
+
+/** The user's entry with this name key, or null. */
+export const entryByNameKey = (db: Db | Tx, userId: string, key: string, query: Selection = {}) =>
+  db.entry.findUnique({ ...query, where: { userId_nameKey: { userId, nameKey: key } } });
+
+/** The user's entries with these ids (those that are the user's). */
+export const entriesByIds = (db: Db | Tx, userId: string, ids: readonly string[]) =>
+  db.entry.findMany({ where: { userId, id: { in: [...ids] } }, select: { id: true, name: true, version: true } });
+
+/** The user's entry with this id, of this kind when given, or null. */
+export const entryOfKind = (db: Db | Tx, userId: string, id: string, kind: EntryKind | null) =>
+  db.entry.findFirst({ where: { id, userId, ...(kind ? { kind } : {}) } });
+
+/** A new entry of the user's, attached at once to `attachTo` (each attachment with its binding). */
+export const createEntry = (
+  tx: Tx,
+  row: Omit<EntryRow, "version" | "createdAt" | "updatedAt">,
+  attachTo: { agentId: string; binding: string }[],
+) => tx.entry.create({ data: { ...row, attachments: { create: attachTo } } });
+
+/**
+ * A new value, only if the entry is still at `version` (compare-and-set): how many rows changed
+ * (0 when another writer got there first).
+ */
+export async function setValueAt(
+  tx: Tx,
+  id: string,
+  version: number,
+  value: { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: string; valueSize: number; updatedBy: string | null },
+): Promise<number> {
+  const { count } = await tx.entry.updateMany({ where: { id, version }, data: { ...value, version: version + 1 } });
+  return count;
+}
+
+/** An entry by id, in a transaction that has already checked whose it is. */
+export const entryRow = (tx: Tx, id: string) => tx.entry.findUniqueOrThrow({ where: { id } });
+
+export const deleteEntryRow = (tx: Tx, id: string) => tx.entry.delete({ where: { id } });
+
+/** The user's entries (their name keys), and how many there are. */
+export const countUserEntries = (db: Db, userId: string) => db.entry.count({ where: { userId } });
+export const entryNameKeys = (db: Db, userId: string) =>
+  db.entry.findMany({ where: { userId }, select: { nameKey: true } });
+
+/** The user's entries with these name keys, with what an import plans and writes with. */
+export const entriesByNameKeys = (db: Db, userId: string, keys: readonly string[]) =>
+  db.entry.findMany({
+    where: { userId, nameKey: { in: [...keys] } },
+    select: {
+      id: true,
+      name: true,
+      nameKey: true,
+      kind: true,
+      version: true,
+      ciphertext: true,
+      fingerprint: true,
+      valueSize: true,
+      updatedAt: true,
+      updatedBy: true,
+    },
+  });
+
+/** A kept version's ciphertext, or null. */
+export const keptVersion = (tx: Db | Tx, entryId: string, version: number) =>
+  tx.entryVersion.findUnique({ where: { entryId_version: { entryId, version } }, select: { ciphertext: true } });

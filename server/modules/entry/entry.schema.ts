@@ -12,6 +12,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../common/errors.ts";
+import { entryById, entryByNameKey } from "./entry.dal.ts";
 import { nameKey } from "./entry.rules.ts";
 import type { EntryRow } from "./entry.service.ts";
 import { ValueUnreadableError } from "./entry-value.ts";
@@ -115,8 +116,7 @@ builder.queryFields((t) => ({
     authScopes: { ENTRIES_READ: true },
     description: "The entry with this id.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.entry.findFirst({ ...query, where: { id: String(args.id), userId: ctx.viewer.userId } }),
+    resolve: (query, _root, args, ctx) => entryById(ctx.db, ctx.viewer.userId, String(args.id), query),
   }),
   entryByName: t.prismaField({
     type: EntryRef,
@@ -124,11 +124,7 @@ builder.queryFields((t) => ({
     authScopes: { ENTRIES_READ: true },
     description: "The entry with this name, compared regardless of case.",
     args: { name: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.entry.findUnique({
-        ...query,
-        where: { userId_nameKey: { userId: ctx.viewer.userId, nameKey: nameKey(args.name) } },
-      }),
+    resolve: (query, _root, args, ctx) => entryByNameKey(ctx.db, ctx.viewer.userId, nameKey(args.name), query),
   }),
 }));
 

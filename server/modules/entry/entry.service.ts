@@ -21,7 +21,20 @@ import {
   NotFoundError,
   VersionConflictError,
 } from "../common/errors.ts";
-import { countEntries, type EntryRow, entryPage, insertEntry, type PageQuery } from "./entry.dal.ts";
+import {
+  countEntries,
+  createEntry,
+  deleteEntryRow,
+  type EntryRow,
+  entryById,
+  entryByNameKey,
+  entryOfKind,
+  entryPage,
+  entryRow,
+  insertEntry,
+  type PageQuery,
+  setValueAt,
+} from "./entry.dal.ts";
 import { assertValidName, assertValidValue, nameKey } from "./entry.rules.ts";
 import { openNamedValue, sameValue, sealValue } from "./entry-value.ts";
 import { type EntryVersions, entryVersions } from "./entry-versions.ts";
@@ -63,15 +76,13 @@ export function entryService(deps: {
     assertValidName(input.name);
     assertValidValue(input.value, kind);
     const agentIds = [...new Set(input.agentIds ?? [])];
-    const taken = await tx.entry.findUnique({
-      where: { userId_nameKey: { userId: doer.userId, nameKey: nameKey(input.name) } },
-      select: { name: true },
-    });
+    const taken = await entryByNameKey(tx, doer.userId, nameKey(input.name), { select: { name: true } });
     if (taken) throw new NameTakenError(taken.name);
     const agents = await requireAgents(tx, doer.userId, agentIds);
     const id = newId();
-    const entry = await tx.entry.create({
-      data: {
+    const entry = await createEntry(
+      tx,
+      {
         id,
         userId: doer.userId,
         kind,
@@ -79,9 +90,9 @@ export function entryService(deps: {
         nameKey: nameKey(input.name),
         ...sealValue(keyring, doer, id, kind, input.value),
         updatedBy: actorJson(doer.actor),
-        attachments: { create: agentIds.map((agentId) => ({ agentId, binding: binder.attachment(agentId, id) })) },
       },
-    });
+      agentIds.map((agentId) => ({ agentId, binding: binder.attachment(agentId, id) })),
+    );
     await assertEnvironmentsFit(tx, agentIds);
     const named = { id: entry.id, name: entry.name };
     await activity.record(work, doer, { action: "ENTRY_ADDED", entry: named, details: { kind, version: 1 } });
@@ -102,9 +113,7 @@ export function entryService(deps: {
     restoredFrom?: number,
   ): Promise<Written> {
     const tx = work.db;
-    const current = await tx.entry.findFirst({
-      where: { id: input.id, userId: doer.userId, ...(kind ? { kind } : {}) },
-    });
+    const current = await entryOfKind(tx, doer.userId, input.id, kind);
     if (!current) throw new NotFoundError(kind ? label(kind) : "entry", input.id);
     assertValidValue(input.value, current.kind);
     const expected = input.expectedVersion ?? current.version;
@@ -113,25 +122,19 @@ export function entryService(deps: {
       return { entry: current, notices: [] };
     }
 
-    const { count } = await tx.entry.updateMany({
-      where: { id: current.id, version: current.version },
-      data: {
-        ...sealValue(keyring, doer, current.id, current.kind, input.value),
-        version: current.version + 1,
-        updatedBy: actorJson(doer.actor),
-      },
+    const count = await setValueAt(tx, current.id, current.version, {
+      ...sealValue(keyring, doer, current.id, current.kind, input.value),
+      updatedBy: actorJson(doer.actor),
     });
     if (count === 0) {
       // Another writer got there between our read and our write.
-      const latest = await tx.entry.findUniqueOrThrow({ where: { id: current.id }, select: { version: true } });
-      throw new VersionConflictError(latest.version, expected);
+      throw new VersionConflictError((await entryRow(tx, current.id)).version, expected);
     }
     // After the compare-and-set, which one writer at a time passes: the value it replaced is kept.
     await versions.keepCurrent(work, doer, current);
-    const users = await tx.attachment.findMany({ where: { entryId: current.id }, select: { agentId: true } });
-    const affected = users.map((row) => row.agentId);
+    const affected = (await agentsUsing(tx, current.id)).map((agent) => agent.id);
     await assertEnvironmentsFit(tx, affected);
-    const entry = await tx.entry.findUniqueOrThrow({ where: { id: current.id } });
+    const entry = await entryRow(tx, current.id);
     const details =
       restoredFrom === undefined
         ? { kind: entry.kind, version: entry.version }
@@ -194,10 +197,7 @@ export function entryService(deps: {
         return entry;
       } catch (error) {
         if (isUniqueViolation(error)) {
-          const taken = await db.entry.findUnique({
-            where: { userId_nameKey: { userId: viewer.userId, nameKey: nameKey(input.name) } },
-            select: { name: true },
-          });
+          const taken = await entryByNameKey(db, viewer.userId, nameKey(input.name), { select: { name: true } });
           throw new NameTakenError(taken?.name ?? input.name);
         }
         if (isForeignKeyViolation(error)) throw new NotFoundError("agent", (input.agentIds ?? []).join(", "));
@@ -218,7 +218,7 @@ export function entryService(deps: {
       return publish(
         viewer,
         await uow.run(async (work) => {
-          const entry = await work.db.entry.findFirst({ where: { id: input.id, userId: viewer.userId } });
+          const entry = await entryById(work.db, viewer.userId, input.id);
           if (!entry) throw new NotFoundError("entry", input.id);
           const expected = input.expectedVersion ?? entry.version;
           if (expected !== entry.version) throw new VersionConflictError(entry.version, expected);
@@ -230,16 +230,13 @@ export function entryService(deps: {
 
     /** Deletes an entry that no agent uses. The database refuses it too, should an attach race us. */
     async delete(viewer: Viewer, input: { id: string }, alsoRecord: readonly ActivityInput[] = []): Promise<string> {
-      const entry = await db.entry.findFirst({
-        where: { id: input.id, userId: viewer.userId },
-        select: { id: true, name: true },
-      });
+      const entry = await entryById(db, viewer.userId, input.id, { select: { id: true, name: true } });
       if (!entry) throw new NotFoundError("entry", input.id);
       try {
         await uow.run(async ({ db: tx, ...work }) => {
           const agents = await agentsUsing(tx, entry.id);
           if (agents.length > 0) throw new EntryInUseError(entry.name, agents);
-          await tx.entry.delete({ where: { id: entry.id } });
+          await deleteEntryRow(tx, entry.id);
           const doer = doerOf(viewer);
           await activity.record(work, doer, { action: "ENTRY_DELETED", entry });
           for (const event of alsoRecord) await activity.record(work, doer, event);
@@ -255,10 +252,7 @@ export function entryService(deps: {
     async verify(viewer: Viewer, input: { id: string; value: string }): Promise<boolean> {
       const wait = await rateLimits.verifyAttempt(viewer.userId, viewer.tokenId, viewer.address);
       if (wait) throw new LimitExceededError(`Too many verifySecret attempts; try again in ${wait} s`);
-      const entry = await db.entry.findFirst({
-        where: { id: input.id, userId: viewer.userId, kind: "SECRET" },
-        select: { id: true, name: true, kind: true, ciphertext: true },
-      });
+      const entry = await entryOfKind(db, viewer.userId, input.id, "SECRET");
       if (!entry) throw new NotFoundError("secret", input.id);
       // Decrypted, not compared by fingerprint: a tampered ciphertext is an error, never a yes.
       return sameValue(keyring, viewer, entry, input.value);

@@ -13,6 +13,7 @@ import { type ActivityInput, type ActivityService, doerOf } from "../activity/ac
 import { actorJson } from "../activity/actor.ts";
 import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.service.ts";
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
+import { countUserEntries, entriesByNameKeys, entryNameKeys, setValueAt } from "../entry/entry.dal.ts";
 import { nameKey } from "../entry/entry.rules.ts";
 import { batchSealer, type SealedValue, sameValue } from "../entry/entry-value.ts";
 import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
@@ -79,32 +80,18 @@ const NAMES_AT_ONCE = 10_000;
  */
 async function existingEntries(db: Db, userId: string, entries: readonly EnvEntry[]) {
   const found = new Map<string, Existing>();
-  const total = await db.entry.count({ where: { userId } });
+  const total = await countUserEntries(db, userId);
   if (total === 0) return found;
   let candidates = entries.map((entry) => nameKey(entry.name));
   if (total <= NAMES_AT_ONCE) {
     const imported = new Set(candidates);
-    const names = await db.entry.findMany({ where: { userId }, select: { nameKey: true } });
+    const names = await entryNameKeys(db, userId);
     candidates = names.map((row) => row.nameKey).filter((key) => imported.has(key));
   }
   const slices = timeSlices();
   for (const part of chunks(candidates)) {
     if (slices.due()) await slices.next();
-    const rows = await db.entry.findMany({
-      where: { userId, nameKey: { in: part } },
-      select: {
-        id: true,
-        name: true,
-        nameKey: true,
-        kind: true,
-        version: true,
-        ciphertext: true,
-        fingerprint: true,
-        valueSize: true,
-        updatedAt: true,
-        updatedBy: true,
-      },
-    });
+    const rows = await entriesByNameKeys(db, userId, part);
     for (const row of rows) found.set(row.nameKey, row);
   }
   return found;
@@ -306,11 +293,7 @@ async function planAndApply(
       else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
       for (const { entry, sealed } of updates) {
         if (slices.due()) await slices.next();
-        const { count } = await tx.entry.updateMany({
-          where: { id: entry.id, version: entry.version },
-          data: { ...sealed, version: entry.version + 1, updatedBy },
-        });
-        if (count === 0) throw new ImportRace();
+        if ((await setValueAt(tx, entry.id, entry.version, { ...sealed, updatedBy })) === 0) throw new ImportRace();
         await versions.keepCurrent(work, viewer, entry);
       }
       await activity.record(work, doer, imported);

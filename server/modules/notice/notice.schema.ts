@@ -1,6 +1,8 @@
 import { builder } from "../../builder.ts";
 import type { RestartNotice } from "../../events/events.ts";
+import { agentById } from "../agent/agent.dal.ts";
 import { AgentRef, EnvironmentChangeEnum } from "../agent/agent.schema.ts";
+import { NotFoundError } from "../common/errors.ts";
 import { feedField } from "./feed-field.ts";
 
 const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").implement({
@@ -9,7 +11,10 @@ const RestartNoticeRef = builder.objectRef<RestartNotice>("RestartNotice").imple
     agent: t.prismaField({
       type: AgentRef,
       resolve: (query, notice, _args, ctx) =>
-        ctx.db.agent.findUniqueOrThrow({ ...query, where: { id: notice.agentId } }),
+        agentById(ctx.db, ctx.viewer.userId, notice.agentId, query).then((agent) => {
+          if (!agent) throw new NotFoundError("agent", notice.agentId);
+          return agent;
+        }),
     }),
     agentId: t.exposeID("agentId"),
     entryName: t.exposeString("entryName"),

@@ -1,7 +1,7 @@
 // The RuntimeToken table's statements that bypass Prisma (the runtime channel authenticates and
 // reads an agent's environment on every agent start), and the environment itself: an agent's
 // attachments with their entries.
-import type { RawRows, RawSql } from "../../db/database.ts";
+import type { Db, RawRows, RawSql, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 
 const BY_HASH = `SELECT t."id" AS "tokenId", t."binding" AS "binding", a."id" AS "agentId", a."name" AS "name",
@@ -53,3 +53,21 @@ export async function environmentRows(rawRows: RawRows, agentId: string, userId:
     binding,
   }));
 }
+
+export const createRuntimeToken = (
+  tx: Tx,
+  row: { id: string; agentId: string; tokenHash: string; hashKeyVersion: number; binding: string },
+) => tx.runtimeToken.create({ data: row });
+
+/** The user's runtime token with this id (of one of the user's agents), with its agent, or null. */
+export const runtimeTokenOf = (tx: Db | Tx, userId: string, id: string) =>
+  tx.runtimeToken.findFirst({
+    where: { id, agent: { userId } },
+    select: { id: true, agent: { select: { id: true, name: true } } },
+  });
+
+export const deleteRuntimeTokenRow = (tx: Tx, id: string) => tx.runtimeToken.delete({ where: { id } });
+
+/** Records the environment an agent now runs with, and when it started. */
+export const setRunningEnvironment = (db: Db, agentId: string, runningEnv: string, startedAt: Date) =>
+  db.agent.update({ where: { id: agentId }, data: { runningEnv, lastRestartedAt: startedAt } });

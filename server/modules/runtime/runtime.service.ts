@@ -17,7 +17,13 @@ import { runningEnvOf } from "../agent/restart-state.ts";
 import { NotFoundError } from "../common/errors.ts";
 import { compareNames, nameProblem } from "../entry/entry.rules.ts";
 import { ValueUnreadableError, valueOpener } from "../entry/entry-value.ts";
-import { environmentRows } from "./runtime.dal.ts";
+import {
+  createRuntimeToken,
+  deleteRuntimeTokenRow,
+  environmentRows,
+  runtimeTokenOf,
+  setRunningEnvironment,
+} from "./runtime.dal.ts";
 
 export type RuntimeService = ReturnType<typeof runtimeService>;
 
@@ -42,14 +48,12 @@ export function runtimeService(deps: {
       const id = newId();
       const runtimeToken = await uow.run(async ({ db: tx, ...work }) => {
         const agent = await requireAgent(tx, viewer.userId, input.agentId);
-        const created = await tx.runtimeToken.create({
-          data: {
-            id,
-            agentId: agent.id,
-            tokenHash: hasher.hash(token),
-            hashKeyVersion: KEYED_HASH_SCHEME,
-            binding: binder.runtimeToken(id, agent.id),
-          },
+        const created = await createRuntimeToken(tx, {
+          id,
+          agentId: agent.id,
+          tokenHash: hasher.hash(token),
+          hashKeyVersion: KEYED_HASH_SCHEME,
+          binding: binder.runtimeToken(id, agent.id),
         });
         await activity.record(work, doerOf(viewer), {
           action: "RUNTIME_TOKEN_CREATED",
@@ -64,12 +68,9 @@ export function runtimeService(deps: {
     /** Deletes one of the viewer's agents' runtime tokens; its open command streams end at once, on every instance. */
     async revokeToken(viewer: Viewer, input: { id: string }): Promise<string> {
       const revoked = await uow.run(async ({ db: tx, ...work }) => {
-        const token = await tx.runtimeToken.findFirst({
-          where: { id: input.id, agent: { userId: viewer.userId } },
-          select: { id: true, agent: { select: { id: true, name: true } } },
-        });
+        const token = await runtimeTokenOf(tx, viewer.userId, input.id);
         if (!token) throw new NotFoundError("runtime token", input.id);
-        await tx.runtimeToken.delete({ where: { id: token.id } });
+        await deleteRuntimeTokenRow(tx, token.id);
         await activity.record(work, doerOf(viewer), {
           action: "RUNTIME_TOKEN_REVOKED",
           agent: token.agent,
@@ -115,7 +116,7 @@ export function runtimeService(deps: {
       const running = runningEnvOf(entries);
       if (running !== agent.runningEnv) {
         startedAt = new Date();
-        await db.agent.update({ where: { id: agent.id }, data: { runningEnv: running, lastRestartedAt: startedAt } });
+        await setRunningEnvironment(db, agent.id, running, startedAt);
       }
       await activity.fetched(runtime, entries.length);
       return { agent: { id: agent.id, name: agent.name }, startedAt: startedAt?.toISOString() ?? null, environment };

@@ -1,6 +1,6 @@
 // The ConsoleSession table's statements that bypass Prisma: a cookie's session with the token it
 // stands for (every console request looks one up).
-import type { RawSql } from "../../db/database.ts";
+import type { Db, RawSql } from "../../db/database.ts";
 
 const COLUMNS = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", s."secretHash" AS "secretHash",
   s."binding" AS "sessionBinding", t."id" AS "tokenId",
@@ -12,3 +12,13 @@ const BY_ID = `${COLUMNS} WHERE s."id" = ?`;
 
 export const sessionBySecretHash = async (raw: RawSql, hash: string) => (await raw(BY_SECRET, [hash]))[0];
 export const sessionById = async (raw: RawSql, id: string) => (await raw(BY_ID, [id]))[0];
+
+export const createSession = (db: Db, row: { id: string; secretHash: string; tokenId: string; binding: string }) =>
+  db.consoleSession.create({ data: row });
+
+/** Moves a session's idle clock on. */
+export const touchSession = (db: Db, id: string) =>
+  db.consoleSession.updateMany({ where: { id }, data: { lastSeenAt: new Date() } });
+
+export const deleteSessionBySecretHash = (db: Db, secretHash: string) =>
+  db.consoleSession.deleteMany({ where: { secretHash } });

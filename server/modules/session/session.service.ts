@@ -8,6 +8,7 @@ import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { TokenHasher } from "../../crypto/token-hash.ts";
 import type { Db } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
+import { createSession, deleteSessionBySecretHash, touchSession } from "./session.dal.ts";
 
 /** lastSeenAt moves on at most this often: a session's requests do not each write. */
 const TOUCH_EVERY_MS = 60_000;
@@ -21,13 +22,11 @@ export function sessionService(deps: { db: Db; hasher: TokenHasher; binder: RowB
     async start(viewer: Viewer): Promise<string> {
       const secret = `avs_${randomBytes(32).toString("base64url")}`;
       const grant = { id: newId(), secretHash: hasher.hash(secret), tokenId: viewer.tokenId, userId: viewer.userId };
-      await db.consoleSession.create({
-        data: {
-          id: grant.id,
-          secretHash: grant.secretHash,
-          tokenId: grant.tokenId,
-          binding: binder.consoleSession(grant),
-        },
+      await createSession(db, {
+        id: grant.id,
+        secretHash: grant.secretHash,
+        tokenId: grant.tokenId,
+        binding: binder.consoleSession(grant),
       });
       return secret;
     },
@@ -36,14 +35,14 @@ export function sessionService(deps: { db: Db; hasher: TokenHasher; binder: RowB
     async viewer(secret: string, address: string): Promise<SessionViewer> {
       const viewer = await authenticate.session(secret, address);
       if (Date.now() - viewer.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-        await db.consoleSession.updateMany({ where: { id: viewer.sessionId }, data: { lastSeenAt: new Date() } });
+        await touchSession(db, viewer.sessionId);
       }
       return viewer;
     },
 
     /** Ends the session of this secret, if there is one. */
     async end(secret: string): Promise<void> {
-      await db.consoleSession.deleteMany({ where: { secretHash: hasher.hash(secret) } });
+      await deleteSessionBySecretHash(db, hasher.hash(secret));
     },
   };
 }

@@ -1,5 +1,5 @@
 // The ApiToken table's statements that bypass Prisma (authentication runs one on every request).
-import type { RawSql } from "../../db/database.ts";
+import type { Db, Prisma, RawSql, Tx } from "../../db/database.ts";
 
 const BY_HASH = `SELECT t."id" AS "tokenId", t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
   t."expiresAt" AS "expiresAt", t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
@@ -31,3 +31,36 @@ export const anyUnadoptedApiToken = async (raw: RawSql) => (await raw(ANY_UNADOP
 /** API token rows without a binding, and the binding each gets (keys adopt --yes). */
 export const unboundApiTokens = (raw: RawSql) => raw(UNBOUND);
 export const bindApiToken = (raw: RawSql, id: unknown, binding: string) => raw(BIND, [binding, id]);
+
+/** What Pothos' Prisma plugin asks a query to load. */
+type Selection = { select?: Prisma.ApiTokenSelect; include?: Prisma.ApiTokenInclude };
+
+/** The user's API tokens, oldest first. */
+export const apiTokensOf = (db: Db, userId: string, query: Selection = {}) =>
+  db.apiToken.findMany({ ...query, where: { userId }, orderBy: { createdAt: "asc" } });
+
+/** The user's API token with this id, or null (another user's is as missing). */
+export const apiTokenOf = (db: Db | Tx, userId: string, id: string, query: Selection = {}) =>
+  db.apiToken.findFirst({ ...query, where: { id, userId } });
+
+/** A new API token row (its hash and binding made by the caller). */
+export const createApiToken = (
+  tx: Tx,
+  row: {
+    id: string;
+    userId: string;
+    name: string;
+    tokenHash: string;
+    hashKeyVersion: number;
+    scopes: string;
+    expiresAt: Date | null;
+    binding: string;
+  },
+) => tx.apiToken.create({ data: row });
+
+/** Revokes a token: its new binding says so; its console sessions end with it. */
+export async function revokeApiTokenRow(tx: Tx, id: string, binding: string) {
+  const updated = await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date(), binding } });
+  await tx.consoleSession.deleteMany({ where: { tokenId: id } });
+  return updated;
+}

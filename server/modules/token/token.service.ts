@@ -11,6 +11,7 @@ import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
+import { apiTokenOf, createApiToken, revokeApiTokenRow } from "./token.dal.ts";
 
 const MAX_TOKEN_NAME_LENGTH = 128;
 
@@ -35,17 +36,15 @@ export async function issueApiToken(tx: Tx, signing: TokenSigning, userId: strin
   const id = newId();
   const scopes = formatScopes(input.scopes ?? ALL_SCOPES);
   const expiresAt = input.expiresAt ?? null;
-  const apiToken = await tx.apiToken.create({
-    data: {
-      id,
-      userId,
-      name: label,
-      tokenHash: signing.hasher.hash(token),
-      hashKeyVersion: KEYED_HASH_SCHEME,
-      scopes,
-      expiresAt,
-      binding: signing.binder.apiToken({ id, userId, scopes, expiresAt, revoked: false }),
-    },
+  const apiToken = await createApiToken(tx, {
+    id,
+    userId,
+    name: label,
+    tokenHash: signing.hasher.hash(token),
+    hashKeyVersion: KEYED_HASH_SCHEME,
+    scopes,
+    expiresAt,
+    binding: signing.binder.apiToken({ id, userId, scopes, expiresAt, revoked: false }),
   });
   return { token, apiToken };
 }
@@ -91,13 +90,12 @@ export function tokenService(deps: {
 
     async revoke(viewer: Viewer, input: { id: string }) {
       const revoked = await uow.run(async ({ db: tx, ...work }) => {
-        const row = await tx.apiToken.findFirst({ where: { id: input.id, userId: viewer.userId } });
+        const row = await apiTokenOf(tx, viewer.userId, input.id);
         if (!row) throw new NotFoundError("API token", input.id);
         if (row.revokedAt) return row;
         const binding = binder.apiToken({ ...row, revoked: true });
-        const updated = await tx.apiToken.update({ where: { id: row.id }, data: { revokedAt: new Date(), binding } });
         // Its console sessions end with it.
-        await tx.consoleSession.deleteMany({ where: { tokenId: row.id } });
+        const updated = await revokeApiTokenRow(tx, row.id, binding);
         await activity.record(work, doerOf(viewer), {
           action: "API_TOKEN_REVOKED",
           details: { tokenId: row.id, tokenName: row.name },

@@ -1,5 +1,19 @@
-// The User table's statements that bypass Prisma (read as the server starts).
-import type { RawSql } from "../../db/database.ts";
+// The User table's statements.
+import type { Db, Prisma, RawSql, Tx } from "../../db/database.ts";
 
+/** How many users the vault has (read without Prisma, as the server starts). */
 export const countUsers = async (raw: RawSql) =>
   Number((await raw('SELECT COUNT(*) AS "count" FROM "User"'))[0]?.count ?? 0);
+
+type Selection = { select?: Prisma.UserSelect; include?: Prisma.UserInclude };
+
+/** A user by id. */
+export const userById = (db: Db, id: string, query: Selection = {}) =>
+  db.user.findUniqueOrThrow({ ...query, where: { id } });
+
+/** Users with this id or this name. */
+export const usersByIdOrName = (db: Db, nameOrId: string) =>
+  db.user.findMany({ where: { OR: [{ id: nameOrId }, { name: nameOrId }] } });
+
+export const createUser = (tx: Tx, name: string, keySalt: Uint8Array<ArrayBuffer>) =>
+  tx.user.create({ data: { name, keySalt } });

@@ -8,7 +8,7 @@ import type { ActivityService, Doer } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
 import { ValidationError } from "../common/errors.ts";
 import { issueApiToken } from "../token/token.service.ts";
-import { countUsers } from "./user.dal.ts";
+import { countUsers, createUser, usersByIdOrName } from "./user.dal.ts";
 
 const SALT_BYTES = 32;
 
@@ -36,7 +36,7 @@ export function userService(deps: {
       const label = name.trim();
       if (!label || label.length > 128) throw new ValidationError("A user's name is 1 to 128 characters", "name");
       return uow.run(async ({ db: tx, ...work }) => {
-        const user = await tx.user.create({ data: { name: label, keySalt: new Uint8Array(randomBytes(SALT_BYTES)) } });
+        const user = await createUser(tx, label, new Uint8Array(randomBytes(SALT_BYTES)));
         const { token, apiToken } = await issueApiToken(tx, { hasher, binder }, user.id, { name: "first token" });
         await activity.record(work, operator(user, "agent-vault user create"), {
           action: "API_TOKEN_CREATED",
@@ -51,7 +51,7 @@ export function userService(deps: {
      * users share is refused, listing their ids): for the operator, where the server runs.
      */
     async issueToken(nameOrId: string, tokenName: string) {
-      const users = await db.user.findMany({ where: { OR: [{ id: nameOrId }, { name: nameOrId }] } });
+      const users = await usersByIdOrName(db, nameOrId);
       const byId = users.find((user) => user.id === nameOrId);
       if (!byId && users.length > 1) {
         throw new ValidationError(
