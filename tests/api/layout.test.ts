@@ -101,4 +101,15 @@ describe("the layout", () => {
     // The check itself: a statement in a string is found.
     expect(sql.test('const q = `SELECT "id" FROM "Entry"`;')).toBe(true);
   });
+
+  it("keeps every Prisma statement in the data-access file of the module that owns the table", () => {
+    const models =
+      "entry|agent|attachment|apiToken|runtimeToken|consoleSession|providerConnection|entryVersion|activityEvent|activityChain|user|importStage|vaultMeta";
+    const statement = new RegExp(`\\.(${models})\\.(find|create|update|delete|upsert|count|aggregate|groupBy)`);
+    const outside = sources(path.join(root, "server"))
+      .filter((file) => !file.endsWith(".dal.ts") && !file.includes(`${path.sep}db${path.sep}`))
+      .filter((file) => statement.test(readFileSync(file, "utf8")));
+    expect(outside.map((file) => path.relative(root, file))).toEqual([]);
+    expect(statement.test("await tx.entry.findMany({})")).toBe(true);
+  });
 });

@@ -4,7 +4,8 @@ import type { KeyOwner } from "../../auth/viewer.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
 import type { Db } from "../../db/database.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
-import { lockHead } from "./activity.dal.ts";
+import { keySaltOf } from "../user/user.dal.ts";
+import { anyEvent, chainHead, chainUsers, eventsFrom, lockHead, removeEventsUpTo, setAnchor } from "./activity.dal.ts";
 import { type ChainHead, eventDigest, headMac, sameDigest } from "./activity-chain.ts";
 
 export type ChainCheck = {
@@ -34,7 +35,7 @@ const CHECK_BATCH = 1000;
  */
 export async function verifyChain(deps: CheckDeps, owner: KeyOwner, expect?: ExpectedHead | null): Promise<ChainCheck> {
   const { db, chainKeys } = deps;
-  const head = await db.activityChain.findUnique({ where: { userId: owner.userId } });
+  const head = await chainHead(db, owner.userId);
   const stored = head ? { sequence: head.seq, digest: head.digest } : null;
   const broken = (checked: number, event: { id: string; seq: number } | null, reason: string): ChainCheck => ({
     ok: false,
@@ -47,10 +48,7 @@ export async function verifyChain(deps: CheckDeps, owner: KeyOwner, expect?: Exp
   const wentBack = (from: ExpectedHead, now: string) =>
     `the log went back: it reached event ${from.sequence} when it was last verified, and ${now} (events were removed and an earlier head put back)`;
   if (!head) {
-    const any = await db.activityEvent.findFirst({
-      where: { userId: owner.userId },
-      select: { id: true, seq: true },
-    });
+    const any = await anyEvent(db, owner.userId);
     if (any) return broken(0, any, "the chain's head is missing");
     if (expect && expect.sequence > 0) return broken(0, null, wentBack(expect, "it is empty now"));
     return { ok: true, checked: 0, brokenEventId: null, brokenSequence: null, reason: null, head: null };
@@ -69,11 +67,7 @@ export async function verifyChain(deps: CheckDeps, owner: KeyOwner, expect?: Exp
   let previous = head.anchorDigest;
   let checked = 0;
   for (;;) {
-    const rows = await db.activityEvent.findMany({
-      where: { userId: owner.userId, seq: { gte: expected } },
-      orderBy: { seq: "asc" },
-      take: CHECK_BATCH,
-    });
+    const rows = await eventsFrom(db, owner.userId, expected, CHECK_BATCH);
     for (const row of rows) {
       if (row.seq !== expected) {
         return broken(checked, row, `event ${expected} is missing: the chain skips from ${expected - 1} to ${row.seq}`);
@@ -122,15 +116,15 @@ export async function pruneChains(
 ): Promise<number> {
   const { db, chainKeys } = deps;
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-  const chains = await db.activityChain.findMany({ select: { userId: true } });
+  const chains = await chainUsers(db);
   let removed = 0;
   for (const { userId } of chains) {
     removed += await deps.uow.run(async ({ db: tx, sql }) => {
       // Locks the head first: an event appended meanwhile would otherwise be left out of its MAC.
       await lockHead(sql, userId);
-      const head = await tx.activityChain.findUniqueOrThrow({ where: { userId } });
-      const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { keySalt: true } });
-      const key = chainKeys.keyFor(userId, user.keySalt);
+      const head = await chainHead(tx, userId);
+      if (!head) return 0;
+      const key = chainKeys.keyFor(userId, await keySaltOf(tx, userId));
       // The head is re-signed over the anchor, so only the vault can move it: the check of the
       // head first confirms the one it replaces was the vault's own.
       if (!sameDigest(headMac(key, userId, head), head.headMac)) {
@@ -141,11 +135,7 @@ export async function pruneChains(
       let previous = head.anchorDigest;
       let expected = head.anchorSeq + 1;
       walk: for (;;) {
-        const rows = await tx.activityEvent.findMany({
-          where: { userId, seq: { gte: expected } },
-          orderBy: { seq: "asc" },
-          take: CHECK_BATCH,
-        });
+        const rows = await eventsFrom(tx, userId, expected, CHECK_BATCH);
         for (const row of rows) {
           if (row.createdAt.getTime() >= cutoff.getTime()) break walk;
           const verifies =
@@ -171,16 +161,13 @@ export async function pruneChains(
         anchorSeq: last.seq,
         anchorDigest: last.digest,
       };
-      const { count } = await tx.activityEvent.deleteMany({ where: { userId, seq: { lte: last.seq } } });
+      const count = await removeEventsUpTo(tx, userId, last.seq);
       deps.forgetHead(userId);
-      await tx.activityChain.update({
-        where: { userId },
-        data: {
-          anchorSeq: last.seq,
-          anchorDigest: last.digest,
-          headMac: headMac(key, userId, anchored),
-          keyVersion: ACTIVITY_KEY_SCHEME,
-        },
+      await setAnchor(tx, userId, {
+        anchorSeq: last.seq,
+        anchorDigest: last.digest,
+        headMac: headMac(key, userId, anchored),
+        keyVersion: ACTIVITY_KEY_SCHEME,
       });
       return count;
     });

@@ -1,7 +1,7 @@
 // The ActivityEvent and ActivityChain tables' statements that bypass Prisma: every write of the
 // vault appends an event, in the transaction of the change it records (or, on PostgreSQL, in the
 // same statement as a change of one statement).
-import type { RawSql, SqlRunner } from "../../db/database.ts";
+import type { Db, RawSql, SqlRunner, Tx } from "../../db/database.ts";
 import type { ChainedEvent, ChainHead } from "./activity-chain.ts";
 
 export const EVENT_COLUMNS = [
@@ -109,3 +109,67 @@ export function appendAtOnce(
 /** The head was not the one given to appendAtOnce: the event's position came out null. */
 export const headMovedError = (error: unknown) =>
   (error as { code?: string; column?: string })?.code === "23502" && (error as { column?: string }).column === "seq";
+
+// The same tables through Prisma: reading the log, checking and pruning its chains.
+
+/** The user's chain head (with its MAC), or null. */
+export const chainHead = (db: Db | Tx, userId: string) => db.activityChain.findUnique({ where: { userId } });
+
+/** Every user with a chain. */
+export const chainUsers = (db: Db) => db.activityChain.findMany({ select: { userId: true } });
+
+/** Any one event of the user's (a log without a head is broken). */
+export const anyEvent = (db: Db, userId: string) =>
+  db.activityEvent.findFirst({ where: { userId }, select: { id: true, seq: true } });
+
+/** The user's events from position `from` on, oldest first, `take` at a time. */
+export const eventsFrom = (db: Db | Tx, userId: string, from: number, take: number) =>
+  db.activityEvent.findMany({ where: { userId, seq: { gte: from } }, orderBy: { seq: "asc" }, take });
+
+/** Removes the user's events up to position `upTo`; how many. */
+export async function removeEventsUpTo(tx: Tx, userId: string, upTo: number): Promise<number> {
+  const { count } = await tx.activityEvent.deleteMany({ where: { userId, seq: { lte: upTo } } });
+  return count;
+}
+
+/** Moves the chain's anchor (and the head's MAC over it). */
+export const setAnchor = (
+  tx: Tx,
+  userId: string,
+  anchor: { anchorSeq: number; anchorDigest: string; headMac: string; keyVersion: number },
+) => tx.activityChain.update({ where: { userId }, data: anchor });
+
+export type EventFilter = {
+  entryId?: string | null;
+  agentId?: string | null;
+  actions?: readonly string[] | null;
+  since?: Date | null;
+  until?: Date | null;
+};
+
+/** A page of the user's events that pass `filter`, by position (keyset: after or before one). */
+export function eventPage(
+  db: Db,
+  userId: string,
+  args: { filter: EventFilter; before?: number; after?: number; limit: number; inverted: boolean },
+) {
+  const { filter } = args;
+  const seq: { lt?: number; gt?: number } = {};
+  if (args.after !== undefined) seq.lt = args.after;
+  if (args.before !== undefined) seq.gt = args.before;
+  const createdAt: { gte?: Date; lte?: Date } = {};
+  if (filter.since) createdAt.gte = filter.since;
+  if (filter.until) createdAt.lte = filter.until;
+  return db.activityEvent.findMany({
+    where: {
+      userId,
+      ...(Object.keys(seq).length ? { seq } : {}),
+      ...(Object.keys(createdAt).length ? { createdAt } : {}),
+      ...(filter.entryId ? { entryId: filter.entryId } : {}),
+      ...(filter.agentId ? { agentId: filter.agentId } : {}),
+      ...(filter.actions?.length ? { action: { in: [...filter.actions] } } : {}),
+    },
+    orderBy: { seq: args.inverted ? "asc" : "desc" },
+    take: args.limit,
+  });
+}

@@ -12,6 +12,7 @@ import type { FeedSubscription } from "../../events/feeds.ts";
 import {
   appendAtOnce,
   type EventRow,
+  eventPage,
   headMovedError,
   insertEvent,
   readHead,
@@ -266,26 +267,7 @@ export function activityService(deps: {
       owner: KeyOwner,
       args: { filter?: ActivityFilter | null; before?: number; after?: number; limit: number; inverted: boolean },
     ): Promise<ActivityEventRow[]> {
-      const filter = args.filter ?? {};
-      const seq: { lt?: number; gt?: number } = {};
-      if (args.after !== undefined) seq.lt = args.after;
-      if (args.before !== undefined) seq.gt = args.before;
-      const createdAt: { gte?: Date; lte?: Date } = {};
-      if (filter.since) createdAt.gte = filter.since;
-      if (filter.until) createdAt.lte = filter.until;
-      const rows = await db.activityEvent.findMany({
-        where: {
-          userId: owner.userId,
-          ...(Object.keys(seq).length ? { seq } : {}),
-          ...(Object.keys(createdAt).length ? { createdAt } : {}),
-          ...(filter.entryId ? { entryId: filter.entryId } : {}),
-          ...(filter.agentId ? { agentId: filter.agentId } : {}),
-          ...(filter.actions?.length ? { action: { in: [...filter.actions] } } : {}),
-        },
-        orderBy: { seq: args.inverted ? "asc" : "desc" },
-        take: args.limit,
-      });
-      return rows;
+      return eventPage(db, owner.userId, { ...args, filter: args.filter ?? {} });
     },
 
     /**

@@ -7,7 +7,7 @@ import type { Db, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import type { SqlWork } from "../../db/unit-of-work.ts";
 import { NotFoundError } from "../common/errors.ts";
-import { forgetVersions, keepVersion, keptVersion } from "./entry.dal.ts";
+import { forgetVersions, keepVersion, keptVersion, keptVersions } from "./entry.dal.ts";
 import { openNamedValue, ValueUnreadableError, valueSealer } from "./entry-value.ts";
 
 export const DEFAULT_VERSIONS_KEPT = 50;
@@ -111,15 +111,7 @@ export function entryVersions(deps: { db: Db; keyring: UserKeyring; kept?: numbe
       const readValues = entry.kind === "VARIABLE";
       const inRange = (version: number) =>
         (args.after === undefined || version < args.after) && (args.before === undefined || version > args.before);
-      const version: { lt?: number; gt?: number } = {};
-      if (args.after !== undefined) version.lt = args.after;
-      if (args.before !== undefined) version.gt = args.before;
-      const older = await db.entryVersion.findMany({
-        where: { entryId: entry.id, ...(Object.keys(version).length ? { version } : {}) },
-        orderBy: { version: args.inverted ? "asc" : "desc" },
-        take: args.limit,
-        select: { version: true, fingerprint: true, createdAt: true, createdBy: true, ciphertext: readValues },
-      });
+      const older = await keptVersions(db, entry.id, { ...args, withValues: readValues });
       const rows: EntryVersionRow[] = older.map((row) => ({
         entryId: entry.id,
         entryName: entry.name,

@@ -232,3 +232,85 @@ export const entriesByNameKeys = (db: Db, userId: string, keys: readonly string[
 /** A kept version's ciphertext, or null. */
 export const keptVersion = (tx: Db | Tx, entryId: string, version: number) =>
   tx.entryVersion.findUnique({ where: { entryId_version: { entryId, version } }, select: { ciphertext: true } });
+
+/** A page of an entry's kept versions (values only when asked), by version. */
+export const keptVersions = (
+  db: Db,
+  entryId: string,
+  args: { before?: number; after?: number; limit: number; inverted: boolean; withValues: boolean },
+) => {
+  const version: { lt?: number; gt?: number } = {};
+  if (args.after !== undefined) version.lt = args.after;
+  if (args.before !== undefined) version.gt = args.before;
+  return db.entryVersion.findMany({
+    where: { entryId, ...(Object.keys(version).length ? { version } : {}) },
+    orderBy: { version: args.inverted ? "asc" : "desc" },
+    take: args.limit,
+    select: { version: true, fingerprint: true, createdAt: true, createdBy: true, ciphertext: args.withValues },
+  });
+};
+
+/** The user's secrets with these name keys. */
+export const secretsByNameKeys = (db: Db | Tx, userId: string, keys: readonly string[]) =>
+  db.entry.findMany({ where: { userId, kind: "SECRET", nameKey: { in: [...keys] } } });
+
+// Every stored value, for the key rotation's rewrap (keys.service.ts): in batches by id, across
+// users, with what opening each needs.
+
+/** A batch of entries after `cursor` (by id), with their user's key salt and provider's refresh token. */
+export const entryBatch = (db: Db, after: string | undefined, size: number) =>
+  db.entry.findMany({
+    take: size,
+    ...(after ? { skip: 1, cursor: { id: after } } : {}),
+    orderBy: { id: "asc" },
+    select: {
+      id: true,
+      userId: true,
+      name: true,
+      kind: true,
+      version: true,
+      ciphertext: true,
+      user: { select: { keySalt: true } },
+      provider: { select: { id: true, refreshCiphertext: true } },
+    },
+  });
+
+/** A batch of kept versions after `cursor` (by entry and version), with their entry and user. */
+export const versionBatch = (db: Db, after: { entryId: string; version: number } | undefined, size: number) =>
+  db.entryVersion.findMany({
+    take: size,
+    ...(after ? { skip: 1, cursor: { entryId_version: after } } : {}),
+    orderBy: [{ entryId: "asc" }, { version: "asc" }],
+    select: {
+      entryId: true,
+      version: true,
+      ciphertext: true,
+      entry: { select: { name: true, kind: true, userId: true, user: { select: { keySalt: true } } } },
+    },
+  });
+
+/** A value sealed again, only if the entry is still at `version`; whether it was written. */
+export async function resealValue(
+  db: Db,
+  id: string,
+  version: number,
+  sealed: { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: string; valueSize: number },
+): Promise<number> {
+  const { count } = await db.entry.updateMany({ where: { id, version }, data: sealed });
+  return count;
+}
+
+/** A kept version sealed again, only if it is still the blob read; whether it was written. */
+export async function resealVersion(
+  db: Db,
+  entryId: string,
+  version: number,
+  read: Uint8Array,
+  ciphertext: Uint8Array<ArrayBuffer>,
+): Promise<number> {
+  const { count } = await db.entryVersion.updateMany({
+    where: { entryId, version, ciphertext: read as Uint8Array<ArrayBuffer> },
+    data: { ciphertext },
+  });
+  return count;
+}

@@ -10,7 +10,9 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, RawSql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { rewrapTokenHashKey, tokenHashKeyVersion } from "../../db/token-hash-key.ts";
+import { entryBatch, resealValue, resealVersion, versionBatch } from "../entry/entry.dal.ts";
 import { openNamedValue, sealValue, ValueUnreadableError } from "../entry/entry-value.ts";
+import { resealRefreshToken } from "../provider/provider.dal.ts";
 import { openRefreshToken, sealRefreshToken } from "../provider/refresh-token.ts";
 import { unkeyedRuntimeTokens } from "../runtime/runtime.dal.ts";
 import { unkeyedApiTokens } from "../token/token.dal.ts";
@@ -58,21 +60,7 @@ type Row = {
 async function* batches(db: Db, size: number): AsyncGenerator<Row[]> {
   let cursor: string | undefined;
   for (;;) {
-    const rows = await db.entry.findMany({
-      take: size,
-      ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}),
-      orderBy: { id: "asc" },
-      select: {
-        id: true,
-        userId: true,
-        name: true,
-        kind: true,
-        version: true,
-        ciphertext: true,
-        user: { select: { keySalt: true } },
-        provider: { select: { id: true, refreshCiphertext: true } },
-      },
-    });
+    const rows = await entryBatch(db, cursor, size);
     if (rows.length === 0) return;
     yield rows;
     cursor = rows.at(-1)?.id;
@@ -90,17 +78,7 @@ type VersionRow = {
 async function* versionBatches(db: Db, size: number): AsyncGenerator<VersionRow[]> {
   let cursor: { entryId: string; version: number } | undefined;
   for (;;) {
-    const rows = await db.entryVersion.findMany({
-      take: size,
-      ...(cursor ? { skip: 1, cursor: { entryId_version: cursor } } : {}),
-      orderBy: [{ entryId: "asc" }, { version: "asc" }],
-      select: {
-        entryId: true,
-        version: true,
-        ciphertext: true,
-        entry: { select: { name: true, kind: true, userId: true, user: { select: { keySalt: true } } } },
-      },
-    });
+    const rows = await versionBatch(db, cursor, size);
     if (rows.length === 0) return;
     yield rows;
     const last = rows.at(-1) as VersionRow;
@@ -206,11 +184,12 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
           const value = readable(row, "value", skipped, () => openNamedValue(keyring, owner(row), row));
           if (value !== null) {
             // Only if the value did not change meanwhile: a newer write is already current.
-            const { count } = await db.entry.updateMany({
-              where: { id: row.id, version: row.version },
-              data: sealValue(keyring, owner(row), row.id, row.kind, value),
-            });
-            rewrapped += count;
+            rewrapped += await resealValue(
+              db,
+              row.id,
+              row.version,
+              sealValue(keyring, owner(row), row.id, row.kind, value),
+            );
           }
         }
         const refresh = row.provider?.refreshCiphertext;
@@ -225,11 +204,8 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
           );
           if (token !== null) {
             // Only if the refresh token is still the one read: a newer connection keeps its own.
-            const { count } = await db.providerConnection.updateMany({
-              where: { id: row.provider.id, refreshCiphertext: refresh as Uint8Array<ArrayBuffer> },
-              data: { refreshCiphertext: sealRefreshToken(keyring, owner(row), row.id, token) },
-            });
-            rewrapped += count;
+            const sealed = sealRefreshToken(keyring, owner(row), row.id, token);
+            rewrapped += await resealRefreshToken(db, row.provider.id, refresh, sealed);
           }
         }
       }
@@ -245,11 +221,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
         if (value === null) continue;
         const { ciphertext } = sealValue(keyring, versionOwner(row), row.entryId, row.entry.kind, value, row.version);
         // Only if it is still the blob read (a version's value never changes, but it may be forgotten).
-        const { count } = await db.entryVersion.updateMany({
-          where: { entryId: row.entryId, version: row.version, ciphertext: row.ciphertext as Uint8Array<ArrayBuffer> },
-          data: { ciphertext },
-        });
-        rewrapped += count;
+        rewrapped += await resealVersion(db, row.entryId, row.version, row.ciphertext, ciphertext);
       }
     }
     return { rewrapped, ...(await status()) };

@@ -11,11 +11,20 @@ import type { FeedSubscription } from "../../events/feeds.ts";
 import { type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
 import { NameTakenError, NotFoundError, ProviderRequestError, ValidationError } from "../common/errors.ts";
+import { entryByNameKey, secretsByNameKeys } from "../entry/entry.dal.ts";
 import { nameKey, valueProblem } from "../entry/entry.rules.ts";
 import type { EntryRow, EntryService, Written } from "../entry/entry.service.ts";
 import { openValue } from "../entry/entry-value.ts";
+import { keySaltOf } from "../user/user.dal.ts";
 import { assertSameIssuer, assertUsableIssuer, type OAuthIssuer } from "./oauth-issuer.ts";
 import { refreshWithIssuer } from "./oauth-refresh.ts";
+import {
+  connectionsOf,
+  releaseRefreshLease,
+  saveConnection,
+  takeRefreshLease,
+  updateConnection,
+} from "./provider.dal.ts";
 import { type ProviderStatus, providerStatus, retryDelayMs } from "./provider-status.ts";
 import { type ConnectMethod, DEFINITIONS, PROVIDERS, type Provider, type ProviderBaseUrls } from "./providers.ts";
 import { openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
@@ -141,8 +150,8 @@ export function providerService(deps: {
 
   async function loadCards(tx: Tx, userId: string): Promise<Map<Provider, AiProviderCard>> {
     const [secrets, connections] = await Promise.all([
-      tx.entry.findMany({ where: { userId, kind: "SECRET", nameKey: { in: allVariableKeys() } } }),
-      tx.providerConnection.findMany({ where: { userId } }),
+      secretsByNameKeys(tx, userId, allVariableKeys()),
+      connectionsOf(tx, userId),
     ]);
     return new Map(PROVIDERS.map((provider) => [provider, cardFor(provider, secrets, connections)]));
   }
@@ -159,9 +168,7 @@ export function providerService(deps: {
 
   /** Writes the provider's secret (a new one, or a new version) in the caller's transaction. */
   async function writeSecret(work: Work, doer: Doer, name: string, value: string): Promise<Written> {
-    const existing = await work.db.entry.findUnique({
-      where: { userId_nameKey: { userId: doer.userId, nameKey: nameKey(name) } },
-    });
+    const existing = await entryByNameKey(work.db, doer.userId, nameKey(name));
     if (existing && existing.kind !== "SECRET") throw new NameTakenError(existing.name);
     return existing
       ? entries.updateIn(work, doer, "SECRET", { id: existing.id, value })
@@ -207,15 +214,12 @@ export function providerService(deps: {
     } catch (error) {
       const failure = refreshFailure(error);
       const failures = connection.refreshFailures + 1;
-      await db.providerConnection.update({
-        where: { id: connection.id },
-        data: {
-          refreshError: failure.message,
-          needsReauth: failure.refused,
-          refreshFailures: failures,
-          nextRefreshAt: failure.refused ? null : new Date(Date.now() + retryDelayMs(failures)),
-          refreshLeaseUntil: null,
-        },
+      await updateConnection(db, connection.id, {
+        refreshError: failure.message,
+        needsReauth: failure.refused,
+        refreshFailures: failures,
+        nextRefreshAt: failure.refused ? null : new Date(Date.now() + retryDelayMs(failures)),
+        refreshLeaseUntil: null,
       });
       // Later failures in a row change nothing a subscriber would see.
       if (failure.refused || failures === 1) await statusChanged(doer.userId, provider);
@@ -237,20 +241,17 @@ export function providerService(deps: {
           automatic: doer.actor.kind === "SYSTEM",
         },
       });
-      await tx.providerConnection.update({
-        where: { id: connection.id },
-        data: {
-          expiresAt: tokens.expiresIn ? new Date(now.getTime() + tokens.expiresIn * 1000) : null,
-          lastRefreshedAt: now,
-          refreshError: null,
-          refreshFailures: 0,
-          nextRefreshAt: null,
-          needsReauth: false,
-          refreshLeaseUntil: null,
-          ...(tokens.refreshToken
-            ? { refreshCiphertext: sealRefreshToken(keyring, doer, secretId, tokens.refreshToken) }
-            : {}),
-        },
+      await updateConnection(tx, connection.id, {
+        expiresAt: tokens.expiresIn ? new Date(now.getTime() + tokens.expiresIn * 1000) : null,
+        lastRefreshedAt: now,
+        refreshError: null,
+        refreshFailures: 0,
+        nextRefreshAt: null,
+        needsReauth: false,
+        refreshLeaseUntil: null,
+        ...(tokens.refreshToken
+          ? { refreshCiphertext: sealRefreshToken(keyring, doer, secretId, tokens.refreshToken) }
+          : {}),
       });
       return [secret, await card(tx, doer.userId, provider)] as const;
     });
@@ -308,11 +309,7 @@ export function providerService(deps: {
             needsReauth: false,
             refreshLeaseUntil: null,
           };
-          await tx.providerConnection.upsert({
-            where: { userId_provider: { userId, provider: input.provider } },
-            create: { userId, provider: input.provider, ...details },
-            update: details,
-          });
+          await saveConnection(tx, userId, input.provider, details, details);
           await activity.record(work, doer, {
             action: "PROVIDER_CONNECTED",
             entry: { id: secret.entry.id, name: secret.entry.name },
@@ -365,18 +362,18 @@ export function providerService(deps: {
         result = { accepted: null, error: "The provider could not be reached" };
       }
       const data = { lastCheckedAt: new Date(), lastCheckAccepted: result.accepted, lastCheckError: result.error };
-      await db.providerConnection.upsert({
-        where: { userId_provider: { userId: viewer.userId, provider: found.provider } },
-        create: {
-          userId: viewer.userId,
-          provider: found.provider,
+      await saveConnection(
+        db,
+        viewer.userId,
+        found.provider,
+        {
           method: found.method ?? "API_KEY",
           entryId: found.secret.id,
           connectedAt: found.connectedAt ?? new Date(),
           ...data,
         },
-        update: data,
-      });
+        data,
+      );
       return card(db, viewer.userId, input.provider);
     },
 
@@ -392,23 +389,11 @@ export function providerService(deps: {
      */
     async refreshDue(due: { id: string; userId: string; provider: Provider; expiresAt: Date }): Promise<boolean> {
       const now = new Date();
-      const { count } = await db.providerConnection.updateMany({
-        where: {
-          id: due.id,
-          expiresAt: due.expiresAt,
-          needsReauth: false,
-          AND: [
-            { OR: [{ refreshLeaseUntil: null }, { refreshLeaseUntil: { lt: now } }] },
-            { OR: [{ nextRefreshAt: null }, { nextRefreshAt: { lte: now } }] },
-          ],
-        },
-        data: { refreshLeaseUntil: new Date(now.getTime() + REFRESH_LEASE_MS) },
-      });
-      if (count === 0) return false;
-      const user = await db.user.findUniqueOrThrow({ where: { id: due.userId }, select: { keySalt: true } });
+      const leased = await takeRefreshLease(db, due.id, due.expiresAt, now, new Date(now.getTime() + REFRESH_LEASE_MS));
+      if (!leased) return false;
       const doer: Doer = {
         userId: due.userId,
-        keySalt: user.keySalt,
+        keySalt: await keySaltOf(db, due.userId),
         address: null,
         actor: systemActor("automatic OAuth refresh"),
       };
@@ -417,7 +402,7 @@ export function providerService(deps: {
       } catch (error) {
         // A refusal or failure was recorded on the card; anything else frees the lease for a retry.
         if (!(error instanceof ProviderRequestError)) {
-          await db.providerConnection.updateMany({ where: { id: due.id }, data: { refreshLeaseUntil: null } });
+          await releaseRefreshLease(db, due.id);
           throw error;
         }
       }

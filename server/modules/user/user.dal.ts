@@ -17,3 +17,7 @@ export const usersByIdOrName = (db: Db, nameOrId: string) =>
 
 export const createUser = (tx: Tx, name: string, keySalt: Uint8Array<ArrayBuffer>) =>
   tx.user.create({ data: { name, keySalt } });
+
+/** A user's key salt. */
+export const keySaltOf = async (db: Db | Tx, id: string) =>
+  (await db.user.findUniqueOrThrow({ where: { id }, select: { keySalt: true } })).keySalt;
