@@ -14,29 +14,22 @@ import { type ActivityInput, type ActivityService, type Doer, doerOf } from "../
 import { actorJson } from "../activity/actor.ts";
 import { requireAgents } from "../agent/agent.lookup.ts";
 import { agentsUsing, assertEnvironmentsFit } from "../attachment/attachment.service.ts";
+import { EntryInUseError, NameTakenError, NotFoundError, VersionConflictError } from "../common/errors.ts";
 import {
-  EntryInUseError,
-  LimitExceededError,
-  NameTakenError,
-  NotFoundError,
-  VersionConflictError,
-} from "../common/errors.ts";
-import {
-  countEntries,
   createEntry,
   deleteEntryRow,
   type EntryRow,
   entryById,
   entryByNameKey,
   entryOfKind,
-  entryPage,
   entryRow,
   insertEntry,
   type PageQuery,
   setValueAt,
 } from "./entry.dal.ts";
 import { assertValidName, assertValidValue, nameKey } from "./entry.rules.ts";
-import { openNamedValue, sameValue, sealValue } from "./entry-value.ts";
+import { entryReads } from "./entry-reads.ts";
+import { sameValue, sealValue } from "./entry-value.ts";
 import { type EntryVersions, entryVersions } from "./entry-versions.ts";
 
 export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
@@ -44,8 +37,7 @@ export type UpdateEntryInput = { id: string; value: string; expectedVersion?: nu
 export type RestoreInput = { id: string; version: number; expectedVersion?: number | null };
 export type { EntryRow };
 export type PageArgs = PageQuery;
-/** A page, and the count when asked for and the page has a row to carry it. */
-export type Page = { rows: EntryRow[]; count: number | null };
+export type { Page } from "./entry-reads.ts";
 
 /** A change written in a transaction, and the notices to publish once it commits. */
 export type Written = { entry: EntryRow; notices: PendingNotice[] };
@@ -249,30 +241,6 @@ export function entryService(deps: {
       return entry.id;
     },
 
-    async verify(viewer: Viewer, input: { id: string; value: string }): Promise<boolean> {
-      const wait = await rateLimits.verifyAttempt(viewer.userId, viewer.tokenId, viewer.address);
-      if (wait) throw new LimitExceededError(`Too many verifySecret attempts; try again in ${wait} s`);
-      const entry = await entryOfKind(db, viewer.userId, input.id, "SECRET");
-      if (!entry) throw new NotFoundError("secret", input.id);
-      // Decrypted, not compared by fingerprint: a tampered ciphertext is an error, never a yes.
-      return sameValue(keyring, viewer, entry, input.value);
-    },
-
-    /**
-     * A page of the viewer's entries by name, after or before a name (keyset pagination): one plain
-     * statement on every list, which Prisma's query compiler made several times as costly.
-     */
-    async page(viewer: Viewer, args: PageArgs): Promise<Page> {
-      return entryPage(rawRows, viewer.userId, args);
-    },
-
-    /** How many entries (of one kind) the viewer has: one plain statement, on every list. */
-    count: (viewer: Viewer, kind?: EntryKind | null): Promise<number> => countEntries(raw, viewer.userId, kind),
-
-    /** A variable's value. Secrets are write-only: nothing calls this for them. */
-    variableValue(viewer: Viewer, entry: { id: string; name: string; kind: EntryKind; ciphertext: Uint8Array }) {
-      if (entry.kind !== "VARIABLE") throw new Error("only a variable's value can be read");
-      return openNamedValue(keyring, viewer, entry);
-    },
+    ...entryReads({ db, raw, rawRows, keyring, rateLimits }),
   };
 }
