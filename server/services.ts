@@ -8,8 +8,8 @@ import type { RowBinder } from "./crypto/row-binding.ts";
 import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { AppendRows, Db, InsertRows, RawRows, RawSql, Transact, TxSql, WriteTransaction } from "./db/database.ts";
-import { unitsOfWork } from "./db/unit-of-work.ts";
+import type { Db, RawRows, RawSql } from "./db/database.ts";
+import type { UnitsOfWork } from "./db/unit-of-work.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type Feeds, feeds } from "./events/feeds.ts";
 import { type ActivityService, activityService } from "./modules/activity/activity.service.ts";
@@ -29,14 +29,13 @@ import { type TokenService, tokenService } from "./modules/token/token.service.t
 import { type UserService, userService } from "./modules/user/user.service.ts";
 
 export type ServiceDeps = {
+  /** Prisma's client, for the modules' data-access files. */
   db: Db;
-  transaction: Transact;
+  /** Plain SQL, for the modules' data-access files: rows as objects, and as arrays (hot reads). */
   raw: RawSql;
   rawRows: RawRows;
-  txSql: TxSql;
-  writeTransaction: WriteTransaction;
-  insertRows: InsertRows;
-  appendRows: AppendRows;
+  /** Every write: a transaction and what happens once it commits (db/unit-of-work.ts). */
+  uow: UnitsOfWork;
   importStaging: ImportStaging;
   keyring: UserKeyring;
   /** Where large batches of values are sealed (an import's); inline without one. */
@@ -89,12 +88,9 @@ export type Services = {
 export function createServices(deps: ServiceDeps): Services {
   const {
     db,
+    uow,
     raw,
     rawRows,
-    txSql,
-    writeTransaction,
-    insertRows,
-    appendRows,
     importStaging,
     keyring,
     hasher,
@@ -105,14 +101,6 @@ export function createServices(deps: ServiceDeps): Services {
     oauthIssuer,
     streamRecheckMs,
   } = deps;
-  // Every write is a unit of work: a transaction, and what happens once it commits.
-  const uow = unitsOfWork({
-    transaction: deps.transaction,
-    txSql,
-    writeTransaction,
-    appendRows,
-    onHookError: deps.onBackgroundError,
-  });
   const authenticate = authenticator({ raw, rateLimits, hasher, binder, sessionIdleMs: deps.sessionIdleMs });
   // Every subscription reads from the users' feeds; open streams re-check their token on one timer.
   const userFeeds = feeds({ events: vaultEvents, guard: streamGuard(authenticate.streamValid, streamRecheckMs) });
@@ -179,7 +167,6 @@ export function createServices(deps: ServiceDeps): Services {
       uow,
       keyring,
       events,
-      insertRows,
       staging: importStaging,
       sealing: deps.sealing,
       warn: deps.warn,

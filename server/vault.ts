@@ -14,6 +14,7 @@ import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./db/open.ts";
 import { loadTokenHashKey } from "./db/token-hash-key.ts";
+import { unitsOfWork } from "./db/unit-of-work.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";
 import { discardAbandonedStages, STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { legacyRowsWaiting } from "./modules/keys/legacy-rows.ts";
@@ -106,14 +107,11 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const sealing = sealingThread(config.sealingThread);
   const services = createServices({
     db: database.db,
-    transaction: database.transaction,
     raw: database.raw,
     rawRows: database.rawRows,
-    txSql: database.txSql,
-    writeTransaction: database.writeTransaction,
+    // Every write is a unit of work: a transaction, and what happens once it commits.
+    uow: unitsOfWork({ ...database, onHookError: (error) => warn(`After a commit: ${(error as Error)?.message}`) }),
     joinedSql: database.provider === "postgresql" ? database.raw : undefined,
-    insertRows: database.insertRows,
-    appendRows: database.appendRows,
     importStaging:
       database.provider === "postgresql"
         ? { from: Number.POSITIVE_INFINITY, withUpdates: true }

@@ -2,7 +2,7 @@
 // events and notices of what it wrote), never when it rolled back. Every write of the vault is one;
 // the activity log joins it as one participant (its events are written in the transaction, and
 // published after the commit), as any other module may.
-import type { AppendRows, Rows, SqlRunner, Transact, Tx, TxSql, WriteTransaction } from "./database.ts";
+import type { AppendRows, InsertRows, Rows, SqlRunner, Transact, Tx, TxSql, WriteTransaction } from "./database.ts";
 
 /** A transaction's plain SQL, and what runs once it commits. */
 export type SqlWork = {
@@ -13,7 +13,11 @@ export type SqlWork = {
 };
 
 /** A transaction with Prisma's client in it too. */
-export type Work = SqlWork & { db: Tx };
+export type Work = SqlWork & {
+  db: Tx;
+  /** Many rows in this transaction, made as they are written; the caller gives every column. */
+  insertRows(table: string, columns: readonly string[], rows: Rows): Promise<void>;
+};
 
 export type UnitsOfWork = {
   /** `work` in a transaction (Prisma's client and plain SQL both in it). */
@@ -34,6 +38,7 @@ export function unitsOfWork(deps: {
   txSql: TxSql;
   writeTransaction: WriteTransaction;
   appendRows: AppendRows;
+  insertRows: InsertRows;
   /** A hook that threw (after the commit, so the write stands). */
   onHookError?: (error: unknown) => void;
 }): UnitsOfWork {
@@ -55,7 +60,14 @@ export function unitsOfWork(deps: {
   return {
     run: (work) =>
       withHooks((afterCommit) =>
-        deps.transaction((tx) => work({ db: tx, sql: (sql, params) => deps.txSql(tx, sql, params), afterCommit })),
+        deps.transaction((tx) =>
+          work({
+            db: tx,
+            sql: (sql, params) => deps.txSql(tx, sql, params),
+            insertRows: (table, columns, rows) => deps.insertRows(tx, table, columns, rows),
+            afterCommit,
+          }),
+        ),
       ),
     sqlOnly: (work) => withHooks((afterCommit) => deps.writeTransaction((sql) => work({ sql, afterCommit }))),
     append: (table, columns, rows, then) =>

@@ -2,7 +2,7 @@
 import type { Viewer } from "../../auth/viewer.ts";
 import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, InsertRows } from "../../db/database.ts";
+import type { Db } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -104,7 +104,6 @@ type ImportDeps = {
   versions: EntryVersions;
   keyring: UserKeyring;
   events: VaultEvents;
-  insertRows: InsertRows;
   staging: ImportStaging;
   /** Where a large import's values are sealed (inline without one). */
   sealing?: SealingThread;
@@ -155,7 +154,7 @@ async function planAndApply(
   input: ImportInput,
   entries: readonly EnvEntry[],
 ): Promise<ImportReport> {
-  const { db, uow, keyring, events, insertRows, activity, versions } = deps;
+  const { db, uow, keyring, events, activity, versions } = deps;
   const doer = doerOf(viewer);
   const userId = viewer.userId;
   const existing = await existingEntries(db, userId, entries);
@@ -290,7 +289,7 @@ async function planAndApply(
     .run(async (work) => {
       const tx = work.db;
       if (staged) await publishStaged(tx, staged);
-      else await insertRows(tx, "Entry", ENTRY_COLUMNS, created());
+      else await work.insertRows("Entry", ENTRY_COLUMNS, created());
       for (const { entry, sealed } of updates) {
         if (slices.due()) await slices.next();
         if ((await setValueAt(tx, entry.id, entry.version, { ...sealed, updatedBy })) === 0) throw new ImportRace();
