@@ -7,6 +7,8 @@ import { MASTER_KEY_BYTES, MasterKeyError, type MasterKeyRing, parseMasterKeys }
 
 export type Config = {
   port: number;
+  /** The address to listen on (HOST): loopback on a developer's vault, every interface in production. */
+  host: string;
   dataDir: string;
   databaseUrl: string;
   masterKeys: MasterKeyRing;
@@ -38,7 +40,13 @@ export const GENERATED_KEY_FILE = "master.key";
 
 type KeySource = { masterKeys: MasterKeyRing; masterKeySource: string };
 
-function loadMasterKeys(env: Env, dataDir: string, production: boolean, warn: (line: string) => void): KeySource {
+function loadMasterKeys(
+  env: Env,
+  dataDir: string,
+  production: boolean,
+  warn: (line: string) => void,
+  initialised: () => boolean,
+): KeySource {
   if (env.AGENT_VAULT_MASTER_KEY !== undefined) {
     const source = "AGENT_VAULT_MASTER_KEY";
     return { masterKeys: parseMasterKeys(env.AGENT_VAULT_MASTER_KEY, source), masterKeySource: source };
@@ -59,6 +67,12 @@ function loadMasterKeys(env: Env, dataDir: string, production: boolean, warn: (l
     );
   }
   const keyPath = path.join(dataDir, GENERATED_KEY_FILE);
+  if (!existsSync(keyPath) && initialised()) {
+    // A new key would read nothing stored, and lock the real one out: never make one here.
+    throw new MasterKeyError(
+      `The vault in ${dataDir} has a database but no ${GENERATED_KEY_FILE}: restore ${keyPath} from your backup (no other key can read what the vault stores), or give the key in AGENT_VAULT_MASTER_KEY`,
+    );
+  }
   if (!existsSync(keyPath)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(keyPath, `${randomBytes(MASTER_KEY_BYTES).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
@@ -108,13 +122,20 @@ export type ConfigOptions = {
   onCreate?: (dataDir: string) => void;
 };
 
+/** Where `serve` listens: PORT (default 4000) and HOST (loopback, or every interface in production). */
+export function listenAddress(env: Env = process.env): { port: number; host: string } {
+  const portText = env.PORT || "4000";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError("PORT must be a port number (0 to 65535)");
+  const host = env.HOST || (env.NODE_ENV === "production" ? "::" : "127.0.0.1");
+  return { port, host };
+}
+
 export function loadConfig(env: Env = process.env, options: ConfigOptions = {}): Config {
   const warn = options.warn ?? console.warn;
   const production = env.NODE_ENV === "production";
   const dataDir = path.resolve(env.AGENT_VAULT_DATA_DIR || "data");
-  const portText = env.PORT || "4000";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError("PORT must be a port number (0 to 65535)");
+  const { port, host } = listenAddress(env);
   const databaseUrl = env.DATABASE_URL || `file:${path.join(dataDir, "vault.db")}`;
   const needsDataDir =
     databaseUrl.startsWith("file:") || (env.AGENT_VAULT_MASTER_KEY === undefined && !env.AGENT_VAULT_MASTER_KEY_FILE);
@@ -128,9 +149,12 @@ export function loadConfig(env: Env = process.env, options: ConfigOptions = {}):
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     options.onCreate?.(dataDir);
   }
-  const keys = loadMasterKeys(env, dataDir, production, warn);
+  // A SQLite vault whose file exists was initialised: its key must be the one it was made with.
+  const initialised = () => databaseUrl.startsWith("file:") && existsSync(databaseUrl.slice("file:".length));
+  const keys = loadMasterKeys(env, dataDir, production, warn, initialised);
   return {
     port,
+    host,
     dataDir,
     databaseUrl,
     ...keys,

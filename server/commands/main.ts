@@ -95,7 +95,10 @@ export function serverProgram(version: string): Command {
   program
     .command("serve")
     .description("run the vault: GraphQL at /graphql, the runtime channel, health at /healthz")
-    .action(async () => (await import("../main.ts")).serve());
+    .option("--host <address>", "the address to listen on (HOST; default 127.0.0.1, every interface in production)")
+    .action(async (options: { host?: string }) =>
+      (await import("../main.ts")).serve(options.host ? { ...process.env, HOST: options.host } : process.env),
+    );
 
   const user = program.command("user").description("users (each user is one vault) and their API tokens");
   user

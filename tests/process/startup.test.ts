@@ -1,11 +1,14 @@
 // Start-up as a user meets it: `agent-vault serve` and `agent-vault user create` as real
 // processes, the master key rules, and the first user's token.
+
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { type AddressInfo, connect, createServer as createNetServer } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually, runCli, startServer } from "../helpers/processes.ts";
+import { cleanEnv, eventually, freePort, runCli, startServer, track } from "../helpers/processes.ts";
 
 const dirs: string[] = [];
 function dataDir() {
@@ -52,6 +55,103 @@ describe("serve", () => {
     const again = await startServer({ AGENT_VAULT_DATA_DIR: dir });
     await again.stop();
     expect(again.output().stdout).not.toMatch(/avt_/);
+  });
+});
+
+describe("mistakes at start", () => {
+  it("creates nothing and prints no token when the port is taken at a new vault's first start", async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const dir = path.join(dataDir(), "new-vault");
+      const run = await runCli(["serve"], { AGENT_VAULT_DATA_DIR: dir, PORT: String(port) });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`Port ${port} is in use`);
+      expect(run.stdout + run.stderr).not.toMatch(/avt_/);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it("refuses to start when master.key is gone beside the vault's database, and makes no new one", async () => {
+    const dir = dataDir();
+    const first = await startServer({ AGENT_VAULT_DATA_DIR: dir });
+    await first.stop();
+    expect(first.output().stdout).toMatch(/The user is named owner: .*agent-vault user token --user owner/);
+    rmSync(path.join(dir, "master.key"));
+    const run = await runCli(["serve"], { AGENT_VAULT_DATA_DIR: dir, PORT: "0" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/has a database but no master.key: restore .*master.key from your backup/);
+    expect(existsSync(path.join(dir, "master.key"))).toBe(false);
+    // So do the other server commands.
+    const token = await runCli(["user", "token", "--user", "owner"], { AGENT_VAULT_DATA_DIR: dir });
+    expect(token.code).toBe(1);
+    expect(existsSync(path.join(dir, "master.key"))).toBe(false);
+  });
+
+  it("listens on this machine only by default, and where HOST (or --host) says", async () => {
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address && address.family === "IPv4" && !address.internal)?.address;
+    const reach = (host: string, port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect({ host, port }, () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+      });
+    const dir = dataDir();
+    const loopback = await startServer({ AGENT_VAULT_DATA_DIR: dir });
+    try {
+      expect(loopback.output().stdout).toContain("this machine only");
+      expect(await reach("127.0.0.1", loopback.port)).toBe(true);
+      if (outside) expect(await reach(outside, loopback.port)).toBe(false);
+    } finally {
+      await loopback.stop();
+    }
+    const everywhere = await startServer({ AGENT_VAULT_DATA_DIR: dir, HOST: "0.0.0.0" });
+    try {
+      expect(await reach("127.0.0.1", everywhere.port)).toBe(true);
+      if (outside) expect(await reach(outside, everywhere.port)).toBe(true);
+    } finally {
+      await everywhere.stop();
+    }
+  });
+
+  it("stops when npm start is sent SIGTERM, as a supervisor or a container runtime does", async () => {
+    const dir = dataDir();
+    const port = await freePort();
+    const npm = spawn("npm", ["start", "--silent"], {
+      cwd: path.resolve(import.meta.dirname, "../.."),
+      env: cleanEnv({ AGENT_VAULT_DATA_DIR: dir, PORT: String(port) }),
+      stdio: "ignore",
+    });
+    track(npm);
+    await eventually(
+      () =>
+        fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (response) => response.ok,
+          () => false,
+        ),
+      "npm start to serve",
+      30_000,
+    );
+    const exited = new Promise((resolve) => npm.once("exit", resolve));
+    npm.kill("SIGTERM");
+    await exited;
+    await eventually(
+      () =>
+        fetch(`http://127.0.0.1:${port}/healthz`).then(
+          () => false,
+          () => true,
+        ),
+      "the vault to stop with npm",
+      10_000,
+    );
+    expect(existsSync(path.join(dir, "vault.db.serve-lock"))).toBe(false);
   });
 });
 
