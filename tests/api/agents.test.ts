@@ -1,6 +1,16 @@
 // docs/architecture.md rules 6 and 7, and the environment size limit of rule 2, through the API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAgent, getEntry, mutate, ok, query } from "../helpers/operations.ts";
+import {
+  findEntry,
+  getAgent,
+  getEntry,
+  listAgents,
+  listEntries,
+  mutate,
+  nodes,
+  ok,
+  refused,
+} from "../helpers/operations.ts";
 import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let t: TestVault;
@@ -28,14 +38,12 @@ describe("attaching", () => {
     const other = await ok(gql, "addSecret", { name: "SLACK_TOKEN", value: "x", agentIds: [agent.id] });
     expect(names(other.usedBy)).toEqual(["researcher"]);
 
-    const list = await query(gql, "{ entries { edges { node { name usedByCount usedBy { name } } } } }");
-    expect(list.entries.edges.map((e: { node: unknown }) => e.node)).toEqual([
+    expect(nodes(await listEntries(gql))).toMatchObject([
       { name: "MODEL", usedByCount: 1, usedBy: [{ name: "researcher" }] },
       { name: "OPENAI_API_KEY", usedByCount: 1, usedBy: [{ name: "researcher" }] },
       { name: "SLACK_TOKEN", usedByCount: 1, usedBy: [{ name: "researcher" }] },
     ]);
-    const agents = await query(gql, "{ agents { totalCount edges { node { name entries { name } } } } }");
-    expect(agents.agents.totalCount).toBe(1);
+    expect((await listAgents(gql)).totalCount).toBe(1);
   });
 
   it("refuses unknown entries and agents, and changes nothing then", async () => {
@@ -44,9 +52,7 @@ describe("attaching", () => {
     expect((await mutate(gql, "createAgent", { name: "ghost", entryIds: [entry.id, missing] })).__typename).toBe(
       "NotFoundError",
     );
-    expect((await query(gql, "{ agents { edges { node { name } } } }")).agents.edges).not.toContainEqual({
-      node: { name: "ghost" },
-    });
+    expect(names(nodes(await listAgents(gql)))).not.toContain("ghost");
     const agent = await ok(gql, "createAgent", { name: "solo-agent" });
     expect((await mutate(gql, "attachEntries", { agentId: agent.id, entryIds: [entry.id, missing] })).__typename).toBe(
       "NotFoundError",
@@ -58,8 +64,7 @@ describe("attaching", () => {
     expect((await mutate(gql, "addSecret", { name: "LOST", value: "v", agentIds: [missing] })).__typename).toBe(
       "NotFoundError",
     );
-    const secrets = await query(gql, "{ entries(kind: SECRET) { edges { node { name } } } }");
-    expect(secrets.entries.edges.map((edge: { node: { name: string } }) => edge.node.name)).not.toContain("LOST");
+    expect(names(nodes(await listEntries(gql, { kind: "SECRET" })))).not.toContain("LOST");
   });
 
   it("keeps agent names unique regardless of case and refuses empty ones", async () => {
@@ -78,20 +83,19 @@ describe("detach before delete (rule 6)", () => {
     const a = await ok(gql, "createAgent", { name: "agent-a", entryIds: [secret.id] });
     const b = await ok(gql, "createAgent", { name: "agent-b", entryIds: [secret.id] });
 
-    const refused = await mutate(gql, "deleteEntry", { id: secret.id });
-    expect(refused.__typename).toBe("EntryInUseError");
-    expect(names(refused.agents)).toEqual(["agent-a", "agent-b"]);
-    expect(refused.message).toContain("agent-a");
-    expect(refused.message).toContain("agent-b");
+    const inUse = await refused(gql, "deleteEntry", { id: secret.id }, "EntryInUseError");
+    expect(names(inUse.agents)).toEqual(["agent-a", "agent-b"]);
+    expect(inUse.message).toContain("agent-a");
+    expect(inUse.message).toContain("agent-b");
     expect((await getEntry(gql, secret.id)).usedByCount).toBe(2);
 
     await ok(gql, "detachEntries", { agentId: a.id, entryIds: [secret.id] });
-    const stillUsed = await mutate(gql, "deleteEntry", { id: secret.id });
+    const stillUsed = await refused(gql, "deleteEntry", { id: secret.id }, "EntryInUseError");
     expect(names(stillUsed.agents)).toEqual(["agent-b"]);
 
     await ok(gql, "deleteAgent", { agentId: b.id });
     expect(await ok(gql, "deleteEntry", { id: secret.id })).toBe(secret.id);
-    expect(await getEntry(gql, secret.id)).toBeNull();
+    expect(await findEntry(gql, secret.id)).toBeNull();
     expect((await mutate(gql, "deleteEntry", { id: secret.id })).__typename).toBe("NotFoundError");
   });
 
@@ -105,7 +109,7 @@ describe("detach before delete (rule 6)", () => {
         mutate(gql, "deleteEntry", { id: entry.id }),
         mutate(gql, "attachEntries", { agentId: agent.id, entryIds: [entry.id] }),
       ]);
-      const exists = (await getEntry(gql, entry.id)) !== null;
+      const exists = (await findEntry(gql, entry.id)) !== null;
       const current = await getAgent(gql, agent.id);
       const isAttached = current.entries.some((e: { id: string }) => e.id === entry.id);
       // Exactly one of the two wins, and what the vault shows agrees with it.
@@ -150,7 +154,7 @@ describe("restart state (rule 7)", () => {
 
     const restarted = await ok(g, "restartAgent", { agentId: agent.id });
     expect(restarted).toMatchObject({ restartRequired: false, pendingChanges: [] });
-    expect(Date.parse(restarted.lastRestartedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(Date.parse(restarted.lastRestartedAt ?? "")).toBeGreaterThan(Date.now() - 60_000);
 
     // Undoing a change before a restart leaves nothing pending.
     await ok(g, "detachEntries", { agentId: agent.id, entryIds: [extra.id] });
@@ -207,7 +211,7 @@ describe("environment size (rule 2)", () => {
 
     const created = await mutate(g, "addSecret", { name: "NEW_BIG", value: "x".repeat(65536), agentIds: [agent.id] });
     expect(created.__typename).toBe("LimitExceededError");
-    expect((await query(g, "{ entries { totalCount } }")).entries.totalCount).toBe(17);
+    expect((await listEntries(g)).totalCount).toBe(17);
   });
 });
 
@@ -233,7 +237,7 @@ describe("an agent that starts with its new environment", () => {
     expect(after.pendingChanges).toEqual([]);
     expect(after.restartRequired).toBe(false);
     expect(after.lastRestartedAt).toBe(second.startedAt);
-    expect(Date.parse(after.lastRestartedAt)).toBeGreaterThan(Date.parse(first.startedAt ?? "1970-01-01"));
+    expect(Date.parse(after.lastRestartedAt ?? "")).toBeGreaterThan(Date.parse(first.startedAt ?? "1970-01-01"));
     // Started again with nothing new: nothing changes.
     expect((await start()).startedAt).toBe(second.startedAt);
   });

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRuntimeClient, createVaultClient, type VaultError } from "@agent-vault/sdk";
+import { createRuntimeClient, createVaultClient, type TokenScope, type VaultError } from "@agent-vault/sdk";
 import dotenv from "dotenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openVaultApp } from "../../server/app.ts";
@@ -12,7 +12,17 @@ import { RESERVED } from "../../server/modules/entry/reserved-names.ts";
 import { directSql } from "../helpers/database.ts";
 import { findMarkers } from "../helpers/leak-scan.ts";
 import { collect } from "../helpers/notices.ts";
-import { mutate, ok, query } from "../helpers/operations.ts";
+import {
+  entryByName,
+  getAgentRuntimeTokens,
+  getEntry,
+  listEntries,
+  type MutationInput,
+  type MutationName,
+  mutate,
+  ok,
+  refused,
+} from "../helpers/operations.ts";
 import { eventually } from "../helpers/processes.ts";
 import { marker, newMasterKey, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
@@ -27,8 +37,11 @@ afterAll(() => t.close());
 const sdkFor = (token: string) =>
   createVaultClient({ url: "http://vault.test/graphql", token, fetch: t.vault.yoga.fetch as typeof fetch });
 
-async function scopedToken(gql: TestVault["client"] extends (token: string) => infer G ? G : never, scopes: string[]) {
-  return (await ok(gql, "createApiToken", { name: scopes.join("+"), scopes })).token as string;
+async function scopedToken(
+  gql: TestVault["client"] extends (token: string) => infer G ? G : never,
+  scopes: TokenScope[],
+) {
+  return (await ok(gql, "createApiToken", { name: scopes.join("+"), scopes })).token;
 }
 
 describe("1. a token reads only what its scopes allow", () => {
@@ -42,9 +55,8 @@ describe("1. a token reads only what its scopes allow", () => {
     const added = await ok(writer, "addSecret", { name: "WRITTEN", value: "first" });
     expect((await ok(writer, "updateSecret", { id: added.id, value: "second" })).version).toBe(2);
 
-    const forbidden = async (field: Parameters<typeof mutate>[1], input: Record<string, unknown>, scope: string) => {
-      const result = await mutate(writer, field, input);
-      expect(result.__typename, field).toBe("ForbiddenError");
+    const forbidden = async <F extends MutationName>(field: F, input: MutationInput<F>, scope: string) => {
+      const result = await refused(writer, field, input, "ForbiddenError");
       expect(result.message).toContain(scope);
     };
     await forbidden("createAgent", { name: "thief", entryIds: [target.id] }, "AGENTS_WRITE");
@@ -56,15 +68,14 @@ describe("1. a token reads only what its scopes allow", () => {
     expect(listing.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", scope: "ENTRIES_READ" });
 
     // An import plan tells a secret matching the file from one that does not by nothing.
-    const plan = async (candidate: string, onConflict: string): Promise<Record<string, string[]>> =>
+    const plan = async (candidate: string, onConflict: "SKIP" | "OVERWRITE" | "FAIL") =>
       ok(writer, "importEnv", { content: `TARGET=${candidate}`, dryRun: true, onConflict });
-    for (const policy of ["SKIP", "OVERWRITE", "FAIL"]) {
+    for (const policy of ["SKIP", "OVERWRITE", "FAIL"] as const) {
       expect(await plan(value, policy)).toEqual(await plan("wrong-guess", policy));
     }
     // A candidate written to an entry of one's own gets a fingerprint unrelated to the target's.
     const candidate = await ok(writer, "addSecret", { name: "CANDIDATE", value });
-    const targetFingerprint = (await query(owner.gql, `{ entry(id: "${target.id}") { fingerprint } }`)).entry
-      .fingerprint;
+    const targetFingerprint = (await getEntry(owner.gql, target.id)).fingerprint;
     expect(candidate.fingerprint).not.toBe(targetFingerprint);
     const variable = await ok(writer, "addVariable", { name: "CANDIDATE_VAR", value });
     expect(variable.fingerprint).not.toBe(targetFingerprint);
@@ -75,7 +86,14 @@ describe("1. a token reads only what its scopes allow", () => {
   it("with everything but RUNTIME_ISSUE: attaches, but mints no runtime token", async () => {
     const owner = await t.newUser("no-runtime");
     const secret = await ok(owner.gql, "addSecret", { name: "HELD", value: "v" });
-    const all = ["ENTRIES_READ", "ENTRIES_WRITE", "ENTRIES_DELETE", "AGENTS_READ", "AGENTS_WRITE", "TOKENS_MANAGE"];
+    const all = [
+      "ENTRIES_READ",
+      "ENTRIES_WRITE",
+      "ENTRIES_DELETE",
+      "AGENTS_READ",
+      "AGENTS_WRITE",
+      "TOKENS_MANAGE",
+    ] as const;
     const gql = t.client(await scopedToken(owner.gql, [...all, "PROVIDERS_MANAGE", "ACTIVITY_READ"]));
     const agent = await ok(gql, "createAgent", { name: "thief", entryIds: [secret.id] });
     const minted = await mutate(gql, "createRuntimeToken", { agentId: agent.id });
@@ -132,9 +150,8 @@ describe("3. open streams re-check their token", () => {
       };
       const first = await open(agent.id);
       const second = await open(agent.id);
-      const [revoked] = (await query(owner.gql, `{ agent(id: "${agent.id}") { runtimeTokens { id } } }`)).agent
-        .runtimeTokens;
-      await ok(owner.gql, "revokeRuntimeToken", { id: revoked.id });
+      const [revoked] = await getAgentRuntimeTokens(owner.gql, agent.id);
+      await ok(owner.gql, "revokeRuntimeToken", { id: revoked?.id ?? "" });
       await eventually(() => first.done, "the revoked token's stream to end", 3_000);
       expect(second.done).toBe(false);
       await ok(owner.gql, "deleteAgent", { agentId: agent.id });
@@ -380,7 +397,7 @@ describe("8. verifySecret is the only oracle, and it checks the ciphertext", () 
     } finally {
       await sql.close();
     }
-    const answer = await owner.gql(
+    const answer = await owner.gql<{ verifySecret: unknown }>(
       "mutation($input: VerifySecretInput!) { verifySecret(input: $input) { __typename } }",
       {
         input: { id: secret.id, value },
@@ -447,16 +464,20 @@ describe("10. the OAuth issuer is the operator's", () => {
     try {
       const owner = await t.newUser("issuer");
       const connect = (issuer: string) =>
-        mutate(owner.gql, "connectAiProvider", {
-          provider: "OPENAI",
-          method: "OAUTH",
-          credential: "access-token",
-          refreshToken: "refresh-token",
-          issuer,
-        });
+        refused(
+          owner.gql,
+          "connectAiProvider",
+          {
+            provider: "OPENAI",
+            method: "OAUTH",
+            credential: "access-token",
+            refreshToken: "refresh-token",
+            issuer,
+          },
+          "ValidationError",
+        );
       const toOpen = await connect(open);
       const toClosed = await connect("http://127.0.0.1:9");
-      expect(toOpen.__typename).toBe("ValidationError");
       expect(toOpen.message).toBe(toClosed.message);
       expect(requests).toBe(0);
     } finally {
@@ -486,16 +507,14 @@ describe("11. smaller findings", () => {
     const content = 'A=1\n__proto__=1\nexport __proto__x="two words"\nconstructor=3\n';
     const report = await ok(owner.gql, "importEnv", { content, kind: "VARIABLE" });
     expect(report.created).toEqual(["A", "__proto__", "__proto__x", "constructor"]);
-    const read = await query(owner.gql, '{ entryByName(name: "__proto__") { ... on Variable { value } } }');
-    expect(read.entryByName.value).toBe("1");
+    expect(await entryByName(owner.gql, "__proto__")).toMatchObject({ value: "1" });
     const multi = await ok(owner.gql, "importEnv", {
       content: '__proto__="line one\nline two"\n',
       kind: "VARIABLE",
       onConflict: "OVERWRITE",
     });
     expect(multi.updated).toEqual(["__proto__"]);
-    const again = await query(owner.gql, '{ entryByName(name: "__proto__") { ... on Variable { value } } }');
-    expect(again.entryByName.value).toBe("line one\nline two");
+    expect(await entryByName(owner.gql, "__proto__")).toMatchObject({ value: "line one\nline two" });
   });
 
   it("refuses interpreter and loader injection names, each group with its reason", async () => {
@@ -545,8 +564,7 @@ describe("11. smaller findings", () => {
     ];
     const everyListed = RESERVED.flatMap((group) => group.names ?? []);
     for (const name of new Set([...named, ...everyListed])) {
-      const result = await mutate(owner.gql, "addVariable", { name, value: "x" });
-      expect(result.__typename, name).toBe("ValidationError");
+      const result = await refused(owner.gql, "addVariable", { name, value: "x" }, "ValidationError");
       expect(result.message, name).toMatch(/refused: \w/);
     }
     for (const prefix of RESERVED.flatMap((group) => group.prefixes ?? [])) {
@@ -567,10 +585,11 @@ describe("11. smaller findings", () => {
     const runtimeToken = (await ok(owner.gql, "createRuntimeToken", { agentId: agent.id })).token;
     process.env.AGENT_VAULT_REFUSED_NAMES = " MY_TOOL_RC , corp_hook_* ";
     try {
-      const refused = await mutate(owner.gql, "addVariable", { name: "my_tool_rc", value: "x" });
-      expect(refused).toMatchObject({ __typename: "ValidationError" });
-      expect(refused.message).toContain("MY_TOOL_RC is refused: the operator refuses it (AGENT_VAULT_REFUSED_NAMES)");
-      const prefixed = await mutate(owner.gql, "addSecret", { name: "CORP_HOOK_X", value: "x" });
+      const byOperator = await refused(owner.gql, "addVariable", { name: "my_tool_rc", value: "x" }, "ValidationError");
+      expect(byOperator.message).toContain(
+        "MY_TOOL_RC is refused: the operator refuses it (AGENT_VAULT_REFUSED_NAMES)",
+      );
+      const prefixed = await refused(owner.gql, "addSecret", { name: "CORP_HOOK_X", value: "x" }, "ValidationError");
       expect(prefixed.message).toContain("Names starting CORP_HOOK_ are refused");
       const imported = await mutate(owner.gql, "importEnv", { content: "FINE=1\nMY_TOOL_RC=2\n", kind: "VARIABLE" });
       expect(imported.__typename).toBe("EnvParseError");
@@ -590,7 +609,9 @@ describe("11. smaller findings", () => {
   it("quotes no string literal of a query it cannot parse", async () => {
     const secret = marker("INLINE");
     const owner = await t.newUser("typo");
-    const answer = await owner.gql(`mutation { addSecret(input: { name: "X", value: "${secret}" }) { __typename `);
+    const answer = await owner.gql<{ verifySecret: unknown }>(
+      `mutation { addSecret(input: { name: "X", value: "${secret}" }) { __typename `,
+    );
     expect(answer.errors?.length).toBeGreaterThan(0);
     expect(findMarkers(answer.text, [secret])).toEqual([]);
   });
@@ -611,17 +632,16 @@ describe("11. smaller findings", () => {
     });
     expect([400, 200]).toContain(answer.status);
     expect(await answer.text()).toMatch(/UTF-8/);
-    expect((await query(owner.gql, "{ entries { totalCount } }")).entries.totalCount).toBe(0);
+    expect((await listEntries(owner.gql)).totalCount).toBe(0);
   });
 
   it('reads A="x\\\\" as dotenv does', async () => {
     const owner = await t.newUser("dotenv");
     const report = await ok(owner.gql, "importEnv", { content: 'A="x\\\\"\n', kind: "VARIABLE" });
     expect(report.created).toEqual(["A"]);
-    const entry = (await query(owner.gql, '{ entryByName(name: "A") { ... on Variable { value } } }')).entryByName;
     // dotenv keeps both backslashes.
-    expect(entry.value).toBe(dotenv.parse('A="x\\\\"\n').A);
-    expect(entry.value).toBe("x\\\\");
+    expect(await entryByName(owner.gql, "A")).toMatchObject({ value: dotenv.parse('A="x\\\\"\n').A });
+    expect(await entryByName(owner.gql, "A")).toMatchObject({ value: "x\\\\" });
   });
 
   it("takes bodies up to the documented 40 MiB limit, not yoga's default 25,000,000 bytes", async () => {

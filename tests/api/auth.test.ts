@@ -1,7 +1,7 @@
 // API tokens: Bearer authentication, shown once, stored only as SHA-256, revocable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateToken } from "../../server/crypto/tokens.ts";
-import { mutate, ok, query } from "../helpers/operations.ts";
+import { listEntries, ok, refused, viewer } from "../helpers/operations.ts";
 import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let t: TestVault;
@@ -32,7 +32,7 @@ describe("authentication", () => {
     const user = await t.newUser("writer");
     const response = await t.client(null)('mutation { addSecret(input: {name: "X", value: "y"}) { __typename } }');
     expect(response.status).toBe(401);
-    expect((await query(user.gql, "{ entries { totalCount } }")).entries.totalCount).toBe(0);
+    expect((await listEntries(user.gql)).totalCount).toBe(0);
   });
 
   it("creates tokens shown once, lists them without their value, and revokes them", async () => {
@@ -40,11 +40,11 @@ describe("authentication", () => {
     const created = await ok(user.gql, "createApiToken", { name: "ci" });
     expect(created.token).toMatch(/^avt_[0-9A-Za-z]{38}$/);
     const second = t.client(created.token);
-    expect((await query(second, "{ viewer { name } }")).viewer.name).toBe("owner");
+    expect((await viewer(second)).name).toBe("owner");
 
     const listed = await second("{ viewer { apiTokens { id name createdAt revokedAt } } }");
     expect(listed.text).not.toContain(created.token);
-    expect(listed.data.viewer.apiTokens.map((token: { name: string }) => token.name)).toEqual(["first token", "ci"]);
+    expect((await viewer(second)).apiTokens.map((token) => token.name)).toEqual(["first token", "ci"]);
 
     const revoked = await ok(user.gql, "revokeApiToken", { id: created.apiToken.id });
     expect(revoked.revokedAt).not.toBeNull();
@@ -52,7 +52,7 @@ describe("authentication", () => {
     expect(refused.status).toBe(401);
     expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     // The first token still works.
-    expect((await query(user.gql, "{ viewer { name } }")).viewer.name).toBe("owner");
+    expect((await viewer(user.gql)).name).toBe("owner");
   });
 
   it("lets an expiring token create only tokens that expire no later than itself", async () => {
@@ -60,19 +60,20 @@ describe("authentication", () => {
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
     const hour = await ok(user.gql, "createApiToken", { name: "an hour", expiresAt });
     const asHour = t.client(hour.token);
-    const later = await mutate(asHour, "createApiToken", {
-      name: "a day",
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-    });
-    expect(later).toMatchObject({ __typename: "ValidationError", field: "expiresAt" });
+    const later = await refused(
+      asHour,
+      "createApiToken",
+      { name: "a day", expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+      "ValidationError",
+    );
+    expect(later).toMatchObject({ field: "expiresAt" });
     expect(later.message).toContain("expires no later");
     // Without an expiry: it expires with its creator.
     const unsaid = await ok(asHour, "createApiToken", { name: "unsaid" });
     expect(unsaid.apiToken.expiresAt).toBe(expiresAt);
     const sooner = new Date(Date.now() + 600_000).toISOString();
     expect((await ok(asHour, "createApiToken", { name: "sooner", expiresAt: sooner })).apiToken.expiresAt).toBe(sooner);
-    const listed = await query(user.gql, "{ viewer { apiTokens { name expiresAt } } }");
-    expect(listed.viewer.apiTokens.map((token: { name: string }) => token.name)).toEqual([
+    expect((await viewer(user.gql)).apiTokens.map((token) => token.name)).toEqual([
       "first token",
       "an hour",
       "unsaid",
@@ -88,10 +89,9 @@ describe("authentication", () => {
       const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
       const created = await ok(user.gql, "createApiToken", { name: "an hour", expiresAt });
       const expiring = t.client(created.token);
-      expect((await query(expiring, "{ viewer { name } }")).viewer.name).toBe("far-away");
-      const listed = await query(user.gql, "{ viewer { apiTokens { name expiresAt } } }");
-      const token = listed.viewer.apiTokens.find((row: { name: string }) => row.name === "an hour");
-      expect(token.expiresAt).toBe(expiresAt);
+      expect((await viewer(expiring)).name).toBe("far-away");
+      const token = (await viewer(user.gql)).apiTokens.find((row) => row.name === "an hour");
+      expect(token?.expiresAt).toBe(expiresAt);
 
       const past = await ok(user.gql, "createApiToken", {
         name: "soon",

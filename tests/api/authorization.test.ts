@@ -2,8 +2,9 @@
 // the schema itself so that new fields are covered without editing this test, called as
 // anonymous, as user A, as user B with A's ids, with a runtime token and with a revoked token.
 import { randomUUID } from "node:crypto";
+import type { TokenScope } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ok, query } from "../helpers/operations.ts";
+import { ok, probe } from "../helpers/operations.ts";
 import { call, type Ids, type Root, requiredScope, schemaWalk } from "../helpers/schema-walk.ts";
 import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
@@ -53,7 +54,7 @@ describe("the authorization walk", () => {
     let calls = 0;
     const snapshot = async () =>
       JSON.stringify(
-        await query(
+        await probe(
           t.client(tokens.alice as string),
           "{ entries { edges { node { id name version fingerprint usedByCount } } } agents { edges { node { id name restartRequired } } } viewer { apiTokens { id revokedAt } } }",
         ),
@@ -103,7 +104,7 @@ describe("the authorization walk", () => {
 });
 
 describe("the scope walk", () => {
-  const SCOPES = [
+  const SCOPES: TokenScope[] = [
     "ENTRIES_READ",
     "ENTRIES_WRITE",
     "ENTRIES_DELETE",
@@ -115,7 +116,7 @@ describe("the scope walk", () => {
     "ACTIVITY_READ",
   ];
   /** How each scoped field of a type other than the roots is reached, and what else that needs. */
-  const NESTED: Record<string, { query: string; alsoNeeds: string[] }> = {
+  const NESTED: Record<string, { query: string; alsoNeeds: TokenScope[] }> = {
     "Variable.value": {
       query: "{ agents { edges { node { entries { ... on Variable { value } } } } } }",
       alsoNeeds: ["AGENTS_READ"],
@@ -151,8 +152,11 @@ describe("the scope walk", () => {
 
   it("has every scope in the schema's TokenScope", async () => {
     const alice = t.client(tokens.alice as string);
-    const values = (await query(alice, '{ __type(name: "TokenScope") { enumValues { name } } }')).__type.enumValues;
-    expect(values.map((v: { name: string }) => v.name).sort()).toEqual([...SCOPES].sort());
+    const { __type } = await probe<{ __type: { enumValues: { name: string }[] } }>(
+      alice,
+      '{ __type(name: "TokenScope") { enumValues { name } } }',
+    );
+    expect(__type.enumValues.map((v) => v.name).sort()).toEqual([...SCOPES].sort());
   });
 
   it("refuses every field to every token without its scope, naming it, and lets the scope through", async () => {
@@ -167,8 +171,8 @@ describe("the scope walk", () => {
     // The root walk detaches and deletes carol-agent; the nested probes read this one.
     await ok(carol.gql, "createAgent", { name: "carol-reader", entryIds: [mine.variable, mine.secret] });
     mine.token = (await ok(carol.gql, "createApiToken", { name: "spare" })).apiToken.id;
-    const tokenWith = async (scopes: string[]) =>
-      (await ok(carol.gql, "createApiToken", { name: scopes.join("+") || "none", scopes })).token as string;
+    const tokenWith = async (scopes: TokenScope[]) =>
+      (await ok(carol.gql, "createApiToken", { name: scopes.join("+") || "none", scopes })).token;
     const only = Object.fromEntries(await Promise.all(SCOPES.map(async (s) => [s, await tokenWith([s])])));
     const allBut = Object.fromEntries(
       await Promise.all(SCOPES.map(async (s) => [s, await tokenWith(SCOPES.filter((o) => o !== s))])),
@@ -203,7 +207,7 @@ describe("the scope walk", () => {
     );
     for (const { type, field } of walk.scopedFields) {
       const probe = NESTED[`${type}.${field.name}`] as (typeof NESTED)[string];
-      const needed = requiredScope(field) as string;
+      const needed = requiredScope(field) as TokenScope;
       calls += 2;
       const filler = SCOPES.filter((s) => s !== needed && !probe.alsoNeeds.includes(s)).slice(0, 1);
       const without = await call(t, "query", probe.query, await tokenWith([...probe.alsoNeeds, ...filler]));
@@ -231,7 +235,7 @@ describe("the result walk", () => {
   it("shows in no mutation's result what its token's scope would not show through a query", async () => {
     const dave = await t.newUser("dave");
     const scoped = new Map<string, string>();
-    const tokenFor = async (scope: string) => {
+    const tokenFor = async (scope: TokenScope) => {
       if (!scoped.has(scope)) {
         scoped.set(scope, (await ok(dave.gql, "createApiToken", { name: `only ${scope}`, scopes: [scope] })).token);
       }
@@ -264,7 +268,7 @@ describe("the result walk", () => {
     const leaks: string[] = [];
     let calls = 0;
     for (const { operation, field } of roots.filter((root) => root.operation === "mutation")) {
-      const scope = requiredScope(field);
+      const scope = requiredScope(field) as TokenScope | null;
       if (!scope) continue;
       // Once with the entry ids pointing at a secret, once at a variable.
       for (const target of ["secret", "variable"] as const) {

@@ -13,7 +13,7 @@ import { UserKeyring } from "../../server/crypto/user-keys.ts";
 import { directSql, testDatabase } from "../helpers/database.ts";
 import { format1Blob } from "../helpers/format1-blob.ts";
 import { findMarkers } from "../helpers/leak-scan.ts";
-import { ok, query } from "../helpers/operations.ts";
+import { getEntry, ok } from "../helpers/operations.ts";
 import { runCli } from "../helpers/processes.ts";
 import { marker, newMasterKey, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
@@ -359,8 +359,7 @@ describe("the GraphQL API under a database writer", () => {
       secret.id,
       new Date().toISOString(),
     ]);
-    const listed = await query(user.gql, `{ entry(id: "${secret.id}") { usedBy { name } } }`);
-    expect(listed.entry.usedBy).toEqual([{ name: "worker" }]);
+    expect((await getEntry(user.gql, secret.id)).usedBy).toMatchObject([{ name: "worker" }]);
     await expect(runtime(runtimeToken).environment()).rejects.toMatchObject({ code: "VALUE_UNREADABLE" });
   });
 });

@@ -1,6 +1,6 @@
 // docs/architecture.md rules 1-5 through the API: names, values, write-only secrets, fingerprints, versions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENTRY_FIELDS, getEntry, mutate, ok, query } from "../helpers/operations.ts";
+import { ENTRY_FIELDS, getEntry, listEntries, mutate, nodes, ok, probe, refused } from "../helpers/operations.ts";
 import { type Gql, marker, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let t: TestVault;
@@ -34,12 +34,10 @@ describe("names (rule 1)", () => {
     ["our own prefix in lower case", "agent_vault_x"],
   ])("refuses a name %s with a ValidationError on name", async (_label, name) => {
     for (const field of ["addSecret", "addVariable"] as const) {
-      const result = await mutate(gql, field, { name, value: "v" });
-      expect(result.__typename).toBe("ValidationError");
-      expect(result.field).toBe("name");
+      const result = await refused(gql, field, { name, value: "v" }, "ValidationError");
+      expect(result).toMatchObject({ field: "name" });
     }
-    const list = await query(gql, "{ entries { totalCount } }");
-    expect(list.entries.totalCount).toBe(0);
+    expect((await listEntries(gql)).totalCount).toBe(0);
   });
 
   it("accepts the longest name and underscores", async () => {
@@ -56,8 +54,7 @@ describe("names (rule 1)", () => {
       ["addVariable", "api_key"],
       ["addSecret", "Api_Key"],
     ] as const) {
-      const result = await mutate(gql, field, { name, value: "two" });
-      expect(result.__typename).toBe("NameTakenError");
+      const result = await refused(gql, field, { name, value: "two" }, "NameTakenError");
       expect(result.message).toContain("Api_Key");
     }
     await ok(gql, "deleteEntry", { id: first.id });
@@ -108,15 +105,18 @@ describe("write-only secrets (rule 3)", () => {
       await gql(`mutation { updateSecret(input: {id: "${secret.id}", value: "${value}2"}) { __typename } }`),
     ];
     for (const response of responses) expect(response.text).not.toContain(value);
-    const secretType = await query(gql, '{ __type(name: "Secret") { fields { name } } }');
-    expect(secretType.__type.fields.map((f: { name: string }) => f.name)).not.toContain("value");
+    const secretType = await probe<{ __type: { fields: { name: string }[] } }>(
+      gql,
+      '{ __type(name: "Secret") { fields { name } } }',
+    );
+    expect(secretType.__type.fields.map((f) => f.name)).not.toContain("value");
     await ok(gql, "deleteEntry", { id: secret.id });
   });
 
   it("returns a variable's value", async () => {
     const variable = await ok(gql, "addVariable", { name: "REGION", value: "eu-west-1" });
     expect(variable.value).toBe("eu-west-1");
-    expect((await getEntry(gql, variable.id)).value).toBe("eu-west-1");
+    expect(await getEntry(gql, variable.id)).toMatchObject({ value: "eu-west-1" });
     await ok(gql, "deleteEntry", { id: variable.id });
   });
 });
@@ -149,9 +149,8 @@ describe("fingerprints and verifySecret (rule 4)", () => {
     expect(await ok(user.gql, "verifySecret", { id: secret.id, value: "Right" })).toBe(false);
     expect(await ok(user.gql, "verifySecret", { id: secret.id, value: "right" })).toBe(true);
     // The limit here is 5 a minute: the sixth attempt is refused, even with the right value.
-    const refused = await mutate(user.gql, "verifySecret", { id: secret.id, value: "right" });
-    expect(refused.__typename).toBe("LimitExceededError");
-    expect(refused.message).not.toContain("right");
+    const limited = await refused(user.gql, "verifySecret", { id: secret.id, value: "right" }, "LimitExceededError");
+    expect(limited.message).not.toContain("right");
   });
 });
 
@@ -215,47 +214,28 @@ describe("listing", () => {
     for (const name of ["DELTA", "alpha", "Charlie", "BRAVO", "echo"]) {
       await ok(user.gql, name === name.toUpperCase() ? "addSecret" : "addVariable", { name, value: "v" });
     }
-    const all = await query(user.gql, "{ entries { totalCount edges { node { name kind } } } }");
-    expect(all.entries.totalCount).toBe(5);
-    expect(all.entries.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual([
-      "alpha",
-      "BRAVO",
-      "Charlie",
-      "DELTA",
-      "echo",
-    ]);
-    const secrets = await query(user.gql, "{ entries(kind: SECRET) { totalCount edges { node { name } } } }");
-    expect(secrets.entries.totalCount).toBe(2);
-    const page1 = await query(
-      user.gql,
-      "{ entries(first: 2) { edges { node { name } } pageInfo { hasNextPage endCursor } } }",
-    );
-    expect(page1.entries.pageInfo.hasNextPage).toBe(true);
-    const page2 = await query(
-      user.gql,
-      "query ($after: String) { entries(first: 10, after: $after) { edges { node { name } } pageInfo { hasNextPage } } }",
-      { after: page1.entries.pageInfo.endCursor },
-    );
-    expect(page2.entries.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual([
-      "Charlie",
-      "DELTA",
-      "echo",
-    ]);
-    expect(page2.entries.pageInfo.hasNextPage).toBe(false);
+    const all = await listEntries(user.gql);
+    expect(all.totalCount).toBe(5);
+    expect(nodes(all).map((entry) => entry.name)).toEqual(["alpha", "BRAVO", "Charlie", "DELTA", "echo"]);
+    expect((await listEntries(user.gql, { kind: "SECRET" })).totalCount).toBe(2);
+    const page1 = await listEntries(user.gql, { first: 2 });
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = await listEntries(user.gql, { first: 10, after: page1.pageInfo.endCursor });
+    expect(nodes(page2).map((entry) => entry.name)).toEqual(["Charlie", "DELTA", "echo"]);
+    expect(page2.pageInfo.hasNextPage).toBe(false);
 
     // totalCount is every entry (of the kind), whatever page it comes with, even an empty one.
-    const counted = (after: string, kind = "") =>
-      query(
-        user.gql,
-        `query ($after: String) { entries(first: 2, after: $after${kind}) { total: totalCount edges { node { name } } } }`,
-        { after },
-      );
-    const afterFirst = await counted(page1.entries.pageInfo.endCursor);
-    expect(afterFirst.entries.total).toBe(5);
-    const last = await query(user.gql, "{ entries(last: 1) { pageInfo { endCursor } } }");
-    const pastTheEnd = await counted(last.entries.pageInfo.endCursor);
-    expect(pastTheEnd.entries.edges).toEqual([]);
-    expect(pastTheEnd.entries.total).toBe(5);
-    expect((await counted(page1.entries.pageInfo.endCursor, ", kind: SECRET")).entries.total).toBe(2);
+    const afterFirst = await listEntries(user.gql, { first: 2, after: page1.pageInfo.endCursor });
+    expect(afterFirst.totalCount).toBe(5);
+    const last = await listEntries(user.gql, { last: 1 });
+    const pastTheEnd = await listEntries(user.gql, { first: 2, after: last.pageInfo.endCursor });
+    expect(pastTheEnd.edges).toEqual([]);
+    expect(pastTheEnd.totalCount).toBe(5);
+    const secretsAfterFirst = await listEntries(user.gql, {
+      first: 2,
+      after: page1.pageInfo.endCursor,
+      kind: "SECRET",
+    });
+    expect(secretsAfterFirst.totalCount).toBe(2);
   });
 });

@@ -2,7 +2,7 @@
 // answer that an id that does not exist gets, and A's data is unchanged afterwards.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_FIELDS, ENTRY_FIELDS, ok, query } from "../helpers/operations.ts";
+import { AGENT_FIELDS, ENTRY_FIELDS, listAgents, listEntries, nodes, ok, viewer } from "../helpers/operations.ts";
 import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
 
 let t: TestVault;
@@ -111,26 +111,22 @@ describe("tenant isolation", () => {
   });
 
   it("leaves alice's data exactly as it was", async () => {
-    const entries = await query(alice.gql, `{ entries { totalCount edges { node { ${ENTRY_FIELDS} } } } }`);
-    expect(entries.entries.totalCount).toBe(2);
-    const secret = entries.entries.edges.find((e: { node: { name: string } }) => e.node.name === "ALICE_KEY").node;
-    expect(secret).toMatchObject({ version: 1, usedBy: [{ name: "alice-bot" }] });
-    const variable = entries.entries.edges.find((e: { node: { name: string } }) => e.node.name === "ALICE_VAR").node;
-    expect(variable).toMatchObject({ version: 1, value: "alice-var" });
-    const agents = await query(alice.gql, "{ agents { totalCount edges { node { name restartRequired } } } }");
-    expect(agents.agents.edges).toEqual([{ node: { name: "alice-bot", restartRequired: false } }]);
-    const viewer = await query(alice.gql, "{ viewer { apiTokens { name revokedAt } } }");
-    expect(viewer.viewer.apiTokens).toContainEqual({ name: "alice-ci", revokedAt: null });
+    const entries = await listEntries(alice.gql);
+    expect(entries.totalCount).toBe(2);
+    expect(nodes(entries)).toMatchObject([
+      { name: "ALICE_KEY", version: 1, usedBy: [{ name: "alice-bot" }] },
+      { name: "ALICE_VAR", version: 1, value: "alice-var" },
+    ]);
+    expect(nodes(await listAgents(alice.gql))).toMatchObject([{ name: "alice-bot", restartRequired: false }]);
+    expect((await viewer(alice.gql)).apiTokens).toContainEqual(
+      expect.objectContaining({ name: "alice-ci", revokedAt: null }),
+    );
   });
 
   it("lists only the viewer's own entries and agents", async () => {
-    const bobs = await query(
-      bob.gql,
-      "{ entries { totalCount edges { node { name } } } agents { totalCount edges { node { name } } } viewer { name } }",
-    );
-    expect(bobs.entries.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(["BOB_KEY"]);
-    expect(bobs.agents.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(["bob-bot"]);
-    expect(bobs.viewer.name).toBe("bob");
+    expect(nodes(await listEntries(bob.gql)).map((entry) => entry.name)).toEqual(["BOB_KEY"]);
+    expect(nodes(await listAgents(bob.gql)).map((agent) => agent.name)).toEqual(["bob-bot"]);
+    expect((await viewer(bob.gql)).name).toBe("bob");
   });
 
   it("lets two users use the same names", async () => {

@@ -2,7 +2,7 @@
 // that new fields are covered without editing a test, and an operation for each that passes
 // validation (required arguments only, ids from a given set).
 
-import { query } from "./operations.ts";
+import { probe } from "./operations.ts";
 import type { Gql, TestVault } from "./test-vault.ts";
 
 type TypeRef = { kind: string; name: string | null; ofType: TypeRef | null };
@@ -15,6 +15,12 @@ type FullType = {
   inputFields: Arg[] | null;
   enumValues: { name: string }[] | null;
   possibleTypes: { name: string }[] | null;
+};
+type IntrospectedSchema = {
+  queryType: { name: string } | null;
+  mutationType: { name: string } | null;
+  subscriptionType: { name: string } | null;
+  types: FullType[];
 };
 export type Ids = { agent: string; secret: string; variable: string; token: string };
 export type Root = { operation: "query" | "mutation" | "subscription"; field: Field };
@@ -34,11 +40,12 @@ export const requiredScope = (field: Field): string | null =>
   /Requires the ([A-Z_]+) scope/.exec(field.description ?? "")?.[1] ?? null;
 
 export async function schemaWalk(gql: Gql) {
-  const schema = (await query(gql, INTROSPECTION)).__schema;
-  const types = new Map<string, FullType>(schema.types.map((type: FullType) => [type.name, type]));
+  const { __schema: schema } = await probe<{ __schema: IntrospectedSchema }>(gql, INTROSPECTION);
+  const types = new Map<string, FullType>(schema.types.map((type) => [type.name, type]));
   const rootNames = new Set<string>();
   const roots: Root[] = (["query", "mutation", "subscription"] as const).flatMap((operation) => {
     const root = schema[`${operation}Type`]?.name;
+    if (!root) return [];
     rootNames.add(root);
     return (types.get(root)?.fields ?? []).map((field: Field) => ({ operation, field }));
   });

@@ -8,15 +8,16 @@ import { parseMasterKeys } from "../../server/crypto/master-key.ts";
 import type { VaultConfig } from "../../server/vault.ts";
 import { databaseBytes, freshDatabase } from "./database.ts";
 
-export type GraphQLResponse = {
+/** A response as it came over HTTP; `data` has the shape the caller names (unknown until it does). */
+export type GraphQLResponse<TData = unknown> = {
   status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
-  data?: any;
+  data?: TData | null;
   errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[];
   text: string;
 };
 
-export type Gql = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+/** Sends one GraphQL document over HTTP as a client would; typed reads go through operations.ts. */
+export type Gql = <TData = unknown>(query: string, variables?: unknown) => Promise<GraphQLResponse<TData>>;
 
 export function newMasterKey(): string {
   return randomBytes(32).toString("base64");
@@ -32,7 +33,10 @@ export async function startTestVault(options: Partial<VaultConfig & AppOptions> 
     ...options,
   });
 
-  async function http(body: string, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
+  async function http<TData = unknown>(
+    body: string,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResponse<TData>> {
     const response = await vault.yoga.fetch("http://vault.test/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", ...headers },
@@ -43,8 +47,8 @@ export async function startTestVault(options: Partial<VaultConfig & AppOptions> 
   }
 
   function client(token: string | null): Gql {
-    return (query, variables) =>
-      http(JSON.stringify({ query, variables }), token ? { authorization: `Bearer ${token}` } : {});
+    return <TData>(query: string, variables?: unknown) =>
+      http<TData>(JSON.stringify({ query, variables }), token ? { authorization: `Bearer ${token}` } : {});
   }
 
   /** A user, created the way `agent-vault user create` does, with a client using its token. */

@@ -31,7 +31,12 @@ const openVault = (databaseUrl: string, keys: string) =>
   });
 
 const readValue = (gql: Gql, id: string) =>
-  gql(`query ($id: ID!) { entry(id: $id) { ... on Variable { value } } }`, { id });
+  gql<{ entry: { value?: string | null } | null }>(
+    `query ($id: ID!) { entry(id: $id) { ... on Variable { value } } }`,
+    {
+      id,
+    },
+  );
 
 describe("tampering at rest", () => {
   it("refuses every single flipped byte of a stored value", async () => {
@@ -61,7 +66,7 @@ describe("tampering at rest", () => {
     expect(accepted).toBe(0);
 
     await db.entry.update({ where: { id: variable.id }, data: { ciphertext } });
-    expect((await readValue(user.gql, variable.id)).data.entry.value).toBe("a value worth protecting");
+    expect((await readValue(user.gql, variable.id)).data?.entry?.value).toBe("a value worth protecting");
   });
 
   it("refuses a value moved to another entry or another user's entry, also on the runtime channel", async () => {
