@@ -15,9 +15,9 @@ const API = "tests/{api,unit}/**/*.test.ts";
 const PROCESS = "tests/process/**/*.test.ts";
 const SQLITE_ONLY = [
   "tests/unit/**",
-  "tests/api/crypto.test.ts",
+  "tests/api/crypto/**",
   "tests/api/layout.test.ts",
-  "tests/api/embedded-storage.test.ts",
+  "tests/api/db/embedded-storage.test.ts",
   "tests/process/startup.test.ts",
   "tests/process/package.test.ts",
 ];

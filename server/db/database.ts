@@ -65,7 +65,7 @@ export type Transact = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 /**
  * How long a transaction may run before the database layer rolls it back, and wait for its turn:
  * bounds a slow machine does not reach (10,000-line imports with both cores busy by other
- * processes take seconds; tests/import-under-load.test.ts), but a hung transaction still ends.
+ * processes take seconds; tests/process/import-under-load.test.ts), but a hung transaction still ends.
  * A statement sent after its transaction ended is refused, never run on its own.
  */
 export type TransactionBounds = { timeoutMs: number; maxWaitMs: number };

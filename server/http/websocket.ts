@@ -4,7 +4,7 @@
 //
 // Frames are bounded like HTTP bodies, and before a connection is authenticated to a few KiB:
 // ws has one limit per server, so the connection's own receiver is given the smaller one until
-// graphql-ws acknowledges it (tests/hardening.test.ts proves both limits hold).
+// graphql-ws acknowledges it (tests/api/http/hardening.test.ts proves both limits hold).
 import type { IncomingMessage, Server } from "node:http";
 import type { ExecutionArgs, GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";

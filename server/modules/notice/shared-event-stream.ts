@@ -2,7 +2,7 @@
 // serialises and encodes every result once per subscriber; here each result (one object shared by
 // every subscriber with the same operation) is encoded once, and pushed to every subscriber's
 // stream (http/event-stream.ts). The wire format is yoga's: a ":" comment first and every 12
-// seconds, "event: next" per result, "event: complete" at the end (tests/api/notice-fanout.test.ts
+// seconds, "event: next" per result, "event: complete" at the end (tests/api/notice/notice-fanout.test.ts
 // compares the two byte for byte).
 import type { ExecutionResult } from "graphql";
 import type { FetchAPI } from "graphql-yoga";

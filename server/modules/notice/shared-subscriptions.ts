@@ -5,7 +5,7 @@
 // once per distinct operation (document, operation name, variables, the token's scopes), sharing
 // the result among the subscribers that asked for it. Over server-sent events, each event is pushed
 // to all of a user's subscribers at once (events/feeds.ts) and written by shared-event-stream.ts,
-// which encodes each shared result once, in yoga's own format (tests/api/notice-fanout.test.ts
+// which encodes each shared result once, in yoga's own format (tests/api/notice/notice-fanout.test.ts
 // compares the two byte for byte). A subscription it does not take (several root fields, a
 // directive, a missing scope) takes the ordinary path: the field's own subscribe, the same feed.
 

@@ -16,11 +16,11 @@ import {
   VersionConflictError,
 } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openVaultApp } from "../../server/app.ts";
-import { parseMasterKeys } from "../../server/crypto/master-key.ts";
-import { directSql, freshDatabase, testDatabase } from "../helpers/database.ts";
-import { findMarkers } from "../helpers/leak-scan.ts";
-import { marker, newMasterKey, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { openVaultApp } from "../../../server/app.ts";
+import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
+import { directSql, freshDatabase, testDatabase } from "../../helpers/database.ts";
+import { findMarkers } from "../../helpers/leak-scan.ts";
+import { marker, newMasterKey, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 const masterKeys = parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY");
 let t: TestVault;

@@ -3,9 +3,9 @@
 // hours unused; the session's secret is never stored. And the console's files: served at / with
 // a strict Content-Security-Policy, assets cached, the page not.
 import { afterEach, describe, expect, it } from "vitest";
-import { findMarkers } from "../helpers/leak-scan.ts";
-import { ok } from "../helpers/operations.ts";
-import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { findMarkers } from "../../helpers/leak-scan.ts";
+import { ok } from "../../helpers/operations.ts";
+import { startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 afterEach(() => t?.close());

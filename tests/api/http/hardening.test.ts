@@ -3,8 +3,8 @@
 import { createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { entryByName, ok, viewer } from "../helpers/operations.ts";
-import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { entryByName, ok, viewer } from "../../helpers/operations.ts";
+import { type Gql, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let token: string;

@@ -1,8 +1,8 @@
 // API tokens: Bearer authentication, shown once, stored only as SHA-256, revocable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateToken } from "../../server/crypto/tokens.ts";
-import { listEntries, ok, refused, viewer } from "../helpers/operations.ts";
-import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { generateToken } from "../../../server/crypto/tokens.ts";
+import { listEntries, ok, refused, viewer } from "../../helpers/operations.ts";
+import { startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 

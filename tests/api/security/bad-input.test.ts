@@ -1,7 +1,7 @@
 // Bad input of every kind: each gets a clear, typed error, the server stays up, nothing is written.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { listAgents, listEntries, mutate } from "../helpers/operations.ts";
-import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { listAgents, listEntries, mutate } from "../../helpers/operations.ts";
+import { type Gql, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let gql: Gql;

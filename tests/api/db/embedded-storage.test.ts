@@ -3,8 +3,8 @@
 import { statSync } from "node:fs";
 import { createVaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../helpers/processes.ts";
-import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { eventually } from "../../helpers/processes.ts";
+import { startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 

@@ -2,8 +2,8 @@
 // answer that an id that does not exist gets, and A's data is unchanged afterwards.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_FIELDS, ENTRY_FIELDS, listAgents, listEntries, nodes, ok, viewer } from "../helpers/operations.ts";
-import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { AGENT_FIELDS, ENTRY_FIELDS, listAgents, listEntries, nodes, ok, viewer } from "../../helpers/operations.ts";
+import { type Gql, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let alice: { gql: Gql; token: string };

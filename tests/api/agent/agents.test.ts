@@ -10,8 +10,8 @@ import {
   nodes,
   ok,
   refused,
-} from "../helpers/operations.ts";
-import { type Gql, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+} from "../../helpers/operations.ts";
+import { type Gql, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let gql: Gql;

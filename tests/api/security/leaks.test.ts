@@ -2,9 +2,9 @@
 // the database file in plaintext. Markers are planted through every main flow and its failures,
 // then searched for in every output.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { filesUnder, findMarkers, scanFiles } from "../helpers/leak-scan.ts";
-import { ENTRY_FIELDS, mutate, ok } from "../helpers/operations.ts";
-import { type Gql, type GraphQLResponse, marker, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { filesUnder, findMarkers, scanFiles } from "../../helpers/leak-scan.ts";
+import { ENTRY_FIELDS, mutate, ok } from "../../helpers/operations.ts";
+import { type Gql, type GraphQLResponse, marker, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let gql: Gql;

@@ -6,12 +6,12 @@ import type { AddressInfo } from "node:net";
 import { createRuntimeClient, createVaultClient, type TokenScope, type VaultError } from "@agent-vault/sdk";
 import dotenv from "dotenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openVaultApp } from "../../server/app.ts";
-import { parseMasterKeys } from "../../server/crypto/master-key.ts";
-import { RESERVED } from "../../server/modules/entry/reserved-names.ts";
-import { directSql } from "../helpers/database.ts";
-import { findMarkers } from "../helpers/leak-scan.ts";
-import { collect } from "../helpers/notices.ts";
+import { openVaultApp } from "../../../server/app.ts";
+import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
+import { RESERVED } from "../../../server/modules/entry/reserved-names.ts";
+import { directSql } from "../../helpers/database.ts";
+import { findMarkers } from "../../helpers/leak-scan.ts";
+import { collect } from "../../helpers/notices.ts";
 import {
   entryByName,
   getAgentRuntimeTokens,
@@ -22,9 +22,9 @@ import {
   mutate,
   ok,
   refused,
-} from "../helpers/operations.ts";
-import { eventually } from "../helpers/processes.ts";
-import { marker, newMasterKey, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+} from "../../helpers/operations.ts";
+import { eventually } from "../../helpers/processes.ts";
+import { marker, newMasterKey, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 const masterKeys = parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY");
@@ -268,7 +268,7 @@ describe("5 and 11. GraphQL over WebSocket", () => {
   let token: string;
 
   beforeAll(async () => {
-    const { attachWebSocket } = await import("../../server/http/websocket.ts");
+    const { attachWebSocket } = await import("../../../server/http/websocket.ts");
     const server = createServer(t.vault.yoga);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const sockets = attachWebSocket(server, t.vault.yoga, {

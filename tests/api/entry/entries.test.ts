@@ -1,7 +1,7 @@
 // docs/architecture.md rules 1-5 through the API: names, values, write-only secrets, fingerprints, versions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENTRY_FIELDS, getEntry, listEntries, mutate, nodes, ok, probe, refused } from "../helpers/operations.ts";
-import { type Gql, marker, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { ENTRY_FIELDS, getEntry, listEntries, mutate, nodes, ok, probe, refused } from "../../helpers/operations.ts";
+import { type Gql, marker, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let gql: Gql;

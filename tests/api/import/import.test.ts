@@ -13,10 +13,10 @@ import {
 } from "@agent-vault/sdk";
 import { parse as dotenvParse } from "dotenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openVaultApp } from "../../server/app.ts";
-import { parseMasterKeys } from "../../server/crypto/master-key.ts";
-import { directSql, testDatabase } from "../helpers/database.ts";
-import { newMasterKey, startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { openVaultApp } from "../../../server/app.ts";
+import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
+import { directSql, testDatabase } from "../../helpers/database.ts";
+import { newMasterKey, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 

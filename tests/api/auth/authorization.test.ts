@@ -4,9 +4,9 @@
 import { randomUUID } from "node:crypto";
 import type { TokenScope } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ok, probe } from "../helpers/operations.ts";
-import { call, type Ids, type Root, requiredScope, schemaWalk } from "../helpers/schema-walk.ts";
-import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { ok, probe } from "../../helpers/operations.ts";
+import { call, type Ids, type Root, requiredScope, schemaWalk } from "../../helpers/schema-walk.ts";
+import { startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let walk: Awaited<ReturnType<typeof schemaWalk>>;

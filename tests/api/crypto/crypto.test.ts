@@ -2,14 +2,14 @@
 // (a standard KDF, tamper evidence, binding) are about bytes no API shows.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../server/crypto/cipher.ts";
-import { fingerprint } from "../../server/crypto/fingerprint.ts";
-import { hkdfSha256 } from "../../server/crypto/hkdf.ts";
-import { MasterKeyError, parseMasterKeys } from "../../server/crypto/master-key.ts";
-import { TokenHasher, tokenDigest } from "../../server/crypto/token-hash.ts";
-import { generateToken, tokenKind } from "../../server/crypto/tokens.ts";
-import { UnknownKeyVersionError, UserKeyring } from "../../server/crypto/user-keys.ts";
-import { format1Blob } from "../helpers/format1-blob.ts";
+import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../../server/crypto/cipher.ts";
+import { fingerprint } from "../../../server/crypto/fingerprint.ts";
+import { hkdfSha256 } from "../../../server/crypto/hkdf.ts";
+import { MasterKeyError, parseMasterKeys } from "../../../server/crypto/master-key.ts";
+import { TokenHasher, tokenDigest } from "../../../server/crypto/token-hash.ts";
+import { generateToken, tokenKind } from "../../../server/crypto/tokens.ts";
+import { UnknownKeyVersionError, UserKeyring } from "../../../server/crypto/user-keys.ts";
+import { format1Blob } from "../../helpers/format1-blob.ts";
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
 

@@ -13,7 +13,7 @@ import {
   VersionConflictError,
 } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let vault: VaultClient;

@@ -4,9 +4,9 @@
 import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
 import { createClient, type ExecutionResult } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../server/app.ts";
-import { eventually } from "../helpers/processes.ts";
-import { startTestVault, type TestVault } from "../helpers/test-vault.ts";
+import { createApp } from "../../../server/app.ts";
+import { eventually } from "../../helpers/processes.ts";
+import { startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 let t: TestVault;
 let vault: VaultClient;
