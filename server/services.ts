@@ -8,7 +8,7 @@ import type { RowBinder } from "./crypto/row-binding.ts";
 import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
-import type { Db, RawRows, RawSql } from "./db/database.ts";
+import type { Db, Sql } from "./db/database.ts";
 import type { UnitsOfWork } from "./db/unit-of-work.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type Feeds, feeds } from "./events/feeds.ts";
@@ -32,8 +32,7 @@ export type ServiceDeps = {
   /** Prisma's client, for the modules' data-access files. */
   db: Db;
   /** Plain SQL, for the modules' data-access files: rows as objects, and as arrays (hot reads). */
-  raw: RawSql;
-  rawRows: RawRows;
+  sql: Sql;
   /** Every write: a transaction and what happens once it commits (db/unit-of-work.ts). */
   uow: UnitsOfWork;
   importStaging: ImportStaging;
@@ -54,8 +53,6 @@ export type ServiceDeps = {
   versionsKept?: number;
   /** Days the activity log keeps events (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
   activityDays?: number;
-  /** Plain SQL that joins writes in one statement (PostgreSQL's writing WITH clauses). */
-  joinedSql?: RawSql;
   /** How long an ON_CHANGE agent's changes must settle before the vault restarts it. */
   restartSettleMs?: number;
   /** How long a console session lasts unused (default 12 hours). */
@@ -89,8 +86,7 @@ export function createServices(deps: ServiceDeps): Services {
   const {
     db,
     uow,
-    raw,
-    rawRows,
+    sql,
     importStaging,
     keyring,
     hasher,
@@ -101,7 +97,7 @@ export function createServices(deps: ServiceDeps): Services {
     oauthIssuer,
     streamRecheckMs,
   } = deps;
-  const authenticate = authenticator({ raw, rateLimits, hasher, binder, sessionIdleMs: deps.sessionIdleMs });
+  const authenticate = authenticator({ sql, rateLimits, hasher, binder, sessionIdleMs: deps.sessionIdleMs });
   // Every subscription reads from the users' feeds; open streams re-check their token on one timer.
   const userFeeds = feeds({ events: vaultEvents, guard: streamGuard(authenticate.streamValid, streamRecheckMs) });
   const activity = activityService({
@@ -109,14 +105,14 @@ export function createServices(deps: ServiceDeps): Services {
     uow,
     chainKeys: deps.chainKeys,
     events: vaultEvents,
-    joinedSql: deps.joinedSql,
+    sql,
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
     warn: deps.warn,
   });
   // Restart-needed notices say whether the agent restarts by itself, and ON_CHANGE agents do.
   const restarts = autoRestarts({
-    raw,
+    sql,
     events: vaultEvents,
     activity,
     settleMs: deps.restartSettleMs,
@@ -145,8 +141,7 @@ export function createServices(deps: ServiceDeps): Services {
   const entries = entryService({
     db,
     uow,
-    raw,
-    rawRows,
+    sql,
     keyring,
     binder,
     events,
@@ -159,7 +154,7 @@ export function createServices(deps: ServiceDeps): Services {
     activity,
     restarts,
     sessions: sessionService({ db, hasher, binder, authenticate }),
-    attachments: attachmentService({ uow, rawRows, binder, events, activity }),
+    attachments: attachmentService({ uow, sql, binder, events, activity }),
     entries,
     agents: agentService({ uow, binder, events, activity }),
     imports: importService({
@@ -187,7 +182,7 @@ export function createServices(deps: ServiceDeps): Services {
     runtime: runtimeService({
       db,
       uow,
-      rawRows,
+      sql,
       keyring,
       events,
       hasher,
@@ -198,7 +193,7 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     notices: noticeService({ db }),
     feeds: userFeeds,
-    users: userService({ db, uow, raw, hasher, binder, activity }),
-    keys: keyService({ db, raw, keyring, masterKeys: keyring.masterKeys }),
+    users: userService({ db, uow, sql, hasher, binder, activity }),
+    keys: keyService({ db, sql, keyring, masterKeys: keyring.masterKeys }),
   };
 }

@@ -9,7 +9,7 @@ import { RowBinder } from "./crypto/row-binding.ts";
 import { sealingThread } from "./crypto/sealing-thread.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
 import { UserKeyring } from "./crypto/user-keys.ts";
-import { type Db, databaseTarget, type Provider, type RawSql, type TransactionBounds } from "./db/database.ts";
+import { type Db, databaseTarget, type Provider, type Sql, type TransactionBounds } from "./db/database.ts";
 import { verifyMasterKeys } from "./db/key-check.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./db/open.ts";
@@ -65,7 +65,7 @@ const PRUNE_EVERY_MS = 24 * 60 * 60 * 1000;
 export type Vault = {
   db: Db;
   /** Plain SQL on the same database (the hot paths' statements). */
-  raw: RawSql;
+  sql: Sql;
   /** Master key versions without a key check yet (only when opened with recordKeyChecks: false). */
   uncheckedKeyVersions: number[];
   provider: Provider;
@@ -85,7 +85,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   });
   let unchecked: number[];
   try {
-    ({ unchecked } = await verifyMasterKeys(database.raw, config.masterKeys, {
+    ({ unchecked } = await verifyMasterKeys(database.sql, config.masterKeys, {
       setting: config.masterKeySource,
       record: config.maintenance ?? true,
     }));
@@ -95,7 +95,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   }
   // A read-only command on a vault that never had one gets a key of no use: nothing is hashed with it.
   const tokenHashKey =
-    (await loadTokenHashKey(database.raw, config.masterKeys, config.maintenance ?? true).catch(async (error) => {
+    (await loadTokenHashKey(database.sql, config.masterKeys, config.maintenance ?? true).catch(async (error) => {
       await database.close();
       throw error;
     })) ?? randomBytes(32);
@@ -107,11 +107,9 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const sealing = sealingThread(config.sealingThread);
   const services = createServices({
     db: database.db,
-    raw: database.raw,
-    rawRows: database.rawRows,
+    sql: database.sql,
     // Every write is a unit of work: a transaction, and what happens once it commits.
     uow: unitsOfWork({ ...database, onHookError: (error) => warn(`After a commit: ${(error as Error)?.message}`) }),
-    joinedSql: database.provider === "postgresql" ? database.raw : undefined,
     importStaging:
       database.provider === "postgresql"
         ? { from: Number.POSITIVE_INFINITY, withUpdates: true }
@@ -134,17 +132,17 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     warn,
   });
   if (config.maintenance ?? true) {
-    const discarded = await discardAbandonedStages(database.raw, database.provider === "sqlite");
+    const discarded = await discardAbandonedStages(database.sql, database.provider === "sqlite");
     if (discarded > 0) warn(`Removed ${discarded} staged rows of imports that did not finish`);
   }
-  if ((config.maintenance ?? true) && (await legacyRowsWaiting(database.raw))) {
+  if ((config.maintenance ?? true) && (await legacyRowsWaiting(database.sql))) {
     warn(
       "Some token or attachment rows have no keyed hash or binding (from before they were bound, or written into the database by someone else): they grant nothing. agent-vault keys adopt lists them.",
     );
   }
   // OAuth tokens are renewed before they expire, by the servers (not by one-off server commands).
   const refresher = oauthRefresher({
-    raw: database.raw,
+    sql: database.sql,
     providers: services.providers,
     intervalMs: config.oauthRefreshCheckMs,
     onError: (error) => warn(`Renewing an OAuth token failed: ${(error as Error)?.message ?? error}`),
@@ -162,7 +160,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   }
   return {
     db: database.db,
-    raw: database.raw,
+    sql: database.sql,
     uncheckedKeyVersions: unchecked,
     provider: database.provider,
     binder,

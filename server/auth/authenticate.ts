@@ -6,7 +6,7 @@
 import type { RowBinder } from "../crypto/row-binding.ts";
 import { type TokenHasher, tokenDigest } from "../crypto/token-hash.ts";
 import { type TokenKind, tokenKind } from "../crypto/tokens.ts";
-import { type RawSql, storedDate } from "../db/database.ts";
+import { type Sql, storedDate } from "../db/database.ts";
 import { runtimeTokenByHash, runtimeTokenById } from "../modules/runtime/runtime.dal.ts";
 import { sessionById, sessionBySecretHash } from "../modules/session/session.dal.ts";
 import { apiTokenByHash, apiTokenById } from "../modules/token/token.dal.ts";
@@ -89,13 +89,13 @@ export type RefusedSignIn = {
 export type Authenticator = ReturnType<typeof authenticator>;
 
 export function authenticator(deps: {
-  raw: RawSql;
+  sql: Sql;
   rateLimits: RateLimits;
   hasher: TokenHasher;
   binder: RowBinder;
   sessionIdleMs?: number;
 }) {
-  const { raw, rateLimits, hasher, binder } = deps;
+  const { sql, rateLimits, hasher, binder } = deps;
   const sessionIdleMs = deps.sessionIdleMs ?? SESSION_IDLE_MS;
   let onRefused: ((refused: RefusedSignIn) => Promise<void>) | undefined;
 
@@ -153,7 +153,7 @@ export function authenticator(deps: {
   }
 
   async function apiTokenValid(tokenId: string): Promise<boolean> {
-    return liveApiToken(await apiTokenById(raw, tokenId));
+    return liveApiToken(await apiTokenById(sql, tokenId));
   }
 
   function viewerOf(row: Record<string, unknown>, address: string): Viewer {
@@ -201,12 +201,12 @@ export function authenticator(deps: {
     /** Whether an open stream's credentials still work (streamKey): its console session, or its API token. */
     async streamValid(key: string): Promise<boolean> {
       if (!key.startsWith(SESSION_KEY)) return apiTokenValid(key);
-      return liveSession(await sessionById(raw, key.slice(SESSION_KEY.length)));
+      return liveSession(await sessionById(sql, key.slice(SESSION_KEY.length)));
     },
 
     /** Whether a runtime token still exists (it goes with its agent). */
     async runtimeTokenValid(tokenId: string): Promise<boolean> {
-      const row = await runtimeTokenById(raw, tokenId);
+      const row = await runtimeTokenById(sql, tokenId);
       return !!row && binder.verifyRuntimeToken(tokenId, String(row.agentId), row.binding);
     },
 
@@ -218,7 +218,7 @@ export function authenticator(deps: {
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
       authenticate(credentials, "api", async (token, refused) => {
-        const row = await apiTokenByHash(raw, hasher.hash(token));
+        const row = await apiTokenByHash(sql, hasher.hash(token));
         const known: Record<string, unknown> | undefined = row;
         if (!liveApiToken(row)) {
           if (known) {
@@ -242,7 +242,7 @@ export function authenticator(deps: {
      * the session has been used within the idle limit. Failures are throttled as tokens' are.
      */
     async session(secret: string, address: string): Promise<SessionViewer> {
-      const row = await sessionBySecretHash(raw, hasher.hash(secret));
+      const row = await sessionBySecretHash(sql, hasher.hash(secret));
       if (!liveSession(row)) {
         await countFailure(address, tokenDigest(secret));
         throw new AuthenticationError("Your console session has ended: sign in again", "UNAUTHENTICATED");
@@ -257,7 +257,7 @@ export function authenticator(deps: {
     /** The agent a runtime token stands for. */
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>
       authenticate(credentials, "runtime", async (token) => {
-        const row = await runtimeTokenByHash(raw, hasher.hash(token));
+        const row = await runtimeTokenByHash(sql, hasher.hash(token));
         if (!row || !binder.verifyRuntimeToken(String(row.tokenId), String(row.agentId), row.binding)) {
           return null;
         }

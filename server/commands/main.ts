@@ -177,10 +177,10 @@ export function serverProgram(version: string): Command {
     .action((options: { yes?: boolean; json?: boolean }) =>
       withVault(
         async (vault) => {
-          const rows = await findLegacyRows(vault.raw);
+          const rows = await findLegacyRows(vault.sql);
           const { legacyValues } = await vault.services.keys.status();
           if (options.yes) {
-            await adoptLegacyRows({ raw: vault.raw, tokens: vault.services.tokens, binder: vault.binder });
+            await adoptLegacyRows({ sql: vault.sql, tokens: vault.services.tokens, binder: vault.binder });
             await vault.services.keys.rewrap();
           }
           if (options.json) write(JSON.stringify({ adopted: !!options.yes, ...rows, values: legacyValues }));

@@ -37,6 +37,23 @@ export type RawSql = (sql: string, params?: readonly unknown[]) => Promise<Recor
 export type RawRows = (sql: string, params?: readonly unknown[]) => Promise<unknown[][]>;
 
 /**
+ * The vault's one SQL port outside a transaction (writes go through a unit of work,
+ * unit-of-work.ts): `?` placeholders and dates handled once per provider, for the modules'
+ * data-access files.
+ */
+export type Sql = {
+  /** Rows as objects, a property per column. */
+  objects: RawSql;
+  /** Rows as arrays of their columns in the statement's order: for the hottest reads. */
+  rows: RawRows;
+  /**
+   * Whether one statement may write in several tables at once (PostgreSQL's writing WITH
+   * clauses): the activity log joins an entry's change to its event then.
+   */
+  joinsWrites: boolean;
+};
+
+/**
  * `work` in a write transaction of its own, its statements sent without Prisma (`?`
  * placeholders): for the hottest small writes. Committed when `work` resolves, rolled back when it
  * throws; a constraint a statement breaks is the database's own error (db/errors.ts tells which).
@@ -78,8 +95,7 @@ export type Database = {
   insertRows: InsertRows;
   /** Many rows in a transaction of their own, without Prisma's per-value work. */
   appendRows: AppendRows;
-  raw: RawSql;
-  rawRows: RawRows;
+  sql: Sql;
   writeTransaction: WriteTransaction;
   txSql: TxSql;
   close(): Promise<void>;

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { keyCheckValue } from "../crypto/key-check.ts";
 import { MasterKeyError, type MasterKeyRing } from "../crypto/master-key.ts";
-import type { RawSql } from "./database.ts";
+import type { Sql } from "./database.ts";
 
 export type KeyCheckOptions = {
   /** The setting the keys came from, for messages. */
@@ -13,17 +13,17 @@ export type KeyCheckOptions = {
 };
 
 /** Refuses a key that differs from the one its version was first used with; returns the versions without a check yet. */
-export async function verifyMasterKeys(raw: RawSql, ring: MasterKeyRing, options: KeyCheckOptions = {}) {
+export async function verifyMasterKeys(sql: Sql, ring: MasterKeyRing, options: KeyCheckOptions = {}) {
   const setting = options.setting ?? "AGENT_VAULT_MASTER_KEY";
   const unchecked: number[] = [];
   for (const { version, key } of ring.byVersion.values()) {
     const metaKey = `master-key-check:v${version}`;
     const expected = keyCheckValue(key);
-    const [stored] = await raw('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [metaKey]);
+    const [stored] = await sql.objects('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [metaKey]);
     if (!stored) {
       if (options.record === false) unchecked.push(version);
       else {
-        await raw('INSERT INTO "VaultMeta" ("key", "value") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING', [
+        await sql.objects('INSERT INTO "VaultMeta" ("key", "value") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING', [
           metaKey,
           expected,
         ]);

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { open, seal, sealedKeyVersion } from "../crypto/cipher.ts";
 import { hkdfSha256 } from "../crypto/hkdf.ts";
 import { MasterKeyError, type MasterKeyRing } from "../crypto/master-key.ts";
-import type { RawSql } from "./database.ts";
+import type { Sql } from "./database.ts";
 
 const META_KEY = "token-hash-key";
 const BINDING = { userId: "vault", entryId: META_KEY, kind: "TOKEN_HASH_KEY" };
@@ -31,15 +31,15 @@ function sealKey(ring: MasterKeyRing, key: Buffer): string {
  * The token hash key. With `maintain` set it is made and stored when missing, and sealed again
  * under the current master key version when under an older one. Null when missing otherwise.
  */
-export async function loadTokenHashKey(raw: RawSql, ring: MasterKeyRing, maintain: boolean): Promise<Buffer | null> {
-  const [row] = await raw('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [META_KEY]);
+export async function loadTokenHashKey(sql: Sql, ring: MasterKeyRing, maintain: boolean): Promise<Buffer | null> {
+  const [row] = await sql.objects('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [META_KEY]);
   if (!row) {
     if (!maintain) return null;
-    await raw('INSERT INTO "VaultMeta" ("key", "value") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING', [
+    await sql.objects('INSERT INTO "VaultMeta" ("key", "value") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING', [
       META_KEY,
       sealKey(ring, randomBytes(32)),
     ]);
-    return loadTokenHashKey(raw, ring, false);
+    return loadTokenHashKey(sql, ring, false);
   }
   const stored = String(row.value);
   const blob = Buffer.from(stored, "base64");
@@ -50,12 +50,12 @@ export async function loadTokenHashKey(raw: RawSql, ring: MasterKeyRing, maintai
     if (error instanceof MasterKeyError) throw error;
     throw new MasterKeyError("The stored token hash key failed its integrity check: it was changed in the database");
   }
-  if (maintain && sealedKeyVersion(blob) !== ring.current.version) await replaceSealed(raw, ring, key, stored);
+  if (maintain && sealedKeyVersion(blob) !== ring.current.version) await replaceSealed(sql, ring, key, stored);
   return key;
 }
 
-async function replaceSealed(raw: RawSql, ring: MasterKeyRing, key: Buffer, stored: string) {
-  await raw('UPDATE "VaultMeta" SET "value" = ? WHERE "key" = ? AND "value" = ?', [
+async function replaceSealed(sql: Sql, ring: MasterKeyRing, key: Buffer, stored: string) {
+  await sql.objects('UPDATE "VaultMeta" SET "value" = ? WHERE "key" = ? AND "value" = ?', [
     sealKey(ring, key),
     META_KEY,
     stored,
@@ -63,18 +63,18 @@ async function replaceSealed(raw: RawSql, ring: MasterKeyRing, key: Buffer, stor
 }
 
 /** Seals the key again under the current master key version (keys rewrap); whether it moved. */
-export async function rewrapTokenHashKey(raw: RawSql, ring: MasterKeyRing): Promise<boolean> {
-  const [row] = await raw('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [META_KEY]);
+export async function rewrapTokenHashKey(sql: Sql, ring: MasterKeyRing): Promise<boolean> {
+  const [row] = await sql.objects('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [META_KEY]);
   if (!row) return false;
   const blob = Buffer.from(String(row.value), "base64");
   if (sealedKeyVersion(blob) === ring.current.version) return false;
-  const key = await loadTokenHashKey(raw, ring, false);
-  await replaceSealed(raw, ring, key as Buffer, String(row.value));
+  const key = await loadTokenHashKey(sql, ring, false);
+  await replaceSealed(sql, ring, key as Buffer, String(row.value));
   return true;
 }
 
 /** The master key version the token hash key is sealed under, or null when there is none yet. */
-export async function tokenHashKeyVersion(raw: RawSql): Promise<number | null> {
-  const [row] = await raw('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [META_KEY]);
+export async function tokenHashKeyVersion(sql: Sql): Promise<number | null> {
+  const [row] = await sql.objects('SELECT "value" FROM "VaultMeta" WHERE "key" = ?', [META_KEY]);
   return row ? sealedKeyVersion(Buffer.from(String(row.value), "base64")) : null;
 }

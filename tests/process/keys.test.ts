@@ -351,7 +351,7 @@ describe("rewrap against what it cannot read or did not expect", () => {
       const keyring = new UserKeyring(parseMasterKeys(`1:${v1Key},2:${v2Key}`, "k"));
       const keys = keyService({
         db: racing as typeof vault.db,
-        raw: vault.raw,
+        sql: vault.sql,
         keyring,
         masterKeys: keyring.masterKeys,
       });

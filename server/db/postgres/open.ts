@@ -196,27 +196,30 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         client.release();
       }
     },
-    async raw(sql, params = []) {
-      options.onQuery?.(sql);
-      let n = 0;
-      const text = sql.replace(/\?/g, () => `$${++n}`);
-      const result = await pool.query({
-        name: nameFor(text),
-        text,
-        // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-        values: params.map((value) => (value instanceof Date ? value.toISOString() : value)),
-      });
-      return result.rows;
-    },
-    async rawRows(sql, params = []) {
-      options.onQuery?.(sql);
-      let n = 0;
-      const result = await pool.query({
-        text: sql.replace(/\?/g, () => `$${++n}`),
-        values: [...params],
-        rowMode: "array",
-      });
-      return result.rows;
+    sql: {
+      joinsWrites: true,
+      async objects(sql, params = []) {
+        options.onQuery?.(sql);
+        let n = 0;
+        const text = sql.replace(/\?/g, () => `$${++n}`);
+        const result = await pool.query({
+          name: nameFor(text),
+          text,
+          // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+          values: params.map((value) => (value instanceof Date ? value.toISOString() : value)),
+        });
+        return result.rows;
+      },
+      async rows(sql, params = []) {
+        options.onQuery?.(sql);
+        let n = 0;
+        const result = await pool.query({
+          text: sql.replace(/\?/g, () => `$${++n}`),
+          values: [...params],
+          rowMode: "array",
+        });
+        return result.rows;
+      },
     },
     async close() {
       await db.$disconnect();

@@ -75,27 +75,30 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
         await then?.((sql, params) => txSql(tx, sql, params));
       });
     },
-    async raw(sql, params = []) {
-      options.onQuery?.(sql);
-      direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = direct.prepare<unknown[]>(sql);
-        statements.set(sql, statement);
-      }
-      if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
-      statement.run(...params);
-      return [];
-    },
-    async rawRows(sql, params = []) {
-      options.onQuery?.(sql);
-      direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);
-      let statement = arrayStatements.get(sql);
-      if (!statement) {
-        statement = direct.prepare<unknown[]>(sql).raw(true);
-        arrayStatements.set(sql, statement);
-      }
-      return statement.all(...params) as unknown[][];
+    sql: {
+      joinsWrites: false,
+      async objects(sql, params = []) {
+        options.onQuery?.(sql);
+        direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);
+        let statement = statements.get(sql);
+        if (!statement) {
+          statement = direct.prepare<unknown[]>(sql);
+          statements.set(sql, statement);
+        }
+        if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+        statement.run(...params);
+        return [];
+      },
+      async rows(sql, params = []) {
+        options.onQuery?.(sql);
+        direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);
+        let statement = arrayStatements.get(sql);
+        if (!statement) {
+          statement = direct.prepare<unknown[]>(sql).raw(true);
+          arrayStatements.set(sql, statement);
+        }
+        return statement.all(...params) as unknown[][];
+      },
     },
     async close() {
       direct?.close();

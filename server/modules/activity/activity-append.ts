@@ -4,7 +4,7 @@
 // behind what this instance committed was rolled back in the database: said in the log, and
 // recorded as ACTIVITY_ROLLED_BACK.
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
-import type { RawSql } from "../../db/database.ts";
+import type { Sql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { SqlWork } from "../../db/unit-of-work.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
@@ -31,8 +31,8 @@ export type ActivityAppender = ReturnType<typeof activityAppender>;
 export function activityAppender(deps: {
   chainKeys: ActivityKeys;
   events: VaultEvents;
-  /** Plain SQL that can join a change and its event in one statement (PostgreSQL), for recordAtOnce. */
-  joinedSql?: RawSql;
+  /** Plain SQL; when it joins writes (PostgreSQL), recordAtOnce writes a change and its event at once. */
+  sql: Sql;
   warn: (line: string) => void;
 }) {
   const { chainKeys, events, warn } = deps;
@@ -137,8 +137,8 @@ export function activityAppender(deps: {
     input: ActivityInput,
     change: { sql: string; params: readonly unknown[] },
   ): Promise<EventRow | null> {
-    const sql = deps.joinedSql;
-    if (!sql) return null;
+    const { sql } = deps;
+    if (!sql.joinsWrites) return null;
     // A user's appends from this instance take turns, so that each starts from the head the one
     // before it wrote: concurrent ones would all but one find the head moved.
     const before = appending.get(doer.userId);
@@ -155,7 +155,7 @@ export function activityAppender(deps: {
   }
 
   async function appendWithChange(
-    sql: RawSql,
+    sql: Sql,
     doer: Doer,
     input: ActivityInput,
     change: { sql: string; params: readonly unknown[] },

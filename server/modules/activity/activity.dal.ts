@@ -1,7 +1,7 @@
 // The ActivityEvent and ActivityChain tables' statements that bypass Prisma: every write of the
 // vault appends an event, in the transaction of the change it records (or, on PostgreSQL, in the
 // same statement as a change of one statement).
-import type { Db, RawSql, SqlRunner, Tx } from "../../db/database.ts";
+import type { Db, Sql, SqlRunner, Tx } from "../../db/database.ts";
 import type { ChainedEvent, ChainHead } from "./activity-chain.ts";
 
 export const EVENT_COLUMNS = [
@@ -71,8 +71,8 @@ export const setHead = (run: SqlRunner, userId: string, digest: string, mac: str
   run(SET_HEAD, [digest, mac, keyVersion, userId]);
 
 /** The user's chain head, or null before the first event. */
-export async function readHead(raw: RawSql, userId: string): Promise<ChainHead | null> {
-  const [row] = await raw(HEAD, [userId]);
+export async function readHead(sql: Sql, userId: string): Promise<ChainHead | null> {
+  const [row] = await sql.objects(HEAD, [userId]);
   return row ? headOf(row, Number(row.seq)) : null;
 }
 
@@ -84,7 +84,7 @@ export const lockHead = (run: SqlRunner, userId: string) => run(LOCK_HEAD, [user
  * error headMovedError recognises when the head is no longer `head`.
  */
 export function appendAtOnce(
-  raw: RawSql,
+  sql: Sql,
   change: { sql: string; params: readonly unknown[] },
   head: ChainHead,
   next: ChainHead,
@@ -92,7 +92,7 @@ export function appendAtOnce(
   mac: string,
   keyVersion: number,
 ) {
-  return raw(atOnce(change.sql), [
+  return sql.objects(atOnce(change.sql), [
     next.seq,
     event.digest,
     mac,

@@ -4,7 +4,7 @@
 // (verify) and pruned after the retention period, leaving an anchor the check starts from.
 import type { KeyOwner } from "../../auth/viewer.ts";
 import type { ActivityKeys } from "../../crypto/activity-keys.ts";
-import type { Db, RawSql } from "../../db/database.ts";
+import type { Db, Sql } from "../../db/database.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { ActivityNotice, VaultEvents } from "../../events/events.ts";
 import type { FeedSubscription } from "../../events/feeds.ts";
@@ -55,8 +55,8 @@ export function activityService(deps: {
   /** Events older than this many days are pruned (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
   retentionDays?: number;
   onError?: (error: unknown) => void;
-  /** Plain SQL that can join a change and its event in one statement (PostgreSQL), for recordAtOnce. */
-  joinedSql?: RawSql;
+  /** Plain SQL (the appender joins a change and its event in one statement where it can). */
+  sql: Sql;
   /** The server's log: a chain whose head went back, pruning that stopped at an event that does not verify. */
   warn?: (line: string) => void;
 }) {
@@ -65,7 +65,7 @@ export function activityService(deps: {
   const onError = deps.onError ?? (() => {});
 
   const warn = deps.warn ?? (() => {});
-  const appender = activityAppender({ chainKeys, events, joinedSql: deps.joinedSql, warn });
+  const appender = activityAppender({ chainKeys, events, sql: deps.sql, warn });
   const { record, recordAtOnce } = appender;
 
   /** One event in a transaction of its own (what it records changed nothing stored). */

@@ -2,7 +2,7 @@
 // makes one need a restart, once the changes settle (none for `settleMs`), its connected runtime
 // is told to restart, which fetches the current environment (and so clears the pending changes).
 // An agent with no runtime connected stays restart-required until one connects.
-import type { RawSql } from "../../db/database.ts";
+import type { Sql } from "../../db/database.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
@@ -13,20 +13,20 @@ export const SETTLE_MS = 2_000;
 export type AutoRestarts = ReturnType<typeof autoRestarts>;
 
 export function autoRestarts(deps: {
-  raw: RawSql;
+  sql: Sql;
   events: VaultEvents;
   activity: ActivityService;
   settleMs?: number;
   onError?: (error: unknown) => void;
 }) {
-  const { raw, events, activity } = deps;
+  const { sql, events, activity } = deps;
   const settleMs = deps.settleMs ?? SETTLE_MS;
   const onError = deps.onError ?? (() => {});
   const waiting = new Map<string, NodeJS.Timeout>();
 
   async function restart(userId: string, agentId: string) {
     waiting.delete(agentId);
-    const agent = await onChangeAgent(raw, agentId);
+    const agent = await onChangeAgent(sql, agentId);
     if (!agent) return;
     events.runtimeCommand(agentId, "restart", null, true);
     await activity.recordAlone(
@@ -48,7 +48,7 @@ export function autoRestarts(deps: {
     async changed(userId: string, notices: readonly PendingNotice[]): Promise<PendingNotice[]> {
       const agentIds = [...new Set(notices.map((notice) => notice.agentId))];
       if (agentIds.length === 0) return [...notices];
-      const automatic = await onChangeAgentIds(raw, agentIds);
+      const automatic = await onChangeAgentIds(sql, agentIds);
       for (const agentId of automatic) {
         clearTimeout(waiting.get(agentId));
         waiting.set(

@@ -1,6 +1,6 @@
 // The Attachment table's statements that bypass Prisma: the agents using a page of entries (every
 // list of entries asks), and attachments without a binding (keys adopt).
-import { type Db, type RawRows, type RawSql, storedDate, type Tx } from "../../db/database.ts";
+import { type Db, type Sql, storedDate, type Tx } from "../../db/database.ts";
 
 export type AgentRow = Awaited<ReturnType<Db["agent"]["findUniqueOrThrow"]>>;
 
@@ -19,11 +19,11 @@ const usingSql = (count: number) => {
 
 /** The user's agents using each of these entries (unsorted), in one statement. */
 export async function agentsUsingEntries(
-  rawRows: RawRows,
+  sql: Sql,
   userId: string,
   entryIds: readonly string[],
 ): Promise<Map<string, AgentRow[]>> {
-  const rows = await rawRows(usingSql(entryIds.length), [userId, ...entryIds, userId, ...entryIds]);
+  const rows = await sql.rows(usingSql(entryIds.length), [userId, ...entryIds, userId, ...entryIds]);
   const agents = new Map<string, AgentRow>();
   for (const [id, owner, name, nameKey, createdAt, lastRestartedAt, runningEnv, pairOf, restartPolicy] of rows) {
     if (pairOf !== null) continue;
@@ -54,11 +54,11 @@ const UNBOUND = 'SELECT "agentId", "entryId" FROM "Attachment" WHERE "binding" I
 const BIND = 'UPDATE "Attachment" SET "binding" = ? WHERE "agentId" = ? AND "entryId" = ? AND "binding" IS NULL';
 
 /** Attachments without a binding, with their agent's and entry's names. */
-export const unadoptedAttachments = (raw: RawSql) => raw(UNADOPTED);
-export const anyUnadoptedAttachment = async (raw: RawSql) => (await raw(ANY_UNADOPTED)).length > 0;
-export const unboundAttachments = (raw: RawSql) => raw(UNBOUND);
-export const bindAttachment = (raw: RawSql, agentId: unknown, entryId: unknown, binding: string) =>
-  raw(BIND, [binding, agentId, entryId]);
+export const unadoptedAttachments = (sql: Sql) => sql.objects(UNADOPTED);
+export const anyUnadoptedAttachment = async (sql: Sql) => (await sql.objects(ANY_UNADOPTED)).length > 0;
+export const unboundAttachments = (sql: Sql) => sql.objects(UNBOUND);
+export const bindAttachment = (sql: Sql, agentId: unknown, entryId: unknown, binding: string) =>
+  sql.objects(BIND, [binding, agentId, entryId]);
 
 /** Each attachment of these agents, with its entry's name and value size (environment sizes). */
 export const attachedSizes = (tx: Db | Tx, agentIds: readonly string[]) =>

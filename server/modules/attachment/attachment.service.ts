@@ -4,7 +4,7 @@
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
-import type { Db, RawRows, Tx } from "../../db/database.ts";
+import type { Db, Sql, Tx } from "../../db/database.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { PendingNotice, VaultEvents } from "../../events/events.ts";
@@ -71,13 +71,13 @@ export async function attachmentsOf(tx: Tx, entryIds: readonly string[]) {
 export type AttachmentService = ReturnType<typeof attachmentService>;
 
 export function attachmentService(deps: {
-  rawRows: RawRows;
+  sql: Sql;
   binder: RowBinder;
   events: VaultEvents;
   uow: UnitsOfWork;
   activity: ActivityService;
 }) {
-  const { rawRows, binder, events, uow, activity } = deps;
+  const { sql, binder, events, uow, activity } = deps;
   return {
     /**
      * The agents using each entry, by name, for everything one request resolves: one statement
@@ -86,7 +86,7 @@ export function attachmentService(deps: {
     usedByLoader(viewer: Viewer) {
       return new DataLoader<string, AgentRow[]>(
         async (entryIds) => {
-          const byEntry = await agentsUsingEntries(rawRows, viewer.userId, entryIds);
+          const byEntry = await agentsUsingEntries(sql, viewer.userId, entryIds);
           return entryIds.map((id) => (byEntry.get(id) ?? []).sort((a, b) => compareNames(a.name, b.name)));
         },
         // Batched, not cached: a subscription's context outlives many notices.

@@ -3,7 +3,7 @@
 import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawRows, RawSql } from "../../db/database.ts";
+import type { Db, Sql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { LimitExceededError, NotFoundError } from "../common/errors.ts";
 import { countEntries, type EntryRow, entryOfKind, entryPage, type PageQuery } from "./entry.dal.ts";
@@ -12,14 +12,8 @@ import { openNamedValue, sameValue } from "./entry-value.ts";
 /** A page, and the count when asked for and the page has a row to carry it. */
 export type Page = { rows: EntryRow[]; count: number | null };
 
-export function entryReads(deps: {
-  db: Db;
-  raw: RawSql;
-  rawRows: RawRows;
-  keyring: UserKeyring;
-  rateLimits: RateLimits;
-}) {
-  const { db, raw, rawRows, keyring, rateLimits } = deps;
+export function entryReads(deps: { db: Db; sql: Sql; keyring: UserKeyring; rateLimits: RateLimits }) {
+  const { db, sql, keyring, rateLimits } = deps;
   return {
     async verify(viewer: Viewer, input: { id: string; value: string }): Promise<boolean> {
       const wait = await rateLimits.verifyAttempt(viewer.userId, viewer.tokenId, viewer.address);
@@ -35,11 +29,11 @@ export function entryReads(deps: {
      * statement on every list, which Prisma's query compiler made several times as costly.
      */
     async page(viewer: Viewer, args: PageQuery): Promise<Page> {
-      return entryPage(rawRows, viewer.userId, args);
+      return entryPage(sql, viewer.userId, args);
     },
 
     /** How many entries (of one kind) the viewer has: one plain statement, on every list. */
-    count: (viewer: Viewer, kind?: EntryKind | null): Promise<number> => countEntries(raw, viewer.userId, kind),
+    count: (viewer: Viewer, kind?: EntryKind | null): Promise<number> => countEntries(sql, viewer.userId, kind),
 
     /** A variable's value. Secrets are write-only: nothing calls this for them. */
     variableValue(viewer: Viewer, entry: { id: string; name: string; kind: EntryKind; ciphertext: Uint8Array }) {

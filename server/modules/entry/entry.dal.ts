@@ -1,15 +1,7 @@
 // The Entry and EntryVersion tables' statements that bypass Prisma: a new entry written with its
 // event (addSecret), a page of a vault's entries and their count (every list), and the versions an
 // update keeps and forgets.
-import {
-  type Db,
-  type Prisma,
-  type RawRows,
-  type RawSql,
-  type SqlRunner,
-  storedDate,
-  type Tx,
-} from "../../db/database.ts";
+import { type Db, type Prisma, type Sql, type SqlRunner, storedDate, type Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 
 export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
@@ -90,7 +82,7 @@ export type PageQuery = {
 
 /** A page of the user's entries by name key (keyset pagination), and their count when asked for. */
 export async function entryPage(
-  rawRows: RawRows,
+  sql: Sql,
   userId: string,
   args: PageQuery,
 ): Promise<{ rows: EntryRow[]; count: number | null }> {
@@ -111,7 +103,7 @@ export async function entryPage(
     where.push('"nameKey" < ?');
     params.push(args.before);
   }
-  const rows = await rawRows(
+  const rows = await sql.rows(
     `SELECT ${PAGE_COLUMNS}${counted} FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
     [...countParams, ...params, args.limit],
   );
@@ -120,10 +112,10 @@ export async function entryPage(
 }
 
 /** How many entries (of one kind) the user has. */
-export async function countEntries(raw: RawSql, userId: string, kind?: EntryKind | null): Promise<number> {
+export async function countEntries(sql: Sql, userId: string, kind?: EntryKind | null): Promise<number> {
   const [row] = kind
-    ? await raw('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ? AND "kind" = ?', [userId, kind])
-    : await raw('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ?', [userId]);
+    ? await sql.objects('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ? AND "kind" = ?', [userId, kind])
+    : await sql.objects('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ?', [userId]);
   return Number(row?.count ?? 0);
 }
 

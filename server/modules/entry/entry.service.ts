@@ -4,7 +4,7 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawRows, RawSql } from "../../db/database.ts";
+import type { Db, Sql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isForeignKeyViolation, isMissingRecord, isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -48,8 +48,7 @@ export type EntryService = ReturnType<typeof entryService>;
 
 export function entryService(deps: {
   db: Db;
-  raw: RawSql;
-  rawRows: RawRows;
+  sql: Sql;
   keyring: UserKeyring;
   binder: RowBinder;
   events: VaultEvents;
@@ -59,7 +58,7 @@ export function entryService(deps: {
   /** How many versions of each entry are kept, the current one included (default 50). */
   versionsKept?: number;
 }) {
-  const { db, raw, rawRows, keyring, binder, events, rateLimits, uow, activity } = deps;
+  const { db, sql, keyring, binder, events, rateLimits, uow, activity } = deps;
   const versions: EntryVersions = entryVersions({ db, keyring, kept: deps.versionsKept });
 
   /** A new entry in the caller's unit of work, attached to `agentIds`. */
@@ -241,6 +240,6 @@ export function entryService(deps: {
       return entry.id;
     },
 
-    ...entryReads({ db, raw, rawRows, keyring, rateLimits }),
+    ...entryReads({ db, sql, keyring, rateLimits }),
   };
 }

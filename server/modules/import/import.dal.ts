@@ -1,5 +1,5 @@
 // The ImportStage table: rows of a large import on their way into Entry (staged-import.ts).
-import type { Db, RawSql, Tx } from "../../db/database.ts";
+import type { Db, Sql, Tx } from "../../db/database.ts";
 
 /** Moves an import's staged rows into Entry in `tx` (the columns are entry.dal.ts's ENTRY_COLUMNS); how many moved. */
 export const publishStagedRows = (tx: Tx, importId: string): Promise<number> =>
@@ -20,10 +20,10 @@ export const discardOldStagedRows = async (db: Db, userId: string, before: Date)
 };
 
 /** Removes at start what imports that died left: all, or what is older than `before`; how many. */
-export async function discardStagedRowsAtStart(raw: RawSql, before: Date | null): Promise<number> {
+export async function discardStagedRowsAtStart(sql: Sql, before: Date | null): Promise<number> {
   // Plain SQL: a start does not load Prisma's query compiler.
   const removed = before
-    ? await raw('DELETE FROM "ImportStage" WHERE "createdAt" < ? RETURNING 1 AS "removed"', [before])
-    : await raw('DELETE FROM "ImportStage" RETURNING 1 AS "removed"');
+    ? await sql.objects('DELETE FROM "ImportStage" WHERE "createdAt" < ? RETURNING 1 AS "removed"', [before])
+    : await sql.objects('DELETE FROM "ImportStage" RETURNING 1 AS "removed"');
   return removed.length;
 }

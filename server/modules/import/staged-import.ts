@@ -6,7 +6,7 @@
 // goes this way (its new rows go to pg directly, without Prisma's work on every value); one that
 // only creates entries writes them straight into Entry. Nothing reads ImportStage but that
 // statement.
-import type { Db, RawSql, Rows, Tx } from "../../db/database.ts";
+import type { Db, Rows, Sql, Tx } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import { ENTRY_COLUMNS } from "../entry/entry.dal.ts";
@@ -73,8 +73,8 @@ export async function publishStaged(tx: Tx, staged: StagedImport): Promise<void>
  * At start, what imports that died left in ImportStage: everything on SQLite (one server at a
  * time), and on PostgreSQL what is older than any import takes (another instance may be staging).
  */
-export function discardAbandonedStages(raw: RawSql, oneServer: boolean): Promise<number> {
-  return discardStagedRowsAtStart(raw, oneServer ? null : new Date(Date.now() - ABANDONED_AT_START_MS));
+export function discardAbandonedStages(sql: Sql, oneServer: boolean): Promise<number> {
+  return discardStagedRowsAtStart(sql, oneServer ? null : new Date(Date.now() - ABANDONED_AT_START_MS));
 }
 
 /** Removes what is left of a staged import that did not publish. */

@@ -7,7 +7,7 @@ import type { KeyOwner } from "../../auth/viewer.ts";
 import { isCurrentFormat, sealedKeyVersion } from "../../crypto/cipher.ts";
 import type { MasterKeyRing } from "../../crypto/master-key.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawSql } from "../../db/database.ts";
+import type { Db, Sql } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { rewrapTokenHashKey, tokenHashKeyVersion } from "../../db/token-hash-key.ts";
 import { entryBatch, resealValue, resealVersion, versionBatch } from "../entry/entry.dal.ts";
@@ -111,12 +111,12 @@ function readable<T>(row: Row, what: Unreadable["what"], unreadable: Unreadable[
   }
 }
 
-const unkeyedTokens = async (raw: RawSql) => (await unkeyedApiTokens(raw)) + (await unkeyedRuntimeTokens(raw));
+const unkeyedTokens = async (sql: Sql) => (await unkeyedApiTokens(sql)) + (await unkeyedRuntimeTokens(sql));
 
 export type KeyService = ReturnType<typeof keyService>;
 
-export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; masterKeys: MasterKeyRing }) {
-  const { db, raw, keyring, masterKeys } = deps;
+export function keyService(deps: { db: Db; sql: Sql; keyring: UserKeyring; masterKeys: MasterKeyRing }) {
+  const { db, sql, keyring, masterKeys } = deps;
 
   async function status(batchSize = 500): Promise<KeyStatus> {
     const current = keyring.currentVersion;
@@ -159,7 +159,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
         if (readable(asRow, "value", unreadable, read) !== null && !upToDate(row.ciphertext, current)) remaining++;
       }
     }
-    const hashKeyVersion = await tokenHashKeyVersion(raw);
+    const hashKeyVersion = await tokenHashKeyVersion(sql);
     if (hashKeyVersion !== null && hashKeyVersion !== current) remaining++;
     return {
       currentVersion: current,
@@ -167,7 +167,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
       remaining,
       unreadable,
       tokenHashKeyVersion: hashKeyVersion,
-      unkeyedTokens: await unkeyedTokens(raw),
+      unkeyedTokens: await unkeyedTokens(sql),
       legacyValues,
     };
   }
@@ -176,7 +176,7 @@ export function keyService(deps: { db: Db; raw: RawSql; keyring: UserKeyring; ma
   async function rewrap(options: { batchSize?: number; limit?: number } = {}): Promise<RewrapReport> {
     const current = keyring.currentVersion;
     const skipped: Unreadable[] = [];
-    let rewrapped = (await rewrapTokenHashKey(raw, masterKeys)) ? 1 : 0;
+    let rewrapped = (await rewrapTokenHashKey(sql, masterKeys)) ? 1 : 0;
     outer: for await (const rows of batches(db, options.batchSize ?? 200)) {
       for (const row of rows) {
         if (options.limit !== undefined && rewrapped >= options.limit) break outer;

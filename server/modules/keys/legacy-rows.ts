@@ -6,7 +6,7 @@
 // kind was bound (format 1) are the same story: keys status counts them, `keys adopt --yes` seals
 // them again.
 import type { RowBinder } from "../../crypto/row-binding.ts";
-import { type RawSql, storedDate } from "../../db/database.ts";
+import { type Sql, storedDate } from "../../db/database.ts";
 import { metaValue, setMetaOnce } from "../../db/vault-meta.ts";
 import {
   anyUnadoptedAttachment,
@@ -47,8 +47,8 @@ const missing = (row: Record<string, unknown>): LegacyToken["missing"] => [
 ];
 
 /** Every row that grants nothing until an operator adopts it. */
-export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
-  const api = (await unadoptedApiTokens(raw)).map(
+export async function findLegacyRows(sql: Sql): Promise<LegacyRows> {
+  const api = (await unadoptedApiTokens(sql)).map(
     (row): LegacyToken => ({
       kind: "api",
       id: String(row.id),
@@ -58,7 +58,7 @@ export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
       missing: missing(row),
     }),
   );
-  const runtime = (await unadoptedRuntimeTokens(raw)).map(
+  const runtime = (await unadoptedRuntimeTokens(sql)).map(
     (row): LegacyToken => ({
       kind: "runtime",
       id: String(row.id),
@@ -68,7 +68,7 @@ export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
       missing: missing(row),
     }),
   );
-  const attachments = (await unadoptedAttachments(raw)).map((row) => ({
+  const attachments = (await unadoptedAttachments(sql)).map((row) => ({
     agentId: String(row.agentId),
     agentName: String(row.agentName),
     entryId: String(row.entryId),
@@ -81,12 +81,12 @@ export async function findLegacyRows(raw: RawSql): Promise<LegacyRows> {
  * At a server's start: whether any row waits for `keys adopt` (then the server says so in its
  * log). Looked for until a start finds none.
  */
-export async function legacyRowsWaiting(raw: RawSql): Promise<boolean> {
-  if ((await metaValue(raw, LOOKED)) !== null) return false;
+export async function legacyRowsWaiting(sql: Sql): Promise<boolean> {
+  if ((await metaValue(sql, LOOKED)) !== null) return false;
   for (const any of [anyUnadoptedApiToken, anyUnadoptedRuntimeToken, anyUnadoptedAttachment]) {
-    if (await any(raw)) return true;
+    if (await any(sql)) return true;
   }
-  await setMetaOnce(raw, LOOKED, new Date().toISOString());
+  await setMetaOnce(sql, LOOKED, new Date().toISOString());
   return false;
 }
 
@@ -94,10 +94,10 @@ export async function legacyRowsWaiting(raw: RawSql): Promise<boolean> {
  * Adopts the rows findLegacyRows lists (the operator's decision, never a server's): tokens get
  * keyed hashes, token and attachment rows get bindings over what they say now.
  */
-export async function adoptLegacyRows(deps: { raw: RawSql; tokens: TokenService; binder: RowBinder }): Promise<void> {
-  const { raw, binder } = deps;
+export async function adoptLegacyRows(deps: { sql: Sql; tokens: TokenService; binder: RowBinder }): Promise<void> {
+  const { sql, binder } = deps;
   await deps.tokens.keyLegacyHashes();
-  for (const row of await unboundApiTokens(raw)) {
+  for (const row of await unboundApiTokens(sql)) {
     const binding = binder.apiToken({
       id: String(row.id),
       userId: String(row.userId),
@@ -105,12 +105,12 @@ export async function adoptLegacyRows(deps: { raw: RawSql; tokens: TokenService;
       expiresAt: storedDate(row.expiresAt),
       revoked: row.revokedAt != null,
     });
-    await bindApiToken(raw, row.id, binding);
+    await bindApiToken(sql, row.id, binding);
   }
-  for (const row of await unboundRuntimeTokens(raw)) {
-    await bindRuntimeToken(raw, row.id, binder.runtimeToken(String(row.id), String(row.agentId)));
+  for (const row of await unboundRuntimeTokens(sql)) {
+    await bindRuntimeToken(sql, row.id, binder.runtimeToken(String(row.id), String(row.agentId)));
   }
-  for (const row of await unboundAttachments(raw)) {
-    await bindAttachment(raw, row.agentId, row.entryId, binder.attachment(String(row.agentId), String(row.entryId)));
+  for (const row of await unboundAttachments(sql)) {
+    await bindAttachment(sql, row.agentId, row.entryId, binder.attachment(String(row.agentId), String(row.entryId)));
   }
 }

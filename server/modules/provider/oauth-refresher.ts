@@ -1,7 +1,7 @@
 // The vault renews OAuth tokens itself before they expire: every few seconds it looks for
 // connections that are due (provider-status.ts), and renews each through the provider service,
 // which takes a lease so that one instance renews each expiry.
-import type { RawSql } from "../../db/database.ts";
+import type { Sql } from "../../db/database.ts";
 import { renewableConnections } from "./provider.dal.ts";
 import type { ProviderService } from "./provider.service.ts";
 import { refreshDueAt } from "./provider-status.ts";
@@ -12,18 +12,18 @@ export const REFRESH_CHECK_MS = 2_000;
 export type OAuthRefresher = ReturnType<typeof oauthRefresher>;
 
 export function oauthRefresher(deps: {
-  raw: RawSql;
+  sql: Sql;
   providers: ProviderService;
   intervalMs?: number;
   onError?: (error: unknown) => void;
 }) {
-  const { raw, providers } = deps;
+  const { sql, providers } = deps;
   const onError = deps.onError ?? (() => {});
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
 
   async function check(now = Date.now()): Promise<void> {
-    for (const row of await renewableConnections(raw)) {
+    for (const row of await renewableConnections(sql)) {
       const due = refreshDueAt(row);
       const waitUntil = Math.max(row.nextRefreshAt?.getTime() ?? 0, row.refreshLeaseUntil?.getTime() ?? 0);
       if (!due || due.getTime() > now || waitUntil > now) continue;

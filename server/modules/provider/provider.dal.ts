@@ -1,6 +1,6 @@
 // The ProviderConnection table's statements that bypass Prisma (the OAuth renewal check runs every
 // few seconds on an idle server).
-import { type Db, type Prisma, type RawSql, storedDate, type Tx } from "../../db/database.ts";
+import { type Db, type Prisma, type Sql, storedDate, type Tx } from "../../db/database.ts";
 import type { AiProvider } from "../../db/enums.ts";
 
 const RENEWABLE = `SELECT "id", "userId", "provider", "expiresAt", "connectedAt", "lastRefreshedAt", "nextRefreshAt",
@@ -8,8 +8,8 @@ const RENEWABLE = `SELECT "id", "userId", "provider", "expiresAt", "connectedAt"
   WHERE "method" = 'OAUTH' AND "needsReauth" = FALSE AND "refreshCiphertext" IS NOT NULL AND "expiresAt" IS NOT NULL`;
 
 /** OAuth connections the vault can renew, with what decides when. */
-export async function renewableConnections(raw: RawSql) {
-  return (await raw(RENEWABLE)).map((row) => ({
+export async function renewableConnections(sql: Sql) {
+  return (await sql.objects(RENEWABLE)).map((row) => ({
     id: String(row.id),
     userId: String(row.userId),
     provider: String(row.provider),

@@ -1,7 +1,7 @@
 // The RuntimeToken table's statements that bypass Prisma (the runtime channel authenticates and
 // reads an agent's environment on every agent start), and the environment itself: an agent's
 // attachments with their entries.
-import type { Db, RawRows, RawSql, Tx } from "../../db/database.ts";
+import type { Db, Sql, Tx } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 
 const BY_HASH = `SELECT t."id" AS "tokenId", t."binding" AS "binding", a."id" AS "agentId", a."name" AS "name",
@@ -22,16 +22,16 @@ const ENVIRONMENT = `SELECT e."id", e."name", e."kind", e."version", e."cipherte
   FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
 
 /** A runtime token row with its agent and user, by the token's keyed hash (or undefined). */
-export const runtimeTokenByHash = async (raw: RawSql, hash: string) => (await raw(BY_HASH, [hash]))[0];
+export const runtimeTokenByHash = async (sql: Sql, hash: string) => (await sql.objects(BY_HASH, [hash]))[0];
 
 /** A runtime token's agent and binding, by id (or undefined). */
-export const runtimeTokenById = async (raw: RawSql, id: string) => (await raw(BY_ID, [id]))[0];
+export const runtimeTokenById = async (sql: Sql, id: string) => (await sql.objects(BY_ID, [id]))[0];
 
-export const unkeyedRuntimeTokens = async (raw: RawSql) => Number((await raw(UNKEYED))[0]?.count ?? 0);
-export const unadoptedRuntimeTokens = (raw: RawSql) => raw(UNADOPTED);
-export const anyUnadoptedRuntimeToken = async (raw: RawSql) => (await raw(ANY_UNADOPTED)).length > 0;
-export const unboundRuntimeTokens = (raw: RawSql) => raw(UNBOUND);
-export const bindRuntimeToken = (raw: RawSql, id: unknown, binding: string) => raw(BIND, [binding, id]);
+export const unkeyedRuntimeTokens = async (sql: Sql) => Number((await sql.objects(UNKEYED))[0]?.count ?? 0);
+export const unadoptedRuntimeTokens = (sql: Sql) => sql.objects(UNADOPTED);
+export const anyUnadoptedRuntimeToken = async (sql: Sql) => (await sql.objects(ANY_UNADOPTED)).length > 0;
+export const unboundRuntimeTokens = (sql: Sql) => sql.objects(UNBOUND);
+export const bindRuntimeToken = (sql: Sql, id: unknown, binding: string) => sql.objects(BIND, [binding, id]);
 
 export type EnvironmentRow = {
   id: string;
@@ -43,8 +43,8 @@ export type EnvironmentRow = {
 };
 
 /** The entries attached to an agent of this user, with each attachment's binding. */
-export async function environmentRows(rawRows: RawRows, agentId: string, userId: string): Promise<EnvironmentRow[]> {
-  return (await rawRows(ENVIRONMENT, [agentId, userId])).map(([id, name, kind, version, ciphertext, binding]) => ({
+export async function environmentRows(sql: Sql, agentId: string, userId: string): Promise<EnvironmentRow[]> {
+  return (await sql.rows(ENVIRONMENT, [agentId, userId])).map(([id, name, kind, version, ciphertext, binding]) => ({
     id: String(id),
     name: String(name),
     kind: kind as EntryKind,

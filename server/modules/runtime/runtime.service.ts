@@ -7,7 +7,7 @@ import type { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
 import { generateToken } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, RawRows } from "../../db/database.ts";
+import type { Db, Sql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
@@ -29,7 +29,7 @@ export type RuntimeService = ReturnType<typeof runtimeService>;
 
 export function runtimeService(deps: {
   db: Db;
-  rawRows: RawRows;
+  sql: Sql;
   keyring: UserKeyring;
   events: VaultEvents;
   hasher: TokenHasher;
@@ -40,7 +40,7 @@ export function runtimeService(deps: {
   uow: UnitsOfWork;
   activity: ActivityService;
 }) {
-  const { db, rawRows, keyring, events, hasher, binder, uow, activity } = deps;
+  const { db, sql, keyring, events, hasher, binder, uow, activity } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
@@ -89,7 +89,7 @@ export function runtimeService(deps: {
     async startEnvironment(runtime: RuntimeViewer) {
       const agent = runtime.agent;
       // The runtime channel's read, on every agent start: one plain statement, not Prisma's.
-      const entries = await environmentRows(rawRows, agent.id, runtime.userId);
+      const entries = await environmentRows(sql, agent.id, runtime.userId);
       // What the API would never have written: an attachment it did not make, or a name it refuses
       // (a row changed in the database). Nothing is delivered then.
       for (const entry of entries) {

@@ -1,6 +1,6 @@
 // The ConsoleSession table's statements that bypass Prisma: a cookie's session with the token it
 // stands for (every console request looks one up).
-import type { Db, RawSql } from "../../db/database.ts";
+import type { Db, Sql } from "../../db/database.ts";
 
 const COLUMNS = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", s."secretHash" AS "secretHash",
   s."binding" AS "sessionBinding", t."id" AS "tokenId",
@@ -10,8 +10,8 @@ const COLUMNS = `SELECT s."id" AS "sessionId", s."lastSeenAt" AS "lastSeenAt", s
 const BY_SECRET = `${COLUMNS} WHERE s."secretHash" = ?`;
 const BY_ID = `${COLUMNS} WHERE s."id" = ?`;
 
-export const sessionBySecretHash = async (raw: RawSql, hash: string) => (await raw(BY_SECRET, [hash]))[0];
-export const sessionById = async (raw: RawSql, id: string) => (await raw(BY_ID, [id]))[0];
+export const sessionBySecretHash = async (sql: Sql, hash: string) => (await sql.objects(BY_SECRET, [hash]))[0];
+export const sessionById = async (sql: Sql, id: string) => (await sql.objects(BY_ID, [id]))[0];
 
 export const createSession = (db: Db, row: { id: string; secretHash: string; tokenId: string; binding: string }) =>
   db.consoleSession.create({ data: row });

@@ -1,5 +1,5 @@
 // The ApiToken table's statements that bypass Prisma (authentication runs one on every request).
-import type { Db, Prisma, RawSql, Tx } from "../../db/database.ts";
+import type { Db, Prisma, Sql, Tx } from "../../db/database.ts";
 
 const BY_HASH = `SELECT t."id" AS "tokenId", t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
   t."expiresAt" AS "expiresAt", t."scopes" AS "scopes", t."binding" AS "binding", u."keySalt" AS "keySalt"
@@ -15,22 +15,22 @@ const UNBOUND = 'SELECT "id", "userId", "scopes", "expiresAt", "revokedAt" FROM 
 const BIND = 'UPDATE "ApiToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL';
 
 /** A token row with its user's key salt, by the token's keyed hash (or undefined). */
-export const apiTokenByHash = async (raw: RawSql, hash: string) => (await raw(BY_HASH, [hash]))[0];
+export const apiTokenByHash = async (sql: Sql, hash: string) => (await sql.objects(BY_HASH, [hash]))[0];
 
 /** A token row by id: what its binding covers. */
-export const apiTokenById = async (raw: RawSql, id: string) => (await raw(BY_ID, [id]))[0];
+export const apiTokenById = async (sql: Sql, id: string) => (await sql.objects(BY_ID, [id]))[0];
 
 /** How many API tokens are hashed without the vault's key. */
-export const unkeyedApiTokens = async (raw: RawSql) => Number((await raw(UNKEYED))[0]?.count ?? 0);
+export const unkeyedApiTokens = async (sql: Sql) => Number((await sql.objects(UNKEYED))[0]?.count ?? 0);
 
 /** API token rows without a keyed hash or a binding, with their user's name. */
-export const unadoptedApiTokens = (raw: RawSql) => raw(UNADOPTED);
+export const unadoptedApiTokens = (sql: Sql) => sql.objects(UNADOPTED);
 
-export const anyUnadoptedApiToken = async (raw: RawSql) => (await raw(ANY_UNADOPTED)).length > 0;
+export const anyUnadoptedApiToken = async (sql: Sql) => (await sql.objects(ANY_UNADOPTED)).length > 0;
 
 /** API token rows without a binding, and the binding each gets (keys adopt --yes). */
-export const unboundApiTokens = (raw: RawSql) => raw(UNBOUND);
-export const bindApiToken = (raw: RawSql, id: unknown, binding: string) => raw(BIND, [binding, id]);
+export const unboundApiTokens = (sql: Sql) => sql.objects(UNBOUND);
+export const bindApiToken = (sql: Sql, id: unknown, binding: string) => sql.objects(BIND, [binding, id]);
 
 /** What Pothos' Prisma plugin asks a query to load. */
 type Selection = { select?: Prisma.ApiTokenSelect; include?: Prisma.ApiTokenInclude };

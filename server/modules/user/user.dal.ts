@@ -1,9 +1,9 @@
 // The User table's statements.
-import type { Db, Prisma, RawSql, Tx } from "../../db/database.ts";
+import type { Db, Prisma, Sql, Tx } from "../../db/database.ts";
 
 /** How many users the vault has (read without Prisma, as the server starts). */
-export const countUsers = async (raw: RawSql) =>
-  Number((await raw('SELECT COUNT(*) AS "count" FROM "User"'))[0]?.count ?? 0);
+export const countUsers = async (sql: Sql) =>
+  Number((await sql.objects('SELECT COUNT(*) AS "count" FROM "User"'))[0]?.count ?? 0);
 
 type Selection = { select?: Prisma.UserSelect; include?: Prisma.UserInclude };
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { TokenHasher } from "../../crypto/token-hash.ts";
-import type { Db, RawSql } from "../../db/database.ts";
+import type { Db, Sql } from "../../db/database.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { ActivityService, Doer } from "../activity/activity.service.ts";
 import { systemActor } from "../activity/actor.ts";
@@ -16,13 +16,13 @@ export type UserService = ReturnType<typeof userService>;
 
 export function userService(deps: {
   db: Db;
-  raw: RawSql;
+  sql: Sql;
   hasher: TokenHasher;
   binder: RowBinder;
   uow: UnitsOfWork;
   activity: ActivityService;
 }) {
-  const { db, raw, hasher, binder, uow, activity } = deps;
+  const { db, sql, hasher, binder, uow, activity } = deps;
   /** The operator, at the server's command line. */
   const operator = (user: { id: string; keySalt: Uint8Array }, command: string): Doer => ({
     userId: user.id,
@@ -78,7 +78,7 @@ export function userService(deps: {
 
     /** How many users the vault has; read without Prisma, as the server starts. */
     async count(): Promise<number> {
-      return countUsers(raw);
+      return countUsers(sql);
     },
   };
 }
