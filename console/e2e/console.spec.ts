@@ -1,5 +1,6 @@
 // The console as a person uses it: every flow of the Secrets Vault page, agents, the palette and
 // live banners, found by role and visible name.
+import { createRuntimeClient } from "@agent-vault/sdk";
 import { expect, openPalette, signIn, test } from "./fixtures.ts";
 
 test("sign in with a token, and sign out: the session ends on the server", async ({ page, vault, context }) => {
@@ -82,9 +83,16 @@ test("add a secret and a variable; the name is checked as it is typed", async ({
   await expect(dialog.getByText(/starts with a letter or underscore/)).toBeVisible();
   await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
   await dialog.getByLabel("Name").fill("GITHUB_TOKEN");
-  await expect(dialog.getByLabel("Value")).toHaveAttribute("type", "password");
+  await expect(dialog.getByLabel("Value")).toHaveClass(/masked/);
   await expect(dialog.getByLabel("Value")).toHaveAttribute("autocomplete", "off");
   await dialog.getByLabel("Value").fill("ghp_e2e");
+  // Hidden until shown, and hidden again.
+  const show = dialog.getByRole("button", { name: "Show value" });
+  await show.click();
+  await expect(show).toHaveAttribute("aria-pressed", "true");
+  await expect(dialog.getByLabel("Value")).not.toHaveClass(/masked/);
+  await show.click();
+  await expect(dialog.getByLabel("Value")).toHaveClass(/masked/);
   await dialog.getByRole("button", { name: "Save" }).click();
   await expect(dialog).toBeHidden();
 
@@ -117,6 +125,42 @@ test("add a secret and a variable; the name is checked as it is typed", async ({
   await page.getByRole("searchbox", { name: "Search entries" }).fill("");
   await page.getByLabel("Kind").selectOption("VARIABLE");
   await expect(table.getByRole("row", { name: /GITHUB_TOKEN/ })).toHaveCount(0);
+});
+
+test("a 4-line PEM key pasted into Add Secret reaches the agent's environment byte for byte", async ({
+  page,
+  vault,
+}) => {
+  const agent = await vault.sdk.createAgent({ name: "signer" });
+  const { token } = await vault.sdk.createRuntimeToken({ agentId: agent.id });
+  const runtime = createRuntimeClient({ url: `${vault.url}/graphql`, token });
+  const body =
+    "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\nKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==";
+  const pems = {
+    SIGNING_KEY_LF: `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`,
+    SIGNING_KEY_CRLF: `-----BEGIN PRIVATE KEY-----\r\n${body.replace("\n", "\r\n")}\r\n-----END PRIVATE KEY-----\r\n`,
+  };
+  await signIn(page, vault);
+  for (const [name, pem] of Object.entries(pems)) {
+    await page.getByRole("button", { name: "Add Secret" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add Secret" });
+    await dialog.getByLabel("Name").fill(name);
+    const value = dialog.getByLabel("Value");
+    await value.focus();
+    // A paste as the browser makes it: the clipboard's text in a paste event.
+    await value.evaluate((element, text) => {
+      const data = new DataTransfer();
+      data.setData("text/plain", text);
+      element.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    }, pem);
+    await expect(value).toHaveValue(pem.replaceAll("\r\n", "\n"));
+    await dialog.getByRole("checkbox", { name: "signer" }).check();
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expect(dialog).toBeHidden();
+  }
+  const { environment } = await runtime.environment();
+  expect(environment.SIGNING_KEY_LF).toBe(pems.SIGNING_KEY_LF);
+  expect(environment.SIGNING_KEY_CRLF).toBe(pems.SIGNING_KEY_CRLF);
 });
 
 test("update and verify a secret from its row's menu", async ({ page, vault }) => {

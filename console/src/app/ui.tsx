@@ -1,5 +1,13 @@
 // Small shared pieces: labelled fields, a copy button, an error line, and dates as people read them.
-import { type InputHTMLAttributes, type ReactNode, useId, useState } from "react";
+import {
+  type ClipboardEvent,
+  type InputHTMLAttributes,
+  type ReactNode,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from "react";
 
 export function Field(
   props: InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: ReactNode; error?: string | null },
@@ -21,6 +29,91 @@ export function Field(
       {error ? (
         <p id={errorId} className="error">
           {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * A value's field: several lines (a pasted PEM key stays one), kept as pasted (CRLF line endings
+ * stay CRLF: the browser would turn them into LF), hidden for secrets until shown. Never
+ * autofilled or remembered.
+ */
+export function ValueField(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  masked: boolean;
+  required?: boolean;
+  hint?: ReactNode;
+}) {
+  const { label, value, onChange, masked, hint } = props;
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const [shown, setShown] = useState(false);
+  const area = useRef<HTMLTextAreaElement>(null);
+  const caret = useRef<number | null>(null);
+  // The line ending the value is kept with: the last pasted text's, LF until then.
+  const lineEnding = useRef(value.includes("\r\n") ? "\r\n" : "\n");
+  const shownText = value.replace(/\r\n/g, "\n");
+  const lines = shownText.split("\n").length;
+  const store = (text: string) => onChange(text.replace(/\n/g, lineEnding.current));
+
+  useLayoutEffect(() => {
+    if (caret.current === null || !area.current) return;
+    area.current.setSelectionRange(caret.current, caret.current);
+    caret.current = null;
+  });
+
+  function paste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const pasted = event.clipboardData.getData("text/plain");
+    if (!pasted) return;
+    // Inserted here rather than by the browser, which would read CRLF as LF.
+    event.preventDefault();
+    if (pasted.includes("\n")) lineEnding.current = pasted.includes("\r\n") ? "\r\n" : "\n";
+    const target = event.currentTarget;
+    const inserted = pasted.replace(/\r\n/g, "\n");
+    caret.current = target.selectionStart + inserted.length;
+    store(shownText.slice(0, target.selectionStart) + inserted + shownText.slice(target.selectionEnd));
+  }
+
+  return (
+    <div className="field">
+      <div className="field-label">
+        <label htmlFor={id}>{label}</label>
+        {masked ? (
+          <button
+            type="button"
+            className="link"
+            aria-pressed={shown}
+            aria-controls={id}
+            onClick={() => setShown((now) => !now)}
+          >
+            Show value
+          </button>
+        ) : null}
+      </div>
+      <textarea
+        id={id}
+        ref={area}
+        rows={Math.min(Math.max(lines, 2), 10)}
+        className={masked && !shown ? "masked" : undefined}
+        value={shownText}
+        onChange={(event) => store(event.target.value)}
+        onPaste={paste}
+        required={props.required}
+        aria-describedby={hint ? hintId : undefined}
+        autoComplete="off"
+        autoCorrect="off"
+        autoCapitalize="off"
+        spellCheck={false}
+        data-1p-ignore
+        data-lpignore="true"
+      />
+      {hint ? (
+        <p id={hintId} className="hint">
+          {hint}
         </p>
       ) : null}
     </div>

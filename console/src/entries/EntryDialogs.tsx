@@ -15,7 +15,7 @@ import { useMutation } from "urql";
 import { type EntryRow, useData } from "../app/data.tsx";
 import { Modal } from "../app/modal.tsx";
 import { Link } from "../app/router.tsx";
-import { ErrorLine, Field, nameProblem, outcomeOf, valueInputProps } from "../app/ui.tsx";
+import { ErrorLine, Field, nameProblem, outcomeOf, ValueField } from "../app/ui.tsx";
 
 const KIND_NAMES: Record<EntryKind, string> = { SECRET: "Secret", VARIABLE: "Variable" };
 
@@ -71,11 +71,11 @@ function AddEntryForm({ kind, onClose }: { kind: EntryKind; onClose: () => void 
         error={problem}
         hint="The environment variable's name, such as OPENAI_API_KEY."
       />
-      <Field
+      <ValueField
         label="Value"
-        {...valueInputProps(kind === "SECRET")}
+        masked={kind === "SECRET"}
         value={value}
-        onChange={(event) => setValue(event.target.value)}
+        onChange={setValue}
         required={kind === "SECRET"}
         hint={kind === "SECRET" ? SECRET_WARNING : undefined}
       />
@@ -145,11 +145,11 @@ function UpdateValueForm({ entry, onClose }: { entry: EntryRow; onClose: () => v
   }
   return (
     <form onSubmit={submit} autoComplete="off">
-      <Field
+      <ValueField
         label="Value"
-        {...valueInputProps(entry.kind === "SECRET")}
+        masked={entry.kind === "SECRET"}
         value={value}
-        onChange={(event) => setValue(event.target.value)}
+        onChange={setValue}
         required={entry.kind === "SECRET"}
       />
       <ErrorLine error={error} />
@@ -188,13 +188,7 @@ function VerifyForm({ entry }: { entry: EntryRow }) {
   }
   return (
     <form onSubmit={submit} autoComplete="off">
-      <Field
-        label="Value to check"
-        {...valueInputProps(true)}
-        value={value}
-        onChange={(event) => setValue(event.target.value)}
-        required
-      />
+      <ValueField label="Value to check" masked value={value} onChange={setValue} required />
       <ErrorLine error={answer?.error} />
       {answer && !answer.error ? (
         <p role="status" className={answer.matches ? "ok" : "error"}>
