@@ -51,7 +51,12 @@ test("connect a provider from the palette; disconnecting one in use names its ag
   await vault.sdk.createAgent({ name: "claude-bot", entryIds: [secret?.id as string] });
   await card.getByRole("button", { name: "Disconnect Anthropic" }).click();
   await expect(card.getByRole("alert")).toContainText("claude-bot");
+  await expect(card.getByRole("alert")).toContainText("detach it before disconnecting Anthropic");
   await expect(card.getByRole("link", { name: "claude-bot" })).toBeVisible();
+
+  // Replacing the key says which agents get the new one.
+  await card.getByRole("button", { name: "Replace Anthropic key" }).click();
+  await expect(dialog).toContainText("which agent claude-bot uses: it gets the new key when it restarts");
 });
 
 test("OpenAI's dialog offers the Codex subscription command, and turns Connected when the CLI finishes", async ({
@@ -243,6 +248,9 @@ test("create an agent with entries, attach after creation, see a live banner, re
   await expect(secrets.getByText("MODE")).toBeVisible();
   await expect(page.getByText("Restart required")).toBeVisible();
   await page.getByRole("button", { name: "Restart", exact: true }).click();
+  const ask = page.getByRole("dialog", { name: "Restart research-bot?" });
+  await expect(ask).toContainText("MODE added");
+  await ask.getByRole("button", { name: "Restart" }).click();
   await expect(page.getByText("Restart required")).toBeHidden();
 
   // Another program changes a secret: a banner names the agent and the change, without a reload.
@@ -254,6 +262,11 @@ test("create an agent with entries, attach after creation, see a live banner, re
   await expect(page.getByRole("listitem").filter({ hasText: "research-bot" })).toContainText("Restart required");
   await expect(page.getByText("1 pending change")).toBeVisible();
   await banner.getByRole("button", { name: "Restart research-bot" }).click();
+  // Cancelled, nothing happens; confirmed, the agent restarts.
+  await page.getByRole("dialog", { name: "Restart research-bot?" }).getByRole("button", { name: "Cancel" }).click();
+  await expect(banner).toBeVisible();
+  await banner.getByRole("button", { name: "Restart research-bot" }).click();
+  await page.getByRole("dialog", { name: "Restart research-bot?" }).getByRole("button", { name: "Restart" }).click();
   await expect(banner).toBeHidden();
   await expect(page.getByText("Restart required")).toBeHidden();
 });
@@ -302,7 +315,39 @@ test("the Tokens page creates (shown once) and revokes API tokens", async ({ pag
   const row = page.getByRole("row", { name: /ci/ });
   await expect(row).toContainText("Active");
   await row.getByRole("button", { name: "Revoke ci" }).click();
+  const ask = page.getByRole("dialog", { name: "Revoke ci?" });
+  await expect(ask).toContainText("stops working at once");
+  await expect(ask).not.toContainText("this session");
+  await ask.getByRole("button", { name: "Revoke" }).click();
   await expect(row).toContainText("Revoked");
+});
+
+test("revoking the session's own token asks first, says so, and the last one needs its name typed", async ({
+  page,
+  vault,
+}) => {
+  await signIn(page, vault);
+  await page.getByRole("link", { name: "Tokens" }).click();
+  const row = page.getByRole("row", { name: /this session/ });
+  const name = ((await row.getByRole("rowheader").textContent()) ?? "").replace(" (this session)", "");
+  await row.getByRole("button", { name: `Revoke ${name}` }).click();
+  const ask = page.getByRole("dialog", { name: `Revoke ${name}?` });
+  await expect(ask).toContainText("It is the token of this session");
+  await expect(ask).toContainText("It is your last active token");
+  await expect(ask).toContainText("agent-vault user token --user");
+  const revoke = ask.getByRole("button", { name: "Revoke" });
+  await expect(revoke).toBeDisabled();
+  await ask.getByLabel(`Type ${name} to confirm`).fill("not it");
+  await expect(revoke).toBeDisabled();
+  await ask.getByRole("button", { name: "Cancel" }).click();
+  await expect(row).toContainText("Active");
+  expect((await vault.sdk.viewer()).apiTokens.every((token) => token.revokedAt === null)).toBe(true);
+
+  await row.getByRole("button", { name: `Revoke ${name}` }).click();
+  await ask.getByLabel(`Type ${name} to confirm`).fill(name);
+  await ask.getByRole("button", { name: "Revoke" }).click();
+  // The session ended with its token: the sign-in form is back.
+  await expect(page.getByLabel("API token")).toBeVisible();
 });
 
 test("the palette jumps to agents and entries by name, never by value", async ({ page, vault }) => {
@@ -341,7 +386,8 @@ test("on an agent's page, a change made elsewhere shows a banner and the pending
   await expect(page.getByRole("status").filter({ hasText: "watcher needs a restart" })).toContainText("TOKEN updated");
   await expect(page.getByText("Restart required")).toBeVisible();
   await expect(page.getByRole("region", { name: "Pending changes" })).toContainText("UPDATED");
-  await page.getByRole("button", { name: "Restart" }).click();
+  await page.getByRole("button", { name: "Restart", exact: true }).click();
+  await page.getByRole("dialog", { name: "Restart watcher?" }).getByRole("button", { name: "Restart" }).click();
   await expect(page.getByText("Restart required")).toBeHidden();
   await expect(page.getByRole("status").filter({ hasText: "needs a restart" })).toBeHidden();
   await expect(page.getByText("Last restarted")).toBeVisible();

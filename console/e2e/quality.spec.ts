@@ -184,10 +184,18 @@ for (const colorScheme of ["light", "dark"] as const) {
     await expect(page.getByRole("heading", { name: "helper", level: 1 })).toBeVisible();
     await expect(page.getByText("Restart required")).toBeVisible();
     await expectAccessible(page, "agent page");
+    await page.getByRole("button", { name: "Restart", exact: true }).click();
+    await expect(page.getByRole("dialog", { name: "Restart helper?" })).toBeVisible();
+    await expectAccessible(page, "asking before a restart");
+    await page.keyboard.press("Escape");
     await page.goto(`${vault.url}/agents/${agent.id}`);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tokens" }).click();
     await expect(page.getByRole("heading", { name: "Tokens", level: 1 })).toBeVisible();
     await expectAccessible(page, "Tokens");
+    await page.getByRole("button", { name: /^Revoke / }).first().click();
+    await expect(page.getByRole("dialog", { name: /^Revoke .*\?$/ })).toBeVisible();
+    await expectAccessible(page, "asking before a revocation");
+    await page.keyboard.press("Escape");
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
     await expect(page.getByRole("row").filter({ hasText: "Entry updated" })).toBeVisible();
     await page.getByRole("button", { name: "Verify chain" }).click();

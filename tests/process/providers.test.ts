@@ -124,6 +124,9 @@ describe("AI provider cards", () => {
     const refused = await vault.disconnectAiProvider({ provider: "OPENROUTER" }).catch((e) => e);
     expect(refused).toBeInstanceOf(EntryInUseError);
     expect(refused.agents).toEqual([{ id: agent.id, name: "router-bot" }]);
+    expect(refused.message).toBe(
+      "OPENROUTER_API_KEY is attached to agent router-bot; detach it before disconnecting OpenRouter",
+    );
     await vault.detachEntries({ agentId: agent.id, entryIds: [card.secret?.id as string] });
     const disconnected = await vault.disconnectAiProvider({ provider: "OPENROUTER" });
     expect(disconnected).toMatchObject({ connected: false, secret: null });

@@ -12,12 +12,14 @@ import {
 } from "@agent-vault/sdk/documents";
 import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
+import { useConfirm } from "../app/confirm.tsx";
 import { useData } from "../app/data.tsx";
 import { Modal } from "../app/modal.tsx";
 import { Link, useTitle } from "../app/router.tsx";
 import { CopyButton, ErrorLine, outcomeOf, When } from "../app/ui.tsx";
 import { RestartBadge } from "./AgentsPage.tsx";
 import { EntryPicker } from "./EntryPicker.tsx";
+import { restartRequest } from "./restart-request.tsx";
 
 export function AgentPage({ id }: { id: string }) {
   const { agents, reloadAgents, reloadEntries } = useData();
@@ -34,6 +36,7 @@ export function AgentPage({ id }: { id: string }) {
   const [attaching, setAttaching] = useState(false);
   const [, detach] = useMutation(DetachEntriesDocument);
   const [{ fetching: restarting }, restart] = useMutation(RestartAgentDocument);
+  const confirm = useConfirm();
   const [, update] = useMutation(UpdateAgentDocument);
 
   if (!agent) {
@@ -64,6 +67,8 @@ export function AgentPage({ id }: { id: string }) {
           type="button"
           disabled={restarting}
           onClick={async () => {
+            const changes = agent.pendingChanges.map((change) => `${change.name} ${change.change.toLowerCase()}`);
+            if (!(await confirm(restartRequest(agent.name, changes)))) return;
             const outcome = outcomeOf(await restart({ input: { agentId: agent.id } }), "restartAgent");
             setProblem(outcome.error ?? null);
             changed();

@@ -6,6 +6,7 @@ import { RestartBanners } from "../live/RestartBanners.tsx";
 import { PaletteShortcut } from "../palette/PaletteShortcut.tsx";
 import { VaultPage } from "../vault/VaultPage.tsx";
 import { CSRF_HEADER, createConsoleClient, signOut } from "./client.ts";
+import { ConfirmProvider } from "./confirm.tsx";
 import { DataProvider } from "./data.tsx";
 import { DialogsProvider, useDialogs } from "./dialogs.tsx";
 import { later, loadLaterWhenIdle } from "./later.ts";
@@ -61,14 +62,16 @@ export function App() {
     <UrqlProvider value={client}>
       <DataProvider>
         <DialogsProvider>
-          <Shell
-            onSignOut={async () => {
-              await signOut();
-              setGeneration((n) => n + 1);
-              setSession("signed-out");
-              navigate("/");
-            }}
-          />
+          <ConfirmProvider>
+            <Shell
+              onSignOut={async () => {
+                await signOut();
+                setGeneration((n) => n + 1);
+                setSession("signed-out");
+                navigate("/");
+              }}
+            />
+          </ConfirmProvider>
         </DialogsProvider>
       </DataProvider>
     </UrqlProvider>

@@ -3,6 +3,8 @@
 import { RestartAgentDocument, RestartNeededDocument } from "@agent-vault/sdk/documents";
 import { useEffect, useState } from "react";
 import { useMutation, useSubscription } from "urql";
+import { restartRequest } from "../agents/restart-request.tsx";
+import { useConfirm } from "../app/confirm.tsx";
 import { useData } from "../app/data.tsx";
 import { Link, usePath } from "../app/router.tsx";
 
@@ -15,6 +17,7 @@ export function RestartBanners() {
   const { agents, reloadAgents, reloadEntries } = useData();
   const [banners, setBanners] = useState<Banner[]>([]);
   const [, restart] = useMutation(RestartAgentDocument);
+  const confirm = useConfirm();
   const notice = data?.restartNeeded;
   const path = usePath();
 
@@ -63,6 +66,7 @@ export function RestartBanners() {
                 type="button"
                 aria-label={`Restart ${banner.agentName}`}
                 onClick={async () => {
+                  if (!(await confirm(restartRequest(banner.agentName, banner.changes)))) return;
                   await restart({ input: { agentId: banner.agentId } });
                   setBanners((old) => old.filter((other) => other.agentId !== banner.agentId));
                   reloadAgents();

@@ -4,6 +4,8 @@ import { RestartAgentDocument } from "@agent-vault/sdk/documents";
 import { Command } from "cmdk";
 import { type ReactNode, useState } from "react";
 import { useMutation } from "urql";
+import { restartRequest } from "../agents/restart-request.tsx";
+import { useConfirm } from "../app/confirm.tsx";
 import { useData } from "../app/data.tsx";
 import { useDialogs } from "../app/dialogs.tsx";
 import { navigate } from "../app/router.tsx";
@@ -22,6 +24,7 @@ export function CommandPalette({
   const { agents, entries, reloadAgents } = useData();
   const { openDialog, setEntrySearch } = useDialogs();
   const [, restart] = useMutation(RestartAgentDocument);
+  const confirm = useConfirm();
 
   const run = (action: () => void) => () => {
     setOpen(false);
@@ -65,6 +68,8 @@ export function CommandPalette({
                   [
                     `Restart ${agent.name}`,
                     async () => {
+                      const changes = agent.pendingChanges.map((c) => `${c.name} ${c.change.toLowerCase()}`);
+                      if (!(await confirm(restartRequest(agent.name, changes)))) return;
                       await restart({ input: { agentId: agent.id } });
                       reloadAgents();
                     },

@@ -3,7 +3,7 @@
 import type { AiProvider } from "@agent-vault/sdk/documents";
 import { ConnectAiProviderDocument } from "@agent-vault/sdk/documents";
 import * as Tabs from "@radix-ui/react-tabs";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { useMutation } from "urql";
 import { Modal } from "../app/modal.tsx";
 import { CopyButton, ErrorLine, Field, outcomeOf, valueInputProps } from "../app/ui.tsx";
@@ -16,11 +16,21 @@ export function ConnectDialog(props: { provider: AiProvider | null; onClose: () 
   const { provider } = props;
   const { cards, reload } = useProviderCards();
   const card = cards.find((card) => card.provider === provider);
+  // Which agents a new key affects is read afresh: attachments change elsewhere too.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: opening the dialog is the trigger
+  useEffect(() => {
+    if (provider) reload();
+  }, [provider]);
   const name = provider ? PROVIDER_NAMES[provider] : "";
   const open = provider !== null;
   const keyForm = provider ? <KeyForm provider={provider} onClose={props.onClose} onConnected={reload} /> : null;
   return (
-    <Modal open={open} onOpenChange={(next) => next || props.onClose()} title={`Connect ${name}`}>
+    <Modal
+      open={open}
+      onOpenChange={(next) => next || props.onClose()}
+      title={`Connect ${name}`}
+      description={card?.connected && card.secret ? replacing(card.secret) : undefined}
+    >
       {provider === "OPENAI" ? (
         <Tabs.Root defaultValue="codex" className="tabs">
           <Tabs.List aria-label="How to connect OpenAI">
@@ -50,6 +60,16 @@ export function ConnectDialog(props: { provider: AiProvider | null; onClose: () 
       )}
     </Modal>
   );
+}
+
+/** Who a new key affects: the agents using the one it replaces. */
+function replacing(secret: { name: string; usedBy: { name: string }[] }) {
+  const agents = secret.usedBy.map((agent) => agent.name);
+  if (agents.length === 0) return `This replaces the key in ${secret.name}; no agent uses it yet.`;
+  const who = agents.length === 1 ? `agent ${agents[0]}` : `agents ${agents.join(", ")}`;
+  return `This replaces the key in ${secret.name}, which ${who} ${agents.length === 1 ? "uses" : "use"}: ${
+    agents.length === 1 ? "it gets" : "they get"
+  } the new key when ${agents.length === 1 ? "it restarts" : "they restart"}.`;
 }
 
 function KeyForm(props: { provider: AiProvider; onClose: () => void; onConnected: () => void }) {

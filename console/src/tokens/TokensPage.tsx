@@ -8,6 +8,7 @@ import {
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { ShownOnce } from "../agents/AgentPage.tsx";
+import { useConfirm } from "../app/confirm.tsx";
 import { useTitle } from "../app/router.tsx";
 import { ErrorLine, Field, outcomeOf, When } from "../app/ui.tsx";
 
@@ -22,6 +23,39 @@ export function TokensPage() {
   const [error, setError] = useState<string | null>(null);
   const tokens = data?.viewer.apiTokens ?? [];
   const currentId = current?.viewer.token?.id;
+  const confirm = useConfirm();
+
+  async function askToRevoke(token: (typeof tokens)[number]) {
+    const active = tokens.filter(
+      (other) => !other.revokedAt && (!other.expiresAt || Date.parse(other.expiresAt) > Date.now()),
+    );
+    const last = active.length === 1 && active[0]?.id === token.id;
+    const yes = await confirm({
+      title: `Revoke ${token.name}?`,
+      body: (
+        <>
+          <p>Every program signed in with it stops working at once. This cannot be undone.</p>
+          {token.id === currentId ? (
+            <p>
+              <strong>It is the token of this session:</strong> revoking it signs you out of the console.
+            </p>
+          ) : null}
+          {last ? (
+            <p>
+              <strong>It is your last active token:</strong> without one, only{" "}
+              <code>agent-vault user token --user {data?.viewer.name}</code> on the vault's machine lets you in again.
+            </p>
+          ) : null}
+        </>
+      ),
+      confirmLabel: "Revoke",
+      typeToConfirm: last ? token.name : undefined,
+    });
+    if (!yes) return;
+    const outcome = outcomeOf(await revoke({ input: { id: token.id } }), "revokeApiToken");
+    setError(outcome.error ?? null);
+    refetch({ requestPolicy: "network-only" });
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -81,11 +115,7 @@ export function TokensPage() {
                     type="button"
                     className="danger"
                     aria-label={`Revoke ${token.name}`}
-                    onClick={async () => {
-                      const outcome = outcomeOf(await revoke({ input: { id: token.id } }), "revokeApiToken");
-                      setError(outcome.error ?? null);
-                      refetch({ requestPolicy: "network-only" });
-                    }}
+                    onClick={() => askToRevoke(token)}
                   >
                     Revoke
                   </button>

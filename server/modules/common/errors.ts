@@ -56,11 +56,13 @@ export class EntryInUseError extends VaultFailure {
   constructor(
     entryName: string,
     readonly agents: AgentSummary[],
+    /** What the refused action was, as "detach it before ...": "deleting it" unless said. */
+    doing = "deleting it",
   ) {
     super(
       `${entryName} is attached to ${agents.length === 1 ? "agent" : "agents"} ${agents
         .map((agent) => agent.name)
-        .join(", ")}; detach it before deleting it`,
+        .join(", ")}; detach it before ${doing}`,
     );
   }
 }

@@ -9,7 +9,7 @@ import type { UnitsOfWork, Work } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import type { FeedSubscription } from "../../events/feeds.ts";
 import { type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
-import { NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
+import { EntryInUseError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { entryByNameKey } from "../entry/entry.dal.ts";
 import { nameKey, valueProblem } from "../entry/entry.rules.ts";
 import type { EntryRow, EntryService, Written } from "../entry/entry.service.ts";
@@ -149,13 +149,19 @@ export function providerService(deps: {
 
     async disconnect(viewer: Viewer, input: { provider: Provider }): Promise<AiProviderCard> {
       const found = await connectedCard(viewer, input.provider);
-      await entries.delete(viewer, { id: found.secret.id }, [
-        {
-          action: "PROVIDER_DISCONNECTED",
-          entry: { id: found.secret.id, name: found.secret.name },
-          details: { provider: input.provider },
-        },
-      ]);
+      await entries
+        .delete(viewer, { id: found.secret.id }, [
+          {
+            action: "PROVIDER_DISCONNECTED",
+            entry: { id: found.secret.id, name: found.secret.name },
+            details: { provider: input.provider },
+          },
+        ])
+        .catch((error) => {
+          if (!(error instanceof EntryInUseError)) throw error;
+          const doing = `disconnecting ${DEFINITIONS[input.provider].label}`;
+          throw new EntryInUseError(found.secret.name, error.agents, doing);
+        });
       const after = await cardOf(db, viewer.userId, input.provider);
       announceStatus(events, viewer.userId, input.provider, after);
       return after;
