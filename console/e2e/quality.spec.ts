@@ -192,7 +192,10 @@ for (const colorScheme of ["light", "dark"] as const) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tokens" }).click();
     await expect(page.getByRole("heading", { name: "Tokens", level: 1 })).toBeVisible();
     await expectAccessible(page, "Tokens");
-    await page.getByRole("button", { name: /^Revoke / }).first().click();
+    await page
+      .getByRole("button", { name: /^Revoke / })
+      .first()
+      .click();
     await expect(page.getByRole("dialog", { name: /^Revoke .*\?$/ })).toBeVisible();
     await expectAccessible(page, "asking before a revocation");
     await page.keyboard.press("Escape");
