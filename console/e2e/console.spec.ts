@@ -1,7 +1,9 @@
 // The console as a person uses it: every flow of the Secrets Vault page, agents, the palette and
 // live banners, found by role and visible name.
+import { execFileSync } from "node:child_process";
 import { createRuntimeClient } from "@agent-vault/sdk";
 import { expect, openPalette, signIn, test } from "./fixtures.ts";
+import { BIN } from "./vault-process.ts";
 
 test("sign in with a token, and sign out: the session ends on the server", async ({ page, vault, context }) => {
   await page.goto(vault.url);
@@ -308,9 +310,21 @@ test("the Tokens page creates (shown once) and revokes API tokens", async ({ pag
   await signIn(page, vault);
   await page.getByRole("link", { name: "Tokens" }).click();
   await page.getByLabel("Token name").fill("ci");
+  await expect(page.getByRole("region", { name: "From a shell" })).toContainText(
+    `export AGENT_VAULT_URL=${vault.url}/graphql`,
+  );
   await page.getByRole("button", { name: "Create token" }).click();
   const shown = page.getByRole("dialog", { name: "API token" });
   await expect(shown.getByText(/^avt_/)).toBeVisible();
+  // The lines to paste into a shell hold the new token, and work: the CLI signs in with them.
+  const lines = (await shown.locator("pre").textContent()) ?? "";
+  const token = /^avt_\w+$/.exec((await shown.getByText(/^avt_/).textContent()) ?? "")?.[0] as string;
+  expect(lines).toBe(`export AGENT_VAULT_URL=${vault.url}/graphql\nexport AGENT_VAULT_TOKEN=${token}`);
+  const env = Object.fromEntries(lines.split("\n").map((line) => line.replace("export ", "").split("=", 2)));
+  const cli = execFileSync(process.execPath, [BIN, "tokens", "list", "--json"], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  });
+  expect(JSON.parse(String(cli)).map((listed: { name: string }) => listed.name)).toContain("ci");
   await shown.getByRole("button", { name: "Done" }).click();
   const row = page.getByRole("row", { name: /ci/ });
   await expect(row).toContainText("Active");

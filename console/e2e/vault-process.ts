@@ -8,7 +8,7 @@ import path from "node:path";
 import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
 import { freePort } from "../../tests/helpers/free-port.ts";
 
-const BIN = path.resolve(import.meta.dirname, "../../bin/agent-vault.mjs");
+export const BIN = path.resolve(import.meta.dirname, "../../bin/agent-vault.mjs");
 
 export type TestVault = { url: string; token: string; sdk: VaultClient; output: () => string };
 

@@ -264,7 +264,13 @@ function RuntimeTokens({ agentId }: { agentId: string }) {
 }
 
 /** A new token, shown once: copied from here, never shown again, gone from the page once closed. */
-export function ShownOnce(props: { token: string | null; onClose: () => void; title: string }) {
+export function ShownOnce(props: {
+  token: string | null;
+  onClose: () => void;
+  title: string;
+  /** Lines that use the token from a shell, shown with it. */
+  shellLines?: (token: string) => string;
+}) {
   return (
     <Modal
       open={props.token !== null}
@@ -277,6 +283,17 @@ export function ShownOnce(props: { token: string | null; onClose: () => void; ti
           <code className="token">{props.token}</code>
           <CopyButton text={props.token} />
         </div>
+      ) : null}
+      {props.token && props.shellLines ? (
+        <>
+          <p>To use it from a shell, paste:</p>
+          <div className="command">
+            <pre>
+              <code>{props.shellLines(props.token)}</code>
+            </pre>
+            <CopyButton text={props.shellLines(props.token)} label="Copy shell lines" />
+          </div>
+        </>
       ) : null}
       <div className="actions">
         <button type="button" onClick={props.onClose}>

@@ -12,6 +12,10 @@ import { useConfirm } from "../app/confirm.tsx";
 import { useTitle } from "../app/router.tsx";
 import { ErrorLine, Field, outcomeOf, When } from "../app/ui.tsx";
 
+/** The two lines that point the CLI (and the SDK's examples) at this vault. */
+const shellLines = (token: string) =>
+  `export AGENT_VAULT_URL=${window.location.origin}/graphql\nexport AGENT_VAULT_TOKEN=${token}`;
+
 export function TokensPage() {
   useTitle("Tokens");
   const [{ data, error: loadError }, refetch] = useQuery({ query: ViewerDocument });
@@ -125,7 +129,20 @@ export function TokensPage() {
           ))}
         </tbody>
       </table>
-      <ShownOnce token={shown} onClose={() => setShown(null)} title="API token" />
+      <section aria-labelledby="shell-title">
+        <h2 id="shell-title">From a shell</h2>
+        <p className="muted">
+          The CLI reads the vault and a token from two variables (a new token's dialog shows them with the token):
+        </p>
+        <pre className="command">
+          <code>{shellLines("<a token created here>")}</code>
+        </pre>
+        <p className="muted">
+          In the vault's clone, <code>npx agent-vault --help</code> runs it; <code>npm link</code> there puts{" "}
+          <code>agent-vault</code> on your PATH.
+        </p>
+      </section>
+      <ShownOnce token={shown} onClose={() => setShown(null)} title="API token" shellLines={shellLines} />
     </>
   );
 }
