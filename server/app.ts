@@ -6,7 +6,7 @@ import { AuthenticationError } from "./auth/authenticate.ts";
 import { type Context, loadersFor } from "./context.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { useConsoleFiles } from "./http/console-files.ts";
-import { graphiql } from "./http/graphiql.ts";
+import { graphiql, graphiqlOptions } from "./http/graphiql.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
 import { type LogLevel, maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
 import { useSharedSubscriptions } from "./modules/notice/shared-subscriptions.ts";
@@ -81,10 +81,7 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
     landingPage: false,
     logging: logger,
     maskedErrors: { isDev: false, maskError },
-    graphiql: {
-      title: "Agent Vault",
-      headers: JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
-    },
+    graphiql: (request) => graphiqlOptions(sessionSecret(request) !== null),
     renderGraphiQL: (graphiqlOptions) => page.render(graphiqlOptions),
     batching: false,
     maxRequestBodySize: limits.maxBodyBytes,

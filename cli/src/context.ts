@@ -13,6 +13,10 @@ export class UsageError extends Error {}
 /** Refused or failed on this side (a sign-in that did not complete): exit 1 with the message. */
 export class CommandFailed extends Error {}
 
+/** Ctrl+C at a question: one line saying what was left undone, and the exit code of SIGINT. */
+export class Interrupted extends Error {}
+export const EXIT_INTERRUPTED = 130;
+
 export type Json = { json?: boolean };
 
 export const vaultUrl = () => process.env.AGENT_VAULT_URL || DEFAULT_URL;

@@ -149,7 +149,7 @@ export async function importCommand(vault: VaultClient, file: string, options: I
     throw new CommandFailed(`${plan.conflicts.join(", ")} already exist: nothing was imported`);
   }
   if (file === "-" || !process.stdin.isTTY) throw new UsageError("add --yes to import without being asked");
-  if (!(await confirm("Import? [y/N] "))) return printLine("Nothing was imported.");
+  if (!(await confirm("Import? [y/N] ", "--yes", "nothing was imported"))) return printLine("Nothing was imported.");
   done = progress(lines);
   const report = await vault.importEnv({ ...base, dryRun: false }).finally(done);
   if (options.json) return printJson(report);

@@ -4,7 +4,15 @@ import { VaultError } from "@agent-vault/sdk";
 import { Command, CommanderError } from "commander";
 import { registerActivity } from "./activity.ts";
 import { registerAgents } from "./agents.ts";
-import { CommandFailed, DEFAULT_URL, EXIT_REFUSED, EXIT_USAGE, UsageError } from "./context.ts";
+import {
+  CommandFailed,
+  DEFAULT_URL,
+  EXIT_INTERRUPTED,
+  EXIT_REFUSED,
+  EXIT_USAGE,
+  Interrupted,
+  UsageError,
+} from "./context.ts";
 import { registerEntries } from "./entries.ts";
 import { registerImport } from "./import.ts";
 import { printJson } from "./output.ts";
@@ -67,6 +75,10 @@ export async function runUserCli(argv: string[], options: ProgramOptions): Promi
     if (error instanceof UsageError) {
       process.stderr.write(`agent-vault: ${error.message}\n`);
       return EXIT_USAGE;
+    }
+    if (error instanceof Interrupted) {
+      process.stderr.write(`agent-vault: ${error.message}\n`);
+      return EXIT_INTERRUPTED;
     }
     if (error instanceof CommandFailed) {
       process.stderr.write(`agent-vault: ${error.message}\n`);

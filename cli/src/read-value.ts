@@ -2,6 +2,7 @@
 // where other users of the machine could read them in the process list.
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
+import { Interrupted } from "./context.ts";
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -18,7 +19,12 @@ function promptHidden(question: string): Promise<string> {
     },
   });
   const rl = createInterface({ input: process.stdin, output, terminal: true });
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    rl.once("SIGINT", () => {
+      rl.close();
+      process.stderr.write("\n");
+      reject(new Interrupted("interrupted: nothing was saved"));
+    });
     rl.question(question, (answer) => {
       rl.close();
       process.stderr.write("\n");

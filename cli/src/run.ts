@@ -106,10 +106,15 @@ export async function run(command: string, args: string[], options: RunOptions):
   const watching = new AbortController();
   const watch = async () => {
     let backoff = 500;
+    let lost = false;
     while (!watching.signal.aborted) {
       try {
         for await (const event of runtime.commands(watching.signal)) {
           backoff = 500;
+          if (lost && event.type === "hello") {
+            lost = false;
+            say("reconnected to the vault: restart commands arrive again");
+          }
           // A restart that happened while the stream was down shows as a newer start time; a
           // command older than the environment we run with is already satisfied.
           const missed = event.type === "hello" && event.startedAt !== current.startedAt;
@@ -126,7 +131,8 @@ export async function run(command: string, args: string[], options: RunOptions):
         }
       }
       if (watching.signal.aborted) return;
-      say(`lost the connection to the vault; ${command} keeps running, reconnecting`);
+      if (!lost) say(`lost the connection to the vault; ${command} keeps running, reconnecting`);
+      lost = true;
       await sleep(backoff);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }

@@ -123,6 +123,14 @@ test("add a secret and a variable; the name is checked as it is typed", async ({
   await variable.getByLabel("Value").fill("info");
   await variable.getByRole("button", { name: "Save" }).click();
   await expect(variable.getByRole("alert")).toContainText("LOG_LEVEL");
+  // What was typed stays, and a refused name says why in words.
+  await expect(variable.getByLabel("Value")).toHaveValue("info");
+  await variable.getByLabel("Name").fill("PATH");
+  await variable.getByRole("button", { name: "Save" }).click();
+  await expect(variable.getByRole("alert")).toHaveText(
+    "PATH is refused: the agent's process takes it from its own machine (where it finds programs, and who it is)",
+  );
+  await expect(variable.getByLabel("Value")).toHaveValue("info");
 
   // Search and filter.
   await page.keyboard.press("Escape");
@@ -313,6 +321,8 @@ test("the Tokens page creates (shown once) and revokes API tokens", async ({ pag
   await expect(page.getByRole("region", { name: "From a shell" })).toContainText(
     `export AGENT_VAULT_URL=${vault.url}/graphql`,
   );
+  await page.getByRole("checkbox", { name: "tokens:manage" }).uncheck();
+  await page.getByLabel("Expires").selectOption({ label: "In 30 days" });
   await page.getByRole("button", { name: "Create token" }).click();
   const shown = page.getByRole("dialog", { name: "API token" });
   await expect(shown.getByText(/^avt_/)).toBeVisible();
@@ -321,13 +331,21 @@ test("the Tokens page creates (shown once) and revokes API tokens", async ({ pag
   const token = /^avt_\w+$/.exec((await shown.getByText(/^avt_/).textContent()) ?? "")?.[0] as string;
   expect(lines).toBe(`export AGENT_VAULT_URL=${vault.url}/graphql\nexport AGENT_VAULT_TOKEN=${token}`);
   const env = Object.fromEntries(lines.split("\n").map((line) => line.replace("export ", "").split("=", 2)));
-  const cli = execFileSync(process.execPath, [BIN, "tokens", "list", "--json"], {
+  await vault.sdk.addVariable({ name: "SHELL_CHECK", value: "reached" });
+  const cli = execFileSync(process.execPath, [BIN, "variables", "list", "--json"], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
   });
-  expect(JSON.parse(String(cli)).map((listed: { name: string }) => listed.name)).toContain("ci");
+  expect(JSON.parse(String(cli))).toContainEqual(expect.objectContaining({ name: "SHELL_CHECK", value: "reached" }));
   await shown.getByRole("button", { name: "Done" }).click();
   const row = page.getByRole("row", { name: /ci/ });
   await expect(row).toContainText("Active");
+  await expect(row).not.toContainText("tokens:manage");
+  const created = (await vault.sdk.viewer()).apiTokens.find((token) => token.name === "ci");
+  expect(created?.scopes).not.toContain("TOKENS_MANAGE");
+  expect(created?.scopes).toContain("ENTRIES_READ");
+  const days = (Date.parse(created?.expiresAt ?? "") - Date.now()) / 86_400_000;
+  expect(days).toBeGreaterThan(29);
+  expect(days).toBeLessThanOrEqual(30);
   await row.getByRole("button", { name: "Revoke ci" }).click();
   const ask = page.getByRole("dialog", { name: "Revoke ci?" });
   await expect(ask).toContainText("stops working at once");
@@ -432,6 +450,7 @@ test("an entry's history from its menu: versions by fingerprint only; restoring 
   await expect(dialog.getByRole("status")).toHaveText("Version 1 restored as version 4.");
   await expect(rows.filter({ hasText: "v4" })).toContainText("(current)");
   await expect(rows.filter({ hasText: "v4" })).toContainText(secret.fingerprint);
+  await expect(rows.filter({ hasText: "v4" })).toContainText("you (token “");
   await expect(rows.filter({ hasText: /v[1-4]/ })).toHaveCount(4);
   for (const value of values) await expect(dialog).not.toContainText(value);
 

@@ -14,7 +14,12 @@ import type { RateLimits } from "./rate-limits.ts";
 import { parseScopes } from "./scopes.ts";
 import type { RuntimeViewer, Viewer } from "./viewer.ts";
 
-export type Credentials = { authorization: string | null | undefined; address: string };
+export type Credentials = {
+  authorization: string | null | undefined;
+  address: string;
+  /** Pasted by a person (the console's sign-in), not read from a setting: messages name no setting. */
+  pasted?: boolean;
+};
 
 /** Authentication failed: 401, or 429 once an address or a token has failed too often. */
 export class AuthenticationError extends Error {
@@ -44,15 +49,16 @@ const MISSING: Record<TokenKind, string> = {
 
 const PREFIXES: Record<TokenKind, string> = { api: "avt_", runtime: "avr_" };
 
-function wrongKind(found: TokenKind | null, expected: TokenKind, token: string): string {
+function wrongKind(found: TokenKind | null, expected: TokenKind, token: string, pasted: boolean): string {
+  const setting = expected === "api" ? "AGENT_VAULT_TOKEN" : "AGENT_VAULT_RUNTIME_TOKEN";
+  const check = pasted ? "" : ` (check ${setting})`;
   if (found === null && token.startsWith(PREFIXES[expected])) {
-    const setting = expected === "api" ? "AGENT_VAULT_TOKEN" : "AGENT_VAULT_RUNTIME_TOKEN";
-    return `This ${expected === "api" ? "API" : "runtime"} token is mistyped or cut short: its checksum does not match (check ${setting})`;
+    return `This ${expected === "api" ? "API" : "runtime"} token is mistyped or cut short: its checksum does not match${check}`;
   }
   if (expected === "api") {
     return found === "runtime"
       ? "This is a runtime token (avr_...): it is for agent-vault run only; the API needs an API token (avt_...)"
-      : "This is not an API token: API tokens start with avt_ (check AGENT_VAULT_TOKEN)";
+      : `This is not an API token: API tokens start with avt_${check}`;
   }
   return found === "api"
     ? "This is an API token (avt_...): agent-vault run needs the agent's runtime token (avr_...; agent-vault agents token NAME)"
@@ -190,7 +196,8 @@ export function authenticator(deps: {
     // Recorded in its user's activity only while not throttled: failures cannot flood the log.
     if (refused) await onRefused?.(refused).catch(() => {});
     if (!token) throw new AuthenticationError(MISSING[expected], "UNAUTHENTICATED");
-    if (kind !== expected) throw new AuthenticationError(wrongKind(kind, expected, token), "UNAUTHENTICATED");
+    if (kind !== expected)
+      throw new AuthenticationError(wrongKind(kind, expected, token, credentials.pasted ?? false), "UNAUTHENTICATED");
     throw new AuthenticationError(UNKNOWN[expected], "UNAUTHENTICATED");
   }
 

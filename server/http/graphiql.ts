@@ -4,16 +4,17 @@
 // loads on the first GraphiQL request, not at start.
 import { createHash } from "node:crypto";
 import type { GraphiQLOptions, Plugin } from "graphql-yoga";
+import { CSRF_HEADERS } from "../modules/session/session-cookie.ts";
 
-type Rendered = { html: string; policy: string };
-
-function policyFor(html: string): string {
-  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
+const scriptHashes = (html: string) =>
+  [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
     (match) =>
       `'sha256-${createHash("sha256")
         .update(match[1] as string)
         .digest("base64")}'`,
   );
+
+function policyFor(scripts: string[]): string {
   return [
     "default-src 'none'",
     `script-src ${scripts.join(" ")}`,
@@ -29,18 +30,58 @@ function policyFor(html: string): string {
   ].join("; ");
 }
 
+const WELCOME = (signedIn: boolean) => `# Agent Vault's API: your secrets, variables, agents and tokens.
+#
+# ${
+  signedIn
+    ? "Signed in through the console: these requests use its session (no token to paste)."
+    : "Paste an API token (avt_...) into the Headers tab below, or sign in to the console at / first."
+}
+# Secret values are never returned; a variable's value is. The Docs pane lists every field
+# and the scope it requires.
+
+query {
+  viewer { name }
+  entries(first: 10) {
+    totalCount
+    edges { node { name kind version usedByCount ... on Variable { value } } }
+  }
+  agents(first: 10) { edges { node { name restartRequired } } }
+}
+`;
+
+/** GraphiQL's options: with a console session, its requests carry the cookie and the CSRF header. */
+export function graphiqlOptions(signedIn: boolean): GraphiQLOptions {
+  return {
+    title: "Agent Vault",
+    defaultQuery: WELCOME(signedIn),
+    headers: signedIn ? "{}" : JSON.stringify({ Authorization: "Bearer <paste your API token here>" }, null, 2),
+    credentials: "same-origin",
+    // Cookie requests need it (bearer ones ignore it); only this origin's pages can send it.
+    additionalHeaders: { [CSRF_HEADERS[0]]: "1" },
+  };
+}
+
 export function graphiql() {
-  let rendered: Promise<Rendered> | undefined;
+  const rendered = new Map<string, Promise<string>>();
+  // Both pages' scripts: the policy is set on a response without knowing which page it carries.
+  const scripts = new Set<string>();
   let policy: string | undefined;
   return {
-    /** For yoga's renderGraphiQL: the page, rendered once. */
+    /** For yoga's renderGraphiQL: each page (signed in or not) rendered once. */
     render(options: GraphiQLOptions): Promise<string> {
-      rendered ??= import("@graphql-yoga/render-graphiql").then(({ renderGraphiQL }) => {
-        const html = renderGraphiQL(options);
-        policy = policyFor(html);
-        return { html, policy };
-      });
-      return rendered.then((page) => page.html);
+      const key = JSON.stringify(options);
+      let page = rendered.get(key);
+      if (!page) {
+        page = import("@graphql-yoga/render-graphiql").then(({ renderGraphiQL }) => {
+          const html = renderGraphiQL(options);
+          for (const hash of scriptHashes(html)) scripts.add(hash);
+          policy = policyFor([...scripts]);
+          return html;
+        });
+        rendered.set(key, page);
+      }
+      return page;
     },
 
     /** The page's Content-Security-Policy, and no caching of it. */

@@ -1,11 +1,22 @@
 // The `agent-vault` CLI as a script uses it: --json output, values on standard input, exit codes.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { directSql } from "../helpers/database.ts";
-import { eventually, newServerEnv, runCli, spawnCli, startServer } from "../helpers/processes.ts";
+import {
+  BIN,
+  cleanEnv,
+  eventually,
+  hasCommand,
+  newServerEnv,
+  runCli,
+  spawnCli,
+  startServer,
+  track,
+} from "../helpers/processes.ts";
 
 let dataDir: string;
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -45,6 +56,26 @@ const json = async (args: string[], input?: string) => {
 };
 
 describe("the CLI", () => {
+  // A terminal of its own (script(1) gives the CLI a pty), where Ctrl+C reaches it as a person types it.
+  it.runIf(hasCommand("script"))("takes Ctrl+C at the import question with one line, and imports nothing", async () => {
+    const file = path.join(dataDir, "ctrl-c.env");
+    writeFileSync(file, "CTRL_C_ONE=1\nCTRL_C_TWO=2\n");
+    const command = [process.execPath, BIN, "import", file].map((part) => JSON.stringify(part)).join(" ");
+    const terminal = track(spawn("script", ["-q", "-e", "-c", command, "/dev/null"], { env: cleanEnv(env) }));
+    let shown = "";
+    terminal.stdout.on("data", (chunk) => {
+      shown += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => terminal.on("exit", resolve));
+    await eventually(() => shown.includes("Import? [y/N]"), `the question; ${shown}`);
+    terminal.stdin.write("\x03");
+    expect(await exited).toBe(130);
+    expect(shown).toContain("agent-vault: interrupted: nothing was imported");
+    expect(shown).not.toMatch(/\n\s+at /);
+    const listed = await json(["variables", "list"]);
+    expect(JSON.stringify(listed)).not.toContain("CTRL_C_ONE");
+  });
+
   it("adds a secret from stdin, attaches it, is refused deleting it, detaches and deletes", async () => {
     const value = `sk-cli-${randomBytes(8).toString("hex")}`;
     const secret = await json(["secrets", "add", "OPENAI_API_KEY"], `${value}\n`);

@@ -242,6 +242,9 @@ describe("agent-vault run", () => {
         `the child to restart after the reconnect; ${runner.output.stderr}`,
         30_000,
       );
+      // It says so once it is back, and said the drop once.
+      await eventually(() => runner.output.stderr.includes("reconnected to the vault"), "the runner to say it is back");
+      expect(runner.output.stderr.split("lost the connection").length - 1).toBe(1);
     } finally {
       runner.child.kill("SIGTERM");
       await runner.exited;

@@ -50,11 +50,12 @@ function AddEntryForm({ kind, onClose }: { kind: EntryKind; onClose: () => void 
       kind === "SECRET"
         ? outcomeOf<EntryRow>(await addSecret({ input }), "addSecret")
         : outcomeOf<EntryRow>(await addVariable({ input }), "addVariable");
-    setValue("");
+    // A refused entry keeps what was typed, so that only the name (or the value) needs mending.
     if (!outcome.ok) {
       setError(outcome.error);
       return;
     }
+    setValue("");
     putEntry(outcome.data);
     if (agentIds.length) reloadAgents();
     onClose();

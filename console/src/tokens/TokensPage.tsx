@@ -1,10 +1,13 @@
 // "Tokens": the API tokens of this user: create (shown once), revoke.
+
+import type { TokenScope } from "@agent-vault/sdk/documents";
 import {
   CreateApiTokenDocument,
   CurrentTokenDocument,
   RevokeApiTokenDocument,
   ViewerDocument,
 } from "@agent-vault/sdk/documents";
+import { scopeName, TOKEN_SCOPES } from "@agent-vault/sdk/scopes";
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { ShownOnce } from "../agents/AgentPage.tsx";
@@ -16,6 +19,14 @@ import { ErrorLine, Field, outcomeOf, When } from "../app/ui.tsx";
 const shellLines = (token: string) =>
   `export AGENT_VAULT_URL=${window.location.origin}/graphql\nexport AGENT_VAULT_TOKEN=${token}`;
 
+const LIFETIMES: [label: string, days: number | null][] = [
+  ["Never (unless this session's token expires first)", null],
+  ["In 7 days", 7],
+  ["In 30 days", 30],
+  ["In 90 days", 90],
+  ["In a year", 365],
+];
+
 export function TokensPage() {
   useTitle("Tokens");
   const [{ data, error: loadError }, refetch] = useQuery({ query: ViewerDocument });
@@ -23,6 +34,8 @@ export function TokensPage() {
   const [{ fetching }, create] = useMutation(CreateApiTokenDocument);
   const [, revoke] = useMutation(RevokeApiTokenDocument);
   const [name, setName] = useState("");
+  const [scopes, setScopes] = useState<TokenScope[]>(TOKEN_SCOPES);
+  const [days, setDays] = useState<number | null>(null);
   const [shown, setShown] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const tokens = data?.viewer.apiTokens ?? [];
@@ -63,7 +76,9 @@ export function TokensPage() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const outcome = outcomeOf<{ token: string }>(await create({ input: { name } }), "createApiToken");
+    const expiresAt = days === null ? undefined : new Date(Date.now() + days * 86_400_000).toISOString();
+    const input = { name, scopes, expiresAt };
+    const outcome = outcomeOf<{ token: string }>(await create({ input }), "createApiToken");
     if (!outcome.ok) {
       setError(outcome.error);
       return;
@@ -82,9 +97,42 @@ export function TokensPage() {
       </p>
       <form onSubmit={submit} className="inline-form" autoComplete="off">
         <Field label="Token name" value={name} onChange={(event) => setName(event.target.value)} required />
-        <button type="submit" disabled={fetching || !name.trim()}>
+        <div className="field">
+          <label htmlFor="token-expiry">Expires</label>
+          <select
+            id="token-expiry"
+            value={days ?? ""}
+            onChange={(event) => setDays(event.target.value ? Number(event.target.value) : null)}
+          >
+            {LIFETIMES.map(([label, value]) => (
+              <option key={label} value={value ?? ""}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" disabled={fetching || !name.trim() || scopes.length === 0}>
           Create token
         </button>
+        <fieldset className="choices scopes-choice">
+          <legend>Scopes (a new token may do only what this one may)</legend>
+          {TOKEN_SCOPES.map((scope) => (
+            <label key={scope} className="choice">
+              <input
+                type="checkbox"
+                checked={scopes.includes(scope)}
+                onChange={(event) =>
+                  setScopes((now) =>
+                    event.target.checked
+                      ? TOKEN_SCOPES.filter((s) => s === scope || now.includes(s))
+                      : now.filter((s) => s !== scope),
+                  )
+                }
+              />
+              <code>{scopeName(scope)}</code>
+            </label>
+          ))}
+        </fieldset>
       </form>
       <ErrorLine error={error ?? loadError?.message} />
       <table className="plain">

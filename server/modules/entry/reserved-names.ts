@@ -10,7 +10,10 @@
 type Family = { reason: string; names?: readonly string[]; prefixes?: readonly string[] };
 
 const FAMILIES: readonly Family[] = [
-  { reason: "the process's own search paths and identity", names: ["PATH", "HOME", "SHELL", "USER", "PWD"] },
+  {
+    reason: "the agent's process takes it from its own machine (where it finds programs, and who it is)",
+    names: ["PATH", "HOME", "SHELL", "USER", "PWD"],
+  },
   {
     reason: "the dynamic loader loads libraries from it",
     names: ["GCONV_PATH", "LOCPATH"],

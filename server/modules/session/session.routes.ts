@@ -48,7 +48,7 @@ export function useConsoleSessions(
     const token = await tokenOf(request);
     if (!token) return failure(api, 400, "BAD_REQUEST", 'Send {"token": "avt_..."} as JSON');
     try {
-      const viewer = await services.authenticate.api({ authorization: `Bearer ${token}`, address });
+      const viewer = await services.authenticate.api({ authorization: `Bearer ${token}`, address, pasted: true });
       const secret = await services.sessions.start(viewer);
       return json(api, 200, { tokenName: viewer.tokenName }, { "set-cookie": sessionCookie(secret, { secure }) });
     } catch (error) {

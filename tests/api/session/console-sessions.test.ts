@@ -2,6 +2,7 @@
 // accepted only with the CSRF header, ended by signing out, by the token's revocation and by 12
 // hours unused; the session's secret is never stored. And the console's files: served at / with
 // a strict Content-Security-Policy, assets cached, the page not.
+import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { findMarkers } from "../../helpers/leak-scan.ts";
 import { ok } from "../../helpers/operations.ts";
@@ -55,6 +56,53 @@ describe("console sessions", () => {
     expect(forged.status).toBe(403);
     expect(forged.body.errors[0].extensions.code).toBe("CSRF_HEADER_MISSING");
     expect(forged.body.data ?? null).toBeNull();
+  });
+
+  it("refuse a wrong token in words about what was pasted, naming no setting", async () => {
+    t = await startTestVault();
+    const user = await t.newUser();
+    const cut = user.token.slice(0, -2);
+    const answers = await Promise.all(
+      [cut, "sk-ant-not-a-vault-token", "avr_x"].map(async (token) => (await (await signIn(token)).json()).error),
+    );
+    expect(answers[0].message).toBe("This API token is mistyped or cut short: its checksum does not match");
+    expect(answers[1].message).toBe("This is not an API token: API tokens start with avt_");
+    for (const answer of answers) {
+      expect(answer.code).toBe("UNAUTHENTICATED");
+      expect(answer.message).not.toMatch(/AGENT_VAULT|environment/);
+    }
+    // A program that reads its token from a setting is still told which one.
+    const program = await t.client(cut)("{ viewer { name } }");
+    expect(program.errors?.[0]?.message).toContain("(check AGENT_VAULT_TOKEN)");
+  });
+
+  it("are what GraphiQL uses when the browser has one, with a welcome about this vault", async () => {
+    t = await startTestVault();
+    const user = await t.newUser("grace");
+    const cookie = cookieOf(await signIn(user.token));
+    const page = async (headers: Record<string, string>) => {
+      const response = await t.vault.yoga.fetch("http://vault.test/graphql", {
+        headers: { accept: "text/html", ...headers },
+      });
+      return { html: await response.text(), csp: response.headers.get("content-security-policy") ?? "" };
+    };
+    const signedOut = await page({});
+    expect(signedOut.html).toContain("Paste an API token (avt_...) into the Headers tab");
+    expect(signedOut.html).toContain("paste your API token here");
+    const signedIn = await page({ cookie });
+    expect(signedIn.html).toContain("Signed in through the console: these requests use its session");
+    expect(signedIn.html).not.toContain("paste your API token here");
+    expect(signedIn.html).toContain("x-agent-vault-csrf");
+    expect(signedIn.html).not.toContain(cookie.split("=")[1] as string);
+    // Each page's inline scripts are allowed by the policy it is served with.
+    for (const { html, csp } of [signedOut, signedIn, await page({})]) {
+      const scripts = [...html.matchAll(/<script[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1] as string);
+      for (const script of scripts.filter((text) => text.trim())) {
+        expect(csp).toContain(`'sha256-${createHash("sha256").update(script).digest("base64")}'`);
+      }
+    }
+    // What GraphiQL then sends: the cookie and the CSRF header, no token.
+    expect((await viewerWith(cookie)).body.data.viewer.name).toBe("grace");
   });
 
   it("are Secure over HTTPS", async () => {
