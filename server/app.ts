@@ -1,5 +1,6 @@
 // The app: the GraphQL API (with GraphiQL) and the runtime channel over an open vault, without
 // listening on a port.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { GraphQLError } from "graphql";
 import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
 import { AuthenticationError } from "./auth/authenticate.ts";
@@ -9,6 +10,7 @@ import { useConsoleFiles } from "./http/console-files.ts";
 import { graphiql, graphiqlOptions } from "./http/graphiql.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
 import { type LogLevel, maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
+import { brokerHandler } from "./modules/broker/broker.routes.ts";
 import { useSharedSubscriptions } from "./modules/notice/shared-subscriptions.ts";
 import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { useConsoleSessions } from "./modules/session/session.routes.ts";
@@ -128,6 +130,20 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
       }
     },
   });
+}
+
+/**
+ * What Node's HTTP server runs: the broker's requests (served by it directly, to stream them as
+ * they come), and everything else by the app.
+ */
+export function requestListener(vault: Vault, app: App, logger: YogaLogger = loggerFor(false)) {
+  const broker = brokerHandler(vault.services.broker, { onError: (error) => logger.error(error) });
+  return {
+    listener: (request: IncomingMessage, response: ServerResponse) => {
+      if (!broker.handle(request, response)) app(request, response);
+    },
+    close: () => broker.close(),
+  };
 }
 
 /** A vault and its app together, for tests and the benchmarks. */

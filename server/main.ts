@@ -1,6 +1,6 @@
 // Start-up and listening: `agent-vault serve` and `npm start`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createApp, loggerFor } from "./app.ts";
+import { createApp, loggerFor, requestListener } from "./app.ts";
 import { type Config, type Env, listenAddress, loadConfig } from "./config.ts";
 import { databaseTarget, sqliteFile } from "./db/database.ts";
 import { takeServeLock } from "./db/sqlite/serve-lock.ts";
@@ -88,7 +88,8 @@ export async function serve(env: Env = process.env): Promise<void> {
     );
   }
 
-  app = yoga;
+  const http = requestListener(vault, yoga, logger);
+  app = http.listener;
   // Attached once listening: a port in use is the server's error above, not an unhandled one of the WebSocket server.
   const sockets = attachWebSocket(server, yoga, {
     maxFrameBytes: DEFAULT_LIMITS.maxBodyBytes,
@@ -110,6 +111,7 @@ export async function serve(env: Env = process.env): Promise<void> {
     sockets.close();
     server.close();
     server.closeAllConnections();
+    await http.close();
     await vault.close();
     releaseLock();
     process.exit(0);

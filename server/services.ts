@@ -16,6 +16,8 @@ import { type ActivityService, activityService } from "./modules/activity/activi
 import { type AgentService, agentService } from "./modules/agent/agent.service.ts";
 import { type AutoRestarts, autoRestarts, withAutoRestarts } from "./modules/agent/auto-restart.ts";
 import { type AttachmentService, attachmentService } from "./modules/attachment/attachment.service.ts";
+import { type BrokerService, brokerService } from "./modules/broker/broker.service.ts";
+import type { UpstreamSettings } from "./modules/broker/upstream.ts";
 import { type EntryService, entryService } from "./modules/entry/entry.service.ts";
 import { type ImportService, type ImportStaging, importService } from "./modules/import/import.service.ts";
 import { type KeyService, keyService } from "./modules/keys/keys.service.ts";
@@ -47,6 +49,10 @@ export type ServiceDeps = {
   rateLimits: RateLimits;
   providerBaseUrls: ProviderBaseUrls;
   oauthIssuer: OAuthIssuer;
+  /** Where brokered values may go (AGENT_VAULT_ALLOW_PRIVATE_UPSTREAMS, the providers' upstreams). */
+  upstreams: UpstreamSettings;
+  /** Where agents reach the broker (AGENT_VAULT_PUBLIC_URL); otherwise where they reached the vault. */
+  publicUrl?: string;
   /** How often open streams re-check their token (default 30 s). */
   streamRecheckMs?: number;
   /** Versions kept of each entry, the current one included (AGENT_VAULT_VERSIONS_KEPT; default 50). */
@@ -78,6 +84,7 @@ export type Services = {
   users: UserService;
   keys: KeyService;
   activity: ActivityService;
+  broker: BrokerService;
   restarts: AutoRestarts;
   sessions: SessionService;
 };
@@ -148,6 +155,7 @@ export function createServices(deps: ServiceDeps): Services {
     rateLimits,
     activity,
     versionsKept: deps.versionsKept,
+    upstreams: deps.upstreams,
   });
   return {
     authenticate,
@@ -190,6 +198,17 @@ export function createServices(deps: ServiceDeps): Services {
       tokenValid: authenticate.runtimeTokenValid,
       recheckMs: streamRecheckMs,
       activity,
+      upstreams: deps.upstreams,
+      publicUrl: deps.publicUrl,
+    }),
+    broker: brokerService({
+      sql,
+      keyring,
+      hasher,
+      binder,
+      upstreams: deps.upstreams,
+      activity,
+      onError: deps.onBackgroundError ?? (() => {}),
     }),
     notices: noticeService({ db }),
     feeds: userFeeds,

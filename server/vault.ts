@@ -16,6 +16,7 @@ import { openDatabase } from "./db/open.ts";
 import { loadTokenHashKey } from "./db/token-hash-key.ts";
 import { unitsOfWork } from "./db/unit-of-work.ts";
 import { createVaultEvents, type VaultEvents } from "./events/events.ts";
+import { type UpstreamSettings, upstreamSettings } from "./modules/broker/upstream.ts";
 import { discardAbandonedStages, STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { legacyRowsWaiting } from "./modules/keys/legacy-rows.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
@@ -28,6 +29,10 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     /** What the vault's Redis channel names start with (AGENT_VAULT_REDIS_PREFIX; default agent-vault:). */
     redisPrefix?: string;
     providerBaseUrls?: ProviderBaseUrls;
+    /** Where brokered values may go (default: from the environment, modules/broker/upstream.ts). */
+    upstreams?: UpstreamSettings;
+    /** Where agents reach the broker (default: AGENT_VAULT_PUBLIC_URL; otherwise where they reached the vault). */
+    publicUrl?: string;
     /** The OAuth issuer for OpenAI tokens (default: AGENT_VAULT_OPENAI_ISSUER, or OpenAI's). */
     oauthIssuer?: OAuthIssuer;
     rateLimits?: Partial<RateLimitSettings>;
@@ -123,6 +128,8 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     rateLimits: createRateLimits({ ...DEFAULT_RATE_LIMITS, ...config.rateLimits }),
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),
     oauthIssuer: config.oauthIssuer ?? oauthIssuer(),
+    upstreams: config.upstreams ?? upstreamSettings(),
+    publicUrl: config.publicUrl ?? (process.env.AGENT_VAULT_PUBLIC_URL || undefined),
     streamRecheckMs: config.streamRecheckMs,
     sessionIdleMs: config.sessionIdleMs,
     versionsKept: config.versionsKept,
@@ -171,6 +178,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       services.restarts.stop();
       await refresher.stop();
       await services.activity.flushFetches().catch(() => {});
+      await services.broker.flush().catch(() => {});
       redis?.close();
       await sealing.close();
       await database.close();

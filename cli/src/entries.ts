@@ -6,6 +6,53 @@ import { registerHistory } from "./history.ts";
 import { printJson, printLine, printTable, shortTime } from "./output.ts";
 import { readValue } from "./read-value.ts";
 
+type BrokerOptions = { brokered?: boolean; upstream?: string; header?: string; baseUrlVariable?: string };
+
+function brokerOptions(command: Command) {
+  command
+    .option(
+      "--brokered",
+      "keep the value in the vault: agents get a placeholder, and the broker sends the value to --upstream",
+    )
+    .option("--upstream <url>", "where a brokered value may go (https://api.example.com/v1)")
+    .option("--header <header>", 'how it is sent, as "Header: template" (default "Authorization: {value}")')
+    .option("--base-url-variable <var>", "a variable that gives the agent the broker's address for it");
+}
+
+/** The delivery and upstream the options ask for; on an update, nothing when none is given. */
+function deliveryInput(options: BrokerOptions, update = false) {
+  const brokered = options.brokered || !!options.upstream;
+  if (!brokered) {
+    if (options.header || options.baseUrlVariable) {
+      throw new UsageError("--header and --base-url-variable go with --brokered --upstream URL");
+    }
+    return update ? {} : { delivery: "ENVIRONMENT" as const };
+  }
+  if (!options.upstream) {
+    if (update) return { delivery: "BROKERED" as const };
+    throw new UsageError("--brokered needs --upstream URL: where the value may be sent");
+  }
+  let header: string | undefined;
+  let template: string | undefined;
+  if (options.header) {
+    const colon = options.header.indexOf(":");
+    header = (colon === -1 ? options.header : options.header.slice(0, colon)).trim();
+    template = colon === -1 ? undefined : options.header.slice(colon + 1).trim() || undefined;
+  }
+  return {
+    delivery: "BROKERED" as const,
+    upstream: { baseUrl: options.upstream, header, template, baseUrlVariable: options.baseUrlVariable },
+  };
+}
+
+const deliveryLabel = (entry: { delivery: string; upstream?: { baseUrl: string } | null }) =>
+  entry.upstream ? `brokered → ${entry.upstream.baseUrl}` : "environment";
+
+const brokeredLine = (name: string, upstream: { baseUrl: string; baseUrlVariable?: string | null }) =>
+  `Brokered: agents get a placeholder in ${name}${
+    upstream.baseUrlVariable ? ` and the broker's address in ${upstream.baseUrlVariable}` : ""
+  }; the value goes only to ${upstream.baseUrl}.`;
+
 export function registerEntries(program: Command, kind: EntryKind) {
   const secret = kind === "SECRET";
   const noun = secret ? "secret" : "variable";
@@ -20,11 +67,13 @@ export function registerEntries(program: Command, kind: EntryKind) {
       if (options.json) return printJson(entries);
       printTable(
         secret
-          ? ["NAME", "VERSION", "FINGERPRINT", "USED BY", "UPDATED"]
+          ? ["NAME", "DELIVERY", "VERSION", "FINGERPRINT", "USED BY", "UPDATED"]
           : ["NAME", "VALUE", "VERSION", "USED BY", "UPDATED"],
         entries.map((entry) => [
           entry.name,
-          ...(secret ? [entry.version, entry.fingerprint] : ["value" in entry ? entry.value : "", entry.version]),
+          ...(secret
+            ? [deliveryLabel(entry), entry.version, entry.fingerprint]
+            : ["value" in entry ? entry.value : "", entry.version]),
           entry.usedBy.map((agent) => agent.name).join(", ") || "-",
           shortTime(entry.updatedAt),
         ]),
@@ -37,16 +86,21 @@ export function registerEntries(program: Command, kind: EntryKind) {
     .argument("<name>", "the environment variable name")
     .option("--agent <agent...>", "attach it to these agents (names or ids)")
     .option("--json", "print JSON");
+  if (secret) brokerOptions(add);
   if (!secret) add.argument("[value]", "the value (read from standard input when left out)");
   add.action(async (name: string, ...rest: unknown[]) => {
     const valueArg = secret ? undefined : (rest[0] as string | undefined);
-    const options = (secret ? rest[0] : rest[1]) as Json & { agent?: string[] };
+    const options = (secret ? rest[0] : rest[1]) as Json & { agent?: string[] } & BrokerOptions;
+    const delivery = deliveryInput(options);
     const vault = vaultFromEnv();
     const agentIds = await Promise.all((options.agent ?? []).map(async (ref) => (await findAgent(vault, ref)).id));
     const value = valueArg ?? (await readValue(`Value of ${name}`));
-    const entry = await (secret ? vault.addSecret : vault.addVariable)({ name, value, agentIds });
+    const entry = secret
+      ? await vault.addSecret({ name, value, agentIds, ...delivery })
+      : await vault.addVariable({ name, value, agentIds });
     if (options.json) return printJson(entry);
     printLine(`Added ${noun} ${entry.name} (version ${entry.version}, fingerprint ${entry.fingerprint}).`);
+    if (entry.upstream) printLine(brokeredLine(entry.name, entry.upstream));
   });
 
   const update = group
@@ -59,21 +113,42 @@ export function registerEntries(program: Command, kind: EntryKind) {
       return n;
     })
     .option("--json", "print JSON");
+  if (secret) {
+    brokerOptions(update);
+    update.option("--environment", "deliver it as an environment variable again (with its value)");
+  }
   if (!secret) update.argument("[value]", "the new value (read from standard input when left out)");
   update.action(async (ref: string, ...rest: unknown[]) => {
     const valueArg = secret ? undefined : (rest[0] as string | undefined);
-    const options = (secret ? rest[0] : rest[1]) as Json & { expectedVersion?: number };
+    const options = (secret ? rest[0] : rest[1]) as Json & {
+      expectedVersion?: number;
+      environment?: boolean;
+    } & BrokerOptions;
+    if (options.environment && (options.brokered || options.upstream)) {
+      throw new UsageError("--environment and --brokered (or --upstream) contradict each other");
+    }
+    const delivery = options.environment ? { delivery: "ENVIRONMENT" as const } : deliveryInput(options, true);
     const vault = vaultFromEnv();
     const entry = await findEntry(vault, ref, kind);
     const value = valueArg ?? (await readValue(`New value of ${entry.name}`));
     const input = { id: entry.id, value, expectedVersion: options.expectedVersion };
-    const updated = await (secret ? vault.updateSecret : vault.updateVariable)(input);
+    const updated = secret ? await vault.updateSecret({ ...input, ...delivery }) : await vault.updateVariable(input);
     if (options.json) return printJson(updated);
     const agents = updated.usedBy.map((agent) => agent.name);
+    // A brokered secret's new value applies to the agents' next requests; a move is a change to restart for.
+    const moved =
+      updated.delivery !== entry.delivery || JSON.stringify(updated.upstream) !== JSON.stringify(entry.upstream);
+    const restart = agents.length > 0 && (!updated.upstream || moved);
     printLine(
       updated.version === entry.version
         ? `${updated.name} already had that value (version ${updated.version}).`
-        : `Updated ${updated.name} to version ${updated.version}.${agents.length ? ` Restart needed: ${agents.join(", ")}.` : ""}`,
+        : `Updated ${updated.name} to version ${updated.version}.${
+            restart
+              ? ` Restart needed: ${agents.join(", ")}.`
+              : updated.upstream && agents.length > 0
+                ? " Brokered: the agents use it from their next request, no restart needed."
+                : ""
+          }`,
     );
   });
 

@@ -64,12 +64,18 @@ export function registerProviders(program: Command) {
     .description("connect a provider with an API key, read from standard input or a hidden prompt")
     .argument("<provider>", "anthropic, openai or openrouter")
     .option("--yes", "replace a key that agents use without asking")
+    .option(
+      "--brokered",
+      "keep the key in the vault: agents get a placeholder and the provider's base URL pointing at the vault",
+    )
     .option("--json", "print JSON")
-    .action(async (name: string, options: Json & { yes?: boolean }) => {
+    .action(async (name: string, options: Json & { yes?: boolean; brokered?: boolean }) => {
       const provider = providerArg(name);
       const client = vault();
       const before = (await client.aiProviders()).find((card) => card.provider === provider);
-      const users = before?.connected ? (before.secret?.usedBy ?? []).map((agent) => agent.name) : [];
+      // A new key of a brokered provider applies to the agents' next requests: nobody restarts.
+      const staysBrokered = before?.delivery === "BROKERED" && options.brokered;
+      const users = before?.connected && !staysBrokered ? (before.secret?.usedBy ?? []).map((agent) => agent.name) : [];
       if (users.length > 0 && !options.yes) {
         // Asked before the key is read: a key piped on standard input leaves nobody to ask.
         process.stderr.write(
@@ -78,10 +84,20 @@ export function registerProviders(program: Command) {
         if (!(await confirm(`Replace the ${provider} key? [y/N] `))) return printLine("Nothing was changed.");
       }
       const credential = await readValue(`${provider} API key`);
-      const card = await client.connectAiProvider({ provider, credential, method: "API_KEY" });
+      const card = await client.connectAiProvider({
+        provider,
+        credential,
+        method: "API_KEY",
+        ...(options.brokered ? { delivery: "BROKERED" as const } : {}),
+      });
       if (options.json) return printJson(card);
       printLine(describe(card));
-      const restart = card.secret?.usedBy.map((agent) => agent.name) ?? [];
+      if (card.delivery === "BROKERED") {
+        printLine(
+          `Brokered: agents get a placeholder in ${card.envVar} and the vault's broker as ${card.secret?.upstream?.baseUrlVariable ?? "the provider's base URL"}; the key stays here.`,
+        );
+      }
+      const restart = staysBrokered ? [] : (card.secret?.usedBy.map((agent) => agent.name) ?? []);
       if (restart.length > 0) printLine(`Restart needed: ${restart.join(", ")}.`);
     });
 

@@ -3,7 +3,9 @@
 // and its associated data binds it to its user, its entry, what it is (a secret's value, a
 // variable's, an OAuth refresh token) and the key version, so a blob copied to another row,
 // relabelled with another key version, or whose row was turned from a secret into a variable,
-// fails to open. Format 1 (before the kind was bound) is still read; new blobs are format 2.
+// fails to open. A brokered secret's value is also bound to its upstream (where it may be sent), so
+// that a row pointed elsewhere, or turned back into an environment variable, opens nothing.
+// Format 1 (before the kind was bound) is still read; new blobs are format 2.
 import { createCipheriv, createDecipheriv, type KeyObject, randomFillSync } from "node:crypto";
 
 const FORMAT = 2;
@@ -17,7 +19,7 @@ const HEADER_BYTES = 1 + 4 + NONCE_BYTES;
  * `version` only in an earlier version of an entry's value (kept in its history), so that neither
  * an entry's value nor one of its versions opens in the other's place.
  */
-export type Binding = { userId: string; entryId: string; kind: string; version?: number };
+export type Binding = { userId: string; entryId: string; kind: string; version?: number; upstream?: string | null };
 
 export class DecryptionError extends Error {
   override name = "DecryptionError";
@@ -62,16 +64,18 @@ function associatedData(binding: Binding, keyVersion: number, format: number): B
   const keyVersionText = String(keyVersion);
   const kind = format >= 2 ? binding.kind : undefined;
   const version = format >= 2 && binding.version !== undefined ? `version:${binding.version}` : undefined;
+  const upstream = format >= 2 && binding.upstream ? `upstream:${binding.upstream}` : undefined;
   // At most 3 UTF-8 bytes per UTF-16 unit, and 4 for each part's length.
   const most =
-    24 +
+    28 +
     3 *
       (label.length +
         binding.userId.length +
         binding.entryId.length +
         keyVersionText.length +
         (kind?.length ?? 0) +
-        (version?.length ?? 0));
+        (version?.length ?? 0) +
+        (upstream?.length ?? 0));
   if (scratch.length < most) scratch = Buffer.allocUnsafe(most);
   let at = putPart(label, 0);
   at = putPart(binding.userId, at);
@@ -79,6 +83,7 @@ function associatedData(binding: Binding, keyVersion: number, format: number): B
   at = putPart(keyVersionText, at);
   if (kind !== undefined) at = putPart(kind, at);
   if (version !== undefined) at = putPart(version, at);
+  if (upstream !== undefined) at = putPart(upstream, at);
   return scratch.subarray(0, at);
 }
 

@@ -65,6 +65,25 @@ export class RowBinder {
     return this.#mac(["attachment", agentId, entryId]);
   }
 
+  /** The digest a brokered placeholder is made from: one per runtime token and secret. */
+  placeholderDigest(runtimeTokenId: string, entryId: string): Buffer {
+    return createHmac("sha256", this.#key)
+      .update(`placeholder|${runtimeTokenId.length}:${runtimeTokenId}|${entryId.length}:${entryId}`, "utf8")
+      .digest();
+  }
+
+  /** A placeholder row: its hash stands for this runtime token's agent and this secret. */
+  placeholder(tokenHash: string, runtimeTokenId: string, agentId: string, entryId: string): string {
+    return this.#mac(["broker-placeholder", tokenHash, runtimeTokenId, agentId, entryId]);
+  }
+
+  verifyPlaceholder(
+    row: { tokenHash: string; runtimeTokenId: string; agentId: string; entryId: string },
+    stored: unknown,
+  ): boolean {
+    return this.#verify(["broker-placeholder", row.tokenHash, row.runtimeTokenId, row.agentId, row.entryId], stored);
+  }
+
   consoleSession(session: ConsoleSessionGrant): string {
     return this.#mac(RowBinder.#sessionParts(session));
   }

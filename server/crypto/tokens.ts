@@ -44,3 +44,25 @@ export function tokenKind(token: string): TokenKind | null {
   if (base62(crc32(body), CHECKSUM_CHARS) !== checksum) return null;
   return prefix === "avt" ? "api" : "runtime";
 }
+
+// Brokered placeholders (`avb_…`) look like tokens, so that scanners recognise them too, but are
+// derived (row-binding.ts): the same agent's runtime token and secret always give the same one.
+const PLACEHOLDER = /^avb_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
+
+/** A placeholder from 32 or more bytes of a keyed digest. */
+export function placeholderFrom(digest: Buffer): string {
+  let body = "";
+  for (let i = 0; body.length < RANDOM_CHARS; i++) body += ALPHABET[(digest[i % digest.length] as number) % 62];
+  return `avb_${body}${base62(crc32(body), CHECKSUM_CHARS)}`;
+}
+
+/** Whether a string is a well-formed placeholder with a valid checksum. */
+export function isPlaceholder(text: string): boolean {
+  const match = PLACEHOLDER.exec(text);
+  return !!match && base62(crc32(match[1] as string), CHECKSUM_CHARS) === match[2];
+}
+
+/** Every well-formed placeholder in a text (a header's value), in order. */
+export function placeholdersIn(text: string): string[] {
+  return (text.match(/avb_[0-9A-Za-z]{38}/g) ?? []).filter(isPlaceholder);
+}

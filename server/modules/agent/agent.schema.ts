@@ -30,7 +30,7 @@ const PendingChangeRef = builder.objectRef<PendingChange>("PendingChange").imple
 
 const restartStateSelection = {
   runningEnv: true,
-  attachments: { select: { entry: { select: { id: true, name: true, version: true } } } },
+  attachments: { select: { entry: { select: { id: true, name: true, version: true, upstream: true } } } },
 } as const;
 
 // An agent's own state: AGENTS_READ, or the agent this request's mutation returned.

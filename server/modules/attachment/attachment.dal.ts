@@ -71,7 +71,7 @@ export const attachedSizes = (tx: Db | Tx, agentIds: readonly string[]) =>
 export async function attachedEntries(tx: Db | Tx, agentId: string) {
   const rows = await tx.attachment.findMany({
     where: { agentId },
-    select: { entry: { select: { id: true, name: true, version: true } } },
+    select: { entry: { select: { id: true, name: true, version: true, upstream: true } } },
   });
   return rows.map((row) => row.entry);
 }

@@ -15,26 +15,41 @@ export type SealedValue = { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: st
  * `keptVersion`: set for an earlier version kept in the entry's history, whose binding includes
  * its version (an entry row's own `version` is not part of its value's binding).
  */
-type Sealed = { id: string; kind: SealedKind; ciphertext: Uint8Array; keptVersion?: number };
+type Sealed = {
+  id: string;
+  kind: SealedKind;
+  ciphertext: Uint8Array;
+  keptVersion?: number;
+  /** A brokered secret's upstream (its stored JSON), bound into its current value. */
+  upstream?: string | null;
+};
+/** How a value is sealed beyond its entry and kind: as a kept version, or for an upstream. */
+export type SealedAs = { keptVersion?: number; upstream?: string | null };
 type Named = Sealed & { name: string };
 
 /** Seals values under the owner's current keys, looked up once for many values. */
 export function valueSealer(
   keyring: UserKeyring,
   owner: KeyOwner,
-): (entryId: string, kind: SealedKind, value: string, version?: number) => SealedValue {
+): (entryId: string, kind: SealedKind, value: string, as?: SealedAs) => SealedValue {
   const keys = keyring.keysFor(owner.userId, owner.keySalt);
   const userId = owner.userId;
-  return (entryId, kind, value, version) => ({
-    ciphertext: seal(
-      keys.encryption,
-      keys.keyVersion,
-      value,
-      version === undefined ? { userId, entryId, kind } : { userId, entryId, kind, version },
-    ),
+  return (entryId, kind, value, as = {}) => ({
+    ciphertext: seal(keys.encryption, keys.keyVersion, value, bindingOf(userId, entryId, kind, as)),
     fingerprint: fingerprint(keys.fingerprint, entryId, value),
     valueSize: Buffer.byteLength(value, "utf8"),
   });
+}
+
+function bindingOf(userId: string, entryId: string, kind: SealedKind, as: SealedAs) {
+  const binding: { userId: string; entryId: string; kind: string; version?: number; upstream?: string } = {
+    userId,
+    entryId,
+    kind,
+  };
+  if (as.keptVersion !== undefined) binding.version = as.keptVersion;
+  else if (as.upstream) binding.upstream = as.upstream;
+  return binding;
 }
 
 /**
@@ -78,26 +93,29 @@ export function batchSealer(
   };
 }
 
-/** `keptVersion`: sealed as an earlier version kept in the entry's history. */
+/**
+ * `as.keptVersion`: sealed as an earlier version kept in the entry's history (never bound to an
+ * upstream: a kept version reaches nothing but a restore, which seals it afresh); `as.upstream`: a
+ * brokered secret's current value.
+ */
 export function sealValue(
   keyring: UserKeyring,
   owner: KeyOwner,
   entryId: string,
   kind: SealedKind,
   value: string,
-  keptVersion?: number,
+  as: SealedAs = {},
 ): SealedValue {
-  return valueSealer(keyring, owner)(entryId, kind, value, keptVersion);
+  return valueSealer(keyring, owner)(entryId, kind, value, as);
 }
 
 /** Opens a blob bound to its entry; the old format only until the vault's upgrade moved every value on. */
 function openBound(keyring: UserKeyring, key: KeyObject, owner: KeyOwner, entry: Sealed): string {
   if (!keyring.readsFormat1 && !isCurrentFormat(entry.ciphertext)) throw new DecryptionError();
-  const binding = { userId: owner.userId, entryId: entry.id, kind: entry.kind };
   return open(
     key,
     entry.ciphertext,
-    entry.keptVersion === undefined ? binding : { ...binding, version: entry.keptVersion },
+    bindingOf(owner.userId, entry.id, entry.kind, { keptVersion: entry.keptVersion, upstream: entry.upstream }),
   );
 }
 

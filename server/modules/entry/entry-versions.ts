@@ -37,6 +37,8 @@ export type CurrentValue = {
   valueSize: number;
   updatedAt: Date;
   updatedBy: string | null;
+  /** A brokered secret's upstream, which its current value is bound to. */
+  upstream: string | null;
 };
 
 /**
@@ -68,7 +70,7 @@ export function entryVersions(deps: { db: Db; keyring: UserKeyring; kept?: numbe
     async keepCurrent(work: SqlWork, owner: KeyOwner, current: CurrentValue): Promise<void> {
       const value = kept > 1 ? readable(() => openNamedValue(keyring, owner, current)) : null;
       if (value !== null) {
-        const sealed = valueSealer(keyring, owner)(current.id, current.kind, value, current.version);
+        const sealed = valueSealer(keyring, owner)(current.id, current.kind, value, { keptVersion: current.version });
         await keepVersion(work.sql, {
           entryId: current.id,
           version: current.version,

@@ -6,7 +6,10 @@ import type { EntryKind } from "../../db/enums.ts";
 
 export type EntryRow = Awaited<ReturnType<Db["entry"]["findUniqueOrThrow"]>>;
 
-/** An entry row's columns as every write without Prisma gives them (addSecret, imports): the one list. */
+/**
+ * An entry row's columns as every write without Prisma gives them (addSecret, imports): the one list.
+ * Such a row is delivered as an environment variable (a brokered secret is written through Prisma).
+ */
 export const ENTRY_COLUMNS = [
   "id",
   "userId",
@@ -34,8 +37,9 @@ export const insertEntry = (entry: EntryRow) => ({
 // A page's columns, in this order. A list never opens a secret's value, so only a variable's
 // ciphertext is read (a blob costs more to read than the rest of its row).
 const PAGE_COLUMNS = `"id", "userId", "name", "nameKey", "kind", "version",
-  CASE WHEN "kind" = 'VARIABLE' THEN "ciphertext" END, "valueSize", "fingerprint", "createdAt", "updatedAt", "updatedBy"`;
-const PAGE_COLUMN_COUNT = 12;
+  CASE WHEN "kind" = 'VARIABLE' THEN "ciphertext" END, "valueSize", "fingerprint", "createdAt", "updatedAt", "updatedBy",
+  "upstream"`;
+const PAGE_COLUMN_COUNT = 13;
 const NO_CIPHERTEXT = new Uint8Array(0);
 
 /** An entry row of a page, typed as Prisma's; a secret's without its ciphertext. */
@@ -53,6 +57,7 @@ function entryFromPageRow(row: unknown[]): EntryRow {
     createdAt,
     updatedAt,
     updatedBy,
+    upstream,
   ] = row;
   return {
     id: String(id),
@@ -67,6 +72,7 @@ function entryFromPageRow(row: unknown[]): EntryRow {
     createdAt: storedDate(createdAt) as Date,
     updatedAt: storedDate(updatedAt) as Date,
     updatedBy: updatedBy == null ? null : String(updatedBy),
+    upstream: upstream == null ? null : String(upstream),
   };
 }
 
@@ -166,7 +172,10 @@ export const entryByNameKey = (db: Db | Tx, userId: string, key: string, query: 
 
 /** The user's entries with these ids (those that are the user's). */
 export const entriesByIds = (db: Db | Tx, userId: string, ids: readonly string[]) =>
-  db.entry.findMany({ where: { userId, id: { in: [...ids] } }, select: { id: true, name: true, version: true } });
+  db.entry.findMany({
+    where: { userId, id: { in: [...ids] } },
+    select: { id: true, name: true, version: true, upstream: true },
+  });
 
 /** The user's entry with this id, of this kind when given, or null. */
 export const entryOfKind = (db: Db | Tx, userId: string, id: string, kind: EntryKind | null) =>
@@ -187,7 +196,13 @@ export async function setValueAt(
   tx: Tx,
   id: string,
   version: number,
-  value: { ciphertext: Uint8Array<ArrayBuffer>; fingerprint: string; valueSize: number; updatedBy: string | null },
+  value: {
+    ciphertext: Uint8Array<ArrayBuffer>;
+    fingerprint: string;
+    valueSize: number;
+    updatedBy: string | null;
+    upstream?: string | null;
+  },
 ): Promise<number> {
   const { count } = await tx.entry.updateMany({ where: { id, version }, data: { ...value, version: version + 1 } });
   return count;
@@ -218,6 +233,7 @@ export const entriesByNameKeys = (db: Db, userId: string, keys: readonly string[
       valueSize: true,
       updatedAt: true,
       updatedBy: true,
+      upstream: true,
     },
   });
 
@@ -262,6 +278,7 @@ export const entryBatch = (db: Db, after: string | undefined, size: number) =>
       kind: true,
       version: true,
       ciphertext: true,
+      upstream: true,
       user: { select: { keySalt: true } },
       provider: { select: { id: true, refreshCiphertext: true } },
     },

@@ -4,6 +4,8 @@ import { suppliedValue, valueCheck } from "../../auth/result-scopes.ts";
 import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
 import { EntryKind } from "../../db/enums.ts";
+import { deliveryOf } from "../broker/delivery.ts";
+import { resolveUpstream, type Upstream } from "../broker/upstream.ts";
 import {
   EntryInUseError,
   LimitExceededError,
@@ -35,6 +37,41 @@ const fromNameCursor = (cursor: string) => Buffer.from(cursor, "base64url").toSt
 
 export const EntryKindEnum = builder.enumType(EntryKind, { name: "EntryKind" });
 
+export const DeliveryEnum = builder.enumType("Delivery", {
+  values: {
+    ENVIRONMENT: { description: "The value is an environment variable of the agents." },
+    BROKERED: {
+      description:
+        "The agents hold a placeholder; the vault's broker puts the value into their requests to the upstream, and nowhere else.",
+    },
+  } as const,
+});
+
+export const UpstreamRef = builder.objectRef<Upstream>("Upstream").implement({
+  description: "Where a brokered secret's value may go, and how it is sent.",
+  fields: (t) => ({
+    baseUrl: t.exposeString("baseUrl", { description: "The origin and base path requests are forwarded to." }),
+    header: t.exposeString("header", { description: "The header that carries the value." }),
+    template: t.exposeString("template", { description: 'How the value is written in it, e.g. "Bearer {value}".' }),
+    baseUrlVariable: t.exposeString("baseUrlVariable", {
+      nullable: true,
+      description: "The variable that gives the agents the broker's address for this secret.",
+    }),
+  }),
+});
+
+const UpstreamInput = builder.inputType("UpstreamInput", {
+  fields: (t) => ({
+    baseUrl: t.string({ required: true, description: "https, public (unless the operator allows otherwise)." }),
+    header: t.string({ required: false, description: "Default: Authorization." }),
+    template: t.string({ required: false, description: 'Default: "{value}". E.g. "Bearer {value}".' }),
+    baseUrlVariable: t.string({
+      required: false,
+      description: "A variable the agents get with the broker's address for this secret (e.g. EXAMPLE_BASE_URL).",
+    }),
+  }),
+});
+
 export const EntryRef = builder.prismaInterface("Entry", {
   name: "Entry",
   description: "A named value that becomes one environment variable of the agents it is attached to.",
@@ -49,6 +86,19 @@ export const EntryRef = builder.prismaInterface("Entry", {
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    delivery: t.field({
+      type: DeliveryEnum,
+      description:
+        "How the agents get it: ENVIRONMENT (the value, as a variable) or BROKERED (a placeholder, which the vault's broker swaps for the value in requests to the upstream). Variables are always ENVIRONMENT.",
+      resolve: (entry) => deliveryOf(entry),
+    }),
+    upstream: t.field({
+      type: UpstreamRef,
+      nullable: true,
+      description: "Where a brokered secret's value may go; null for one delivered in the environment.",
+      resolve: (entry, _args, ctx) =>
+        entry.upstream ? resolveUpstream(entry.upstream, ctx.services.broker.upstreams) : null,
+    }),
   }),
 });
 
@@ -128,25 +178,42 @@ builder.queryFields((t) => ({
   }),
 }));
 
-function addInput(name: string) {
+function addInput(name: string, brokered: boolean) {
   return builder.inputType(name, {
     fields: (t) => ({
       name: t.string({ required: true }),
       value: t.string({ required: true }),
       agentIds: t.idList({ required: false, description: "Agents to attach the new entry to." }),
+      ...(brokered
+        ? {
+            delivery: t.field({ type: DeliveryEnum, required: false, description: "Default: ENVIRONMENT." }),
+            upstream: t.field({ type: UpstreamInput, required: false, description: "Required when BROKERED." }),
+          }
+        : {}),
     }),
   });
 }
 
-function updateInput(name: string) {
+function updateInput(name: string, brokered: boolean) {
   return builder.inputType(name, {
     fields: (t) => ({
       id: t.id({ required: true }),
-      value: t.string({ required: true }),
+      value: t.string({
+        required: !brokered,
+        description: brokered
+          ? "The new value. Required, also to change where the value goes (its delivery or upstream): whoever moves a key must know it."
+          : undefined,
+      }),
       expectedVersion: t.int({
         required: false,
         description: "When given and not the entry's current version, nothing changes: VersionConflictError.",
       }),
+      ...(brokered
+        ? {
+            delivery: t.field({ type: DeliveryEnum, required: false, description: "Default: unchanged." }),
+            upstream: t.field({ type: UpstreamInput, required: false, description: "Default: unchanged." }),
+          }
+        : {}),
     }),
   });
 }
@@ -157,8 +224,8 @@ const kinds = [
 ] as const;
 
 for (const { kind, ref, add, update, input } of kinds) {
-  const AddInput = addInput(`Add${input}Input`);
-  const UpdateInput = updateInput(`Update${input}Input`);
+  const AddInput = addInput(`Add${input}Input`, kind === "SECRET");
+  const UpdateInput = updateInput(`Update${input}Input`, kind === "SECRET");
   builder.mutationFields((t) => ({
     [add]: t.field({
       type: ref,

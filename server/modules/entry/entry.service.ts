@@ -14,7 +14,17 @@ import { type ActivityInput, type ActivityService, type Doer, doerOf } from "../
 import { actorJson } from "../activity/actor.ts";
 import { requireAgents } from "../agent/agent.lookup.ts";
 import { agentsUsing, assertEnvironmentsFit } from "../attachment/attachment.service.ts";
-import { EntryInUseError, NameTakenError, NotFoundError, VersionConflictError } from "../common/errors.ts";
+import { deletePlaceholdersOf } from "../broker/broker.dal.ts";
+import { type DeliveryInput, newUpstream, nextUpstream } from "../broker/delivery.ts";
+import type { UpstreamSettings } from "../broker/upstream.ts";
+import {
+  EntryInUseError,
+  NameTakenError,
+  NotFoundError,
+  ValidationError,
+  VersionConflictError,
+} from "../common/errors.ts";
+import type { Provider } from "../provider/providers.ts";
 import {
   createEntry,
   deleteEntryRow,
@@ -32,8 +42,20 @@ import { entryReads } from "./entry-reads.ts";
 import { sameValue, sealValue } from "./entry-value.ts";
 import { type EntryVersions, entryVersions } from "./entry-versions.ts";
 
-export type AddEntryInput = { name: string; value: string; agentIds?: readonly string[] | null };
-export type UpdateEntryInput = { id: string; value: string; expectedVersion?: number | null };
+/** `provider`: the AI provider a secret is connected for (a brokered one goes where that provider's keys go). */
+export type AddEntryInput = DeliveryInput & {
+  name: string;
+  value: string;
+  agentIds?: readonly string[] | null;
+  provider?: Provider | null;
+};
+/** Without `value`, only what needs none may change (nothing yet: moving a value needs it). */
+export type UpdateEntryInput = DeliveryInput & {
+  id: string;
+  value?: string | null;
+  expectedVersion?: number | null;
+  provider?: Provider | null;
+};
 export type RestoreInput = { id: string; version: number; expectedVersion?: number | null };
 export type { EntryRow };
 export type PageArgs = PageQuery;
@@ -57,6 +79,7 @@ export function entryService(deps: {
   activity: ActivityService;
   /** How many versions of each entry are kept, the current one included (default 50). */
   versionsKept?: number;
+  upstreams: UpstreamSettings;
 }) {
   const { db, sql, keyring, binder, events, rateLimits, uow, activity } = deps;
   const versions: EntryVersions = entryVersions({ db, keyring, kept: deps.versionsKept });
@@ -66,6 +89,7 @@ export function entryService(deps: {
     const tx = work.db;
     assertValidName(input.name);
     assertValidValue(input.value, kind);
+    const upstream = newUpstream(kind, input, deps.upstreams, input.provider);
     const agentIds = [...new Set(input.agentIds ?? [])];
     const taken = await entryByNameKey(tx, doer.userId, nameKey(input.name), { select: { name: true } });
     if (taken) throw new NameTakenError(taken.name);
@@ -79,14 +103,20 @@ export function entryService(deps: {
         kind,
         name: input.name,
         nameKey: nameKey(input.name),
-        ...sealValue(keyring, doer, id, kind, input.value),
+        ...sealValue(keyring, doer, id, kind, input.value, { upstream }),
         updatedBy: actorJson(doer.actor),
+        upstream,
       },
       agentIds.map((agentId) => ({ agentId, binding: binder.attachment(agentId, id) })),
     );
     await assertEnvironmentsFit(tx, agentIds);
     const named = { id: entry.id, name: entry.name };
-    await activity.record(work, doer, { action: "ENTRY_ADDED", entry: named, details: { kind, version: 1 } });
+    const delivery = upstream ? { delivery: "BROKERED" } : {};
+    await activity.record(work, doer, {
+      action: "ENTRY_ADDED",
+      entry: named,
+      details: { kind, version: 1, ...delivery },
+    });
     for (const agent of agents) await activity.record(work, doer, { action: "ENTRY_ATTACHED", entry: named, agent });
     return { entry, notices: agentIds.map((agentId) => ({ agentId, entryName: entry.name, change: "ADDED" })) };
   }
@@ -106,16 +136,20 @@ export function entryService(deps: {
     const tx = work.db;
     const current = await entryOfKind(tx, doer.userId, input.id, kind);
     if (!current) throw new NotFoundError(kind ? label(kind) : "entry", input.id);
-    assertValidValue(input.value, current.kind);
+    const upstream = nextUpstream(current, input, deps.upstreams, input.provider);
+    const value = input.value;
+    if (value === undefined || value === null) throw new ValidationError("Give the new value", "value");
+    assertValidValue(value, current.kind);
     const expected = input.expectedVersion ?? current.version;
     if (expected !== current.version) throw new VersionConflictError(current.version, expected);
-    if (restoredFrom === undefined && current.kind === "VARIABLE" && sameValue(keyring, doer, current, input.value)) {
+    if (restoredFrom === undefined && current.kind === "VARIABLE" && sameValue(keyring, doer, current, value)) {
       return { entry: current, notices: [] };
     }
 
     const count = await setValueAt(tx, current.id, current.version, {
-      ...sealValue(keyring, doer, current.id, current.kind, input.value),
+      ...sealValue(keyring, doer, current.id, current.kind, value, { upstream }),
       updatedBy: actorJson(doer.actor),
+      upstream,
     });
     if (count === 0) {
       // Another writer got there between our read and our write.
@@ -123,18 +157,25 @@ export function entryService(deps: {
     }
     // After the compare-and-set, which one writer at a time passes: the value it replaced is kept.
     await versions.keepCurrent(work, doer, current);
+    const moved = upstream !== current.upstream;
+    // A value that leaves the broker (or goes elsewhere) is no longer reached by the agents'
+    // placeholders: they get new ones when they restart.
+    if (moved) await deletePlaceholdersOf(work.sql, current.id);
     const affected = (await agentsUsing(tx, current.id)).map((agent) => agent.id);
     await assertEnvironmentsFit(tx, affected);
     const entry = await entryRow(tx, current.id);
+    const delivery = moved ? { delivery: upstream ? "BROKERED" : "ENVIRONMENT" } : {};
     const details =
       restoredFrom === undefined
-        ? { kind: entry.kind, version: entry.version }
-        : { kind: entry.kind, version: entry.version, restoredFrom };
+        ? { kind: entry.kind, version: entry.version, ...delivery }
+        : { kind: entry.kind, version: entry.version, restoredFrom, ...delivery };
     await activity.record(work, doer, {
       action: restoredFrom === undefined ? "ENTRY_UPDATED" : "ENTRY_RESTORED",
       entry: { id: entry.id, name: entry.name },
       details,
     });
+    // A brokered secret's new value applies to the next request: no agent needs a restart for it.
+    if (upstream && !moved) return { entry, notices: [] };
     return { entry, notices: affected.map((agentId) => ({ agentId, entryName: entry.name, change: "UPDATED" })) };
   }
 
@@ -151,7 +192,7 @@ export function entryService(deps: {
     async add(viewer: Viewer, kind: EntryKind, input: AddEntryInput) {
       const doer = doerOf(viewer);
       try {
-        if ((input.agentIds ?? []).length > 0) {
+        if ((input.agentIds ?? []).length > 0 || input.upstream || input.delivery === "BROKERED") {
           return publish(viewer, await uow.run((work) => addIn(work, doer, kind, input)));
         }
         // Attached to nothing: the row and its event in a transaction without Prisma (the unique
@@ -171,6 +212,7 @@ export function entryService(deps: {
           createdAt: now,
           updatedAt: now,
           updatedBy: actorJson(doer.actor),
+          upstream: null,
         };
         const added: ActivityInput = {
           action: "ENTRY_ADDED",

@@ -15,7 +15,7 @@ import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.s
 import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
 import { countUserEntries, entriesByNameKeys, entryNameKeys, setValueAt } from "../entry/entry.dal.ts";
 import { nameKey } from "../entry/entry.rules.ts";
-import { batchSealer, type SealedValue, sameValue } from "../entry/entry-value.ts";
+import { batchSealer, type SealedValue, sameValue, sealValue } from "../entry/entry-value.ts";
 import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
 import { type ConflictPolicy, planImport } from "./import-plan.ts";
@@ -261,8 +261,18 @@ async function planAndApply(
     }
   }
   const updates: { entry: Existing; sealed: SealedValue }[] = [];
-  for (let from = 0; from < toUpdate.length; from += SEAL_BATCH) {
-    const part = toUpdate.slice(from, from + SEAL_BATCH);
+  // A brokered secret keeps its upstream: its new value is sealed for it (few, and inline).
+  for (const { entry, value } of toUpdate) {
+    if (entry.upstream) {
+      updates.push({
+        entry,
+        sealed: sealValue(keyring, viewer, entry.id, input.kind, value, { upstream: entry.upstream }),
+      });
+    }
+  }
+  const environmentUpdates = toUpdate.filter(({ entry }) => !entry.upstream);
+  for (let from = 0; from < environmentUpdates.length; from += SEAL_BATCH) {
+    const part = environmentUpdates.slice(from, from + SEAL_BATCH);
     const sealed = await sealMany(
       input.kind,
       part.map(({ entry }) => entry.id),
@@ -300,7 +310,11 @@ async function planAndApply(
       const names = new Map(updates.map(({ entry }) => [entry.id, entry.name]));
       const rows = await attachmentsOf(tx, [...names.keys()]);
       await assertEnvironmentsFit(tx, [...new Set(rows.map((row) => row.agentId))]);
-      return rows.map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
+      // A brokered secret's new value applies to the next request: no agent restarts for it.
+      const brokered = new Set(updates.filter(({ entry }) => entry.upstream).map(({ entry }) => entry.id));
+      return rows
+        .filter((row) => !brokered.has(row.entryId))
+        .map((row) => ({ agentId: row.agentId, name: names.get(row.entryId) as string }));
     })
     .finally(() => (staged ? discardStaged(db, staged.importId) : undefined));
   // The commit and the report's serialization each take milliseconds: not both in one go.

@@ -53,6 +53,7 @@ type Row = {
   kind: EntryKind;
   version: number;
   ciphertext: Uint8Array;
+  upstream: string | null;
   user: { keySalt: Uint8Array };
   provider: { id: string; refreshCiphertext: Uint8Array | null } | null;
 };
@@ -188,7 +189,7 @@ export function keyService(deps: { db: Db; sql: Sql; keyring: UserKeyring; maste
               db,
               row.id,
               row.version,
-              sealValue(keyring, owner(row), row.id, row.kind, value),
+              sealValue(keyring, owner(row), row.id, row.kind, value, { upstream: row.upstream }),
             );
           }
         }
@@ -219,7 +220,9 @@ export function keyService(deps: { db: Db; sql: Sql; keyring: UserKeyring; maste
         const asRow = { id: row.entryId, name: sealed.name, userId: row.entry.userId } as Row;
         const value = readable(asRow, "value", skipped, () => openNamedValue(keyring, versionOwner(row), sealed));
         if (value === null) continue;
-        const { ciphertext } = sealValue(keyring, versionOwner(row), row.entryId, row.entry.kind, value, row.version);
+        const { ciphertext } = sealValue(keyring, versionOwner(row), row.entryId, row.entry.kind, value, {
+          keptVersion: row.version,
+        });
         // Only if it is still the blob read (a version's value never changes, but it may be forgotten).
         rewrapped += await resealVersion(db, row.entryId, row.version, row.ciphertext, ciphertext);
       }

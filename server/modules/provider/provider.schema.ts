@@ -3,6 +3,7 @@ import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
 import { AiProvider, AiProviderMethod } from "../../db/enums.ts";
 import type { ProviderStatusNotice } from "../../events/events.ts";
+import { deliveryOf } from "../broker/delivery.ts";
 import {
   EntryInUseError,
   LimitExceededError,
@@ -12,7 +13,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../common/errors.ts";
-import { SecretRef } from "../entry/entry.schema.ts";
+import { DeliveryEnum, SecretRef } from "../entry/entry.schema.ts";
 import { feedField } from "../notice/feed-field.ts";
 import type { AiProviderCard } from "./provider.service.ts";
 
@@ -59,6 +60,12 @@ const AiProviderCardRef = builder.objectRef<AiProviderCard>("AiProviderCard").im
     envVar: t.exposeString("envVar", { description: "The environment variable its secret becomes." }),
     connected: t.exposeBoolean("connected", { description: "True when the provider's secret exists." }),
     method: t.field({ type: AiProviderMethodEnum, nullable: true, resolve: (card) => card.method }),
+    delivery: t.field({
+      type: DeliveryEnum,
+      nullable: true,
+      description: "How agents get the key (BROKERED: the key stays in the vault); null when not connected.",
+      resolve: (card) => (card.secret ? deliveryOf(card.secret) : null),
+    }),
     secret: t.field({
       type: SecretRef,
       nullable: true,
@@ -140,6 +147,12 @@ const ConnectAiProviderInput = builder.inputType("ConnectAiProviderInput", {
     expiresIn: t.int({ required: false, description: "OAuth: seconds until the access token expires." }),
     issuer: t.string({ required: false, description: "OAuth: the issuer that granted the token." }),
     clientId: t.string({ required: false, description: "OAuth: the client id it was granted to." }),
+    delivery: t.field({
+      type: DeliveryEnum,
+      required: false,
+      description:
+        "BROKERED keeps the key in the vault: agents get a placeholder and the provider's base URL variable pointing at the vault's broker. Default: as it was (ENVIRONMENT for a new key).",
+    }),
   }),
 });
 

@@ -9,6 +9,7 @@ import type { UnitsOfWork, Work } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import type { FeedSubscription } from "../../events/feeds.ts";
 import { type ActivityService, type Doer, doerOf } from "../activity/activity.service.ts";
+import type { Delivery } from "../broker/delivery.ts";
 import { EntryInUseError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { entryByNameKey } from "../entry/entry.dal.ts";
 import { nameKey, valueProblem } from "../entry/entry.rules.ts";
@@ -32,6 +33,8 @@ export type ConnectInput = {
   expiresIn?: number | null;
   issuer?: string | null;
   clientId?: string | null;
+  /** BROKERED: the key stays in the vault, and the agents' requests take it to the provider. */
+  delivery?: Delivery | null;
 };
 
 const CHECK_TIMEOUT_MS = 10_000;
@@ -79,12 +82,19 @@ export function providerService(deps: {
   }
 
   /** Writes the provider's secret (a new one, or a new version) in the caller's transaction. */
-  async function writeSecret(work: Work, doer: Doer, name: string, value: string): Promise<Written> {
+  async function writeSecret(
+    work: Work,
+    doer: Doer,
+    name: string,
+    value: string,
+    provider: Provider,
+    delivery: Delivery | null | undefined,
+  ): Promise<Written> {
     const existing = await entryByNameKey(work.db, doer.userId, nameKey(name));
     if (existing && existing.kind !== "SECRET") throw new NameTakenError(existing.name);
     return existing
-      ? entries.updateIn(work, doer, "SECRET", { id: existing.id, value })
-      : entries.addIn(work, doer, "SECRET", { name, value });
+      ? entries.updateIn(work, doer, "SECRET", { id: existing.id, value, provider, delivery })
+      : entries.addIn(work, doer, "SECRET", { name, value, provider, delivery });
   }
 
   return {
@@ -107,7 +117,7 @@ export function providerService(deps: {
         [written, connected] = await uow.run(async (work) => {
           const tx = work.db;
           const doer = doerOf(viewer);
-          const secret = await writeSecret(work, doer, envVar, input.credential);
+          const secret = await writeSecret(work, doer, envVar, input.credential, input.provider, input.delivery);
           const now = new Date();
           const details = {
             method,

@@ -18,7 +18,7 @@ const ANY_UNADOPTED =
 const UNBOUND = 'SELECT "id", "agentId" FROM "RuntimeToken" WHERE "binding" IS NULL';
 const BIND = 'UPDATE "RuntimeToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL';
 // By the agent's attachments (an index); rows as arrays, in this column order.
-const ENVIRONMENT = `SELECT e."id", e."name", e."kind", e."version", e."ciphertext", t."binding"
+const ENVIRONMENT = `SELECT e."id", e."name", e."kind", e."version", e."ciphertext", t."binding", e."upstream"
   FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
 
 /** A runtime token row with its agent and user, by the token's keyed hash (or undefined). */
@@ -40,18 +40,23 @@ export type EnvironmentRow = {
   version: number;
   ciphertext: Uint8Array;
   binding: unknown;
+  /** A brokered secret's upstream (the agent gets a placeholder), or null. */
+  upstream: string | null;
 };
 
 /** The entries attached to an agent of this user, with each attachment's binding. */
 export async function environmentRows(sql: Sql, agentId: string, userId: string): Promise<EnvironmentRow[]> {
-  return (await sql.rows(ENVIRONMENT, [agentId, userId])).map(([id, name, kind, version, ciphertext, binding]) => ({
-    id: String(id),
-    name: String(name),
-    kind: kind as EntryKind,
-    version: Number(version),
-    ciphertext: ciphertext as Uint8Array,
-    binding,
-  }));
+  return (await sql.rows(ENVIRONMENT, [agentId, userId])).map(
+    ([id, name, kind, version, ciphertext, binding, upstream]) => ({
+      id: String(id),
+      name: String(name),
+      kind: kind as EntryKind,
+      version: Number(version),
+      ciphertext: ciphertext as Uint8Array,
+      binding,
+      upstream: upstream == null ? null : String(upstream),
+    }),
+  );
 }
 
 export const createRuntimeToken = (

@@ -85,7 +85,7 @@ async function respond(
   if (route === "/runtime/environment") {
     if (request.method !== "POST") return failure(api, 405, "METHOD_NOT_ALLOWED", "Use POST");
     try {
-      return json(api, 200, await services.runtime.startEnvironment(runtime));
+      return json(api, 200, await services.runtime.startEnvironment(runtime, new URL(request.url).origin));
     } catch (error) {
       if (!(error instanceof ValueUnreadableError)) throw error;
       return failure(api, 500, "VALUE_UNREADABLE", error.message);

@@ -5,7 +5,7 @@ import { streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { RuntimeViewer, Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
-import { generateToken } from "../../crypto/tokens.ts";
+import { generateToken, placeholderFrom } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Db, Sql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
@@ -14,6 +14,8 @@ import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { requireAgent } from "../agent/agent.lookup.ts";
 import { runningEnvOf } from "../agent/restart-state.ts";
+import { type PlaceholderRow, savePlaceholders } from "../broker/broker.dal.ts";
+import { resolveUpstream, type UpstreamSettings } from "../broker/upstream.ts";
 import { NotFoundError } from "../common/errors.ts";
 import { compareNames, nameProblem } from "../entry/entry.rules.ts";
 import { ValueUnreadableError, valueOpener } from "../entry/entry-value.ts";
@@ -39,6 +41,9 @@ export function runtimeService(deps: {
   recheckMs?: number;
   uow: UnitsOfWork;
   activity: ActivityService;
+  upstreams: UpstreamSettings;
+  /** Where agents reach the broker (AGENT_VAULT_PUBLIC_URL); otherwise where they reached the vault. */
+  publicUrl?: string;
 }) {
   const { db, sql, keyring, events, hasher, binder, uow, activity } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
@@ -86,7 +91,7 @@ export function runtimeService(deps: {
      * The agent's environment now, decrypted. Fetching it records that the agent started with it:
      * its restartRequired clears.
      */
-    async startEnvironment(runtime: RuntimeViewer) {
+    async startEnvironment(runtime: RuntimeViewer, reachedAt: string) {
       const agent = runtime.agent;
       // The runtime channel's read, on every agent start: one plain statement, not Prisma's.
       const entries = await environmentRows(sql, agent.id, runtime.userId);
@@ -109,7 +114,23 @@ export function runtimeService(deps: {
       // No prototype: an entry named __proto__ is an entry like any other.
       const environment: Record<string, string> = Object.create(null);
       const open = valueOpener(keyring, runtime);
-      for (const entry of entries) environment[entry.name] = open(entry);
+      const placeholders: PlaceholderRow[] = [];
+      const brokerBase = `${(deps.publicUrl ?? reachedAt).replace(/\/+$/, "")}/broker/`;
+      for (const entry of entries) {
+        if (!entry.upstream) {
+          environment[entry.name] = open(entry);
+          continue;
+        }
+        // Brokered: a placeholder, and where the broker takes it (the value never leaves).
+        const placeholder = placeholderFrom(binder.placeholderDigest(runtime.tokenId, entry.id));
+        const tokenHash = hasher.hash(placeholder);
+        const row = { tokenHash, runtimeTokenId: runtime.tokenId, agentId: agent.id, entryId: entry.id };
+        placeholders.push({ ...row, binding: binder.placeholder(tokenHash, row.runtimeTokenId, agent.id, entry.id) });
+        environment[entry.name] = placeholder;
+        const { baseUrlVariable } = resolveUpstream(entry.upstream, deps.upstreams);
+        if (baseUrlVariable) environment[baseUrlVariable] = `${brokerBase}${entry.id}`;
+      }
+      if (placeholders.length > 0) await savePlaceholders(sql, placeholders);
       // Only once every value opened: the agent now runs with this environment, started now. In
       // the steady state it already does, and the fetch writes nothing.
       let startedAt = agent.lastRestartedAt;

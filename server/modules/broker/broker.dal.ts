@@ -1,0 +1,68 @@
+// The BrokerPlaceholder table: which placeholder stands for which agent's secret, fetched with which
+// runtime token. Rows go with their runtime token and their attachment (foreign keys, cascading).
+import type { Sql, SqlRunner } from "../../db/database.ts";
+
+const INSERT = `INSERT INTO "BrokerPlaceholder" ("tokenHash", "runtimeTokenId", "agentId", "entryId", "binding")
+  VALUES (?, ?, ?, ?, ?) ON CONFLICT ("tokenHash") DO NOTHING`;
+// A broker request's one read: the placeholder, its secret and the secret's owner's key salt.
+const GRANT = `SELECT p."runtimeTokenId", p."agentId", p."entryId", p."binding", e."name", e."kind", e."ciphertext",
+  e."upstream", e."userId", u."keySalt", a."name"
+  FROM "BrokerPlaceholder" p JOIN "Entry" e ON e."id" = p."entryId" JOIN "User" u ON u."id" = e."userId"
+  JOIN "Agent" a ON a."id" = p."agentId" AND a."userId" = e."userId"
+  WHERE p."tokenHash" = ?`;
+const DELETE_OF_ENTRY = 'DELETE FROM "BrokerPlaceholder" WHERE "entryId" = ?';
+
+export type PlaceholderRow = {
+  tokenHash: string;
+  runtimeTokenId: string;
+  agentId: string;
+  entryId: string;
+  binding: string;
+};
+
+/** Records placeholders (each once: the same runtime token and secret give the same one). */
+export async function savePlaceholders(sql: Sql, rows: readonly PlaceholderRow[]): Promise<void> {
+  for (const row of rows) {
+    await sql.objects(INSERT, [row.tokenHash, row.runtimeTokenId, row.agentId, row.entryId, row.binding]);
+  }
+}
+
+export type PlaceholderGrant = {
+  runtimeTokenId: string;
+  agentId: string;
+  entryId: string;
+  binding: unknown;
+  name: string;
+  kind: "SECRET";
+  ciphertext: Uint8Array;
+  upstream: string | null;
+  userId: string;
+  keySalt: Uint8Array;
+  agentName: string;
+};
+
+/** What a placeholder (by its keyed hash) stands for, or undefined. */
+export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<PlaceholderGrant | undefined> {
+  const [row] = await sql.rows(GRANT, [tokenHash]);
+  if (!row) return undefined;
+  const [runtimeTokenId, agentId, entryId, binding, name, kind, ciphertext, upstream, userId, keySalt, agentName] = row;
+  if (kind !== "SECRET") return undefined;
+  return {
+    runtimeTokenId: String(runtimeTokenId),
+    agentId: String(agentId),
+    entryId: String(entryId),
+    binding,
+    name: String(name),
+    kind,
+    ciphertext: ciphertext as Uint8Array,
+    upstream: upstream == null ? null : String(upstream),
+    userId: String(userId),
+    keySalt: keySalt as Uint8Array,
+    agentName: String(agentName),
+  };
+}
+
+/** Ends every placeholder of a secret (its value no longer goes where they reached). */
+export async function deletePlaceholdersOf(run: SqlRunner, entryId: string): Promise<void> {
+  await run(DELETE_OF_ENTRY, [entryId]);
+}

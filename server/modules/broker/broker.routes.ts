@@ -1,0 +1,237 @@
+// The broker: /broker/<secret id>/<path> beside /graphql and /runtime/*. A request carrying a valid
+// placeholder of that secret is forwarded to the secret's upstream, and only there, with the real
+// value in place of the placeholder; both bodies stream without being buffered, and a value the
+// upstream echoes back is scrubbed. Served by Node's HTTP server directly (not through yoga), so
+// that a stream of events is passed on frame by frame and a client that leaves aborts the upstream.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream";
+import { Agent, type Dispatcher } from "undici";
+import { placeholdersIn } from "../../crypto/tokens.ts";
+import { ValueUnreadableError } from "../entry/entry-value.ts";
+import type { BrokerService, Opened } from "./broker.service.ts";
+import { brokerPath } from "./broker-path.ts";
+import { checkedLookup, UpstreamRefusedError } from "./connect-checks.ts";
+import { scrubber, scrubText } from "./scrubber.ts";
+import { privateHost } from "./upstream.ts";
+
+export const BROKER_PREFIX = "/broker/";
+
+// Hop-by-hop headers (RFC 9110 7.6.1) and what says where a request goes: never forwarded.
+const REQUEST_DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "expect",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  // Bodies come back uncompressed, so that a value echoed in one can be scrubbed.
+  "accept-encoding",
+]);
+const RESPONSE_DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  // A scrubbed body may be longer or shorter than the upstream's.
+  "content-length",
+]);
+
+/** Where a placeholder may be: the providers' SDKs' headers first, then any other. */
+const LIKELY_CARRIERS = ["authorization", "x-api-key"];
+
+function failure(res: ServerResponse, status: number, type: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { type: `agent_vault_${type}`, message } });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "cache-control": "no-store",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** The first well-formed placeholder the request carries, and in which header. */
+function findPlaceholder(headers: IncomingHttpHeaders): { header: string; placeholder: string } | null {
+  const names = [...LIKELY_CARRIERS, ...Object.keys(headers).filter((name) => !LIKELY_CARRIERS.includes(name))];
+  for (const header of names) {
+    const value = headers[header];
+    if (typeof value !== "string" || !value.includes("avb_")) continue;
+    const [placeholder] = placeholdersIn(value);
+    if (placeholder) return { header, placeholder };
+  }
+  return null;
+}
+
+/** The request's headers as the upstream gets them: the value in place of the placeholder. */
+function forwardedHeaders(
+  headers: IncomingHttpHeaders,
+  carrier: { header: string; placeholder: string },
+  opened: Opened,
+): Record<string, string | string[]> {
+  const dropped = new Set(REQUEST_DROPPED);
+  for (const name of String(headers.connection ?? "").split(",")) dropped.add(name.trim().toLowerCase());
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || dropped.has(name)) continue;
+    if (typeof value === "string" && value.includes(carrier.placeholder)) {
+      // The placeholder alone in the upstream's own header takes the upstream's form ("Bearer …");
+      // anywhere else it is swapped where it stands ("Bearer avb_…" stays a bearer token).
+      out[name] =
+        value === carrier.placeholder && name === opened.upstream.header
+          ? opened.upstream.template.replace("{value}", opened.value)
+          : value.split(carrier.placeholder).join(opened.value);
+    } else {
+      out[name] = value;
+    }
+  }
+  out["accept-encoding"] = "identity";
+  return out;
+}
+
+function responseHeaders(headers: Dispatcher.ResponseData["headers"], value: string) {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, raw] of Object.entries(headers)) {
+    if (raw === undefined || RESPONSE_DROPPED.has(name)) continue;
+    out[name] = Array.isArray(raw) ? raw.map((one) => scrubText(one, value)) : scrubText(raw, value);
+  }
+  return out;
+}
+
+export type BrokerHandler = {
+  /** Serves the request when it is the broker's (true), or leaves it alone (false). */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  close(): Promise<void>;
+};
+
+export function brokerHandler(
+  broker: BrokerService,
+  options: { onError?: (error: unknown) => void } = {},
+): BrokerHandler {
+  const allowPrivate = broker.upstreams.allowPrivate;
+  // One pool of kept-alive connections per upstream origin; every connection's address is checked
+  // after DNS (connect-checks.ts).
+  const dispatcher = new Agent({
+    keepAliveTimeout: 30_000,
+    connect: allowPrivate ? {} : { lookup: checkedLookup },
+  });
+  const onError = options.onError ?? (() => {});
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = brokerPath(req.url ?? "");
+    if ("problem" in route) return failure(res, 400, "bad_path", route.problem);
+    const carrier = findPlaceholder(req.headers);
+    if (!carrier) {
+      return failure(res, 401, "missing_placeholder", "The request carries no placeholder of a brokered secret");
+    }
+    let opened: Opened | null;
+    try {
+      opened = await broker.open(route.id, carrier.placeholder);
+    } catch (error) {
+      if (!(error instanceof ValueUnreadableError)) throw error;
+      return failure(res, 500, "value_unreadable", error.message);
+    }
+    if (!opened) {
+      return failure(
+        res,
+        401,
+        "invalid_placeholder",
+        "This placeholder opens nothing here: it is not this secret's, or its secret was detached, deleted or is no longer brokered, or its runtime token was revoked",
+      );
+    }
+    if (/[\r\n\0]/.test(opened.value)) {
+      return failure(
+        res,
+        500,
+        "unusable_value",
+        `The value of ${opened.entry.name} cannot go in a header (it has a line break)`,
+      );
+    }
+    const base = new URL(opened.upstream.baseUrl);
+    if (base.protocol !== "https:" && !(allowPrivate && base.protocol === "http:")) {
+      return failure(res, 502, "upstream_refused", "The upstream is not https");
+    }
+    if (!allowPrivate && privateHost(base.hostname)) {
+      return failure(res, 502, "upstream_refused", "The upstream is a private, loopback or link-local address");
+    }
+    const basePath = base.pathname.replace(/\/+$/, "");
+    const method = req.method ?? "GET";
+    const address = req.socket?.remoteAddress ?? null;
+    const controller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    let bytesOut = 0;
+    const record = (status: number) =>
+      broker.record({
+        userId: opened.userId,
+        keySalt: opened.keySalt,
+        agent: opened.agent,
+        entry: opened.entry,
+        runtimeTokenId: opened.runtimeTokenId,
+        address,
+        method,
+        path: `${basePath}${route.rest}` || "/",
+        status,
+        bytesIn: Number(req.headers["content-length"] ?? 0) || 0,
+        bytesOut,
+      });
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await dispatcher.request({
+        origin: base.origin,
+        path: `${basePath}${route.rest}${route.query}` || "/",
+        method: method as Dispatcher.HttpMethod,
+        headers: forwardedHeaders(req.headers, carrier, opened),
+        body: method === "GET" || method === "HEAD" ? null : req,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      record(502);
+      if (
+        error instanceof UpstreamRefusedError ||
+        (error as { cause?: unknown }).cause instanceof UpstreamRefusedError
+      ) {
+        return failure(res, 502, "upstream_refused", "The upstream's address is private, loopback or link-local");
+      }
+      return failure(res, 502, "upstream_unreachable", `The upstream of ${opened.entry.name} could not be reached`);
+    }
+    res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, opened.value));
+    res.flushHeaders();
+    const scrub = scrubber(opened.value, (bytes) => {
+      bytesOut += bytes;
+    });
+    pipeline(upstream.body, scrub, res, (error) => {
+      record(upstream.statusCode);
+      if (error && !controller.signal.aborted) res.destroy();
+    });
+  }
+
+  return {
+    handle(req, res) {
+      if (!req.url?.startsWith(BROKER_PREFIX)) return false;
+      serve(req, res).catch((error) => {
+        onError(error);
+        failure(res, 500, "internal_error", "Unexpected error.");
+      });
+      return true;
+    },
+    close: () => dispatcher.close(),
+  };
+}
