@@ -504,3 +504,39 @@ test("the Activity page lists what happened, follows new events live, filters, a
   await page.getByRole("option", { name: "Activity" }).click();
   await expect(page.getByRole("heading", { name: "Activity", level: 1 })).toBeVisible();
 });
+
+test("a brokered secret: Delivery, Upstream URL and Header in Add Secret, a Brokered badge in the table", async ({
+  page,
+  vault,
+}) => {
+  await signIn(page, vault);
+  await page.getByRole("button", { name: "Add Secret" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add Secret" });
+  await dialog.getByLabel("Name").fill("EXAMPLE_API_KEY");
+  await dialog.getByLabel("Value").fill("example-e2e-key");
+  await expect(dialog.getByRole("group", { name: "Delivery" })).toBeVisible();
+  await expect(dialog.getByLabel("Upstream URL")).toBeHidden();
+  await dialog.getByRole("radio", { name: "Brokered" }).check();
+  await dialog.getByLabel("Upstream URL").fill("https://api.example.com/v1");
+  await dialog.getByLabel("Header").fill("Authorization: Bearer {value}");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  const row = page.getByRole("row", { name: /EXAMPLE_API_KEY/ });
+  await expect(row.getByText("Brokered", { exact: true })).toBeVisible();
+  const entry = await vault.sdk.entryByName({ name: "EXAMPLE_API_KEY" });
+  expect(entry).toMatchObject({
+    delivery: "BROKERED",
+    upstream: { baseUrl: "https://api.example.com/v1", header: "authorization", template: "Bearer {value}" },
+  });
+
+  // A provider's key, kept in the vault.
+  await openPalette(page);
+  await page.getByRole("option", { name: "Connect Anthropic" }).click();
+  const connect = page.getByRole("dialog", { name: "Connect Anthropic" });
+  await connect.getByLabel("API key", { exact: true }).fill("sk-ant-e2e-brokered");
+  await connect.getByLabel("Keep the key in the vault (brokered)").check();
+  await connect.getByRole("button", { name: "Connect" }).click();
+  await expect(connect).toBeHidden();
+  const card = (await vault.sdk.aiProviders()).find((one) => one.provider === "ANTHROPIC");
+  expect(card?.delivery).toBe("BROKERED");
+});

@@ -17,6 +17,7 @@ const LABELS: Record<ActivityAction, string> = {
   ENTRY_RESTORED: "Entry restored",
   ENTRY_UPDATED: "Entry updated",
   ENVIRONMENT_FETCHED: "Environment fetched",
+  BROKER_REQUESTS: "Brokered requests",
   PROVIDER_CONNECTED: "Provider connected",
   PROVIDER_DISCONNECTED: "Provider disconnected",
   PROVIDER_REFRESHED: "Provider refreshed",

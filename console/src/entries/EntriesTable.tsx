@@ -132,6 +132,17 @@ export function EntriesTable(props: {
                 <tr key={entry.id} aria-rowindex={item.index + 2} style={{ height: ROW_HEIGHT }}>
                   <th scope="row" className="name">
                     <code>{entry.name}</code>
+                    {entry.delivery === "BROKERED" ? (
+                      <>
+                        {" "}
+                        <span
+                          className="badge brokered"
+                          title={`Sent only to ${entry.upstream?.baseUrl ?? "its upstream"}`}
+                        >
+                          Brokered
+                        </span>
+                      </>
+                    ) : null}
                   </th>
                   <td>
                     <span className={`kind ${entry.kind.toLowerCase()}`}>

@@ -19,6 +19,13 @@ import { ErrorLine, Field, nameProblem, outcomeOf, ValueField } from "../app/ui.
 
 const KIND_NAMES: Record<EntryKind, string> = { SECRET: "Secret", VARIABLE: "Variable" };
 
+/** "Authorization: Bearer {value}" as the upstream's header and template. */
+function headerParts(text: string): { header: string; template?: string } {
+  const colon = text.indexOf(":");
+  if (colon === -1) return { header: text.trim() };
+  return { header: text.slice(0, colon).trim(), template: text.slice(colon + 1).trim() || undefined };
+}
+
 const SECRET_WARNING = "A secret's value cannot be viewed after saving: only its fingerprint is shown.";
 
 export function AddEntryDialog(props: { kind: EntryKind | null; onClose: () => void }) {
@@ -39,6 +46,9 @@ function AddEntryForm({ kind, onClose }: { kind: EntryKind; onClose: () => void 
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [agentIds, setAgentIds] = useState<string[]>([]);
+  const [brokered, setBrokered] = useState(false);
+  const [upstreamUrl, setUpstreamUrl] = useState("");
+  const [header, setHeader] = useState("Authorization: Bearer {value}");
   const [error, setError] = useState<string | null>(null);
   const [{ fetching: addingSecret }, addSecret] = useMutation(AddSecretDocument);
   const [{ fetching: addingVariable }, addVariable] = useMutation(AddVariableDocument);
@@ -48,7 +58,14 @@ function AddEntryForm({ kind, onClose }: { kind: EntryKind; onClose: () => void 
     const input = { name, value, agentIds: agentIds.length ? agentIds : undefined };
     const outcome =
       kind === "SECRET"
-        ? outcomeOf<EntryRow>(await addSecret({ input }), "addSecret")
+        ? outcomeOf<EntryRow>(
+            await addSecret({
+              input: brokered
+                ? { ...input, delivery: "BROKERED", upstream: { baseUrl: upstreamUrl, ...headerParts(header) } }
+                : input,
+            }),
+            "addSecret",
+          )
         : outcomeOf<EntryRow>(await addVariable({ input }), "addVariable");
     // A refused entry keeps what was typed, so that only the name (or the value) needs mending.
     if (!outcome.ok) {
@@ -80,6 +97,46 @@ function AddEntryForm({ kind, onClose }: { kind: EntryKind; onClose: () => void 
         required={kind === "SECRET"}
         hint={kind === "SECRET" ? SECRET_WARNING : undefined}
       />
+      {kind === "SECRET" ? (
+        <fieldset className="choices">
+          <legend>Delivery</legend>
+          <label className="choice">
+            <input type="radio" name="delivery" checked={!brokered} onChange={() => setBrokered(false)} />
+            Environment variable
+          </label>
+          <label className="choice">
+            <input type="radio" name="delivery" checked={brokered} onChange={() => setBrokered(true)} />
+            Brokered
+          </label>
+          <p className="hint">
+            {brokered
+              ? "Agents get a placeholder; the vault puts the value into their requests to the upstream, and nowhere else."
+              : "Agents get the value as an environment variable."}
+          </p>
+        </fieldset>
+      ) : null}
+      {kind === "SECRET" && brokered ? (
+        <>
+          <Field
+            label="Upstream URL"
+            type="url"
+            value={upstreamUrl}
+            onChange={(event) => setUpstreamUrl(event.target.value)}
+            required
+            spellCheck={false}
+            placeholder="https://api.example.com/v1"
+            hint="The only place the value goes: requests below this address."
+          />
+          <Field
+            label="Header"
+            value={header}
+            onChange={(event) => setHeader(event.target.value)}
+            required
+            spellCheck={false}
+            hint="The header that carries the value, and how: {value} stands for it."
+          />
+        </>
+      ) : null}
       {agents.rows.length ? (
         <fieldset className="choices">
           <legend>Attach to agents (optional)</legend>

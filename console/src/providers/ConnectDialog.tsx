@@ -74,11 +74,14 @@ function replacing(secret: { name: string; usedBy: { name: string }[] }) {
 
 function KeyForm(props: { provider: AiProvider; onClose: () => void; onConnected: () => void }) {
   const [credential, setCredential] = useState("");
+  const [brokered, setBrokered] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [{ fetching }, connect] = useMutation(ConnectAiProviderDocument);
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const result = await connect({ input: { provider: props.provider, credential } });
+    const result = await connect({
+      input: { provider: props.provider, credential, ...(brokered ? { delivery: "BROKERED" as const } : {}) },
+    });
     const outcome = outcomeOf(result, "connectAiProvider");
     setCredential("");
     if (!outcome.ok) {
@@ -98,6 +101,16 @@ function KeyForm(props: { provider: AiProvider; onClose: () => void; onConnected
         required
         hint="Stored encrypted. It cannot be viewed after saving."
       />
+      <label className="choice">
+        <input type="checkbox" checked={brokered} onChange={(event) => setBrokered(event.target.checked)} />
+        Keep the key in the vault (brokered)
+      </label>
+      {brokered ? (
+        <p className="hint">
+          Agents get a placeholder and the provider's base URL pointing at this vault, which adds the key to their
+          requests to the provider. They never hold it.
+        </p>
+      ) : null}
       <ErrorLine error={error} />
       <div className="actions">
         <button type="submit" disabled={fetching || !credential}>

@@ -3,10 +3,11 @@
 import { request as httpRequest } from "node:http";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ActivityDocument } from "../../../sdk/src/generated/graphql.ts";
 import { upstreamSettings } from "../../../server/modules/broker/upstream.ts";
 import { listen, mockUpstream } from "../../helpers/mock-upstream.ts";
-import { getAgent, ok, refused } from "../../helpers/operations.ts";
+import { getAgent, nodes, ok, refused, request } from "../../helpers/operations.ts";
 import { marker, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
 /** A request's status, its path sent exactly as written. */
@@ -92,6 +93,26 @@ describe("a brokered secret", () => {
     expect(received?.headers.authorization).toBe(`Bearer ${value}`);
     expect(received?.body).toBe(JSON.stringify({ hello: "world" }));
     expect(JSON.stringify(received?.headers)).not.toContain(placeholder);
+  });
+
+  it("is recorded in the activity log per agent, secret and minute: counts and paths, never a query or a key", async () => {
+    const { secret, agent, env, value, placeholder } = await brokeredAgent();
+    for (const path of ["/models?secret-query=1", "/models", "/chat"]) {
+      const response = await fetch(`${env.EXAMPLE_BASE_URL}${path}`, {
+        headers: { authorization: `Bearer ${placeholder}` },
+      });
+      await response.text();
+    }
+    await vault.vault.services.broker.flush();
+    const page = await request(user.gql, ActivityDocument, { filter: { actions: ["BROKER_REQUESTS"] } });
+    const events = nodes(page.activity);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ entryName: secret.name, agentName: agent.name });
+    const details = JSON.parse(events[0]?.details ?? "{}");
+    expect(details).toMatchObject({ requests: 3, statuses: { "2xx": 3 }, paths: ["GET /v1/models", "GET /v1/chat"] });
+    expect(JSON.stringify(events)).not.toContain("secret-query");
+    expect(JSON.stringify(events)).not.toContain(value);
+    expect(JSON.stringify(events)).not.toContain(placeholder);
   });
 
   it("shows its delivery and upstream, never its value", async () => {
@@ -307,9 +328,49 @@ describe("a brokered secret", () => {
   });
 });
 
+describe("a database writer without the master key", () => {
+  it("cannot point a brokered value at another upstream", async () => {
+    const { secret, env, placeholder } = await brokeredAgent();
+    const redirected = JSON.stringify({ ...secret.upstream, baseUrl: `${other.url}/v1` });
+    await vault.vault.db.entry.update({ where: { id: secret.id }, data: { upstream: redirected } });
+    const response = await fetch(`${env.EXAMPLE_BASE_URL}/models`, {
+      headers: { authorization: `Bearer ${placeholder}` },
+    });
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { error: { type: string } }).error.type).toBe("agent_vault_value_unreadable");
+    expect(other.received).toHaveLength(0);
+    expect(mock.received).toHaveLength(0);
+  });
+
+  it("cannot turn a brokered secret into one delivered in the environment", async () => {
+    const { secret, token } = await brokeredAgent();
+    await vault.vault.db.entry.update({ where: { id: secret.id }, data: { upstream: null } });
+    await expect(served.environment(token)).rejects.toThrow(/500/);
+  });
+
+  it("cannot move a placeholder to another secret of the same agent", async () => {
+    const first = await brokeredAgent();
+    const second = await ok(user.gql, "addSecret", {
+      name: "SECOND_KEY",
+      value: marker("second"),
+      delivery: "BROKERED",
+      upstream: { baseUrl: `${other.url}/v1` },
+    });
+    await ok(user.gql, "attachEntries", { agentId: first.agent.id, entryIds: [second.id] });
+    await vault.vault.db.brokerPlaceholder.updateMany({
+      where: { entryId: first.secret.id },
+      data: { entryId: second.id },
+    });
+    const response = await fetch(`${served.origin}/broker/${second.id}/models`, {
+      headers: { authorization: `Bearer ${first.placeholder}` },
+    });
+    expect(response.status).toBe(401);
+    expect(other.received).toHaveLength(0);
+  });
+});
+
 describe("upstream rules, as the operator leaves them", () => {
   let strict: TestVault;
-  afterAll(async () => {});
 
   it("refuses a non-https or private upstream unless the operator allows it", async () => {
     strict = await startTestVault({ upstreams: upstreamSettings({}) });
