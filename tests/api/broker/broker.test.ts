@@ -1,6 +1,7 @@
 // Brokered secrets (docs/architecture.md rule 10): the agent holds a placeholder; the broker puts
 // the real value into its requests to the secret's upstream, and nowhere else.
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -20,6 +21,21 @@ function rawStatus(origin: string, path: string, headers: Record<string, string>
     request.path = path;
     request.on("error", reject);
     request.end();
+  });
+}
+
+/** What a server answers to raw bytes (the start of its answer, or "" when it closes without one). */
+function rawExchange(origin: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve) => {
+    let answer = "";
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    socket.on("data", (chunk) => {
+      answer += String(chunk);
+    });
+    socket.on("close", () => resolve(answer));
+    socket.on("error", () => resolve(answer));
+    socket.setTimeout(5_000, () => socket.destroy());
   });
 }
 
@@ -159,6 +175,50 @@ describe("a brokered secret", () => {
     expect(response.status).toBe(200);
     expect(other.received).toHaveLength(0);
     expect(mock.received.map((request) => request.url)).toEqual(["/v1/models"]);
+  });
+
+  it("takes no absolute-form or CONNECT request: the agent cannot choose the host", async () => {
+    const { secret, placeholder } = await brokeredAgent();
+    const { host, port } = new URL(served.origin);
+    const target = new URL(other.url);
+    for (const head of [
+      `GET ${other.url}/broker/${secret.id}/models HTTP/1.1\r\nHost: ${target.host}`,
+      `GET http://${host}:${port}/broker/${secret.id}/models HTTP/1.1\r\nHost: ${target.host}`,
+      `CONNECT ${target.host} HTTP/1.1\r\nHost: ${target.host}`,
+    ]) {
+      const answer = await rawExchange(
+        served.origin,
+        `${head}\r\nAuthorization: Bearer ${placeholder}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(answer, head).not.toMatch(/^HTTP\/1\.1 200/);
+    }
+    expect(other.received).toHaveLength(0);
+    expect(mock.received).toHaveLength(0);
+  });
+
+  it("gives agents the operator's public address for the broker when it is set", async () => {
+    const behind = await startTestVault({
+      publicUrl: "https://vault.example.com/",
+      upstreams: { ...upstreamSettings({}), allowPrivate: true },
+    });
+    const listening = await listen(behind);
+    try {
+      const owner = await behind.newUser("public");
+      const secret = await ok(owner.gql, "addSecret", {
+        name: "PUBLIC_KEY",
+        value: marker("v"),
+        delivery: "BROKERED",
+        upstream: { baseUrl: `${mock.url}/v1`, baseUrlVariable: "PUBLIC_BASE_URL" },
+      });
+      const agent = await ok(owner.gql, "createAgent", { name: "behind-proxy", entryIds: [secret.id] });
+      const { token } = await ok(owner.gql, "createRuntimeToken", { agentId: agent.id });
+      expect((await listening.environment(token)).PUBLIC_BASE_URL).toBe(
+        `https://vault.example.com/broker/${secret.id}`,
+      );
+    } finally {
+      await listening.close();
+      await behind.close();
+    }
   });
 
   it("does not follow a redirect to another host", async () => {
