@@ -69,9 +69,10 @@ export async function startVault(env: Record<string, string>): Promise<Server> {
 }
 
 /** A baseline server (bench/baseline-*.mjs), on the port it prints. */
-export async function startBaseline(script: string): Promise<Server> {
+export async function startBaseline(script: string, env: Record<string, string> = {}): Promise<Server> {
   const child = spawn(process.execPath, [path.join(root, "bench", script)], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
   });
   const port = Number(await new Promise<string>((resolve) => child.stdout?.once("data", (d) => resolve(String(d)))));
   return {

@@ -173,7 +173,13 @@ export function UpdateValueDialog(props: { entry: EntryRow | null; onClose: () =
       open={entry !== null}
       onOpenChange={(open) => open || props.onClose()}
       title={entry ? `Update ${entry.name}` : ""}
-      description={entry?.kind === "SECRET" ? SECRET_WARNING : undefined}
+      description={
+        entry?.delivery === "BROKERED"
+          ? `${SECRET_WARNING} Brokered: agents use the new value from their next request; no restart is needed.`
+          : entry?.kind === "SECRET"
+            ? SECRET_WARNING
+            : undefined
+      }
     >
       {entry ? <UpdateValueForm entry={entry} onClose={props.onClose} /> : null}
     </Modal>

@@ -4,14 +4,13 @@
 // upstream echoes back is scrubbed. Served by Node's HTTP server directly (not through yoga), so
 // that a stream of events is passed on frame by frame and a client that leaves aborts the upstream.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { pipeline } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
 import type { BrokerService, Opened } from "./broker.service.ts";
 import { brokerPath } from "./broker-path.ts";
 import { checkedLookup, UpstreamRefusedError } from "./connect-checks.ts";
-import { scrubber, scrubText } from "./scrubber.ts";
+import { scrubbing, scrubText } from "./scrubber.ts";
 import { privateHost } from "./upstream.ts";
 
 export const BROKER_PREFIX = "/broker/";
@@ -154,6 +153,17 @@ export function brokerHandler(
         "This placeholder opens nothing here: it is not this secret's, or its secret was detached, deleted or is no longer brokered, or its runtime token was revoked",
       );
     }
+    // The placeholder counts only where the secret's header is (for a provider's key, also where
+    // the provider's SDKs put it).
+    const carriers = opened.upstream.provider ? [opened.upstream.header, ...LIKELY_CARRIERS] : [opened.upstream.header];
+    if (!carriers.includes(carrier.header)) {
+      return failure(
+        res,
+        401,
+        "misplaced_placeholder",
+        `This secret's placeholder goes in the ${opened.upstream.header} header`,
+      );
+    }
     if (/[\r\n\0]/.test(opened.value)) {
       return failure(
         res,
@@ -172,10 +182,7 @@ export function brokerHandler(
     const basePath = base.pathname.replace(/\/+$/, "");
     const method = req.method ?? "GET";
     const address = req.socket?.remoteAddress ?? null;
-    const controller = new AbortController();
-    res.once("close", () => {
-      if (!res.writableFinished) controller.abort();
-    });
+    const path = `${basePath}${route.rest}` || "/";
     let bytesOut = 0;
     const record = (status: number) =>
       broker.record({
@@ -186,41 +193,81 @@ export function brokerHandler(
         runtimeTokenId: opened.runtimeTokenId,
         address,
         method,
-        path: `${basePath}${route.rest}` || "/",
+        path,
         status,
         bytesIn: Number(req.headers["content-length"] ?? 0) || 0,
         bytesOut,
       });
-    let upstream: Dispatcher.ResponseData;
-    try {
-      upstream = await dispatcher.request({
+    const value = opened.value;
+    const scrub = scrubbing(value);
+    let upstream: Dispatcher.DispatchController | null = null;
+    let status = 0;
+    // A body of known length is ended with its last bytes: one write, not two.
+    let remaining = -1;
+    let ended = false;
+    // The agent went away: so does the upstream request.
+    res.once("close", () => {
+      if (!res.writableFinished) upstream?.abort(new Error("the agent closed the connection"));
+    });
+    res.on("drain", () => upstream?.resume());
+    // Undici's handler interface: each chunk goes to the agent as it comes (scrubbed), and the
+    // upstream is paused while the agent reads slower than it sends.
+    dispatcher.dispatch(
+      {
         origin: base.origin,
-        path: `${basePath}${route.rest}${route.query}` || "/",
+        path: `${path}${route.query}`,
         method: method as Dispatcher.HttpMethod,
         headers: forwardedHeaders(req.headers, carrier, opened),
         body: method === "GET" || method === "HEAD" ? null : req,
-        signal: controller.signal,
-      });
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      record(502);
-      if (
-        error instanceof UpstreamRefusedError ||
-        (error as { cause?: unknown }).cause instanceof UpstreamRefusedError
-      ) {
-        return failure(res, 502, "upstream_refused", "The upstream's address is private, loopback or link-local");
-      }
-      return failure(res, 502, "upstream_unreachable", `The upstream of ${opened.entry.name} could not be reached`);
-    }
-    res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, opened.value));
-    res.flushHeaders();
-    const scrub = scrubber(opened.value, (bytes) => {
-      bytesOut += bytes;
-    });
-    pipeline(upstream.body, scrub, res, (error) => {
-      record(upstream.statusCode);
-      if (error && !controller.signal.aborted) res.destroy();
-    });
+      },
+      {
+        onRequestStart(controller) {
+          upstream = controller;
+          if (res.destroyed) controller.abort(new Error("the agent closed the connection"));
+        },
+        onResponseStart(_controller, statusCode, headers) {
+          if (statusCode < 200) return;
+          status = statusCode;
+          const length = Number(headers["content-length"]);
+          remaining = Number.isInteger(length) && length > 0 ? length : -1;
+          res.writeHead(statusCode, responseHeaders(headers, value));
+          // A stream of events starts at once; any other answer goes out with its first bytes.
+          if (String(headers["content-type"] ?? "").includes("event-stream")) res.flushHeaders();
+        },
+        onResponseData(controller, chunk) {
+          const out = scrub.push(chunk);
+          if (remaining > 0) remaining -= chunk.length;
+          if (remaining === 0) {
+            const rest = scrub.end();
+            const last = rest ? Buffer.concat([out, rest]) : out;
+            bytesOut += last.length;
+            ended = true;
+            res.end(last);
+            return;
+          }
+          bytesOut += out.length;
+          if (out.length > 0 && !res.write(out)) controller.pause();
+        },
+        onResponseEnd() {
+          if (!ended) {
+            const rest = scrub.end();
+            bytesOut += rest?.length ?? 0;
+            if (rest) res.end(rest);
+            else res.end();
+          }
+          record(status);
+        },
+        onResponseError(_controller, error) {
+          if (res.destroyed) return;
+          record(status || 502);
+          if (res.headersSent) return void res.destroy();
+          if (error instanceof UpstreamRefusedError || error.cause instanceof UpstreamRefusedError) {
+            return failure(res, 502, "upstream_refused", "The upstream's address is private, loopback or link-local");
+          }
+          failure(res, 502, "upstream_unreachable", `The upstream of ${opened.entry.name} could not be reached`);
+        },
+      },
+    );
   }
 
   return {

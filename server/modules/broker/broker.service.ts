@@ -8,14 +8,15 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Sql } from "../../db/database.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
-import { placeholderGrant } from "./broker.dal.ts";
+import type { Provider } from "../provider/providers.ts";
+import { type PlaceholderGrant, placeholderGrant } from "./broker.dal.ts";
 import { type BrokeredRequest, brokerUsage } from "./broker-usage.ts";
 import { resolveUpstream, type Upstream, type UpstreamSettings } from "./upstream.ts";
 
 /** What a valid placeholder opens: the value, where it may go, and whose it is. */
 export type Opened = {
   value: string;
-  upstream: Upstream;
+  upstream: Upstream & { provider: Provider | null };
   userId: string;
   keySalt: Uint8Array;
   agent: { id: string; name: string };
@@ -24,6 +25,19 @@ export type Opened = {
 };
 
 export type BrokerService = ReturnType<typeof brokerService>;
+
+const CACHED = 10_000;
+
+/** A Map that forgets its oldest entry beyond `limit`. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(readonly limit: number) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    if (!this.has(key) && this.size >= this.limit) this.delete(this.keys().next().value as K);
+    return super.set(key, value);
+  }
+}
 
 export function brokerService(deps: {
   sql: Sql;
@@ -36,6 +50,35 @@ export function brokerService(deps: {
 }) {
   const { sql, keyring, hasher, binder, upstreams } = deps;
   const usage = brokerUsage({ activity: deps.activity, onError: deps.onError });
+  // Every request asks again whether its placeholder still opens its secret (one read); what does
+  // not change between requests is kept: a placeholder's keyed hash, and a value opened from the
+  // same ciphertext for the same upstream (a new value or upstream is a new ciphertext).
+  const hashes = new BoundedMap<string, string>(CACHED);
+  const opened = new BoundedMap<string, { ciphertext: Buffer; upstream: string; value: string }>(CACHED);
+
+  function hashOf(placeholder: string): string {
+    let hash = hashes.get(placeholder);
+    if (hash === undefined) {
+      hash = hasher.hash(placeholder);
+      hashes.set(placeholder, hash);
+    }
+    return hash;
+  }
+
+  function valueIn(grant: PlaceholderGrant & { upstream: string }): string {
+    const known = opened.get(grant.entryId);
+    if (known && known.upstream === grant.upstream && known.ciphertext.equals(grant.ciphertext)) {
+      return known.value;
+    }
+    const value = openNamedValue(
+      keyring,
+      { userId: grant.userId, keySalt: grant.keySalt },
+      { id: grant.entryId, name: grant.name, kind: "SECRET", ciphertext: grant.ciphertext, upstream: grant.upstream },
+    );
+    opened.set(grant.entryId, { ciphertext: Buffer.from(grant.ciphertext), upstream: grant.upstream, value });
+    return value;
+  }
+
   return {
     upstreams,
 
@@ -46,22 +89,15 @@ export function brokerService(deps: {
      */
     async open(entryId: string, placeholder: string): Promise<Opened | null> {
       if (!isPlaceholder(placeholder)) return null;
-      const tokenHash = hasher.hash(placeholder);
+      const tokenHash = hashOf(placeholder);
       const grant = await placeholderGrant(sql, tokenHash);
       if (!grant || grant.entryId !== entryId || !grant.upstream) return null;
       if (!binder.verifyPlaceholder({ ...grant, tokenHash }, grant.binding)) return null;
-      const owner = { userId: grant.userId, keySalt: grant.keySalt };
-      const value = openNamedValue(keyring, owner, {
-        id: grant.entryId,
-        name: grant.name,
-        kind: "SECRET",
-        ciphertext: grant.ciphertext,
-        upstream: grant.upstream,
-      });
       return {
-        value,
+        value: valueIn({ ...grant, upstream: grant.upstream }),
         upstream: resolveUpstream(grant.upstream, upstreams),
-        ...owner,
+        userId: grant.userId,
+        keySalt: grant.keySalt,
         agent: { id: grant.agentId, name: grant.agentName },
         entry: { id: grant.entryId, name: grant.name },
         runtimeTokenId: grant.runtimeTokenId,

@@ -1,8 +1,6 @@
 // A key that comes back is scrubbed: every occurrence of the value in a response body becomes the
 // marker, also when it is split across chunks. Only what could be the start of the value is held
 // back at a chunk's end, so a stream of events still reaches the agent frame by frame.
-import { Transform } from "node:stream";
-
 export const REDACTED = "[redacted by agent-vault]";
 
 /** How many bytes at the end of `buffer` (from `from` on) are a proper prefix of `needle`. */
@@ -16,22 +14,22 @@ export function partialMatchAtEnd(buffer: Buffer, from: number, needle: Buffer):
   return 0;
 }
 
-/** Replaces every occurrence of `value` in what passes through with the marker; `onBytes` hears what left. */
-export function scrubber(value: string, onBytes: (bytes: number) => void = () => {}, marker = REDACTED): Transform {
+/**
+ * The scrubbing of one stream, a chunk at a time: `push` gives what may pass now (the marker in
+ * place of each occurrence), `end` what was held back at the end.
+ */
+export function scrubbing(value: string, marker = REDACTED) {
   const needle = Buffer.from(value, "utf8");
   const replacement = Buffer.from(marker, "utf8");
   let held: Buffer | null = null;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
+  return {
+    push(chunk: Buffer): Buffer {
       const buffer = held ? Buffer.concat([held, chunk]) : chunk;
       held = null;
-      let from = 0;
-      let at = buffer.indexOf(needle, from);
-      if (at === -1 && partialMatchAtEnd(buffer, 0, needle) === 0) {
-        onBytes(buffer.length);
-        return done(null, buffer);
-      }
+      let at = buffer.indexOf(needle);
+      if (at === -1 && partialMatchAtEnd(buffer, 0, needle) === 0) return buffer;
       const parts: Buffer[] = [];
+      let from = 0;
       while (at !== -1) {
         parts.push(buffer.subarray(from, at), replacement);
         from = at + needle.length;
@@ -40,15 +38,14 @@ export function scrubber(value: string, onBytes: (bytes: number) => void = () =>
       const keep = partialMatchAtEnd(buffer, from, needle);
       parts.push(buffer.subarray(from, buffer.length - keep));
       if (keep > 0) held = Buffer.from(buffer.subarray(buffer.length - keep));
-      const out = Buffer.concat(parts);
-      onBytes(out.length);
-      done(null, out.length > 0 ? out : undefined);
+      return Buffer.concat(parts);
     },
-    flush(done) {
-      onBytes(held?.length ?? 0);
-      done(null, held ?? undefined);
+    end(): Buffer | null {
+      const rest = held;
+      held = null;
+      return rest;
     },
-  });
+  };
 }
 
 /** A header's value with the value replaced by the marker. */

@@ -61,9 +61,17 @@ const trimSlashes = (url: string) => url.replace(/\/+$/, "");
 /** What a provider's brokered key stores as its upstream. */
 export const providerUpstream = (provider: Provider): string => JSON.stringify({ provider });
 
+// Parsed once per stored form: the broker resolves an upstream on every request.
+const parsedUpstreams = new Map<string, { provider?: Provider } & Upstream>();
+
 /** The upstream a stored one stands for now (a provider's, as the operator set it). */
 export function resolveUpstream(stored: string, settings: UpstreamSettings): Upstream & { provider: Provider | null } {
-  const parsed = JSON.parse(stored) as { provider?: Provider } & Upstream;
+  let parsed = parsedUpstreams.get(stored);
+  if (!parsed) {
+    parsed = JSON.parse(stored) as { provider?: Provider } & Upstream;
+    if (parsedUpstreams.size >= 10_000) parsedUpstreams.clear();
+    parsedUpstreams.set(stored, parsed);
+  }
   if (parsed.provider) return { ...settings.providers[parsed.provider], provider: parsed.provider };
   return {
     baseUrl: parsed.baseUrl,

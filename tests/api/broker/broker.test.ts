@@ -160,6 +160,16 @@ describe("a brokered secret", () => {
     expect(mock.received).toHaveLength(0);
   });
 
+  it("takes its placeholder only in the secret's header", async () => {
+    const { env, placeholder } = await brokeredAgent();
+    const response = await fetch(`${env.EXAMPLE_BASE_URL}/models`, { headers: { "x-token": placeholder } });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { type: string } }).error.type).toBe(
+      "agent_vault_misplaced_placeholder",
+    );
+    expect(mock.received).toHaveLength(0);
+  });
+
   it("goes only to its upstream's origin, below its base path", async () => {
     const { env, placeholder } = await brokeredAgent();
     const headers = { authorization: `Bearer ${placeholder}` };

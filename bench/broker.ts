@@ -1,0 +1,304 @@
+// The broker's figures, each against a bare forwarder (bench/baseline-forwarder.mjs: node:http and
+// the same HTTP client, replacing one header) measured in the same run, towards a local stand-in
+// for a provider (bench/mock-provider.mjs): the latency each adds at concurrency 1 (median and
+// p99), requests per server CPU-second at concurrency 32, how late a stream's frames arrive, and
+// the memory 1,000 open streams take.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import path from "node:path";
+import { createVaultClient } from "@agent-vault/sdk";
+import autocannon from "autocannon";
+import { Agent } from "undici";
+import { openVaultApp } from "../server/app.ts";
+import { parseMasterKeys } from "../server/crypto/master-key.ts";
+import type { Settings } from "./hot-paths.ts";
+import { type Figure, figure, median, paired, rssKb, sleep, stage } from "./measure.ts";
+import { type Server, startBaseline, startVault } from "./processes.ts";
+
+const SEQUENTIAL = 400;
+const CONCURRENCY = 32;
+const STREAMS_PER_PAIR = 4;
+const OPEN_STREAMS = 1000;
+
+type Target = { url: string; headers: Record<string, string> };
+
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] as number;
+
+/** The vault with one brokered secret towards the mock, attached to an agent: its broker address and placeholder. */
+export async function brokeredVault(settings: Settings, upstream: string) {
+  const dataDir = mkdtempSync(path.join(settings.work, "broker-"));
+  mkdirSync(dataDir, { recursive: true });
+  const env = {
+    AGENT_VAULT_DATA_DIR: dataDir,
+    AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
+    AGENT_VAULT_ALLOW_PRIVATE_UPSTREAMS: "true",
+  };
+  const bootstrap = await openVaultApp({
+    databaseUrl: `file:${path.join(dataDir, "vault.db")}`,
+    masterKeys: parseMasterKeys(env.AGENT_VAULT_MASTER_KEY, "AGENT_VAULT_MASTER_KEY"),
+    masterKeySource: "AGENT_VAULT_MASTER_KEY",
+  });
+  const { token } = await bootstrap.services.users.create("bench");
+  await bootstrap.close();
+  const server = await startVault(env);
+  const vault = createVaultClient({ url: `${server.url}/graphql`, token });
+  const secret = await vault.addSecret({
+    name: "BENCH_KEY",
+    value: `sk-bench-${randomBytes(16).toString("hex")}`,
+    delivery: "BROKERED",
+    upstream: { baseUrl: `${upstream}/v1`, template: "Bearer {value}", baseUrlVariable: "BENCH_BASE_URL" },
+  });
+  const agent = await vault.createAgent({ name: "brokered", entryIds: [secret.id] });
+  const runtimeToken = (await vault.createRuntimeToken({ agentId: agent.id })).token;
+  const response = await fetch(`${server.url}/runtime/environment`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${runtimeToken}` },
+  });
+  const { environment } = (await response.json()) as { environment: Record<string, string> };
+  return {
+    server,
+    target: {
+      url: environment.BENCH_BASE_URL as string,
+      headers: { authorization: `Bearer ${environment.BENCH_KEY}` },
+    },
+  };
+}
+
+/** Latencies (ms) of `count` requests one after another over one kept-alive connection. */
+export async function sequential(target: Target, count: number): Promise<number[]> {
+  const dispatcher = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
+  const url = new URL(`${target.url}/json`);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count + 20; i++) {
+      const started = performance.now();
+      const { statusCode, body } = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname,
+        method: "GET",
+        headers: target.headers,
+      });
+      await body.text();
+      if (statusCode !== 200) throw new Error(`${url}: ${statusCode}`);
+      if (i >= 20) times.push(performance.now() - started);
+    }
+  } finally {
+    await dispatcher.close();
+  }
+  return times;
+}
+
+/** Requests per server CPU-second at concurrency 32. */
+export async function throughput(server: Server, target: Target, seconds: number): Promise<number> {
+  const before = server.cpu();
+  const result = await autocannon({
+    url: `${target.url}/json`,
+    headers: target.headers,
+    connections: CONCURRENCY,
+    duration: seconds,
+  });
+  const cpu = server.cpu() - before;
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.total / cpu;
+}
+
+type StreamTiming = { delays: number[]; firstBeforeLast: boolean };
+
+/** One stream of 64 frames: each frame's delay from when it was sent to when it arrived (ms). */
+function stream(target: Target): Promise<StreamTiming> {
+  return new Promise((resolve, reject) => {
+    const delays: number[] = [];
+    let firstAt = 0;
+    let lastSentAt = 0;
+    let buffered = "";
+    const request = httpRequest(`${target.url}/stream`, { headers: target.headers, agent: false }, (response) => {
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        const arrived = performance.timeOrigin + performance.now();
+        buffered += chunk;
+        let end = buffered.indexOf("\n\n");
+        while (end !== -1) {
+          const frame = JSON.parse(buffered.slice(6, end)) as { frame: number; sentAt: number };
+          buffered = buffered.slice(end + 2);
+          if (frame.frame === 0) firstAt = arrived;
+          if (frame.frame === 63) lastSentAt = frame.sentAt;
+          delays.push(arrived - frame.sentAt);
+          end = buffered.indexOf("\n\n");
+        }
+      });
+      response.on("end", () => resolve({ delays, firstBeforeLast: firstAt > 0 && firstAt < lastSentAt }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+async function streams(target: Target): Promise<StreamTiming> {
+  const all = await Promise.all(Array.from({ length: STREAMS_PER_PAIR }, () => stream(target)));
+  return { delays: all.flatMap((one) => one.delays), firstBeforeLast: all.every((one) => one.firstBeforeLast) };
+}
+
+/** KB of RSS the server grows by with `count` streams open through it. */
+export async function rssOfOpenStreams(server: Server, target: Target, count: number): Promise<number> {
+  const open = (n: number) => {
+    let connected = 0;
+    const requests = Array.from({ length: n }, () => {
+      const request = httpRequest(`${target.url}/hold`, { headers: target.headers, agent: false }, (response) => {
+        response.once("data", () => connected++);
+        response.resume();
+      });
+      request.on("error", () => {});
+      request.end();
+      return request;
+    });
+    return { requests, connected: () => connected };
+  };
+  const warm = open(50);
+  while (warm.connected() < 50) await sleep(20);
+  for (const request of warm.requests) request.destroy();
+  await sleep(500);
+  const before = rssKb(server.child.pid as number);
+  const held = open(count);
+  const deadline = Date.now() + 30_000;
+  while (held.connected() < count && Date.now() < deadline) await sleep(50);
+  await sleep(500);
+  const grown = rssKb(server.child.pid as number) - before;
+  for (const request of held.requests) request.destroy();
+  await sleep(500);
+  return grown;
+}
+
+export async function brokerFigures(settings: Settings): Promise<Figure[]> {
+  stage("broker: against a bare forwarder");
+  const mock = await startBaseline("mock-provider.mjs");
+  const direct: Target = { url: `${mock.url}/v1`, headers: { authorization: "Bearer direct" } };
+  const forwarder = await startBaseline("baseline-forwarder.mjs", { UPSTREAM: mock.url, KEY: "sk-forwarded" });
+  const bare: Target = { url: `${forwarder.url}/v1`, headers: { authorization: "Bearer placeholder" } };
+  const { server, target } = await brokeredVault(settings, mock.url);
+  const database = "sqlite";
+  try {
+    const latency = await paired(settings.pairs, async () => {
+      const zero = await sequential(direct, SEQUENTIAL);
+      const base = await sequential(bare, SEQUENTIAL);
+      const ours = await sequential(target, SEQUENTIAL);
+      const added = (values: number[], p: number) => percentile(values, p) - percentile(zero, p);
+      const detail = {
+        directMedianMs: percentile(zero, 0.5),
+        forwarderAddedMedianMs: added(base, 0.5),
+        brokerAddedMedianMs: added(ours, 0.5),
+        forwarderAddedP99Ms: added(base, 0.99),
+        brokerAddedP99Ms: added(ours, 0.99),
+      };
+      return { ratio: detail.brokerAddedMedianMs / detail.forwarderAddedMedianMs, detail };
+    });
+    const p99Ratios = latency.details.map((d) => d.brokerAddedP99Ms / d.forwarderAddedP99Ms);
+    const round = (n: number) => Number(n.toFixed(3));
+    const latencyDetail = {
+      forwarderAddedMedianMs: round(median(latency.details.map((d) => d.forwarderAddedMedianMs))),
+      brokerAddedMedianMs: round(median(latency.details.map((d) => d.brokerAddedMedianMs))),
+      forwarderAddedP99Ms: round(median(latency.details.map((d) => d.forwarderAddedP99Ms))),
+      brokerAddedP99Ms: round(median(latency.details.map((d) => d.brokerAddedP99Ms))),
+    };
+    stage(`broker latency: ${JSON.stringify(latencyDetail)}`);
+
+    const rate = await paired(settings.pairs, async () => {
+      const base = await throughput(forwarder, bare, settings.seconds);
+      const ours = await throughput(server, target, settings.seconds);
+      return { ratio: ours / base, detail: { forwarderPerCpuSecond: base, brokerPerCpuSecond: ours } };
+    });
+    const rateDetail = {
+      forwarderPerCpuSecond: Math.round(median(rate.details.map((d) => d.forwarderPerCpuSecond))),
+      brokerPerCpuSecond: Math.round(median(rate.details.map((d) => d.brokerPerCpuSecond))),
+    };
+    stage(`broker throughput: ${JSON.stringify(rateDetail)}`);
+
+    let firstBeforeLast = true;
+    const streaming = await paired(settings.pairs, async () => {
+      const base = await streams(bare);
+      const ours = await streams(target);
+      firstBeforeLast &&= base.firstBeforeLast && ours.firstBeforeLast;
+      const detail = { forwarderP99Ms: percentile(base.delays, 0.99), brokerP99Ms: percentile(ours.delays, 0.99) };
+      return { ratio: detail.brokerP99Ms / detail.forwarderP99Ms, detail };
+    });
+    const streamDetail = {
+      forwarderFrameDelayP99Ms: round(median(streaming.details.map((d) => d.forwarderP99Ms))),
+      brokerFrameDelayP99Ms: round(median(streaming.details.map((d) => d.brokerP99Ms))),
+      firstFrameBeforeLastSent: firstBeforeLast,
+    };
+    stage(`broker streaming: ${JSON.stringify(streamDetail)}`);
+
+    const memory = await paired(1, async () => {
+      const base = await rssOfOpenStreams(forwarder, bare, OPEN_STREAMS);
+      const ours = await rssOfOpenStreams(server, target, OPEN_STREAMS);
+      return { ratio: ours / Math.max(1, base), detail: { forwarderKb: base, brokerKb: ours } };
+    });
+    const memoryDetail = memory.details[0] ?? {};
+    stage(`broker memory with ${OPEN_STREAMS} open streams: ${JSON.stringify(memoryDetail)}`);
+
+    const ratio = "ratio to the bare forwarder's";
+    return [
+      figure(
+        {
+          name: "broker added latency, median / forwarder's",
+          database,
+          unit: ratio,
+          goal: "<= 1.5",
+          met: (m) => m <= 1.5,
+        },
+        latency,
+        latencyDetail,
+      ),
+      figure(
+        {
+          name: "broker added latency, p99 / forwarder's",
+          database,
+          unit: ratio,
+          goal: "<= 1.5",
+          met: (m) => m <= 1.5,
+        },
+        { ratios: p99Ratios, discarded: latency.discarded },
+        latencyDetail,
+      ),
+      figure(
+        {
+          name: "broker requests per CPU-second / forwarder's",
+          database,
+          unit: ratio,
+          goal: ">= 0.5",
+          met: (m) => m >= 0.5,
+        },
+        rate,
+        rateDetail,
+      ),
+      figure(
+        {
+          name: "broker stream frame delay p99 / forwarder's",
+          database,
+          unit: ratio,
+          goal: "<= 1.5, first frame before the last is sent",
+          met: (m) => m <= 1.5 && firstBeforeLast,
+        },
+        streaming,
+        streamDetail,
+      ),
+      figure(
+        {
+          name: `broker memory, ${OPEN_STREAMS} open streams / forwarder's`,
+          database,
+          unit: ratio,
+          goal: "<= 2",
+          met: (m) => m <= 2,
+        },
+        memory,
+        memoryDetail,
+      ),
+    ];
+  } finally {
+    await server.stop();
+    await forwarder.stop();
+    await mock.stop();
+  }
+}
