@@ -118,8 +118,51 @@ describe("the CLI", () => {
     await json(["secrets", "add", "TABLE_KEY"], "v");
     const list = await cli(["secrets", "list"]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^NAME\s+VERSION\s+FINGERPRINT\s+USED BY\s+UPDATED/);
+    expect(list.stdout).toMatch(/^NAME\s+DELIVERY\s+VERSION\s+FINGERPRINT\s+USED BY\s+UPDATED/);
+    expect(list.stdout).toMatch(/TABLE_KEY\s+environment\s+1\s/);
     expect(list.stdout).toContain("TABLE_KEY");
+  });
+
+  it("adds a brokered secret and connects a brokered provider key, and lists their delivery", async () => {
+    const secret = await json(
+      [
+        "secrets",
+        "add",
+        "BROKERED_CLI_KEY",
+        "--brokered",
+        "--upstream",
+        "https://api.example.com/v1",
+        "--header",
+        "Authorization: Bearer {value}",
+        "--base-url-variable",
+        "EXAMPLE_BASE_URL",
+      ],
+      "cli-brokered-value",
+    );
+    expect(secret).toMatchObject({
+      delivery: "BROKERED",
+      upstream: {
+        baseUrl: "https://api.example.com/v1",
+        header: "authorization",
+        template: "Bearer {value}",
+        baseUrlVariable: "EXAMPLE_BASE_URL",
+      },
+    });
+    const list = await cli(["secrets", "list"]);
+    expect(list.stdout).toMatch(/BROKERED_CLI_KEY\s+brokered → https:\/\/api\.example\.com\/v1/);
+    expect(list.stdout).not.toContain("cli-brokered-value");
+    const missing = await cli(["secrets", "add", "NO_UPSTREAM", "--brokered"], "v");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--upstream");
+    const refused = await cli(["secrets", "add", "HTTP_UPSTREAM", "--upstream", "http://api.example.com"], "v");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("https");
+    const connected = await cli(["providers", "connect", "openrouter", "--brokered"], "sk-or-cli-brokered");
+    expect(connected.code).toBe(0);
+    expect(connected.stdout).toContain("OPENROUTER_BASE_URL");
+    const cards = await json(["providers", "list"]);
+    expect(cards.find((card: { provider: string }) => card.provider === "OPENROUTER")?.delivery).toBe("BROKERED");
+    expect((await cli(["providers", "disconnect", "openrouter"])).code).toBe(0);
   });
 
   it("creates, lists and revokes tokens", async () => {
