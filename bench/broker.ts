@@ -4,7 +4,7 @@
 // p99), requests per server CPU-second at concurrency 32, how late a stream's frames arrive, and
 // the memory 1,000 open streams take.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import path from "node:path";
 import { createVaultClient } from "@agent-vault/sdk";
@@ -13,7 +13,7 @@ import { Agent } from "undici";
 import { openVaultApp } from "../server/app.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
 import type { Settings } from "./hot-paths.ts";
-import { type Figure, figure, median, paired, rssKb, sleep, stage } from "./measure.ts";
+import { type Figure, figure, median, paired, sleep, stage } from "./measure.ts";
 import { type Server, startBaseline, startVault } from "./processes.ts";
 
 const SEQUENTIAL = 400;
@@ -27,13 +27,18 @@ const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] as number;
 
 /** The vault with one brokered secret towards the mock, attached to an agent: its broker address and placeholder. */
-export async function brokeredVault(settings: Settings, upstream: string) {
+export async function brokeredVault(
+  settings: Settings,
+  upstream: string,
+  probe: { nodeArgs: string[]; env: Record<string, string> } = { nodeArgs: [], env: {} },
+) {
   const dataDir = mkdtempSync(path.join(settings.work, "broker-"));
   mkdirSync(dataDir, { recursive: true });
   const env = {
     AGENT_VAULT_DATA_DIR: dataDir,
     AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
     AGENT_VAULT_ALLOW_PRIVATE_UPSTREAMS: "true",
+    ...probe.env,
   };
   const bootstrap = await openVaultApp({
     databaseUrl: `file:${path.join(dataDir, "vault.db")}`,
@@ -42,7 +47,7 @@ export async function brokeredVault(settings: Settings, upstream: string) {
   });
   const { token } = await bootstrap.services.users.create("bench");
   await bootstrap.close();
-  const server = await startVault(env);
+  const server = await startVault(env, probe.nodeArgs);
   const vault = createVaultClient({ url: `${server.url}/graphql`, token });
   const secret = await vault.addSecret({
     name: "BENCH_KEY",
@@ -141,43 +146,65 @@ async function streams(target: Target): Promise<StreamTiming> {
   return { delays: all.flatMap((one) => one.delays), firstBeforeLast: all.every((one) => one.firstBeforeLast) };
 }
 
-/** KB of RSS the server grows by with `count` streams open through it. */
-export async function rssOfOpenStreams(server: Server, target: Target, count: number): Promise<number> {
-  const open = (n: number) => {
-    let connected = 0;
-    const requests = Array.from({ length: n }, () => {
-      const request = httpRequest(`${target.url}/hold`, { headers: target.headers, agent: false }, (response) => {
-        response.once("data", () => connected++);
-        response.resume();
-      });
-      request.on("error", () => {});
-      request.end();
-      return request;
-    });
-    return { requests, connected: () => connected };
+/** Node's arguments and environment that let the bench ask a server for its memory (memory-probe.cjs). */
+function memoryProbe(work: string, name: string) {
+  const file = path.join(work, `${name}-memory.json`);
+  return {
+    nodeArgs: ["--expose-gc", "--require", path.join(import.meta.dirname, "memory-probe.cjs")],
+    env: { BENCH_MEMORY_FILE: file },
+    /** KB of the server's heap and external memory after a full collection. */
+    async read(server: Server): Promise<number> {
+      rmSync(file, { force: true });
+      server.child.kill("SIGUSR2");
+      const deadline = Date.now() + 10_000;
+      while (!existsSync(file) && Date.now() < deadline) await sleep(20);
+      await sleep(20);
+      const usage = JSON.parse(readFileSync(file, "utf8")) as { heapUsed: number; external: number };
+      return (usage.heapUsed + usage.external) / 1024;
+    },
   };
-  const warm = open(50);
-  while (warm.connected() < 50) await sleep(20);
-  for (const request of warm.requests) request.destroy();
-  await sleep(500);
-  const before = rssKb(server.child.pid as number);
-  const held = open(count);
+}
+
+/** KB the server holds for `count` streams open through it (heap and external, after full collections). */
+export async function heldByOpenStreams(
+  server: Server,
+  target: Target,
+  count: number,
+  memory: (server: Server) => Promise<number>,
+): Promise<number> {
+  let connected = 0;
+  const before = await memory(server);
+  const requests = Array.from({ length: count }, () => {
+    const request = httpRequest(`${target.url}/hold`, { headers: target.headers, agent: false }, (response) => {
+      response.once("data", () => connected++);
+      response.resume();
+    });
+    request.on("error", () => {});
+    request.end();
+    return request;
+  });
   const deadline = Date.now() + 30_000;
-  while (held.connected() < count && Date.now() < deadline) await sleep(50);
+  while (connected < count && Date.now() < deadline) await sleep(50);
+  await sleep(200);
+  const held = (await memory(server)) - before;
+  for (const request of requests) request.destroy();
   await sleep(500);
-  const grown = rssKb(server.child.pid as number) - before;
-  for (const request of held.requests) request.destroy();
-  await sleep(500);
-  return grown;
+  return held;
 }
 
 export async function brokerFigures(settings: Settings): Promise<Figure[]> {
   stage("broker: against a bare forwarder");
   const mock = await startBaseline("mock-provider.mjs");
   const direct: Target = { url: `${mock.url}/v1`, headers: { authorization: "Bearer direct" } };
-  const forwarder = await startBaseline("baseline-forwarder.mjs", { UPSTREAM: mock.url, KEY: "sk-forwarded" });
+  const forwarderMemory = memoryProbe(settings.work, "forwarder");
+  const brokerMemory = memoryProbe(settings.work, "broker");
+  const forwarder = await startBaseline(
+    "baseline-forwarder.mjs",
+    { UPSTREAM: mock.url, KEY: "sk-forwarded", ...forwarderMemory.env },
+    forwarderMemory.nodeArgs,
+  );
   const bare: Target = { url: `${forwarder.url}/v1`, headers: { authorization: "Bearer placeholder" } };
-  const { server, target } = await brokeredVault(settings, mock.url);
+  const { server, target } = await brokeredVault(settings, mock.url, brokerMemory);
   const database = "sqlite";
   try {
     const latency = await paired(settings.pairs, async () => {
@@ -230,12 +257,15 @@ export async function brokerFigures(settings: Settings): Promise<Figure[]> {
     };
     stage(`broker streaming: ${JSON.stringify(streamDetail)}`);
 
-    const memory = await paired(1, async () => {
-      const base = await rssOfOpenStreams(forwarder, bare, OPEN_STREAMS);
-      const ours = await rssOfOpenStreams(server, target, OPEN_STREAMS);
+    const memory = await paired(3, async () => {
+      const base = await heldByOpenStreams(forwarder, bare, OPEN_STREAMS, forwarderMemory.read);
+      const ours = await heldByOpenStreams(server, target, OPEN_STREAMS, brokerMemory.read);
       return { ratio: ours / Math.max(1, base), detail: { forwarderKb: base, brokerKb: ours } };
     });
-    const memoryDetail = memory.details[0] ?? {};
+    const memoryDetail = {
+      forwarderKb: median(memory.details.map((d) => d.forwarderKb)),
+      brokerKb: median(memory.details.map((d) => d.brokerKb)),
+    };
     stage(`broker memory with ${OPEN_STREAMS} open streams: ${JSON.stringify(memoryDetail)}`);
 
     const ratio = "ratio to the bare forwarder's";

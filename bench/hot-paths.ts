@@ -277,6 +277,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
   const db = database === "sqlite" ? "SQLite" : "PostgreSQL";
   const v = await seededVault(database, settings, (pairs * 2 + 2) * (IMPORTS_PER_PAIR + LOADED_IMPORTS));
   const { server } = v;
+  const yogaReference = await startBaseline("baseline-yoga.mjs");
   try {
     const json = { "content-type": "application/json", authorization: `Bearer ${v.token}` };
     const hello: Load = {
@@ -285,22 +286,40 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
       headers: json,
       body: JSON.stringify({ query: "{ hello }" }),
     };
+    const referenceHello: Load = {
+      method: "POST",
+      path: "/graphql",
+      headers: { "content-type": "application/json" },
+      body: hello.body,
+    };
     const throughput = async (target: Load, setup?: () => string) =>
       paired(pairs, async () => {
         const base = await measureLoad(server, hello, seconds);
         const measured = await measureLoad(server, target, seconds, setup);
+        const reference = await measureLoad(yogaReference, referenceHello, seconds);
         stage(
-          `CPU per request: ${(measured.cpuPerRequest * 1000).toFixed(3)} ms, { hello } ${(base.cpuPerRequest * 1000).toFixed(3)} ms`,
+          `CPU per request: ${(measured.cpuPerRequest * 1000).toFixed(3)} ms, { hello } ${(base.cpuPerRequest * 1000).toFixed(3)} ms, reference yoga's ${(reference.cpuPerRequest * 1000).toFixed(3)} ms`,
         );
         return {
           ratio: base.cpuPerRequest / measured.cpuPerRequest,
           detail: {
             wallRatio: measured.rps / base.rps,
             helloMsCpu: base.cpuPerRequest * 1000,
+            referenceHelloMsCpu: reference.cpuPerRequest * 1000,
             msCpu: measured.cpuPerRequest * 1000,
           },
         };
       });
+    // The same paths against { hello } on a reference graphql-yoga server (bench/baseline-yoga.mjs),
+    // which no change to the vault moves: reported beside the goals, not yet their baseline.
+    const againstReference = (name: string, measured: Awaited<ReturnType<typeof throughput>>) =>
+      figure(
+        { name: `${name} / reference yoga { hello }`, database, unit: perCpu, goal: "reported", met: () => true },
+        {
+          ratios: measured.details.map((d) => d.referenceHelloMsCpu / d.msCpu),
+          discarded: measured.discarded,
+        },
+      );
     const perCpu = "ratio of requests per second of the server's event loop";
 
     stage(`${db}: 1. runtime environment fetch`);
@@ -321,6 +340,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
         env,
         { pairs: env.details },
       ),
+      againstReference("runtime environment fetch (50 entries)", env),
     );
 
     stage(`${db}: 2. entries with usedBy`);
@@ -359,6 +379,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
             : {}),
         },
       ),
+      againstReference("entries(first: 50) with usedBy", list),
     );
 
     stage(`${db}: 3. addSecret`);
@@ -371,6 +392,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
       figure({ name: "addSecret / { hello }", database, unit: perCpu, goal: ">= 0.30", met: (m) => m >= 0.3 }, add, {
         pairs: add.details,
       }),
+      againstReference("addSecret", add),
     );
 
     stage(`${db}: 4. importEnv of 10,000 lines`);
@@ -459,6 +481,7 @@ export async function hotPathFigures(database: Database_, settings: Settings): P
     if (database === "sqlite") figures.push(...(await noticeFigures(v, settings)));
     return figures;
   } finally {
+    await yogaReference.stop();
     await server.stop();
     await v.drop();
   }

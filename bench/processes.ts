@@ -34,13 +34,13 @@ function stopper(child: ChildProcess) {
 }
 
 /** `agent-vault serve` on `env`, once it says it is listening. */
-export async function startVault(env: Record<string, string>): Promise<Server> {
+export async function startVault(env: Record<string, string>, extraNodeArgs: string[] = []): Promise<Server> {
   for (let attempt = 1; ; attempt++) {
     const port = randomPort();
     try {
       return await new Promise<Server>((resolve, reject) => {
         // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under the load.
-        const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+        const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean), ...extraNodeArgs];
         const child = spawn(process.execPath, [...nodeArgs, BIN, "serve"], {
           env: { ...process.env, ...env, PORT: String(port) },
           stdio: ["ignore", "pipe", "pipe"],
@@ -69,8 +69,12 @@ export async function startVault(env: Record<string, string>): Promise<Server> {
 }
 
 /** A baseline server (bench/baseline-*.mjs), on the port it prints. */
-export async function startBaseline(script: string, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(root, "bench", script)], {
+export async function startBaseline(
+  script: string,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, "bench", script)], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
   });

@@ -118,6 +118,45 @@ describe("automatic refresh, in process", () => {
     expect(findMarkers(t.databaseBytes(), issued)).toEqual([]);
   });
 
+  it("renews a brokered token with no restart: the broker sends the new one at the next request", async () => {
+    refuseWith = null;
+    refreshedLifetime = 60;
+    const { token } = await t.newUser("brokered-oauth");
+    const vault = clientFor(token);
+    const accessToken = `access-${randomBytes(12).toString("hex")}`;
+    const refreshToken = `refresh-${randomBytes(12).toString("hex")}`;
+    issued.push(accessToken, refreshToken);
+    await vault.connectAiProvider({
+      provider: "OPENAI",
+      method: "OAUTH",
+      credential: accessToken,
+      refreshToken,
+      expiresIn: 2,
+      issuer: issuer.issuer.url as string,
+      clientId: "agent-vault-test",
+      delivery: "BROKERED",
+    });
+    const card = await openai(vault);
+    expect(card?.delivery).toBe("BROKERED");
+    const secretId = card?.secret?.id as string;
+    const agent = await vault.createAgent({ name: "codex", entryIds: [secretId] });
+    const { token: runtimeToken } = await vault.createRuntimeToken({ agentId: agent.id });
+    const fetched = await t.vault.yoga.fetch("http://vault.test/runtime/environment", {
+      method: "POST",
+      headers: { authorization: `Bearer ${runtimeToken}` },
+    });
+    const { environment } = (await fetched.json()) as { environment: Record<string, string> };
+    expect(environment.OPENAI_OAUTH_TOKEN).toMatch(/^avb_/);
+    expect(environment.OPENAI_BASE_URL).toBe(`http://vault.test/broker/${secretId}`);
+    expect(findMarkers(JSON.stringify(environment), issued)).toEqual([]);
+
+    await eventually(async () => (await openai(vault))?.lastRefreshedAt, "the brokered token renewed by the vault");
+    expect((await vault.agent({ id: agent.id }))?.restartRequired).toBe(false);
+    const opened = await t.vault.services.broker.open(secretId, environment.OPENAI_OAUTH_TOKEN as string);
+    expect(opened?.value).not.toBe(accessToken);
+    expect(issued).toContain(opened?.value);
+  });
+
   it("marks a refused refresh token NEEDS_REAUTH within one attempt, and does not try again", async () => {
     refreshedLifetime = 60;
     const { token } = await t.newUser("refused");

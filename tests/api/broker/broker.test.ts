@@ -334,6 +334,15 @@ describe("a brokered secret", () => {
     expect(after.pendingChanges).toEqual([]);
   });
 
+  it("keeps its upstream when an import overwrites it, and uses the imported value with no restart", async () => {
+    const { secret, agent, env, placeholder } = await brokeredAgent();
+    const imported = marker("sk-imported");
+    await ok(user.gql, "importEnv", { content: `${secret.name}=${imported}\n`, onConflict: "OVERWRITE" });
+    await fetch(`${env.EXAMPLE_BASE_URL}/models`, { headers: { authorization: `Bearer ${placeholder}` } });
+    expect(mock.received.at(-1)?.headers.authorization).toBe(`Bearer ${imported}`);
+    expect((await getAgent(user.gql, agent.id)).restartRequired).toBe(false);
+  });
+
   it("stops its placeholder at once when detached, deleted, unbrokered, or its runtime token revoked", async () => {
     const call = (env: Record<string, string>, placeholder: string) =>
       fetch(`${env.EXAMPLE_BASE_URL}/models`, { headers: { authorization: `Bearer ${placeholder}` } });
