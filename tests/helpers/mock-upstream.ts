@@ -64,3 +64,75 @@ export async function listen(vault: TestVault) {
     },
   };
 }
+
+type Answer = (request: Received, res: ServerResponse) => void;
+const streamed = (request: Received) => (JSON.parse(request.body || "{}") as { stream?: boolean }).stream === true;
+
+/** Anthropic's Messages API as a stand-in: `text` whole, or as `parts` in its stream of events. */
+export function anthropicAnswer(text: string, parts: readonly string[]): Answer {
+  return (request, res) => {
+    const stream = streamed(request);
+    const message = {
+      id: "msg_1",
+      type: "message",
+      role: "assistant",
+      model: "claude-test",
+      content: stream ? [] : [{ type: "text", text }],
+      stop_reason: stream ? null : "end_turn",
+      stop_sequence: null,
+      usage: { input_tokens: 3, output_tokens: stream ? 0 : 4 },
+    };
+    if (!stream) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(message));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const events: [string, unknown][] = [
+      ["message_start", { type: "message_start", message }],
+      ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
+      ...parts.map((part): [string, unknown] => [
+        "content_block_delta",
+        { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: part } },
+      ]),
+      ["content_block_stop", { type: "content_block_stop", index: 0 }],
+      [
+        "message_delta",
+        { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 2 } },
+      ],
+      ["message_stop", { type: "message_stop" }],
+    ];
+    for (const [event, data] of events) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    res.end();
+  };
+}
+
+/** OpenAI's chat completions as a stand-in: `text` whole, or as `parts` in chunks ending with [DONE]. */
+export function openaiAnswer(text: string, parts: readonly string[]): Answer {
+  return (request, res) => {
+    const base = { id: "chatcmpl-1", created: 1, model: "gpt-test" };
+    if (!streamed(request)) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          ...base,
+          object: "chat.completion",
+          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 },
+        }),
+      );
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    for (const content of parts) {
+      const chunk = {
+        ...base,
+        object: "chat.completion.chunk",
+        choices: [{ index: 0, delta: { content }, finish_reason: null }],
+      };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    }
+    res.write("data: [DONE]\n\n");
+    res.end();
+  };
+}

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mockUpstream, type Received } from "../helpers/mock-upstream.ts";
+import { anthropicAnswer, mockUpstream, openaiAnswer } from "../helpers/mock-upstream.ts";
 import { eventually, newServerEnv, runCli, spawnCli, startServer } from "../helpers/processes.ts";
 
 const anthropicKey = `sk-ant-api03-${randomBytes(12).toString("hex")}`;
@@ -26,69 +26,6 @@ let elsewhere: Mock;
 let servers: Awaited<ReturnType<typeof startServer>>[] = [];
 let vault: VaultClient;
 let drop: () => Promise<void>;
-
-function anthropicAnswer(request: Received, res: import("node:http").ServerResponse) {
-  const stream = (JSON.parse(request.body || "{}") as { stream?: boolean }).stream;
-  const message = {
-    id: "msg_1",
-    type: "message",
-    role: "assistant",
-    model: "claude-test",
-    content: stream ? [] : [{ type: "text", text: "Hello from Claude" }],
-    stop_reason: stream ? null : "end_turn",
-    stop_sequence: null,
-    usage: { input_tokens: 3, output_tokens: stream ? 0 : 4 },
-  };
-  if (!stream) {
-    res.writeHead(200, { "content-type": "application/json" });
-    return res.end(JSON.stringify(message));
-  }
-  res.writeHead(200, { "content-type": "text/event-stream" });
-  const events: [string, unknown][] = [
-    ["message_start", { type: "message_start", message }],
-    ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
-    [
-      "content_block_delta",
-      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Streamed " } },
-    ],
-    ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Claude" } }],
-    ["content_block_stop", { type: "content_block_stop", index: 0 }],
-    [
-      "message_delta",
-      { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 2 } },
-    ],
-    ["message_stop", { type: "message_stop" }],
-  ];
-  for (const [event, data] of events) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  res.end();
-}
-
-function openaiAnswer(request: Received, res: import("node:http").ServerResponse) {
-  const stream = (JSON.parse(request.body || "{}") as { stream?: boolean }).stream;
-  const base = { id: "chatcmpl-1", created: 1, model: "gpt-test" };
-  if (!stream) {
-    res.writeHead(200, { "content-type": "application/json" });
-    return res.end(
-      JSON.stringify({
-        ...base,
-        object: "chat.completion",
-        choices: [{ index: 0, message: { role: "assistant", content: "Hello from GPT" }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 },
-      }),
-    );
-  }
-  res.writeHead(200, { "content-type": "text/event-stream" });
-  for (const content of ["Streamed ", "GPT"]) {
-    const chunk = {
-      ...base,
-      object: "chat.completion.chunk",
-      choices: [{ index: 0, delta: { content }, finish_reason: null }],
-    };
-    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-  }
-  res.write("data: [DONE]\n\n");
-  res.end();
-}
 
 // The agent: the SDKs with no options, plain HTTP with its custom key, an attempt to send its
 // placeholder elsewhere, and what /proc/self/environ holds. Then it waits, as agents do.
@@ -116,8 +53,8 @@ setInterval(() => {}, 1000);
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), "agent-vault-broker-"));
-  anthropic = await mockUpstream(anthropicAnswer);
-  openai = await mockUpstream(openaiAnswer);
+  anthropic = await mockUpstream(anthropicAnswer("Hello from Claude", ["Streamed ", "Claude"]));
+  openai = await mockUpstream(openaiAnswer("Hello from GPT", ["Streamed ", "GPT"]));
   custom = await mockUpstream();
   elsewhere = await mockUpstream();
   const server = await newServerEnv(work);

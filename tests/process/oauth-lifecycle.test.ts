@@ -56,7 +56,7 @@ afterAll(() => issuer.stop());
 const openai = async (vault: VaultClient) => (await vault.aiProviders()).find((card) => card.provider === "OPENAI");
 
 /** A connection made by the OAuth sign-in, whose access token expires in `expiresIn` seconds. */
-async function connect(vault: VaultClient, expiresIn: number) {
+async function connect(vault: VaultClient, expiresIn: number, delivery?: "BROKERED") {
   const accessToken = `access-${randomBytes(12).toString("hex")}`;
   const refreshToken = `refresh-${randomBytes(12).toString("hex")}`;
   issued.push(accessToken, refreshToken);
@@ -68,7 +68,9 @@ async function connect(vault: VaultClient, expiresIn: number) {
     expiresIn,
     issuer: issuer.issuer.url as string,
     clientId: "agent-vault-test",
+    delivery,
   });
+  return accessToken;
 }
 
 describe("automatic refresh, in process", () => {
@@ -123,19 +125,7 @@ describe("automatic refresh, in process", () => {
     refreshedLifetime = 60;
     const { token } = await t.newUser("brokered-oauth");
     const vault = clientFor(token);
-    const accessToken = `access-${randomBytes(12).toString("hex")}`;
-    const refreshToken = `refresh-${randomBytes(12).toString("hex")}`;
-    issued.push(accessToken, refreshToken);
-    await vault.connectAiProvider({
-      provider: "OPENAI",
-      method: "OAUTH",
-      credential: accessToken,
-      refreshToken,
-      expiresIn: 2,
-      issuer: issuer.issuer.url as string,
-      clientId: "agent-vault-test",
-      delivery: "BROKERED",
-    });
+    const accessToken = await connect(vault, 2, "BROKERED");
     const card = await openai(vault);
     expect(card?.delivery).toBe("BROKERED");
     const secretId = card?.secret?.id as string;

@@ -7,7 +7,7 @@ import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ActivityDocument } from "../../../sdk/src/generated/graphql.ts";
 import { upstreamSettings } from "../../../server/modules/broker/upstream.ts";
-import { listen, mockUpstream } from "../../helpers/mock-upstream.ts";
+import { anthropicAnswer, listen, mockUpstream, openaiAnswer } from "../../helpers/mock-upstream.ts";
 import { getAgent, nodes, ok, refused, request } from "../../helpers/operations.ts";
 import { marker, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
 
@@ -489,59 +489,7 @@ describe("upstream rules, as the operator leaves them", () => {
 describe("brokered AI provider keys, through the providers' official SDKs", () => {
   it("Anthropic: messages, streamed and not, reach the upstream with the real key", async () => {
     await mock.close();
-    mock = await mockUpstream((request, res) => {
-      const body = JSON.parse(request.body || "{}") as { stream?: boolean };
-      if (!body.stream) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            id: "msg_1",
-            type: "message",
-            role: "assistant",
-            model: "claude-test",
-            content: [{ type: "text", text: "Hello" }],
-            stop_reason: "end_turn",
-            stop_sequence: null,
-            usage: { input_tokens: 3, output_tokens: 1 },
-          }),
-        );
-        return;
-      }
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      const events: [string, unknown][] = [
-        [
-          "message_start",
-          {
-            type: "message_start",
-            message: {
-              id: "msg_2",
-              type: "message",
-              role: "assistant",
-              model: "claude-test",
-              content: [],
-              stop_reason: null,
-              stop_sequence: null,
-              usage: { input_tokens: 3, output_tokens: 0 },
-            },
-          },
-        ],
-        ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
-        ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hel" } }],
-        ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "lo" } }],
-        ["content_block_stop", { type: "content_block_stop", index: 0 }],
-        [
-          "message_delta",
-          {
-            type: "message_delta",
-            delta: { stop_reason: "end_turn", stop_sequence: null },
-            usage: { output_tokens: 2 },
-          },
-        ],
-        ["message_stop", { type: "message_stop" }],
-      ];
-      for (const [event, data] of events) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      res.end();
-    });
+    mock = await mockUpstream(anthropicAnswer("Hello", ["Hel", "lo"]));
     vault.vault.services.broker.upstreams.providers.ANTHROPIC.baseUrl = mock.url;
     const key = marker("sk-ant-api03");
     await ok(user.gql, "connectAiProvider", { provider: "ANTHROPIC", credential: key, delivery: "BROKERED" });
@@ -580,33 +528,7 @@ describe("brokered AI provider keys, through the providers' official SDKs", () =
 
   it("OpenAI: chat completions, streamed and not, reach the upstream with the real key", async () => {
     await mock.close();
-    mock = await mockUpstream((request, res) => {
-      const body = JSON.parse(request.body || "{}") as { stream?: boolean };
-      const base = { id: "chatcmpl-1", created: 1, model: "gpt-test" };
-      if (!body.stream) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            ...base,
-            object: "chat.completion",
-            choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-            usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-          }),
-        );
-        return;
-      }
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      for (const content of ["Hel", "lo"]) {
-        const chunk = {
-          ...base,
-          object: "chat.completion.chunk",
-          choices: [{ index: 0, delta: { content }, finish_reason: null }],
-        };
-        res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-      }
-      res.write("data: [DONE]\n\n");
-      res.end();
-    });
+    mock = await mockUpstream(openaiAnswer("Hello", ["Hel", "lo"]));
     vault.vault.services.broker.upstreams.providers.OPENAI.baseUrl = `${mock.url}/v1`;
     const key = marker("sk-proj");
     await ok(user.gql, "connectAiProvider", { provider: "OPENAI", credential: key, delivery: "BROKERED" });
