@@ -4,9 +4,13 @@
 import type { Viewer } from "./auth/viewer.ts";
 import type { Db } from "./db/database.ts";
 import type { AttachmentService } from "./modules/attachment/attachment.service.ts";
+import type { LimitService } from "./modules/limit/limit.service.ts";
 import type { Services } from "./services.ts";
 
-export type Loaders = { usedBy: ReturnType<AttachmentService["usedByLoader"]> };
+export type Loaders = {
+  usedBy: ReturnType<AttachmentService["usedByLoader"]>;
+  spentToday: ReturnType<LimitService["spentTodayLoader"]>;
+};
 export type Context = {
   viewer: Viewer;
   db: Db;
@@ -19,5 +23,5 @@ export type Context = {
 };
 
 export function loadersFor(services: Services, viewer: Viewer): Loaders {
-  return { usedBy: services.attachments.usedByLoader(viewer) };
+  return { usedBy: services.attachments.usedByLoader(viewer), spentToday: services.limits.spentTodayLoader(viewer) };
 }

@@ -24,6 +24,7 @@ import "./modules/provider/provider.schema.ts";
 import "./modules/runtime/runtime.schema.ts";
 import "./modules/token/token.schema.ts";
 import "./modules/user/user.schema.ts";
+import "./modules/limit/limit.schema.ts";
 
 builder.queryType({});
 builder.mutationType({});

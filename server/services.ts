@@ -21,6 +21,8 @@ import type { UpstreamSettings } from "./modules/broker/upstream.ts";
 import { type EntryService, entryService } from "./modules/entry/entry.service.ts";
 import { type ImportService, type ImportStaging, importService } from "./modules/import/import.service.ts";
 import { type KeyService, keyService } from "./modules/keys/keys.service.ts";
+import { type LimitService, limitService } from "./modules/limit/limit.service.ts";
+import type { PriceTable } from "./modules/limit/prices.ts";
 import { type NoticeService, noticeService } from "./modules/notice/notice.service.ts";
 import type { OAuthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { type ProviderService, providerService } from "./modules/provider/provider.service.ts";
@@ -53,6 +55,10 @@ export type ServiceDeps = {
   upstreams: UpstreamSettings;
   /** Where agents reach the broker (AGENT_VAULT_PUBLIC_URL); otherwise where they reached the vault. */
   publicUrl?: string;
+  /** What models' tokens cost (AGENT_VAULT_PRICES, or the shipped table). */
+  prices: PriceTable;
+  /** The time limits' windows are read at, in milliseconds since 1970 (tests move it). */
+  now?: () => number;
   /** How often open streams re-check their token (default 30 s). */
   streamRecheckMs?: number;
   /** Versions kept of each entry, the current one included (AGENT_VAULT_VERSIONS_KEPT; default 50). */
@@ -85,6 +91,7 @@ export type Services = {
   keys: KeyService;
   activity: ActivityService;
   broker: BrokerService;
+  limits: LimitService;
   restarts: AutoRestarts;
   sessions: SessionService;
 };
@@ -157,10 +164,20 @@ export function createServices(deps: ServiceDeps): Services {
     versionsKept: deps.versionsKept,
     upstreams: deps.upstreams,
   });
+  const limits = limitService({
+    db,
+    sql,
+    uow,
+    activity,
+    prices: deps.prices,
+    now: deps.now,
+    retentionDays: deps.activityDays,
+  });
   return {
     authenticate,
     activity,
     restarts,
+    limits,
     sessions: sessionService({ db, hasher, binder, authenticate }),
     attachments: attachmentService({ uow, sql, binder, events, activity }),
     entries,
@@ -208,6 +225,7 @@ export function createServices(deps: ServiceDeps): Services {
       binder,
       upstreams: deps.upstreams,
       activity,
+      limits,
       onError: deps.onBackgroundError ?? (() => {}),
     }),
     notices: noticeService({ db }),

@@ -19,6 +19,7 @@ import { createVaultEvents, type VaultEvents } from "./events/events.ts";
 import { type UpstreamSettings, upstreamSettings } from "./modules/broker/upstream.ts";
 import { discardAbandonedStages, STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { legacyRowsWaiting } from "./modules/keys/legacy-rows.ts";
+import { type PriceTable, priceTable } from "./modules/limit/prices.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { oauthRefresher } from "./modules/provider/oauth-refresher.ts";
 import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/providers.ts";
@@ -33,6 +34,10 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     upstreams?: UpstreamSettings;
     /** Where agents reach the broker (default: AGENT_VAULT_PUBLIC_URL; otherwise where they reached the vault). */
     publicUrl?: string;
+    /** What models' tokens cost (default: AGENT_VAULT_PRICES, or the shipped table; modules/limit/prices.ts). */
+    prices?: PriceTable;
+    /** The time limits' windows are read at, in milliseconds since 1970 (default Date.now; tests move it). */
+    now?: () => number;
     /** The OAuth issuer for OpenAI tokens (default: AGENT_VAULT_OPENAI_ISSUER, or OpenAI's). */
     oauthIssuer?: OAuthIssuer;
     rateLimits?: Partial<RateLimitSettings>;
@@ -130,6 +135,8 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     oauthIssuer: config.oauthIssuer ?? oauthIssuer(),
     upstreams: config.upstreams ?? upstreamSettings(),
     publicUrl: config.publicUrl ?? (process.env.AGENT_VAULT_PUBLIC_URL || undefined),
+    prices: config.prices ?? priceTable(),
+    now: config.now,
     streamRecheckMs: config.streamRecheckMs,
     sessionIdleMs: config.sessionIdleMs,
     versionsKept: config.versionsKept,
@@ -161,6 +168,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   if (config.maintenance ?? true) {
     const prune = () => {
       services.activity.prune().catch((error) => warn(`Pruning activity failed: ${error?.message}`));
+      services.limits.prune().catch((error) => warn(`Pruning usage failed: ${error?.message}`));
       pruning = setTimeout(prune, PRUNE_EVERY_MS).unref();
     };
     pruning = setTimeout(prune, FIRST_PRUNE_MS).unref();

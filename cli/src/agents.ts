@@ -1,7 +1,8 @@
-// `agent-vault agents list|create|attach|detach|restart|token|delete`.
+// `agent-vault agents list|create|attach|detach|restart|token|delete` (and limits.ts's commands).
 import { type Agent, type AgentRestartPolicy, collect } from "@agent-vault/sdk";
 import type { Command } from "commander";
 import { findAgent, findEntry, type Json, UsageError, vaultFromEnv } from "./context.ts";
+import { registerLimits } from "./limits.ts";
 import { printJson, printLine, printTable, shortTime } from "./output.ts";
 
 const pending = (agent: Agent) => agent.pendingChanges.map((p) => `${p.name} ${p.change.toLowerCase()}`).join(", ");
@@ -33,7 +34,7 @@ export function registerAgents(program: Command) {
       const agents = await collect(vaultFromEnv().allAgents());
       if (options.json) return printJson(agents);
       printTable(
-        ["NAME", "ENTRIES", "RESTART", "POLICY", "PENDING", "LAST RESTART"],
+        ["NAME", "ENTRIES", "RESTART", "POLICY", "PENDING", "LAST RESTART", "SPENT TODAY"],
         agents.map((agent) => [
           agent.name,
           agent.entries.map((entry) => entry.name).join(", ") || "-",
@@ -41,6 +42,7 @@ export function registerAgents(program: Command) {
           policyLabel(agent),
           pending(agent) || "-",
           shortTime(agent.lastRestartedAt),
+          `$${agent.spentTodayUsd.toFixed(2)}`,
         ]),
       );
     });
@@ -146,4 +148,6 @@ export function registerAgents(program: Command) {
       if (options.json) return printJson({ id, name: agent.name });
       printLine(`Deleted agent ${agent.name}.`);
     });
+
+  registerLimits(group);
 }

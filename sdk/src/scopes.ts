@@ -11,6 +11,7 @@ const SCOPES = {
   TOKENS_MANAGE: true,
   PROVIDERS_MANAGE: true,
   ACTIVITY_READ: true,
+  LIMITS_MANAGE: true,
 } satisfies Record<TokenScope, true>;
 
 /** Every scope an API token can have. */

@@ -14,6 +14,7 @@ export const TOKEN_SCOPES = {
   TOKENS_MANAGE: "List, create and revoke API tokens (never with scopes the creating token lacks).",
   PROVIDERS_MANAGE: "Connect, check, refresh and disconnect AI providers (writing and deleting their secrets).",
   ACTIVITY_READ: "Read the activity log.",
+  LIMITS_MANAGE: "Set and remove agents' spend and rate limits (reading them and usage needs AGENTS_READ).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;

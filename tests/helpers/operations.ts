@@ -33,6 +33,8 @@ const MUTATIONS = {
   importEnv: D.ImportEnvDocument,
   connectAiProvider: D.ConnectAiProviderDocument,
   disconnectAiProvider: D.DisconnectAiProviderDocument,
+  setAgentLimit: D.SetAgentLimitDocument,
+  removeAgentLimit: D.RemoveAgentLimitDocument,
 } as const;
 
 type Mutations = typeof MUTATIONS;

@@ -123,6 +123,47 @@ describe("the CLI", () => {
     expect(list.stdout).toContain("TABLE_KEY");
   });
 
+  it("limits an agent's brokered requests, lists its limits and usage, and removes a limit", async () => {
+    await json(
+      ["secrets", "add", "LIMITED_CLI_KEY", "--brokered", "--upstream", "https://api.example.com/v1"],
+      "cli-limited-value",
+    );
+    await json(["agents", "create", "limited-bot", "--entry", "LIMITED_CLI_KEY"]);
+    const set = await json(["agents", "limit", "limited-bot", "--cost", "5/day", "--requests", "60/minute"]);
+    expect(set).toEqual([
+      expect.objectContaining({ window: "MINUTE", maxRequests: 60, maxCostUsd: null }),
+      expect.objectContaining({ window: "DAY", maxCostUsd: 5, maxRequests: null }),
+    ]);
+    const secretOnly = await cli([
+      "agents",
+      "limit",
+      "limited-bot",
+      "--tokens",
+      "1000/hour",
+      "--secret",
+      "LIMITED_CLI_KEY",
+    ]);
+    expect(secretOnly.code).toBe(0);
+    expect(secretOnly.stdout).toMatch(/Limited agent limited-bot: 1000 tokens per hour through LIMITED_CLI_KEY/);
+    const table = await cli(["agents", "limits", "limited-bot"]);
+    expect(table.stdout).toMatch(/^ID\s+SECRET\s+WINDOW\s+REQUESTS\s+TOKENS\s+COST\s+RESETS/);
+    expect(table.stdout).toMatch(/\(all\)\s+day\s+-\s+-\s+\$0\.0000\/\$5\.00/);
+    expect(table.stdout).toMatch(/\(all\)\s+minute\s+0\/60\s/);
+    expect(table.stdout).toMatch(/LIMITED_CLI_KEY\s+hour\s+-\s+0\/1000\s/);
+    const bad = await cli(["agents", "limit", "limited-bot", "--cost", "5 per day"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--cost is an amount per window");
+    const none = await cli(["agents", "limit", "limited-bot"]);
+    expect(none.code).toBe(2);
+    expect(await json(["agents", "unlimit", set[1].id])).toEqual({ id: set[1].id });
+    expect((await json(["agents", "limits", "limited-bot"])).map((l: { id: string }) => l.id)).not.toContain(set[1].id);
+    const usage = await cli(["agents", "usage", "limited-bot", "--days", "7"]);
+    expect(usage.stdout).toContain("Agent limited-bot made no brokered requests in the last 7 days.");
+    expect(await json(["agents", "usage", "limited-bot"])).toEqual([]);
+    const list = await cli(["agents", "list"]);
+    expect(list.stdout).toMatch(/limited-bot\s.*\$0\.00/);
+  });
+
   it("adds a brokered secret and connects a brokered provider key, and lists their delivery", async () => {
     const secret = await json(
       [

@@ -33,6 +33,11 @@ export function operationMethods(run: OperationRunner) {
     /**
      * The agent with this id. Requires the AGENTS_READ scope.
      */
+    agentLimits: (variables: D.AgentLimitsQueryVariables) =>
+      run.query(D.AgentLimitsDocument, "agent", variables),
+    /**
+     * The agent with this id. Requires the AGENTS_READ scope.
+     */
     agentRuntimeTokens: (variables: D.AgentRuntimeTokensQueryVariables) =>
       run.query(D.AgentRuntimeTokensDocument, "agent", variables),
     /**
@@ -40,6 +45,11 @@ export function operationMethods(run: OperationRunner) {
      */
     agents: (variables: D.AgentsQueryVariables = {}) =>
       run.query(D.AgentsDocument, "agents", variables),
+    /**
+     * The agent with this id. Requires the AGENTS_READ scope.
+     */
+    agentUsage: (variables: D.AgentUsageQueryVariables) =>
+      run.query(D.AgentUsageDocument, "agent", variables),
     /**
      * One card per AI provider: Anthropic, OpenAI, OpenRouter. Requires the ENTRIES_READ scope.
      */
@@ -131,6 +141,11 @@ export function operationMethods(run: OperationRunner) {
     refreshAiProvider: (input: D.AiProviderInput) =>
       run.mutation(D.RefreshAiProviderDocument, "refreshAiProvider", input),
     /**
+     * Removes a limit (and its counts). Success data is the removed id. Requires the LIMITS_MANAGE scope.
+     */
+    removeAgentLimit: (input: D.RemoveAgentLimitInput) =>
+      run.mutation(D.RemoveAgentLimitDocument, "removeAgentLimit", input),
+    /**
      * Makes the current attached entries the environment the agent runs with, and restarts its connected runtime. Requires the AGENTS_WRITE scope.
      */
     restartAgent: (input: D.AgentIdInput) =>
@@ -150,6 +165,11 @@ export function operationMethods(run: OperationRunner) {
      */
     revokeRuntimeToken: (input: D.RevokeRuntimeTokenInput) =>
       run.mutation(D.RevokeRuntimeTokenDocument, "revokeRuntimeToken", input),
+    /**
+     * Limits an agent's brokered requests (of one secret, or all) per window: at least one maximum. Requires the LIMITS_MANAGE scope.
+     */
+    setAgentLimit: (input: D.SetAgentLimitInput) =>
+      run.mutation(D.SetAgentLimitDocument, "setAgentLimit", input),
     /**
      * Renames an agent or changes its restart policy. Requires the AGENTS_WRITE scope.
      */

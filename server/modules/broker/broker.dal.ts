@@ -5,8 +5,10 @@ import type { Sql, SqlRunner } from "../../db/database.ts";
 const INSERT = `INSERT INTO "BrokerPlaceholder" ("tokenHash", "runtimeTokenId", "agentId", "entryId", "binding")
   VALUES (?, ?, ?, ?, ?) ON CONFLICT ("tokenHash") DO NOTHING`;
 // A broker request's one read: the placeholder, its secret and the secret's owner's key salt.
+// Whether a limit applies comes with it, so that an agent without limits costs no second read.
 const GRANT = `SELECT p."runtimeTokenId", p."agentId", p."entryId", p."binding", e."name", e."kind", e."ciphertext",
-  e."upstream", e."userId", u."keySalt", a."name"
+  e."upstream", e."userId", u."keySalt", a."name",
+  EXISTS (SELECT 1 FROM "AgentLimit" l WHERE l."agentId" = p."agentId" AND (l."entryId" IS NULL OR l."entryId" = p."entryId"))
   FROM "BrokerPlaceholder" p JOIN "Entry" e ON e."id" = p."entryId" JOIN "User" u ON u."id" = e."userId"
   JOIN "Agent" a ON a."id" = p."agentId" AND a."userId" = e."userId"
   WHERE p."tokenHash" = ?`;
@@ -39,13 +41,28 @@ export type PlaceholderGrant = {
   userId: string;
   keySalt: Uint8Array;
   agentName: string;
+  /** Whether a limit applies to the agent's requests through this secret. */
+  limited: boolean;
 };
 
 /** What a placeholder (by its keyed hash) stands for, or undefined. */
 export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<PlaceholderGrant | undefined> {
   const [row] = await sql.rows(GRANT, [tokenHash]);
   if (!row) return undefined;
-  const [runtimeTokenId, agentId, entryId, binding, name, kind, ciphertext, upstream, userId, keySalt, agentName] = row;
+  const [
+    runtimeTokenId,
+    agentId,
+    entryId,
+    binding,
+    name,
+    kind,
+    ciphertext,
+    upstream,
+    userId,
+    keySalt,
+    agentName,
+    limited,
+  ] = row;
   if (kind !== "SECRET") return undefined;
   return {
     runtimeTokenId: String(runtimeTokenId),
@@ -59,6 +76,7 @@ export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<Pla
     userId: String(userId),
     keySalt: keySalt as Uint8Array,
     agentName: String(agentName),
+    limited: limited === true || Number(limited) === 1,
   };
 }
 

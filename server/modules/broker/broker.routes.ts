@@ -7,9 +7,12 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
+import { type Admission, LimitRefusedError } from "../limit/limit.service.ts";
+import { requestedUsage, type Usage, usageMeter } from "../limit/usage-meter.ts";
 import type { BrokerService, Opened } from "./broker.service.ts";
 import { brokerPath } from "./broker-path.ts";
 import { checkedLookup, UpstreamRefusedError } from "./connect-checks.ts";
+import { limitAnswer } from "./limit-answer.ts";
 import { scrubbing, scrubText } from "./scrubber.ts";
 import { privateHost } from "./upstream.ts";
 
@@ -47,6 +50,28 @@ const RESPONSE_DROPPED = new Set([
   // A scrubbed body may be longer or shorter than the upstream's.
   "content-length",
 ]);
+
+/** A request under a token or cost limit is read whole before it goes (for its max_tokens), up to this. */
+const RESERVATION_READ_LIMIT = 32 * 1024 * 1024;
+const NO_USAGE: Usage = { model: null, inputTokens: 0, outputTokens: 0, costUsd: null, found: false };
+
+/** The request's body, or null when it is over `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    req.once("end", () => resolve(size > limit ? null : Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+}
 
 /** Where a placeholder may be: the providers' SDKs' headers first, then any other. */
 const LIKELY_CARRIERS = ["authorization", "x-api-key"];
@@ -183,7 +208,47 @@ export function brokerHandler(
     const method = req.method ?? "GET";
     const address = req.socket?.remoteAddress ?? null;
     const path = `${basePath}${route.rest}` || "/";
+    const limited = broker.limitedRequest(opened, address);
+    let body: IncomingMessage | Buffer | null = method === "GET" || method === "HEAD" ? null : req;
+    let admission: Admission | null = null;
+    if (opened.limited) {
+      const limits = await broker.limits.applicable(opened.agent.id, opened.entry.id);
+      let asks: { model: string | null; maxTokens: number } = { model: null, maxTokens: 0 };
+      // A limit of tokens or cost reserves what the request asks for (its max_tokens): read first.
+      if (body && broker.limits.needsReservation(limits)) {
+        const read = await readBody(req, RESERVATION_READ_LIMIT);
+        if (!read) {
+          return failure(
+            res,
+            413,
+            "request_too_large",
+            "A request under a token or cost limit is read before it goes: this one is too large",
+          );
+        }
+        body = read;
+        asks = requestedUsage(read);
+      }
+      try {
+        admission = await broker.limits.admit(limited, asks, limits);
+      } catch (error) {
+        if (!(error instanceof LimitRefusedError)) throw error;
+        const answer = limitAnswer(opened.upstream.provider, error.refusal);
+        res.writeHead(429, { ...answer.headers, "content-length": String(Buffer.byteLength(answer.body)) });
+        res.end(answer.body);
+        return;
+      }
+    }
+    let meter: ReturnType<typeof usageMeter> | null = null;
     let bytesOut = 0;
+    let finished = false;
+    // Once per request, however it ended: the activity log's count, the limits' settlement and usage.
+    const finish = (status: number, counted = true) => {
+      if (finished) return;
+      finished = true;
+      if (counted) record(status);
+      const usage = meter?.end() ?? NO_USAGE;
+      broker.limits.settle(limited, admission, { usage, status }).catch(onError);
+    };
     const record = (status: number) =>
       broker.record({
         userId: opened.userId,
@@ -218,7 +283,7 @@ export function brokerHandler(
         path: `${path}${route.query}`,
         method: method as Dispatcher.HttpMethod,
         headers: forwardedHeaders(req.headers, carrier, opened),
-        body: method === "GET" || method === "HEAD" ? null : req,
+        body,
       },
       {
         onRequestStart(controller) {
@@ -230,11 +295,13 @@ export function brokerHandler(
           status = statusCode;
           const length = Number(headers["content-length"]);
           remaining = Number.isInteger(length) && length > 0 ? length : -1;
+          meter = usageMeter(String(headers["content-type"] ?? ""));
           res.writeHead(statusCode, responseHeaders(headers, value));
           // A stream of events starts at once; any other answer goes out with its first bytes.
           if (String(headers["content-type"] ?? "").includes("event-stream")) res.flushHeaders();
         },
         onResponseData(controller, chunk) {
+          meter?.push(chunk);
           const out = scrub.push(chunk);
           if (remaining > 0) remaining -= chunk.length;
           if (remaining === 0) {
@@ -255,11 +322,12 @@ export function brokerHandler(
             if (rest) res.end(rest);
             else res.end();
           }
-          record(status);
+          finish(status);
         },
         onResponseError(_controller, error) {
-          if (res.destroyed) return;
-          record(status || 502);
+          // An agent that left is not counted in the log; its limits and usage are settled all the same.
+          if (res.destroyed) return finish(status, false);
+          finish(status || 502);
           if (res.headersSent) return void res.destroy();
           if (error instanceof UpstreamRefusedError || error.cause instanceof UpstreamRefusedError) {
             return failure(res, 502, "upstream_refused", "The upstream's address is private, loopback or link-local");

@@ -8,6 +8,7 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Sql } from "../../db/database.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
+import type { LimitedRequest, LimitService } from "../limit/limit.service.ts";
 import type { Provider } from "../provider/providers.ts";
 import { type PlaceholderGrant, placeholderGrant } from "./broker.dal.ts";
 import { type BrokeredRequest, brokerUsage } from "./broker-usage.ts";
@@ -22,6 +23,8 @@ export type Opened = {
   agent: { id: string; name: string };
   entry: { id: string; name: string };
   runtimeTokenId: string;
+  /** Whether a limit applies to these requests (LimitService.applicable says which). */
+  limited: boolean;
 };
 
 export type BrokerService = ReturnType<typeof brokerService>;
@@ -46,6 +49,7 @@ export function brokerService(deps: {
   binder: RowBinder;
   upstreams: UpstreamSettings;
   activity: ActivityService;
+  limits: LimitService;
   onError: (error: unknown) => void;
 }) {
   const { sql, keyring, hasher, binder, upstreams } = deps;
@@ -101,8 +105,24 @@ export function brokerService(deps: {
         agent: { id: grant.agentId, name: grant.agentName },
         entry: { id: grant.entryId, name: grant.name },
         runtimeTokenId: grant.runtimeTokenId,
+        limited: grant.limited,
       };
     },
+
+    limits: deps.limits,
+
+    /** Who a request is, for its limits and usage: the agent, by its runtime token. */
+    limitedRequest: (opened: Opened, address: string | null): LimitedRequest => ({
+      doer: {
+        userId: opened.userId,
+        keySalt: opened.keySalt,
+        address,
+        actor: { kind: "RUNTIME_TOKEN", id: opened.agent.id, name: opened.agent.name, tokenId: opened.runtimeTokenId },
+      },
+      agent: opened.agent,
+      entry: opened.entry,
+      provider: opened.upstream.provider,
+    }),
 
     /** Counts a forwarded request in the activity log (per agent, secret and minute). */
     record: (request: BrokeredRequest) => usage.count(request),

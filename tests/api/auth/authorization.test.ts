@@ -114,6 +114,7 @@ describe("the scope walk", () => {
     "TOKENS_MANAGE",
     "PROVIDERS_MANAGE",
     "ACTIVITY_READ",
+    "LIMITS_MANAGE",
   ];
   /** How each scoped field of a type other than the roots is reached, and what else that needs. */
   const NESTED: Record<string, { query: string; alsoNeeds: TokenScope[] }> = {

@@ -1,0 +1,267 @@
+// The limits' tables: AgentLimit (the maxima), LimitCounter (what each window used: requests
+// counted when forwarded, tokens and cost reserved then settled) and UsageHour (what a person
+// sees, per agent, secret and hour). The counters' writes are single conditional statements, so
+// that concurrent requests, on one instance or several, never pass a maximum together.
+import type { Db, Sql, SqlRunner, Tx } from "../../db/database.ts";
+import type { LimitWindow } from "./limit-window.ts";
+
+export type LimitRow = {
+  id: string;
+  agentId: string;
+  entryId: string | null;
+  window: LimitWindow;
+  maxRequests: number | null;
+  maxTokens: number | null;
+  maxCostMicros: number | null;
+  createdAt: Date;
+};
+
+export type Counter = { requests: number; tokens: number; costMicros: number };
+
+const num = (value: unknown): number => Number(value ?? 0);
+const numOrNull = (value: unknown): number | null => (value == null ? null : Number(value));
+
+const limitRow = (row: {
+  id: string;
+  agentId: string;
+  entryId: string | null;
+  window: string;
+  maxRequests: number | null;
+  maxTokens: bigint | number | null;
+  maxCostMicros: bigint | number | null;
+  createdAt: Date;
+}): LimitRow => ({
+  id: row.id,
+  agentId: row.agentId,
+  entryId: row.entryId,
+  window: row.window as LimitWindow,
+  maxRequests: row.maxRequests,
+  maxTokens: numOrNull(row.maxTokens),
+  maxCostMicros: numOrNull(row.maxCostMicros),
+  createdAt: row.createdAt,
+});
+
+export async function createLimit(
+  db: Db | Tx,
+  data: Omit<LimitRow, "id" | "createdAt"> & { userId: string },
+): Promise<LimitRow> {
+  return limitRow(
+    await db.agentLimit.create({
+      data: {
+        userId: data.userId,
+        agentId: data.agentId,
+        entryId: data.entryId,
+        window: data.window,
+        maxRequests: data.maxRequests,
+        maxTokens: data.maxTokens === null ? null : BigInt(data.maxTokens),
+        maxCostMicros: data.maxCostMicros === null ? null : BigInt(data.maxCostMicros),
+      },
+    }),
+  );
+}
+
+/** Removes the user's limit `id`; the removed limit, or null when there was none. */
+export async function deleteLimit(db: Db | Tx, userId: string, id: string): Promise<LimitRow | null> {
+  const found = await db.agentLimit.findFirst({ where: { id, userId } });
+  if (!found) return null;
+  await db.agentLimit.deleteMany({ where: { id, userId } });
+  return limitRow(found);
+}
+
+export async function limitsOfAgent(db: Db, userId: string, agentId: string): Promise<LimitRow[]> {
+  const rows = await db.agentLimit.findMany({ where: { userId, agentId }, orderBy: { createdAt: "asc" } });
+  return rows.map(limitRow);
+}
+
+const APPLICABLE = `SELECT "id", "window", "maxRequests", "maxTokens", "maxCostMicros" FROM "AgentLimit"
+  WHERE "agentId" = ? AND ("entryId" IS NULL OR "entryId" = ?) ORDER BY "id"`;
+
+/** The limits a request of `agentId` through `entryId` falls under (one indexed read), by id. */
+export async function applicableLimits(
+  sql: Sql,
+  agentId: string,
+  entryId: string,
+): Promise<Pick<LimitRow, "id" | "window" | "maxRequests" | "maxTokens" | "maxCostMicros">[]> {
+  const rows = await sql.rows(APPLICABLE, [agentId, entryId]);
+  return rows.map(([id, window, maxRequests, maxTokens, maxCostMicros]) => ({
+    id: String(id),
+    window: window as LimitWindow,
+    maxRequests: numOrNull(maxRequests),
+    maxTokens: numOrNull(maxTokens),
+    maxCostMicros: numOrNull(maxCostMicros),
+  }));
+}
+
+/**
+ * Counts one request in a limit's window, with the tokens and cost it reserves, only while the
+ * window is under each of the limit's maxima: one statement, which the database runs one at a time
+ * per row. The window's counts afterwards, or null when it was already at a maximum.
+ */
+export async function reserve(
+  run: SqlRunner,
+  limit: Pick<LimitRow, "id" | "maxRequests" | "maxTokens" | "maxCostMicros">,
+  windowStart: number,
+  tokens: number,
+  costMicros: number,
+): Promise<Counter | null> {
+  const conditions: string[] = [];
+  const params: unknown[] = [limit.id, windowStart, tokens, costMicros];
+  for (const [column, max] of [
+    ["requests", limit.maxRequests],
+    ["tokens", limit.maxTokens],
+    ["costMicros", limit.maxCostMicros],
+  ] as const) {
+    if (max === null) continue;
+    conditions.push(`"LimitCounter"."${column}" < ?`);
+    params.push(max);
+  }
+  const [row] = await run(
+    `INSERT INTO "LimitCounter" ("limitId", "windowStart", "requests", "tokens", "costMicros") VALUES (?, ?, 1, ?, ?)
+     ON CONFLICT ("limitId", "windowStart") DO UPDATE SET "requests" = "LimitCounter"."requests" + 1,
+       "tokens" = "LimitCounter"."tokens" + excluded."tokens", "costMicros" = "LimitCounter"."costMicros" + excluded."costMicros"
+     ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}
+     RETURNING "requests", "tokens", "costMicros"`,
+    params,
+  );
+  return row ? { requests: num(row.requests), tokens: num(row.tokens), costMicros: num(row.costMicros) } : null;
+}
+
+/** Replaces a request's reservation by what it used: the differences added to its window. */
+export async function settle(
+  run: SqlRunner,
+  limitId: string,
+  windowStart: number,
+  tokens: number,
+  costMicros: number,
+): Promise<Counter | null> {
+  const [row] = await run(
+    `UPDATE "LimitCounter" SET "tokens" = "tokens" + ?, "costMicros" = "costMicros" + ?
+     WHERE "limitId" = ? AND "windowStart" = ? RETURNING "requests", "tokens", "costMicros"`,
+    [tokens, costMicros, limitId, windowStart],
+  );
+  return row ? { requests: num(row.requests), tokens: num(row.tokens), costMicros: num(row.costMicros) } : null;
+}
+
+/** A window's counts, read in a transaction. */
+export async function countersIn(
+  work: { sql: SqlRunner },
+  limitId: string,
+  windowStart: number,
+): Promise<Counter | null> {
+  const [row] = await work.sql(
+    'SELECT "requests", "tokens", "costMicros" FROM "LimitCounter" WHERE "limitId" = ? AND "windowStart" = ?',
+    [limitId, windowStart],
+  );
+  return row ? { requests: num(row.requests), tokens: num(row.tokens), costMicros: num(row.costMicros) } : null;
+}
+
+/** The counts of each limit's window that starts at the given time (absent: nothing used yet). */
+export async function countersOf(
+  sql: Sql,
+  windows: readonly { limitId: string; windowStart: number }[],
+): Promise<Map<string, Counter>> {
+  const found = new Map<string, Counter>();
+  if (windows.length === 0) return found;
+  const rows = await sql.rows(
+    `SELECT "limitId", "windowStart", "requests", "tokens", "costMicros" FROM "LimitCounter" WHERE ${windows
+      .map(() => `("limitId" = ? AND "windowStart" = ?)`)
+      .join(" OR ")}`,
+    windows.flatMap((w) => [w.limitId, w.windowStart]),
+  );
+  for (const [limitId, windowStart, requests, tokens, costMicros] of rows) {
+    found.set(`${limitId}|${num(windowStart)}`, {
+      requests: num(requests),
+      tokens: num(tokens),
+      costMicros: num(costMicros),
+    });
+  }
+  return found;
+}
+
+export type UsageRow = {
+  userId: string;
+  agentId: string;
+  entryId: string;
+  hourStart: number;
+  secretName: string;
+  provider: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  errors: number;
+  unpricedRequests: number;
+};
+
+/** Adds one request's usage to its agent's, secret's and hour's row. */
+export async function addUsage(run: SqlRunner, row: UsageRow): Promise<void> {
+  await run(
+    `INSERT INTO "UsageHour" ("agentId", "entryId", "hourStart", "userId", "secretName", "provider", "requests",
+       "inputTokens", "outputTokens", "costMicros", "errors", "unpricedRequests") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT ("agentId", "entryId", "hourStart") DO UPDATE SET "secretName" = excluded."secretName",
+       "requests" = "UsageHour"."requests" + excluded."requests",
+       "inputTokens" = "UsageHour"."inputTokens" + excluded."inputTokens",
+       "outputTokens" = "UsageHour"."outputTokens" + excluded."outputTokens",
+       "costMicros" = "UsageHour"."costMicros" + excluded."costMicros",
+       "errors" = "UsageHour"."errors" + excluded."errors",
+       "unpricedRequests" = "UsageHour"."unpricedRequests" + excluded."unpricedRequests"`,
+    [
+      row.agentId,
+      row.entryId,
+      row.hourStart,
+      row.userId,
+      row.secretName,
+      row.provider,
+      row.requests,
+      row.inputTokens,
+      row.outputTokens,
+      row.costMicros,
+      row.errors,
+      row.unpricedRequests,
+    ],
+  );
+}
+
+/** An agent's hourly usage rows from `from` (inclusive) to `to` (exclusive), oldest first. */
+export async function usageHours(
+  sql: Sql,
+  userId: string,
+  agentId: string,
+  from: number,
+  to: number,
+): Promise<UsageRow[]> {
+  const rows = await sql.rows(
+    `SELECT "agentId", "entryId", "hourStart", "userId", "secretName", "provider", "requests", "inputTokens",
+       "outputTokens", "costMicros", "errors", "unpricedRequests" FROM "UsageHour"
+     WHERE "userId" = ? AND "agentId" = ? AND "hourStart" >= ? AND "hourStart" < ? ORDER BY "hourStart"`,
+    [userId, agentId, from, to],
+  );
+  return rows.map((r) => ({
+    agentId: String(r[0]),
+    entryId: String(r[1]),
+    hourStart: num(r[2]),
+    userId: String(r[3]),
+    secretName: String(r[4]),
+    provider: String(r[5]),
+    requests: num(r[6]),
+    inputTokens: num(r[7]),
+    outputTokens: num(r[8]),
+    costMicros: num(r[9]),
+    errors: num(r[10]),
+    unpricedRequests: num(r[11]),
+  }));
+}
+
+/** The usage of every agent of `userId` since `from`, summed per agent: the Agents list's spend today. */
+export async function costSince(sql: Sql, userId: string, from: number): Promise<Map<string, number>> {
+  const rows = await sql.rows(
+    `SELECT "agentId", SUM("costMicros") FROM "UsageHour" WHERE "userId" = ? AND "hourStart" >= ? GROUP BY "agentId"`,
+    [userId, from],
+  );
+  return new Map(rows.map(([agentId, cost]) => [String(agentId), num(cost)]));
+}
+
+/** Removes usage older than `before` (retention, as the activity log's). */
+export async function pruneUsage(sql: Sql, before: number): Promise<void> {
+  await sql.objects('DELETE FROM "UsageHour" WHERE "hourStart" < ?', [before]);
+}

@@ -1,0 +1,136 @@
+// The pure parts of limits: calendar windows, the price table, and reading usage from answers.
+import { describe, expect, it } from "vitest";
+import { secondsToReset, windowEnd, windowStart } from "../../server/modules/limit/limit-window.ts";
+import { costMicros, PricesError, parsePrices, priceOf, priceTable } from "../../server/modules/limit/prices.ts";
+import { requestedUsage, usageMeter } from "../../server/modules/limit/usage-meter.ts";
+
+const at = Date.UTC(2026, 1, 28, 23, 59, 59, 500);
+
+describe("windows", () => {
+  it("are calendar periods in UTC", () => {
+    expect(new Date(windowStart("MINUTE", at)).toISOString()).toBe("2026-02-28T23:59:00.000Z");
+    expect(new Date(windowStart("HOUR", at)).toISOString()).toBe("2026-02-28T23:00:00.000Z");
+    expect(new Date(windowStart("DAY", at)).toISOString()).toBe("2026-02-28T00:00:00.000Z");
+    expect(new Date(windowStart("MONTH", at)).toISOString()).toBe("2026-02-01T00:00:00.000Z");
+    expect(new Date(windowEnd("MONTH", at)).toISOString()).toBe("2026-03-01T00:00:00.000Z");
+    expect(new Date(windowEnd("MONTH", Date.UTC(2026, 11, 31))).toISOString()).toBe("2027-01-01T00:00:00.000Z");
+  });
+
+  it("say how long until they reset, in whole seconds, at least one", () => {
+    expect(secondsToReset("MINUTE", at)).toBe(1);
+    expect(secondsToReset("DAY", at)).toBe(1);
+    expect(secondsToReset("MINUTE", Date.UTC(2026, 0, 1, 0, 0, 0))).toBe(60);
+    expect(secondsToReset("HOUR", Date.UTC(2026, 0, 1, 0, 30, 0, 1))).toBe(1800);
+  });
+});
+
+describe("prices", () => {
+  const table = priceTable({});
+
+  it("find a dated model by its name, the longest known name first, and OpenRouter's names", () => {
+    expect(priceOf(table, "claude-sonnet-4-5-20250929")).toEqual({ input: 3, output: 15 });
+    expect(priceOf(table, "gpt-5-mini-2025-08-07")).toEqual({ input: 0.25, output: 2 });
+    expect(priceOf(table, "gpt-4o-mini")).toEqual({ input: 0.15, output: 0.6 });
+    expect(priceOf(table, "anthropic/claude-sonnet-4.5")).toEqual({ input: 3, output: 15 });
+    expect(priceOf(table, "GPT-4.1")).toEqual({ input: 2, output: 8 });
+    expect(priceOf(table, "gpt-4.10")).toBeNull();
+    expect(priceOf(table, "llama-3")).toBeNull();
+    expect(priceOf(table, null)).toBeNull();
+  });
+
+  it("are USD per million tokens, counted in millionths of a dollar", () => {
+    expect(costMicros({ input: 3, output: 15 }, 1_000_000, 0)).toBe(3_000_000);
+    expect(costMicros({ input: 3, output: 15 }, 10, 5)).toBe(105);
+  });
+
+  it("replaced by the operator's file, which must be well formed", () => {
+    expect(parsePrices('{"My-Model": {"input": 1.5, "output": 2}}', "x").get("my-model")).toEqual({
+      input: 1.5,
+      output: 2,
+    });
+    expect(() => parsePrices("[1]", "x")).toThrow(PricesError);
+    expect(() => parsePrices('{"m": {"input": -1, "output": 2}}', "x")).toThrow(/the price of "m"/);
+    expect(() => parsePrices("{", "x")).toThrow(/not JSON/);
+    expect(() => priceTable({ AGENT_VAULT_PRICES: "/nonexistent/prices.json" })).toThrow(/cannot read/);
+  });
+});
+
+const feed = (contentType: string, chunks: (string | Buffer)[]) => {
+  const meter = usageMeter(contentType);
+  for (const chunk of chunks) meter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return meter.end();
+};
+
+describe("usage read from answers", () => {
+  it("reads OpenAI chat, OpenAI Responses, Anthropic and OpenRouter JSON bodies", () => {
+    expect(
+      feed("application/json", ['{"model":"gpt-4o","usage":{"prompt_tokens":10,', '"completion_tokens":5}}']),
+    ).toEqual({ model: "gpt-4o", inputTokens: 10, outputTokens: 5, costUsd: null, found: true });
+    expect(
+      feed("application/json; charset=utf-8", ['{"model":"gpt-5","usage":{"input_tokens":7,"output_tokens":3}}']),
+    ).toMatchObject({
+      inputTokens: 7,
+      outputTokens: 3,
+    });
+    expect(
+      feed("application/json", [
+        '{"model":"claude-sonnet-4-5","usage":{"input_tokens":7,"cache_read_input_tokens":100,"cache_creation_input_tokens":20,"output_tokens":3}}',
+      ]),
+    ).toMatchObject({ inputTokens: 127, outputTokens: 3 });
+    expect(feed("application/json", ['{"usage":{"prompt_tokens":1,"completion_tokens":1,"cost":0.25}}'])).toMatchObject(
+      {
+        costUsd: 0.25,
+      },
+    );
+    expect(feed("application/json", ['{"error":{"message":"nope"}}'])).toMatchObject({ found: false });
+    expect(feed("text/plain", ['{"usage":{"prompt_tokens":1}}'])).toMatchObject({ found: false });
+  });
+
+  it("reads Anthropic's stream: input from message_start, output from the last message_delta, across chunk bounds", () => {
+    const events = [
+      'event: message_start\ndata: {"type":"message_start","message":{"model":"claude-haiku-4-5","usage":{"input_tokens":25,"output_tokens":1}}}\n\n',
+      'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"é"}}\n\n',
+      'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":15}}\n\n',
+      'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":42}}\n\n',
+    ].join("");
+    const bytes = Buffer.from(events);
+    // Every split point, also inside the two bytes of "é".
+    for (const cut of [1, 17, 100, bytes.indexOf(Buffer.from("é")) + 1, bytes.length - 3]) {
+      expect(feed("text/event-stream", [bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual({
+        model: "claude-haiku-4-5",
+        inputTokens: 25,
+        outputTokens: 42,
+        costUsd: null,
+        found: true,
+      });
+    }
+  });
+
+  it("reads OpenAI's final usage chunk and the Responses API's response.completed", () => {
+    expect(
+      feed("text/event-stream", [
+        'data: {"model":"gpt-4o","choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n',
+        'data: {"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4}}\n\ndata: [DONE]\n\n',
+      ]),
+    ).toMatchObject({ model: "gpt-4o", inputTokens: 9, outputTokens: 4 });
+    expect(
+      feed("text/event-stream", [
+        'event: response.completed\ndata: {"type":"response.completed","response":{"model":"gpt-5","usage":{"input_tokens":11,"output_tokens":6}}}',
+      ]),
+    ).toMatchObject({ model: "gpt-5", inputTokens: 11, outputTokens: 6 });
+    expect(feed("text/event-stream", ['data: {"choices":[]}\n\n'])).toMatchObject({ found: false });
+  });
+
+  it("reads what a request asks for at most", () => {
+    expect(requestedUsage(Buffer.from('{"model":"claude-x","max_tokens":1024}'))).toEqual({
+      model: "claude-x",
+      maxTokens: 1024,
+    });
+    expect(requestedUsage(Buffer.from('{"model":"gpt-5","max_output_tokens":50}'))).toEqual({
+      model: "gpt-5",
+      maxTokens: 50,
+    });
+    expect(requestedUsage(Buffer.from('{"max_completion_tokens":7}'))).toEqual({ model: null, maxTokens: 7 });
+    expect(requestedUsage(Buffer.from("not json"))).toEqual({ model: null, maxTokens: 0 });
+  });
+});
