@@ -2,7 +2,8 @@
 // the same HTTP client, replacing one header) measured in the same run, towards a local stand-in
 // for a provider (bench/mock-provider.mjs): the latency each adds at concurrency 1 (median and
 // p99), requests per server CPU-second at concurrency 32, how late a stream's frames arrive, and
-// the memory 1,000 open streams take.
+// the memory 1,000 open streams take; and the latency and throughput again for an agent with a
+// limit set (each request counted in its window before it goes), on SQLite and on PostgreSQL.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
@@ -12,7 +13,7 @@ import autocannon from "autocannon";
 import { Agent } from "undici";
 import { openVaultApp } from "../server/app.ts";
 import { parseMasterKeys } from "../server/crypto/master-key.ts";
-import type { Settings } from "./hot-paths.ts";
+import { benchDatabase, type Database_, type Settings } from "./hot-paths.ts";
 import { type Figure, figure, median, paired, sleep, stage } from "./measure.ts";
 import { type Server, startBaseline, startVault } from "./processes.ts";
 
@@ -26,22 +27,28 @@ type Target = { url: string; headers: Record<string, string> };
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] as number;
 
-/** The vault with one brokered secret towards the mock, attached to an agent: its broker address and placeholder. */
+/**
+ * The vault with one brokered secret towards the mock, attached to two agents (the second with a
+ * limit it never reaches): their broker address and placeholders.
+ */
 export async function brokeredVault(
   settings: Settings,
   upstream: string,
   probe: { nodeArgs: string[]; env: Record<string, string> } = { nodeArgs: [], env: {} },
+  database: Database_ = "sqlite",
 ) {
   const dataDir = mkdtempSync(path.join(settings.work, "broker-"));
   mkdirSync(dataDir, { recursive: true });
+  const { databaseUrl, env: databaseEnv, drop } = await benchDatabase(database, settings, dataDir);
   const env = {
     AGENT_VAULT_DATA_DIR: dataDir,
     AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
     AGENT_VAULT_ALLOW_PRIVATE_UPSTREAMS: "true",
+    ...databaseEnv,
     ...probe.env,
   };
   const bootstrap = await openVaultApp({
-    databaseUrl: `file:${path.join(dataDir, "vault.db")}`,
+    databaseUrl,
     masterKeys: parseMasterKeys(env.AGENT_VAULT_MASTER_KEY, "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
   });
@@ -55,20 +62,26 @@ export async function brokeredVault(
     delivery: "BROKERED",
     upstream: { baseUrl: `${upstream}/v1`, template: "Bearer {value}", baseUrlVariable: "BENCH_BASE_URL" },
   });
-  const agent = await vault.createAgent({ name: "brokered", entryIds: [secret.id] });
-  const runtimeToken = (await vault.createRuntimeToken({ agentId: agent.id })).token;
-  const response = await fetch(`${server.url}/runtime/environment`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${runtimeToken}` },
-  });
-  const { environment } = (await response.json()) as { environment: Record<string, string> };
-  return {
-    server,
-    target: {
-      url: environment.BENCH_BASE_URL as string,
-      headers: { authorization: `Bearer ${environment.BENCH_KEY}` },
-    },
+  const targetOf = async (name: string): Promise<{ agentId: string; target: Target }> => {
+    const agent = await vault.createAgent({ name, entryIds: [secret.id] });
+    const runtimeToken = (await vault.createRuntimeToken({ agentId: agent.id })).token;
+    const response = await fetch(`${server.url}/runtime/environment`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${runtimeToken}` },
+    });
+    const { environment } = (await response.json()) as { environment: Record<string, string> };
+    return {
+      agentId: agent.id,
+      target: {
+        url: environment.BENCH_BASE_URL as string,
+        headers: { authorization: `Bearer ${environment.BENCH_KEY}` },
+      },
+    };
   };
+  const { target } = await targetOf("brokered");
+  const limited = await targetOf("limited");
+  await vault.setAgentLimit({ agentId: limited.agentId, window: "MINUTE", maxRequests: 1_000_000_000 });
+  return { server, target, limited: limited.target, drop };
 }
 
 /** Latencies (ms) of `count` requests one after another over one kept-alive connection. */
@@ -192,6 +205,88 @@ export async function heldByOpenStreams(
   return held;
 }
 
+const round = (n: number) => Number(n.toFixed(3));
+
+/** The latency the broker adds at concurrency 1 (median, p99) and its requests per CPU-second, each against the forwarder. */
+async function latencyAndRate(
+  settings: Settings,
+  baseline: { direct: Target; bare: Target; forwarder: Server },
+  broker: { server: Server; target: Target },
+) {
+  const { direct, bare, forwarder } = baseline;
+  const latency = await paired(settings.pairs, async () => {
+    const zero = await sequential(direct, SEQUENTIAL);
+    const base = await sequential(bare, SEQUENTIAL);
+    const ours = await sequential(broker.target, SEQUENTIAL);
+    const added = (values: number[], p: number) => percentile(values, p) - percentile(zero, p);
+    const detail = {
+      directMedianMs: percentile(zero, 0.5),
+      forwarderAddedMedianMs: added(base, 0.5),
+      brokerAddedMedianMs: added(ours, 0.5),
+      forwarderAddedP99Ms: added(base, 0.99),
+      brokerAddedP99Ms: added(ours, 0.99),
+    };
+    return { ratio: detail.brokerAddedMedianMs / detail.forwarderAddedMedianMs, detail };
+  });
+  const p99Ratios = latency.details.map((d) => d.brokerAddedP99Ms / d.forwarderAddedP99Ms);
+  const latencyDetail = {
+    forwarderAddedMedianMs: round(median(latency.details.map((d) => d.forwarderAddedMedianMs))),
+    brokerAddedMedianMs: round(median(latency.details.map((d) => d.brokerAddedMedianMs))),
+    forwarderAddedP99Ms: round(median(latency.details.map((d) => d.forwarderAddedP99Ms))),
+    brokerAddedP99Ms: round(median(latency.details.map((d) => d.brokerAddedP99Ms))),
+  };
+  const rate = await paired(settings.pairs, async () => {
+    const base = await throughput(forwarder, bare, settings.seconds);
+    const ours = await throughput(broker.server, broker.target, settings.seconds);
+    return { ratio: ours / base, detail: { forwarderPerCpuSecond: base, brokerPerCpuSecond: ours } };
+  });
+  const rateDetail = {
+    forwarderPerCpuSecond: Math.round(median(rate.details.map((d) => d.forwarderPerCpuSecond))),
+    brokerPerCpuSecond: Math.round(median(rate.details.map((d) => d.brokerPerCpuSecond))),
+  };
+  return { latency, p99Ratios, latencyDetail, rate, rateDetail };
+}
+
+/** The latency and throughput figures again, for an agent with a limit, each against their goals. */
+function limitedFigures(database: Database_, measured: Awaited<ReturnType<typeof latencyAndRate>>): Figure[] {
+  const ratio = "ratio to the bare forwarder's";
+  return [
+    figure(
+      {
+        name: "broker added latency with a limit, median / forwarder's",
+        database,
+        unit: ratio,
+        goal: "<= 1.5",
+        met: (m) => m <= 1.5,
+      },
+      measured.latency,
+      measured.latencyDetail,
+    ),
+    figure(
+      {
+        name: "broker added latency with a limit, p99 / forwarder's",
+        database,
+        unit: ratio,
+        goal: "<= 1.5",
+        met: (m) => m <= 1.5,
+      },
+      { ratios: measured.p99Ratios, discarded: measured.latency.discarded },
+      measured.latencyDetail,
+    ),
+    figure(
+      {
+        name: "broker requests per CPU-second with a limit / forwarder's",
+        database,
+        unit: ratio,
+        goal: ">= 0.5",
+        met: (m) => m >= 0.5,
+      },
+      measured.rate,
+      measured.rateDetail,
+    ),
+  ];
+}
+
 export async function brokerFigures(settings: Settings): Promise<Figure[]> {
   stage("broker: against a bare forwarder");
   const mock = await startBaseline("mock-provider.mjs");
@@ -204,43 +299,17 @@ export async function brokerFigures(settings: Settings): Promise<Figure[]> {
     forwarderMemory.nodeArgs,
   );
   const bare: Target = { url: `${forwarder.url}/v1`, headers: { authorization: "Bearer placeholder" } };
-  const { server, target } = await brokeredVault(settings, mock.url, brokerMemory);
+  const { server, target, limited, drop } = await brokeredVault(settings, mock.url, brokerMemory);
   const database = "sqlite";
   try {
-    const latency = await paired(settings.pairs, async () => {
-      const zero = await sequential(direct, SEQUENTIAL);
-      const base = await sequential(bare, SEQUENTIAL);
-      const ours = await sequential(target, SEQUENTIAL);
-      const added = (values: number[], p: number) => percentile(values, p) - percentile(zero, p);
-      const detail = {
-        directMedianMs: percentile(zero, 0.5),
-        forwarderAddedMedianMs: added(base, 0.5),
-        brokerAddedMedianMs: added(ours, 0.5),
-        forwarderAddedP99Ms: added(base, 0.99),
-        brokerAddedP99Ms: added(ours, 0.99),
-      };
-      return { ratio: detail.brokerAddedMedianMs / detail.forwarderAddedMedianMs, detail };
-    });
-    const p99Ratios = latency.details.map((d) => d.brokerAddedP99Ms / d.forwarderAddedP99Ms);
-    const round = (n: number) => Number(n.toFixed(3));
-    const latencyDetail = {
-      forwarderAddedMedianMs: round(median(latency.details.map((d) => d.forwarderAddedMedianMs))),
-      brokerAddedMedianMs: round(median(latency.details.map((d) => d.brokerAddedMedianMs))),
-      forwarderAddedP99Ms: round(median(latency.details.map((d) => d.forwarderAddedP99Ms))),
-      brokerAddedP99Ms: round(median(latency.details.map((d) => d.brokerAddedP99Ms))),
-    };
+    const { latency, p99Ratios, latencyDetail, rate, rateDetail } = await latencyAndRate(
+      settings,
+      { direct, bare, forwarder },
+      { server, target },
+    );
     stage(`broker latency: ${JSON.stringify(latencyDetail)}`);
-
-    const rate = await paired(settings.pairs, async () => {
-      const base = await throughput(forwarder, bare, settings.seconds);
-      const ours = await throughput(server, target, settings.seconds);
-      return { ratio: ours / base, detail: { forwarderPerCpuSecond: base, brokerPerCpuSecond: ours } };
-    });
-    const rateDetail = {
-      forwarderPerCpuSecond: Math.round(median(rate.details.map((d) => d.forwarderPerCpuSecond))),
-      brokerPerCpuSecond: Math.round(median(rate.details.map((d) => d.brokerPerCpuSecond))),
-    };
     stage(`broker throughput: ${JSON.stringify(rateDetail)}`);
+    const round = (n: number) => Number(n.toFixed(3));
 
     let firstBeforeLast = true;
     const streaming = await paired(settings.pairs, async () => {
@@ -267,6 +336,30 @@ export async function brokerFigures(settings: Settings): Promise<Figure[]> {
       brokerKb: median(memory.details.map((d) => d.brokerKb)),
     };
     stage(`broker memory with ${OPEN_STREAMS} open streams: ${JSON.stringify(memoryDetail)}`);
+
+    // An agent with a limit: every request counted in its window before it goes.
+    const limitedSqlite = await latencyAndRate(settings, { direct, bare, forwarder }, { server, target: limited });
+    stage(
+      `broker with a limit (SQLite): ${JSON.stringify({ ...limitedSqlite.latencyDetail, ...limitedSqlite.rateDetail })}`,
+    );
+    const withLimits = limitedFigures("sqlite", limitedSqlite);
+    if (settings.pgAdminUrl) {
+      const onPostgres = await brokeredVault(settings, mock.url, undefined, "postgresql");
+      try {
+        const measured = await latencyAndRate(
+          settings,
+          { direct, bare, forwarder },
+          { server: onPostgres.server, target: onPostgres.limited },
+        );
+        stage(
+          `broker with a limit (PostgreSQL): ${JSON.stringify({ ...measured.latencyDetail, ...measured.rateDetail })}`,
+        );
+        withLimits.push(...limitedFigures("postgresql", measured));
+      } finally {
+        await onPostgres.server.stop();
+        await onPostgres.drop();
+      }
+    }
 
     const ratio = "ratio to the bare forwarder's";
     return [
@@ -325,9 +418,11 @@ export async function brokerFigures(settings: Settings): Promise<Figure[]> {
         memory,
         memoryDetail,
       ),
+      ...withLimits,
     ];
   } finally {
     await server.stop();
+    await drop();
     await forwarder.stop();
     await mock.stop();
   }

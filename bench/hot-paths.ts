@@ -37,9 +37,8 @@ const SETTLE_MS = 1000;
 const NOTICES_PER_PAIR = 5;
 const IMPORT_LINES = 10_000;
 
-/** A vault to measure: its server, a seeded user, an agent with 50 secrets, and fresh users for imports. */
-async function seededVault(database: Database_, settings: Settings, importers: number) {
-  const dataDir = mkdtempSync(path.join(settings.work, "data-"));
+/** A fresh database for a vault to measure in `dataDir`: SQLite's file, or a PostgreSQL database of its own. */
+export async function benchDatabase(database: Database_, settings: Settings, dataDir: string) {
   let databaseUrl = `file:${path.join(dataDir, "vault.db")}`;
   let drop = async () => {};
   if (database === "postgresql") {
@@ -58,10 +57,18 @@ async function seededVault(database: Database_, settings: Settings, importers: n
       await client.end();
     };
   }
+  const env: Record<string, string> = database === "postgresql" ? { DATABASE_URL: databaseUrl } : {};
+  return { databaseUrl, env, drop };
+}
+
+/** A vault to measure: its server, a seeded user, an agent with 50 secrets, and fresh users for imports. */
+async function seededVault(database: Database_, settings: Settings, importers: number) {
+  const dataDir = mkdtempSync(path.join(settings.work, "data-"));
+  const { databaseUrl, drop, env: databaseEnv } = await benchDatabase(database, settings, dataDir);
   const env = {
     AGENT_VAULT_DATA_DIR: dataDir,
     AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
-    ...(database === "postgresql" ? { DATABASE_URL: databaseUrl } : {}),
+    ...databaseEnv,
   };
   mkdirSync(dataDir, { recursive: true });
   const bootstrap = await openVaultApp({

@@ -172,6 +172,7 @@ export function createServices(deps: ServiceDeps): Services {
     prices: deps.prices,
     now: deps.now,
     retentionDays: deps.activityDays,
+    onError: deps.onBackgroundError,
   });
   return {
     authenticate,

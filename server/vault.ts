@@ -187,6 +187,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       await refresher.stop();
       await services.activity.flushFetches().catch(() => {});
       await services.broker.flush().catch(() => {});
+      await services.limits.flush().catch(() => {});
       redis?.close();
       await sealing.close();
       await database.close();

@@ -58,7 +58,16 @@ export type Sql = {
  * placeholders): for the hottest small writes. Committed when `work` resolves, rolled back when it
  * throws; a constraint a statement breaks is the database's own error (db/errors.ts tells which).
  */
-export type WriteTransaction = <T>(work: (run: SqlRunner) => Promise<T>) => Promise<T>;
+export type WriteTransaction = <T>(work: (run: SqlRunner) => Promise<T>, options?: WriteOptions) => Promise<T>;
+
+/**
+ * `durable: false`: the commit does not wait for PostgreSQL's log to reach the disk (synchronous_commit
+ * off, for this transaction only). It is committed, visible and atomic as any other; a crash of the
+ * database server (not of the vault) may lose the last fraction of a second of such commits. For
+ * counters written on every request (limits, and the events their thresholds record), never for
+ * entries, tokens or anything a person wrote.
+ */
+export type WriteOptions = { durable?: boolean };
 
 /**
  * A statement inside the transaction `tx`, without Prisma's query compiler, with `?` placeholders:

@@ -2,7 +2,17 @@
 // events and notices of what it wrote), never when it rolled back. Every write of the vault is one;
 // the activity log joins it as one participant (its events are written in the transaction, and
 // published after the commit), as any other module may.
-import type { AppendRows, InsertRows, Rows, SqlRunner, Transact, Tx, TxSql, WriteTransaction } from "./database.ts";
+import type {
+  AppendRows,
+  InsertRows,
+  Rows,
+  SqlRunner,
+  Transact,
+  Tx,
+  TxSql,
+  WriteOptions,
+  WriteTransaction,
+} from "./database.ts";
 
 /** A transaction's plain SQL, and what runs once it commits. */
 export type SqlWork = {
@@ -23,7 +33,7 @@ export type UnitsOfWork = {
   /** `work` in a transaction (Prisma's client and plain SQL both in it). */
   run<T>(work: (work: Work) => Promise<T>): Promise<T>;
   /** `work` in a transaction of plain SQL only: for the hottest small writes. */
-  sqlOnly<T>(work: (work: SqlWork) => Promise<T>): Promise<T>;
+  sqlOnly<T>(work: (work: SqlWork) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** Many rows in a transaction of their own, with what `then` writes after them. */
   append(
     table: string,
@@ -69,7 +79,8 @@ export function unitsOfWork(deps: {
           }),
         ),
       ),
-    sqlOnly: (work) => withHooks((afterCommit) => deps.writeTransaction((sql) => work({ sql, afterCommit }))),
+    sqlOnly: (work, options) =>
+      withHooks((afterCommit) => deps.writeTransaction((sql) => work({ sql, afterCommit }), options)),
     append: (table, columns, rows, then) =>
       withHooks((afterCommit) =>
         deps.appendRows(table, columns, rows, then ? (sql) => then({ sql, afterCommit }) : undefined),

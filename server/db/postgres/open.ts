@@ -98,21 +98,17 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       }
       if (count > 0) await tx.$executeRawUnsafe(statementFor(head, columns.length, count).text, ...values);
     },
-    async writeTransaction(work) {
+    async writeTransaction(work, writeOptions) {
       const client = await pool.connect();
       try {
-        await client.query("BEGIN");
+        await client.query(writeOptions?.durable === false ? "BEGIN; SET LOCAL synchronous_commit TO OFF" : "BEGIN");
         const result = await work(async (sql, params = []) => {
           options.onQuery?.(sql);
           let n = 0;
           // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
           const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
-          return (
-            await client.query(
-              sql.replace(/\?/g, () => `$${++n}`),
-              values,
-            )
-          ).rows;
+          const text = sql.replace(/\?/g, () => `$${++n}`);
+          return (await client.query({ name: nameFor(text), text, values })).rows;
         });
         await client.query("COMMIT");
         return result;
@@ -213,11 +209,8 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       async rows(sql, params = []) {
         options.onQuery?.(sql);
         let n = 0;
-        const result = await pool.query({
-          text: sql.replace(/\?/g, () => `$${++n}`),
-          values: [...params],
-          rowMode: "array",
-        });
+        const text = sql.replace(/\?/g, () => `$${++n}`);
+        const result = await pool.query({ name: nameFor(text), text, values: [...params], rowMode: "array" });
         return result.rows;
       },
     },

@@ -1,17 +1,19 @@
 // The BrokerPlaceholder table: which placeholder stands for which agent's secret, fetched with which
 // runtime token. Rows go with their runtime token and their attachment (foreign keys, cascading).
 import type { Sql, SqlRunner } from "../../db/database.ts";
+import { type AppliedLimit, appliedLimit } from "../limit/limit.dal.ts";
 
 const INSERT = `INSERT INTO "BrokerPlaceholder" ("tokenHash", "runtimeTokenId", "agentId", "entryId", "binding")
   VALUES (?, ?, ?, ?, ?) ON CONFLICT ("tokenHash") DO NOTHING`;
 // A broker request's one read: the placeholder, its secret and the secret's owner's key salt.
-// Whether a limit applies comes with it, so that an agent without limits costs no second read.
+// The limits that apply come with it (a row each, or one row without), so that a request costs one read.
 const GRANT = `SELECT p."runtimeTokenId", p."agentId", p."entryId", p."binding", e."name", e."kind", e."ciphertext",
   e."upstream", e."userId", u."keySalt", a."name",
-  EXISTS (SELECT 1 FROM "AgentLimit" l WHERE l."agentId" = p."agentId" AND (l."entryId" IS NULL OR l."entryId" = p."entryId"))
+  l."id", l."window", l."maxRequests", l."maxTokens", l."maxCostMicros"
   FROM "BrokerPlaceholder" p JOIN "Entry" e ON e."id" = p."entryId" JOIN "User" u ON u."id" = e."userId"
   JOIN "Agent" a ON a."id" = p."agentId" AND a."userId" = e."userId"
-  WHERE p."tokenHash" = ?`;
+  LEFT JOIN "AgentLimit" l ON l."agentId" = p."agentId" AND (l."entryId" IS NULL OR l."entryId" = p."entryId")
+  WHERE p."tokenHash" = ? ORDER BY l."id"`;
 const DELETE_OF_ENTRY = 'DELETE FROM "BrokerPlaceholder" WHERE "entryId" = ?';
 
 export type PlaceholderRow = {
@@ -41,28 +43,16 @@ export type PlaceholderGrant = {
   userId: string;
   keySalt: Uint8Array;
   agentName: string;
-  /** Whether a limit applies to the agent's requests through this secret. */
-  limited: boolean;
+  /** The limits that apply to the agent's requests through this secret, by id. */
+  limits: AppliedLimit[];
 };
 
 /** What a placeholder (by its keyed hash) stands for, or undefined. */
 export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<PlaceholderGrant | undefined> {
-  const [row] = await sql.rows(GRANT, [tokenHash]);
+  const rows = await sql.rows(GRANT, [tokenHash]);
+  const [row] = rows;
   if (!row) return undefined;
-  const [
-    runtimeTokenId,
-    agentId,
-    entryId,
-    binding,
-    name,
-    kind,
-    ciphertext,
-    upstream,
-    userId,
-    keySalt,
-    agentName,
-    limited,
-  ] = row;
+  const [runtimeTokenId, agentId, entryId, binding, name, kind, ciphertext, upstream, userId, keySalt, agentName] = row;
   if (kind !== "SECRET") return undefined;
   return {
     runtimeTokenId: String(runtimeTokenId),
@@ -76,7 +66,7 @@ export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<Pla
     userId: String(userId),
     keySalt: keySalt as Uint8Array,
     agentName: String(agentName),
-    limited: limited === true || Number(limited) === 1,
+    limits: rows.flatMap((r) => (r[11] == null ? [] : [appliedLimit(r.slice(11))])),
   };
 }
 

@@ -211,8 +211,8 @@ export function brokerHandler(
     const limited = broker.limitedRequest(opened, address);
     let body: IncomingMessage | Buffer | null = method === "GET" || method === "HEAD" ? null : req;
     let admission: Admission | null = null;
-    if (opened.limited) {
-      const limits = await broker.limits.applicable(opened.agent.id, opened.entry.id);
+    if (opened.limits.length > 0) {
+      const limits = opened.limits;
       let asks: { model: string | null; maxTokens: number } = { model: null, maxTokens: 0 };
       // A limit of tokens or cost reserves what the request asks for (its max_tokens): read first.
       if (body && broker.limits.needsReservation(limits)) {

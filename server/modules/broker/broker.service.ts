@@ -8,6 +8,7 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Sql } from "../../db/database.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
+import type { AppliedLimit } from "../limit/limit.dal.ts";
 import type { LimitedRequest, LimitService } from "../limit/limit.service.ts";
 import type { Provider } from "../provider/providers.ts";
 import { type PlaceholderGrant, placeholderGrant } from "./broker.dal.ts";
@@ -23,8 +24,8 @@ export type Opened = {
   agent: { id: string; name: string };
   entry: { id: string; name: string };
   runtimeTokenId: string;
-  /** Whether a limit applies to these requests (LimitService.applicable says which). */
-  limited: boolean;
+  /** The limits these requests are measured against. */
+  limits: AppliedLimit[];
 };
 
 export type BrokerService = ReturnType<typeof brokerService>;
@@ -105,7 +106,7 @@ export function brokerService(deps: {
         agent: { id: grant.agentId, name: grant.agentName },
         entry: { id: grant.entryId, name: grant.name },
         runtimeTokenId: grant.runtimeTokenId,
-        limited: grant.limited,
+        limits: grant.limits,
       };
     },
 

@@ -73,24 +73,17 @@ export async function limitsOfAgent(db: Db, userId: string, agentId: string): Pr
   return rows.map(limitRow);
 }
 
-const APPLICABLE = `SELECT "id", "window", "maxRequests", "maxTokens", "maxCostMicros" FROM "AgentLimit"
-  WHERE "agentId" = ? AND ("entryId" IS NULL OR "entryId" = ?) ORDER BY "id"`;
+/** A limit as a request is measured against it. */
+export type AppliedLimit = Pick<LimitRow, "id" | "window" | "maxRequests" | "maxTokens" | "maxCostMicros">;
 
-/** The limits a request of `agentId` through `entryId` falls under (one indexed read), by id. */
-export async function applicableLimits(
-  sql: Sql,
-  agentId: string,
-  entryId: string,
-): Promise<Pick<LimitRow, "id" | "window" | "maxRequests" | "maxTokens" | "maxCostMicros">[]> {
-  const rows = await sql.rows(APPLICABLE, [agentId, entryId]);
-  return rows.map(([id, window, maxRequests, maxTokens, maxCostMicros]) => ({
-    id: String(id),
-    window: window as LimitWindow,
-    maxRequests: numOrNull(maxRequests),
-    maxTokens: numOrNull(maxTokens),
-    maxCostMicros: numOrNull(maxCostMicros),
-  }));
-}
+/** An AppliedLimit from its columns: id, window, maxRequests, maxTokens, maxCostMicros (read with a placeholder). */
+export const appliedLimit = ([id, window, maxRequests, maxTokens, maxCostMicros]: unknown[]): AppliedLimit => ({
+  id: String(id),
+  window: window as LimitWindow,
+  maxRequests: numOrNull(maxRequests),
+  maxTokens: numOrNull(maxTokens),
+  maxCostMicros: numOrNull(maxCostMicros),
+});
 
 /**
  * Counts one request in a limit's window, with the tokens and cost it reserves, only while the

@@ -14,8 +14,7 @@ import { NotFoundError, ValidationError } from "../common/errors.ts";
 import { entriesByIds } from "../entry/entry.dal.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
 import {
-  addUsage,
-  applicableLimits,
+  type AppliedLimit,
   type Counter,
   costSince,
   countersIn,
@@ -31,6 +30,7 @@ import {
 } from "./limit.dal.ts";
 import { type LimitWindow, secondsToReset, windowEnd, windowStart } from "./limit-window.ts";
 import { costMicros, type PriceTable, priceOf } from "./prices.ts";
+import { usageBatch } from "./usage-batch.ts";
 import type { Usage } from "./usage-meter.ts";
 
 export type LimitInput = {
@@ -66,9 +66,10 @@ export type Admission = {
 
 export type Refusal = { limit: Limit; measure: Measure; retryAfter: number };
 
-type Limit = Awaited<ReturnType<typeof applicableLimits>>[number];
+type Limit = AppliedLimit;
 
 const MICROS = 1_000_000;
+const NOT_DURABLE = { durable: false } as const;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const MAX_USAGE_DAYS = 400;
@@ -110,9 +111,12 @@ export function limitService(deps: {
   /** Milliseconds since 1970 (tests move it). */
   now?: () => number;
   retentionDays?: number;
+  /** A batch of usage that could not be written. */
+  onError?: (error: unknown) => void;
 }) {
   const { db, sql, uow, activity, prices } = deps;
   const now = deps.now ?? Date.now;
+  const batch = usageBatch({ uow, onError: deps.onError ?? (() => {}) });
 
   async function withUsed(rows: LimitRow[], names: Map<string, string>, at: number): Promise<AgentLimit[]> {
     const windows = rows.map((row) => ({ limitId: row.id, windowStart: windowStart(row.window, at) }));
@@ -257,6 +261,7 @@ export function limitService(deps: {
         tokens: asks.maxTokens,
         costMicros: price ? costMicros(price, 0, asks.maxTokens) : 0,
       };
+      // Counters are committed without waiting for PostgreSQL's disk (database.ts's WriteOptions).
       const windows = await uow.sqlOnly(async (work) => {
         const counted: Admission["windows"] = [];
         for (const limit of limits) {
@@ -284,7 +289,7 @@ export function limitService(deps: {
           );
         }
         return counted;
-      });
+      }, NOT_DURABLE);
       return { request, at, model: asks.model, reserved, windows };
     },
 
@@ -309,12 +314,34 @@ export function limitService(deps: {
             : 0;
       const tokens = usage.inputTokens + usage.outputTokens;
       const at = admission?.at ?? now();
+      const reserved = admission?.reserved ?? { tokens: 0, costMicros: 0 };
+      const dTokens = tokens - reserved.tokens;
+      const dCost = cost - reserved.costMicros;
+      // A limit of tokens or cost is settled at once (its next request is measured against it);
+      // what a person sees (usage, a request limit's tokens) is written in batches (usage-batch.ts).
+      const urgent: Admission["windows"] = [];
+      for (const window of admission?.windows ?? []) {
+        if (dTokens === 0 && dCost === 0) continue;
+        if (window.limit.maxTokens !== null || window.limit.maxCostMicros !== null) urgent.push(window);
+        else batch.settle(window.limit.id, window.windowStart, dTokens, dCost);
+      }
+      batch.add({
+        userId: request.doer.userId,
+        agentId: request.agent.id,
+        entryId: request.entry.id,
+        hourStart: Math.floor(at / HOUR_MS) * HOUR_MS,
+        secretName: request.entry.name,
+        provider: request.provider ?? "",
+        requests: 1,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        costMicros: cost,
+        errors: outcome.status >= 400 || outcome.status === 0 ? 1 : 0,
+        unpricedRequests: priced ? 0 : 1,
+      });
+      if (urgent.length === 0) return;
       await uow.sqlOnly(async (work) => {
-        const reserved = admission?.reserved ?? { tokens: 0, costMicros: 0 };
-        for (const window of admission?.windows ?? []) {
-          const dTokens = tokens - reserved.tokens;
-          const dCost = cost - reserved.costMicros;
-          if (dTokens === 0 && dCost === 0) continue;
+        for (const window of urgent) {
           const after = await settle(work.sql, window.limit.id, window.windowStart, dTokens, dCost);
           if (!after) continue;
           const before = {
@@ -331,24 +358,11 @@ export function limitService(deps: {
             window.windowStart,
           );
         }
-        await addUsage(work.sql, {
-          userId: request.doer.userId,
-          agentId: request.agent.id,
-          entryId: request.entry.id,
-          hourStart: Math.floor(at / HOUR_MS) * HOUR_MS,
-          secretName: request.entry.name,
-          provider: request.provider ?? "",
-          requests: 1,
-          inputTokens: usage.inputTokens,
-          outputTokens: usage.outputTokens,
-          costMicros: cost,
-          errors: outcome.status >= 400 || outcome.status === 0 ? 1 : 0,
-          unpricedRequests: priced ? 0 : 1,
-        });
-      });
+      }, NOT_DURABLE);
     },
 
-    applicable: (agentId: string, entryId: string) => applicableLimits(sql, agentId, entryId),
+    /** Writes the usage not yet written (tests, and shutdown). */
+    flush: () => batch.flush(),
 
     /** Whether a request must be read before it goes: a limit of tokens or cost needs its max_tokens. */
     needsReservation: (limits: Limit[]) => limits.some((l) => l.maxTokens !== null || l.maxCostMicros !== null),

@@ -84,6 +84,22 @@ async function settled(
   throw new Error("the usage was not settled");
 }
 
+/** The agent's usage once it shows `requests` requests (usage is written within a second, in batches). */
+async function usageShowing(agentId: string, requests: number, bucket: "HOUR" | "DAY" = "DAY") {
+  for (let i = 0; i < 300; i++) {
+    const found = await request(user.gql, AgentUsageDocument, {
+      id: agentId,
+      from: new Date(START - 86_400_000).toISOString(),
+      to: new Date(START + 86_400_000).toISOString(),
+      bucket,
+    });
+    const shown = (found.agent?.usage ?? []).reduce((sum, b) => sum + b.requests, 0);
+    if (shown === requests) return found.agent;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`the usage did not show ${requests} requests`);
+}
+
 beforeEach(async () => {
   clock = START;
   mock = await mockUpstream();
@@ -352,11 +368,7 @@ describe("tokens and cost", () => {
     }
     expect(passed).toBe(10);
     expect(mock.received).toHaveLength(10);
-    const usage = await request(user.gql, AgentUsageDocument, {
-      id: target.agent.id,
-      from: new Date(START - 86_400_000).toISOString(),
-      to: new Date(START + 86_400_000).toISOString(),
-    });
+    const usage = { agent: await usageShowing(target.agent.id, 10) };
     expect(usage.agent?.spentTodayUsd).toBeCloseTo(0.1, 9);
     expect(usage.agent?.usage).toEqual([
       expect.objectContaining({
@@ -390,13 +402,8 @@ describe("tokens and cost", () => {
     expect(whole.status).toBe(200);
     await whole.text();
     await settled(target.agent.id, (used) => used.tokens === 12);
-    const usage = await request(user.gql, AgentUsageDocument, {
-      id: target.agent.id,
-      from: new Date(START - 3_600_000).toISOString(),
-      to: new Date(START + 3_600_000).toISOString(),
-      bucket: "HOUR",
-    });
-    const [bucket] = usage.agent?.usage ?? [];
+    const [bucket] = (await usageShowing(target.agent.id, 2, "HOUR"))?.usage ?? [];
+    expect(bucket?.start).toBe(new Date(Date.UTC(2026, 11, 6, 12)).toISOString());
     expect(bucket).toMatchObject({ requests: 2, inputTokens: 6, outputTokens: 6, unpricedRequests: 0 });
     // claude-test at $1 and $2 per million: 6 × 1 + 6 × 2 = 18 millionths of a dollar.
     expect(bucket?.costUsd).toBeCloseTo(0.000018, 12);
@@ -408,16 +415,7 @@ describe("tokens and cost", () => {
     await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "DAY", maxRequests: 100 });
     await (await call(target)).text();
     await settled(target.agent.id, (used) => used.requests === 1);
-    let bucket: { unpricedRequests: number; requests: number } | undefined;
-    for (let i = 0; i < 100 && !bucket; i++) {
-      const usage = await request(user.gql, AgentUsageDocument, {
-        id: target.agent.id,
-        from: new Date(START - 3_600_000).toISOString(),
-        to: new Date(START + 3_600_000).toISOString(),
-      });
-      bucket = usage.agent?.usage[0];
-      if (!bucket) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const [bucket] = (await usageShowing(target.agent.id, 1))?.usage ?? [];
     expect(bucket).toMatchObject({ requests: 1, unpricedRequests: 1 });
   });
 });
