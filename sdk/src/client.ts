@@ -18,6 +18,7 @@ export type VaultClientOptions = {
 };
 
 export type RestartNotice = D.RestartNeededSubscription["restartNeeded"];
+export type LimitNotice = D.LimitReachedSubscription["limitReached"];
 export type ActivityEvent = D.ActivityEventFieldsFragment;
 export type ProviderStatusNotice = D.ProviderStatusChangedSubscription["providerStatusChanged"];
 export type EntryVersion = D.EntryVersionFieldsFragment;
@@ -110,6 +111,17 @@ export function createVaultClient(options: VaultClientOptions) {
         on,
         (data: D.ProviderStatusChangedSubscription) => data.providerStatusChanged,
       );
+    },
+
+    /**
+     * An agent's limit at 80 % and at 100 % of a maximum in its window, over server-sent events: for
+     * every agent, or for one with `{ agentId }`.
+     */
+    limitReached(
+      variables: D.LimitReachedSubscriptionVariables = {},
+      on: { connected?: () => void } = {},
+    ): AsyncGenerator<LimitNotice> {
+      return subscribe(D.LimitReachedDocument, variables, on, (data: D.LimitReachedSubscription) => data.limitReached);
     },
 
     /** New activity events as they are recorded (optionally filtered), over server-sent events. */

@@ -5,6 +5,7 @@ export {
   createVaultClient,
   type Entry,
   type EntryVersion,
+  type LimitNotice,
   type ProviderStatusNotice,
   type RestartNotice,
   type VaultClient,

@@ -1,6 +1,8 @@
 // Spend and rate limits per agent, enforced at the broker (issue 31): exact request counts under
 // concurrency, answers in the provider's own shape, tokens and cost from the providers' usage,
 // windows that reset, and the usage a person sees.
+
+import { createVaultClient, type LimitNotice } from "@agent-vault/sdk";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -421,6 +423,41 @@ describe("tokens and cost", () => {
 });
 
 describe("notices", () => {
+  it("tells limitReached subscribers, live, of the agent's limit at 80 % and at 100 %", async () => {
+    const secret = await brokeredSecret();
+    const target = await agentOn(secret.id);
+    const other = await agentOn(secret.id);
+    await ok(user.gql, "setAgentLimit", { agentId: other.agent.id, window: "MINUTE", maxRequests: 1 });
+    const limit = await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "DAY", maxRequests: 5 });
+    const client = createVaultClient({ url: `${served.origin}/graphql`, token: user.token });
+    let connected!: () => void;
+    const listening = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const notices = client.limitReached({ agentId: target.agent.id }, { connected });
+    const received: LimitNotice[] = [];
+    const reading = (async () => {
+      for await (const notice of notices) {
+        received.push(notice);
+        if (received.length === 2) break;
+      }
+    })();
+    await listening;
+    await (await call(other)).arrayBuffer(); // another agent's limit: not this subscription's
+    for (let i = 0; i < 6; i++) await (await call(target)).arrayBuffer();
+    await reading;
+    expect(received.map((notice) => notice.percent)).toEqual([80, 100]);
+    expect(received[1]).toMatchObject({
+      limitId: limit.id,
+      window: "DAY",
+      measure: "requests",
+      used: 5,
+      maximum: 5,
+      secretName: secret.name,
+      agent: { id: target.agent.id },
+    });
+  });
+
   it("records a limit at 80 % and at 100 % in the activity log", async () => {
     const secret = await brokeredSecret();
     const target = await agentOn(secret.id);
