@@ -1,8 +1,10 @@
 // The console as a person uses it: every flow of the Secrets Vault page, agents, the palette and
 // live banners, found by role and visible name.
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createRuntimeClient } from "@agent-vault/sdk";
-import { expect, openPalette, signIn, test } from "./fixtures.ts";
+import { expect, expectAccessible, openPalette, signIn, test } from "./fixtures.ts";
 import { BIN } from "./vault-process.ts";
 
 test("sign in with a token, and sign out: the session ends on the server", async ({ page, vault, context }) => {
@@ -539,4 +541,87 @@ test("a brokered secret: Delivery, Upstream URL and Header in Add Secret, a Brok
   await expect(connect).toBeHidden();
   const card = (await vault.sdk.aiProviders()).find((one) => one.provider === "ANTHROPIC");
   expect(card?.delivery).toBe("BROKERED");
+});
+
+test("an agent's usage: cost per day in a chart and a table, limits with their bars, added and removed", async ({
+  page,
+  vault,
+}) => {
+  // A stand-in provider that says what each call cost, as OpenRouter does.
+  const provider = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ model: "test/model", usage: { prompt_tokens: 1000, completion_tokens: 500, cost: 0.25 } }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => provider.listen(0, "127.0.0.1", resolve));
+  try {
+    const upstream = `http://127.0.0.1:${(provider.address() as AddressInfo).port}/v1`;
+    const secret = await vault.sdk.addSecret({
+      name: "GATEWAY_KEY",
+      value: "sk-usage-e2e",
+      delivery: "BROKERED",
+      upstream: { baseUrl: upstream, template: "Bearer {value}", baseUrlVariable: "GATEWAY_URL" },
+    });
+    const agent = await vault.sdk.createAgent({ name: "spender", entryIds: [secret.id] });
+    const { token } = await vault.sdk.createRuntimeToken({ agentId: agent.id });
+    const { environment } = await createRuntimeClient({ url: vault.url, token }).environment();
+    for (let i = 0; i < 3; i++) {
+      const answer = await fetch(`${environment.GATEWAY_URL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${environment.GATEWAY_KEY}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(answer.status).toBe(200);
+      await answer.text();
+    }
+    await signIn(page, vault);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents" }).click();
+    // Usage is written within a second of each request.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByRole("listitem").filter({ hasText: "spender" })).toContainText("spent today $0.75", {
+        timeout: 500,
+      });
+    }).toPass({ timeout: 10_000 });
+    await page.getByRole("link", { name: "spender" }).click();
+    const usage = page.getByRole("region", { name: "Usage" });
+    await expect(usage.getByText("Spent today: $0.75")).toBeVisible();
+    await expect(usage.getByRole("figure").filter({ hasText: "Cost per day (USD)" })).toBeVisible();
+    await expect(usage.getByRole("img", { name: /Cost per day/ })).toBeVisible();
+    await usage.getByText("Usage as a table").click();
+    const row = usage.getByRole("row").filter({ hasText: "GATEWAY_KEY" });
+    await expect(row).toContainText("Other");
+    await expect(row.getByRole("cell", { name: "3", exact: true })).toBeVisible();
+    await expect(row).toContainText("$0.75");
+    await expectAccessible(page, "an agent's usage");
+
+    const limits = page.getByRole("region", { name: "Limits" });
+    await limits.getByRole("button", { name: "Add limit" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add limit" });
+    await dialog.getByRole("button", { name: "Add limit" }).click();
+    await expect(dialog.getByRole("alert")).toContainText("at least one maximum");
+    await dialog.getByLabel("Window").selectOption("DAY");
+    await dialog.getByLabel("Secret").selectOption({ label: "GATEWAY_KEY" });
+    await dialog.getByLabel("Maximum cost (USD)").fill("1");
+    await dialog.getByRole("button", { name: "Add limit" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(limits.getByText("$1.00 per day through GATEWAY_KEY")).toBeVisible();
+    await expect(limits.getByRole("meter", { name: "USD used" })).toBeVisible();
+    await expect(limits.getByText("$0.00 of $1.00 USD")).toBeVisible();
+    await expectAccessible(page, "an agent's limits");
+
+    await limits.getByRole("button", { name: "Remove limit $1.00 per day through GATEWAY_KEY" }).click();
+    await page
+      .getByRole("dialog", { name: "Remove this limit?" })
+      .getByRole("button", { name: "Remove limit" })
+      .click();
+    await expect(limits.getByText("No limits")).toBeVisible();
+    expect(await vault.sdk.agentLimits({ id: agent.id })).toMatchObject({ limits: [] });
+  } finally {
+    provider.close();
+  }
 });

@@ -1,5 +1,6 @@
 // Each test gets a real vault (vault-process.ts) on a fresh database, and an SDK client with its
 // first user's token, to change the vault the way another program would while the console watches.
+import { AxeBuilder } from "@axe-core/playwright";
 import { test as base, expect, type Page } from "@playwright/test";
 import { startVault, type TestVault } from "./vault-process.ts";
 
@@ -28,4 +29,15 @@ export async function signIn(page: Page, vault: TestVault): Promise<void> {
 export async function openPalette(page: Page): Promise<void> {
   await page.keyboard.press(process.platform === "darwin" ? "Meta+k" : "Control+k");
   await expect(page.getByRole("dialog", { name: "Command palette" })).toBeVisible();
+}
+
+/** No serious or critical WCAG 2.1 AA violation on the page as it is now. */
+export async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map(
+      (violation) => `${what}: ${violation.id} (${violation.impact}) ${violation.nodes.map((n) => n.target).join(" ")}`,
+    );
+  expect(serious).toEqual([]);
 }

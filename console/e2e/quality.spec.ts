@@ -2,9 +2,8 @@
 // storage, its cookies or any response; no serious or critical accessibility violation on any page
 // or dialog, in light and dark themes; no layout break from 1024 px up, readable at 390 px.
 import { randomBytes } from "node:crypto";
-import { AxeBuilder } from "@axe-core/playwright";
-import type { Page, Response } from "@playwright/test";
-import { expect, openPalette, signIn, type TestVault, test } from "./fixtures.ts";
+import type { Response } from "@playwright/test";
+import { expect, expectAccessible, openPalette, signIn, type TestVault, test } from "./fixtures.ts";
 
 const marker = (label: string) => `${label}_${randomBytes(10).toString("hex")}`;
 
@@ -112,16 +111,6 @@ test("a value saved through the console is nowhere in the page, its storage, its
   expect(stored).not.toContain(vault.token);
 });
 
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = results.violations
-    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .map(
-      (violation) => `${what}: ${violation.id} (${violation.impact}) ${violation.nodes.map((n) => n.target).join(" ")}`,
-    );
-  expect(serious).toEqual([]);
-}
-
 async function seed(vault: TestVault) {
   const secret = await vault.sdk.addSecret({ name: "GITHUB_TOKEN", value: "ghp-a11y" });
   await vault.sdk.addVariable({ name: "LOG_LEVEL", value: "info" });
@@ -187,6 +176,10 @@ for (const colorScheme of ["light", "dark"] as const) {
     await page.getByRole("button", { name: "Restart", exact: true }).click();
     await expect(page.getByRole("dialog", { name: "Restart helper?" })).toBeVisible();
     await expectAccessible(page, "asking before a restart");
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Add limit" }).click();
+    await expect(page.getByRole("dialog", { name: "Add limit" })).toBeVisible();
+    await expectAccessible(page, "Add limit");
     await page.keyboard.press("Escape");
     await page.goto(`${vault.url}/agents/${agent.id}`);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tokens" }).click();

@@ -22,6 +22,8 @@ export async function startVault(): Promise<{ vault: TestVault; stop: () => Prom
       PORT: String(port),
       AGENT_VAULT_DATA_DIR: path.join(dir, "data"),
       AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
+      // The usage tests broker requests to a stand-in provider on this machine.
+      AGENT_VAULT_ALLOW_PRIVATE_UPSTREAMS: "true",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,5 +1,5 @@
 // One agent: its "Secrets" (attached entries: attach from the vault, detach), its pending
-// changes and "Restart", its restart policy, and its runtime tokens.
+// changes and "Restart", its restart policy, its "Usage" and "Limits", and its runtime tokens.
 import {
   AgentDocument,
   AgentRuntimeTokensDocument,
@@ -18,6 +18,7 @@ import { Modal } from "../app/modal.tsx";
 import { Link, useTitle } from "../app/router.tsx";
 import { CopyButton, ErrorLine, outcomeOf, When } from "../app/ui.tsx";
 import { RestartBadge } from "./AgentsPage.tsx";
+import { AgentUsage } from "./AgentUsage.tsx";
 import { EntryPicker } from "./EntryPicker.tsx";
 import { restartRequest } from "./restart-request.tsx";
 
@@ -152,6 +153,12 @@ export function AgentPage({ id }: { id: string }) {
           </ul>
         )}
       </section>
+
+      <AgentUsage
+        agentId={agent.id}
+        agentName={agent.name}
+        brokered={agent.entries.filter((entry) => entry.delivery === "BROKERED")}
+      />
 
       <RuntimeTokens agentId={agent.id} />
 

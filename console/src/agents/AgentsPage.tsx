@@ -3,6 +3,7 @@ import { useData } from "../app/data.tsx";
 import { useDialogs } from "../app/dialogs.tsx";
 import { Link, useTitle } from "../app/router.tsx";
 import { ErrorLine, When } from "../app/ui.tsx";
+import { money } from "./money.ts";
 
 export function AgentsPage() {
   useTitle("Agents");
@@ -28,7 +29,8 @@ export function AgentsPage() {
             <p className="muted">
               {agent.entries.length} {agent.entries.length === 1 ? "entry" : "entries"} · restarted{" "}
               <When at={agent.lastRestartedAt} />
-              {agent.restartPolicy === "ON_CHANGE" ? " · restarts by itself" : ""}
+              {agent.restartPolicy === "ON_CHANGE" ? " · restarts by itself" : ""} · spent today{" "}
+              {money(agent.spentTodayUsd)}
             </p>
           </li>
         ))}
