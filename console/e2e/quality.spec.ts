@@ -240,6 +240,8 @@ test("readable at 390 px: the page does not scroll sideways, the table scrolls i
   await seed(vault);
   await page.setViewportSize({ width: 390, height: 844 });
   await signIn(page, vault);
+  // The provider cards are above the entries: once they are in, Add Secret must still be on the first screen.
+  await expect(page.getByRole("article", { name: "Anthropic" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Add Secret" })).toBeInViewport();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
