@@ -59,6 +59,8 @@ export type ServiceDeps = {
   prices: PriceTable;
   /** The time limits' windows are read at, in milliseconds since 1970 (tests move it). */
   now?: () => number;
+  /** Where limits' windows are counted: the database (PostgreSQL), or this one process (SQLite). */
+  limitCounting?: "shared" | "in-process";
   /** How often open streams re-check their token (default 30 s). */
   streamRecheckMs?: number;
   /** Versions kept of each entry, the current one included (AGENT_VAULT_VERSIONS_KEPT; default 50). */
@@ -173,6 +175,7 @@ export function createServices(deps: ServiceDeps): Services {
     now: deps.now,
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
+    counting: deps.limitCounting,
   });
   return {
     authenticate,

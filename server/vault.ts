@@ -137,6 +137,8 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     publicUrl: config.publicUrl ?? (process.env.AGENT_VAULT_PUBLIC_URL || undefined),
     prices: config.prices ?? priceTable(),
     now: config.now,
+    // A SQLite vault is one process: its limits are counted in memory (limit-counters.ts).
+    limitCounting: database.provider === "sqlite" ? "in-process" : "shared",
     streamRecheckMs: config.streamRecheckMs,
     sessionIdleMs: config.sessionIdleMs,
     versionsKept: config.versionsKept,

@@ -26,12 +26,13 @@ export function newMasterKey(): string {
 export async function startTestVault(options: Partial<VaultConfig & AppOptions> & { dir?: string } = {}) {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "agent-vault-test-"));
   const database = await freshDatabase(dir);
-  const vault = await openVaultApp({
+  const config = {
     databaseUrl: database.url,
     masterKeys: parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
     ...options,
-  });
+  };
+  let vault = await openVaultApp(config);
 
   async function http<TData = unknown>(
     body: string,
@@ -58,7 +59,15 @@ export async function startTestVault(options: Partial<VaultConfig & AppOptions> 
   }
 
   return {
-    vault,
+    /** The open vault (a new one after restart()). */
+    get vault() {
+      return vault;
+    },
+    /** Stops the vault as a shutdown does and opens it again on the same database and keys. */
+    async restart() {
+      await vault.close();
+      vault = await openVaultApp(config);
+    },
     dir,
     databaseUrl: database.url,
     /** Everything the database holds, as bytes (SQLite files, or a PostgreSQL dump). */

@@ -135,6 +135,25 @@ export async function settle(
   return row ? { requests: num(row.requests), tokens: num(row.tokens), costMicros: num(row.costMicros) } : null;
 }
 
+/**
+ * Windows' counts as they are now (the in-process counters' write-back): a limit removed since is
+ * left out.
+ */
+export async function writeCounters(
+  run: SqlRunner,
+  rows: readonly ({ limitId: string; windowStart: number } & Counter)[],
+): Promise<void> {
+  for (const row of rows) {
+    await run(
+      `INSERT INTO "LimitCounter" ("limitId", "windowStart", "requests", "tokens", "costMicros")
+       SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "AgentLimit" WHERE "id" = ?)
+       ON CONFLICT ("limitId", "windowStart") DO UPDATE SET "requests" = excluded."requests",
+         "tokens" = excluded."tokens", "costMicros" = excluded."costMicros"`,
+      [row.limitId, row.windowStart, row.requests, row.tokens, row.costMicros, row.limitId],
+    );
+  }
+}
+
 /** A window's counts, read in a transaction. */
 export async function countersIn(
   work: { sql: SqlRunner },

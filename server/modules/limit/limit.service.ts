@@ -5,7 +5,7 @@
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { Db, Sql } from "../../db/database.ts";
-import type { SqlWork, UnitsOfWork } from "../../db/unit-of-work.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { FeedSubscription } from "../../events/feeds.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
 import type { Doer } from "../activity/activity-event.ts";
@@ -17,17 +17,14 @@ import {
   type AppliedLimit,
   type Counter,
   costSince,
-  countersIn,
-  countersOf,
   createLimit,
   deleteLimit,
   type LimitRow,
   limitsOfAgent,
   pruneUsage,
-  reserve,
-  settle,
   usageHours,
 } from "./limit.dal.ts";
+import { type CounterStore, inProcessCounters, sharedCounters } from "./limit-counters.ts";
 import { type LimitWindow, secondsToReset, windowEnd, windowStart } from "./limit-window.ts";
 import { costMicros, type PriceTable, priceOf } from "./prices.ts";
 import { usageBatch } from "./usage-batch.ts";
@@ -69,7 +66,7 @@ export type Refusal = { limit: Limit; measure: Measure; retryAfter: number };
 type Limit = AppliedLimit;
 
 const MICROS = 1_000_000;
-const NOT_DURABLE = { durable: false } as const;
+const _NOT_DURABLE = { durable: false } as const;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const MAX_USAGE_DAYS = 400;
@@ -113,16 +110,23 @@ export function limitService(deps: {
   retentionDays?: number;
   /** A batch of usage that could not be written. */
   onError?: (error: unknown) => void;
+  /** Where windows are counted (limit-counters.ts): in the database, or in this one process (SQLite). */
+  counting?: "shared" | "in-process";
 }) {
   const { db, sql, uow, activity, prices } = deps;
   const now = deps.now ?? Date.now;
-  const batch = usageBatch({ uow, onError: deps.onError ?? (() => {}) });
+  const onError = deps.onError ?? (() => {});
+  const batch = usageBatch({ uow, onError });
+  const counters: CounterStore =
+    deps.counting === "in-process"
+      ? inProcessCounters({ uow, sql, now, onError })
+      : sharedCounters({ uow, sql, batch });
 
   async function withUsed(rows: LimitRow[], names: Map<string, string>, at: number): Promise<AgentLimit[]> {
     const windows = rows.map((row) => ({ limitId: row.id, windowStart: windowStart(row.window, at) }));
-    const counters = await countersOf(sql, windows);
+    const read = await counters.read(windows);
     return rows.map((row, i) => {
-      const counter = counters.get(`${row.id}|${windows[i]?.windowStart}`) ?? { requests: 0, tokens: 0, costMicros: 0 };
+      const counter = read.get(`${row.id}|${windows[i]?.windowStart}`) ?? { requests: 0, tokens: 0, costMicros: 0 };
       return {
         ...row,
         secretName: row.entryId ? (names.get(row.entryId) ?? null) : null,
@@ -134,7 +138,6 @@ export function limitService(deps: {
 
   /** Records each threshold the window's counts crossed: an activity event, heard live. */
   async function recordCrossings(
-    work: SqlWork,
     request: LimitedRequest,
     limit: Limit,
     before: Counter,
@@ -143,7 +146,7 @@ export function limitService(deps: {
   ): Promise<void> {
     for (const [measure, max, read] of maximaOf(limit)) {
       for (const percent of crossed(read(before), read(after), max)) {
-        await activity.record(work, request.doer, {
+        await activity.recordAlone(request.doer, {
           action: "LIMIT_REACHED",
           agent: request.agent,
           entry: request.entry,
@@ -227,6 +230,7 @@ export function limitService(deps: {
       return uow.run(async (work) => {
         const removed = await deleteLimit(work.db, viewer.userId, id);
         if (!removed) throw new NotFoundError("limit", id);
+        counters.forget(removed.id);
         const agent = await requireAgent(work.db, viewer.userId, removed.agentId);
         await activity.record(work, doerOf(viewer), {
           action: "LIMIT_REMOVED",
@@ -261,36 +265,30 @@ export function limitService(deps: {
         tokens: asks.maxTokens,
         costMicros: price ? costMicros(price, 0, asks.maxTokens) : 0,
       };
-      // Counters are committed without waiting for PostgreSQL's disk (database.ts's WriteOptions).
-      const windows = await uow.sqlOnly(async (work) => {
-        const counted: Admission["windows"] = [];
-        for (const limit of limits) {
-          const start = windowStart(limit.window, at);
-          const counter = await reserve(work.sql, limit, start, reserved.tokens, reserved.costMicros);
-          if (!counter) {
-            // Which maximum the window is at (this transaction changed nothing and rolls back).
-            const current = (await countersIn(work, limit.id, start)) ?? { requests: 0, tokens: 0, costMicros: 0 };
-            const measure = maximaOf(limit).find(([, max, read]) => read(current) >= max)?.[0] ?? "requests";
-            throw new LimitRefusedError({ limit, measure, retryAfter: secondsToReset(limit.window, at) });
-          }
-          counted.push({ limit, windowStart: start, counter });
-          const before = {
-            requests: counter.requests - 1,
-            tokens: counter.tokens - reserved.tokens,
-            costMicros: counter.costMicros - reserved.costMicros,
-          };
-          await recordCrossings(
-            work,
-            request,
-            { ...limit, maxTokens: null, maxCostMicros: null },
-            before,
-            counter,
-            start,
-          );
-        }
-        return counted;
-      }, NOT_DURABLE);
-      return { request, at, model: asks.model, reserved, windows };
+      const windows = limits.map((limit) => ({ limit, windowStart: windowStart(limit.window, at) }));
+      const reservation = await counters.reserve(windows, reserved.tokens, reserved.costMicros);
+      if (!reservation.ok) {
+        const { limit } = reservation.window;
+        const measure = maximaOf(limit).find(([, max, read]) => read(reservation.current) >= max)?.[0] ?? "requests";
+        throw new LimitRefusedError({ limit, measure, retryAfter: secondsToReset(limit.window, at) });
+      }
+      for (const [i, window] of windows.entries()) {
+        const counter = reservation.counters[i] as Counter;
+        const before = {
+          requests: counter.requests - 1,
+          tokens: counter.tokens - reserved.tokens,
+          costMicros: counter.costMicros - reserved.costMicros,
+        };
+        const requestsOnly = { ...window.limit, maxTokens: null, maxCostMicros: null };
+        await recordCrossings(request, requestsOnly, before, counter, window.windowStart);
+      }
+      return {
+        request,
+        at,
+        model: asks.model,
+        reserved,
+        windows: windows.map((window, i) => ({ ...window, counter: reservation.counters[i] as Counter })),
+      };
     },
 
     /**
@@ -317,14 +315,6 @@ export function limitService(deps: {
       const reserved = admission?.reserved ?? { tokens: 0, costMicros: 0 };
       const dTokens = tokens - reserved.tokens;
       const dCost = cost - reserved.costMicros;
-      // A limit of tokens or cost is settled at once (its next request is measured against it);
-      // what a person sees (usage, a request limit's tokens) is written in batches (usage-batch.ts).
-      const urgent: Admission["windows"] = [];
-      for (const window of admission?.windows ?? []) {
-        if (dTokens === 0 && dCost === 0) continue;
-        if (window.limit.maxTokens !== null || window.limit.maxCostMicros !== null) urgent.push(window);
-        else batch.settle(window.limit.id, window.windowStart, dTokens, dCost);
-      }
       batch.add({
         userId: request.doer.userId,
         agentId: request.agent.id,
@@ -339,30 +329,26 @@ export function limitService(deps: {
         errors: outcome.status >= 400 || outcome.status === 0 ? 1 : 0,
         unpricedRequests: priced ? 0 : 1,
       });
-      if (urgent.length === 0) return;
-      await uow.sqlOnly(async (work) => {
-        for (const window of urgent) {
-          const after = await settle(work.sql, window.limit.id, window.windowStart, dTokens, dCost);
-          if (!after) continue;
-          const before = {
-            requests: after.requests,
-            tokens: after.tokens - dTokens,
-            costMicros: after.costMicros - dCost,
-          };
-          await recordCrossings(
-            work,
-            request,
-            { ...window.limit, maxRequests: null },
-            before,
-            after,
-            window.windowStart,
-          );
-        }
-      }, NOT_DURABLE);
+      if (dTokens === 0 && dCost === 0) return;
+      for (const window of admission?.windows ?? []) {
+        // A limit of tokens or cost is settled at once (its next request is measured against it).
+        const urgent = window.limit.maxTokens !== null || window.limit.maxCostMicros !== null;
+        const after = await counters.settle(window, dTokens, dCost, urgent);
+        if (!after || !urgent) continue;
+        const before = {
+          requests: after.requests,
+          tokens: after.tokens - dTokens,
+          costMicros: after.costMicros - dCost,
+        };
+        await recordCrossings(request, { ...window.limit, maxRequests: null }, before, after, window.windowStart);
+      }
     },
 
-    /** Writes the usage not yet written (tests, and shutdown). */
-    flush: () => batch.flush(),
+    /** Writes the counts and usage not yet written (tests, and shutdown). */
+    flush: async () => {
+      await counters.flush();
+      await batch.flush();
+    },
 
     /** Whether a request must be read before it goes: a limit of tokens or cost needs its max_tokens. */
     needsReservation: (limits: Limit[]) => limits.some((l) => l.maxTokens !== null || l.maxCostMicros !== null),

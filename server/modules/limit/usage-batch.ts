@@ -9,6 +9,8 @@ const FLUSH_AFTER_MS = 1000;
 
 type Settlement = { limitId: string; windowStart: number; tokens: number; costMicros: number };
 
+export type UsageBatch = ReturnType<typeof usageBatch>;
+
 export function usageBatch(deps: { uow: UnitsOfWork; onError: (error: unknown) => void }) {
   let rows = new Map<string, UsageRow>();
   let settlements = new Map<string, Settlement>();

@@ -1,0 +1,227 @@
+// Where limits' windows are counted. Both ways count a request in all its windows or in none, and
+// never let a window pass a maximum, however many requests arrive at once:
+// - shared (PostgreSQL, any number of instances): one conditional statement per window, in the
+//   database, each request (limit.dal.ts's reserve);
+// - in process (SQLite, whose vault is one process): in memory, checked and counted in one
+//   synchronous step, loaded from the database on first use and written back within a second and
+//   at shutdown (a crash loses at most that second of counts).
+import type { Sql } from "../../db/database.ts";
+import type { UnitsOfWork } from "../../db/unit-of-work.ts";
+import {
+  type AppliedLimit,
+  type Counter,
+  countersIn,
+  countersOf,
+  reserve,
+  settle,
+  writeCounters,
+} from "./limit.dal.ts";
+import { windowEnd } from "./limit-window.ts";
+import type { UsageBatch } from "./usage-batch.ts";
+
+export type CountedWindow = { limit: AppliedLimit; windowStart: number };
+export type Reservation = { ok: true; counters: Counter[] } | { ok: false; window: CountedWindow; current: Counter };
+
+export type CounterStore = {
+  /** Counts one request, with the tokens and cost it reserves, in every window, or in none. */
+  reserve(windows: readonly CountedWindow[], tokens: number, costMicros: number): Promise<Reservation>;
+  /**
+   * Adds to a window's tokens and cost; its counts afterwards (null: the limit is gone, or not
+   * `urgent` and left to be written with the next batch).
+   */
+  settle(window: CountedWindow, tokens: number, costMicros: number, urgent: boolean): Promise<Counter | null>;
+  /** The counts of these windows (absent: nothing used). */
+  read(windows: readonly { limitId: string; windowStart: number }[]): Promise<Map<string, Counter>>;
+  /** A removed limit: its counts are gone with it. */
+  forget(limitId: string): void;
+  /** Writes what is not written yet (shutdown). */
+  flush(): Promise<void>;
+};
+
+const ZERO: Counter = { requests: 0, tokens: 0, costMicros: 0 };
+const NOT_DURABLE = { durable: false } as const;
+const FLUSH_AFTER_MS = 1000;
+const keyOf = (limitId: string, windowStart: number) => `${limitId}|${windowStart}`;
+
+/** Whether a window with `counter` may count one more request (the statement's WHERE, in memory). */
+export function underMaxima(limit: AppliedLimit, counter: Counter): boolean {
+  return (
+    (limit.maxRequests === null || counter.requests < limit.maxRequests) &&
+    (limit.maxTokens === null || counter.tokens < limit.maxTokens) &&
+    (limit.maxCostMicros === null || counter.costMicros < limit.maxCostMicros)
+  );
+}
+
+class Refused extends Error {
+  constructor(
+    readonly window: CountedWindow,
+    readonly current: Counter,
+  ) {
+    super("refused");
+  }
+}
+
+/** In the database, each request: exact across instances. */
+export function sharedCounters(deps: { uow: UnitsOfWork; sql: Sql; batch: UsageBatch }): CounterStore {
+  const { uow, sql, batch } = deps;
+  return {
+    async reserve(windows, tokens, costMicros) {
+      try {
+        // Committed without waiting for PostgreSQL's disk (database.ts's WriteOptions).
+        const counters = await uow.sqlOnly(async (work) => {
+          const counted: Counter[] = [];
+          for (const window of windows) {
+            const counter = await reserve(work.sql, window.limit, window.windowStart, tokens, costMicros);
+            if (!counter) {
+              // Which maximum it is at: this transaction changed nothing and rolls back.
+              throw new Refused(window, (await countersIn(work, window.limit.id, window.windowStart)) ?? ZERO);
+            }
+            counted.push(counter);
+          }
+          return counted;
+        }, NOT_DURABLE);
+        return { ok: true, counters };
+      } catch (error) {
+        if (error instanceof Refused) return { ok: false, window: error.window, current: error.current };
+        throw error;
+      }
+    },
+    async settle(window, tokens, costMicros, urgent) {
+      // What only a person reads (a request limit's tokens) goes with the next batch of usage.
+      if (!urgent) {
+        batch.settle(window.limit.id, window.windowStart, tokens, costMicros);
+        return null;
+      }
+      return uow.sqlOnly(
+        (work) => settle(work.sql, window.limit.id, window.windowStart, tokens, costMicros),
+        NOT_DURABLE,
+      );
+    },
+    read: (windows) => countersOf(sql, windows),
+    forget: () => {},
+    flush: async () => {},
+  };
+}
+
+type Held = { limit: AppliedLimit; windowStart: number; counter: Counter; dirty: boolean };
+
+/** In this process's memory, written back in batches: exact for a vault that is one process. */
+export function inProcessCounters(deps: {
+  uow: UnitsOfWork;
+  sql: Sql;
+  now: () => number;
+  onError: (error: unknown) => void;
+}): CounterStore {
+  const held = new Map<string, Held>();
+  const loading = new Map<string, Promise<void>>();
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  /** Every window in memory: those not yet there read from the database, once each. */
+  async function load(windows: readonly CountedWindow[]): Promise<void> {
+    const missing = windows.filter((w) => !held.has(keyOf(w.limit.id, w.windowStart)));
+    if (missing.length === 0) return;
+    const waits: Promise<void>[] = [];
+    const toRead = missing.filter((w) => {
+      const pending = loading.get(keyOf(w.limit.id, w.windowStart));
+      if (pending) waits.push(pending);
+      return !pending;
+    });
+    if (toRead.length > 0) {
+      const read = countersOf(
+        deps.sql,
+        toRead.map((w) => ({ limitId: w.limit.id, windowStart: w.windowStart })),
+      ).then((found) => {
+        for (const w of toRead) {
+          const key = keyOf(w.limit.id, w.windowStart);
+          loading.delete(key);
+          if (!held.has(key)) {
+            held.set(key, {
+              limit: w.limit,
+              windowStart: w.windowStart,
+              counter: { ...(found.get(key) ?? ZERO) },
+              dirty: false,
+            });
+          }
+        }
+      });
+      for (const w of toRead) loading.set(keyOf(w.limit.id, w.windowStart), read);
+      waits.push(read);
+    }
+    await Promise.all(waits);
+  }
+
+  /** The windows' entries, loaded first when they are not in memory. */
+  async function entries(windows: readonly CountedWindow[]): Promise<Held[]> {
+    for (;;) {
+      await load(windows);
+      const found = windows.map((w) => held.get(keyOf(w.limit.id, w.windowStart)));
+      if (found.every((entry) => entry !== undefined)) return found as Held[];
+    }
+  }
+
+  function changed(entry: Held): void {
+    entry.dirty = true;
+    timer ??= setTimeout(() => void flush().catch(deps.onError), FLUSH_AFTER_MS).unref();
+  }
+
+  function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const due = [...held.values()].filter((entry) => entry.dirty);
+    for (const entry of due) entry.dirty = false;
+    const now = deps.now();
+    // Windows that have ended are not counted in again: forgotten once written.
+    for (const [key, entry] of held) {
+      if (!entry.dirty && windowEnd(entry.limit.window, entry.windowStart) < now - 60_000) held.delete(key);
+    }
+    if (due.length === 0) return writing;
+    const rows = due.map((entry) => ({ limitId: entry.limit.id, windowStart: entry.windowStart, ...entry.counter }));
+    writing = writing.then(() => deps.uow.sqlOnly((work) => writeCounters(work.sql, rows), NOT_DURABLE));
+    return writing;
+  }
+
+  return {
+    async reserve(windows, tokens, costMicros) {
+      const found = await entries(windows);
+      // One synchronous step: no other request is counted between the check and the count.
+      for (const [i, entry] of found.entries()) {
+        if (!underMaxima(entry.limit, entry.counter)) {
+          return { ok: false, window: windows[i] as CountedWindow, current: { ...entry.counter } };
+        }
+      }
+      return {
+        ok: true,
+        counters: found.map((entry) => {
+          entry.counter.requests += 1;
+          entry.counter.tokens += tokens;
+          entry.counter.costMicros += costMicros;
+          changed(entry);
+          return { ...entry.counter };
+        }),
+      };
+    },
+    async settle(window, tokens, costMicros) {
+      const [entry] = await entries([window]);
+      if (!entry) return null;
+      entry.counter.tokens += tokens;
+      entry.counter.costMicros += costMicros;
+      changed(entry);
+      return { ...entry.counter };
+    },
+    async read(windows) {
+      const found = new Map<string, Counter>();
+      const inMemory = windows.filter((w) => held.has(keyOf(w.limitId, w.windowStart)));
+      for (const w of inMemory) {
+        found.set(keyOf(w.limitId, w.windowStart), { ...(held.get(keyOf(w.limitId, w.windowStart)) as Held).counter });
+      }
+      const rest = windows.filter((w) => !held.has(keyOf(w.limitId, w.windowStart)));
+      for (const [key, counter] of await countersOf(deps.sql, rest)) found.set(key, counter);
+      return found;
+    },
+    forget(limitId) {
+      for (const [key, entry] of held) if (entry.limit.id === limitId) held.delete(key);
+    },
+    flush,
+  };
+}
