@@ -151,63 +151,63 @@ export function inProcessCounters(deps: {
     await Promise.all(waits);
   }
 
-  /** The windows' entries, loaded first when they are not in memory. */
-  async function entries(windows: readonly CountedWindow[]): Promise<Held[]> {
+  /** The windows' slots, loaded first when they are not in memory. */
+  async function slotsOf(windows: readonly CountedWindow[]): Promise<Held[]> {
     for (;;) {
       await load(windows);
       const found = windows.map((w) => held.get(keyOf(w.limit.id, w.windowStart)));
-      if (found.every((entry) => entry !== undefined)) return found as Held[];
+      if (found.every((slot) => slot !== undefined)) return found as Held[];
     }
   }
 
-  function changed(entry: Held): void {
-    entry.dirty = true;
+  function changed(slot: Held): void {
+    slot.dirty = true;
     timer ??= setTimeout(() => void flush().catch(deps.onError), FLUSH_AFTER_MS).unref();
   }
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const due = [...held.values()].filter((entry) => entry.dirty);
-    for (const entry of due) entry.dirty = false;
+    const due = [...held.values()].filter((slot) => slot.dirty);
+    for (const slot of due) slot.dirty = false;
     const now = deps.now();
     // Windows that have ended are not counted in again: forgotten once written.
-    for (const [key, entry] of held) {
-      if (!entry.dirty && windowEnd(entry.limit.window, entry.windowStart) < now - 60_000) held.delete(key);
+    for (const [key, slot] of held) {
+      if (!slot.dirty && windowEnd(slot.limit.window, slot.windowStart) < now - 60_000) held.delete(key);
     }
     if (due.length === 0) return writing;
-    const rows = due.map((entry) => ({ limitId: entry.limit.id, windowStart: entry.windowStart, ...entry.counter }));
+    const rows = due.map((slot) => ({ limitId: slot.limit.id, windowStart: slot.windowStart, ...slot.counter }));
     writing = writing.then(() => deps.uow.sqlOnly((work) => writeCounters(work.sql, rows), NOT_DURABLE));
     return writing;
   }
 
   return {
     async reserve(windows, tokens, costMicros) {
-      const found = await entries(windows);
+      const found = await slotsOf(windows);
       // One synchronous step: no other request is counted between the check and the count.
-      for (const [i, entry] of found.entries()) {
-        if (!underMaxima(entry.limit, entry.counter)) {
-          return { ok: false, window: windows[i] as CountedWindow, current: { ...entry.counter } };
+      for (const [i, slot] of found.entries()) {
+        if (!underMaxima(slot.limit, slot.counter)) {
+          return { ok: false, window: windows[i] as CountedWindow, current: { ...slot.counter } };
         }
       }
       return {
         ok: true,
-        counters: found.map((entry) => {
-          entry.counter.requests += 1;
-          entry.counter.tokens += tokens;
-          entry.counter.costMicros += costMicros;
-          changed(entry);
-          return { ...entry.counter };
+        counters: found.map((slot) => {
+          slot.counter.requests += 1;
+          slot.counter.tokens += tokens;
+          slot.counter.costMicros += costMicros;
+          changed(slot);
+          return { ...slot.counter };
         }),
       };
     },
     async settle(window, tokens, costMicros) {
-      const [entry] = await entries([window]);
-      if (!entry) return null;
-      entry.counter.tokens += tokens;
-      entry.counter.costMicros += costMicros;
-      changed(entry);
-      return { ...entry.counter };
+      const [slot] = await slotsOf([window]);
+      if (!slot) return null;
+      slot.counter.tokens += tokens;
+      slot.counter.costMicros += costMicros;
+      changed(slot);
+      return { ...slot.counter };
     },
     async read(windows) {
       const found = new Map<string, Counter>();
@@ -220,7 +220,7 @@ export function inProcessCounters(deps: {
       return found;
     },
     forget(limitId) {
-      for (const [key, entry] of held) if (entry.limit.id === limitId) held.delete(key);
+      for (const [key, slot] of held) if (slot.limit.id === limitId) held.delete(key);
     },
     flush,
   };
