@@ -355,6 +355,25 @@ export async function brokerFigures(settings: Settings): Promise<Figure[]> {
           `broker with a limit (PostgreSQL): ${JSON.stringify({ ...measured.latencyDetail, ...measured.rateDetail })}`,
         );
         withLimits.push(...limitedFigures("postgresql", measured));
+        // The same broker on PostgreSQL without a limit, for what the limit itself costs there.
+        const plain = await latencyAndRate(
+          settings,
+          { direct, bare, forwarder },
+          { server: onPostgres.server, target: onPostgres.target },
+        );
+        stage(
+          `broker without a limit (PostgreSQL): ${JSON.stringify({ ...plain.latencyDetail, ...plain.rateDetail })}`,
+        );
+        const ratio = "ratio to the bare forwarder's";
+        const reported = { database: "postgresql" as const, unit: ratio, goal: "reported", met: () => true };
+        withLimits.push(
+          figure(
+            { ...reported, name: "broker added latency, median / forwarder's" },
+            plain.latency,
+            plain.latencyDetail,
+          ),
+          figure({ ...reported, name: "broker requests per CPU-second / forwarder's" }, plain.rate, plain.rateDetail),
+        );
       } finally {
         await onPostgres.server.stop();
         await onPostgres.drop();
