@@ -27,13 +27,17 @@ describe("windows", () => {
 describe("prices", () => {
   const table = priceTable({});
 
-  it("find a dated model by its name, the longest known name first, and OpenRouter's names", () => {
+  it("find a model by its name, a dated snapshot by its model's, and OpenRouter's names", () => {
+    expect(priceOf(table, "claude-opus-5-5")).toEqual({ input: 4, output: 20 });
+    expect(priceOf(table, "claude-opus-5-20260724")).toEqual({ input: 5, output: 25 });
     expect(priceOf(table, "claude-sonnet-4-5-20250929")).toEqual({ input: 3, output: 15 });
-    expect(priceOf(table, "gpt-5-mini-2025-08-07")).toEqual({ input: 0.25, output: 2 });
-    expect(priceOf(table, "gpt-4o-mini")).toEqual({ input: 0.15, output: 0.6 });
-    expect(priceOf(table, "anthropic/claude-sonnet-4.5")).toEqual({ input: 3, output: 15 });
-    expect(priceOf(table, "GPT-4.1")).toEqual({ input: 2, output: 8 });
-    expect(priceOf(table, "gpt-4.10")).toBeNull();
+    expect(priceOf(table, "gpt-5.4-mini-2026-03-17")).toEqual({ input: 0.75, output: 4.5 });
+    expect(priceOf(table, "GPT-5.5")).toEqual({ input: 5, output: 30 });
+    expect(priceOf(table, "anthropic/claude-sonnet-5.5")).toEqual({ input: 2, output: 10 });
+    expect(priceOf(table, "openai/gpt-5.4")).toEqual({ input: 2.5, output: 15 });
+    // A version the table does not list is not priced as the one before it.
+    expect(priceOf(table, "claude-opus-5-7")).toBeNull();
+    expect(priceOf(table, "gpt-5.4-turbo")).toBeNull();
     expect(priceOf(table, "llama-3")).toBeNull();
     expect(priceOf(table, null)).toBeNull();
   });

@@ -6,32 +6,31 @@ import { readFileSync } from "node:fs";
 export type Price = { input: number; output: number };
 export type PriceTable = { takenOn: string; models: ReadonlyMap<string, Price> };
 
-/** The date the shipped prices were read from the providers' pricing pages. */
-export const SHIPPED_PRICES_DATE = "2025-11-24";
+/** When the shipped prices were taken (README says from where). */
+export const SHIPPED_PRICES_DATE = "2026-12-06";
 
-// USD per million tokens (input, output). Dated model ids ("claude-sonnet-4-5-20250929") and
-// OpenRouter's "provider/model" names find their entry by prefix (priceOf).
+// USD per million tokens (input, output), standard tier, short context: Anthropic's model pages
+// and OpenAI's pricing page as they read on the date above. A dated snapshot
+// ("claude-opus-5-20260724", "gpt-5.4-mini-2026-03-17") and OpenRouter's "provider/model" names
+// find their model's entry (priceOf); a model not listed here is counted and unpriced.
 const SHIPPED: Record<string, Price> = {
+  "claude-fable-5-1": { input: 10, output: 50 },
+  "claude-opus-5-5": { input: 4, output: 20 },
+  "claude-opus-5": { input: 5, output: 25 },
+  "claude-sonnet-5-5": { input: 2, output: 10 },
+  "claude-sonnet-5": { input: 2, output: 10 },
+  "claude-opus-4-8": { input: 5, output: 25 },
+  "claude-opus-4-7": { input: 5, output: 25 },
+  "claude-opus-4-6": { input: 5, output: 25 },
   "claude-opus-4-5": { input: 5, output: 25 },
-  "claude-opus-4-1": { input: 15, output: 75 },
-  "claude-opus-4": { input: 15, output: 75 },
   "claude-sonnet-4-5": { input: 3, output: 15 },
-  "claude-sonnet-4": { input: 3, output: 15 },
-  "claude-3-7-sonnet": { input: 3, output: 15 },
   "claude-haiku-4-5": { input: 1, output: 5 },
-  "claude-3-5-haiku": { input: 0.8, output: 4 },
-  "gpt-5.1": { input: 1.25, output: 10 },
-  "gpt-5": { input: 1.25, output: 10 },
-  "gpt-5-mini": { input: 0.25, output: 2 },
-  "gpt-5-nano": { input: 0.05, output: 0.4 },
-  "gpt-4.1": { input: 2, output: 8 },
-  "gpt-4.1-mini": { input: 0.4, output: 1.6 },
-  "gpt-4.1-nano": { input: 0.1, output: 0.4 },
-  "gpt-4o": { input: 2.5, output: 10 },
-  "gpt-4o-mini": { input: 0.15, output: 0.6 },
-  o3: { input: 2, output: 8 },
-  "o3-mini": { input: 1.1, output: 4.4 },
-  "o4-mini": { input: 1.1, output: 4.4 },
+  "gpt-5.5": { input: 5, output: 30 },
+  "gpt-5.5-pro": { input: 30, output: 180 },
+  "gpt-5.4": { input: 2.5, output: 15 },
+  "gpt-5.4-pro": { input: 30, output: 180 },
+  "gpt-5.4-mini": { input: 0.75, output: 4.5 },
+  "gpt-5.4-nano": { input: 0.2, output: 1.25 },
 };
 
 export class PricesError extends Error {
@@ -86,25 +85,27 @@ export function priceTable(env: NodeJS.ProcessEnv = process.env): PriceTable {
   return { takenOn: "the operator's", models: parsePrices(text, `AGENT_VAULT_PRICES (${file})`) };
 }
 
+/** A model's dated snapshot or alias: the name, then "-20260724", "-2026-07-24" or "-latest". */
+const SNAPSHOT = /^-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$/;
+
 /**
- * The price of `model`: its own entry, or the longest name it starts with (a dated version), also
- * without a "provider/" prefix; null for a model the table does not know.
+ * The price of `model`: its own entry, or the entry it is a dated snapshot of, also without a
+ * "provider/" prefix and with OpenRouter's dots as the providers' dashes; null for a model the
+ * table does not know (a newer version is not priced as an older one).
  */
 export function priceOf(table: PriceTable, model: string | null | undefined): Price | null {
   if (!model) return null;
   const names = [model.toLowerCase()];
   const slash = (names[0] as string).lastIndexOf("/");
   if (slash >= 0) names.push((names[0] as string).slice(slash + 1));
-  // OpenRouter writes versions with dots ("claude-sonnet-4.5") where the provider has dashes.
+  // OpenRouter writes Anthropic's versions with dots ("claude-sonnet-5.5") where Anthropic has dashes.
   for (const name of [...names]) if (name.includes(".")) names.push(name.replace(/\./g, "-"));
   for (const name of names) {
     const exact = table.models.get(name);
     if (exact) return exact;
-    let best: { length: number; price: Price } | null = null;
     for (const [known, price] of table.models) {
-      if (name.startsWith(`${known}-`) && (!best || known.length > best.length)) best = { length: known.length, price };
+      if (name.startsWith(known) && SNAPSHOT.test(name.slice(known.length))) return price;
     }
-    if (best) return best.price;
   }
   return null;
 }
