@@ -66,7 +66,6 @@ export type Refusal = { limit: Limit; measure: Measure; retryAfter: number };
 type Limit = AppliedLimit;
 
 const MICROS = 1_000_000;
-const _NOT_DURABLE = { durable: false } as const;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const MAX_USAGE_DAYS = 400;
