@@ -162,9 +162,16 @@ type LimitDetails = {
   maximum: number;
 };
 
+// Each field reads the notice's details: parsed once per notice.
+const parsed = new WeakMap<ActivityNotice, LimitDetails>();
 const detailsOf = (notice: ActivityNotice): LimitDetails => {
-  const raw = (notice as { details?: unknown }).details;
-  return (typeof raw === "string" ? JSON.parse(raw) : raw) as LimitDetails;
+  let details = parsed.get(notice);
+  if (!details) {
+    const raw = (notice as { details?: unknown }).details;
+    details = (typeof raw === "string" ? JSON.parse(raw) : raw) as LimitDetails;
+    parsed.set(notice, details);
+  }
+  return details;
 };
 
 const LimitNoticeRef = builder.objectRef<ActivityNotice>("LimitNotice").implement({

@@ -24,7 +24,7 @@ import {
   pruneUsage,
   usageHours,
 } from "./limit.dal.ts";
-import { type CounterStore, inProcessCounters, sharedCounters } from "./limit-counters.ts";
+import { type CountedWindow, type CounterStore, inProcessCounters, sharedCounters } from "./limit-counters.ts";
 import { type LimitWindow, secondsToReset, windowEnd, windowStart } from "./limit-window.ts";
 import { costMicros, type PriceTable, priceOf } from "./prices.ts";
 import { usageBatch } from "./usage-batch.ts";
@@ -58,7 +58,7 @@ export type Admission = {
   at: number;
   model: string | null;
   reserved: { tokens: number; costMicros: number };
-  windows: { limit: Limit; windowStart: number; counter: Counter }[];
+  windows: CountedWindow[];
 };
 
 export type Refusal = { limit: Limit; measure: Measure; retryAfter: number };
@@ -286,7 +286,7 @@ export function limitService(deps: {
         at,
         model: asks.model,
         reserved,
-        windows: windows.map((window, i) => ({ ...window, counter: reservation.counters[i] as Counter })),
+        windows,
       };
     },
 

@@ -2,7 +2,7 @@
 // concurrency, answers in the provider's own shape, tokens and cost from the providers' usage,
 // windows that reset, and the usage a person sees.
 
-import { createVaultClient, type LimitNotice } from "@agent-vault/sdk";
+import { createVaultClient, type LimitNotice, TOKEN_SCOPES } from "@agent-vault/sdk";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -163,17 +163,7 @@ describe("setting a limit", () => {
     const { agent } = await agentOn(secret.id);
     const { token } = await ok(user.gql, "createApiToken", {
       name: "everything-but-limits",
-      scopes: [
-        "ENTRIES_READ",
-        "ENTRIES_WRITE",
-        "ENTRIES_DELETE",
-        "AGENTS_READ",
-        "AGENTS_WRITE",
-        "RUNTIME_ISSUE",
-        "TOKENS_MANAGE",
-        "PROVIDERS_MANAGE",
-        "ACTIVITY_READ",
-      ],
+      scopes: TOKEN_SCOPES.filter((scope) => scope !== "LIMITS_MANAGE"),
     });
     const forbidden = await refused(
       vault.client(token),
