@@ -25,6 +25,7 @@ import "./modules/runtime/runtime.schema.ts";
 import "./modules/token/token.schema.ts";
 import "./modules/user/user.schema.ts";
 import "./modules/limit/limit.schema.ts";
+import "./modules/leak/leak.schema.ts";
 
 builder.queryType({});
 builder.mutationType({});

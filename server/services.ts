@@ -21,6 +21,8 @@ import type { UpstreamSettings } from "./modules/broker/upstream.ts";
 import { type EntryService, entryService } from "./modules/entry/entry.service.ts";
 import { type ImportService, type ImportStaging, importService } from "./modules/import/import.service.ts";
 import { type KeyService, keyService } from "./modules/keys/keys.service.ts";
+import { type LeakService, leakService } from "./modules/leak/leak.service.ts";
+import type { LeakPolicy } from "./modules/leak/leak-policy.ts";
 import { type LimitService, limitService } from "./modules/limit/limit.service.ts";
 import type { PriceTable } from "./modules/limit/prices.ts";
 import { type NoticeService, noticeService } from "./modules/notice/notice.service.ts";
@@ -57,6 +59,8 @@ export type ServiceDeps = {
   publicUrl?: string;
   /** What models' tokens cost (AGENT_VAULT_PRICES, or the shipped table). */
   prices: PriceTable;
+  /** What the broker does with a request carrying an environment secret's value (AGENT_VAULT_LEAK_POLICY). */
+  leakPolicy: LeakPolicy;
   /** The time limits' windows are read at, in milliseconds since 1970 (tests move it). */
   now?: () => number;
   /** Where limits' windows are counted: the database (PostgreSQL), or this one process (SQLite). */
@@ -93,6 +97,7 @@ export type Services = {
   keys: KeyService;
   activity: ActivityService;
   broker: BrokerService;
+  leaks: LeakService;
   limits: LimitService;
   restarts: AutoRestarts;
   sessions: SessionService;
@@ -177,11 +182,13 @@ export function createServices(deps: ServiceDeps): Services {
     onError: deps.onBackgroundError,
     counting: deps.limitCounting,
   });
+  const leaks = leakService({ sql, keyring, activity, policy: deps.leakPolicy });
   return {
     authenticate,
     activity,
     restarts,
     limits,
+    leaks,
     sessions: sessionService({ db, hasher, binder, authenticate }),
     attachments: attachmentService({ uow, sql, binder, events, activity }),
     entries,
@@ -230,6 +237,7 @@ export function createServices(deps: ServiceDeps): Services {
       upstreams: deps.upstreams,
       activity,
       limits,
+      leaks,
       onError: deps.onBackgroundError ?? (() => {}),
     }),
     notices: noticeService({ db }),

@@ -19,6 +19,7 @@ import { createVaultEvents, type VaultEvents } from "./events/events.ts";
 import { type UpstreamSettings, upstreamSettings } from "./modules/broker/upstream.ts";
 import { discardAbandonedStages, STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { legacyRowsWaiting } from "./modules/keys/legacy-rows.ts";
+import { type LeakPolicy, leakPolicy } from "./modules/leak/leak-policy.ts";
 import { type PriceTable, priceTable } from "./modules/limit/prices.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { oauthRefresher } from "./modules/provider/oauth-refresher.ts";
@@ -36,6 +37,8 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     publicUrl?: string;
     /** What models' tokens cost (default: AGENT_VAULT_PRICES, or the shipped table; modules/limit/prices.ts). */
     prices?: PriceTable;
+    /** What the broker does with a request carrying an environment secret's value (default: AGENT_VAULT_LEAK_POLICY, or block). */
+    leakPolicy?: LeakPolicy;
     /** The time limits' windows are read at, in milliseconds since 1970 (default Date.now; tests move it). */
     now?: () => number;
     /** The OAuth issuer for OpenAI tokens (default: AGENT_VAULT_OPENAI_ISSUER, or OpenAI's). */
@@ -136,6 +139,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     upstreams: config.upstreams ?? upstreamSettings(),
     publicUrl: config.publicUrl ?? (process.env.AGENT_VAULT_PUBLIC_URL || undefined),
     prices: config.prices ?? priceTable(),
+    leakPolicy: config.leakPolicy ?? leakPolicy(),
     now: config.now,
     // A SQLite vault is one process: its limits are counted in memory (limit-counters.ts).
     limitCounting: database.provider === "sqlite" ? "in-process" : "shared",
@@ -190,6 +194,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       await services.activity.flushFetches().catch(() => {});
       await services.broker.flush().catch(() => {});
       await services.limits.flush().catch(() => {});
+      services.leaks.close();
       redis?.close();
       await sealing.close();
       await database.close();

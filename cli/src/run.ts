@@ -1,16 +1,27 @@
 // `agent-vault run -- COMMAND [ARGS...]`: fetch the agent's environment, start COMMAND with it,
 // forward signals, and restart COMMAND when the vault says so. Nothing is written to disk, and
-// the child gets only its environment and a small safe base, nothing of ours.
+// the child gets only its environment and a small safe base, nothing of ours. The values of its
+// secrets are concealed in its output (unless --no-masking): its stdout and stderr pass through us.
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
-import { type AgentEnvironment, createRuntimeClient, VaultError } from "@agent-vault/sdk";
+import type { Readable, Writable } from "node:stream";
+import {
+  type AgentEnvironment,
+  CONCEALED,
+  createRuntimeClient,
+  type ValueMatcher,
+  VaultError,
+  valueMatcher,
+} from "@agent-vault/sdk";
 import { httpFetch } from "./http-fetch.ts";
 
-export type RunOptions = { url: string; token: string; graceMs: number };
+export type RunOptions = { url: string; token: string; graceMs: number; masking: boolean };
 
 const SAFE_BASE = ["PATH", "HOME", "LANG", "TERM"] as const;
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 const MAX_BACKOFF_MS = 10_000;
+/** How long, after the command exits, its output may still arrive through us. */
+const OUTPUT_SETTLE_MS = 2_000;
 
 const say = (line: string) => process.stderr.write(`agent-vault run: ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,6 +38,40 @@ function childEnvironment(fetched: Record<string, string>): NodeJS.ProcessEnv {
     say(`${overridden.join(" and ")} ${overridden.length > 1 ? "come" : "comes"} from the vault: the agent has them`);
   }
   return { ...env, ...fetched };
+}
+
+/** What conceals the agent's secrets in its output: their values as the vault delivered them. */
+function matcherFor(fetched: AgentEnvironment): ValueMatcher | null {
+  const values = (fetched.concealed ?? []).flatMap((name) => {
+    const value = fetched.environment[name];
+    return value === undefined ? [] : [value];
+  });
+  return valueMatcher(values);
+}
+
+/**
+ * Passes a child's output on with every form of every value replaced, holding back only what could
+ * be the start of one. Resolves once the child's side has ended.
+ */
+function passConcealed(from: Readable, to: Writable, matcher: ValueMatcher): Promise<void> {
+  const replacer = matcher.replacing(CONCEALED);
+  return new Promise((resolve) => {
+    from.on("data", (chunk: Buffer) => {
+      const { out } = replacer.push(chunk);
+      if (out.length > 0 && !to.write(out)) {
+        from.pause();
+        to.once("drain", () => from.resume());
+      }
+    });
+    from.once("end", () => {
+      const rest = replacer.end();
+      if (rest.length > 0) to.write(rest);
+      resolve();
+    });
+    from.once("error", () => resolve());
+    // Our own output closed (a pipe to `head`, say): the child finds its output closed, as it would have.
+    to.once("error", () => from.destroy());
+  });
 }
 
 function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
@@ -60,13 +105,27 @@ export async function run(command: string, args: string[], options: RunOptions):
   });
 
   const start = () => {
-    child = spawn(command, args, { env: childEnvironment(current.environment), stdio: "inherit" });
+    const matcher = options.masking ? matcherFor(current) : null;
+    child = spawn(command, args, {
+      env: childEnvironment(current.environment),
+      stdio: matcher ? ["inherit", "pipe", "pipe"] : "inherit",
+    });
+    const passed =
+      matcher && child.stdout && child.stderr
+        ? Promise.all([
+            passConcealed(child.stdout, process.stdout, matcher),
+            passConcealed(child.stderr, process.stderr, matcher),
+          ])
+        : Promise.resolve();
     child.on("error", (error) => {
       say(`cannot start ${command}: ${error.message}`);
       finish(127);
     });
     child.on("exit", (code, signal) => {
-      if (!restarting) finish(exitCode(code, signal));
+      if (restarting) return;
+      // Its last output first (a process it left behind may hold the pipes open: not for long).
+      const settled = new Promise((resolve) => setTimeout(resolve, OUTPUT_SETTLE_MS).unref());
+      void Promise.race([passed, settled]).then(() => finish(exitCode(code, signal)));
     });
   };
 

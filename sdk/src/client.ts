@@ -19,6 +19,7 @@ export type VaultClientOptions = {
 
 export type RestartNotice = D.RestartNeededSubscription["restartNeeded"];
 export type LimitNotice = D.LimitReachedSubscription["limitReached"];
+export type LeakNotice = D.SecretLeakedSubscription["secretLeaked"];
 export type ActivityEvent = D.ActivityEventFieldsFragment;
 export type ProviderStatusNotice = D.ProviderStatusChangedSubscription["providerStatusChanged"];
 export type EntryVersion = D.EntryVersionFieldsFragment;
@@ -122,6 +123,18 @@ export function createVaultClient(options: VaultClientOptions) {
       on: { connected?: () => void } = {},
     ): AsyncGenerator<LimitNotice> {
       return subscribe(D.LimitReachedDocument, variables, on, (data: D.LimitReachedSubscription) => data.limitReached);
+    },
+
+    /**
+     * Brokered requests found carrying the value of an agent's environment secret (blocked,
+     * redacted or seen, as the vault's leak policy says), over server-sent events: for every
+     * agent, or for one with `{ agentId }`.
+     */
+    secretLeaked(
+      variables: D.SecretLeakedSubscriptionVariables = {},
+      on: { connected?: () => void } = {},
+    ): AsyncGenerator<LeakNotice> {
+      return subscribe(D.SecretLeakedDocument, variables, on, (data: D.SecretLeakedSubscription) => data.secretLeaked);
     },
 
     /** New activity events as they are recorded (optionally filtered), over server-sent events. */

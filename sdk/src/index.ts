@@ -5,6 +5,7 @@ export {
   createVaultClient,
   type Entry,
   type EntryVersion,
+  type LeakNotice,
   type LimitNotice,
   type ProviderStatusNotice,
   type RestartNotice,
@@ -39,3 +40,13 @@ export {
   runtimeEndpoint,
 } from "./runtime.ts";
 export { parseScopeName, scopeName, TOKEN_SCOPES } from "./scopes.ts";
+export {
+  CONCEALED,
+  MIN_SCANNED_LENGTH,
+  type ValueMatch,
+  type ValueMatcher,
+  type ValueReplacer,
+  type ValueWatcher,
+  valueForms,
+  valueMatcher,
+} from "./value-scan.ts";

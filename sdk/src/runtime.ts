@@ -17,6 +17,11 @@ export type AgentEnvironment = {
   /** When the agent (re)started with this environment. */
   startedAt: string | null;
   environment: Record<string, string>;
+  /**
+   * The names of the secrets in `environment` that hold their values (not variables, not brokered
+   * placeholders): what a launcher should keep out of the agent's output (see `valueMatcher`).
+   */
+  concealed: string[];
 };
 
 export type RuntimeEvent =

@@ -258,7 +258,8 @@ setInterval(() => {}, 1000);`;
     const children = await Promise.all(
       [automatic, manual].map(async (agent) => {
         const { token } = await vault.createRuntimeToken({ agentId: agent.id });
-        return spawnCli(["run", "--", process.execPath, "-e", PRINT_TOKEN], {
+        // The token itself is compared here: its output unmasked.
+        return spawnCli(["run", "--no-masking", "--", process.execPath, "-e", PRINT_TOKEN], {
           AGENT_VAULT_URL: graphqlUrl,
           AGENT_VAULT_RUNTIME_TOKEN: token,
         });

@@ -1,11 +1,11 @@
 // The other half of the product, with a real server and a real child process: values reach the
 // agent as environment variables through `agent-vault run`, never on disk; notices reach
 // subscribers over SSE and WebSocket; restartAgent restarts the child.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createVaultClient, runtimeEndpoint, type VaultClient, VaultError } from "@agent-vault/sdk";
+import { CONCEALED, createVaultClient, runtimeEndpoint, type VaultClient, VaultError } from "@agent-vault/sdk";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -34,11 +34,12 @@ const secretValue = `sk-runtime-${randomBytes(10).toString("hex")}`;
 const newSecretValue = `sk-rotated-${randomBytes(10).toString("hex")}`;
 const variableValue = `region-${randomBytes(10).toString("hex")}`;
 
-// The agent: prints its two variables, the names of any AGENT_VAULT_ variables it was given,
-// and then waits, as a long-running agent would.
+// The agent: prints its two variables (the secret as it is, which run conceals, and its digest),
+// the names of any AGENT_VAULT_ variables it was given, and then waits, as a long-running agent would.
 const AGENT_SCRIPT = `
 console.log(JSON.stringify({
   secret: process.env.OPENAI_API_KEY,
+  secretDigest: require("node:crypto").createHash("sha256").update(process.env.OPENAI_API_KEY).digest("hex"),
   variable: process.env.REGION,
   vaultVars: Object.keys(process.env).filter((k) => k.startsWith("AGENT_VAULT_")),
   names: Object.keys(process.env).sort(),
@@ -47,7 +48,11 @@ process.on("SIGTERM", () => { console.log("stopping"); process.exit(0); });
 setInterval(() => {}, 1000);
 `;
 
-function printed(stdout: string): { secret: string; variable: string; vaultVars: string[]; names: string[] }[] {
+const digest = (value: string) => createHash("sha256").update(value).digest("hex");
+
+function printed(
+  stdout: string,
+): { secret: string; secretDigest: string; variable: string; vaultVars: string[]; names: string[] }[] {
   return stdout
     .split("\n")
     .filter((line) => line.startsWith("{"))
@@ -98,7 +103,14 @@ describe("agent-vault run", () => {
         const all = printed(runner.output.stdout);
         return all.length > 0 ? all : null;
       }, `the agent's first output; ${runner.output.stderr}`)) as ReturnType<typeof printed>;
-      expect(first).toMatchObject({ secret: secretValue, variable: variableValue, vaultVars: [] });
+      // The child has the secret; its output shows it concealed (the variable as it is).
+      expect(first).toMatchObject({
+        secret: CONCEALED,
+        secretDigest: digest(secretValue),
+        variable: variableValue,
+        vaultVars: [],
+      });
+      expect(runner.output.stdout).not.toContain(secretValue);
       expect(first?.names).not.toContain("DATABASE_URL");
       expect(first?.names).not.toContain("SOME_PARENT_SETTING");
       expect(first?.names).toContain("PATH");
@@ -148,7 +160,8 @@ describe("agent-vault run", () => {
         const all = printed(runner.output.stdout);
         return all.length >= 2 ? all : null;
       }, `a restart; ${runner.output.stderr}`)) as ReturnType<typeof printed>;
-      expect(runs[1]).toMatchObject({ secret: final, variable: variableValue, vaultVars: [] });
+      expect(runs[1]).toMatchObject({ secret: CONCEALED, secretDigest: digest(final), variable: variableValue });
+      expect(runner.output.stdout).not.toContain(final);
       expect(runner.output.stdout).toContain("stopping");
       expect((await vault.agent({ id: agent.id }))?.restartRequired).toBe(false);
       stopWs();

@@ -8,7 +8,7 @@ const INSERT = `INSERT INTO "BrokerPlaceholder" ("tokenHash", "runtimeTokenId", 
 // A broker request's one read: the placeholder, its secret and the secret's owner's key salt.
 // The limits that apply come with it (a row each, or one row without), so that a request costs one read.
 const GRANT = `SELECT p."runtimeTokenId", p."agentId", p."entryId", p."binding", e."name", e."kind", e."ciphertext",
-  e."upstream", e."userId", u."keySalt", a."name",
+  e."upstream", e."userId", u."keySalt", a."name", a."runningEnv",
   l."id", l."window", l."maxRequests", l."maxTokens", l."maxCostMicros"
   FROM "BrokerPlaceholder" p JOIN "Entry" e ON e."id" = p."entryId" JOIN "User" u ON u."id" = e."userId"
   JOIN "Agent" a ON a."id" = p."agentId" AND a."userId" = e."userId"
@@ -43,6 +43,8 @@ export type PlaceholderGrant = {
   userId: string;
   keySalt: Uint8Array;
   agentName: string;
+  /** The environment the agent runs with (its fingerprint), or null before it first started. */
+  runningEnv: string | null;
   /** The limits that apply to the agent's requests through this secret, by id. */
   limits: AppliedLimit[];
 };
@@ -52,7 +54,8 @@ export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<Pla
   const rows = await sql.rows(GRANT, [tokenHash]);
   const [row] = rows;
   if (!row) return undefined;
-  const [runtimeTokenId, agentId, entryId, binding, name, kind, ciphertext, upstream, userId, keySalt, agentName] = row;
+  const [runtimeTokenId, agentId, entryId, binding, name, kind, ciphertext, upstream, userId, keySalt, agentName, env] =
+    row;
   if (kind !== "SECRET") return undefined;
   return {
     runtimeTokenId: String(runtimeTokenId),
@@ -66,7 +69,8 @@ export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<Pla
     userId: String(userId),
     keySalt: keySalt as Uint8Array,
     agentName: String(agentName),
-    limits: rows.flatMap((r) => (r[11] == null ? [] : [appliedLimit(r.slice(11))])),
+    runningEnv: env == null ? null : String(env),
+    limits: rows.flatMap((r) => (r[12] == null ? [] : [appliedLimit(r.slice(12))])),
   };
 }
 

@@ -7,6 +7,9 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
+import type { LeakPolicy } from "../leak/leak-policy.ts";
+import type { Watched } from "../leak/leak-values.ts";
+import { inspectBody, inspectedStream, inspectHead } from "../leak/request-inspection.ts";
 import { type Admission, LimitRefusedError } from "../limit/limit.service.ts";
 import { requestedUsage, type Usage, usageMeter } from "../limit/usage-meter.ts";
 import type { BrokerService, Opened } from "./broker.service.ts";
@@ -51,8 +54,11 @@ const RESPONSE_DROPPED = new Set([
   "content-length",
 ]);
 
-/** A request under a token or cost limit is read whole before it goes (for its max_tokens), up to this. */
-const RESERVATION_READ_LIMIT = 32 * 1024 * 1024;
+/**
+ * A request under a token or cost limit is read whole before it goes (for its max_tokens), and so is
+ * one the leak tripwire may block (nothing of it goes before all of it is seen), up to this.
+ */
+const WHOLE_READ_LIMIT = 32 * 1024 * 1024;
 const NO_USAGE: Usage = { model: null, inputTokens: 0, outputTokens: 0, costUsd: null, found: false };
 
 /** The request's body, or null when it is over `limit` bytes. */
@@ -107,6 +113,8 @@ function forwardedHeaders(
   headers: IncomingHttpHeaders,
   carrier: { header: string; placeholder: string },
   opened: Opened,
+  /** A body that is no longer the one the agent sent (its length is its own, or unknown while it streams). */
+  replacedBody?: unknown,
 ): Record<string, string | string[]> {
   const dropped = new Set(REQUEST_DROPPED);
   for (const name of String(headers.connection ?? "").split(",")) dropped.add(name.trim().toLowerCase());
@@ -125,6 +133,10 @@ function forwardedHeaders(
     }
   }
   out["accept-encoding"] = "identity";
+  if (replacedBody !== undefined) {
+    delete out["content-length"];
+    if (Buffer.isBuffer(replacedBody)) out["content-length"] = String(replacedBody.length);
+  }
   return out;
 }
 
@@ -207,24 +219,68 @@ export function brokerHandler(
     const basePath = base.pathname.replace(/\/+$/, "");
     const method = req.method ?? "GET";
     const address = req.socket?.remoteAddress ?? null;
-    const path = `${basePath}${route.rest}` || "/";
     const limited = broker.limitedRequest(opened, address);
-    let body: IncomingMessage | Buffer | null = method === "GET" || method === "HEAD" ? null : req;
+    let body: IncomingMessage | Buffer | AsyncIterable<Buffer> | null =
+      method === "GET" || method === "HEAD" ? null : req;
+    // The leak tripwire: the agent's environment secrets, looked for in all the request carries.
+    const policy = broker.leaks.policy;
+    const watched = await broker.leaks.watchOf({
+      agentId: opened.agent.id,
+      userId: opened.userId,
+      keySalt: opened.keySalt,
+      runningEnv: opened.runningEnv,
+    });
+    let headers = req.headers;
+    let [rest, query] = [route.rest, route.query];
+    let found = new Set<number>();
+    if (watched && policy !== "off") {
+      ({
+        headers,
+        target: [rest, query],
+        found,
+      } = inspectHead(watched, req.headers, [rest, query], policy === "redact"));
+    }
+    const path = `${basePath}${rest}` || "/";
+    const leaked = (values: Set<number>) => {
+      if (!watched || values.size === 0 || policy === "off") return Promise.resolve();
+      return broker.leaks.found(
+        {
+          doer: limited.doer,
+          agent: opened.agent,
+          secrets: [...values].map((index) => watched.secrets[index] as Watched["secrets"][number]),
+          through: opened.entry,
+          upstreamHost: base.host,
+          method,
+          path,
+        },
+        policy,
+      );
+    };
+    const tooLarge = (why: string) => failure(res, 413, "request_too_large", `${why}: this one is over 32 MB`);
+    if (watched && body && policy === "block") {
+      const read = await readBody(req, WHOLE_READ_LIMIT);
+      if (!read) return tooLarge("Under the leak policy block, a request's body is read whole before it goes");
+      body = read;
+      for (const value of inspectBody(watched, read, false).found) found.add(value);
+    }
+    if (watched && policy === "block" && found.size > 0) {
+      await leaked(found).catch(onError);
+      const names = [...found].map((index) => `the value of ${watched.secrets[index]?.name}`).join(" and ");
+      return failure(
+        res,
+        403,
+        "secret_in_request",
+        `Refused: the request carries ${names}, a secret of ${opened.agent.name}'s environment; nothing was forwarded to ${base.host}`,
+      );
+    }
     let admission: Admission | null = null;
     if (opened.limits.length > 0) {
       const limits = opened.limits;
       let asks: { model: string | null; maxTokens: number } = { model: null, maxTokens: 0 };
       // A limit of tokens or cost reserves what the request asks for (its max_tokens): read first.
       if (body && broker.limits.needsReservation(limits)) {
-        const read = await readBody(req, RESERVATION_READ_LIMIT);
-        if (!read) {
-          return failure(
-            res,
-            413,
-            "request_too_large",
-            "A request under a token or cost limit is read before it goes: this one is too large",
-          );
-        }
+        const read = Buffer.isBuffer(body) ? body : await readBody(req, WHOLE_READ_LIMIT);
+        if (!read) return tooLarge("A request under a token or cost limit is read before it goes");
         body = read;
         asks = requestedUsage(read);
       }
@@ -237,6 +293,26 @@ export function brokerHandler(
         res.end(answer.body);
         return;
       }
+    }
+    // Redacted or recorded: a whole body now, a streaming one as it goes (the finds heard at its end).
+    let lengthChanged = false;
+    if (watched && body && (policy === "redact" || policy === "record")) {
+      const redact = policy === "redact";
+      if (Buffer.isBuffer(body)) {
+        const inspected = inspectBody(watched, body, redact);
+        lengthChanged = inspected.body !== body;
+        body = inspected.body;
+        for (const value of inspected.found) found.add(value);
+        leaked(found).catch(onError);
+      } else {
+        const before = found;
+        lengthChanged = redact;
+        body = inspectedStream(watched, body as IncomingMessage, redact, (more) => {
+          leaked(new Set([...before, ...more])).catch(onError);
+        });
+      }
+    } else if (found.size > 0) {
+      leaked(found).catch(onError);
     }
     let meter: ReturnType<typeof usageMeter> | null = null;
     let bytesOut = 0;
@@ -280,10 +356,11 @@ export function brokerHandler(
     dispatcher.dispatch(
       {
         origin: base.origin,
-        path: `${path}${route.query}`,
+        path: `${path}${query}`,
         method: method as Dispatcher.HttpMethod,
-        headers: forwardedHeaders(req.headers, carrier, opened),
-        body,
+        headers: forwardedHeaders(headers, carrier, opened, lengthChanged ? body : undefined),
+        // Undici writes async iterables as they yield (client-h1's writeIterable); its types omit them.
+        body: body as Dispatcher.DispatchOptions["body"],
       },
       {
         onRequestStart(controller) {

@@ -8,6 +8,7 @@ import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Sql } from "../../db/database.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
+import type { LeakService } from "../leak/leak.service.ts";
 import type { AppliedLimit } from "../limit/limit.dal.ts";
 import type { LimitedRequest, LimitService } from "../limit/limit.service.ts";
 import type { Provider } from "../provider/providers.ts";
@@ -24,6 +25,8 @@ export type Opened = {
   agent: { id: string; name: string };
   entry: { id: string; name: string };
   runtimeTokenId: string;
+  /** The environment the agent runs with (its fingerprint): what the leak tripwire looks for follows it. */
+  runningEnv: string | null;
   /** The limits these requests are measured against. */
   limits: AppliedLimit[];
 };
@@ -51,6 +54,7 @@ export function brokerService(deps: {
   upstreams: UpstreamSettings;
   activity: ActivityService;
   limits: LimitService;
+  leaks: LeakService;
   onError: (error: unknown) => void;
 }) {
   const { sql, keyring, hasher, binder, upstreams } = deps;
@@ -106,11 +110,13 @@ export function brokerService(deps: {
         agent: { id: grant.agentId, name: grant.agentName },
         entry: { id: grant.entryId, name: grant.name },
         runtimeTokenId: grant.runtimeTokenId,
+        runningEnv: grant.runningEnv,
         limits: grant.limits,
       };
     },
 
     limits: deps.limits,
+    leaks: deps.leaks,
 
     /** Who a request is, for its limits and usage: the agent, by its runtime token. */
     limitedRequest: (opened: Opened, address: string | null): LimitedRequest => ({

@@ -115,10 +115,13 @@ export function runtimeService(deps: {
       const environment: Record<string, string> = Object.create(null);
       const open = valueOpener(keyring, runtime);
       const placeholders: PlaceholderRow[] = [];
+      // The secrets the agent holds as they are: what `agent-vault run` conceals in its output.
+      const concealed: string[] = [];
       const brokerBase = `${(deps.publicUrl ?? reachedAt).replace(/\/+$/, "")}/broker/`;
       for (const entry of entries) {
         if (!entry.upstream) {
           environment[entry.name] = open(entry);
+          if (entry.kind === "SECRET") concealed.push(entry.name);
           continue;
         }
         // Brokered: a placeholder, and where the broker takes it (the value never leaves).
@@ -140,7 +143,12 @@ export function runtimeService(deps: {
         await setRunningEnvironment(db, agent.id, running, startedAt);
       }
       await activity.fetched(runtime, entries.length);
-      return { agent: { id: agent.id, name: agent.name }, startedAt: startedAt?.toISOString() ?? null, environment };
+      return {
+        agent: { id: agent.id, name: agent.name },
+        startedAt: startedAt?.toISOString() ?? null,
+        environment,
+        concealed,
+      };
     },
 
     /**
