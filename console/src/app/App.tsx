@@ -2,6 +2,7 @@
 // dialogs every page can open, and live restart banners.
 import { type ReactNode, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import { Provider as UrqlProvider } from "urql";
+import { LeakBanners } from "../live/LeakBanners.tsx";
 import { RestartBanners } from "../live/RestartBanners.tsx";
 import { PaletteShortcut } from "../palette/PaletteShortcut.tsx";
 import { VaultPage } from "../vault/VaultPage.tsx";
@@ -112,6 +113,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           Sign out
         </button>
       </header>
+      <LeakBanners />
       <RestartBanners />
       <main id="main">
         <Suspense fallback={<p className="muted">Loading…</p>}>{page}</Suspense>

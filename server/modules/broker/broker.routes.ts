@@ -7,7 +7,6 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
-import type { LeakPolicy } from "../leak/leak-policy.ts";
 import type { Watched } from "../leak/leak-values.ts";
 import { inspectBody, inspectedStream, inspectHead } from "../leak/request-inspection.ts";
 import { type Admission, LimitRefusedError } from "../limit/limit.service.ts";

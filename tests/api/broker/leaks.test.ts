@@ -57,7 +57,7 @@ async function agentWith(policy: LeakPolicy) {
   });
   const { token } = await ok(user.gql, "createRuntimeToken", { agentId: agent.id });
   const env = await served.environment(token);
-  const send = (path: string, body: string | Buffer | null, headers: Record<string, string> = {}) =>
+  const send = (path: string, body: string | null, headers: Record<string, string> = {}) =>
     fetch(`${env.API_BASE_URL}${path}`, {
       method: body === null ? "GET" : "POST",
       headers: { authorization: `Bearer ${env.API_KEY}`, "content-type": "application/json", ...headers },
