@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import path from "node:path";
-import { createVaultClient } from "@agent-vault/sdk";
+import { createVaultClient, type VaultClient } from "@agent-vault/sdk";
 import autocannon from "autocannon";
 import { Agent } from "undici";
 import { openVaultApp } from "../server/app.ts";
@@ -22,18 +22,14 @@ const CONCURRENCY = 32;
 const STREAMS_PER_PAIR = 4;
 const OPEN_STREAMS = 1000;
 
-type Target = { url: string; headers: Record<string, string> };
+export type Target = { url: string; headers: Record<string, string> };
 
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] as number;
 
-/**
- * The vault with one brokered secret towards the mock, attached to two agents (the second with a
- * limit it never reaches): their broker address and placeholders.
- */
-export async function brokeredVault(
+/** A vault server of its own (its data directory, or database), with a user: the server and a client. */
+export async function benchVault(
   settings: Settings,
-  upstream: string,
   probe: { nodeArgs: string[]; env: Record<string, string> } = { nodeArgs: [], env: {} },
   database: Database_ = "sqlite",
 ) {
@@ -55,7 +51,31 @@ export async function brokeredVault(
   const { token } = await bootstrap.services.users.create("bench");
   await bootstrap.close();
   const server = await startVault(env, probe.nodeArgs);
-  const vault = createVaultClient({ url: `${server.url}/graphql`, token });
+  return { server, vault: createVaultClient({ url: `${server.url}/graphql`, token }), drop };
+}
+
+/** An agent's environment, fetched with a new runtime token as `agent-vault run` does, and the token. */
+export async function agentEnvironment(server: Server, vault: VaultClient, agentId: string) {
+  const runtimeToken = (await vault.createRuntimeToken({ agentId })).token;
+  const response = await fetch(`${server.url}/runtime/environment`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${runtimeToken}` },
+  });
+  const { environment } = (await response.json()) as { environment: Record<string, string> };
+  return { environment, runtimeToken };
+}
+
+/**
+ * The vault with one brokered secret towards the mock, attached to two agents (the second with a
+ * limit it never reaches): their broker address and placeholders.
+ */
+export async function brokeredVault(
+  settings: Settings,
+  upstream: string,
+  probe: { nodeArgs: string[]; env: Record<string, string> } = { nodeArgs: [], env: {} },
+  database: Database_ = "sqlite",
+) {
+  const { server, vault, drop } = await benchVault(settings, probe, database);
   const secret = await vault.addSecret({
     name: "BENCH_KEY",
     value: `sk-bench-${randomBytes(16).toString("hex")}`,
@@ -64,12 +84,7 @@ export async function brokeredVault(
   });
   const targetOf = async (name: string): Promise<{ agentId: string; target: Target }> => {
     const agent = await vault.createAgent({ name, entryIds: [secret.id] });
-    const runtimeToken = (await vault.createRuntimeToken({ agentId: agent.id })).token;
-    const response = await fetch(`${server.url}/runtime/environment`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${runtimeToken}` },
-    });
-    const { environment } = (await response.json()) as { environment: Record<string, string> };
+    const { environment } = await agentEnvironment(server, vault, agent.id);
     return {
       agentId: agent.id,
       target: {

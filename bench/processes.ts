@@ -137,18 +137,42 @@ export async function cpuUntilReady(command: string[], env: Record<string, strin
   }
 }
 
+const shellLine = (command: string[]) => command.map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(" ");
+
+/** The children's CPU seconds in bash's `times` output (its last line). */
+function childrenSeconds(times: string): number {
+  const children = times.trim().split("\n").at(-1) as string;
+  return [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+}
+
 /**
  * CPU seconds one run of a command takes, on average over `runs` runs: bash's `times` reports
  * the CPU of the children it waited for, to the millisecond.
  */
 export function commandCpu(command: string[], env: Record<string, string>, runs: number): number {
-  const quoted = command.map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(" ");
-  const script = `for i in $(seq ${runs}); do ${quoted} >/dev/null 2>&1 </dev/null; done; times`;
+  const script = `for i in $(seq ${runs}); do ${shellLine(command)} >/dev/null 2>&1 </dev/null; done; times`;
   const output = execFileSync("bash", ["-c", script], { env: { ...process.env, ...env }, encoding: "utf8" });
-  const children = output.trim().split("\n").at(-1) as string;
-  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
-    (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
-    0,
-  );
-  return seconds / runs;
+  return childrenSeconds(output) / runs;
+}
+
+/**
+ * As commandCpu, the command's output going where an agent's output goes: into a pipe that a
+ * reader (here, this process) drains, as a terminal, a log collector or a container runtime does;
+ * not /dev/null, where writing costs nothing at all.
+ */
+export function pipedCommandCpu(command: string[], env: Record<string, string>, runs: number): Promise<number> {
+  const script = `for i in $(seq ${runs}); do ${shellLine(command)} 2>/dev/null </dev/null; done; times >&2`;
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let times = "";
+    child.stdout?.resume();
+    child.stderr?.on("data", (chunk) => {
+      times += chunk;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`${command.join(" ")} exited ${code}`));
+      else resolve(childrenSeconds(times) / runs);
+    });
+  });
 }

@@ -4,7 +4,7 @@
 // three medians, and writes bench/results.json.
 //
 //   BENCH_RUNS=1          fewer runs (and bench/results.json is left as it is)
-//   BENCH_ONLY=startup    some parts only: sqlite, postgresql, broker, startup, console (also leaves results.json)
+//   BENCH_ONLY=startup    some parts only: sqlite, postgresql, broker, tripwire, startup, console (also leaves results.json)
 //   BENCH_PAIRS, BENCH_SECONDS, BENCH_SUBSCRIBERS   the effort
 //   BENCH_PG_URL          the PostgreSQL server (default TEST_DATABASE_URL, or the local one)
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof"   profiles the servers under load
@@ -18,12 +18,13 @@ import { hotPathFigures } from "./hot-paths.ts";
 import { type Figure, probe, stage } from "./measure.ts";
 import { root } from "./processes.ts";
 import { startupFigures } from "./startup.ts";
+import { tripwireFigures } from "./tripwire.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
-const PARTS = new Set((process.env.BENCH_ONLY ?? "sqlite,postgresql,broker,startup,console").split(","));
+const PARTS = new Set((process.env.BENCH_ONLY ?? "sqlite,postgresql,broker,tripwire,startup,console").split(","));
 const PG_URL =
   process.env.BENCH_PG_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
@@ -72,6 +73,7 @@ async function main() {
       // The broker's figures with a limit set are taken on PostgreSQL too, when it is there.
       if (PARTS.has("broker"))
         figures.push(...(await brokerFigures({ ...settings, pgAdminUrl: reachable ? PG_URL : undefined })));
+      if (PARTS.has("tripwire")) figures.push(...(await tripwireFigures(settings)));
       if (PARTS.has("startup")) figures.push(...(await startupFigures(settings)));
       if (PARTS.has("console")) figures.push(...(await consoleFigures(settings)));
       printRun(run, figures);

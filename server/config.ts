@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { MASTER_KEY_BYTES, MasterKeyError, type MasterKeyRing, parseMasterKeys } from "./crypto/master-key.ts";
+import { type LeakPolicy, leakPolicy } from "./modules/leak/leak-policy.ts";
 
 export type Config = {
   port: number;
@@ -32,6 +33,8 @@ export type Config = {
   versionsKept: number;
   /** Days the activity log keeps events (AGENT_VAULT_ACTIVITY_DAYS; default 365). */
   activityDays: number;
+  /** What the broker does with a request carrying an environment secret's value (AGENT_VAULT_LEAK_POLICY). */
+  leakPolicy: LeakPolicy;
 };
 
 export type Env = Record<string, string | undefined>;
@@ -136,6 +139,8 @@ export function loadConfig(env: Env = process.env, options: ConfigOptions = {}):
   const production = env.NODE_ENV === "production";
   const dataDir = path.resolve(env.AGENT_VAULT_DATA_DIR || "data");
   const { port, host } = listenAddress(env);
+  // Every setting that can be wrong is read before anything is created.
+  const leaks = leakPolicy(env);
   const databaseUrl = env.DATABASE_URL || `file:${path.join(dataDir, "vault.db")}`;
   const needsDataDir =
     databaseUrl.startsWith("file:") || (env.AGENT_VAULT_MASTER_KEY === undefined && !env.AGENT_VAULT_MASTER_KEY_FILE);
@@ -169,5 +174,6 @@ export function loadConfig(env: Env = process.env, options: ConfigOptions = {}):
       .filter(Boolean),
     versionsKept: positiveNumber(env, "AGENT_VAULT_VERSIONS_KEPT", 50, { integer: true }),
     activityDays: positiveNumber(env, "AGENT_VAULT_ACTIVITY_DAYS", 365, { integer: false }),
+    leakPolicy: leaks,
   };
 }

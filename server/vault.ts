@@ -19,7 +19,7 @@ import { createVaultEvents, type VaultEvents } from "./events/events.ts";
 import { type UpstreamSettings, upstreamSettings } from "./modules/broker/upstream.ts";
 import { discardAbandonedStages, STAGED_IMPORT_ROWS } from "./modules/import/staged-import.ts";
 import { legacyRowsWaiting } from "./modules/keys/legacy-rows.ts";
-import { type LeakPolicy, leakPolicy } from "./modules/leak/leak-policy.ts";
+import { leakPolicy } from "./modules/leak/leak-policy.ts";
 import { type PriceTable, priceTable } from "./modules/limit/prices.ts";
 import { type OAuthIssuer, oauthIssuer } from "./modules/provider/oauth-issuer.ts";
 import { oauthRefresher } from "./modules/provider/oauth-refresher.ts";
@@ -27,7 +27,7 @@ import { type ProviderBaseUrls, providerBaseUrls } from "./modules/provider/prov
 import { createServices, type Services } from "./services.ts";
 
 export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKeySource" | "redisUrl"> &
-  Partial<Pick<Config, "versionsKept" | "activityDays">> & {
+  Partial<Pick<Config, "versionsKept" | "activityDays" | "leakPolicy">> & {
     /** What the vault's Redis channel names start with (AGENT_VAULT_REDIS_PREFIX; default agent-vault:). */
     redisPrefix?: string;
     providerBaseUrls?: ProviderBaseUrls;
@@ -37,8 +37,6 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     publicUrl?: string;
     /** What models' tokens cost (default: AGENT_VAULT_PRICES, or the shipped table; modules/limit/prices.ts). */
     prices?: PriceTable;
-    /** What the broker does with a request carrying an environment secret's value (default: AGENT_VAULT_LEAK_POLICY, or block). */
-    leakPolicy?: LeakPolicy;
     /** The time limits' windows are read at, in milliseconds since 1970 (default Date.now; tests move it). */
     now?: () => number;
     /** The OAuth issuer for OpenAI tokens (default: AGENT_VAULT_OPENAI_ISSUER, or OpenAI's). */

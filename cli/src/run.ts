@@ -58,7 +58,15 @@ function passConcealed(from: Readable, to: Writable, matcher: ValueMatcher): Pro
   return new Promise((resolve) => {
     from.on("data", (chunk: Buffer) => {
       const { out } = replacer.push(chunk);
-      if (out.length > 0 && !to.write(out)) {
+      let flowing = true;
+      if (out.length === 1) flowing = to.write(out[0] as Uint8Array);
+      else if (out.length > 1) {
+        // The pieces of one chunk in one write.
+        to.cork();
+        for (const piece of out) flowing = to.write(piece);
+        to.uncork();
+      }
+      if (!flowing) {
         from.pause();
         to.once("drain", () => from.resume());
       }

@@ -625,3 +625,58 @@ test("an agent's usage: cost per day in a chart and a table, limits with their b
     provider.close();
   }
 });
+
+test("a secret found in an agent's request: a banner names it and the host, and the activity log has it", async ({
+  page,
+  vault,
+}) => {
+  const provider = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => provider.listen(0, "127.0.0.1", resolve));
+  try {
+    const upstream = `http://127.0.0.1:${(provider.address() as AddressInfo).port}/v1`;
+    const key = await vault.sdk.addSecret({
+      name: "MODEL_KEY",
+      value: "sk-tripwire-e2e",
+      delivery: "BROKERED",
+      upstream: { baseUrl: upstream, template: "Bearer {value}", baseUrlVariable: "MODEL_URL" },
+    });
+    const database = await vault.sdk.addSecret({ name: "DATABASE_URL", value: "postgres://app:hunter2e2e@db/app" });
+    const agent = await vault.sdk.createAgent({ name: "chatty", entryIds: [key.id, database.id] });
+    const { token } = await vault.sdk.createRuntimeToken({ agentId: agent.id });
+    const { environment } = await createRuntimeClient({ url: vault.url, token }).environment();
+    await signIn(page, vault);
+    const banner = page.getByRole("region", { name: "Leak notices" }).getByRole("alert");
+    // The agent pastes its database URL into a prompt: the broker refuses it (again, until the
+    // console's live subscription, which opens after sign-in, has heard one).
+    await expect(async () => {
+      const answer = await fetch(`${environment.MODEL_URL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${environment.MODEL_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: `connect to ${environment.DATABASE_URL}` }] }),
+      });
+      expect(answer.status).toBe(403);
+      await expect(banner).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 15_000 });
+    await expect(banner).toContainText("chatty sent the value of DATABASE_URL");
+    await expect(banner).toContainText(`in a request to 127.0.0.1:${(provider.address() as AddressInfo).port}`);
+    await expect(banner).toContainText("blocked: nothing was sent");
+    await expect(banner).not.toContainText("hunter2e2e");
+    await expectAccessible(page, "a leak banner");
+    await page.getByRole("button", { name: "Dismiss the leak notice about DATABASE_URL" }).click();
+    await expect(banner).toBeHidden();
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+    const row = page.getByRole("row").filter({ hasText: "Secret in a request: blocked" });
+    await expect(row).toContainText("DATABASE_URL");
+    await expect(row).toContainText("chatty");
+    await expect(page.getByRole("main")).not.toContainText("hunter2e2e");
+  } finally {
+    provider.close();
+  }
+});

@@ -72,6 +72,8 @@ export type ValueMatch = { start: number; end: number; value: number };
 export type ValueMatcher = {
   /** How many values are looked for. */
   readonly size: number;
+  /** The shortest form's length in bytes: shorter bytes hold no value. */
+  readonly minLength: number;
   /** Every occurrence in bytes [from, end), leftmost first, not overlapping (the longest where two start together). */
   scan(bytes: Uint8Array, from?: number): ValueMatch[];
   /** How many bytes at the end of `bytes` (from `from` on) could be the start of a form. */
@@ -83,8 +85,8 @@ export type ValueMatcher = {
 };
 
 export type ValueReplacer = {
-  /** What may pass now, the marker in place of each form found; `found` the values' indexes. */
-  push(chunk: Uint8Array): { out: Uint8Array; found: number[] };
+  /** What may pass now, in pieces, the marker in place of each form found; `found` the values' indexes. */
+  push(chunk: Uint8Array): { out: Uint8Array[]; found: number[] };
   /** What was held back because it could have been the start of a value. */
   end(): Uint8Array;
 };
@@ -199,6 +201,7 @@ export function valueMatcher(values: readonly string[]): ValueMatcher | null {
 
   return {
     size: values.length,
+    minLength: m,
     scan,
     heldTail,
     replacing(marker) {
@@ -206,22 +209,40 @@ export function valueMatcher(values: readonly string[]): ValueMatcher | null {
       let held: Uint8Array | null = null;
       return {
         push(chunk) {
-          const bytes = held ? concat([held, chunk]) : chunk;
+          // Pieces of the chunk as they are (no copies: a fresh 64 KB array costs more than scanning it).
+          const out: Uint8Array[] = [];
+          const found: number[] = [];
+          let bytes = chunk;
+          let from = 0;
+          if (held && chunk.length < longest - 1) {
+            // A short chunk: with what was held back, as one.
+            bytes = concat([held, chunk]);
+          } else if (held) {
+            // What was held back with the start of this chunk: every value that begins in it ends there.
+            const seam = concat([held, chunk.subarray(0, longest - 1)]);
+            const crossing = scan(seam).find((match) => match.start < (held as Uint8Array).length);
+            if (crossing) {
+              if (crossing.start > 0) out.push(held.subarray(0, crossing.start));
+              out.push(replacement);
+              found.push(crossing.value);
+              from = crossing.end - held.length;
+            } else {
+              out.push(held);
+            }
+          }
           held = null;
-          const matches = scan(bytes);
-          const from = matches.length > 0 ? (matches[matches.length - 1] as ValueMatch).end : 0;
-          const keep = heldTail(bytes, from);
-          if (keep > 0) held = bytes.slice(bytes.length - keep);
-          if (matches.length === 0)
-            return { out: keep > 0 ? bytes.subarray(0, bytes.length - keep) : bytes, found: [] };
-          const parts: Uint8Array[] = [];
-          let at = 0;
+          const matches = scan(bytes, from);
+          let at = from;
           for (const match of matches) {
-            parts.push(bytes.subarray(at, match.start), replacement);
+            if (match.start > at) out.push(bytes.subarray(at, match.start));
+            out.push(replacement);
+            if (!found.includes(match.value)) found.push(match.value);
             at = match.end;
           }
-          parts.push(bytes.subarray(at, bytes.length - keep));
-          return { out: concat(parts), found: [...new Set(matches.map((match) => match.value))] };
+          const keep = heldTail(bytes, at);
+          if (keep > 0) held = bytes.slice(bytes.length - keep);
+          if (bytes.length - keep > at) out.push(bytes.subarray(at, bytes.length - keep));
+          return { out, found };
         },
         end() {
           const rest = held ?? new Uint8Array(0);

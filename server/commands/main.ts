@@ -12,7 +12,7 @@ import { openVault, type Vault, type VaultConfig } from "../vault.ts";
 const EXIT_REFUSED = 1;
 const EXIT_USAGE = 2;
 /** Failures whose message is the whole story: said in one line, no stack. */
-const EXPECTED = new Set(["MasterKeyError", "ConfigError", "ListenError", "ServeLockError"]);
+const EXPECTED = new Set(["MasterKeyError", "ConfigError", "ListenError", "ServeLockError", "LeakPolicyError"]);
 
 async function withVault<T>(work: (vault: Vault) => Promise<T>, options: Partial<VaultConfig> = {}): Promise<T> {
   const vault = await openVault({ ...loadConfig(), ...options });

@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CONCEALED, valueForms, valueMatcher } from "../../sdk/src/value-scan.ts";
 
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8");
+const text = (bytes: Uint8Array | Uint8Array[]) =>
+  (Array.isArray(bytes) ? Buffer.concat(bytes) : Buffer.from(bytes)).toString("utf8");
 
 /** Every way the tests print or send a value. */
 function disguises(value: string): string[] {
@@ -80,6 +81,17 @@ describe("the value matcher", () => {
         haystack += ` ${shown} ${randomBytes(Math.floor(Math.random() * 500)).toString("base64")}`;
       }
       const found = new Set(matcher.scan(Buffer.from(haystack)).map((match) => many[match.value]));
+      // Streamed in chunks of any size, the same output as in one piece.
+      const whole = matcher.replacing(CONCEALED);
+      const expected = text(whole.push(Buffer.from(haystack)).out) + text(whole.end());
+      const streamed = matcher.replacing(CONCEALED);
+      let out = "";
+      for (let at = 0; at < haystack.length; ) {
+        const size = 1 + Math.floor(Math.random() * (Math.random() < 0.5 ? 20 : 400));
+        out += text(streamed.push(Buffer.from(haystack.slice(at, at + size))).out);
+        at += size;
+      }
+      expect(out + text(streamed.end())).toBe(expected);
       expect([...found].sort()).toEqual(naive(haystack, many).sort());
       for (const value of planted) expect(found.has(value)).toBe(true);
     }

@@ -8,7 +8,7 @@ import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
 import type { Watched } from "../leak/leak-values.ts";
-import { inspectBody, inspectedStream, inspectHead } from "../leak/request-inspection.ts";
+import { foundInChunks, inspectBody, inspectedStream, inspectHead } from "../leak/request-inspection.ts";
 import { type Admission, LimitRefusedError } from "../limit/limit.service.ts";
 import { requestedUsage, type Usage, usageMeter } from "../limit/usage-meter.ts";
 import type { BrokerService, Opened } from "./broker.service.ts";
@@ -60,8 +60,8 @@ const RESPONSE_DROPPED = new Set([
 const WHOLE_READ_LIMIT = 32 * 1024 * 1024;
 const NO_USAGE: Usage = { model: null, inputTokens: 0, outputTokens: 0, costUsd: null, found: false };
 
-/** The request's body, or null when it is over `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+/** The request's body in the chunks it came in, or null when it is over `limit` bytes. */
+function readChunks(req: IncomingMessage, limit: number): Promise<Buffer[] | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -73,7 +73,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
         resolve(null);
       } else chunks.push(chunk);
     });
-    req.once("end", () => resolve(size > limit ? null : Buffer.concat(chunks)));
+    req.once("end", () => resolve(size > limit ? null : chunks));
     req.once("error", reject);
   });
 }
@@ -219,7 +219,7 @@ export function brokerHandler(
     const method = req.method ?? "GET";
     const address = req.socket?.remoteAddress ?? null;
     const limited = broker.limitedRequest(opened, address);
-    let body: IncomingMessage | Buffer | AsyncIterable<Buffer> | null =
+    let body: IncomingMessage | Buffer | Buffer[] | AsyncIterable<Buffer> | null =
       method === "GET" || method === "HEAD" ? null : req;
     // The leak tripwire: the agent's environment secrets, looked for in all the request carries.
     const policy = broker.leaks.policy;
@@ -257,10 +257,11 @@ export function brokerHandler(
     };
     const tooLarge = (why: string) => failure(res, 413, "request_too_large", `${why}: this one is over 32 MB`);
     if (watched && body && policy === "block") {
-      const read = await readBody(req, WHOLE_READ_LIMIT);
+      // Kept in the chunks it came in (undici writes them one by one): no copy of the whole.
+      const read = await readChunks(req, WHOLE_READ_LIMIT);
       if (!read) return tooLarge("Under the leak policy block, a request's body is read whole before it goes");
       body = read;
-      for (const value of inspectBody(watched, read, false).found) found.add(value);
+      for (const value of foundInChunks(watched, read)) found.add(value);
     }
     if (watched && policy === "block" && found.size > 0) {
       await leaked(found).catch(onError);
@@ -278,10 +279,10 @@ export function brokerHandler(
       let asks: { model: string | null; maxTokens: number } = { model: null, maxTokens: 0 };
       // A limit of tokens or cost reserves what the request asks for (its max_tokens): read first.
       if (body && broker.limits.needsReservation(limits)) {
-        const read = Buffer.isBuffer(body) ? body : await readBody(req, WHOLE_READ_LIMIT);
-        if (!read) return tooLarge("A request under a token or cost limit is read before it goes");
-        body = read;
-        asks = requestedUsage(read);
+        const chunks = Array.isArray(body) ? body : await readChunks(req, WHOLE_READ_LIMIT);
+        if (!chunks) return tooLarge("A request under a token or cost limit is read before it goes");
+        body = Buffer.concat(chunks);
+        asks = requestedUsage(body);
       }
       try {
         admission = await broker.limits.admit(limited, asks, limits);
@@ -306,7 +307,7 @@ export function brokerHandler(
       } else {
         const before = found;
         lengthChanged = redact;
-        body = inspectedStream(watched, body as IncomingMessage, redact, (more) => {
+        body = inspectedStream(watched, body, redact, (more) => {
           leaked(new Set([...before, ...more])).catch(onError);
         });
       }

@@ -6,8 +6,8 @@ export type LeakPolicy = (typeof LEAK_POLICIES)[number];
 
 export class LeakPolicyError extends Error {
   override name = "LeakPolicyError";
-  constructor(given: string) {
-    super(`AGENT_VAULT_LEAK_POLICY is ${JSON.stringify(given)}: set it to one of ${LEAK_POLICIES.join(", ")}`);
+  constructor() {
+    super(`AGENT_VAULT_LEAK_POLICY must be one of ${LEAK_POLICIES.join(", ")}`);
   }
 }
 
@@ -16,7 +16,7 @@ export function leakPolicy(env: Record<string, string | undefined> = process.env
   const given = env.AGENT_VAULT_LEAK_POLICY?.trim().toLowerCase();
   if (!given) return "block";
   if (!(LEAK_POLICIES as readonly string[]).includes(given)) {
-    throw new LeakPolicyError(env.AGENT_VAULT_LEAK_POLICY ?? "");
+    throw new LeakPolicyError();
   }
   return given as LeakPolicy;
 }

@@ -12,9 +12,12 @@ const bytesOf = (out: Uint8Array) => Buffer.from(out.buffer, out.byteOffset, out
 
 /** Text with every form of every watched value replaced (`marker`), and the values found. */
 function replaceIn(watched: Watched, text: string, marker: string, found: Set<number>): string {
+  if (text.length < watched.matcher.minLength) return text;
   // Node reads a header's bytes as latin1: as they were sent (UTF-8 bytes of a value), and as the
-  // characters a client sent latin1-encoded (a value's "ö" as one byte).
-  return replaceBytes(watched, replaceBytes(watched, text, "latin1", marker, found), "utf8", marker, found);
+  // characters a client sent latin1-encoded (a value's "ö" as one byte; in ASCII both are the same).
+  const sent = replaceBytes(watched, text, "latin1", marker, found);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for any byte beyond ASCII
+  return /[^\x00-\x7f]/.test(sent) ? replaceBytes(watched, sent, "utf8", marker, found) : sent;
 }
 
 function replaceBytes(
@@ -58,6 +61,14 @@ export function inspectHead<T extends readonly string[]>(
   return redact ? { headers: out, target: checked, found } : { headers, target, found };
 }
 
+/** The values a body read in chunks carries (also across two chunks). */
+export function foundInChunks(watched: Watched, chunks: readonly Buffer[]): Set<number> {
+  const watcher = watched.matcher.watching();
+  let found: number[] = [];
+  for (const chunk of chunks) found = watcher.push(chunk);
+  return new Set(found);
+}
+
 /** A whole body: the values it carries, and (redact) the body with them replaced. */
 export function inspectBody(watched: Watched, body: Buffer, redact: boolean): { body: Buffer; found: Set<number> } {
   const found = new Set<number>();
@@ -81,7 +92,7 @@ export function inspectBody(watched: Watched, body: Buffer, redact: boolean): { 
  */
 export async function* inspectedStream(
   watched: Watched,
-  source: AsyncIterable<Buffer>,
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
   redact: boolean,
   onEnd: (found: Set<number>) => void,
 ): AsyncGenerator<Buffer> {
@@ -91,7 +102,7 @@ export async function* inspectedStream(
     for await (const chunk of source) {
       const { out, found: here } = replacer.push(chunk);
       for (const value of here) found.add(value);
-      if (out.length > 0) yield bytesOf(out);
+      for (const piece of out) yield bytesOf(piece);
     }
     const rest = replacer.end();
     if (rest.length > 0) yield bytesOf(rest);
