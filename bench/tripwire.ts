@@ -82,10 +82,9 @@ child.on("exit", (code) => { process.exitCode = code; });
 /** The child of the masking figure: 100 MB of log lines, written in 16 KB pieces as fast as the pipe takes them. */
 const WRITER = `
 const line = "2026-12-06T10:00:00Z INFO agent step finished: read 3 files, wrote 1, called the model twice\\n";
-const piece = Buffer.from(line.repeat(Math.ceil(16384 / line.length)).slice(0, 16384));
-let left = ${OUTPUT_MB} * 1024 * 1024 / piece.length;
+let left = Math.ceil(${OUTPUT_MB} * 1024 * 1024 / line.length);
 const write = () => {
-  while (left-- > 0) if (!process.stdout.write(piece)) return process.stdout.once("drain", write);
+  while (left-- > 0) if (!process.stdout.write(line)) return process.stdout.once("drain", write);
 };
 write();
 `;

@@ -75,6 +75,8 @@ export type ServiceDeps = {
   restartSettleMs?: number;
   /** How long a console session lasts unused (default 12 hours). */
   sessionIdleMs?: number;
+  /** How long an agent's values stay in memory for the leak tripwire after its last brokered request. */
+  leakIdleMs?: number;
   /** Errors of work done after a response (batched activity events). */
   onBackgroundError?: (error: unknown) => void;
   /** The server's log: what it did differently than planned, and why. */
@@ -182,7 +184,7 @@ export function createServices(deps: ServiceDeps): Services {
     onError: deps.onBackgroundError,
     counting: deps.limitCounting,
   });
-  const leaks = leakService({ sql, keyring, activity, policy: deps.leakPolicy });
+  const leaks = leakService({ sql, keyring, activity, policy: deps.leakPolicy, idleMs: deps.leakIdleMs });
   return {
     authenticate,
     activity,

@@ -50,6 +50,8 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     streamRecheckMs?: number;
     /** How long a console session lasts unused (default 12 hours). */
     sessionIdleMs?: number;
+    /** How long an agent's values stay in memory for the leak tripwire after its last brokered request (default 10 minutes). */
+    leakIdleMs?: number;
     /** The import's sealing thread: how long a batch waits for it, how it starts (tests make it fail). */
     sealingThread?: Parameters<typeof sealingThread>[0];
     /** How long a transaction may run and wait (db/database.ts's TRANSACTION_BOUNDS; tests shorten them). */
@@ -143,6 +145,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     limitCounting: database.provider === "sqlite" ? "in-process" : "shared",
     streamRecheckMs: config.streamRecheckMs,
     sessionIdleMs: config.sessionIdleMs,
+    leakIdleMs: config.leakIdleMs,
     versionsKept: config.versionsKept,
     restartSettleMs: config.restartSettleMs,
     activityDays: config.activityDays,

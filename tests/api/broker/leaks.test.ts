@@ -30,11 +30,12 @@ afterEach(async () => {
 const REDACTED = "[redacted by agent-vault]";
 
 /** A vault with the policy, and an agent with 20 environment secrets, a variable and a brokered key. */
-async function agentWith(policy: LeakPolicy) {
+async function agentWith(policy: LeakPolicy, leakIdleMs?: number) {
   mock = await mockUpstream();
   vault = await startTestVault({
     upstreams: { ...upstreamSettings({}), allowPrivate: true },
     leakPolicy: policy,
+    leakIdleMs,
   });
   served = await listen(vault);
   const user = await vault.newUser("leaks");
@@ -71,7 +72,7 @@ async function agentWith(policy: LeakPolicy) {
         })
       ).activity,
     );
-  return { user, values, secrets, variable, agent, env, send, events, mock, served };
+  return { user, values, secrets, variable, agent, env, send, events, mock, served, vault };
 }
 
 /** A prompt holding the value in one way. */
@@ -255,5 +256,19 @@ describe("the leak tripwire, policies record and off", () => {
     expect((await a.send("/chat", body)).status).toBe(200);
     expect(a.mock.received[0]?.body).toBe(body);
     expect(await a.events()).toEqual([]);
+  });
+});
+
+describe("the values the tripwire looks for", () => {
+  it("are held in memory only while the agent makes requests, and written nowhere", async () => {
+    const a = await agentWith("block", 300);
+    const leaks = a.vault.vault.services.leaks;
+    expect(leaks.heldAgents()).toBe(0);
+    expect((await a.send("/chat", JSON.stringify({ content: a.values[4] }))).status).toBe(403);
+    expect(leaks.heldAgents()).toBe(1);
+    await expect.poll(() => leaks.heldAgents(), { timeout: 5_000 }).toBe(0);
+    // Found again once the agent sends again: opened anew from the database.
+    expect((await a.send("/chat", JSON.stringify({ content: a.values[4] }))).status).toBe(403);
+    expect(findMarkers(await a.vault.databaseBytes(), a.values)).toEqual([]);
   });
 });
