@@ -7,8 +7,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
-import type { Watched } from "../leak/leak-values.ts";
-import { foundInChunks, inspectBody, inspectedStream, inspectHead } from "../leak/request-inspection.ts";
+import { requestTripwire } from "../leak/broker-tripwire.ts";
 import { type Admission, LimitRefusedError } from "../limit/limit.service.ts";
 import { requestedUsage, type Usage, usageMeter } from "../limit/usage-meter.ts";
 import type { BrokerService, Opened } from "./broker.service.ts";
@@ -219,60 +218,32 @@ export function brokerHandler(
     const method = req.method ?? "GET";
     const address = req.socket?.remoteAddress ?? null;
     const limited = broker.limitedRequest(opened, address);
-    let body: IncomingMessage | Buffer | Buffer[] | AsyncIterable<Buffer> | null =
-      method === "GET" || method === "HEAD" ? null : req;
+    let body: Buffer | Buffer[] | AsyncIterable<Buffer> | null = method === "GET" || method === "HEAD" ? null : req;
     // The leak tripwire: the agent's environment secrets, looked for in all the request carries.
-    const policy = broker.leaks.policy;
-    const watched = await broker.leaks.watchOf({
-      agentId: opened.agent.id,
-      userId: opened.userId,
-      keySalt: opened.keySalt,
-      runningEnv: opened.runningEnv,
-    });
+    const tripwire = await requestTripwire(
+      broker.leaks,
+      { agentId: opened.agent.id, userId: opened.userId, keySalt: opened.keySalt, runningEnv: opened.runningEnv },
+      { doer: limited.doer, agent: opened.agent, through: opened.entry, upstreamHost: base.host, method },
+      onError,
+    );
     let headers = req.headers;
     let [rest, query] = [route.rest, route.query];
-    let found = new Set<number>();
-    if (watched && policy !== "off") {
+    if (tripwire)
       ({
         headers,
         target: [rest, query],
-        found,
-      } = inspectHead(watched, req.headers, [rest, query], policy === "redact"));
-    }
+      } = tripwire.head(req.headers, [rest, query]));
     const path = `${basePath}${rest}` || "/";
-    const leaked = (values: Set<number>) => {
-      if (!watched || values.size === 0 || policy === "off") return Promise.resolve();
-      return broker.leaks.found(
-        {
-          doer: limited.doer,
-          agent: opened.agent,
-          secrets: [...values].map((index) => watched.secrets[index] as Watched["secrets"][number]),
-          through: opened.entry,
-          upstreamHost: base.host,
-          method,
-          path,
-        },
-        policy,
-      );
-    };
     const tooLarge = (why: string) => failure(res, 413, "request_too_large", `${why}: this one is over 32 MB`);
-    if (watched && body && policy === "block") {
+    if (tripwire?.holdsBody && body) {
       // Kept in the chunks it came in (undici writes them one by one): no copy of the whole.
       const read = await readChunks(req, WHOLE_READ_LIMIT);
       if (!read) return tooLarge("Under the leak policy block, a request's body is read whole before it goes");
       body = read;
-      for (const value of foundInChunks(watched, read)) found.add(value);
+      tripwire.seeChunks(read);
     }
-    if (watched && policy === "block" && found.size > 0) {
-      await leaked(found).catch(onError);
-      const names = [...found].map((index) => `the value of ${watched.secrets[index]?.name}`).join(" and ");
-      return failure(
-        res,
-        403,
-        "secret_in_request",
-        `Refused: the request carries ${names}, a secret of ${opened.agent.name}'s environment; nothing was forwarded to ${base.host}`,
-      );
-    }
+    const refused = await tripwire?.refusal(path);
+    if (refused) return failure(res, 403, "secret_in_request", refused);
     let admission: Admission | null = null;
     if (opened.limits.length > 0) {
       const limits = opened.limits;
@@ -296,24 +267,7 @@ export function brokerHandler(
     }
     // Redacted or recorded: a whole body now, a streaming one as it goes (the finds heard at its end).
     let lengthChanged = false;
-    if (watched && body && (policy === "redact" || policy === "record")) {
-      const redact = policy === "redact";
-      if (Buffer.isBuffer(body)) {
-        const inspected = inspectBody(watched, body, redact);
-        lengthChanged = inspected.body !== body;
-        body = inspected.body;
-        for (const value of inspected.found) found.add(value);
-        leaked(found).catch(onError);
-      } else {
-        const before = found;
-        lengthChanged = redact;
-        body = inspectedStream(watched, body, redact, (more) => {
-          leaked(new Set([...before, ...more])).catch(onError);
-        });
-      }
-    } else if (found.size > 0) {
-      leaked(found).catch(onError);
-    }
+    if (tripwire) ({ body, lengthChanged } = tripwire.passing(body, path));
     let meter: ReturnType<typeof usageMeter> | null = null;
     let bytesOut = 0;
     let finished = false;

@@ -170,6 +170,16 @@ describe("the leak tripwire, policy block (the default)", () => {
     expect(await a.events()).toEqual([]);
   });
 
+  it("refuses a body over 32 MB, which it cannot hold to look through, with 413", async () => {
+    const a = await agentWith("block");
+    const response = await a.send("/upload", "x".repeat(33 * 1024 * 1024));
+    expect(response.status).toBe(413);
+    const { error } = (await response.json()) as { error: { type: string; message: string } };
+    expect(error.type).toBe("agent_vault_request_too_large");
+    expect(error.message).toContain("Under the leak policy block");
+    expect(a.mock.received).toEqual([]);
+  });
+
   it("tells secretLeaked subscribers, live, with the secret's name and the host, never the value", async () => {
     const a = await agentWith("block");
     const client = createVaultClient({ url: `${a.served.origin}/graphql`, token: a.user.token });
