@@ -78,7 +78,9 @@ function passConcealed(from: Readable, to: Writable, matcher: ValueMatcher): Pro
     });
     from.once("error", () => resolve());
     // Our own output closed (a pipe to `head`, say): the child finds its output closed, as it would have.
-    to.once("error", () => from.destroy());
+    const closed = () => from.destroy();
+    to.once("error", closed);
+    from.once("close", () => to.off("error", closed));
   });
 }
 

@@ -220,12 +220,13 @@ export function brokerHandler(
     const limited = broker.limitedRequest(opened, address);
     let body: Buffer | Buffer[] | AsyncIterable<Buffer> | null = method === "GET" || method === "HEAD" ? null : req;
     // The leak tripwire: the agent's environment secrets, looked for in all the request carries.
-    const tripwire = await requestTripwire(
+    let tripwire = requestTripwire(
       broker.leaks,
       { agentId: opened.agent.id, userId: opened.userId, keySalt: opened.keySalt, runningEnv: opened.runningEnv },
       { doer: limited.doer, agent: opened.agent, through: opened.entry, upstreamHost: base.host, method },
       onError,
     );
+    if (tripwire instanceof Promise) tripwire = await tripwire;
     let headers = req.headers;
     let [rest, query] = [route.rest, route.query];
     if (tripwire)

@@ -27,17 +27,29 @@ export type RequestTripwire = {
   passing<B extends Body>(body: B, path: string): { body: B | AsyncIterable<Buffer> | Buffer; lengthChanged: boolean };
 };
 
-/** The tripwire for a request of `agent`, or null when there is nothing to look for. */
-export async function requestTripwire(
+/**
+ * The tripwire for a request of `agent`, or null when there is nothing to look for: at once once
+ * the agent's values are loaded (a request pays no await for it), a promise the first time.
+ */
+export function requestTripwire(
   leaks: LeakService,
   agent: WatchedAgent,
   where: RequestWhere,
   onError: (error: unknown) => void,
-): Promise<RequestTripwire | null> {
-  const policy = leaks.policy;
-  if (policy === "off") return null;
-  const watched = await leaks.watchOf(agent);
-  if (!watched) return null;
+): RequestTripwire | null | Promise<RequestTripwire | null> {
+  if (leaks.policy === "off") return null;
+  const watched = leaks.watchOf(agent);
+  if (watched instanceof Promise) return watched.then((loaded) => loaded && tripwireFor(leaks, loaded, where, onError));
+  return watched && tripwireFor(leaks, watched, where, onError);
+}
+
+function tripwireFor(
+  leaks: LeakService,
+  watched: Watched,
+  where: RequestWhere,
+  onError: (error: unknown) => void,
+): RequestTripwire {
+  const policy = leaks.policy as Exclude<LeakService["policy"], "off">;
   const found = new Set<number>();
   const record = (values: Set<number>, path: string) => {
     if (values.size === 0) return Promise.resolve();

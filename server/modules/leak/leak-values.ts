@@ -19,7 +19,13 @@ const SWEEP_MS = 60_000;
 /** At most this many agents' values at once (the least recently used go first). */
 const HELD_AGENTS = 1_000;
 
-type Held = { runningEnv: string | null; watched: Promise<Watched | null>; usedAt: number };
+type Held = {
+  runningEnv: string | null;
+  watched: Promise<Watched | null>;
+  /** What `watched` resolved to, once it has: given at once from then on (no await per request). */
+  loaded?: Watched | null;
+  usedAt: number;
+};
 
 export function leakValues(deps: { sql: Sql; keyring: UserKeyring; idleMs?: number }) {
   const idleMs = deps.idleMs ?? IDLE_MS;
@@ -55,20 +61,26 @@ export function leakValues(deps: { sql: Sql; keyring: UserKeyring; idleMs?: numb
   }
 
   return {
-    /** The agent's values to look for, or null when none is long enough to be looked for. */
-    of(agent: WatchedAgent): Promise<Watched | null> {
+    /** The agent's values to look for (at once when loaded before), or null when none is long enough. */
+    of(agent: WatchedAgent): Watched | null | Promise<Watched | null> {
       let entry = held.get(agent.agentId);
       if (entry) held.delete(agent.agentId);
       if (!entry || entry.runningEnv !== agent.runningEnv) {
         const watched = load(agent);
-        entry = { runningEnv: agent.runningEnv, watched, usedAt: 0 };
-        watched.catch(() => held.delete(agent.agentId));
+        const loading: Held = { runningEnv: agent.runningEnv, watched, usedAt: 0 };
+        watched.then(
+          (loaded) => {
+            loading.loaded = loaded;
+          },
+          () => held.delete(agent.agentId),
+        );
+        entry = loading;
       }
       entry.usedAt = Date.now();
       held.set(agent.agentId, entry);
       if (held.size > HELD_AGENTS) held.delete(held.keys().next().value as string);
       sweeping ??= setInterval(sweep, Math.min(SWEEP_MS, idleMs)).unref();
-      return entry.watched;
+      return entry.loaded !== undefined ? entry.loaded : entry.watched;
     },
 
     /** How many agents' values are held now. */

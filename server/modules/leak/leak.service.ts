@@ -44,8 +44,8 @@ export function leakService(deps: {
     policy: deps.policy,
 
     /** What to look for in this agent's requests, or null (nothing to, or the tripwire is off). */
-    watchOf: (agent: WatchedAgent): Promise<Watched | null> =>
-      deps.policy === "off" ? Promise.resolve(null) : values.of(agent),
+    watchOf: (agent: WatchedAgent): Watched | null | Promise<Watched | null> =>
+      deps.policy === "off" ? null : values.of(agent),
 
     /** How many agents' values this process holds now. */
     heldAgents: () => values.size,
