@@ -25,7 +25,8 @@ export async function onChangeAgentIds(sql: Sql, agentIds: readonly string[]): P
 // once per question, not a filter repeated by each caller).
 
 /** What Pothos' Prisma plugin asks a query to load (the fields a request selects). */
-type Selection = { select?: Prisma.AgentSelect; include?: Prisma.AgentInclude };
+export type AgentSelection = { select?: Prisma.AgentSelect; include?: Prisma.AgentInclude };
+type Selection = AgentSelection;
 
 /** The user's agents by name, paged by Pothos (`query` carries its cursor and size). */
 export const agentsOf = (db: Db, userId: string, query: Selection & Prisma.AgentFindManyArgs = {}) =>

@@ -1,9 +1,8 @@
 import { builder } from "../../builder.ts";
 import type { ActivityNotice } from "../../events/events.ts";
-import { agentById } from "../agent/agent.dal.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
-import { NotFoundError } from "../common/errors.ts";
 import { feedField } from "../notice/feed-field.ts";
+import { noticeAgent, noticeDetails } from "../notice/notice-details.ts";
 
 const OUTCOMES = {
   SECRET_LEAK_BLOCKED: "BLOCKED",
@@ -23,16 +22,7 @@ const LeakOutcomeEnum = builder.enumType("LeakOutcome", {
 
 type LeakDetails = { upstreamHost: string; method: string; path: string; through: string };
 
-const parsed = new WeakMap<ActivityNotice, LeakDetails>();
-const detailsOf = (notice: ActivityNotice): LeakDetails => {
-  let details = parsed.get(notice);
-  if (!details) {
-    const raw = (notice as { details?: unknown }).details;
-    details = (typeof raw === "string" ? JSON.parse(raw) : raw) as LeakDetails;
-    parsed.set(notice, details);
-  }
-  return details;
-};
+const detailsOf = noticeDetails<LeakDetails>();
 
 const LeakNoticeRef = builder.objectRef<ActivityNotice>("LeakNotice").implement({
   description:
@@ -40,11 +30,7 @@ const LeakNoticeRef = builder.objectRef<ActivityNotice>("LeakNotice").implement(
   fields: (t) => ({
     agent: t.prismaField({
       type: AgentRef,
-      resolve: (query, notice, _args, ctx) =>
-        agentById(ctx.db, ctx.viewer.userId, String(notice.agentId), query).then((agent) => {
-          if (!agent) throw new NotFoundError("agent", String(notice.agentId));
-          return agent;
-        }),
+      resolve: noticeAgent,
     }),
     outcome: t.field({
       type: LeakOutcomeEnum,

@@ -1,9 +1,9 @@
 import { builder } from "../../builder.ts";
 import type { ActivityNotice } from "../../events/events.ts";
-import { agentById } from "../agent/agent.dal.ts";
 import { AgentRef } from "../agent/agent.schema.ts";
 import { NotFoundError, ValidationError } from "../common/errors.ts";
 import { feedField } from "../notice/feed-field.ts";
+import { noticeAgent, noticeDetails } from "../notice/notice-details.ts";
 import type { AgentLimit, UsageBucket, Used } from "./limit.service.ts";
 import { LIMIT_WINDOWS } from "./limit-window.ts";
 
@@ -162,28 +162,14 @@ type LimitDetails = {
   maximum: number;
 };
 
-// Each field reads the notice's details: parsed once per notice.
-const parsed = new WeakMap<ActivityNotice, LimitDetails>();
-const detailsOf = (notice: ActivityNotice): LimitDetails => {
-  let details = parsed.get(notice);
-  if (!details) {
-    const raw = (notice as { details?: unknown }).details;
-    details = (typeof raw === "string" ? JSON.parse(raw) : raw) as LimitDetails;
-    parsed.set(notice, details);
-  }
-  return details;
-};
+const detailsOf = noticeDetails<LimitDetails>();
 
 const LimitNoticeRef = builder.objectRef<ActivityNotice>("LimitNotice").implement({
   description: "An agent's limit reached 80 % or 100 % of a maximum in its current window.",
   fields: (t) => ({
     agent: t.prismaField({
       type: AgentRef,
-      resolve: (query, notice, _args, ctx) =>
-        agentById(ctx.db, ctx.viewer.userId, String(notice.agentId), query).then((agent) => {
-          if (!agent) throw new NotFoundError("agent", String(notice.agentId));
-          return agent;
-        }),
+      resolve: noticeAgent,
     }),
     limitId: t.id({ resolve: (notice) => detailsOf(notice).limitId }),
     window: t.field({ type: LimitWindowEnum, resolve: (notice) => detailsOf(notice).window }),
