@@ -199,6 +199,7 @@ export function createServices(deps: ServiceDeps): Services {
       db,
       uow,
       keyring,
+      rateLimits,
       events,
       staging: importStaging,
       sealing: deps.sealing,

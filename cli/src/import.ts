@@ -7,7 +7,8 @@ import { CommandFailed, UsageError, vaultFromEnv } from "./context.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
 export type ImportOptions = {
-  variables?: boolean;
+  /** true: every line a variable; NAME,NAME: those lines only. */
+  variables?: boolean | string;
   skipEmpty?: boolean;
   dryRun?: boolean;
   onConflict: string;
@@ -112,15 +113,32 @@ function progress(lines: number): () => void {
   };
 }
 
+/** The names of `--variables NAME,NAME`. */
+function variableNames(list: string): string[] {
+  const names = list
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const odd = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+  if (names.length === 0 || odd !== undefined) {
+    throw new UsageError(
+      `--variables takes the names to import as variables (--variables NAME,NAME), or nothing for all of them${odd ? `: ${JSON.stringify(odd)} is not a name (the file goes before --variables)` : ""}`,
+    );
+  }
+  return names;
+}
+
 export async function importCommand(vault: VaultClient, file: string, options: ImportOptions): Promise<void> {
   const onConflict = POLICIES[options.onConflict.toLowerCase()];
   if (!onConflict) throw new UsageError("--on-conflict takes skip, overwrite or fail");
+  const marked = typeof options.variables === "string" ? variableNames(options.variables) : [];
   const content = await readInput(file);
   const base = {
     content,
-    kind: options.variables ? ("VARIABLE" as const) : ("SECRET" as const),
+    kind: options.variables === true ? ("VARIABLE" as const) : ("SECRET" as const),
     onConflict,
     skipEmpty: options.skipEmpty ?? false,
+    ...(marked.length > 0 ? { variables: marked } : {}),
   };
   const lines = content.split("\n").length;
 
@@ -161,7 +179,7 @@ export function registerImport(program: Command) {
     .command("import")
     .description("import a .env file (FILE, or - for standard input): all or nothing, after showing the plan")
     .argument("<file>", "the .env file, or - for standard input")
-    .option("--variables", "import as variables (default: secrets)")
+    .option("--variables [names]", "import as variables: all lines, or those named (NAME,NAME); the rest as secrets")
     .option("--skip-empty", "leave out lines with an empty value (NAME=) instead of refusing the file")
     .option("--dry-run", "show the plan and write nothing")
     .option("--on-conflict <policy>", "for names that exist with another value: skip, overwrite or fail", "fail")

@@ -260,6 +260,22 @@ describe("the CLI", () => {
     const refused = await cli(["import", file, "--yes"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("never turns a variable into a secret");
+    // Some lines as variables (--variables NAME,NAME), the rest as secrets.
+    const mixed = await json(
+      ["import", "-", "--yes", "--variables", "MIXED_LEVEL,MIXED_MODE"],
+      "MIXED_KEY=sk-mixed\nMIXED_LEVEL=info\nMIXED_MODE=\n",
+    );
+    expect(mixed).toMatchObject({ created: ["MIXED_KEY", "MIXED_LEVEL", "MIXED_MODE"], applied: true });
+    const variableNames = (await json(["variables", "list"])).map((v: { name: string }) => v.name);
+    expect(variableNames).toEqual(expect.arrayContaining(["MIXED_LEVEL", "MIXED_MODE"]));
+    expect(variableNames).not.toContain("MIXED_KEY");
+    expect((await json(["secrets", "list"])).map((v: { name: string }) => v.name)).toContain("MIXED_KEY");
+    const typo = await cli(["import", "-", "--yes", "--variables", "TYPO_LEVL"], "TYPO_KEY=1\nTYPO_LEVEL=2\n");
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain("TYPO_LEVL is not in the file");
+    const notNames = await cli(["import", "-", "--yes", "--variables", "A,./x.env"], "A=1\n");
+    expect(notNames.code).toBe(2);
+    expect(notNames.stderr).toContain("the file goes before --variables");
 
     const bad = await cli(["import", "-", "--yes", "--json"], "GOOD=1\nno equals here\n");
     expect(bad.code).toBe(1);

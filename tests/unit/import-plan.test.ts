@@ -34,16 +34,41 @@ describe("planImport", () => {
     expect(plan.toUpdate.map((u) => u.entry.name)).toEqual(["CHANGED_VAR"]);
   });
 
-  it("never says a secret is unchanged, whatever it is told", () => {
+  it("plans the lines named in variables as variables, the others as the file's kind", () => {
     const plan = planImport({
-      entries: [entry("A_SECRET")],
+      entries: file,
       existing: vault,
-      unchanged: new Set(["A_SECRET"]),
+      unchanged: new Set(["SAME_VAR"]),
       kind: "SECRET",
+      variables: new Set(["SAME_VAR", "CHANGED_VAR"]),
       onConflict: "OVERWRITE",
     });
-    expect(plan.unchanged).toEqual([]);
-    expect(plan.updated).toEqual(["A_SECRET"]);
+    expect(plan.unchanged).toEqual(["SAME_VAR"]);
+    expect(plan.updated).toEqual(["CHANGED_VAR", "A_SECRET", "OTHER_KIND"]);
+    expect(plan.conflicts).toEqual([]);
+    // The same file with the secret's line marked a variable: a conflict of kinds, never a conversion.
+    const marked = planImport({
+      entries: file,
+      existing: vault,
+      unchanged: new Set(),
+      kind: "SECRET",
+      variables: new Set(["A_SECRET"]),
+      onConflict: "OVERWRITE",
+    });
+    expect(marked.otherKind).toEqual(["SAME_VAR", "CHANGED_VAR", "A_SECRET"]);
+  });
+
+  it("says a secret is unchanged only when told so (the service compares within verifySecret's limits)", () => {
+    const plan = (unchanged: string[]) =>
+      planImport({
+        entries: [entry("A_SECRET")],
+        existing: vault,
+        unchanged: new Set(unchanged),
+        kind: "SECRET",
+        onConflict: "OVERWRITE",
+      });
+    expect(plan([])).toMatchObject({ unchanged: [], updated: ["A_SECRET"] });
+    expect(plan(["A_SECRET"])).toMatchObject({ unchanged: ["A_SECRET"], updated: [] });
   });
 
   it("skips every existing name under SKIP, of either kind", () => {

@@ -1,5 +1,6 @@
 // "Import .env file": pasted text or a dropped file, a dry-run plan first (created, updated,
-// unchanged, skipped, and line-numbered errors), then the import, and what it did.
+// unchanged, skipped, and line-numbered errors; each name's kind can be changed there), then the
+// import, and what it did.
 import { type EntryKind, type ImportConflictPolicy, ImportEnvDocument } from "@agent-vault/sdk/documents";
 import { type DragEvent, useId, useState } from "react";
 import { useMutation } from "urql";
@@ -9,6 +10,25 @@ import { ErrorLine } from "../app/ui.tsx";
 
 type Report = { created: string[]; updated: string[]; unchanged: string[]; skipped: string[]; conflicts: string[] };
 type Problem = { message: string; lines: { line: number; message: string }[] };
+type Kinds = Record<string, EntryKind>;
+/** Beyond this many names, the plan offers no kind per line (a select per line would not help). */
+const MAX_LINE_KINDS = 1000;
+
+const namesOf = (report: Report) => [
+  ...report.created,
+  ...report.updated,
+  ...report.unchanged,
+  ...report.conflicts,
+  ...report.skipped,
+];
+
+/** The import's kind and the names imported as variables, from the dialog's choice and each line's. */
+function kindsInput(names: string[], kind: EntryKind, kinds: Kinds): { kind: EntryKind; variables?: string[] } {
+  const variables = names.filter((name) => (kinds[name] ?? kind) === "VARIABLE");
+  if (variables.length === 0) return { kind: "SECRET" };
+  if (variables.length === names.length) return { kind: "VARIABLE" };
+  return { kind: "SECRET", variables };
+}
 
 export function ImportDialog(props: { open: boolean; onClose: () => void }) {
   return (
@@ -24,6 +44,8 @@ function ImportForm({ onClose }: { onClose: () => void }) {
   const [kind, setKind] = useState<EntryKind>("SECRET");
   const [onConflict, setOnConflict] = useState<ImportConflictPolicy>("FAIL");
   const [skipEmpty, setSkipEmpty] = useState(false);
+  // Lines whose kind was changed in the plan, by name (the rest take "Import as").
+  const [kinds, setKinds] = useState<Kinds>({});
   const [plan, setPlan] = useState<Report | null>(null);
   const [done, setDone] = useState<Report | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
@@ -35,8 +57,10 @@ function ImportForm({ onClose }: { onClose: () => void }) {
     setProblem(null);
   };
 
-  async function run(dryRun: boolean) {
-    const result = await importEnv({ input: { content, dryRun, kind, onConflict, skipEmpty } });
+  async function run(dryRun: boolean, lineKinds: Kinds = kinds) {
+    const names = plan ? namesOf(plan) : [];
+    const chosen = names.length > 0 ? kindsInput(names, kind, lineKinds) : { kind };
+    const result = await importEnv({ input: { content, dryRun, onConflict, skipEmpty, ...chosen } });
     const payload = result.data?.importEnv;
     if (result.error || !payload) {
       setProblem({ message: result.error?.message ?? "No answer from the vault", lines: [] });
@@ -64,7 +88,14 @@ function ImportForm({ onClose }: { onClose: () => void }) {
   async function readFile(file: File | undefined) {
     if (!file) return;
     setContent(await file.text());
+    setKinds({});
     changed();
+  }
+
+  function setLineKind(name: string, lineKind: EntryKind) {
+    const next = { ...kinds, [name]: lineKind };
+    setKinds(next);
+    void run(true, next);
   }
 
   if (done) {
@@ -111,6 +142,7 @@ function ImportForm({ onClose }: { onClose: () => void }) {
           placeholder={"OPENAI_API_KEY=sk-...\nLOG_LEVEL=info"}
           onChange={(event) => {
             setContent(event.target.value);
+            setKinds({});
             changed();
           }}
         />
@@ -129,6 +161,7 @@ function ImportForm({ onClose }: { onClose: () => void }) {
               checked={kind === value}
               onChange={() => {
                 setKind(value);
+                setKinds({});
                 changed();
               }}
             />
@@ -181,6 +214,12 @@ function ImportForm({ onClose }: { onClose: () => void }) {
           <h3>Plan</h3>
           <p className="muted">Nothing is written until you import.</p>
           <PlanLists report={plan} />
+          <LineKinds
+            names={namesOf(plan)}
+            kindOf={(name) => kinds[name] ?? kind}
+            onChange={setLineKind}
+            disabled={fetching}
+          />
           {plan.conflicts.length ? (
             <ErrorLine error={`These names exist and stop the import: ${plan.conflicts.join(", ")}`} />
           ) : null}
@@ -201,6 +240,45 @@ function ImportForm({ onClose }: { onClose: () => void }) {
         )}
       </div>
     </form>
+  );
+}
+
+/** Each name of the file with its kind, to change one by one before importing. */
+function LineKinds(props: {
+  names: string[];
+  kindOf: (name: string) => EntryKind;
+  onChange: (name: string, kind: EntryKind) => void;
+  disabled: boolean;
+}) {
+  if (props.names.length === 0) return null;
+  if (props.names.length > MAX_LINE_KINDS) {
+    return (
+      <p className="muted">
+        Over {MAX_LINE_KINDS} entries: their kinds are set all at once, with Import as (or the CLI's --variables
+        NAME,NAME).
+      </p>
+    );
+  }
+  return (
+    <details className="line-kinds">
+      <summary>Kind of each entry</summary>
+      <ul>
+        {props.names.map((name) => (
+          <li key={name}>
+            <code>{name}</code>
+            <select
+              aria-label={`Kind of ${name}`}
+              value={props.kindOf(name)}
+              disabled={props.disabled}
+              onChange={(event) => props.onChange(name, event.target.value as EntryKind)}
+            >
+              <option value="SECRET">Secret</option>
+              <option value="VARIABLE">Variable</option>
+            </select>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 

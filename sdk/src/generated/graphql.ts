@@ -187,6 +187,8 @@ export type ImportEnvInput = {
   onConflict?: ImportConflictPolicy | null | undefined;
   /** Leave out lines with an empty value (NAME=), listing them as skipped, instead of refusing the file: a secret's value cannot be empty. */
   skipEmpty?: boolean | null | undefined;
+  /** Names in the file imported as variables whatever `kind` says: the line-by-line choice of the console's plan, and `agent-vault import --variables`. Each must be a name the file sets (ValidationError otherwise). */
+  variables?: Array<string> | null | undefined;
 };
 
 /** What the broker did with a request carrying an environment secret's value (the operator's AGENT_VAULT_LEAK_POLICY). */

@@ -32,7 +32,7 @@ function ownValue(lines: readonly string[], from: number, to: number, name: stri
 
 export async function parseEnvFile(
   content: string,
-  kind: EntryKind,
+  kindOf: (name: string) => EntryKind,
   options: { skipEmpty?: boolean } = {},
 ): Promise<{ entries: EnvEntry[]; problems: EnvLineProblem[]; empty: string[] }> {
   const text = content.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
@@ -133,7 +133,8 @@ export async function parseEnvFile(
         empty.push(name);
         continue;
       }
-      const problem = value === undefined ? "this line cannot be read as NAME=value" : valueProblem(value, kind);
+      const problem =
+        value === undefined ? "this line cannot be read as NAME=value" : valueProblem(value, kindOf(name));
       if (problem) problems.push({ line, message: problem });
       else entries.push({ line, name, value: value as string });
     }

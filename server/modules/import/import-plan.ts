@@ -23,17 +23,23 @@ export type ImportPlan<E extends ExistingEntry> = {
   toUpdate: { entry: E; value: string }[];
 };
 
+/** The kind a line of the file is imported as: `kind`, or a variable when its name key is in `variables`. */
+export const lineKind = (name: string, kind: EntryKind, variables?: ReadonlySet<string>): EntryKind =>
+  variables?.has(nameKey(name)) ? "VARIABLE" : kind;
+
 /**
- * The plan of importing `entries` as `kind`. `existing` is keyed by name key (upper case);
- * `unchanged` holds the name keys of existing variables whose value is the file's. A secret is
- * never unchanged: a plan that said so would test candidate values against secrets as fast as
- * imports run (docs/architecture.md rule 4). An entry of the other kind is never overwritten.
+ * The plan of importing `entries` as `kind` (those named in `variables` as variables). `existing`
+ * is keyed by name key (upper case); `unchanged` holds the name keys of existing entries whose
+ * value is the file's: the service says so of a secret only within verifySecret's limits
+ * (docs/architecture.md rule 4). An entry of the other kind is never overwritten.
  */
 export function planImport<E extends ExistingEntry>(input: {
   entries: readonly EnvEntry[];
   existing: ReadonlyMap<string, E>;
   unchanged: ReadonlySet<string>;
   kind: EntryKind;
+  /** Name keys of the lines imported as variables whatever `kind` says. */
+  variables?: ReadonlySet<string>;
   onConflict: ConflictPolicy;
 }): ImportPlan<E> {
   const plan: ImportPlan<E> = {
@@ -52,13 +58,13 @@ export function planImport<E extends ExistingEntry>(input: {
     if (!current) {
       plan.toCreate.push(entry);
       plan.created.push(entry.name);
-    } else if (current.kind !== input.kind) {
+    } else if (current.kind !== lineKind(entry.name, input.kind, input.variables)) {
       if (input.onConflict === "SKIP") plan.skipped.push(current.name);
       else {
         plan.otherKind.push(current.name);
         plan.conflicts.push(current.name);
       }
-    } else if (current.kind === "VARIABLE" && input.unchanged.has(key)) {
+    } else if (input.unchanged.has(key)) {
       plan.unchanged.push(current.name);
     } else if (input.onConflict === "SKIP") {
       plan.skipped.push(current.name);

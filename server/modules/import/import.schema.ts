@@ -53,6 +53,11 @@ const ImportEnvInput = builder.inputType("ImportEnvInput", {
       description:
         "Leave out lines with an empty value (NAME=), listing them as skipped, instead of refusing the file: a secret's value cannot be empty.",
     }),
+    variables: t.stringList({
+      required: false,
+      description:
+        "Names in the file imported as variables whatever `kind` says: the line-by-line choice of the console's plan, and `agent-vault import --variables`. Each must be a name the file sets (ValidationError otherwise).",
+    }),
   }),
 });
 
@@ -70,6 +75,7 @@ builder.mutationField("importEnv", (t) =>
         onConflict: input.onConflict ?? "FAIL",
         dryRun: input.dryRun ?? false,
         skipEmpty: input.skipEmpty ?? false,
+        variables: input.variables ?? [],
       }),
   }),
 );

@@ -1,4 +1,5 @@
 // importEnv: a whole .env file, all or nothing, with a plan before anything is written.
+import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
@@ -12,13 +13,13 @@ import { timeSlices } from "../../time-slices.ts";
 import { type ActivityInput, type ActivityService, doerOf } from "../activity/activity.service.ts";
 import { actorJson } from "../activity/actor.ts";
 import { assertEnvironmentsFit, attachmentsOf } from "../attachment/attachment.service.ts";
-import { EnvParseError, LimitExceededError, NameTakenError, VaultFailure } from "../common/errors.ts";
+import { EnvParseError, LimitExceededError, NameTakenError, ValidationError, VaultFailure } from "../common/errors.ts";
 import { countUserEntries, entriesByNameKeys, entryNameKeys, setValueAt } from "../entry/entry.dal.ts";
 import { nameKey } from "../entry/entry.rules.ts";
 import { batchSealer, type SealedValue, sameValue, sealValue } from "../entry/entry-value.ts";
 import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
-import { type ConflictPolicy, planImport } from "./import-plan.ts";
+import { type ConflictPolicy, lineKind, planImport } from "./import-plan.ts";
 import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
 
 export type { ConflictPolicy };
@@ -29,6 +30,8 @@ export type ImportInput = {
   dryRun: boolean;
   /** Leave out entries with an empty value (a secret's cannot be empty) instead of refusing them. */
   skipEmpty?: boolean;
+  /** Names in the file imported as variables whatever `kind` says (each must be in the file). */
+  variables?: readonly string[];
 };
 export type ImportReport = {
   created: string[];
@@ -99,6 +102,8 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
 
 type ImportDeps = {
   db: Db;
+  /** verifySecret's limits: an applied import's comparison of a secret counts as an attempt. */
+  rateLimits: RateLimits;
   uow: UnitsOfWork;
   activity: ActivityService;
   versions: EntryVersions;
@@ -130,14 +135,25 @@ export function importService(deps: ImportDeps) {
       if (Buffer.byteLength(input.content, "utf8") > MAX_IMPORT_BYTES) {
         throw new LimitExceededError(`A file to import is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
       }
-      const { entries, problems, empty } = await parseEnvFile(input.content, input.kind, {
-        skipEmpty: input.skipEmpty,
-      });
+      const variables = new Set((input.variables ?? []).map(nameKey));
+      const { entries, problems, empty } = await parseEnvFile(
+        input.content,
+        (name) => lineKind(name, input.kind, variables),
+        { skipEmpty: input.skipEmpty },
+      );
       if (problems.length > 0) throw new EnvParseError(problems);
+      const inFile = new Set([...entries.map((entry) => nameKey(entry.name)), ...empty.map(nameKey)]);
+      const missing = (input.variables ?? []).filter((name) => !inFile.has(nameKey(name)));
+      if (missing.length > 0) {
+        throw new ValidationError(
+          `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not in the file: only a name the file sets can be imported as a variable`,
+          "variables",
+        );
+      }
 
       for (let attempt = 1; ; attempt++) {
         try {
-          const report = await planAndApply(deps, viewer, input, entries);
+          const report = await planAndApply(deps, viewer, input, variables, entries);
           return { ...report, skipped: [...report.skipped, ...empty] };
         } catch (error) {
           const raced = error instanceof ImportRace || isUniqueViolation(error);
@@ -148,10 +164,37 @@ export function importService(deps: ImportDeps) {
   };
 }
 
+/**
+ * Adds to `unchanged` the existing secrets an applied OVERWRITE import gives the value they have,
+ * so that re-importing a file makes no new version and no agent restart-required. Only for a
+ * token that may call verifySecret (ENTRIES_READ), and each comparison is a verifySecret attempt:
+ * once its limit is reached, the rest are written as new versions. A dry run compares nothing, so
+ * a plan says the same for a right and a wrong guess (SECURITY.md, Oracles).
+ */
+async function unchangedSecrets(
+  deps: ImportDeps,
+  viewer: Viewer,
+  entries: readonly EnvEntry[],
+  existing: ReadonlyMap<string, Existing>,
+  kindOf: (name: string) => EntryKind,
+  unchanged: Set<string>,
+): Promise<void> {
+  if (!viewer.scopes.has("ENTRIES_READ")) return;
+  for (const entry of entries) {
+    const key = nameKey(entry.name);
+    const current = existing.get(key);
+    if (current?.kind !== "SECRET" || kindOf(entry.name) !== "SECRET") continue;
+    if (await deps.rateLimits.verifyAttempt(viewer.userId, viewer.tokenId, viewer.address)) return;
+    if (sameValue(deps.keyring, viewer, current, entry.value)) unchanged.add(key);
+  }
+}
+
 async function planAndApply(
   deps: ImportDeps,
   viewer: Viewer,
   input: ImportInput,
+  /** Name keys of the lines imported as variables. */
+  variables: ReadonlySet<string>,
   entries: readonly EnvEntry[],
 ): Promise<ImportReport> {
   const { db, uow, keyring, events, activity, versions } = deps;
@@ -159,21 +202,31 @@ async function planAndApply(
   const userId = viewer.userId;
   const existing = await existingEntries(db, userId, entries);
   const slices = timeSlices();
-  // Which variables already hold the file's value (secrets never do: import-plan.ts says why).
+  const kindOf = (name: string) => lineKind(name, input.kind, variables);
+  // Which variables already hold the file's value, and (below) which secrets.
   const unchanged = new Set<string>();
-  if (input.kind === "VARIABLE") {
+  if (input.kind === "VARIABLE" || variables.size > 0) {
     for (const entry of entries) {
       if (slices.due()) await slices.next();
       const key = nameKey(entry.name);
       const current = existing.get(key);
-      if (current?.kind === "VARIABLE" && sameValue(keyring, viewer, current, entry.value)) unchanged.add(key);
+      if (
+        kindOf(entry.name) === "VARIABLE" &&
+        current?.kind === "VARIABLE" &&
+        sameValue(keyring, viewer, current, entry.value)
+      ) {
+        unchanged.add(key);
+      }
     }
   }
+  if (!input.dryRun && input.onConflict === "OVERWRITE")
+    await unchangedSecrets(deps, viewer, entries, existing, kindOf, unchanged);
   const { toCreate, toUpdate, otherKind, ...planned } = planImport({
     entries,
     existing,
     unchanged,
     kind: input.kind,
+    variables,
     onConflict: input.onConflict,
   });
   const report: ImportReport = {
@@ -186,14 +239,15 @@ async function planAndApply(
   };
   if (input.dryRun) return report;
   if (report.conflicts.length > 0) {
-    const other = input.kind === "SECRET" ? "a variable" : "a secret";
-    throw otherKind.length > 0
-      ? new NameTakenError(
-          report.conflicts,
-          undefined,
-          `${otherKind.join(", ")} already ${otherKind.length === 1 ? "exists as" : "exist, each as"} ${other}: an import never turns ${other} into ${input.kind === "SECRET" ? "a secret" : "a variable"} (rename it in the file, or skip it with onConflict SKIP); nothing was imported`,
-        )
-      : new NameTakenError(report.conflicts);
+    if (otherKind.length === 0) throw new NameTakenError(report.conflicts);
+    // Said of the file's kind of the first such line (all of them, unless some lines are marked variables).
+    const imported = existing.get(nameKey(otherKind[0] as string))?.kind === "SECRET" ? "VARIABLE" : "SECRET";
+    const other = imported === "SECRET" ? "a variable" : "a secret";
+    throw new NameTakenError(
+      report.conflicts,
+      undefined,
+      `${otherKind.join(", ")} already ${otherKind.length === 1 ? "exists as" : "exist, each as"} ${other}: an import never turns ${other} into ${imported === "SECRET" ? "a secret" : "a variable"} (rename it in the file, mark its line as the entry's kind, or skip it with onConflict SKIP); nothing was imported`,
+    );
   }
 
   const now = new Date();
@@ -209,6 +263,7 @@ async function planAndApply(
     action: "ENTRIES_IMPORTED",
     details: {
       kind: input.kind,
+      ...(variables.size > 0 ? { asVariables: variables.size } : {}),
       onConflict: input.onConflict,
       created: report.created.length,
       updated: report.updated.length,
@@ -216,37 +271,43 @@ async function planAndApply(
       skipped: report.skipped.length,
     },
   };
+  // Batches of one kind each (a value is sealed for its kind): the file's, then the lines marked variables.
+  const batches: { kind: EntryKind; entries: EnvEntry[] }[] = [];
+  for (const kind of [input.kind, input.kind === "SECRET" ? "VARIABLE" : "SECRET"] as const) {
+    const ofKind = toCreate.filter((entry) => kindOf(entry.name) === kind);
+    for (const part of chunks(ofKind, SEAL_BATCH)) batches.push({ kind, entries: part });
+  }
   // Sealed a batch at a time as they are written, not all before: each row is garbage once
   // written, so the young generation's collections stay short (with every row held, their pauses
   // reached 10 ms). The next batch is sealed (on the sealing thread) while one is written.
-  const sealBatch = (from: number) => {
-    const batch = toCreate.slice(from, from + SEAL_BATCH);
+  const sealBatch = (index: number) => {
+    const { kind, entries: batch } = batches[index] as (typeof batches)[number];
     const ids = batch.map(() => newId());
     const sealing = sealMany(
-      input.kind,
+      kind,
       ids,
       batch.map((entry) => entry.value),
     );
     sealing.catch(() => {}); // awaited below, unless the write stopped before
-    return { batch, ids, sealing };
+    return { kind, batch, ids, sealing };
   };
   // The first batch is sealed before any transaction opens (starting the thread takes a while).
-  const first = toCreate.length > 0 ? sealBatch(0) : null;
+  const first = batches.length > 0 ? sealBatch(0) : null;
   await first?.sealing;
   async function* created(): AsyncGenerator<EntryRow> {
     if (!first) return;
     let next = first;
-    for (let from = 0; from < toCreate.length; from += SEAL_BATCH) {
-      const { batch, ids, sealing } = next;
+    for (let index = 0; index < batches.length; index++) {
+      const { kind, batch, ids, sealing } = next;
       const values = await sealing;
-      if (from + SEAL_BATCH < toCreate.length) next = sealBatch(from + SEAL_BATCH);
+      if (index + 1 < batches.length) next = sealBatch(index + 1);
       for (let i = 0; i < batch.length; i++) {
         const entry = batch[i] as EnvEntry;
         const value = values[i] as SealedValue;
         yield {
           id: ids[i] as string,
           userId,
-          kind: input.kind,
+          kind,
           name: entry.name,
           nameKey: nameKey(entry.name),
           version: 1,
@@ -266,20 +327,22 @@ async function planAndApply(
     if (entry.upstream) {
       updates.push({
         entry,
-        sealed: sealValue(keyring, viewer, entry.id, input.kind, value, { upstream: entry.upstream }),
+        sealed: sealValue(keyring, viewer, entry.id, entry.kind, value, { upstream: entry.upstream }),
       });
     }
   }
-  const environmentUpdates = toUpdate.filter(({ entry }) => !entry.upstream);
-  for (let from = 0; from < environmentUpdates.length; from += SEAL_BATCH) {
-    const part = environmentUpdates.slice(from, from + SEAL_BATCH);
-    const sealed = await sealMany(
-      input.kind,
-      part.map(({ entry }) => entry.id),
-      part.map(({ value }) => value),
-    );
-    for (let i = 0; i < part.length; i++) {
-      updates.push({ entry: (part[i] as (typeof part)[number]).entry, sealed: sealed[i] as SealedValue });
+  // An updated entry keeps its kind (the plan refuses a line of the other kind).
+  for (const kind of ["SECRET", "VARIABLE"] as const) {
+    const environmentUpdates = toUpdate.filter(({ entry }) => !entry.upstream && entry.kind === kind);
+    for (const part of chunks(environmentUpdates, SEAL_BATCH)) {
+      const sealed = await sealMany(
+        kind,
+        part.map(({ entry }) => entry.id),
+        part.map(({ value }) => value),
+      );
+      for (let i = 0; i < part.length; i++) {
+        updates.push({ entry: (part[i] as (typeof part)[number]).entry, sealed: sealed[i] as SealedValue });
+      }
     }
   }
 

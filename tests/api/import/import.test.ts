@@ -9,6 +9,7 @@ import {
   EnvParseError,
   LimitExceededError,
   NameTakenError,
+  ValidationError,
   type VaultClient,
 } from "@agent-vault/sdk";
 import { parse as dotenvParse } from "dotenv";
@@ -420,6 +421,130 @@ describe("plans and conflicts", () => {
     expect(Object.keys(entries)).toHaveLength(200);
     // All or nothing: one import's values throughout, never a mix.
     expect(new Set(Object.values(entries)).size).toBe(1);
+  });
+});
+
+describe("each line's kind", () => {
+  it("imports the lines named in variables as variables and the rest as the file's kind; an agent gets each as written", async () => {
+    const vault = await newVault();
+    const content = "API_KEY=sk-line-kinds\nLOG_LEVEL=debug\nEMPTY_FLAG=\n";
+    // As secrets only, the empty line is refused: a secret's value cannot be empty.
+    expect(await vault.importEnv({ content, kind: "SECRET" }).catch((e) => e)).toBeInstanceOf(EnvParseError);
+    const report = await vault.importEnv({ content, kind: "SECRET", variables: ["log_level", "EMPTY_FLAG"] });
+    expect(report).toMatchObject({ created: ["API_KEY", "LOG_LEVEL", "EMPTY_FLAG"], applied: true });
+    expect(await contents(vault)).toEqual({ API_KEY: "<secret>", LOG_LEVEL: "debug", EMPTY_FLAG: "" });
+    const entries = [];
+    for await (const entry of vault.allEntries()) entries.push(entry);
+    const agent = await vault.createAgent({ name: "kinds", entryIds: entries.map((entry) => entry.id) });
+    const { token } = await vault.createRuntimeToken({ agentId: agent.id });
+    const runtime = createRuntimeClient({
+      url: "http://vault.test/graphql",
+      token,
+      fetch: t.vault.yoga.fetch as typeof fetch,
+    });
+    expect((await runtime.environment()).environment).toEqual({
+      API_KEY: "sk-line-kinds",
+      LOG_LEVEL: "debug",
+      EMPTY_FLAG: "",
+    });
+  });
+
+  it("refuses a name in variables that the file does not set, and writes nothing", async () => {
+    const vault = await newVault();
+    const refused = await vault
+      .importEnv({ content: "A_KEY=1\nLEVEL=2\n", variables: ["LEVEL", "LEVL"] })
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused).toMatchObject({ field: "variables" });
+    expect((refused as Error).message).toContain("LEVL is not in the file");
+    expect(await contents(vault)).toEqual({});
+  });
+
+  it("never turns an existing secret into a variable, and finds a marked variable unchanged", async () => {
+    const vault = await newVault();
+    await vault.addSecret({ name: "TOKEN", value: "stored-token" });
+    await vault.addVariable({ name: "MODE", value: "fast" });
+    const refused = await vault
+      .importEnv({ content: "TOKEN=x\nMODE=fast\nNEW_ONE=1\n", variables: ["TOKEN", "MODE"], onConflict: "OVERWRITE" })
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(NameTakenError);
+    expect((refused as NameTakenError).names).toEqual(["TOKEN"]);
+    expect((refused as Error).message).toContain("never turns a secret into a variable");
+    expect(await contents(vault)).toEqual({ TOKEN: "<secret>", MODE: "fast" });
+
+    const report = await vault.importEnv({
+      content: "MODE=fast\nNEW_ONE=1\n",
+      variables: ["MODE"],
+      onConflict: "OVERWRITE",
+    });
+    expect(report).toMatchObject({ created: ["NEW_ONE"], unchanged: ["MODE"], updated: [] });
+    expect((await vault.entryByName({ name: "NEW_ONE" }))?.__typename).toBe("Secret");
+    expect((await vault.entryByName({ name: "MODE" }))?.version).toBe(1);
+  });
+});
+
+describe("re-importing a file with overwrite", () => {
+  it("leaves a secret with the file's value as it was (no version, no restart), within verifySecret's limit", async () => {
+    const own = await startTestVault({ rateLimits: { verifyPerMinute: 4 } });
+    try {
+      const { token } = await own.newUser("reimporter");
+      const vault = createVaultClient({
+        url: "http://vault.test/graphql",
+        token,
+        fetch: own.vault.yoga.fetch as typeof fetch,
+      });
+      const ids = [];
+      for (const name of ["ALPHA", "BRAVO", "CHARLIE"])
+        ids.push((await vault.addSecret({ name, value: `${name}-value` })).id);
+      const agent = await vault.createAgent({ name: "steady", entryIds: ids });
+      const { token: runtimeToken } = await vault.createRuntimeToken({ agentId: agent.id });
+      await createRuntimeClient({
+        url: "http://vault.test/graphql",
+        token: runtimeToken,
+        fetch: own.vault.yoga.fetch as typeof fetch,
+      }).environment();
+      expect((await vault.agent({ id: agent.id }))?.pendingChanges).toEqual([]);
+      const version = async (name: string) => (await vault.entryByName({ name }))?.version;
+
+      // A plan compares nothing: it says updated whatever the value.
+      const plan = await vault.importEnv({ content: "ALPHA=ALPHA-value\n", onConflict: "OVERWRITE", dryRun: true });
+      expect(plan).toMatchObject({ updated: ["ALPHA"], unchanged: [] });
+
+      const first = await vault.importEnv({ content: "ALPHA=ALPHA-value\nBRAVO=changed\n", onConflict: "OVERWRITE" });
+      expect(first).toMatchObject({ unchanged: ["ALPHA"], updated: ["BRAVO"] });
+      expect([await version("ALPHA"), await version("BRAVO")]).toEqual([1, 2]);
+      expect((await vault.agent({ id: agent.id }))?.pendingChanges).toEqual([{ name: "BRAVO", change: "UPDATED" }]);
+
+      const second = await vault.importEnv({
+        content: "ALPHA=ALPHA-value\nCHARLIE=CHARLIE-value\n",
+        onConflict: "OVERWRITE",
+      });
+      expect(second).toMatchObject({ unchanged: ["ALPHA", "CHARLIE"], updated: [] });
+      // Four comparisons so far, verifySecret's limit here: the next secret is written as a new version.
+      const third = await vault.importEnv({ content: "CHARLIE=CHARLIE-value\n", onConflict: "OVERWRITE" });
+      expect(third).toMatchObject({ unchanged: [], updated: ["CHARLIE"] });
+      expect(await version("CHARLIE")).toBe(2);
+      // The comparisons were verifySecret attempts: none is left this minute.
+      expect(await vault.verifySecret({ id: ids[0] as string, value: "ALPHA-value" }).catch((e) => e)).toBeInstanceOf(
+        LimitExceededError,
+      );
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("compares nothing for a token that may not call verifySecret", async () => {
+    const owner = await newVault();
+    await owner.addSecret({ name: "WRITTEN", value: "same-value" });
+    const { token } = await owner.createApiToken({ name: "writer", scopes: ["ENTRIES_WRITE"] });
+    const writer = createVaultClient({
+      url: "http://vault.test/graphql",
+      token,
+      fetch: t.vault.yoga.fetch as typeof fetch,
+    });
+    const report = await writer.importEnv({ content: "WRITTEN=same-value\n", onConflict: "OVERWRITE" });
+    expect(report).toMatchObject({ unchanged: [], updated: ["WRITTEN"] });
+    expect((await owner.entryByName({ name: "WRITTEN" }))?.version).toBe(2);
   });
 });
 
