@@ -237,6 +237,27 @@ test("import a .env file through its plan", async ({ page, vault }) => {
   await expect(page.getByRole("row", { name: /REGION/ })).toContainText("us");
 });
 
+test("an import's plan sets each line's kind: one file gives a secret and a variable", async ({ page, vault }) => {
+  await signIn(page, vault);
+  await page.getByRole("button", { name: "Import .env file" }).click();
+  const dialog = page.getByRole("dialog", { name: "Import .env file" });
+  await dialog.getByLabel("Contents of the .env file").fill("MODEL_KEY=sk-kinds-e2e\nLOG_LEVEL=debug\n");
+  await dialog.getByRole("button", { name: "Preview" }).click();
+  const plan = dialog.getByRole("region", { name: "Plan" });
+  await expect(plan).toContainText("Created (2)");
+  await plan.getByText("Kind of each entry").click();
+  await expect(plan.getByLabel("Kind of MODEL_KEY")).toHaveValue("SECRET");
+  await plan.getByLabel("Kind of LOG_LEVEL").selectOption("VARIABLE");
+  await expect(plan.getByLabel("Kind of LOG_LEVEL")).toHaveValue("VARIABLE");
+  await expectAccessible(page, "an import's plan with each line's kind");
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog.getByRole("status")).toContainText("2 created");
+  expect(await vault.sdk.entryByName({ name: "MODEL_KEY" })).toMatchObject({ __typename: "Secret" });
+  expect(await vault.sdk.entryByName({ name: "LOG_LEVEL" })).toMatchObject({ __typename: "Variable", value: "debug" });
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("row", { name: /LOG_LEVEL/ })).toContainText("debug");
+});
+
 test("create an agent with entries, attach after creation, see a live banner, restart", async ({ page, vault }) => {
   const secret = await vault.sdk.addSecret({ name: "API_KEY", value: "one" });
   await vault.sdk.addVariable({ name: "MODE", value: "fast" });
@@ -298,6 +319,33 @@ test("deleting an entry in use is refused with its agents; detach there, then de
   await expect(dialog).toBeHidden();
   await expect(page.getByRole("row", { name: /DB_PASSWORD/ })).toHaveCount(0);
   expect(await vault.sdk.entryByName({ name: "DB_PASSWORD" })).toBeNull();
+});
+
+test("several entries selected and deleted at once: the one in use is kept and named with its agent", async ({
+  page,
+  vault,
+}) => {
+  await vault.sdk.addSecret({ name: "OLD_KEY", value: "old-key-value" });
+  await vault.sdk.addVariable({ name: "OLD_REGION", value: "eu" });
+  const used = await vault.sdk.addSecret({ name: "LIVE_KEY", value: "live-key-value" });
+  await vault.sdk.createAgent({ name: "live-bot", entryIds: [used.id] });
+  await vault.sdk.addVariable({ name: "KEEP_ME", value: "kept" });
+  await signIn(page, vault);
+  for (const name of ["OLD_KEY", "OLD_REGION", "LIVE_KEY"]) await page.getByLabel(`Select ${name}`).check();
+  await expect(page.getByText("3 selected")).toBeVisible();
+  await page.getByRole("button", { name: "Delete selected" }).click();
+  const dialog = page.getByRole("dialog", { name: "Delete 3 entries?" });
+  await expect(dialog).toContainText("LIVE_KEY");
+  await expectAccessible(page, "the dialog deleting several entries");
+  await dialog.getByRole("button", { name: "Delete" }).click();
+  await expect(dialog.getByRole("status")).toContainText("Deleted 2; not deleted 1.");
+  await expect(dialog.getByRole("alert")).toContainText("LIVE_KEY: used by live-bot");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("row", { name: /OLD_KEY|OLD_REGION/ })).toHaveCount(0);
+  await expect(page.getByRole("row", { name: /LIVE_KEY/ })).toBeVisible();
+  await expect(page.getByRole("row", { name: /KEEP_ME/ })).toBeVisible();
+  expect(await vault.sdk.entryByName({ name: "OLD_KEY" })).toBeNull();
+  expect(await vault.sdk.entryByName({ name: "LIVE_KEY" })).not.toBeNull();
 });
 
 test("an agent's runtime tokens: created and shown once, revoked", async ({ page, vault }) => {

@@ -1,5 +1,6 @@
 // "Variables and Secrets": every entry, searchable by name, filtered by kind, sorted by any
-// column, virtualised so that 10,000 rows scroll as smoothly as 50.
+// column, virtualised so that 10,000 rows scroll as smoothly as 50; several can be selected and
+// deleted at once.
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { type ButtonHTMLAttributes, Suspense, useDeferredValue, useMemo, useRef, useState } from "react";
 import type { EntryRow } from "../app/data.tsx";
@@ -36,6 +37,7 @@ export function EntriesTable(props: {
   onAction: (action: EntryAction, entry: EntryRow) => void;
   search: string;
   onSearch: (search: string) => void;
+  onDeleteSelected: (entries: EntryRow[]) => void;
 }) {
   const { search, onSearch: setSearch } = props;
   const [kind, setKind] = useState<"ALL" | "SECRET" | "VARIABLE">("ALL");
@@ -48,6 +50,20 @@ export function EntriesTable(props: {
     shown.sort((a, b) => (sort.descending ? -1 : 1) * compare(a, b, sort.key));
     return shown;
   }, [props.entries, kind, query, sort]);
+
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // What is still there of the selection (a deleted entry leaves it).
+  const chosen = useMemo(() => props.entries.filter((entry) => selected.has(entry.id)), [props.entries, selected]);
+  const allShown = rows.length > 0 && rows.every((entry) => selected.has(entry.id));
+  const select = (ids: string[], on: boolean) =>
+    setSelected((old) => {
+      const next = new Set(old);
+      for (const id of ids) {
+        if (on) next.add(id);
+        else next.delete(id);
+      }
+      return next;
+    });
 
   const scroller = useRef<HTMLElement>(null);
   const virtualizer = useVirtualizer({
@@ -102,13 +118,38 @@ export function EntriesTable(props: {
           {rows.length === props.entries.length
             ? `${rows.length} ${rows.length === 1 ? "entry" : "entries"}`
             : `${rows.length} of ${props.entries.length} entries`}
+          {chosen.length ? `, ${chosen.length} selected` : ""}
         </span>
+        {chosen.length ? (
+          <>
+            <button type="button" className="danger" onClick={() => props.onDeleteSelected(chosen)}>
+              Delete selected
+            </button>
+            <button type="button" className="secondary" onClick={() => setSelected(new Set())}>
+              Clear selection
+            </button>
+          </>
+        ) : null}
       </div>
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the scrolling region takes focus to scroll by keyboard */}
       <section className="table-scroll" ref={scroller} tabIndex={0} aria-label="Entries">
         <table className="entries" aria-rowcount={rows.length + 1}>
           <thead>
             <tr>
+              <th scope="col" className="select">
+                <input
+                  type="checkbox"
+                  aria-label="Select all shown"
+                  checked={allShown}
+                  disabled={rows.length === 0}
+                  onChange={(event) =>
+                    select(
+                      rows.map((entry) => entry.id),
+                      event.target.checked,
+                    )
+                  }
+                />
+              </th>
               {header("name", "Name")}
               {header("kind", "Kind")}
               <th scope="col">Used by</th>
@@ -123,13 +164,21 @@ export function EntriesTable(props: {
           <tbody>
             {before > 0 ? (
               <tr className="spacer" style={{ height: before }}>
-                <td colSpan={7} />
+                <td colSpan={8} />
               </tr>
             ) : null}
             {items.map((item) => {
               const entry = rows[item.index] as EntryRow;
               return (
                 <tr key={entry.id} aria-rowindex={item.index + 2} style={{ height: ROW_HEIGHT }}>
+                  <td className="select">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${entry.name}`}
+                      checked={selected.has(entry.id)}
+                      onChange={(event) => select([entry.id], event.target.checked)}
+                    />
+                  </td>
                   <th scope="row" className="name">
                     <code>{entry.name}</code>
                     {entry.delivery === "BROKERED" ? (
@@ -177,7 +226,7 @@ export function EntriesTable(props: {
             })}
             {after > 0 ? (
               <tr className="spacer" style={{ height: after }}>
-                <td colSpan={7} />
+                <td colSpan={8} />
               </tr>
             ) : null}
           </tbody>

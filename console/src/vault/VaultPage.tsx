@@ -9,12 +9,14 @@ import { EntriesTable, type EntryAction } from "../entries/EntriesTable.tsx";
 import { ProviderCards } from "../providers/ProviderCards.tsx";
 
 const RowDialogs = later(() => import("../entries/RowDialogs.tsx").then((m) => m.RowDialogs));
+const BulkDeleteDialog = later(() => import("../entries/BulkDeleteDialog.tsx").then((m) => m.BulkDeleteDialog));
 
 export function VaultPage() {
   useTitle("Secrets Vault");
   const { entries } = useData();
   const { openDialog, entrySearch, setEntrySearch } = useDialogs();
   const [acting, setActing] = useState<{ action: EntryAction; entry: EntryRow } | null>(null);
+  const [deleting, setDeleting] = useState<EntryRow[] | null>(null);
   return (
     <>
       <h1>Secrets Vault</h1>
@@ -45,11 +47,17 @@ export function VaultPage() {
           onAction={(action, entry) => setActing({ action, entry })}
           search={entrySearch}
           onSearch={setEntrySearch}
+          onDeleteSelected={setDeleting}
         />
       </section>
       {acting ? (
         <Suspense fallback={null}>
           <RowDialogs acting={acting} onClose={() => setActing(null)} />
+        </Suspense>
+      ) : null}
+      {deleting ? (
+        <Suspense fallback={null}>
+          <BulkDeleteDialog entries={deleting} onClose={() => setDeleting(null)} />
         </Suspense>
       ) : null}
     </>
