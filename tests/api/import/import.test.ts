@@ -38,6 +38,20 @@ async function contents(vault: VaultClient): Promise<Record<string, string>> {
   }
 }
 
+/** Every entry of the vault, attached to a new agent `name`, and that agent's environment as it starts. */
+async function environmentOfAll(vault: VaultClient, name: string) {
+  const entries = [];
+  for await (const entry of vault.allEntries()) entries.push(entry);
+  const agent = await vault.createAgent({ name, entryIds: entries.map((entry) => entry.id) });
+  const { token } = await vault.createRuntimeToken({ agentId: agent.id });
+  const runtime = createRuntimeClient({
+    url: "http://vault.test/graphql",
+    token,
+    fetch: t.vault.yoga.fetch as typeof fetch,
+  });
+  return { entries, environment: (await runtime.environment()).environment };
+}
+
 beforeAll(async () => {
   t = await startTestVault();
 });
@@ -90,19 +104,9 @@ describe("valid files", () => {
     // Overwritten by a second import: its updates are sealed the same way.
     const updated = values.map((value) => `${value}-2`);
     await vault.importEnv({ content: file(updated), kind: "SECRET", onConflict: "OVERWRITE" });
-    const entries = [];
-    for await (const entry of vault.allEntries()) entries.push(entry);
+    const { entries, environment } = await environmentOfAll(vault, "batch");
     expect(entries).toHaveLength(300);
-    const agent = await vault.createAgent({ name: "batch", entryIds: entries.map((entry) => entry.id) });
-    const { token } = await vault.createRuntimeToken({ agentId: agent.id });
-    const runtime = createRuntimeClient({
-      url: "http://vault.test/graphql",
-      token,
-      fetch: t.vault.yoga.fetch as typeof fetch,
-    });
-    expect((await runtime.environment()).environment).toEqual(
-      Object.fromEntries(updated.map((value, i) => [`BATCH_${i}`, value])),
-    );
+    expect(environment).toEqual(Object.fromEntries(updated.map((value, i) => [`BATCH_${i}`, value])));
     // Sealed again one at a time (inline), the same value gives the same fingerprint; another does not.
     for (const entry of entries.filter((_, i) => i % 30 === 0)) {
       const value = updated[Number(entry.name.slice("BATCH_".length))] as string;
@@ -433,16 +437,8 @@ describe("each line's kind", () => {
     const report = await vault.importEnv({ content, kind: "SECRET", variables: ["log_level", "EMPTY_FLAG"] });
     expect(report).toMatchObject({ created: ["API_KEY", "LOG_LEVEL", "EMPTY_FLAG"], applied: true });
     expect(await contents(vault)).toEqual({ API_KEY: "<secret>", LOG_LEVEL: "debug", EMPTY_FLAG: "" });
-    const entries = [];
-    for await (const entry of vault.allEntries()) entries.push(entry);
-    const agent = await vault.createAgent({ name: "kinds", entryIds: entries.map((entry) => entry.id) });
-    const { token } = await vault.createRuntimeToken({ agentId: agent.id });
-    const runtime = createRuntimeClient({
-      url: "http://vault.test/graphql",
-      token,
-      fetch: t.vault.yoga.fetch as typeof fetch,
-    });
-    expect((await runtime.environment()).environment).toEqual({
+    const { environment } = await environmentOfAll(vault, "kinds");
+    expect(environment).toEqual({
       API_KEY: "sk-line-kinds",
       LOG_LEVEL: "debug",
       EMPTY_FLAG: "",
