@@ -197,6 +197,7 @@ export function createServices(deps: ServiceDeps): Services {
     agents: agentService({ uow, binder, events, activity }),
     imports: importService({
       db,
+      retentionDays: deps.activityDays,
       uow,
       keyring,
       rateLimits,

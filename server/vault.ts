@@ -176,6 +176,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     const prune = () => {
       services.activity.prune().catch((error) => warn(`Pruning activity failed: ${error?.message}`));
       services.limits.prune().catch((error) => warn(`Pruning usage failed: ${error?.message}`));
+      services.imports.prune().catch((error) => warn(`Pruning imports failed: ${error?.message}`));
       pruning = setTimeout(prune, PRUNE_EVERY_MS).unref();
     };
     pruning = setTimeout(prune, FIRST_PRUNE_MS).unref();

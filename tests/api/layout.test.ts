@@ -104,7 +104,7 @@ describe("the layout", () => {
 
   it("keeps every Prisma statement in the data-access file of the module that owns the table", () => {
     const models =
-      "entry|agent|attachment|apiToken|runtimeToken|consoleSession|providerConnection|entryVersion|activityEvent|activityChain|user|importStage|vaultMeta";
+      "entry|agent|attachment|apiToken|runtimeToken|consoleSession|providerConnection|entryVersion|activityEvent|activityChain|user|importStage|importRecord|importChange|vaultMeta";
     const statement = new RegExp(`\\.(${models})\\.(find|create|update|delete|upsert|count|aggregate|groupBy)`);
     const outside = sources(path.join(root, "server"))
       .filter((file) => !file.endsWith(".dal.ts") && !file.includes(`${path.sep}db${path.sep}`))

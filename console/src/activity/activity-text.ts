@@ -10,6 +10,7 @@ const LABELS: Record<ActivityAction, string> = {
   API_TOKEN_CREATED: "API token created",
   API_TOKEN_REVOKED: "API token revoked",
   ENTRIES_IMPORTED: ".env file imported",
+  IMPORT_UNDONE: "Import undone",
   ENTRY_ADDED: "Entry added",
   ENTRY_ATTACHED: "Entry attached",
   ENTRY_DELETED: "Entry deleted",

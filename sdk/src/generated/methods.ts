@@ -171,6 +171,11 @@ export function operationMethods(run: OperationRunner) {
     setAgentLimit: (input: D.SetAgentLimitInput) =>
       run.mutation(D.SetAgentLimitDocument, "setAgentLimit", input),
     /**
+     * Undoes an applied import in one transaction: deletes the entries it created that no agent uses and were not changed since, and gives the entries it updated their value from before it (unless changed since). Deleting entries also needs ENTRIES_DELETE (ForbiddenError otherwise, nothing undone). Requires the ENTRIES_WRITE scope.
+     */
+    undoImport: (input: D.UndoImportInput) =>
+      run.mutation(D.UndoImportDocument, "undoImport", input),
+    /**
      * Renames an agent or changes its restart policy. Requires the AGENTS_WRITE scope.
      */
     updateAgent: (input: D.UpdateAgentInput) =>

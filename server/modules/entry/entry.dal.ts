@@ -177,6 +177,10 @@ export const entriesByIds = (db: Db | Tx, userId: string, ids: readonly string[]
     select: { id: true, name: true, version: true, upstream: true },
   });
 
+/** The user's entries with these ids, whole rows (those that are the user's). */
+export const entryRowsByIds = (db: Db | Tx, userId: string, ids: readonly string[]) =>
+  db.entry.findMany({ where: { userId, id: { in: [...ids] } } });
+
 /** The user's entry with this id, of this kind when given, or null. */
 export const entryOfKind = (db: Db | Tx, userId: string, id: string, kind: EntryKind | null) =>
   db.entry.findFirst({ where: { id, userId, ...(kind ? { kind } : {}) } });

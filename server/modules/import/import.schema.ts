@@ -1,8 +1,9 @@
 import { builder } from "../../builder.ts";
 import { ErrorInterface } from "../common/common.schema.ts";
-import { EnvParseError, LimitExceededError, NameTakenError, ValidationError } from "../common/errors.ts";
+import { EnvParseError, LimitExceededError, NameTakenError, NotFoundError, ValidationError } from "../common/errors.ts";
 import { EntryKindEnum } from "../entry/entry.schema.ts";
 import type { ImportReport } from "./import.service.ts";
+import type { NotUndone, UndoReport } from "./import-undo.ts";
 
 const ConflictPolicyEnum = builder.enumType("ImportConflictPolicy", {
   description: "What an import does with a name that already exists with another value.",
@@ -27,6 +28,10 @@ const ImportReportRef = builder.objectRef<ImportReport>("ImportReport").implemen
         "Names that exist and stop the import: with onConflict FAIL, or an entry of the other kind. A dry run lists them; an import refuses them with NameTakenError.",
     }),
     applied: t.exposeBoolean("applied", { description: "False on a dry run: nothing was written." }),
+    id: t.exposeID("id", {
+      nullable: true,
+      description: "The applied import's id, to undo it with undoImport; null on a dry run.",
+    }),
   }),
 });
 
@@ -77,5 +82,54 @@ builder.mutationField("importEnv", (t) =>
         skipEmpty: input.skipEmpty ?? false,
         variables: input.variables ?? [],
       }),
+  }),
+);
+
+const NotUndoneRef = builder.objectRef<NotUndone>("ImportNotUndone").implement({
+  description: "An entry an undo left as it is, and why.",
+  fields: (t) => ({ name: t.exposeString("name"), reason: t.exposeString("reason") }),
+});
+
+const ImportUndoRef = builder.objectRef<UndoReport>("ImportUndo").implement({
+  description: "What undoing an import did, by name.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "The import's id." }),
+    deleted: t.exposeStringList("deleted", { description: "Entries the import created, now deleted." }),
+    restored: t.exposeStringList("restored", {
+      description: "Entries the import updated, given their value from before it again (a new version).",
+    }),
+    notUndone: t.field({
+      type: [NotUndoneRef],
+      description:
+        "Entries left as they are: changed or deleted since the import, or created by it and used by an agent (detach it, then undo again).",
+      resolve: (report) => report.notUndone,
+    }),
+    complete: t.exposeBoolean("complete", {
+      description: "Whether nothing of the import is left to undo; false while an entry it created is still in use.",
+    }),
+  }),
+});
+
+const UndoImportInput = builder.inputType("UndoImportInput", {
+  fields: (t) => ({
+    id: t.id({ required: true, description: "The import's id (ImportReport.id, or its activity event's importId)." }),
+    dryRun: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: "Say what the undo would do, and change nothing.",
+    }),
+  }),
+});
+
+builder.mutationField("undoImport", (t) =>
+  t.field({
+    type: ImportUndoRef,
+    authScopes: { ENTRIES_WRITE: true },
+    description:
+      "Undoes an applied import in one transaction: deletes the entries it created that no agent uses and were not changed since, and gives the entries it updated their value from before it (unless changed since). Deleting entries also needs ENTRIES_DELETE (ForbiddenError otherwise, nothing undone).",
+    errors: { types: [NotFoundError, ValidationError, LimitExceededError] },
+    args: { input: t.arg({ type: UndoImportInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.imports.undoImport(ctx.viewer, { id: String(input.id), dryRun: input.dryRun ?? false }),
   }),
 );

@@ -3,7 +3,7 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db } from "../../db/database.ts";
+import type { Db, SqlRunner } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
@@ -19,7 +19,9 @@ import { nameKey } from "../entry/entry.rules.ts";
 import { batchSealer, type SealedValue, sameValue, sealValue } from "../entry/entry-value.ts";
 import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
+import { type ImportChangeRow, pruneImports, recordImport, recordStagedCreations } from "./import.dal.ts";
 import { type ConflictPolicy, lineKind, planImport } from "./import-plan.ts";
+import { importUndo } from "./import-undo.ts";
 import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
 
 export type { ConflictPolicy };
@@ -41,6 +43,8 @@ export type ImportReport = {
   /** Names that exist and would stop the import (FAIL, or an entry of the other kind). */
   conflicts: string[];
   applied: boolean;
+  /** The applied import's id, for undoImport; null on a dry run. */
+  id: string | null;
 };
 
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
@@ -102,6 +106,8 @@ async function existingEntries(db: Db, userId: string, entries: readonly EnvEntr
 
 type ImportDeps = {
   db: Db;
+  /** Days an import can be undone: as long as the activity log keeps its event (default 365). */
+  retentionDays?: number;
   /** verifySecret's limits: an applied import's comparison of a secret counts as an attempt. */
   rateLimits: RateLimits;
   uow: UnitsOfWork;
@@ -131,6 +137,12 @@ export type ImportService = ReturnType<typeof importService>;
 
 export function importService(deps: ImportDeps) {
   return {
+    ...importUndo(deps),
+
+    /** Forgets imports older than the retention period: they can no longer be undone. */
+    prune: (now = new Date()) =>
+      pruneImports(deps.db, new Date(now.getTime() - (deps.retentionDays ?? 365) * 86_400_000)),
+
     async importEnv(viewer: Viewer, input: ImportInput): Promise<ImportReport> {
       if (Buffer.byteLength(input.content, "utf8") > MAX_IMPORT_BYTES) {
         throw new LimitExceededError(`A file to import is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
@@ -236,6 +248,7 @@ async function planAndApply(
     skipped: planned.skipped,
     conflicts: planned.conflicts,
     applied: false,
+    id: null,
   };
   if (input.dryRun) return report;
   if (report.conflicts.length > 0) {
@@ -251,6 +264,7 @@ async function planAndApply(
   }
 
   const now = new Date();
+  const importId = newId();
   const updatedBy = actorJson(doer.actor);
   const sealMany = batchSealer(
     keyring,
@@ -262,6 +276,7 @@ async function planAndApply(
   const imported: ActivityInput = {
     action: "ENTRIES_IMPORTED",
     details: {
+      importId,
       kind: input.kind,
       ...(variables.size > 0 ? { asVariables: variables.size } : {}),
       onConflict: input.onConflict,
@@ -294,7 +309,10 @@ async function planAndApply(
   // The first batch is sealed before any transaction opens (starting the thread takes a while).
   const first = batches.length > 0 ? sealBatch(0) : null;
   await first?.sealing;
-  async function* created(): AsyncGenerator<EntryRow> {
+  // What the import changed, recorded with it for undoImport (a staged import's new rows are
+  // recorded from the stage instead).
+  const changes: ImportChangeRow[] = [];
+  async function* created(record: boolean): AsyncGenerator<EntryRow> {
     if (!first) return;
     let next = first;
     for (let index = 0; index < batches.length; index++) {
@@ -304,6 +322,7 @@ async function planAndApply(
       for (let i = 0; i < batch.length; i++) {
         const entry = batch[i] as EnvEntry;
         const value = values[i] as SealedValue;
+        if (record) changes.push({ entryId: ids[i] as string, name: entry.name, change: "CREATED", version: 1 });
         yield {
           id: ids[i] as string,
           userId,
@@ -322,6 +341,10 @@ async function planAndApply(
     }
   }
   const updates: { entry: Existing; sealed: SealedValue }[] = [];
+  for (const { entry } of toUpdate) {
+    changes.push({ entryId: entry.id, name: entry.name, change: "UPDATED", version: entry.version + 1 });
+  }
+  const recordIn = (run: SqlRunner) => recordImport(run, { id: importId, userId, createdAt: now }, changes);
   // A brokered secret keeps its upstream: its new value is sealed for it (few, and inline).
   for (const { entry, value } of toUpdate) {
     if (entry.upstream) {
@@ -350,19 +373,24 @@ async function planAndApply(
   const stage = toCreate.length > 0 && (toCreate.length >= staging.from || (staging.withUpdates && updates.length > 0));
   if (!stage && updates.length === 0) {
     // Only new entries: they are the whole write, in a transaction of their own without Prisma.
-    if (toCreate.length > 0) {
-      await uow.append("Entry", ENTRY_COLUMNS, created(), (work) => activity.record(work, doer, imported));
-    } else {
-      await activity.recordAlone(doer, imported);
-    }
-    return { ...report, applied: true };
+    await uow.append("Entry", ENTRY_COLUMNS, created(true), async (work) => {
+      await recordIn(work.sql);
+      await activity.record(work, doer, imported);
+    });
+    return { ...report, applied: true, id: importId };
   }
-  const staged = stage ? await stageRows(db, uow.append, userId, created()) : null;
+  const staged = stage ? await stageRows(db, uow.append, userId, created(false)) : null;
   const affected = await uow
     .run(async (work) => {
       const tx = work.db;
-      if (staged) await publishStaged(tx, staged);
-      else await work.insertRows("Entry", ENTRY_COLUMNS, created());
+      if (staged) {
+        await recordIn(work.sql);
+        await recordStagedCreations(work.sql, importId, staged.importId);
+        await publishStaged(tx, staged);
+      } else {
+        await work.insertRows("Entry", ENTRY_COLUMNS, created(true));
+        await recordIn(work.sql);
+      }
       for (const { entry, sealed } of updates) {
         if (slices.due()) await slices.next();
         if ((await setValueAt(tx, entry.id, entry.version, { ...sealed, updatedBy })) === 0) throw new ImportRace();
@@ -386,5 +414,5 @@ async function planAndApply(
     userId,
     affected.map((row) => ({ agentId: row.agentId, entryName: row.name, change: "UPDATED" as const })),
   );
-  return { ...report, applied: true };
+  return { ...report, applied: true, id: importId };
 }

@@ -267,6 +267,7 @@ describe("plans and conflicts", () => {
       skipped: [],
       conflicts: [],
       applied: false,
+      id: null,
     });
     expect(await contents(vault)).toEqual({ SAME: "1", Different: "old" });
   });
@@ -290,6 +291,7 @@ describe("plans and conflicts", () => {
       skipped: ["KEEP"],
       conflicts: [],
       applied: true,
+      id: expect.any(String),
     });
     expect(await contents(vault)).toEqual({ KEEP: "vault", FRESH: "1", same: "1" });
 
@@ -305,6 +307,7 @@ describe("plans and conflicts", () => {
       skipped: [],
       conflicts: [],
       applied: true,
+      id: expect.any(String),
     });
     expect(await contents(vault)).toEqual({ KEEP: "file", FRESH: "2", same: "1" });
     expect((await vault.entryByName({ name: "KEEP" }))?.version).toBe(2);
