@@ -150,7 +150,8 @@ export async function importCommand(vault: VaultClient, file: string, options: I
       .finally(done);
     if (options.json) return printJson(report);
     printPlan(report);
-    return printLine("Imported.");
+    printLine("Imported.");
+    return printUndoHint(report);
   }
   let done = progress(lines);
   const plan = await vault
@@ -172,10 +173,59 @@ export async function importCommand(vault: VaultClient, file: string, options: I
   const report = await vault.importEnv({ ...base, dryRun: false }).finally(done);
   if (options.json) return printJson(report);
   printLine(`Imported: ${report.created.length} created, ${report.updated.length} updated.`);
+  printUndoHint(report);
+}
+
+function printUndoHint(report: Report) {
+  if (report.id && report.created.length + report.updated.length > 0) {
+    printLine(`To undo it: agent-vault import undo ${report.id}`);
+  }
+}
+
+type UndoReport = Awaited<ReturnType<VaultClient["undoImport"]>>;
+
+function printUndo(report: UndoReport) {
+  printTable(
+    ["NAME", "ACTION"],
+    [
+      ...report.deleted.map((name) => [name, "delete"]),
+      ...report.restored.map((name) => [name, "restore the value from before the import"]),
+      ...report.notUndone.map(({ name, reason }) => [name, `left as it is: ${reason}`]),
+    ],
+  );
+}
+
+/** `agent-vault import undo ID`: shows what the undo does, asks, then undoes all of it or nothing. */
+export async function undoImportCommand(
+  vault: VaultClient,
+  id: string,
+  options: { yes?: boolean; dryRun?: boolean; json?: boolean },
+): Promise<void> {
+  if (!options.yes || options.dryRun) {
+    const plan = await vault.undoImport({ id, dryRun: true });
+    if (options.json && options.dryRun) return printJson(plan);
+    if (!options.json) printUndo(plan);
+    if (options.dryRun) return printLine("Dry run: nothing was changed.");
+    if (plan.deleted.length + plan.restored.length === 0) {
+      return printLine(plan.complete ? "Nothing to undo." : "Nothing can be undone now.");
+    }
+    if (!process.stdin.isTTY) throw new UsageError("add --yes to undo without being asked");
+    if (!(await confirm("Undo this import? [y/N] ", "--yes", "nothing was undone"))) {
+      return printLine("Nothing was undone.");
+    }
+  }
+  const report = await vault.undoImport({ id });
+  if (options.json) return printJson(report);
+  if (options.yes) printUndo(report);
+  printLine(
+    `Undone: ${report.deleted.length} deleted, ${report.restored.length} restored` +
+      (report.notUndone.length > 0 ? `; ${report.notUndone.length} left as they are.` : "."),
+  );
+  if (!report.complete) printLine("Detach what is in use, then run this again to undo the rest.");
 }
 
 export function registerImport(program: Command) {
-  program
+  const command = program
     .command("import")
     .description("import a .env file (FILE, or - for standard input): all or nothing, after showing the plan")
     .argument("<file>", "the .env file, or - for standard input")
@@ -186,4 +236,16 @@ export function registerImport(program: Command) {
     .option("--yes", "import without asking")
     .option("--json", "print JSON")
     .action((file: string, options: ImportOptions) => importCommand(vaultFromEnv(), file, options));
+  command
+    .command("undo")
+    .description(
+      "undo an import (its id is printed by import, and in its activity event): deletes the entries it created that no agent uses, restores the values it replaced; all or nothing",
+    )
+    .argument("<id>", "the import's id")
+    .option("--dry-run", "show what the undo would do, and change nothing")
+    .option("--yes", "undo without asking")
+    .option("--json", "print JSON")
+    .action((id: string, options: { yes?: boolean; dryRun?: boolean; json?: boolean }) =>
+      undoImportCommand(vaultFromEnv(), id, options),
+    );
 }

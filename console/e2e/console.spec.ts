@@ -514,6 +514,40 @@ test("an entry's history from its menu: versions by fingerprint only; restoring 
   expect(restored?.fingerprint).toBe(secret.fingerprint);
 });
 
+test("an import undone from its activity event leaves the vault as before it", async ({ page, vault }) => {
+  await vault.sdk.addVariable({ name: "REGION", value: "eu-central-1" });
+  const report = await vault.sdk.importEnv({
+    content: "REGION=us-east-2\nIMPORTED_KEY=sk-undo-e2e\n",
+    variables: ["REGION"],
+    onConflict: "OVERWRITE",
+  });
+  await signIn(page, vault);
+  await expect(page.getByRole("row", { name: /IMPORTED_KEY/ })).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+  const row = page.getByRole("table", { name: "Activity" }).getByRole("row").filter({ hasText: ".env file imported" });
+  await row.getByRole("button", { name: "Undo import" }).click();
+
+  const dialog = page.getByRole("dialog", { name: "Undo this import?" });
+  await expect(dialog).toContainText(report.id as string);
+  await expect(dialog.getByRole("region", { name: "To delete" })).toContainText("IMPORTED_KEY");
+  await expect(dialog.getByRole("region", { name: /To restore/ })).toContainText("REGION");
+  // What the dialog shows is a plan: nothing is undone yet.
+  expect(await vault.sdk.entryByName({ name: "IMPORTED_KEY" })).not.toBeNull();
+  await expectAccessible(page, "the dialog undoing an import");
+  await dialog.getByRole("button", { name: "Undo import" }).click();
+  await expect(dialog.getByRole("status")).toContainText("Undone: 1 deleted, 1 restored.");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("table", { name: "Activity" }).getByRole("row").first()).toBeVisible();
+  await expect(
+    page.getByRole("table", { name: "Activity" }).getByRole("row").filter({ hasText: "Import undone" }),
+  ).toHaveCount(1);
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Secrets Vault" }).click();
+  await expect(page.getByRole("row", { name: /REGION/ })).toContainText("eu-central-1");
+  await expect(page.getByRole("row", { name: /IMPORTED_KEY/ })).toHaveCount(0);
+  expect(await vault.sdk.entryByName({ name: "IMPORTED_KEY" })).toBeNull();
+});
+
 test("the Activity page lists what happened, follows new events live, filters, and verifies the chain", async ({
   page,
   vault,

@@ -238,6 +238,7 @@ describe("the CLI", () => {
       skipped: [],
       conflicts: [],
       applied: false,
+      id: null,
     });
     const table = await cli(["import", file, "--dry-run"]);
     expect(table.stdout).toMatch(/IMPORTED_A\s+create/);
@@ -281,6 +282,41 @@ describe("the CLI", () => {
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).error).toMatchObject({ code: "ENV_PARSE", lines: [{ line: 2 }] });
     expect((await cli(["import", file, "--on-conflict", "maybe"])).code).toBe(2);
+  });
+
+  it("undoes an import: says what it will do, asks, and leaves the vault as before it", async () => {
+    await json(["variables", "add", "UNDO_LEVEL", "info"]);
+    const imported = await cli(
+      ["import", "-", "--yes", "--variables", "--on-conflict", "overwrite"],
+      "UNDO_LEVEL=debug\nUNDO_NEW=1\n",
+    );
+    expect(imported.code).toBe(0);
+    const id = /agent-vault import undo (\S+)/.exec(imported.stdout)?.[1] as string;
+    expect(id).toBeTruthy();
+
+    const plan = await cli(["import", "undo", id, "--dry-run"]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/UNDO_NEW\s+delete/);
+    expect(plan.stdout).toMatch(/UNDO_LEVEL\s+restore the value from before the import/);
+    const unasked = await cli(["import", "undo", id]);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain("--yes");
+
+    expect(await json(["import", "undo", id, "--yes"])).toEqual({
+      id,
+      deleted: ["UNDO_NEW"],
+      restored: ["UNDO_LEVEL"],
+      notUndone: [],
+      complete: true,
+    });
+    const variables = await json(["variables", "list"]);
+    expect(variables.find((v: { name: string }) => v.name === "UNDO_LEVEL")).toMatchObject({ value: "info" });
+    expect(variables.map((v: { name: string }) => v.name)).not.toContain("UNDO_NEW");
+    const again = await cli(["import", "undo", id, "--yes"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("undone already");
+    // undo needs the import's id.
+    expect((await cli(["import", "undo"])).code).toBe(2);
   });
 
   it("never takes a secret's value as an argument", async () => {

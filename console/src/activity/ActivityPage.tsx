@@ -17,6 +17,7 @@ import { Link, useTitle } from "../app/router.tsx";
 import { When } from "../app/ui.tsx";
 import { ACTIONS, actionLabel, detailsText } from "./activity-text.ts";
 import { actorLabel } from "./actor.ts";
+import { UndoImportDialog } from "./UndoImportDialog.tsx";
 
 const PAGE = 50;
 /** Live events kept on the page; older ones are a page away. */
@@ -151,7 +152,20 @@ function LogPage(props: {
   );
 }
 
+/** The import an ENTRIES_IMPORTED event records, which can be undone from its row. */
+function importOf(event: Event): string | null {
+  if (event.action !== "ENTRIES_IMPORTED" || !event.details) return null;
+  try {
+    const id = (JSON.parse(event.details) as { importId?: unknown }).importId;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}
+
 function EventRow({ event }: { event: Event }) {
+  const importId = importOf(event);
+  const [undoing, setUndoing] = useState(false);
   return (
     <tr>
       <td>
@@ -164,7 +178,18 @@ function EventRow({ event }: { event: Event }) {
       </td>
       <td>{actorLabel(event.actor)}</td>
       <td>{event.clientAddress ?? ""}</td>
-      <td className="details">{detailsText(event.details)}</td>
+      <td className="details">
+        {detailsText(event.details)}
+        {importId ? (
+          <>
+            {" "}
+            <button type="button" className="secondary inline-action" onClick={() => setUndoing(true)}>
+              Undo import
+            </button>
+            {undoing ? <UndoImportDialog importId={importId} onClose={() => setUndoing(false)} /> : null}
+          </>
+        ) : null}
+      </td>
     </tr>
   );
 }

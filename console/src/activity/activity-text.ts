@@ -47,8 +47,11 @@ export function detailsText(details: string | null | undefined): string {
     return "";
   }
   if (!parsed || typeof parsed !== "object") return "";
-  return Object.entries(parsed as Record<string, unknown>)
-    .filter(([, value]) => value !== null && typeof value !== "object")
-    .map(([key, value]) => `${key} ${value}`)
-    .join(" · ");
+  return (
+    Object.entries(parsed as Record<string, unknown>)
+      // An import's id is long and for undoing it: its row has "Undo import" instead.
+      .filter(([key, value]) => value !== null && typeof value !== "object" && key !== "importId")
+      .map(([key, value]) => `${key} ${value}`)
+      .join(" · ")
+  );
 }

@@ -49,7 +49,14 @@ class DryRun extends Error {
 const ATTEMPTS = 3;
 const READ_CHUNK = 500;
 
-type Change = ImportChangeRow & { current: number | null; usedBy: string | null };
+type Change = ImportChangeRow & { current: number | null; agents: number; firstAgent: string | null };
+
+/** The agents using an entry, named only to a token that may read agents. */
+function usedBy(change: Change, viewer: Viewer): string {
+  const count = change.agents;
+  if (!viewer.scopes.has("AGENTS_READ") || !change.firstAgent) return count === 1 ? "an agent" : `${count} agents`;
+  return count === 1 ? change.firstAgent : `${change.firstAgent} and ${count - 1} other agent${count === 2 ? "" : "s"}`;
+}
 
 export type ImportUndo = ReturnType<typeof importUndo>;
 
@@ -83,8 +90,8 @@ export function importUndo(deps: {
       } else if (change.current !== change.version) {
         notUndone.push({ name: change.name, reason: `changed since the import (now version ${change.current})` });
         settled.push(change.entryId);
-      } else if (change.change === "CREATED" && change.usedBy) {
-        notUndone.push({ name: change.name, reason: `used by ${change.usedBy}: detach it, then undo again` });
+      } else if (change.change === "CREATED" && change.agents > 0) {
+        notUndone.push({ name: change.name, reason: `used by ${usedBy(change, viewer)}: detach it, then undo again` });
       } else if (change.change === "CREATED") {
         toDelete.push(change);
       } else {

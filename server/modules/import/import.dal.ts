@@ -78,17 +78,17 @@ export async function importRecord(
 }
 
 /**
- * An import's changes with the entry each is of now: its version (null once deleted) and the
- * names of the agents using it, by name.
+ * An import's changes with the entry each is of now: its version (null once deleted), how many
+ * agents use it and the first of their names.
  */
 export async function importChanges(
   run: SqlRunner,
   userId: string,
   id: string,
-): Promise<(ImportChangeRow & { current: number | null; usedBy: string | null })[]> {
+): Promise<(ImportChangeRow & { current: number | null; agents: number; firstAgent: string | null })[]> {
   const rows = await run(
     `SELECT c."entryId", c."name", c."change", c."version", e."version" AS "current",
-      (SELECT MIN(a."name") FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE t."entryId" = c."entryId") AS "usedBy",
+      (SELECT MIN(a."name") FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE t."entryId" = c."entryId") AS "firstAgent",
       (SELECT COUNT(*) FROM "Attachment" t WHERE t."entryId" = c."entryId") AS "agents"
     FROM "ImportChange" c LEFT JOIN "Entry" e ON e."id" = c."entryId" AND e."userId" = ?
     WHERE c."importId" = ? ORDER BY c."name"`,
@@ -100,12 +100,10 @@ export async function importChanges(
     change: row.change === "UPDATED" ? "UPDATED" : "CREATED",
     version: Number(row.version),
     current: row.current == null ? null : Number(row.current),
-    usedBy: Number(row.agents) > 0 ? agentsText(String(row.usedBy), Number(row.agents)) : null,
+    agents: Number(row.agents),
+    firstAgent: row.firstAgent == null ? null : String(row.firstAgent),
   }));
 }
-
-const agentsText = (first: string, count: number) =>
-  count === 1 ? first : `${first} and ${count - 1} other agent${count === 2 ? "" : "s"}`;
 
 /** Marks the import undone, unless it already is: whether this call did. */
 export async function markUndone(run: SqlRunner, id: string, at: Date): Promise<boolean> {

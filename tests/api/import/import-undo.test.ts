@@ -128,6 +128,11 @@ describe("undoImport", () => {
     const used = await vault.entryByName({ name: "USED" });
     const agent = await vault.createAgent({ name: "holder", entryIds: [used?.id as string] });
 
+    // A token that may not read agents is not told their names.
+    const { token } = await vault.createApiToken({ name: "undoer", scopes: ["ENTRIES_WRITE", "ENTRIES_DELETE"] });
+    const planned = await clientOf(token).undoImport({ id: report.id as string, dryRun: true });
+    expect(planned.notUndone).toEqual([{ name: "USED", reason: "used by an agent: detach it, then undo again" }]);
+
     const first = await vault.undoImport({ id: report.id as string });
     expect(first).toEqual({
       id: report.id,
