@@ -20,7 +20,16 @@ export type Context = {
   written: WeakSet<object>;
   /** Variables whose value this request supplied: readable in the result without ENTRIES_READ. */
   suppliedValues: WeakSet<object>;
+  /** The HTTP request (yoga gives it; none over WebSocket). */
+  request?: Request;
 };
+
+/** The address the client reached the vault at: its Origin header (a browser's), else the request's own. */
+export function originOf(ctx: Pick<Context, "request">): string {
+  const request = ctx.request;
+  if (!request) return "";
+  return request.headers.get("origin") || new URL(request.url).origin;
+}
 
 export function loadersFor(services: Services, viewer: Viewer): Loaders {
   return { usedBy: services.attachments.usedByLoader(viewer), spentToday: services.limits.spentTodayLoader(viewer) };

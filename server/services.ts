@@ -4,6 +4,7 @@ import { type Authenticator, authenticator } from "./auth/authenticate.ts";
 import type { RateLimits } from "./auth/rate-limits.ts";
 import { streamGuard } from "./auth/stream-checks.ts";
 import type { ActivityKeys } from "./crypto/activity-keys.ts";
+import type { OAuthStateSealer } from "./crypto/oauth-state.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
@@ -27,6 +28,7 @@ import { type LimitService, limitService } from "./modules/limit/limit.service.t
 import type { PriceTable } from "./modules/limit/prices.ts";
 import { type NoticeService, noticeService } from "./modules/notice/notice.service.ts";
 import type { OAuthIssuer } from "./modules/provider/oauth-issuer.ts";
+import { type OAuthSignIn, oauthSignIn } from "./modules/provider/oauth-sign-in.ts";
 import { type ProviderService, providerService } from "./modules/provider/provider.service.ts";
 import type { ProviderBaseUrls } from "./modules/provider/providers.ts";
 import { type RuntimeService, runtimeService } from "./modules/runtime/runtime.service.ts";
@@ -53,6 +55,8 @@ export type ServiceDeps = {
   rateLimits: RateLimits;
   providerBaseUrls: ProviderBaseUrls;
   oauthIssuer: OAuthIssuer;
+  /** Seals the state of the console's OAuth sign-ins (from the token hash key). */
+  oauthStates: OAuthStateSealer;
   /** Where brokered values may go (AGENT_VAULT_ALLOW_PRIVATE_UPSTREAMS, the providers' upstreams). */
   upstreams: UpstreamSettings;
   /** Where agents reach the broker (AGENT_VAULT_PUBLIC_URL); otherwise where they reached the vault. */
@@ -92,6 +96,8 @@ export type Services = {
   agents: AgentService;
   imports: ImportService;
   providers: ProviderService;
+  /** The console's OAuth sign-in for OpenAI (a Codex subscription). */
+  oauthSignIn: OAuthSignIn;
   tokens: TokenService;
   runtime: RuntimeService;
   notices: NoticeService;
@@ -184,6 +190,16 @@ export function createServices(deps: ServiceDeps): Services {
     onError: deps.onBackgroundError,
     counting: deps.limitCounting,
   });
+  const providers = providerService({
+    db,
+    uow,
+    keyring,
+    events,
+    entries,
+    activity,
+    providerBaseUrls,
+    oauthIssuer,
+  });
   const leaks = leakService({ sql, keyring, activity, policy: deps.leakPolicy, idleMs: deps.leakIdleMs });
   return {
     authenticate,
@@ -208,16 +224,8 @@ export function createServices(deps: ServiceDeps): Services {
       activity,
       versions: entries.versions,
     }),
-    providers: providerService({
-      db,
-      uow,
-      keyring,
-      events,
-      entries,
-      activity,
-      providerBaseUrls,
-      oauthIssuer,
-    }),
+    providers,
+    oauthSignIn: oauthSignIn({ issuer: oauthIssuer, states: deps.oauthStates, providers, publicUrl: deps.publicUrl }),
     tokens: tokenService({ db, uow, events, hasher, binder, activity }),
     runtime: runtimeService({
       db,

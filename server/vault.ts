@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./auth/rate-limits.ts";
 import type { Config } from "./config.ts";
 import { ActivityKeys } from "./crypto/activity-keys.ts";
+import { OAuthStateSealer } from "./crypto/oauth-state.ts";
 import { RowBinder } from "./crypto/row-binding.ts";
 import { sealingThread } from "./crypto/sealing-thread.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
@@ -132,6 +133,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     hasher: new TokenHasher(tokenHashKey),
     binder,
     chainKeys: new ActivityKeys(tokenHashKey),
+    oauthStates: new OAuthStateSealer(tokenHashKey),
     events,
     rateLimits: createRateLimits({ ...DEFAULT_RATE_LIMITS, ...config.rateLimits }),
     providerBaseUrls: config.providerBaseUrls ?? providerBaseUrls(),

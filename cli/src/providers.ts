@@ -167,9 +167,21 @@ export function registerProviders(program: Command) {
           if (options.json) return printJson(card);
           return printLine(`Renewed. ${describe(card)}`);
         }
-        const issuer = options.issuer || process.env.AGENT_VAULT_OPENAI_ISSUER || DEFAULT_OPENAI_ISSUER;
-        const clientId = options.clientId || process.env.AGENT_VAULT_OPENAI_CLIENT_ID;
-        if (!clientId) throw new UsageError("set --client-id or AGENT_VAULT_OPENAI_CLIENT_ID");
+        // What the vault's operator set up, unless given here: the vault accepts only its own issuer.
+        const setup =
+          options.issuer && options.clientId
+            ? null
+            : await vault()
+                .aiProviderOAuth()
+                .catch(() => null);
+        const issuer =
+          options.issuer || process.env.AGENT_VAULT_OPENAI_ISSUER || setup?.issuer || DEFAULT_OPENAI_ISSUER;
+        const clientId = options.clientId || process.env.AGENT_VAULT_OPENAI_CLIENT_ID || setup?.clientId;
+        if (!clientId) {
+          throw new UsageError(
+            "set --client-id or AGENT_VAULT_OPENAI_CLIENT_ID: the OAuth client registered with the issuer (the vault's operator has not set AGENT_VAULT_OPENAI_CLIENT_ID on the server either)",
+          );
+        }
         const timeoutSeconds = Number(options.timeout);
         if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
           throw new UsageError("--timeout takes a number of seconds");

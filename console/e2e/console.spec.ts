@@ -4,8 +4,9 @@ import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRuntimeClient } from "@agent-vault/sdk";
+import { OAuth2Server } from "oauth2-mock-server";
 import { expect, expectAccessible, openPalette, signIn, test } from "./fixtures.ts";
-import { BIN } from "./vault-process.ts";
+import { BIN, startVault } from "./vault-process.ts";
 
 test("sign in with a token, and sign out: the session ends on the server", async ({ page, vault, context }) => {
   await page.goto(vault.url);
@@ -81,6 +82,51 @@ test("OpenAI's dialog offers the Codex subscription command, and turns Connected
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
   await expect(page.getByRole("article", { name: "OpenAI" }).getByText("Connected", { exact: true })).toBeVisible();
+});
+
+test("OpenAI's Codex subscription signs in from the console against the operator's OAuth issuer", async ({ page }) => {
+  const issuer = new OAuth2Server();
+  await issuer.issuer.keys.generate("RS256");
+  await issuer.start(0, "127.0.0.1");
+  const { vault, stop } = await startVault({
+    AGENT_VAULT_OPENAI_ISSUER: issuer.issuer.url as string,
+    AGENT_VAULT_ALLOW_LOOPBACK_ISSUER: "true",
+    AGENT_VAULT_OPENAI_CLIENT_ID: "console-e2e",
+  });
+  try {
+    await signIn(page, vault);
+    await page.getByRole("button", { name: "Connect OpenAI" }).click();
+    const dialog = page.getByRole("dialog", { name: "Connect OpenAI" });
+    await expect(dialog.getByText("agent-vault auth openai --oauth")).toBeVisible();
+    await expectAccessible(page, "the Codex subscription's sign-in");
+    // The issuer approves at once and sends the browser back to the vault's callback page.
+    await dialog.getByRole("button", { name: "Sign in with ChatGPT" }).click();
+    await expect(page.getByRole("heading", { name: "Connect OpenAI", level: 1 })).toBeVisible();
+    await expect(page.getByRole("status")).toContainText("OpenAI is connected through your Codex subscription");
+    expect(page.url()).toBe(`${vault.url}/oauth/openai/callback`);
+    await expectAccessible(page, "the OAuth callback page");
+    await page.getByRole("link", { name: "Back to the Secrets Vault" }).click();
+    const card = page.getByRole("article", { name: "OpenAI" });
+    await expect(card.getByText("Connected", { exact: true })).toBeVisible();
+    const connected = (await vault.sdk.aiProviders()).find((c) => c.provider === "OPENAI");
+    expect(connected).toMatchObject({ connected: true, method: "OAUTH" });
+  } finally {
+    await stop();
+    await issuer.stop();
+  }
+});
+
+test("without an OAuth client id, the Codex tab says what the operator sets, and keeps the terminal's way", async ({
+  page,
+  vault,
+}) => {
+  await signIn(page, vault);
+  await page.getByRole("button", { name: "Connect OpenAI" }).click();
+  const dialog = page.getByRole("dialog", { name: "Connect OpenAI" });
+  await expect(dialog).toContainText("Signing in from the console is not set up on this vault");
+  await expect(dialog).toContainText("AGENT_VAULT_OPENAI_CLIENT_ID");
+  await expect(dialog.getByRole("button", { name: "Sign in with ChatGPT" })).toHaveCount(0);
+  await expect(dialog.getByRole("button", { name: "Copy command" })).toBeVisible();
 });
 
 test("add a secret and a variable; the name is checked as it is typed", async ({ page, vault }) => {

@@ -12,7 +12,10 @@ export const BIN = path.resolve(import.meta.dirname, "../../bin/agent-vault.mjs"
 
 export type TestVault = { url: string; token: string; sdk: VaultClient; output: () => string };
 
-export async function startVault(): Promise<{ vault: TestVault; stop: () => Promise<void> }> {
+/** `env`: settings of the operator's for this vault (an OAuth issuer, say). */
+export async function startVault(
+  env: Record<string, string> = {},
+): Promise<{ vault: TestVault; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), "agent-vault-e2e-"));
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [BIN, "serve"], {
@@ -24,6 +27,7 @@ export async function startVault(): Promise<{ vault: TestVault; stop: () => Prom
       AGENT_VAULT_MASTER_KEY: randomBytes(32).toString("base64"),
       // The usage tests broker requests to a stand-in provider on this machine.
       AGENT_VAULT_ALLOW_PRIVATE_UPSTREAMS: "true",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

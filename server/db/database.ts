@@ -118,7 +118,11 @@ export type AppendRows = (
   table: string,
   columns: readonly string[],
   rows: Rows,
-  then?: (run: SqlRunner) => Promise<unknown>,
+  /** Runs after the rows, in their transaction: statements, and more rows (into any table) the same way. */
+  then?: (
+    run: SqlRunner,
+    insert: (table: string, columns: readonly string[], rows: Rows) => Promise<void>,
+  ) => Promise<unknown>,
 ) => Promise<void>;
 
 export type OpenOptions = { onQuery?: (sql: string) => void; transactionBounds?: TransactionBounds };

@@ -22,12 +22,14 @@ export type SqlWork = {
   afterCommit(hook: () => void): void;
 };
 
-/** A transaction with Prisma's client in it too. */
-export type Work = SqlWork & {
-  db: Tx;
+/** A transaction's plain SQL, and many rows written at once. */
+export type BulkWork = SqlWork & {
   /** Many rows in this transaction, made as they are written; the caller gives every column. */
   insertRows(table: string, columns: readonly string[], rows: Rows): Promise<void>;
 };
+
+/** A transaction with Prisma's client in it too. */
+export type Work = BulkWork & { db: Tx };
 
 export type UnitsOfWork = {
   /** `work` in a transaction (Prisma's client and plain SQL both in it). */
@@ -39,7 +41,7 @@ export type UnitsOfWork = {
     table: string,
     columns: readonly string[],
     rows: Rows,
-    then?: (work: SqlWork) => Promise<unknown>,
+    then?: (work: BulkWork) => Promise<unknown>,
   ): Promise<void>;
 };
 
@@ -83,7 +85,12 @@ export function unitsOfWork(deps: {
       withHooks((afterCommit) => deps.writeTransaction((sql) => work({ sql, afterCommit }), options)),
     append: (table, columns, rows, then) =>
       withHooks((afterCommit) =>
-        deps.appendRows(table, columns, rows, then ? (sql) => then({ sql, afterCommit }) : undefined),
+        deps.appendRows(
+          table,
+          columns,
+          rows,
+          then ? (sql, insertRows) => then({ sql, insertRows, afterCommit }) : undefined,
+        ),
       ),
   };
 }

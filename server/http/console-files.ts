@@ -58,7 +58,7 @@ function load(dir: string): Files {
 }
 
 /** Paths the console's pages live at (the page answers them all; it routes in the browser). */
-const PAGE = /^\/(?:$|agents(?:\/[^/]*)?$|activity$|tokens$|entries(?:\/[^/]*)?$|sign-in$)/;
+const PAGE = /^\/(?:$|agents(?:\/[^/]*)?$|activity$|tokens$|entries(?:\/[^/]*)?$|sign-in$|oauth\/openai\/callback$)/;
 
 export function useConsoleFiles(dir = CONSOLE_DIR): Plugin {
   let files: Files | undefined;

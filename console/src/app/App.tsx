@@ -19,6 +19,7 @@ const AgentsPage = later(() => import("../agents/AgentsPage.tsx").then((m) => m.
 const AgentPage = later(() => import("../agents/AgentPage.tsx").then((m) => m.AgentPage));
 const ActivityPage = later(() => import("../activity/ActivityPage.tsx").then((m) => m.ActivityPage));
 const TokensPage = later(() => import("../tokens/TokensPage.tsx").then((m) => m.TokensPage));
+const OAuthCallbackPage = later(() => import("../providers/OAuthCallbackPage.tsx").then((m) => m.OAuthCallbackPage));
 const AppDialogs = later(() => import("./AppDialogs.tsx").then((m) => m.AppDialogs));
 
 type Session = "checking" | "signed-in" | "signed-out" | "ended";
@@ -88,6 +89,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   else if (agentId) page = <AgentPage key={agentId} id={decodeURIComponent(agentId)} />;
   else if (path === "/activity") page = <ActivityPage />;
   else if (path === "/tokens") page = <TokensPage />;
+  else if (path === "/oauth/openai/callback") page = <OAuthCallbackPage />;
   else page = <VaultPage />;
   const mac = /Mac|iPhone|iPad/.test(navigator.platform);
   return (

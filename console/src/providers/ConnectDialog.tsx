@@ -1,10 +1,15 @@
-// Connecting a provider: its key, or for OpenAI a Codex subscription through the CLI's OAuth
-// sign-in (the dialog shows Connected as soon as the CLI finishes).
+// Connecting a provider: its key, or for OpenAI a Codex subscription by OAuth: signed in from here
+// (the browser goes to the issuer and comes back to /oauth/openai/callback) when the operator set
+// it up, or from a terminal with the CLI (the dialog shows Connected as soon as it finishes).
 import type { AiProvider } from "@agent-vault/sdk/documents";
-import { ConnectAiProviderDocument } from "@agent-vault/sdk/documents";
+import {
+  AiProviderOAuthDocument,
+  ConnectAiProviderDocument,
+  StartAiProviderOAuthDocument,
+} from "@agent-vault/sdk/documents";
 import * as Tabs from "@radix-ui/react-tabs";
 import { type FormEvent, useEffect, useState } from "react";
-import { useMutation } from "urql";
+import { useMutation, useQuery } from "urql";
 import { Modal } from "../app/modal.tsx";
 import { CopyButton, ErrorLine, Field, outcomeOf, valueInputProps } from "../app/ui.tsx";
 import { PROVIDER_NAMES } from "./ProviderCards.tsx";
@@ -38,20 +43,7 @@ export function ConnectDialog(props: { provider: AiProvider | null; onClose: () 
             <Tabs.Trigger value="key">API Key</Tabs.Trigger>
           </Tabs.List>
           <Tabs.Content value="codex">
-            <p>Sign in with your ChatGPT account from a terminal; this card turns Connected when it finishes.</p>
-            <div className="command">
-              <code>{OAUTH_COMMAND}</code>
-              <CopyButton text={OAUTH_COMMAND} label="Copy command" />
-            </div>
-            {card?.connected && card.method === "OAUTH" ? (
-              <p role="status" className="ok">
-                Connected
-              </p>
-            ) : (
-              <p className="muted" role="status">
-                Waiting for the sign-in…
-              </p>
-            )}
+            <CodexSignIn connected={Boolean(card?.connected && card.method === "OAUTH")} />
           </Tabs.Content>
           <Tabs.Content value="key">{keyForm}</Tabs.Content>
         </Tabs.Root>
@@ -59,6 +51,70 @@ export function ConnectDialog(props: { provider: AiProvider | null; onClose: () 
         keyForm
       )}
     </Modal>
+  );
+}
+
+/** The Codex subscription's sign-in: from the console when the operator set it up, and from a terminal. */
+function CodexSignIn({ connected }: { connected: boolean }) {
+  const [{ data, error: setupError }] = useQuery({ query: AiProviderOAuthDocument });
+  const [{ fetching }, start] = useMutation(StartAiProviderOAuthDocument);
+  const [brokered, setBrokered] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const setup = data?.aiProviderOAuth;
+  async function signIn() {
+    setError(null);
+    const outcome = outcomeOf<{ authorizationUrl: string }>(
+      await start({ input: { provider: "OPENAI", ...(brokered ? { delivery: "BROKERED" as const } : {}) } }),
+      "startAiProviderOAuth",
+    );
+    if (!outcome.ok) return setError(outcome.error);
+    // The issuer sends the browser back to this vault's /oauth/openai/callback, which finishes it.
+    window.location.assign(outcome.data.authorizationUrl);
+  }
+  return (
+    <div>
+      {setup?.configured ? (
+        <>
+          <p>Sign in with your ChatGPT account. The vault keeps the token and renews it before it expires.</p>
+          <label className="choice">
+            <input type="checkbox" checked={brokered} onChange={(event) => setBrokered(event.target.checked)} />
+            Keep the key in the vault (brokered)
+          </label>
+          <div className="actions start">
+            <button type="button" onClick={signIn} disabled={fetching}>
+              Sign in with ChatGPT
+            </button>
+          </div>
+          <ErrorLine error={error} />
+        </>
+      ) : setup ? (
+        <div className="note">
+          <p>
+            Signing in from the console is not set up on this vault. Its operator sets{" "}
+            {setup.missing.map((name) => (
+              <code key={name}>{name}</code>
+            ))}{" "}
+            (the OAuth client registered with {setup.issuer}) and restarts it.
+          </p>
+        </div>
+      ) : (
+        <ErrorLine error={setupError?.message.replace(/^\[(GraphQL|Network)\] /, "")} />
+      )}
+      <p>{setup?.configured ? "Or from a terminal:" : "From a terminal:"}</p>
+      <div className="command">
+        <code>{OAUTH_COMMAND}</code>
+        <CopyButton text={OAUTH_COMMAND} label="Copy command" />
+      </div>
+      {connected ? (
+        <p role="status" className="ok">
+          Connected
+        </p>
+      ) : (
+        <p className="muted" role="status">
+          Not connected yet: this card turns Connected when a sign-in finishes.
+        </p>
+      )}
+    </div>
   );
 }
 

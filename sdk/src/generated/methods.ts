@@ -51,6 +51,11 @@ export function operationMethods(run: OperationRunner) {
     agentUsage: (variables: D.AgentUsageQueryVariables) =>
       run.query(D.AgentUsageDocument, "agent", variables),
     /**
+     * Whether OpenAI can be connected by OAuth from the console (AGENT_VAULT_OPENAI_CLIENT_ID). Requires the PROVIDERS_MANAGE scope.
+     */
+    aiProviderOAuth: (variables: D.AiProviderOAuthQueryVariables = {}) =>
+      run.query(D.AiProviderOAuthDocument, "aiProviderOAuth", variables),
+    /**
      * One card per AI provider: Anthropic, OpenAI, OpenRouter. Requires the ENTRIES_READ scope.
      */
     aiProviders: (variables: D.AiProvidersQueryVariables = {}) =>
@@ -131,6 +136,11 @@ export function operationMethods(run: OperationRunner) {
     entryVersions: (variables: D.EntryVersionsQueryVariables) =>
       run.query(D.EntryVersionsDocument, "entry", variables),
     /**
+     * Finishes a console's OAuth sign-in: exchanges the code for tokens and connects OpenAI with them, in the console session that started it. Requires the PROVIDERS_MANAGE scope.
+     */
+    finishAiProviderOAuth: (input: D.FinishAiProviderOAuthInput) =>
+      run.mutation(D.FinishAiProviderOAuthDocument, "finishAiProviderOAuth", input),
+    /**
      * Imports a .env file, all or nothing. Requires the ENTRIES_WRITE scope.
      */
     importEnv: (input: D.ImportEnvInput) =>
@@ -170,6 +180,11 @@ export function operationMethods(run: OperationRunner) {
      */
     setAgentLimit: (input: D.SetAgentLimitInput) =>
       run.mutation(D.SetAgentLimitDocument, "setAgentLimit", input),
+    /**
+     * Starts a console's OAuth sign-in (authorization code with PKCE, at the operator's issuer and client id); it finishes in the same console session with finishAiProviderOAuth. From a terminal: agent-vault auth openai --oauth. Requires the PROVIDERS_MANAGE scope.
+     */
+    startAiProviderOAuth: (input: D.StartAiProviderOAuthInput) =>
+      run.mutation(D.StartAiProviderOAuthDocument, "startAiProviderOAuth", input),
     /**
      * Undoes an applied import in one transaction: deletes the entries it created that no agent uses and were not changed since, and gives the entries it updated their value from before it (unless changed since). Deleting entries also needs ENTRIES_DELETE (ForbiddenError otherwise, nothing undone). Requires the ENTRIES_WRITE scope.
      */

@@ -11,6 +11,7 @@ import {
   type OpenOptions,
   prismaLogOptions,
   prismaTransactionOptions,
+  type Rows,
 } from "../database.ts";
 import { pgPoolOptions } from "./pool.ts";
 
@@ -63,6 +64,61 @@ const types = {
       ? utcTimestamp
       : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
+
+/** Many rows on `client` (in its transaction), in multi-row INSERTs, one in flight at a time. */
+async function sendRows(
+  client: pg.PoolClient,
+  table: string,
+  columns: readonly string[],
+  rows: Rows,
+  onQuery: ((sql: string) => void) | undefined,
+): Promise<void> {
+  const head = `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES `;
+  const perStatement = Math.max(1, Math.floor(PARAMETERS_PER_STATEMENT / columns.length));
+  const slices = timeSlices();
+  // The next statement (and its rows, which a generator may make just in time) is made while
+  // PostgreSQL runs the last; one at a time is in flight, so a large import does not queue all its
+  // statements in memory.
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const send = async (values: unknown[], count: number) => {
+    await inFlight;
+    onQuery?.(head);
+    // A named statement: PostgreSQL parses and plans it once per connection, not every 100 rows.
+    inFlight = client.query({ ...statementFor(head, columns.length, count), values });
+    inFlight.catch(() => {}); // awaited by the next send, or below
+  };
+  const width = columns.length;
+  let values: unknown[] = new Array(perStatement * width);
+  let count = 0;
+  // Rows of one write share their dates: each is turned into text once.
+  let lastDate: Date | undefined;
+  let lastText = "";
+  for await (const row of rows) {
+    if (slices.due()) await slices.next();
+    const at = count * width;
+    for (let c = 0; c < width; c++) {
+      const value = row[columns[c] as string];
+      if (value instanceof Date) {
+        // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+        if (value !== lastDate) {
+          lastDate = value;
+          lastText = value.toISOString();
+        }
+        values[at + c] = lastText;
+      } else values[at + c] = value;
+    }
+    if (++count === perStatement) {
+      await send(values, count);
+      values = new Array(perStatement * width);
+      count = 0;
+    }
+  }
+  if (count > 0) {
+    values.length = count * width;
+    await send(values, count);
+  }
+  await inFlight;
+}
 
 export async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
   // One pool for Prisma and for the statements that bypass it.
@@ -130,60 +186,19 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
     },
     async appendRows(table, columns, rows, then) {
       // Straight to pg on a connection of its own: no Prisma mapping of every value.
-      const head = `INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES `;
-      const perStatement = Math.max(1, Math.floor(PARAMETERS_PER_STATEMENT / columns.length));
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
-        const slices = timeSlices();
-        // The next statement (and its rows, which a generator may make just in time) is made while
-        // PostgreSQL runs the last; one at a time is in flight, so a large import does not queue
-        // all its statements in memory.
-        let inFlight: Promise<unknown> = Promise.resolve();
-        const send = async (values: unknown[], count: number) => {
-          await inFlight;
-          options.onQuery?.(head);
-          // A named statement: PostgreSQL parses and plans it once per connection, not every 100 rows.
-          inFlight = client.query({ ...statementFor(head, columns.length, count), values });
-          inFlight.catch(() => {}); // awaited by the next send, or below
-        };
-        const width = columns.length;
-        let values: unknown[] = new Array(perStatement * width);
-        let count = 0;
-        // Rows of one write share their dates: each is turned into text once.
-        let lastDate: Date | undefined;
-        let lastText = "";
-        for await (const row of rows) {
-          if (slices.due()) await slices.next();
-          const at = count * width;
-          for (let c = 0; c < width; c++) {
-            const value = row[columns[c] as string];
-            if (value instanceof Date) {
-              // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-              if (value !== lastDate) {
-                lastDate = value;
-                lastText = value.toISOString();
-              }
-              values[at + c] = lastText;
-            } else values[at + c] = value;
-          }
-          if (++count === perStatement) {
-            await send(values, count);
-            values = new Array(perStatement * width);
-            count = 0;
-          }
-        }
-        if (count > 0) {
-          values.length = count * width;
-          await send(values, count);
-        }
-        await inFlight;
-        await then?.(async (sql, params = []) => {
-          let n = 0;
-          const text = sql.replace(/\?/g, () => `$${++n}`);
-          const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
-          return (await client.query(text, values)).rows;
-        });
+        await sendRows(client, table, columns, rows, options.onQuery);
+        await then?.(
+          async (sql, params = []) => {
+            let n = 0;
+            const text = sql.replace(/\?/g, () => `$${++n}`);
+            const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
+            return (await client.query(text, values)).rows;
+          },
+          (more, moreColumns, moreRows) => sendRows(client, more, moreColumns, moreRows, options.onQuery),
+        );
         await client.query("COMMIT");
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {});

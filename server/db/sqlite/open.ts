@@ -7,6 +7,7 @@ import {
   type OpenOptions,
   prismaLogOptions,
   prismaTransactionOptions,
+  type Rows,
   sqliteFile,
   type Tx,
 } from "../database.ts";
@@ -66,13 +67,16 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
     txSql,
     async appendRows(table, columns, rows, then) {
       await transaction(async (tx) => {
-        const ticket = staged.stage({ table, columns, rows });
-        try {
-          await tx.$executeRawUnsafe(BULK_INSERT_SQL, ticket);
-        } finally {
-          staged.discard(ticket);
-        }
-        await then?.((sql, params) => txSql(tx, sql, params));
+        const insert = async (into: string, intoColumns: readonly string[], intoRows: Rows) => {
+          const ticket = staged.stage({ table: into, columns: intoColumns, rows: intoRows });
+          try {
+            await tx.$executeRawUnsafe(BULK_INSERT_SQL, ticket);
+          } finally {
+            staged.discard(ticket);
+          }
+        };
+        await insert(table, columns, rows);
+        await then?.((sql, params) => txSql(tx, sql, params), insert);
       });
     },
     sql: {

@@ -18,12 +18,13 @@ import { entryRowsByIds, setValueAt } from "../entry/entry.dal.ts";
 import { sealValue, ValueUnreadableError } from "../entry/entry-value.ts";
 import type { EntryVersions } from "../entry/entry-versions.ts";
 import {
+  createdEntriesNow,
   deleteCreatedEntries,
-  forgetChanges,
+  type EntryNow,
   type ImportChangeRow,
   importChanges,
   importRecord,
-  markUndone,
+  settleImport,
 } from "./import.dal.ts";
 
 export type NotUndone = { name: string; reason: string };
@@ -49,14 +50,18 @@ class DryRun extends Error {
 const ATTEMPTS = 3;
 const READ_CHUNK = 500;
 
-type Change = ImportChangeRow & { current: number | null; agents: number; firstAgent: string | null };
+/** An entry as undoing sees it. */
+type Seen = { entryId: string; name: string } & EntryNow;
+type Update = ImportChangeRow & EntryNow;
 
 /** The agents using an entry, named only to a token that may read agents. */
-function usedBy(change: Change, viewer: Viewer): string {
-  const count = change.agents;
-  if (!viewer.scopes.has("AGENTS_READ") || !change.firstAgent) return count === 1 ? "an agent" : `${count} agents`;
-  return count === 1 ? change.firstAgent : `${change.firstAgent} and ${count - 1} other agent${count === 2 ? "" : "s"}`;
+function usedBy(entry: EntryNow, viewer: Viewer): string {
+  const count = entry.agents;
+  if (!viewer.scopes.has("AGENTS_READ") || !entry.firstAgent) return count === 1 ? "an agent" : `${count} agents`;
+  return count === 1 ? entry.firstAgent : `${entry.firstAgent} and ${count - 1} other agent${count === 2 ? "" : "s"}`;
 }
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export type ImportUndo = ReturnType<typeof importUndo>;
 
@@ -76,38 +81,38 @@ export function importUndo(deps: {
     if (record.undoneAt) {
       throw new ValidationError(`This import was undone already, on ${record.undoneAt.toISOString()}`, "id");
     }
-    const changes = await importChanges(work.sql, userId, id);
     const notUndone: NotUndone[] = [];
-    /** Changes that can never be undone now, or are undone below: their rows go. */
-    const settled: string[] = [];
-    const toDelete: Change[] = [];
-    const toRestore: Change[] = [];
-    for (const change of changes) {
-      if (change.current === null) {
-        // A created entry deleted since is as before the import; an updated one cannot get its value back.
-        if (change.change === "UPDATED") notUndone.push({ name: change.name, reason: "deleted since the import" });
-        settled.push(change.entryId);
-      } else if (change.current !== change.version) {
-        notUndone.push({ name: change.name, reason: `changed since the import (now version ${change.current})` });
-        settled.push(change.entryId);
-      } else if (change.change === "CREATED" && change.agents > 0) {
-        notUndone.push({ name: change.name, reason: `used by ${usedBy(change, viewer)}: detach it, then undo again` });
-      } else if (change.change === "CREATED") {
-        toDelete.push(change);
+
+    // The entries it created (one deleted since is as before the import).
+    const toDelete: Seen[] = [];
+    const stillUsed: string[] = [];
+    for (const entry of await createdEntriesNow(work.sql, userId, record.createdIds)) {
+      if (entry.current !== 1) {
+        notUndone.push({ name: entry.name, reason: `changed since the import (now version ${entry.current})` });
+      } else if (entry.agents > 0) {
+        notUndone.push({ name: entry.name, reason: `used by ${usedBy(entry, viewer)}: detach it, then undo again` });
+        stillUsed.push(entry.entryId);
       } else {
-        toRestore.push(change);
+        toDelete.push(entry);
       }
     }
-
     // Deleting entries is ENTRIES_DELETE's: an import that only updated can be undone without it.
     if (toDelete.length > 0)
       authorize(viewer, "ENTRIES_DELETE", "undo an import that created entries (it deletes them)");
-    const slices = timeSlices();
-    const deleting = toDelete.map((change) => change.entryId);
+    const deleting = toDelete.map((entry) => entry.entryId);
     if ((await deleteCreatedEntries(work.sql, userId, deleting)) !== deleting.length) throw new UndoRace();
-    settled.push(...deleting);
 
-    const restored: Change[] = [];
+    // The entries it updated: each settled, given back its value or not.
+    const updates = await importChanges(work.sql, userId, id);
+    const toRestore: Update[] = [];
+    for (const change of updates) {
+      if (change.current === null) notUndone.push({ name: change.name, reason: "deleted since the import" });
+      else if (change.current !== change.version) {
+        notUndone.push({ name: change.name, reason: `changed since the import (now version ${change.current})` });
+      } else toRestore.push(change);
+    }
+    const slices = timeSlices();
+    const restored: Update[] = [];
     const brokered = new Set<string>();
     const updatedBy = actorJson(doerOf(viewer).actor);
     for (let start = 0; start < toRestore.length; start += READ_CHUNK) {
@@ -132,14 +137,12 @@ export function importUndo(deps: {
               ? "its value from before the import is no longer kept"
               : "its value from before the import cannot be decrypted";
           notUndone.push({ name: change.name, reason });
-          settled.push(change.entryId);
           continue;
         }
         const sealed = sealValue(keyring, viewer, entry.id, entry.kind, value, { upstream: entry.upstream });
         if ((await setValueAt(work.db, entry.id, entry.version, { ...sealed, updatedBy })) === 0) throw new UndoRace();
         await versions.keepCurrent(work, viewer, entry);
         restored.push(change);
-        settled.push(change.entryId);
         if (entry.upstream) brokered.add(entry.id);
       }
     }
@@ -152,14 +155,18 @@ export function importUndo(deps: {
       .filter((row) => !brokered.has(row.entryId))
       .map((row) => ({ agentId: row.agentId, entryName: restoredIds.get(row.entryId) as string, change: "UPDATED" }));
 
-    await forgetChanges(work.sql, id, settled);
-    const complete = settled.length === changes.length;
-    if (complete && !(await markUndone(work.sql, id, new Date()))) throw new UndoRace();
+    // Only what is in use is left to undo (every update is settled, undone or not).
+    const complete = stillUsed.length === 0;
+    await settleImport(work.sql, id, {
+      createdIds: stillUsed,
+      settledUpdates: updates.map((change) => change.entryId),
+      complete,
+    });
     const report: UndoReport = {
       id,
-      deleted: toDelete.map((change) => change.name),
-      restored: restored.map((change) => change.name),
-      notUndone: notUndone.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      deleted: toDelete.sort(byName).map((entry) => entry.name),
+      restored: restored.sort(byName).map((change) => change.name),
+      notUndone: notUndone.sort(byName),
       complete,
     };
     if (!dryRun && (report.deleted.length + report.restored.length > 0 || complete)) {

@@ -2,6 +2,7 @@
 // staged-import.ts), and ImportRecord with its ImportChange rows (what an applied import created
 // and updated, so that it can be undone: import-undo.ts).
 import { type Db, type Sql, type SqlRunner, storedDate, type Tx } from "../../db/database.ts";
+import type { BulkWork } from "../../db/unit-of-work.ts";
 
 /** Moves an import's staged rows into Entry in `tx` (the columns are entry.dal.ts's ENTRY_COLUMNS); how many moved. */
 export const publishStagedRows = (tx: Tx, importId: string): Promise<number> =>
@@ -30,91 +31,122 @@ export async function discardStagedRowsAtStart(sql: Sql, before: Date | null): P
   return removed.length;
 }
 
-export type ImportChangeRow = { entryId: string; name: string; change: "CREATED" | "UPDATED"; version: number };
+/** An entry an import gave a new value: `version` is the one it wrote. */
+export type ImportChangeRow = { entryId: string; name: string; version: number };
 
-/** Changes per INSERT (five values each). */
-const CHANGES_PER_STATEMENT = 200;
+const CHANGE_COLUMNS = ["importId", "entryId", "name", "version"] as const;
 
-/** Records an applied import and the entries it changed, in the import's transaction. */
+/** Records an applied import, the entries it created and those it updated, in the import's transaction. */
 export async function recordImport(
-  run: SqlRunner,
-  record: { id: string; userId: string; createdAt: Date },
-  changes: readonly ImportChangeRow[],
+  work: BulkWork,
+  record: { id: string; userId: string; createdAt: Date; createdIds: readonly string[] },
+  updated: readonly ImportChangeRow[],
 ): Promise<void> {
-  await run('INSERT INTO "ImportRecord" ("id", "userId", "createdAt") VALUES (?, ?, ?)', [
+  await work.sql('INSERT INTO "ImportRecord" ("id", "userId", "createdAt", "createdIds") VALUES (?, ?, ?, ?)', [
     record.id,
     record.userId,
     record.createdAt,
+    record.createdIds.join(" "),
   ]);
-  for (let start = 0; start < changes.length; start += CHANGES_PER_STATEMENT) {
-    const part = changes.slice(start, start + CHANGES_PER_STATEMENT);
-    await run(
-      `INSERT INTO "ImportChange" ("importId", "entryId", "name", "change", "version") VALUES ${part.map(() => "(?, ?, ?, ?, ?)").join(", ")}`,
-      part.flatMap((change) => [record.id, change.entryId, change.name, change.change, change.version]),
-    );
-  }
-}
-
-/** Records the rows a staged import is about to publish as created by import `id` (before they move). */
-export const recordStagedCreations = (run: SqlRunner, id: string, stageId: string) =>
-  run(
-    `INSERT INTO "ImportChange" ("importId", "entryId", "name", "change", "version")
-      SELECT ?, "id", "name", 'CREATED', 1 FROM "ImportStage" WHERE "importId" = ?`,
-    [id, stageId],
+  if (updated.length === 0) return;
+  await work.insertRows(
+    "ImportChange",
+    CHANGE_COLUMNS,
+    updated.map((change) => ({ importId: record.id, ...change })),
   );
+}
 
 /** The user's import with this id, or null (another user's is as missing). */
 export async function importRecord(
   run: SqlRunner,
   userId: string,
   id: string,
-): Promise<{ id: string; createdAt: Date; undoneAt: Date | null } | null> {
-  const [row] = await run('SELECT "id", "createdAt", "undoneAt" FROM "ImportRecord" WHERE "id" = ? AND "userId" = ?', [
+): Promise<{ id: string; createdIds: string[]; undoneAt: Date | null } | null> {
+  const [row] = await run('SELECT "id", "createdIds", "undoneAt" FROM "ImportRecord" WHERE "id" = ? AND "userId" = ?', [
     id,
     userId,
   ]);
   if (!row) return null;
-  return { id: String(row.id), createdAt: storedDate(row.createdAt) as Date, undoneAt: storedDate(row.undoneAt) };
+  const createdIds = String(row.createdIds ?? "");
+  return {
+    id: String(row.id),
+    createdIds: createdIds === "" ? [] : createdIds.split(" "),
+    undoneAt: storedDate(row.undoneAt),
+  };
 }
 
-/**
- * An import's changes with the entry each is of now: its version (null once deleted), how many
- * agents use it and the first of their names.
- */
+/** What undoing needs of an entry: its version now, and the agents using it (how many, the first by name). */
+export type EntryNow = { current: number | null; agents: number; firstAgent: string | null };
+
+const USING = `(SELECT MIN(a."name") FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE t."entryId" = e."id") AS "firstAgent",
+  (SELECT COUNT(*) FROM "Attachment" t WHERE t."entryId" = e."id") AS "agents"`;
+
+const entryNow = (row: Record<string, unknown>): EntryNow => ({
+  current: row.current == null ? null : Number(row.current),
+  agents: Number(row.agents ?? 0),
+  firstAgent: row.firstAgent == null ? null : String(row.firstAgent),
+});
+
+/** The user's entries with these ids (those that still exist), as undoing sees them. */
+export async function createdEntriesNow(
+  run: SqlRunner,
+  userId: string,
+  ids: readonly string[],
+): Promise<({ entryId: string; name: string } & EntryNow)[]> {
+  const found: ({ entryId: string; name: string } & EntryNow)[] = [];
+  for (let start = 0; start < ids.length; start += 500) {
+    const part = ids.slice(start, start + 500);
+    const rows = await run(
+      `SELECT e."id", e."name", e."version" AS "current", ${USING}
+      FROM "Entry" e WHERE e."userId" = ? AND e."id" IN (${part.map(() => "?").join(", ")})`,
+      [userId, ...part],
+    );
+    for (const row of rows) found.push({ entryId: String(row.id), name: String(row.name), ...entryNow(row) });
+  }
+  return found;
+}
+
+/** An import's updates not yet settled, with the entry each is of now (version null once deleted). */
 export async function importChanges(
   run: SqlRunner,
   userId: string,
   id: string,
-): Promise<(ImportChangeRow & { current: number | null; agents: number; firstAgent: string | null })[]> {
+): Promise<(ImportChangeRow & EntryNow)[]> {
   const rows = await run(
-    `SELECT c."entryId", c."name", c."change", c."version", e."version" AS "current",
-      (SELECT MIN(a."name") FROM "Attachment" t JOIN "Agent" a ON a."id" = t."agentId" WHERE t."entryId" = c."entryId") AS "firstAgent",
-      (SELECT COUNT(*) FROM "Attachment" t WHERE t."entryId" = c."entryId") AS "agents"
+    `SELECT c."entryId", c."name", c."version", e."version" AS "current", ${USING}
     FROM "ImportChange" c LEFT JOIN "Entry" e ON e."id" = c."entryId" AND e."userId" = ?
-    WHERE c."importId" = ? ORDER BY c."name"`,
+    WHERE c."importId" = ?`,
     [userId, id],
   );
   return rows.map((row) => ({
     entryId: String(row.entryId),
     name: String(row.name),
-    change: row.change === "UPDATED" ? "UPDATED" : "CREATED",
     version: Number(row.version),
-    current: row.current == null ? null : Number(row.current),
-    agents: Number(row.agents),
-    firstAgent: row.firstAgent == null ? null : String(row.firstAgent),
+    ...entryNow(row),
   }));
 }
 
-/** Marks the import undone, unless it already is: whether this call did. */
-export async function markUndone(run: SqlRunner, id: string, at: Date): Promise<boolean> {
-  const rows = await run(
-    'UPDATE "ImportRecord" SET "undoneAt" = ? WHERE "id" = ? AND "undoneAt" IS NULL RETURNING "id"',
-    [at, id],
-  );
-  return rows.length > 0;
+/** What is left of an import to undo: its created entries still in use; undone once none is, nor any update. */
+export async function settleImport(
+  run: SqlRunner,
+  id: string,
+  left: { createdIds: readonly string[]; settledUpdates: readonly string[]; complete: boolean },
+): Promise<void> {
+  for (let start = 0; start < left.settledUpdates.length; start += 500) {
+    const part = left.settledUpdates.slice(start, start + 500);
+    await run(`DELETE FROM "ImportChange" WHERE "importId" = ? AND "entryId" IN (${part.map(() => "?").join(", ")})`, [
+      id,
+      ...part,
+    ]);
+  }
+  await run('UPDATE "ImportRecord" SET "createdIds" = ?, "undoneAt" = ? WHERE "id" = ?', [
+    left.createdIds.join(" "),
+    left.complete ? new Date() : null,
+    id,
+  ]);
 }
 
-/** Deletes the user's entries with these ids that are still at version 1. */
+/** Deletes the user's entries with these ids that are still at version 1: how many. */
 export async function deleteCreatedEntries(run: SqlRunner, userId: string, ids: readonly string[]): Promise<number> {
   let deleted = 0;
   for (let start = 0; start < ids.length; start += 500) {
@@ -131,15 +163,4 @@ export async function deleteCreatedEntries(run: SqlRunner, userId: string, ids: 
 /** Removes imports older than `before` (retention, as the activity log's); their changes go with them. */
 export async function pruneImports(db: Db, before: Date): Promise<void> {
   await db.importRecord.deleteMany({ where: { createdAt: { lt: before } } });
-}
-
-/** Forgets an import's changes of these entries (undone, or never to be undone). */
-export async function forgetChanges(run: SqlRunner, id: string, entryIds: readonly string[]): Promise<void> {
-  for (let start = 0; start < entryIds.length; start += 500) {
-    const part = entryIds.slice(start, start + 500);
-    await run(`DELETE FROM "ImportChange" WHERE "importId" = ? AND "entryId" IN (${part.map(() => "?").join(", ")})`, [
-      id,
-      ...part,
-    ]);
-  }
 }

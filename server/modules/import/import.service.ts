@@ -3,11 +3,11 @@ import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, SqlRunner } from "../../db/database.ts";
+import type { Db } from "../../db/database.ts";
 import type { EntryKind } from "../../db/enums.ts";
 import { isUniqueViolation } from "../../db/errors.ts";
 import { newId } from "../../db/ids.ts";
-import type { UnitsOfWork } from "../../db/unit-of-work.ts";
+import type { BulkWork, UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { VaultEvents } from "../../events/events.ts";
 import { timeSlices } from "../../time-slices.ts";
 import { type ActivityInput, type ActivityService, doerOf } from "../activity/activity.service.ts";
@@ -19,7 +19,7 @@ import { nameKey } from "../entry/entry.rules.ts";
 import { batchSealer, type SealedValue, sameValue, sealValue } from "../entry/entry-value.ts";
 import type { CurrentValue, EntryVersions } from "../entry/entry-versions.ts";
 import { type EnvEntry, parseEnvFile } from "./env-file.ts";
-import { type ImportChangeRow, pruneImports, recordImport, recordStagedCreations } from "./import.dal.ts";
+import { type ImportChangeRow, pruneImports, recordImport } from "./import.dal.ts";
 import { type ConflictPolicy, lineKind, planImport } from "./import-plan.ts";
 import { importUndo } from "./import-undo.ts";
 import { discardStaged, ENTRY_COLUMNS, publishStaged, stageRows } from "./staged-import.ts";
@@ -309,10 +309,10 @@ async function planAndApply(
   // The first batch is sealed before any transaction opens (starting the thread takes a while).
   const first = batches.length > 0 ? sealBatch(0) : null;
   await first?.sealing;
-  // What the import changed, recorded with it for undoImport (a staged import's new rows are
-  // recorded from the stage instead).
-  const changes: ImportChangeRow[] = [];
-  async function* created(record: boolean): AsyncGenerator<EntryRow> {
+  // What the import changed, recorded with it for undoImport: the ids it created, and its updates.
+  const createdIds: string[] = [];
+  const updated: ImportChangeRow[] = [];
+  async function* created(): AsyncGenerator<EntryRow> {
     if (!first) return;
     let next = first;
     for (let index = 0; index < batches.length; index++) {
@@ -322,7 +322,7 @@ async function planAndApply(
       for (let i = 0; i < batch.length; i++) {
         const entry = batch[i] as EnvEntry;
         const value = values[i] as SealedValue;
-        if (record) changes.push({ entryId: ids[i] as string, name: entry.name, change: "CREATED", version: 1 });
+        createdIds.push(ids[i] as string);
         yield {
           id: ids[i] as string,
           userId,
@@ -342,9 +342,10 @@ async function planAndApply(
   }
   const updates: { entry: Existing; sealed: SealedValue }[] = [];
   for (const { entry } of toUpdate) {
-    changes.push({ entryId: entry.id, name: entry.name, change: "UPDATED", version: entry.version + 1 });
+    updated.push({ entryId: entry.id, name: entry.name, version: entry.version + 1 });
   }
-  const recordIn = (run: SqlRunner) => recordImport(run, { id: importId, userId, createdAt: now }, changes);
+  const recordIn = (work: BulkWork) =>
+    recordImport(work, { id: importId, userId, createdAt: now, createdIds }, updated);
   // A brokered secret keeps its upstream: its new value is sealed for it (few, and inline).
   for (const { entry, value } of toUpdate) {
     if (entry.upstream) {
@@ -373,23 +374,22 @@ async function planAndApply(
   const stage = toCreate.length > 0 && (toCreate.length >= staging.from || (staging.withUpdates && updates.length > 0));
   if (!stage && updates.length === 0) {
     // Only new entries: they are the whole write, in a transaction of their own without Prisma.
-    await uow.append("Entry", ENTRY_COLUMNS, created(true), async (work) => {
-      await recordIn(work.sql);
+    await uow.append("Entry", ENTRY_COLUMNS, created(), async (work) => {
+      await recordIn(work);
       await activity.record(work, doer, imported);
     });
     return { ...report, applied: true, id: importId };
   }
-  const staged = stage ? await stageRows(db, uow.append, userId, created(false)) : null;
+  const staged = stage ? await stageRows(db, uow.append, userId, created()) : null;
   const affected = await uow
     .run(async (work) => {
       const tx = work.db;
       if (staged) {
-        await recordIn(work.sql);
-        await recordStagedCreations(work.sql, importId, staged.importId);
+        await recordIn(work);
         await publishStaged(tx, staged);
       } else {
-        await work.insertRows("Entry", ENTRY_COLUMNS, created(true));
-        await recordIn(work.sql);
+        await work.insertRows("Entry", ENTRY_COLUMNS, created());
+        await recordIn(work);
       }
       for (const { entry, sealed } of updates) {
         if (slices.due()) await slices.next();

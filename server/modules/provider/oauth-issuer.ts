@@ -7,17 +7,23 @@ export type OAuthIssuer = {
   /** The issuer's URL: https, or http on this machine when `allowLoopback` is set. */
   url: string;
   allowLoopback: boolean;
+  /** The OAuth client id the console's sign-in uses (AGENT_VAULT_OPENAI_CLIENT_ID); none: only the CLI's. */
+  clientId?: string | null;
+  /** The scopes the console's sign-in asks for (AGENT_VAULT_OPENAI_SCOPE). */
+  scope?: string | null;
 };
 
 export const DEFAULT_OPENAI_ISSUER = "https://auth.openai.com";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
-/** The operator's issuer, from AGENT_VAULT_OPENAI_ISSUER and AGENT_VAULT_ALLOW_LOOPBACK_ISSUER. */
+/** The operator's issuer, from AGENT_VAULT_OPENAI_ISSUER, AGENT_VAULT_ALLOW_LOOPBACK_ISSUER, AGENT_VAULT_OPENAI_CLIENT_ID and AGENT_VAULT_OPENAI_SCOPE. */
 export function oauthIssuer(env: Record<string, string | undefined> = process.env): OAuthIssuer {
   return {
     url: (env.AGENT_VAULT_OPENAI_ISSUER || DEFAULT_OPENAI_ISSUER).replace(/\/+$/, ""),
     allowLoopback: env.AGENT_VAULT_ALLOW_LOOPBACK_ISSUER === "true",
+    clientId: env.AGENT_VAULT_OPENAI_CLIENT_ID?.trim() || null,
+    scope: env.AGENT_VAULT_OPENAI_SCOPE?.trim() || null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { type DescribedCheck, ENTRY_READERS, scopeNames, written } from "../../auth/result-scopes.ts";
 import { builder } from "../../builder.ts";
-import type { Context } from "../../context.ts";
+import { type Context, originOf } from "../../context.ts";
 import { AiProvider, AiProviderMethod } from "../../db/enums.ts";
 import type { ProviderStatusNotice } from "../../events/events.ts";
 import { deliveryOf } from "../broker/delivery.ts";
@@ -15,6 +15,7 @@ import {
 } from "../common/errors.ts";
 import { DeliveryEnum, SecretRef } from "../entry/entry.schema.ts";
 import { feedField } from "../notice/feed-field.ts";
+import type { OAuthSetup } from "./oauth-sign-in.ts";
 import type { AiProviderCard } from "./provider.service.ts";
 
 const AiProviderEnum = builder.enumType(AiProvider, { name: "AiProvider" });
@@ -194,5 +195,87 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ProviderInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       withWrittenSecret(ctx, await ctx.services.providers.refresh(ctx.viewer, input)),
+  }),
+}));
+
+// The console's OAuth sign-in for OpenAI (a Codex subscription): oauth-sign-in.ts.
+const OAuthSetupRef = builder.objectRef<OAuthSetup>("AiProviderOAuthSetup").implement({
+  description: "Whether the console can sign in to OpenAI by OAuth here, and what the operator must set otherwise.",
+  fields: (t) => ({
+    configured: t.exposeBoolean("configured"),
+    issuer: t.exposeString("issuer", { description: "The OAuth issuer the operator configured." }),
+    clientId: t.exposeString("clientId", {
+      nullable: true,
+      description: "The operator's OAuth client id (AGENT_VAULT_OPENAI_CLIENT_ID); the CLI's sign-in uses it too.",
+    }),
+    missing: t.exposeStringList("missing", {
+      description: "The environment variables the operator must set (and restart the vault) for the console's sign-in.",
+    }),
+  }),
+});
+
+const OAuthStartRef = builder.objectRef<{ authorizationUrl: string }>("AiProviderOAuthStart").implement({
+  fields: (t) => ({
+    authorizationUrl: t.exposeString("authorizationUrl", {
+      description: "Where to send the browser; the issuer sends it back to the vault's /oauth/openai/callback.",
+    }),
+  }),
+});
+
+builder.queryField("aiProviderOAuth", (t) =>
+  t.field({
+    type: OAuthSetupRef,
+    authScopes: { PROVIDERS_MANAGE: true },
+    description: "Whether OpenAI can be connected by OAuth from the console (AGENT_VAULT_OPENAI_CLIENT_ID).",
+    resolve: (_root, _args, ctx) => ctx.services.oauthSignIn.setup(),
+  }),
+);
+
+const StartOAuthInput = builder.inputType("StartAiProviderOAuthInput", {
+  fields: (t) => ({
+    provider: t.field({ type: AiProviderEnum, required: true, description: "OPENAI (a Codex subscription)." }),
+    delivery: t.field({
+      type: DeliveryEnum,
+      required: false,
+      description: "How agents get the token (as connectAiProvider).",
+    }),
+  }),
+});
+
+const FinishOAuthInput = builder.inputType("FinishAiProviderOAuthInput", {
+  fields: (t) => ({
+    callbackUrl: t.string({
+      required: true,
+      description: "The whole address the issuer sent the browser back to (with its code and state).",
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  startAiProviderOAuth: t.field({
+    type: OAuthStartRef,
+    authScopes: { PROVIDERS_MANAGE: true },
+    description:
+      "Starts a console's OAuth sign-in (authorization code with PKCE, at the operator's issuer and client id); it finishes in the same console session with finishAiProviderOAuth. From a terminal: agent-vault auth openai --oauth.",
+    errors: { types: [ValidationError, ProviderRequestError] },
+    args: { input: t.arg({ type: StartOAuthInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      if (input.provider !== "OPENAI") {
+        throw new ValidationError("OAuth is only for OpenAI (a Codex subscription); use an API key", "provider");
+      }
+      return ctx.services.oauthSignIn.start(ctx.viewer, { delivery: input.delivery, origin: originOf(ctx) });
+    },
+  }),
+  finishAiProviderOAuth: t.field({
+    type: AiProviderCardRef,
+    authScopes: { PROVIDERS_MANAGE: true },
+    description:
+      "Finishes a console's OAuth sign-in: exchanges the code for tokens and connects OpenAI with them, in the console session that started it.",
+    errors: {
+      types: [ValidationError, ProviderRequestError, NameTakenError, VersionConflictError, LimitExceededError],
+    },
+    args: { input: t.arg({ type: FinishOAuthInput, required: true }) },
+    resolve: async (_root, { input }, ctx) =>
+      withWrittenSecret(ctx, await ctx.services.oauthSignIn.finish(ctx.viewer, input.callbackUrl)),
   }),
 }));

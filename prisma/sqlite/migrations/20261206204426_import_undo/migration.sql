@@ -3,6 +3,7 @@ CREATE TABLE "ImportRecord" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "userId" TEXT NOT NULL,
     "createdAt" DATETIME NOT NULL,
+    "createdIds" TEXT NOT NULL,
     "undoneAt" DATETIME,
     CONSTRAINT "ImportRecord_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
@@ -12,7 +13,6 @@ CREATE TABLE "ImportChange" (
     "importId" TEXT NOT NULL,
     "entryId" TEXT NOT NULL,
     "name" TEXT NOT NULL,
-    "change" TEXT NOT NULL,
     "version" INTEGER NOT NULL,
 
     PRIMARY KEY ("importId", "entryId"),

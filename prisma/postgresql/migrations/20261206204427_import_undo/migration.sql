@@ -3,6 +3,7 @@ CREATE TABLE "ImportRecord" (
     "id" TEXT NOT NULL,
     "userId" TEXT NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL,
+    "createdIds" TEXT NOT NULL,
     "undoneAt" TIMESTAMP(3),
 
     CONSTRAINT "ImportRecord_pkey" PRIMARY KEY ("id")
@@ -13,7 +14,6 @@ CREATE TABLE "ImportChange" (
     "importId" TEXT NOT NULL,
     "entryId" TEXT NOT NULL,
     "name" TEXT NOT NULL,
-    "change" TEXT NOT NULL,
     "version" INTEGER NOT NULL,
 
     CONSTRAINT "ImportChange_pkey" PRIMARY KEY ("importId","entryId")
