@@ -599,7 +599,7 @@ test("the Activity page lists what happened, follows new events live, filters, a
   vault,
 }) => {
   const secret = await vault.sdk.addSecret({ name: "GITHUB_TOKEN", value: "activity-marker-e81f" });
-  await vault.sdk.createAgent({ name: "reviewer", entryIds: [secret.id] });
+  const reviewer = await vault.sdk.createAgent({ name: "reviewer", entryIds: [secret.id] });
   await signIn(page, vault);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
   await expect(page.getByRole("heading", { name: "Activity", level: 1 })).toBeVisible();
@@ -625,6 +625,14 @@ test("the Activity page lists what happened, follows new events live, filters, a
   await page.getByRole("button", { name: "Verify chain" }).click();
   await expect(page.getByRole("status").filter({ hasText: "chain" })).toContainText("The chain is intact");
   await expect(page.locator("body")).not.toContainText("activity-marker");
+
+  // At 1280 px the table fits the page with every detail whole: a runtime token's id shortened.
+  await vault.sdk.createRuntimeToken({ agentId: reviewer.id });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const created = log.getByRole("row").filter({ hasText: "Runtime token created" });
+  await expect(created).toContainText(/token id [0-9a-f]{8}…/);
+  const box = page.locator(".table-scroll.activity");
+  expect(await box.evaluate((element) => element.scrollWidth - element.clientWidth)).toBeLessThanOrEqual(0);
 
   await openPalette(page);
   await page.getByRole("combobox").fill("Tokens");

@@ -15,7 +15,7 @@ import { useData } from "../app/data.tsx";
 import { NoteRow, PageEnd } from "../app/page-rows.tsx";
 import { Link, useTitle } from "../app/router.tsx";
 import { When } from "../app/ui.tsx";
-import { ACTIONS, actionLabel, detailsText } from "./activity-text.ts";
+import { ACTIONS, actionLabel, detailPairs } from "./activity-text.ts";
 import { actorLabel } from "./actor.ts";
 import { UndoImportDialog } from "./UndoImportDialog.tsx";
 
@@ -179,7 +179,7 @@ function EventRow({ event }: { event: Event }) {
       <td>{actorLabel(event.actor)}</td>
       <td>{event.clientAddress ?? ""}</td>
       <td className="details">
-        {detailsText(event.details)}
+        <Details details={event.details} />
         {importId ? (
           <>
             {" "}
@@ -191,6 +191,19 @@ function EventRow({ event }: { event: Event }) {
         ) : null}
       </td>
     </tr>
+  );
+}
+
+/** An event's details, a pair at a time: a short pair kept on one line, an id shortened (whole on hover). */
+function Details({ details }: { details: string | null | undefined }) {
+  return (
+    <ul className="detail-pairs">
+      {detailPairs(details).map(({ key, value, full }) => (
+        <li key={key} className={value.length <= 40 ? "whole" : undefined}>
+          <span className="muted">{key}</span> {full ? <code title={full}>{value}</code> : value}
+        </li>
+      ))}
+    </ul>
   );
 }
 

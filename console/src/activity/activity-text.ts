@@ -37,21 +37,34 @@ export const ACTIONS = Object.keys(LABELS) as ActivityAction[];
 
 export const actionLabel = (action: ActivityAction): string => LABELS[action] ?? action;
 
-/** The details' plain fields as "key value" pairs: {"kind":"SECRET","version":2} is "kind SECRET · version 2". */
-export function detailsText(details: string | null | undefined): string {
-  if (!details) return "";
+export type DetailPair = { key: string; value: string; full?: string };
+
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// An import's id is long and for undoing it: its row has "Undo import" instead.
+const HIDDEN = new Set(["importId"]);
+
+/** "tokenName" as "token name", "onConflict" as "on conflict". */
+const words = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+
+/**
+ * The details' plain fields as pairs to show: {"kind":"SECRET","tokenId":"01a2…"} is "kind SECRET",
+ * "token id 01a24d0e…" (an id shortened, whole in `full`).
+ */
+export function detailPairs(details: string | null | undefined): DetailPair[] {
+  if (!details) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(details);
   } catch {
-    return "";
+    return [];
   }
-  if (!parsed || typeof parsed !== "object") return "";
-  return (
-    Object.entries(parsed as Record<string, unknown>)
-      // An import's id is long and for undoing it: its row has "Undo import" instead.
-      .filter(([key, value]) => value !== null && typeof value !== "object" && key !== "importId")
-      .map(([key, value]) => `${key} ${value}`)
-      .join(" · ")
-  );
+  if (!parsed || typeof parsed !== "object") return [];
+  return Object.entries(parsed as Record<string, unknown>)
+    .filter(([key, value]) => value !== null && typeof value !== "object" && !HIDDEN.has(key))
+    .map(([key, value]) => {
+      const text = String(value);
+      return ID.test(text)
+        ? { key: words(key), value: `${text.slice(0, 8)}…`, full: text }
+        : { key: words(key), value: text };
+    });
 }
