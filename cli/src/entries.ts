@@ -3,7 +3,7 @@ import { collect, type EntryKind } from "@agent-vault/sdk";
 import type { Command } from "commander";
 import { findAgent, findEntry, type Json, UsageError, vaultFromEnv } from "./context.ts";
 import { registerHistory } from "./history.ts";
-import { printJson, printLine, printTable, shortTime } from "./output.ts";
+import { printJson, printJsonItems, printLine, printTable, shortTime } from "./output.ts";
 import { readValue } from "./read-value.ts";
 
 type BrokerOptions = { brokered?: boolean; upstream?: string; header?: string; baseUrlVariable?: string };
@@ -61,10 +61,12 @@ export function registerEntries(program: Command, kind: EntryKind) {
   group
     .command("list")
     .description(`list the ${noun}s and the agents that use them`)
-    .option("--json", "print JSON")
-    .action(async (options: Json) => {
-      const entries = await collect(vaultFromEnv().allEntries({ kind }));
-      if (options.json) return printJson(entries);
+    .option("--search <text>", "only those whose names hold this text (any case)")
+    .option("--json", "print JSON (written a page at a time as the vault sends them)")
+    .action(async (options: Json & { search?: string }) => {
+      const all = vaultFromEnv().allEntries({ kind, search: options.search });
+      if (options.json) return printJsonItems(all);
+      const entries = await collect(all);
       printTable(
         secret
           ? ["NAME", "DELIVERY", "VERSION", "FINGERPRINT", "USED BY", "UPDATED"]

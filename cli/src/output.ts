@@ -4,6 +4,22 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * The items as one JSON array, the same text printJson would write, each written as it comes: a
+ * long list (a vault's entries, a page at a time) starts at once and is never held whole.
+ */
+export async function printJsonItems(items: AsyncIterable<unknown>): Promise<void> {
+  let first = true;
+  for await (const item of items) {
+    const text = JSON.stringify(item, null, 2).replace(/\n/g, "\n  ");
+    const chunk = `${first ? "[\n  " : ",\n  "}${text}`;
+    first = false;
+    // Waits while the pipe is full, so that memory stays a page's worth.
+    if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once("drain", resolve));
+  }
+  process.stdout.write(first ? "[]\n" : "\n]\n");
+}
+
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   if (rows.length === 0) {
     process.stdout.write("(none)\n");

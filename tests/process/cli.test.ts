@@ -121,6 +121,9 @@ describe("the CLI", () => {
     expect(list.stdout).toMatch(/^NAME\s+DELIVERY\s+VERSION\s+FINGERPRINT\s+USED BY\s+UPDATED/);
     expect(list.stdout).toMatch(/TABLE_KEY\s+environment\s+1\s/);
     expect(list.stdout).toContain("TABLE_KEY");
+    const searched = await json(["secrets", "list", "--search", "table_k"]);
+    expect(searched.map((entry: { name: string }) => entry.name)).toEqual(["TABLE_KEY"]);
+    expect(await json(["secrets", "list", "--search", "no-such-name"])).toEqual([]);
   });
 
   it("limits an agent's brokered requests, lists its limits and usage, and removes a limit", async () => {

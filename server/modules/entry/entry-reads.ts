@@ -33,7 +33,8 @@ export function entryReads(deps: { db: Db; sql: Sql; keyring: UserKeyring; rateL
     },
 
     /** How many entries (of one kind) the viewer has: one plain statement, on every list. */
-    count: (viewer: Viewer, kind?: EntryKind | null): Promise<number> => countEntries(sql, viewer.userId, kind),
+    count: (viewer: Viewer, kind?: EntryKind | null, search?: string | null): Promise<number> =>
+      countEntries(sql, viewer.userId, kind, search),
 
     /** A variable's value. Secrets are write-only: nothing calls this for them. */
     variableValue(viewer: Viewer, entry: { id: string; name: string; kind: EntryKind; ciphertext: Uint8Array }) {

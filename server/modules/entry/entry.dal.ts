@@ -78,6 +78,8 @@ function entryFromPageRow(row: unknown[]): EntryRow {
 
 export type PageQuery = {
   kind?: EntryKind | null;
+  /** Only names holding this text, whatever its case. */
+  search?: string | null;
   before?: string;
   after?: string;
   limit: number;
@@ -92,12 +94,7 @@ export async function entryPage(
   userId: string,
   args: PageQuery,
 ): Promise<{ rows: EntryRow[]; count: number | null }> {
-  const where = ['"userId" = ?'];
-  const params: unknown[] = [userId];
-  if (args.kind) {
-    where.push('"kind" = ?');
-    params.push(args.kind);
-  }
+  const { where, params } = entryFilter(userId, args.kind, args.search);
   // The count rides on every row of the page (computed once): one statement less per list.
   const counted = args.withCount ? `, (SELECT COUNT(*) FROM "Entry" WHERE ${where.join(" AND ")})` : "";
   const countParams = args.withCount ? [...params] : [];
@@ -117,12 +114,32 @@ export async function entryPage(
   return { rows: rows.map(entryFromPageRow), count: args.withCount && first ? Number(first[PAGE_COLUMN_COUNT]) : null };
 }
 
-/** How many entries (of one kind) the user has. */
-export async function countEntries(sql: Sql, userId: string, kind?: EntryKind | null): Promise<number> {
-  const [row] = kind
-    ? await sql.objects('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ? AND "kind" = ?', [userId, kind])
-    : await sql.objects('SELECT COUNT(*) AS "count" FROM "Entry" WHERE "userId" = ?', [userId]);
+/** How many entries (of one kind, holding a text) the user has. */
+export async function countEntries(
+  sql: Sql,
+  userId: string,
+  kind?: EntryKind | null,
+  search?: string | null,
+): Promise<number> {
+  const { where, params } = entryFilter(userId, kind, search);
+  const [row] = await sql.objects(`SELECT COUNT(*) AS "count" FROM "Entry" WHERE ${where.join(" AND ")}`, params);
   return Number(row?.count ?? 0);
+}
+
+/** The conditions of a list: the user's entries, of a kind, whose names hold a text (any case). */
+function entryFilter(userId: string, kind?: EntryKind | null, search?: string | null) {
+  const where = ['"userId" = ?'];
+  const params: unknown[] = [userId];
+  if (kind) {
+    where.push('"kind" = ?');
+    params.push(kind);
+  }
+  if (search) {
+    // Name keys are upper case; LIKE's wildcards in the text are taken literally.
+    where.push(`"nameKey" LIKE ? ESCAPE '\\'`);
+    params.push(`%${search.toUpperCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  return { where, params };
 }
 
 const KEEP = `INSERT INTO "EntryVersion" ("entryId", "version", "ciphertext", "valueSize", "fingerprint", "createdAt", "createdBy")

@@ -135,7 +135,13 @@ builder.queryFields((t) => ({
       type: EntryRef,
       authScopes: { ENTRIES_READ: true },
       description: "The vault's variables and secrets, by name.",
-      args: { kind: t.arg({ type: EntryKindEnum, required: false }) },
+      args: {
+        kind: t.arg({ type: EntryKindEnum, required: false }),
+        search: t.arg.string({
+          required: false,
+          description: "Only entries whose names hold this text, whatever its case (totalCount counts them).",
+        }),
+      },
       resolve: async (_root, args, ctx, info) => {
         let counted: number | null = null;
         const connection = await resolveCursorConnection<Promise<EntryRow[]>>(
@@ -144,6 +150,7 @@ builder.queryFields((t) => ({
             const { rows, count } = await ctx.services.entries.page(ctx.viewer, {
               ...page,
               kind: args.kind,
+              search: args.search,
               after: page.after === undefined ? undefined : fromNameCursor(page.after),
               before: page.before === undefined ? undefined : fromNameCursor(page.before),
               withCount: selectsField(info, "totalCount"),
@@ -154,7 +161,8 @@ builder.queryFields((t) => ({
         );
         return {
           ...connection,
-          totalCount: () => (counted !== null ? counted : ctx.services.entries.count(ctx.viewer, args.kind)),
+          totalCount: () =>
+            counted !== null ? counted : ctx.services.entries.count(ctx.viewer, args.kind, args.search),
         };
       },
     },

@@ -238,4 +238,28 @@ describe("listing", () => {
     });
     expect(secretsAfterFirst.totalCount).toBe(2);
   });
+
+  it("searches names on the server, whatever their case, with _ and % taken literally, and counts the matches", async () => {
+    const user = await t.newUser("searcher");
+    for (const name of ["OPENAI_API_KEY", "openai_org", "ANTHROPIC_API_KEY", "OPENAIXAPI", "LOG_LEVEL"]) {
+      await ok(user.gql, "addVariable", { name, value: "v" });
+    }
+    const found = await listEntries(user.gql, { search: "openai" });
+    expect(nodes(found).map((entry) => entry.name)).toEqual(["OPENAIXAPI", "OPENAI_API_KEY", "openai_org"]);
+    expect(found.totalCount).toBe(3);
+    // "_" is a character of the name, not LIKE's any-character: OPENAIXAPI does not match "I_A".
+    expect(nodes(await listEntries(user.gql, { search: "I_A" })).map((entry) => entry.name)).toEqual([
+      "OPENAI_API_KEY",
+    ]);
+    expect((await listEntries(user.gql, { search: "%" })).totalCount).toBe(0);
+    // Pages of the matches, and their count on every page.
+    const first = await listEntries(user.gql, { search: "api", first: 2 });
+    expect(nodes(first).map((entry) => entry.name)).toEqual(["ANTHROPIC_API_KEY", "OPENAIXAPI"]);
+    const rest = await listEntries(user.gql, { search: "api", first: 2, after: first.pageInfo.endCursor });
+    expect(nodes(rest).map((entry) => entry.name)).toEqual(["OPENAI_API_KEY"]);
+    expect(rest.totalCount).toBe(3);
+    const none = await listEntries(user.gql, { search: "api", first: 2, after: rest.pageInfo.endCursor });
+    expect(none).toMatchObject({ edges: [], totalCount: 3 });
+    expect((await listEntries(user.gql, { search: "key", kind: "SECRET" })).totalCount).toBe(0);
+  });
 });
