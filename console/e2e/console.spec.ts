@@ -304,6 +304,43 @@ test("an import's plan sets each line's kind: one file gives a secret and a vari
   await expect(page.getByRole("row", { name: /LOG_LEVEL/ })).toContainText("debug");
 });
 
+test("while a large vault's list is still loading, a search and the entry picker ask the vault", async ({
+  page,
+  vault,
+}) => {
+  const lines = Array.from({ length: 1500 }, (_, i) => `BULK_${String(i).padStart(4, "0")}=v${i}`).join("\n");
+  await vault.sdk.importEnv({ content: lines, kind: "VARIABLE" });
+  // The list's pages after the first are held back: the console stays at 100 of 1,500.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route("**/graphql", async (route) => {
+    const body = route.request().postData() ?? "";
+    if (body.includes("query Entries") && body.includes('"after"')) await held;
+    await route.continue().catch(() => {});
+  });
+  try {
+    await signIn(page, vault);
+    await expect(page.getByRole("status").filter({ hasText: "Loading 100 of 1500" })).toBeVisible();
+    await page.getByLabel("Search entries").fill("bulk_1499");
+    await expect(page.getByRole("row", { name: /BULK_1499/ })).toBeVisible();
+
+    await openPalette(page);
+    await page.getByRole("option", { name: "Create agent" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create agent" });
+    await dialog.getByLabel("Name").fill("late-bot");
+    await dialog.getByRole("button", { name: "Next" }).click();
+    await dialog.getByPlaceholder("Filter by name").fill("BULK_1498");
+    await dialog.getByRole("checkbox", { name: /BULK_1498/ }).check();
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await expect(page.getByRole("heading", { name: "late-bot", level: 1 })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Detach BULK_1498" })).toBeVisible();
+  } finally {
+    release();
+  }
+});
+
 test("create an agent with entries, attach after creation, see a live banner, restart", async ({ page, vault }) => {
   const secret = await vault.sdk.addSecret({ name: "API_KEY", value: "one" });
   await vault.sdk.addVariable({ name: "MODE", value: "fast" });

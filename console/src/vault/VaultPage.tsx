@@ -1,5 +1,9 @@
-// The home page: "Secrets Vault", with its AI providers and its variables and secrets.
-import { Suspense, useState } from "react";
+// The home page: "Secrets Vault", with its AI providers and its variables and secrets. While a
+// large vault's list is still loading, a search is also asked of the vault, so that it finds
+// entries the console has not loaded yet.
+import { EntriesDocument } from "@agent-vault/sdk/documents";
+import { Suspense, useDeferredValue, useMemo, useState } from "react";
+import { useQuery } from "urql";
 import { type EntryRow, useData } from "../app/data.tsx";
 import { useDialogs } from "../app/dialogs.tsx";
 import { later } from "../app/later.ts";
@@ -17,6 +21,19 @@ export function VaultPage() {
   const { openDialog, entrySearch, setEntrySearch } = useDialogs();
   const [acting, setActing] = useState<{ action: EntryAction; entry: EntryRow } | null>(null);
   const [deleting, setDeleting] = useState<EntryRow[] | null>(null);
+  const search = useDeferredValue(entrySearch.trim());
+  const [asked] = useQuery({
+    query: EntriesDocument,
+    variables: { search, first: 100 },
+    pause: !entries.loading || !search,
+    requestPolicy: "network-only",
+  });
+  const rows = useMemo(() => {
+    const found = entries.loading && search ? (asked.data?.entries.edges ?? []) : [];
+    if (found.length === 0) return entries.rows;
+    const loaded = new Set(entries.rows.map((entry) => entry.id));
+    return [...entries.rows, ...found.map((edge) => edge.node).filter((entry) => !loaded.has(entry.id))];
+  }, [entries.rows, entries.loading, search, asked.data]);
   return (
     <>
       <h1>Secrets Vault</h1>
@@ -40,10 +57,11 @@ export function VaultPage() {
         {entries.loading && entries.total !== null ? (
           <p className="muted" role="status">
             Loading {entries.rows.length} of {entries.total}…
+            {search ? " A search is also asked of the vault meanwhile." : ""}
           </p>
         ) : null}
         <EntriesTable
-          entries={entries.rows}
+          entries={rows}
           onAction={(action, entry) => setActing({ action, entry })}
           search={entrySearch}
           onSearch={setEntrySearch}
