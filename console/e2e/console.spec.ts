@@ -341,6 +341,31 @@ test("while a large vault's list is still loading, a search and the entry picker
   }
 });
 
+test("a vault larger than 10,000 entries: the first 10,000 are listed, more at the end of the list, a search finds the rest", async ({
+  page,
+  vault,
+}) => {
+  const lines = Array.from({ length: 10_100 }, (_, i) => `MANY_${String(i).padStart(5, "0")}=v`).join("\n");
+  await vault.sdk.importEnv({ content: lines, kind: "VARIABLE" });
+  await signIn(page, vault);
+  const status = page.getByRole("status").filter({ hasText: "Showing 10000 of 10100" });
+  await expect(status).toBeVisible({ timeout: 60_000 });
+  await page.getByLabel("Search entries").fill("many_10099");
+  await expect(page.getByRole("row", { name: /MANY_10099/ })).toBeVisible();
+  await page.getByLabel("Search entries").fill("");
+  await expect(page.getByRole("row", { name: /MANY_10099/ })).toHaveCount(0);
+
+  // Scrolled to the end, the list loads the rest.
+  const list = page.getByRole("region", { name: "Entries" });
+  await expect(async () => {
+    await list.evaluate((element) => {
+      element.scrollTop = element.scrollHeight;
+    });
+    await expect(page.getByRole("row", { name: /MANY_10099/ })).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(status).toHaveCount(0);
+});
+
 test("create an agent with entries, attach after creation, see a live banner, restart", async ({ page, vault }) => {
   const secret = await vault.sdk.addSecret({ name: "API_KEY", value: "one" });
   await vault.sdk.addVariable({ name: "MODE", value: "fast" });

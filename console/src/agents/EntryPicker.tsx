@@ -16,7 +16,7 @@ export function EntryPicker(props: {
   const { entries } = useData();
   const [filter, setFilter] = useState("");
   const search = useDeferredValue(filter.trim());
-  const loaded = !entries.loading && !entries.error;
+  const loaded = !entries.loading && !entries.partial && !entries.error;
   const [asked] = useQuery({
     query: EntriesDocument,
     variables: { search: search || null, first: 100 },

@@ -2,7 +2,7 @@
 // column, virtualised so that 10,000 rows scroll as smoothly as 50; several can be selected and
 // deleted at once.
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { type ButtonHTMLAttributes, Suspense, useDeferredValue, useMemo, useRef, useState } from "react";
+import { type ButtonHTMLAttributes, Suspense, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import type { EntryRow } from "../app/data.tsx";
 import { later } from "../app/later.ts";
 import { Link } from "../app/router.tsx";
@@ -38,6 +38,8 @@ export function EntriesTable(props: {
   search: string;
   onSearch: (search: string) => void;
   onDeleteSelected: (entries: EntryRow[]) => void;
+  /** Called when the list is scrolled to its last rows (a large vault loads more then). */
+  onEndReached?: () => void;
 }) {
   const { search, onSearch: setSearch } = props;
   const [kind, setKind] = useState<"ALL" | "SECRET" | "VARIABLE">("ALL");
@@ -73,6 +75,13 @@ export function EntriesTable(props: {
     overscan: 12,
   });
   const items = virtualizer.getVirtualItems();
+  const lastShown = items.at(-1)?.index ?? -1;
+  const { onEndReached } = props;
+  // Only the whole list's end: a search's or a filter's last row is not where more would show.
+  const whole = !query && kind === "ALL";
+  useEffect(() => {
+    if (onEndReached && whole && rows.length > 0 && lastShown >= rows.length - 1) onEndReached();
+  }, [onEndReached, whole, lastShown, rows.length]);
   const before = items[0]?.start ?? 0;
   const after = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
 

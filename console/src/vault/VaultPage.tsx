@@ -17,7 +17,7 @@ const BulkDeleteDialog = later(() => import("../entries/BulkDeleteDialog.tsx").t
 
 export function VaultPage() {
   useTitle("Secrets Vault");
-  const { entries } = useData();
+  const { entries, moreEntries } = useData();
   const { openDialog, entrySearch, setEntrySearch } = useDialogs();
   const [acting, setActing] = useState<{ action: EntryAction; entry: EntryRow } | null>(null);
   const [deleting, setDeleting] = useState<EntryRow[] | null>(null);
@@ -25,15 +25,15 @@ export function VaultPage() {
   const [asked] = useQuery({
     query: EntriesDocument,
     variables: { search, first: 100 },
-    pause: !entries.loading || !search,
+    pause: !(entries.loading || entries.partial) || !search,
     requestPolicy: "network-only",
   });
   const rows = useMemo(() => {
-    const found = entries.loading && search ? (asked.data?.entries.edges ?? []) : [];
+    const found = (entries.loading || entries.partial) && search ? (asked.data?.entries.edges ?? []) : [];
     if (found.length === 0) return entries.rows;
     const loaded = new Set(entries.rows.map((entry) => entry.id));
     return [...entries.rows, ...found.map((edge) => edge.node).filter((entry) => !loaded.has(entry.id))];
-  }, [entries.rows, entries.loading, search, asked.data]);
+  }, [entries.rows, entries.loading, entries.partial, search, asked.data]);
   return (
     <>
       <h1>Secrets Vault</h1>
@@ -59,6 +59,11 @@ export function VaultPage() {
             Loading {entries.rows.length} of {entries.total}…
             {search ? " A search is also asked of the vault meanwhile." : ""}
           </p>
+        ) : entries.partial && entries.total !== null ? (
+          <p className="muted" role="status">
+            Showing {entries.rows.length} of {entries.total}: more load at the end of the list, and a search asks the
+            vault for all of them.
+          </p>
         ) : null}
         <EntriesTable
           entries={rows}
@@ -66,6 +71,7 @@ export function VaultPage() {
           search={entrySearch}
           onSearch={setEntrySearch}
           onDeleteSelected={setDeleting}
+          onEndReached={entries.partial && !entries.loading ? moreEntries : undefined}
         />
       </section>
       {acting ? (
