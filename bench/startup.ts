@@ -117,5 +117,60 @@ export async function startupFigures(settings: { pairs: number; work: string }):
   } finally {
     await server.stop();
   }
+
+  stage("startup: agent-vault secrets list --json, 100,000 secrets / 1,000");
+  const listOf = async (count: number) => {
+    const dir = mkdtempSync(path.join(settings.work, `list-${count}-`));
+    const listEnv = { ...env, AGENT_VAULT_DATA_DIR: dir };
+    const created = execFileSync(process.execPath, [BIN, "user", "create", "--name", "lister", "--json"], {
+      env: { ...process.env, ...listEnv },
+      encoding: "utf8",
+    });
+    const token = JSON.parse(created).token as string;
+    const listServer = await startVault(listEnv);
+    const vault = createVaultClient({ url: `${listServer.url}/graphql`, token });
+    for (let start = 0; start < count; start += 50_000) {
+      const lines = Array.from(
+        { length: Math.min(50_000, count - start) },
+        (_, i) => `LISTED_${String(start + i).padStart(6, "0")}=${randomBytes(12).toString("hex")}`,
+      );
+      await vault.importEnv({ content: lines.join("\n") });
+    }
+    return { server: listServer, env: { AGENT_VAULT_URL: `${listServer.url}/graphql`, AGENT_VAULT_TOKEN: token } };
+  };
+  const thousand = await listOf(1_000);
+  const hundredThousand = await listOf(100_000);
+  try {
+    const wall = (cliEnv: Record<string, string>) => {
+      const started = performance.now();
+      execFileSync(process.execPath, [BIN, "secrets", "list", "--json"], {
+        env: { ...process.env, ...cliEnv },
+        maxBuffer: 1 << 30,
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      return performance.now() - started;
+    };
+    const large = await paired(Math.min(pairs, 3), async () => {
+      const base = wall(thousand.env);
+      const many = wall(hundredThousand.env);
+      return { ratio: many / base, detail: { ms100000: Math.round(many), ms1000: Math.round(base) } };
+    });
+    figures.push(
+      figure(
+        {
+          name: "agent-vault secrets list --json, 100,000 secrets / 1,000 (time)",
+          database: "sqlite",
+          unit: "ratio of time",
+          goal: "<= 20",
+          met: (m) => m <= 20,
+        },
+        large,
+        { pairs: large.details },
+      ),
+    );
+  } finally {
+    await thousand.server.stop();
+    await hundredThousand.server.stop();
+  }
   return figures;
 }

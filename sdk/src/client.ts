@@ -63,7 +63,7 @@ export function createVaultClient(options: VaultClientOptions) {
     /** Every entry (optionally of one kind, or whose name holds a text), fetched a page at a time as the loop goes on. */
     allEntries(variables: { kind?: D.EntryKind; search?: string; pageSize?: number } = {}): AsyncGenerator<Entry> {
       const first = variables.pageSize ?? DEFAULT_PAGE_SIZE;
-      return allNodes((after) => methods.entries({ kind: variables.kind, search: variables.search, first, after }));
+      return allNodes((after) => methods.entryPage({ kind: variables.kind, search: variables.search, first, after }));
     },
 
     /** Every agent, fetched a page at a time as the loop goes on. */

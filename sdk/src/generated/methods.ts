@@ -131,6 +131,11 @@ export function operationMethods(run: OperationRunner) {
     entryByName: (variables: D.EntryByNameQueryVariables) =>
       run.query(D.EntryByNameDocument, "entryByName", variables),
     /**
+     * The vault's variables and secrets, by name. Requires the ENTRIES_READ scope.
+     */
+    entryPage: (variables: D.EntryPageQueryVariables = {}) =>
+      run.query(D.EntryPageDocument, "entries", variables),
+    /**
      * The entry with this id. Requires the ENTRIES_READ scope.
      */
     entryVersions: (variables: D.EntryVersionsQueryVariables) =>
