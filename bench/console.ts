@@ -55,13 +55,7 @@ async function vaultWith(work: string, entries: number): Promise<{ server: Serve
 
 /** A signed-in page on the Secrets Vault page, with every entry loaded. */
 async function signedIn(browser: Browser, server: Server, token: string, entries: number): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const signIn = await context.request.post(`${server.url}/console/session`, {
-    headers: { "x-agent-vault-csrf": "1" },
-    data: { token },
-  });
-  if (!signIn.ok()) throw new Error(`sign-in failed: ${signIn.status()}`);
-  const page = await context.newPage();
+  const page = await (await sessionOf(browser, server, token)).newPage();
   await page.goto(server.url);
   await page.getByText(`${entries} entries`, { exact: true }).waitFor({ timeout: 120_000 });
   return page;
