@@ -23,14 +23,15 @@ builder.prismaObjectField(AgentRef, "entries", (t) =>
 
 // Both from one batched statement per request (attachment.service.ts's loader): a list of 50
 // entries costs one query for all their agents, and Prisma's relation count would aggregate the
-// whole attachment table on SQLite.
+// whole attachment table on SQLite. A page of `entries` loads them with its rows (entry.schema.ts),
+// and then neither field makes a promise.
 builder.prismaInterfaceField(EntryRef, "usedBy", (t) =>
   t.field({
     type: [AgentRef],
     description: "The agents this entry is attached to, by name.",
     authScopes: AGENT_READERS,
     unauthorizedResolver: () => [],
-    resolve: (entry, _args, ctx) => ctx.loaders.usedBy.load(entry.id),
+    resolve: (entry, _args, ctx) => ctx.loaders.usedBy.load(entry),
   }),
 );
 
@@ -39,7 +40,10 @@ builder.prismaInterfaceField(EntryRef, "usedByCount", (t) =>
     description: "How many agents this entry is attached to.",
     authScopes: AGENT_READERS,
     unauthorizedResolver: () => 0,
-    resolve: async (entry, _args, ctx) => (await ctx.loaders.usedBy.load(entry.id)).length,
+    resolve: (entry, _args, ctx) => {
+      const agents = ctx.loaders.usedBy.load(entry);
+      return Array.isArray(agents) ? agents.length : agents.then((loaded) => loaded.length);
+    },
   }),
 );
 

@@ -84,14 +84,29 @@ export function attachmentService(deps: {
      * for all the entries of a page, instead of two Prisma queries.
      */
     usedByLoader(viewer: Viewer) {
-      return new DataLoader<string, AgentRow[]>(
-        async (entryIds) => {
-          const byEntry = await agentsUsingEntries(sql, viewer.userId, entryIds);
-          return entryIds.map((id) => (byEntry.get(id) ?? []).sort((a, b) => compareNames(a.name, b.name)));
+      const byName = async (entryIds: readonly string[]) => {
+        const byEntry = await agentsUsingEntries(sql, viewer.userId, entryIds);
+        return entryIds.map((id) => (byEntry.get(id) ?? []).sort((a, b) => compareNames(a.name, b.name)));
+      };
+      // Batched, not cached: a subscription's context outlives many notices.
+      const loader = new DataLoader<string, AgentRow[]>(byName, { maxBatchSize: 500, cache: false });
+      // What a page loaded with its rows, by the rows themselves (made afresh by every read, so
+      // never stale): their fields then resolve without a promise each.
+      const loaded = new WeakMap<object, AgentRow[]>();
+      return {
+        /** The agents using this entry: at once when its page loaded them, else batched. */
+        load(entry: { id: string }): AgentRow[] | Promise<AgentRow[]> {
+          return loaded.get(entry) ?? loader.load(entry.id);
         },
-        // Batched, not cached: a subscription's context outlives many notices.
-        { maxBatchSize: 500, cache: false },
-      );
+        /** Loads the agents of a page's entries in one statement, for `load` to answer at once. */
+        async preload(entries: readonly { id: string }[]): Promise<void> {
+          if (entries.length === 0) return;
+          const agents = await byName(entries.map((entry) => entry.id));
+          entries.forEach((entry, i) => {
+            loaded.set(entry, agents[i] as AgentRow[]);
+          });
+        },
+      };
     },
 
     async attach(viewer: Viewer, input: AttachInput) {

@@ -1,5 +1,5 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
-import { GraphQLError, type GraphQLResolveInfo } from "graphql";
+import { GraphQLError } from "graphql";
 import { suppliedValue, valueCheck } from "../../auth/result-scopes.ts";
 import { authorize } from "../../auth/scopes.ts";
 import { builder } from "../../builder.ts";
@@ -14,6 +14,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../common/errors.ts";
+import { selectionAsks } from "../common/selection.ts";
 import { entryById, entryByNameKey } from "./entry.dal.ts";
 import { nameKey } from "./entry.rules.ts";
 import type { EntryRow } from "./entry.service.ts";
@@ -122,13 +123,6 @@ export const VariableRef = builder.prismaObject("Entry", {
   }),
 });
 
-/** Whether the field's own selection (not a fragment's) asks for `name`. */
-function selectsField(info: GraphQLResolveInfo, name: string): boolean {
-  return info.fieldNodes.some((node) =>
-    node.selectionSet?.selections.some((selection) => selection.kind === "Field" && selection.name.value === name),
-  );
-}
-
 builder.queryFields((t) => ({
   entries: t.connection(
     {
@@ -153,9 +147,11 @@ builder.queryFields((t) => ({
               search: args.search,
               after: page.after === undefined ? undefined : fromNameCursor(page.after),
               before: page.before === undefined ? undefined : fromNameCursor(page.before),
-              withCount: selectsField(info, "totalCount"),
+              withCount: selectionAsks(info, [], ["totalCount"]),
             });
             counted = count;
+            if (selectionAsks(info, ["edges", "node"], ["usedBy", "usedByCount"]))
+              await ctx.loaders.usedBy.preload(rows);
             return rows;
           },
         );

@@ -46,6 +46,34 @@ describe("attaching", () => {
     expect((await listAgents(gql)).totalCount).toBe(1);
   });
 
+  it("lists each entry's agents the same whether the page asks for them directly or through fragments", async () => {
+    const shared = await ok(gql, "addSecret", { name: "PAGE_SHARED", value: "s" });
+    const alone = await ok(gql, "addVariable", { name: "PAGE_ALONE", value: "a" });
+    await ok(gql, "addVariable", { name: "PAGE_UNUSED", value: "u" });
+    await ok(gql, "createAgent", { name: "page-two", entryIds: [shared.id] });
+    await ok(gql, "createAgent", { name: "page-one", entryIds: [shared.id, alone.id] });
+    const expected = [
+      { name: "PAGE_ALONE", usedByCount: 1, usedBy: [{ name: "page-one" }] },
+      { name: "PAGE_SHARED", usedByCount: 2, usedBy: [{ name: "page-one" }, { name: "page-two" }] },
+      { name: "PAGE_UNUSED", usedByCount: 0, usedBy: [] },
+    ];
+    const page = async (query: string) => {
+      const answer = await gql<{ entries: { edges: { node: { name: string } }[] } }>(query);
+      expect(answer.errors).toBeUndefined();
+      return answer.data?.entries.edges.map((edge) => edge.node);
+    };
+    const direct = await page('{ entries(search: "PAGE_") { edges { node { name usedByCount usedBy { name } } } } }');
+    const inline = await page(
+      '{ entries(search: "PAGE_") { edges { node { name ... on Secret { usedByCount usedBy { name } } ... on Variable { usedByCount usedBy { name } } } } } }',
+    );
+    const named = await page(`{ entries(search: "PAGE_") { ...Page } }
+      fragment Page on QueryEntriesConnection { edges { node { name ...Users } } }
+      fragment Users on Entry { usedByCount usedBy { name } }`);
+    expect(direct).toEqual(expected);
+    expect(inline).toEqual(expected);
+    expect(named).toEqual(expected);
+  });
+
   it("refuses unknown entries and agents, and changes nothing then", async () => {
     const entry = await ok(gql, "addVariable", { name: "SOLO", value: "1" });
     const missing = "00000000-0000-0000-0000-000000000000";
