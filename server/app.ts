@@ -5,14 +5,14 @@ import { GraphQLError } from "graphql";
 import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
 import { AuthenticationError } from "./auth/authenticate.ts";
 import { type Context, loadersFor } from "./context.ts";
-import { clientAddress } from "./http/client-address.ts";
+import { clientAddress, nodeClientAddress } from "./http/client-address.ts";
 import { useConsoleFiles } from "./http/console-files.ts";
 import { graphiql, graphiqlOptions } from "./http/graphiql.ts";
 import { DEFAULT_LIMITS, hardeningPlugins, type Limits } from "./http/hardening.ts";
 import { type LogLevel, maskError, redactingLogger, useRedactedInputErrors } from "./http/mask-error.ts";
 import { brokerHandler } from "./modules/broker/broker.routes.ts";
 import { useSharedSubscriptions } from "./modules/notice/shared-subscriptions.ts";
-import { useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
+import { serveEnvironment, useRuntimeChannel } from "./modules/runtime/runtime.routes.ts";
 import { useConsoleSessions } from "./modules/session/session.routes.ts";
 import { CSRF_HEADERS, hasCsrfHeader, sessionSecret } from "./modules/session/session-cookie.ts";
 import { schema } from "./schema.ts";
@@ -134,13 +134,23 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
 
 /**
  * What Node's HTTP server runs: the broker's requests (served by it directly, to stream them as
- * they come), and everything else by the app.
+ * they come), an agent's environment (directly, at less cost), and everything else by the app.
  */
-export function requestListener(vault: Vault, app: App, logger: YogaLogger = loggerFor(false)) {
+export function requestListener(
+  vault: Vault,
+  app: App,
+  options: { logger?: YogaLogger; trustedProxies?: number } = {},
+) {
+  const logger = options.logger ?? loggerFor(false);
   const broker = brokerHandler(vault.services.broker, { onError: (error) => logger.error(error) });
+  const environment = serveEnvironment(
+    vault.services,
+    (request) => nodeClientAddress(options.trustedProxies ?? 0, request),
+    logger,
+  );
   return {
     listener: (request: IncomingMessage, response: ServerResponse) => {
-      if (!broker.handle(request, response)) app(request, response);
+      if (!broker.handle(request, response) && !environment(request, response)) app(request, response);
     },
     close: () => broker.close(),
   };

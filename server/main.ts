@@ -4,7 +4,7 @@ import { createApp, loggerFor, requestListener } from "./app.ts";
 import { type Config, type Env, listenAddress, loadConfig } from "./config.ts";
 import { databaseTarget, sqliteFile } from "./db/database.ts";
 import { takeServeLock } from "./db/sqlite/serve-lock.ts";
-import { clientAddress } from "./http/client-address.ts";
+import { nodeClientAddress } from "./http/client-address.ts";
 import { DEFAULT_LIMITS } from "./http/hardening.ts";
 import { attachWebSocket } from "./http/websocket.ts";
 import { openVault } from "./vault.ts";
@@ -88,18 +88,13 @@ export async function serve(env: Env = process.env): Promise<void> {
     );
   }
 
-  const http = requestListener(vault, yoga, logger);
+  const http = requestListener(vault, yoga, { logger, trustedProxies: config.trustedProxies });
   app = http.listener;
   // Attached once listening: a port in use is the server's error above, not an unhandled one of the WebSocket server.
   const sockets = attachWebSocket(server, yoga, {
     maxFrameBytes: DEFAULT_LIMITS.maxBodyBytes,
     authenticate: vault.services.authenticate,
-    addressOf: (request) =>
-      clientAddress(
-        config.trustedProxies,
-        request.headers["x-forwarded-for"]?.toString(),
-        request.socket.remoteAddress,
-      ),
+    addressOf: (request) => nodeClientAddress(config.trustedProxies, request),
   });
   const where = host === "127.0.0.1" || host === "::1" || host === "localhost" ? " (this machine only: HOST)" : "";
   process.stdout.write(

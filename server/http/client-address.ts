@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+
 // The client's address: the socket's, or behind proxies the operator runs, the address the
 // outermost of them saw. Each proxy appends to X-Forwarded-For the address it received from, so
 // the client's entry is counted from the right, after the trusted hops; entries further left
@@ -16,4 +18,9 @@ export function clientAddress(
     if (address) return address;
   }
   return socketAddress || "unknown";
+}
+
+/** The client's address of a request on Node's own server (the broker's, the environment's, WebSocket's). */
+export function nodeClientAddress(trustedHops: number, request: IncomingMessage): string {
+  return clientAddress(trustedHops, request.headers["x-forwarded-for"]?.toString(), request.socket.remoteAddress);
 }

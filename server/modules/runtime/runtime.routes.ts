@@ -1,6 +1,10 @@
 // The runtime channel, beside the GraphQL API on the same server and open only to runtime tokens:
 //   POST /runtime/environment  the agent's environment, as JSON (and the agent is now running it)
 //   GET  /runtime/commands     a stream of restart commands (server-sent events)
+// Both are yoga plugin routes (what an in-process fetch reaches). Node's HTTP server answers the
+// environment itself (`serveEnvironment`), as it does the broker: every agent start asks for it,
+// and yoga's request and response objects cost about a seventh of it.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FetchAPI, Plugin, YogaLogger } from "graphql-yoga";
 import { AuthenticationError } from "../../auth/authenticate.ts";
 import type { RuntimeViewer } from "../../auth/viewer.ts";
@@ -22,6 +26,50 @@ function json(api: FetchAPI, status: number, body: unknown, headers: Record<stri
 
 const failure = (api: FetchAPI, status: number, code: string, message: string) =>
   json(api, status, { error: { code, message } });
+
+/** An answer of the runtime channel, whichever server writes it. */
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+const refusal = (status: number, code: string, message: string): Answer => ({
+  status,
+  body: { error: { code, message } },
+});
+
+/** The runtime token's viewer, or the answer that refuses it. */
+async function authenticated(
+  services: Services,
+  authorization: string | null,
+  address: string,
+): Promise<RuntimeViewer | Answer> {
+  try {
+    return await services.authenticate.runtime({ authorization, address });
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    const headers: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
+    const body = { error: { code: error.code, message: error.message, retryAfter: error.retryAfter } };
+    return { status: error.status, body, headers };
+  }
+}
+
+/** POST /runtime/environment: the agent's environment, its broker reached at `origin` (unless configured). */
+async function environmentAnswer(
+  services: Services,
+  method: string,
+  authorization: string | null,
+  address: string,
+  origin: string,
+): Promise<Answer> {
+  const runtime = await authenticated(services, authorization, address);
+  if ("status" in runtime) return runtime;
+  if (method !== "POST") return refusal(405, "METHOD_NOT_ALLOWED", "Use POST");
+  try {
+    return { status: 200, body: await services.runtime.startEnvironment(runtime, origin) };
+  } catch (error) {
+    if (!(error instanceof ValueUnreadableError)) throw error;
+    return refusal(500, "VALUE_UNREADABLE", error.message);
+  }
+}
+
+const UNEXPECTED = refusal(500, "INTERNAL_SERVER_ERROR", "Unexpected error.");
 
 function commandStream(api: FetchAPI, services: Services, runtime: RuntimeViewer): Response {
   const startedAt = runtime.agent.lastRestartedAt?.toISOString() ?? null;
@@ -60,7 +108,7 @@ export function useRuntimeChannel(
         endResponse(await respond(fetchAPI, services, route, request, addressOf(request, serverContext)));
       } catch (error) {
         logger.error(error);
-        endResponse(failure(fetchAPI, 500, "INTERNAL_SERVER_ERROR", "Unexpected error."));
+        endResponse(json(fetchAPI, UNEXPECTED.status, UNEXPECTED.body));
       }
     },
   };
@@ -73,24 +121,61 @@ async function respond(
   request: Request,
   address: string,
 ): Promise<Response> {
-  let runtime: RuntimeViewer;
-  try {
-    runtime = await services.authenticate.runtime({ authorization: request.headers.get("authorization"), address });
-  } catch (error) {
-    if (!(error instanceof AuthenticationError)) throw error;
-    const retry: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
-    const body = { error: { code: error.code, message: error.message, retryAfter: error.retryAfter } };
-    return json(api, error.status, body, retry);
-  }
+  const authorization = request.headers.get("authorization");
   if (route === "/runtime/environment") {
-    if (request.method !== "POST") return failure(api, 405, "METHOD_NOT_ALLOWED", "Use POST");
-    try {
-      return json(api, 200, await services.runtime.startEnvironment(runtime, new URL(request.url).origin));
-    } catch (error) {
-      if (!(error instanceof ValueUnreadableError)) throw error;
-      return failure(api, 500, "VALUE_UNREADABLE", error.message);
-    }
+    const answer = await environmentAnswer(
+      services,
+      request.method,
+      authorization,
+      address,
+      new URL(request.url).origin,
+    );
+    return json(api, answer.status, answer.body, answer.headers);
   }
+  const runtime = await authenticated(services, authorization, address);
+  if ("status" in runtime) return json(api, runtime.status, runtime.body, runtime.headers);
   if (request.method !== "GET") return failure(api, 405, "METHOD_NOT_ALLOWED", "Use GET");
   return commandStream(api, services, runtime);
+}
+
+/**
+ * Answers POST /runtime/environment on Node's server directly; false for any other request. The
+ * address it was reached at is the one yoga would give (its Host header, http or https).
+ */
+export function serveEnvironment(
+  services: Services,
+  addressOf: (req: IncomingMessage) => string,
+  logger: YogaLogger,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== "POST" || (req.url !== "/runtime/environment" && req.url !== "/runtime/environment/")) {
+      return false;
+    }
+    req.resume();
+    const protocol = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+    let origin: string;
+    try {
+      origin = new URL(`${protocol}://${req.headers.host ?? "localhost"}`).origin;
+    } catch {
+      return false;
+    }
+    const write = (answer: Answer) => {
+      const body = JSON.stringify(answer.body);
+      res.writeHead(answer.status, {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+        "content-length": Buffer.byteLength(body),
+        ...answer.headers,
+      });
+      res.end(body);
+    };
+    environmentAnswer(services, "POST", req.headers.authorization ?? null, addressOf(req), origin).then(
+      write,
+      (error) => {
+        logger.error(error);
+        write(UNEXPECTED);
+      },
+    );
+    return true;
+  };
 }
