@@ -111,8 +111,8 @@ await Promise.all([
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
   }),
-  // The sealing thread's own bundle (server/crypto/sealing-thread.ts starts it from here).
-  build({ ...common, entryPoints: { "seal-worker": "server/crypto/seal-worker.ts" }, outdir: "dist/server" }),
+  // The sealing and opening threads' own bundle (server/crypto/crypto-thread.ts starts it from here).
+  build({ ...common, entryPoints: { "crypto-worker": "server/crypto/crypto-worker.ts" }, outdir: "dist/server" }),
 ]);
 
 // `agent-vault/sdk` is @agent-vault/sdk itself, so that both names give the same classes.

@@ -5,6 +5,7 @@ import type { RateLimits } from "./auth/rate-limits.ts";
 import { streamGuard } from "./auth/stream-checks.ts";
 import type { ActivityKeys } from "./crypto/activity-keys.ts";
 import type { OAuthStateSealer } from "./crypto/oauth-state.ts";
+import type { OpeningThread } from "./crypto/opening-thread.ts";
 import type { RowBinder } from "./crypto/row-binding.ts";
 import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
@@ -47,6 +48,8 @@ export type ServiceDeps = {
   keyring: UserKeyring;
   /** Where large batches of values are sealed (an import's); inline without one. */
   sealing?: SealingThread;
+  /** Where agents' environments are opened (many values at once); inline without one. */
+  opening?: OpeningThread;
   hasher: TokenHasher;
   binder: RowBinder;
   /** The keys of the activity log's chains (from the token hash key). */
@@ -240,6 +243,7 @@ export function createServices(deps: ServiceDeps): Services {
       activity,
       upstreams: deps.upstreams,
       publicUrl: deps.publicUrl,
+      opening: deps.opening,
     }),
     broker: brokerService({
       sql,

@@ -6,6 +6,7 @@ import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from ".
 import type { Config } from "./config.ts";
 import { ActivityKeys } from "./crypto/activity-keys.ts";
 import { OAuthStateSealer } from "./crypto/oauth-state.ts";
+import { openingThread } from "./crypto/opening-thread.ts";
 import { RowBinder } from "./crypto/row-binding.ts";
 import { sealingThread } from "./crypto/sealing-thread.ts";
 import { TokenHasher } from "./crypto/token-hash.ts";
@@ -55,6 +56,8 @@ export type VaultConfig = Pick<Config, "databaseUrl" | "masterKeys" | "masterKey
     leakIdleMs?: number;
     /** The import's sealing thread: how long a batch waits for it, how it starts (tests make it fail). */
     sealingThread?: Parameters<typeof sealingThread>[0];
+    /** The agents' environments' opening thread: how long a batch waits for it, how it starts. */
+    openingThread?: Parameters<typeof openingThread>[0];
     /** How long a transaction may run and wait (db/database.ts's TRANSACTION_BOUNDS; tests shorten them). */
     transactionBounds?: TransactionBounds;
     /** Hears every SQL statement the vault sends (the benchmarks count them). */
@@ -119,6 +122,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
   const binder = new RowBinder(tokenHashKey);
   const keyring = new UserKeyring(config.masterKeys, { readsFormat1: config.readsFormat1 ?? false });
   const sealing = sealingThread(config.sealingThread);
+  const opening = openingThread(config.openingThread);
   const services = createServices({
     db: database.db,
     sql: database.sql,
@@ -130,6 +134,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
         : { from: STAGED_IMPORT_ROWS, withUpdates: false },
     keyring,
     sealing,
+    opening,
     hasher: new TokenHasher(tokenHashKey),
     binder,
     chainKeys: new ActivityKeys(tokenHashKey),
@@ -201,6 +206,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       services.leaks.close();
       redis?.close();
       await sealing.close();
+      await opening.close();
       await database.close();
     },
   };

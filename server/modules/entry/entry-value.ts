@@ -3,8 +3,10 @@
 import { type KeyObject, timingSafeEqual } from "node:crypto";
 import type { KeyOwner } from "../../auth/viewer.ts";
 import { DecryptionError, isCurrentFormat, open, seal, sealedKeyVersion } from "../../crypto/cipher.ts";
+import { CryptoThreadError } from "../../crypto/crypto-thread.ts";
 import { fingerprint } from "../../crypto/fingerprint.ts";
-import { SealingError, type SealingThread } from "../../crypto/sealing-thread.ts";
+import { OPEN_ON_THREAD_FROM, type OpeningThread } from "../../crypto/opening-thread.ts";
+import type { SealingThread } from "../../crypto/sealing-thread.ts";
 import { UnknownKeyVersionError, type UserKeyring } from "../../crypto/user-keys.ts";
 import { timeSlices } from "../../time-slices.ts";
 
@@ -77,7 +79,7 @@ export function batchSealer(
           valueSize: Buffer.byteLength(value, "utf8"),
         }));
       } catch (error) {
-        if (!(error instanceof SealingError)) throw error;
+        if (!(error instanceof CryptoThreadError)) throw error;
         onThread = false;
         onFallback?.(error.message);
       }
@@ -160,6 +162,56 @@ export function valueOpener(keyring: UserKeyring, owner: KeyOwner): (entry: Name
       }
       throw error;
     }
+  };
+}
+
+/**
+ * Opens many values of one owner at once: on the opening thread (crypto/opening-thread.ts) when
+ * given one and there are enough of them, inline otherwise, and inline when the thread cannot
+ * answer. A value that cannot be decrypted is a ValueUnreadableError naming its entry, as inline.
+ */
+export function valuesOpener(
+  keyring: UserKeyring,
+  owner: KeyOwner,
+  thread?: OpeningThread,
+): (entries: readonly Named[]) => Promise<string[]> {
+  const inline = valueOpener(keyring, owner);
+  return async (entries) => {
+    if (!thread || entries.length < OPEN_ON_THREAD_FROM) return entries.map(inline);
+    const byVersion = new Map<number, KeyObject>();
+    const sealed = entries.map((entry) => {
+      try {
+        if (!keyring.readsFormat1 && !isCurrentFormat(entry.ciphertext)) throw new DecryptionError();
+        const version = sealedKeyVersion(entry.ciphertext);
+        let key = byVersion.get(version);
+        if (!key) {
+          key = keyring.keysFor(owner.userId, owner.keySalt, version).encryption;
+          byVersion.set(version, key);
+        }
+        const binding = bindingOf(owner.userId, entry.id, entry.kind, {
+          keptVersion: entry.keptVersion,
+          upstream: entry.upstream,
+        });
+        return { blob: entry.ciphertext, key, binding };
+      } catch (error) {
+        if (error instanceof DecryptionError || error instanceof UnknownKeyVersionError) {
+          throw new ValueUnreadableError(entry.name, error);
+        }
+        throw error;
+      }
+    });
+    let opened: { values: string[]; failed: number[] };
+    try {
+      opened = await thread.open(owner.userId, sealed);
+    } catch (error) {
+      if (!(error instanceof CryptoThreadError)) throw error;
+      return entries.map(inline);
+    }
+    const failed = opened.failed[0];
+    if (failed !== undefined) {
+      throw new ValueUnreadableError((entries[failed] as Named).name, new DecryptionError());
+    }
+    return opened.values;
   };
 }
 

@@ -3,6 +3,7 @@
 
 import { streamGuard, type TokenCheck } from "../../auth/stream-checks.ts";
 import type { RuntimeViewer, Viewer } from "../../auth/viewer.ts";
+import type { OpeningThread } from "../../crypto/opening-thread.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
 import { generateToken, placeholderFrom } from "../../crypto/tokens.ts";
@@ -18,7 +19,7 @@ import { type PlaceholderRow, savePlaceholders } from "../broker/broker.dal.ts";
 import { resolveUpstream, type UpstreamSettings } from "../broker/upstream.ts";
 import { NotFoundError } from "../common/errors.ts";
 import { compareNames, nameProblem } from "../entry/entry.rules.ts";
-import { ValueUnreadableError, valueOpener } from "../entry/entry-value.ts";
+import { ValueUnreadableError, valuesOpener } from "../entry/entry-value.ts";
 import {
   createRuntimeToken,
   deleteRuntimeTokenRow,
@@ -44,6 +45,8 @@ export function runtimeService(deps: {
   upstreams: UpstreamSettings;
   /** Where agents reach the broker (AGENT_VAULT_PUBLIC_URL); otherwise where they reached the vault. */
   publicUrl?: string;
+  /** Where an environment's values are opened; inline without it. */
+  opening?: OpeningThread;
 }) {
   const { db, sql, keyring, events, hasher, binder, uow, activity } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
@@ -113,14 +116,16 @@ export function runtimeService(deps: {
       entries.sort((a, b) => compareNames(a.name, b.name));
       // No prototype: an entry named __proto__ is an entry like any other.
       const environment: Record<string, string> = Object.create(null);
-      const open = valueOpener(keyring, runtime);
+      const delivered = entries.filter((entry) => !entry.upstream);
+      const values = await valuesOpener(keyring, runtime, deps.opening)(delivered);
       const placeholders: PlaceholderRow[] = [];
       // The secrets the agent holds as they are: what `agent-vault run` conceals in its output.
       const concealed: string[] = [];
       const brokerBase = `${(deps.publicUrl ?? reachedAt).replace(/\/+$/, "")}/broker/`;
+      let next = 0;
       for (const entry of entries) {
         if (!entry.upstream) {
-          environment[entry.name] = open(entry);
+          environment[entry.name] = values[next++] as string;
           if (entry.kind === "SECRET") concealed.push(entry.name);
           continue;
         }
