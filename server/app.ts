@@ -86,7 +86,10 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
     graphiql: (request) => graphiqlOptions(sessionSecret(request) !== null),
     renderGraphiQL: (graphiqlOptions) => page.render(graphiqlOptions),
     batching: false,
-    maxRequestBodySize: limits.maxBodyBytes,
+    // Off: yoga's limit reads every body through a stream of its own (a tenth of a small request's
+    // CPU); hardening.ts's limit refuses a body over it by its Content-Length before any is read,
+    // and a body without one.
+    maxRequestBodySize: false,
     // Off unless the operator lists origins; never with credentials (the API takes bearer tokens).
     cors: options.corsOrigins?.length
       ? { origin: [...options.corsOrigins], credentials: false, methods: ["GET", "POST"] }
