@@ -1,6 +1,6 @@
 // `agent-vault secrets|variables list|add|update|delete`.
 import { collect, type EntryKind } from "@agent-vault/sdk";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { findAgent, findEntry, type Json, UsageError, vaultFromEnv } from "./context.ts";
 import { registerHistory } from "./history.ts";
 import { printJson, printJsonItems, printLine, printTable, shortTime } from "./output.ts";
@@ -53,6 +53,9 @@ const brokeredLine = (name: string, upstream: { baseUrl: string; baseUrlVariable
     upstream.baseUrlVariable ? ` and the broker's address in ${upstream.baseUrlVariable}` : ""
   }; the value goes only to ${upstream.baseUrl}.`;
 
+/** `list --sort`'s columns, and the vault's order of each. */
+const SORT_FIELDS = { name: "NAME", version: "VERSION", updated: "UPDATED_AT" } as const;
+
 export function registerEntries(program: Command, kind: EntryKind) {
   const secret = kind === "SECRET";
   const noun = secret ? "secret" : "variable";
@@ -62,9 +65,16 @@ export function registerEntries(program: Command, kind: EntryKind) {
     .command("list")
     .description(`list the ${noun}s and the agents that use them`)
     .option("--search <text>", "only those whose names hold this text (any case)")
+    .addOption(
+      new Option("--sort <column>", "sorted by the vault by this column, then by name")
+        .choices(Object.keys(SORT_FIELDS))
+        .default("name"),
+    )
+    .option("--desc", "in descending order")
     .option("--json", "print JSON (written a page at a time as the vault sends them)")
-    .action(async (options: Json & { search?: string }) => {
-      const all = vaultFromEnv().allEntries({ kind, search: options.search });
+    .action(async (options: Json & { search?: string; sort: keyof typeof SORT_FIELDS; desc?: boolean }) => {
+      const orderBy = { field: SORT_FIELDS[options.sort], direction: options.desc ? "DESC" : "ASC" } as const;
+      const all = vaultFromEnv().allEntries({ kind, search: options.search, orderBy });
       if (options.json) return printJsonItems(all);
       const entries = await collect(all);
       printTable(

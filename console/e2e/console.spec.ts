@@ -347,12 +347,25 @@ test("a vault larger than 10,000 entries: the first 10,000 are listed, more at t
 }) => {
   const lines = Array.from({ length: 10_100 }, (_, i) => `MANY_${String(i).padStart(5, "0")}=v`).join("\n");
   await vault.sdk.importEnv({ content: lines, kind: "VARIABLE" });
+  // The last by name, changed last: first by "Updated", descending, though not loaded.
+  const last = await vault.sdk.entryByName({ name: "MANY_10099" });
+  await vault.sdk.updateVariable({ id: last?.id as string, value: "changed" });
   await signIn(page, vault);
   const status = page.getByRole("status").filter({ hasText: "Showing 10000 of 10100" });
   await expect(status).toBeVisible({ timeout: 60_000 });
   await page.getByLabel("Search entries").fill("many_10099");
   await expect(page.getByRole("row", { name: /MANY_10099/ })).toBeVisible();
   await page.getByLabel("Search entries").fill("");
+  await expect(page.getByRole("row", { name: /MANY_10099/ })).toHaveCount(0);
+
+  // Sorted by another column, the vault sorts them all: the entry changed last comes first.
+  const updated = page.getByRole("button", { name: "Updated" });
+  await updated.click();
+  await updated.click();
+  await expect(page.getByRole("columnheader", { name: /Updated/ })).toHaveAttribute("aria-sort", "descending");
+  await expect(page.getByRole("status").filter({ hasText: "sorted by the vault" })).toBeVisible();
+  await expect(page.getByRole("row", { name: /MANY_/ }).first()).toContainText("MANY_10099");
+  await page.getByRole("button", { name: "Name" }).click();
   await expect(page.getByRole("row", { name: /MANY_10099/ })).toHaveCount(0);
 
   // Scrolled to the end, the list loads the rest.

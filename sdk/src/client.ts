@@ -61,9 +61,12 @@ export function createVaultClient(options: VaultClientOptions) {
     ...methods,
 
     /** Every entry (optionally of one kind, or whose name holds a text), fetched a page at a time as the loop goes on. */
-    allEntries(variables: { kind?: D.EntryKind; search?: string; pageSize?: number } = {}): AsyncGenerator<Entry> {
+    allEntries(
+      variables: { kind?: D.EntryKind; search?: string; orderBy?: D.EntryOrder; pageSize?: number } = {},
+    ): AsyncGenerator<Entry> {
       const first = variables.pageSize ?? DEFAULT_PAGE_SIZE;
-      return allNodes((after) => methods.entryPage({ kind: variables.kind, search: variables.search, first, after }));
+      const { kind, search, orderBy } = variables;
+      return allNodes((after) => methods.entryPage({ kind, search, orderBy, first, after }));
     },
 
     /** Every agent, fetched a page at a time as the loop goes on. */

@@ -126,6 +126,21 @@ describe("the CLI", () => {
     expect(await json(["secrets", "list", "--search", "no-such-name"])).toEqual([]);
   });
 
+  it("lists in the vault's order of a column, ascending or descending, and refuses an unknown column", async () => {
+    await json(["variables", "add", "SORT_B", "1"]);
+    await json(["variables", "add", "SORT_A", "1"]);
+    await json(["variables", "update", "SORT_B"], "2\n");
+    const names = async (args: string[]) =>
+      (await json(["variables", "list", "--search", "sort_", ...args])).map((entry: { name: string }) => entry.name);
+    expect(await names([])).toEqual(["SORT_A", "SORT_B"]);
+    expect(await names(["--sort", "version", "--desc"])).toEqual(["SORT_B", "SORT_A"]);
+    expect(await names(["--sort", "updated", "--desc"])).toEqual(["SORT_B", "SORT_A"]);
+    expect(await names(["--desc"])).toEqual(["SORT_B", "SORT_A"]);
+    const refused = await cli(["variables", "list", "--sort", "colour"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("colour");
+  });
+
   it("limits an agent's brokered requests, lists its limits and usage, and removes a limit", async () => {
     await json(
       ["secrets", "add", "LIMITED_CLI_KEY", "--brokered", "--upstream", "https://api.example.com/v1"],

@@ -12,8 +12,10 @@ const EntryMenu = later(() => import("./EntryMenu.tsx").then((m) => m.EntryMenu)
 
 export type EntryAction = "update" | "verify" | "history" | "delete";
 
-type SortKey = "name" | "kind" | "version" | "updatedAt";
-type Sort = { key: SortKey; descending: boolean };
+export type SortKey = "name" | "kind" | "version" | "updatedAt";
+export type Sort = { key: SortKey; descending: boolean };
+export type KindShown = "ALL" | "SECRET" | "VARIABLE";
+export const BY_NAME: Sort = { key: "name", descending: false };
 
 const ROW_HEIGHT = 48;
 
@@ -40,10 +42,15 @@ export function EntriesTable(props: {
   onDeleteSelected: (entries: EntryRow[]) => void;
   /** Called when the list is scrolled to its last rows (a large vault loads more then). */
   onEndReached?: () => void;
+  /** The sort and kind shown (a large vault's page asks the vault for them while it is loading). */
+  sort: Sort;
+  onSort: (sort: Sort) => void;
+  kind: KindShown;
+  onKind: (kind: KindShown) => void;
+  /** The entries given are those of the search, kind and sort shown (asked of the vault), not all. */
+  asked?: boolean;
 }) {
-  const { search, onSearch: setSearch } = props;
-  const [kind, setKind] = useState<"ALL" | "SECRET" | "VARIABLE">("ALL");
-  const [sort, setSort] = useState<Sort>({ key: "name", descending: false });
+  const { search, onSearch: setSearch, sort, kind, onKind: setKind } = props;
   const query = useDeferredValue(search.trim().toUpperCase());
   const rows = useMemo(() => {
     const shown = props.entries.filter(
@@ -77,8 +84,9 @@ export function EntriesTable(props: {
   const items = virtualizer.getVirtualItems();
   const lastShown = items.at(-1)?.index ?? -1;
   const { onEndReached } = props;
-  // Only the whole list's end: a search's or a filter's last row is not where more would show.
-  const whole = !query && kind === "ALL";
+  // Only the whole list's end (or the end of what the vault was asked): a search's or a filter's
+  // last row among loaded entries is not where more would show.
+  const whole = props.asked || (!query && kind === "ALL");
   useEffect(() => {
     if (onEndReached && whole && rows.length > 0 && lastShown >= rows.length - 1) onEndReached();
   }, [onEndReached, whole, lastShown, rows.length]);
@@ -94,7 +102,7 @@ export function EntriesTable(props: {
       <button
         type="button"
         className="link"
-        onClick={() => setSort((old) => ({ key, descending: old.key === key ? !old.descending : false }))}
+        onClick={() => props.onSort({ key, descending: sort.key === key ? !sort.descending : false })}
       >
         {label}
         <span aria-hidden="true">{sort.key === key ? (sort.descending ? " ↓" : " ↑") : ""}</span>

@@ -1,6 +1,7 @@
 // The home page: "Secrets Vault", with its AI providers and its variables and secrets. While a
 // large vault's list is still loading, a search is also asked of the vault, so that it finds
-// entries the console has not loaded yet.
+// entries the console has not loaded yet; and a kind or an order other than by name is asked of
+// the vault, which sorts them all (useAskedEntries.ts).
 import { EntriesDocument } from "@agent-vault/sdk/documents";
 import { Suspense, useDeferredValue, useMemo, useState } from "react";
 import { useQuery } from "urql";
@@ -9,8 +10,9 @@ import { useDialogs } from "../app/dialogs.tsx";
 import { later } from "../app/later.ts";
 import { useTitle } from "../app/router.tsx";
 import { ErrorLine } from "../app/ui.tsx";
-import { EntriesTable, type EntryAction } from "../entries/EntriesTable.tsx";
+import { BY_NAME, EntriesTable, type EntryAction, type KindShown, type Sort } from "../entries/EntriesTable.tsx";
 import { ProviderCards } from "../providers/ProviderCards.tsx";
+import { useAskedEntries } from "./useAskedEntries.ts";
 
 const RowDialogs = later(() => import("../entries/RowDialogs.tsx").then((m) => m.RowDialogs));
 const BulkDeleteDialog = later(() => import("../entries/BulkDeleteDialog.tsx").then((m) => m.BulkDeleteDialog));
@@ -22,18 +24,28 @@ export function VaultPage() {
   const [acting, setActing] = useState<{ action: EntryAction; entry: EntryRow } | null>(null);
   const [deleting, setDeleting] = useState<EntryRow[] | null>(null);
   const search = useDeferredValue(entrySearch.trim());
+  const [sort, setSort] = useState<Sort>(BY_NAME);
+  const [kind, setKind] = useState<KindShown>("ALL");
+  const incomplete = entries.loading || entries.partial;
+  // Another kind or order than the list's own: the vault sorts all of them, a page at a time.
+  const ordered = useAskedEntries(incomplete && (kind !== "ALL" || sort.key !== "name" || sort.descending), {
+    kind,
+    search,
+    sort,
+  });
   const [asked] = useQuery({
     query: EntriesDocument,
     variables: { search, first: 100 },
-    pause: !(entries.loading || entries.partial) || !search,
+    pause: !incomplete || !search || ordered !== null,
     requestPolicy: "network-only",
   });
   const rows = useMemo(() => {
-    const found = (entries.loading || entries.partial) && search ? (asked.data?.entries.edges ?? []) : [];
+    if (ordered) return ordered.rows;
+    const found = incomplete && search ? (asked.data?.entries.edges ?? []) : [];
     if (found.length === 0) return entries.rows;
     const loaded = new Set(entries.rows.map((entry) => entry.id));
     return [...entries.rows, ...found.map((edge) => edge.node).filter((entry) => !loaded.has(entry.id))];
-  }, [entries.rows, entries.loading, entries.partial, search, asked.data]);
+  }, [ordered, entries.rows, incomplete, search, asked.data]);
   return (
     <>
       <h1>Secrets Vault</h1>
@@ -53,8 +65,14 @@ export function VaultPage() {
             </button>
           </div>
         </div>
-        <ErrorLine error={entries.error} />
-        {entries.loading && entries.total !== null ? (
+        <ErrorLine error={ordered?.error ?? entries.error} />
+        {ordered ? (
+          <p className="muted" role="status">
+            {ordered.loading
+              ? "Asking the vault for them in this order…"
+              : `Showing ${ordered.rows.length} of ${ordered.total ?? 0}, sorted by the vault${ordered.rows.length < (ordered.total ?? 0) ? ": more load at the end of the list." : "."}`}
+          </p>
+        ) : entries.loading && entries.total !== null ? (
           <p className="muted" role="status">
             Loading {entries.rows.length} of {entries.total}…
             {search ? " A search is also asked of the vault meanwhile." : ""}
@@ -71,7 +89,12 @@ export function VaultPage() {
           search={entrySearch}
           onSearch={setEntrySearch}
           onDeleteSelected={setDeleting}
-          onEndReached={entries.partial && !entries.loading ? moreEntries : undefined}
+          onEndReached={ordered ? ordered.more : entries.partial && !entries.loading ? moreEntries : undefined}
+          sort={sort}
+          onSort={setSort}
+          kind={kind}
+          onKind={setKind}
+          asked={ordered !== null}
         />
       </section>
       {acting ? (

@@ -76,19 +76,42 @@ function entryFromPageRow(row: unknown[]): EntryRow {
   };
 }
 
+/** What a page is sorted by, then by name; every column in the same direction. */
+export type EntryOrderField = "NAME" | "KIND" | "VERSION" | "UPDATED_AT";
+export type EntryOrder = { field: EntryOrderField; descending: boolean };
+const ORDER_COLUMNS: Record<Exclude<EntryOrderField, "NAME">, { column: string; at: number }> = {
+  KIND: { column: '"kind"', at: 4 },
+  VERSION: { column: '"version"', at: 5 },
+  UPDATED_AT: { column: '"updatedAt"', at: 10 },
+};
+
+/** Where a page starts or ends: the sort column's stored value (none by name), and the name key. */
+export type PagePosition = { value?: string | number; nameKey: string };
+
 export type PageQuery = {
   kind?: EntryKind | null;
   /** Only names holding this text, whatever its case. */
   search?: string | null;
-  before?: string;
-  after?: string;
+  before?: PagePosition;
+  after?: PagePosition;
+  /** By name (ascending) when not given. */
+  order?: EntryOrder;
   limit: number;
   inverted: boolean;
   /** Also count all the user's entries (of the kind), in the same statement. */
   withCount?: boolean;
 };
 
-/** A page of the user's entries by name key (keyset pagination), and their count when asked for. */
+/** Where each row of a page in another order than by name stands in it (its cursor is made from it). */
+const positions = new WeakMap<EntryRow, PagePosition>();
+
+/** A row's place in the order of the page that read it. */
+export const pagePosition = (row: EntryRow): PagePosition | undefined => positions.get(row);
+
+/**
+ * A page of the user's entries in an order, then by name key (keyset pagination: a position is
+ * the sort column's stored value and the name key), and their count when asked for.
+ */
 export async function entryPage(
   sql: Sql,
   userId: string,
@@ -98,20 +121,40 @@ export async function entryPage(
   // The count rides on every row of the page (computed once): one statement less per list.
   const counted = args.withCount ? `, (SELECT COUNT(*) FROM "Entry" WHERE ${where.join(" AND ")})` : "";
   const countParams = args.withCount ? [...params] : [];
+  const field = args.order?.field ?? "NAME";
+  const descending = args.order?.descending ?? false;
+  const sorted = field === "NAME" ? null : ORDER_COLUMNS[field];
+  const keys = sorted ? `(${sorted.column}, "nameKey")` : '"nameKey"';
+  const position = (at: PagePosition) => (sorted ? [at.value ?? null, at.nameKey] : [at.nameKey]);
+  const marks = sorted ? "(?, ?)" : "?";
+  // After a position is further on in the order, before it further back.
   if (args.after !== undefined) {
-    where.push('"nameKey" > ?');
-    params.push(args.after);
+    where.push(`${keys} ${descending ? "<" : ">"} ${marks}`);
+    params.push(...position(args.after));
   }
   if (args.before !== undefined) {
-    where.push('"nameKey" < ?');
-    params.push(args.before);
+    where.push(`${keys} ${descending ? ">" : "<"} ${marks}`);
+    params.push(...position(args.before));
   }
+  const direction = descending !== args.inverted ? "DESC" : "ASC";
+  const orderBy = sorted ? `${sorted.column} ${direction}, "nameKey" ${direction}` : `"nameKey" ${direction}`;
   const rows = await sql.rows(
-    `SELECT ${PAGE_COLUMNS}${counted} FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY "nameKey" ${args.inverted ? "DESC" : "ASC"} LIMIT ?`,
+    `SELECT ${PAGE_COLUMNS}${counted} FROM "Entry" WHERE ${where.join(" AND ")} ORDER BY ${orderBy} LIMIT ?`,
     [...countParams, ...params, args.limit],
   );
   const first = rows[0];
-  return { rows: rows.map(entryFromPageRow), count: args.withCount && first ? Number(first[PAGE_COLUMN_COUNT]) : null };
+  const entries = rows.map((row) => {
+    const entry = entryFromPageRow(row);
+    if (sorted) {
+      const value = row[sorted.at];
+      positions.set(entry, {
+        value: value instanceof Date ? value.toISOString() : (value as string | number),
+        nameKey: entry.nameKey,
+      });
+    }
+    return entry;
+  });
+  return { rows: entries, count: args.withCount && first ? Number(first[PAGE_COLUMN_COUNT]) : null };
 }
 
 /** How many entries (of one kind, holding a text) the user has. */

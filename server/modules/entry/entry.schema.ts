@@ -15,7 +15,7 @@ import {
   VersionConflictError,
 } from "../common/errors.ts";
 import { selectionAsks } from "../common/selection.ts";
-import { entryById, entryByNameKey } from "./entry.dal.ts";
+import { type EntryOrder, entryById, entryByNameKey, type PagePosition, pagePosition } from "./entry.dal.ts";
 import { nameKey } from "./entry.rules.ts";
 import type { EntryRow } from "./entry.service.ts";
 import { ValueUnreadableError } from "./entry-value.ts";
@@ -32,9 +32,55 @@ export async function unreadableAsError<T>(read: () => T | Promise<T>): Promise<
   }
 }
 
-// A page's cursor: the entry's name key, opaque to clients.
+// A page's cursor, opaque to clients: by name the entry's name key, in another order also the
+// order's field and the entry's value of it.
 const nameCursor = (nameKey: string) => Buffer.from(`E:${nameKey}`).toString("base64url");
-const fromNameCursor = (cursor: string) => Buffer.from(cursor, "base64url").toString().replace(/^E:/, "");
+
+function cursorOf(entry: EntryRow, order: EntryOrder): string {
+  if (order.field === "NAME") return nameCursor(entry.nameKey);
+  const position = pagePosition(entry);
+  return Buffer.from(`O:${order.field}:${JSON.stringify([position?.value, entry.nameKey])}`).toString("base64url");
+}
+
+function positionOf(cursor: string, order: EntryOrder): PagePosition {
+  const text = Buffer.from(cursor, "base64url").toString();
+  if (order.field === "NAME" && !text.startsWith("O:")) return { nameKey: text.replace(/^E:/, "") };
+  const prefix = `O:${order.field}:`;
+  if (text.startsWith(prefix)) {
+    try {
+      const [value, nameKey] = JSON.parse(text.slice(prefix.length)) as [unknown, unknown];
+      if ((typeof value === "string" || typeof value === "number") && typeof nameKey === "string") {
+        return { value, nameKey };
+      }
+    } catch {
+      // Not a cursor of ours: refused below.
+    }
+  }
+  throw new GraphQLError("This cursor is of a page in another order: ask again from the first page", {
+    extensions: { code: "BAD_USER_INPUT" },
+  });
+}
+
+const EntryOrderFieldEnum = builder.enumType("EntryOrderField", {
+  values: {
+    NAME: { description: "By name, regardless of case." },
+    KIND: { description: "Secrets, then variables (by name within each)." },
+    VERSION: { description: "By version (by name among equal versions)." },
+    UPDATED_AT: { description: "By when the value last changed (by name among equal times)." },
+  } as const,
+});
+
+const OrderDirectionEnum = builder.enumType("OrderDirection", {
+  values: { ASC: { description: "Ascending." }, DESC: { description: "Descending." } } as const,
+});
+
+const EntryOrderInput = builder.inputType("EntryOrder", {
+  description: "How a list of entries is sorted, on the server: by a field, then by name in the same direction.",
+  fields: (t) => ({
+    field: t.field({ type: EntryOrderFieldEnum, required: true }),
+    direction: t.field({ type: OrderDirectionEnum, required: false, description: "Default: ASC." }),
+  }),
+});
 
 export const EntryKindEnum = builder.enumType(EntryKind, { name: "EntryKind" });
 
@@ -128,25 +174,35 @@ builder.queryFields((t) => ({
     {
       type: EntryRef,
       authScopes: { ENTRIES_READ: true },
-      description: "The vault's variables and secrets, by name.",
+      description: "The vault's variables and secrets, by name unless ordered otherwise.",
       args: {
         kind: t.arg({ type: EntryKindEnum, required: false }),
         search: t.arg.string({
           required: false,
           description: "Only entries whose names hold this text, whatever its case (totalCount counts them).",
         }),
+        orderBy: t.arg({
+          type: EntryOrderInput,
+          required: false,
+          description: "Default: by name, ascending. A cursor works only in the order of the page that gave it.",
+        }),
       },
       resolve: async (_root, args, ctx, info) => {
         let counted: number | null = null;
+        const order: EntryOrder = {
+          field: args.orderBy?.field ?? "NAME",
+          descending: args.orderBy?.direction === "DESC",
+        };
         const connection = await resolveCursorConnection<Promise<EntryRow[]>>(
-          { args, toCursor: (entry: EntryRow) => nameCursor(entry.nameKey), defaultSize: 50, maxSize: 100 },
+          { args, toCursor: (entry: EntryRow) => cursorOf(entry, order), defaultSize: 50, maxSize: 100 },
           async (page): Promise<EntryRow[]> => {
             const { rows, count } = await ctx.services.entries.page(ctx.viewer, {
               ...page,
               kind: args.kind,
               search: args.search,
-              after: page.after === undefined ? undefined : fromNameCursor(page.after),
-              before: page.before === undefined ? undefined : fromNameCursor(page.before),
+              order,
+              after: page.after === undefined ? undefined : positionOf(page.after, order),
+              before: page.before === undefined ? undefined : positionOf(page.before, order),
               withCount: selectionAsks(info, [], ["totalCount"]),
             });
             counted = count;

@@ -262,4 +262,97 @@ describe("listing", () => {
     expect(none).toMatchObject({ edges: [], totalCount: 3 });
     expect((await listEntries(user.gql, { search: "key", kind: "SECRET" })).totalCount).toBe(0);
   });
+
+  describe("ordered on the server", () => {
+    type Row = { name: string; kind: string; version: number; updatedAt: string };
+    let user: Awaited<ReturnType<TestVault["newUser"]>>;
+    const key = (name: string) => name.toUpperCase();
+
+    beforeAll(async () => {
+      user = await t.newUser("orderer");
+      // Names whose order by name key differs from their order of creation, versions with ties,
+      // both kinds, and updates that put the oldest entries last by time.
+      const made: Record<string, string> = {};
+      for (const name of ["m_one", "ZED", "alpha", "Beta", "KAPPA", "delta", "Echo"]) {
+        const field = name === name.toUpperCase() ? "addSecret" : "addVariable";
+        made[name] = (await ok(user.gql, field, { name, value: "v1" })).id as string;
+      }
+      for (const name of ["alpha", "ZED", "alpha", "delta"]) {
+        const field = name === name.toUpperCase() ? "updateSecret" : "updateVariable";
+        await ok(user.gql, field, { id: made[name] as string, value: marker("v") });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+
+    /** Every entry of the order, walking it two at a time forwards. */
+    async function walk(variables: Record<string, unknown>): Promise<Row[]> {
+      const rows: Row[] = [];
+      let after: string | null | undefined;
+      for (;;) {
+        const page = await listEntries(user.gql, { ...variables, first: 2, after });
+        rows.push(...(nodes(page) as Row[]));
+        if (!page.pageInfo.hasNextPage) return rows;
+        after = page.pageInfo.endCursor;
+      }
+    }
+
+    const compare = {
+      NAME: () => 0,
+      KIND: (a: Row, b: Row) => a.kind.localeCompare(b.kind),
+      VERSION: (a: Row, b: Row) => a.version - b.version,
+      UPDATED_AT: (a: Row, b: Row) => Date.parse(a.updatedAt) - Date.parse(b.updatedAt),
+    };
+
+    it.each(
+      (["NAME", "KIND", "VERSION", "UPDATED_AT"] as const).flatMap((field) =>
+        (["ASC", "DESC"] as const).map((direction) => [field, direction] as const),
+      ),
+    )("by %s %s, then by name, page after page", async (field, direction) => {
+      const all = nodes(await listEntries(user.gql, { first: 100 })) as Row[];
+      const sign = direction === "DESC" ? -1 : 1;
+      const expected = [...all].sort(
+        (a, b) => sign * (compare[field](a, b) || (key(a.name) < key(b.name) ? -1 : key(a.name) > key(b.name) ? 1 : 0)),
+      );
+      const walked = await walk({ orderBy: { field, direction } });
+      expect(walked.map((row) => row.name)).toEqual(expected.map((row) => row.name));
+      // Backwards from the end gives the same order.
+      const last = await listEntries(user.gql, { orderBy: { field, direction }, last: 3 });
+      expect(nodes(last).map((row) => row.name)).toEqual(expected.slice(-3).map((row) => row.name));
+      const before = await listEntries(user.gql, {
+        orderBy: { field, direction },
+        last: 2,
+        before: last.pageInfo.startCursor,
+      });
+      expect(nodes(before).map((row) => row.name)).toEqual(expected.slice(-5, -3).map((row) => row.name));
+    });
+
+    it("orders a kind's entries and a search's matches, and counts them", async () => {
+      const variables = nodes(
+        await listEntries(user.gql, { kind: "VARIABLE", orderBy: { field: "UPDATED_AT", direction: "DESC" } }),
+      ).map((row) => row.name);
+      expect(variables.slice(0, 2)).toEqual(["delta", "alpha"]);
+      expect(variables).not.toContain("ZED");
+      const found = await listEntries(user.gql, { search: "a", orderBy: { field: "VERSION", direction: "DESC" } });
+      // Versions 3, 2, then the 1s by name, descending too.
+      expect(nodes(found).map((row) => row.name)).toEqual(["alpha", "delta", "KAPPA", "Beta"]);
+      expect(found.totalCount).toBe(4);
+    });
+
+    it("refuses a cursor of another order", async () => {
+      const byName = await listEntries(user.gql, { first: 2 });
+      const byVersion = await listEntries(user.gql, { first: 2, orderBy: { field: "VERSION" } });
+      for (const [cursor, orderBy] of [
+        [byName.pageInfo.endCursor, { field: "VERSION" }],
+        [byVersion.pageInfo.endCursor, { field: "UPDATED_AT" }],
+        [byVersion.pageInfo.endCursor, undefined],
+      ] as const) {
+        const answer = await user.gql(
+          "query ($after: String, $orderBy: EntryOrder) { entries(first: 2, after: $after, orderBy: $orderBy) { totalCount } }",
+          { after: cursor, orderBy },
+        );
+        expect(answer.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+        expect(answer.errors?.[0]?.message).toContain("another order");
+      }
+    });
+  });
 });
