@@ -151,7 +151,6 @@ export function serveEnvironment(
     if (req.method !== "POST" || (req.url !== "/runtime/environment" && req.url !== "/runtime/environment/")) {
       return false;
     }
-    req.resume();
     const protocol = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
     let origin: string;
     try {
@@ -159,6 +158,8 @@ export function serveEnvironment(
     } catch {
       return false;
     }
+    // A body is not read: it is drained, so that the connection can serve its next request.
+    req.resume();
     const write = (answer: Answer) => {
       const body = JSON.stringify(answer.body);
       res.writeHead(answer.status, {
