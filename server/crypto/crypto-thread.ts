@@ -91,7 +91,15 @@ export function cryptoThread<Job extends { id: number }, Answer extends { id: nu
         }, answerWithinMs);
         waiting.set(id, { resolve, reject, timer });
         thread.ref();
-        thread.postMessage({ ...job, id }, transfer);
+        try {
+          thread.postMessage({ ...job, id }, transfer);
+        } catch (error) {
+          // The job could not be sent (a value that cannot be copied): done inline instead.
+          waiting.delete(id);
+          clearTimeout(timer);
+          if (waiting.size === 0) worker?.unref();
+          reject(new CryptoThreadError(`${name} could not be sent the job: ${(error as Error).name}`));
+        }
       });
     },
 
