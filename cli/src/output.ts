@@ -4,20 +4,28 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+// Written to stdout in pieces of about this many characters: a write per item was most of the
+// CLI's time listing 100,000 entries.
+const FLUSH_AT = 64 * 1024;
+
 /**
- * The items as one JSON array, the same text printJson would write, each written as it comes: a
- * long list (a vault's entries, a page at a time) starts at once and is never held whole.
+ * The items as one JSON array, the same text printJson would write, written as they come: a long
+ * list (a vault's entries, a page at a time) starts at once and is never held whole.
  */
 export async function printJsonItems(items: AsyncIterable<unknown>): Promise<void> {
   let first = true;
+  let pending = "";
   for await (const item of items) {
-    const text = JSON.stringify(item, null, 2).replace(/\n/g, "\n  ");
-    const chunk = `${first ? "[\n  " : ",\n  "}${text}`;
+    pending += `${first ? "[\n  " : ",\n  "}${JSON.stringify(item, null, 2).replace(/\n/g, "\n  ")}`;
     first = false;
-    // Waits while the pipe is full, so that memory stays a page's worth.
-    if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once("drain", resolve));
+    if (pending.length >= FLUSH_AT) {
+      const full = !process.stdout.write(pending);
+      pending = "";
+      // Waits while the pipe is full, so that memory stays a page or so.
+      if (full) await new Promise((resolve) => process.stdout.once("drain", resolve));
+    }
   }
-  process.stdout.write(first ? "[]\n" : "\n]\n");
+  process.stdout.write(first ? "[]\n" : `${pending}\n]\n`);
 }
 
 export function printTable(headers: string[], rows: (string | number)[][]): void {

@@ -141,6 +141,19 @@ describe("the CLI", () => {
     expect(refused.stderr).toContain("colour");
   });
 
+  it("lists more entries than a page and a write hold as one JSON array, each once, in order", async () => {
+    const lines = Array.from({ length: 700 }, (_, i) => `BULK_${String(i).padStart(3, "0")}=${"v".repeat(i % 50)}`);
+    await json(["import", "-", "--yes", "--variables"], `${lines.join("\n")}\n`);
+    const run = await cli(["variables", "list", "--search", "bulk_", "--json"]);
+    expect(run.code).toBe(0);
+    const listed = JSON.parse(run.stdout) as { name: string; value: string }[];
+    expect(listed.map((entry) => entry.name)).toEqual(lines.map((line) => line.split("=")[0]));
+    expect(listed[49]?.value).toBe("v".repeat(49));
+    // The same text as one JSON.stringify of the whole list.
+    expect(run.stdout).toBe(`${JSON.stringify(listed, null, 2)}\n`);
+    expect(run.stdout.length).toBeGreaterThan(128 * 1024);
+  });
+
   it("limits an agent's brokered requests, lists its limits and usage, and removes a limit", async () => {
     await json(
       ["secrets", "add", "LIMITED_CLI_KEY", "--brokered", "--upstream", "https://api.example.com/v1"],

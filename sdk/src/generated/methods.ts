@@ -116,7 +116,7 @@ export function operationMethods(run: OperationRunner) {
     disconnectAiProvider: (input: D.AiProviderInput) =>
       run.mutation(D.DisconnectAiProviderDocument, "disconnectAiProvider", input),
     /**
-     * The vault's variables and secrets, by name unless ordered otherwise. Requires the ENTRIES_READ scope.
+     * The vault's variables and secrets, by name unless ordered otherwise: 50 a page unless asked, at most 500. Requires the ENTRIES_READ scope.
      */
     entries: (variables: D.EntriesQueryVariables = {}) =>
       run.query(D.EntriesDocument, "entries", variables),
@@ -131,7 +131,7 @@ export function operationMethods(run: OperationRunner) {
     entryByName: (variables: D.EntryByNameQueryVariables) =>
       run.query(D.EntryByNameDocument, "entryByName", variables),
     /**
-     * The vault's variables and secrets, by name unless ordered otherwise. Requires the ENTRIES_READ scope.
+     * The vault's variables and secrets, by name unless ordered otherwise: 50 a page unless asked, at most 500. Requires the ENTRIES_READ scope.
      */
     entryPage: (variables: D.EntryPageQueryVariables = {}) =>
       run.query(D.EntryPageDocument, "entries", variables),

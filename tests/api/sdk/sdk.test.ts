@@ -2,6 +2,7 @@
 
 import {
   AgentByNameDocument,
+  collect,
   createVaultClient,
   EntryInUseError,
   LimitExceededError,
@@ -145,18 +146,25 @@ describe("pages of entries", () => {
     expect(variables).toEqual(sorted.filter((name) => names.indexOf(name) % 2 === 1));
   });
 
-  it("gives at most 100 per page, refuses a negative size, and answers an empty vault with an empty page", async () => {
+  it("gives at most 500 per page, refuses a negative size, and answers an empty vault with an empty page", async () => {
     const empty = clientFor((await t.newUser("empty")).token);
     const page = await empty.entries({ first: 10 });
     expect(page).toMatchObject({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false } });
     await expect(empty.entries({ first: -1 })).rejects.toThrow(VaultError);
     await empty.importEnv({
-      content: Array.from({ length: 105 }, (_, i) => `MANY_${i}=v`).join("\n"),
+      content: Array.from({ length: 505 }, (_, i) => `MANY_${String(i).padStart(3, "0")}=v`).join("\n"),
       kind: "VARIABLE",
     });
-    const capped = await empty.entries({ first: 500 });
-    expect(capped.edges.length).toBe(100);
+    expect((await empty.entries({})).edges.length).toBe(50);
+    const capped = await empty.entries({ first: 1000 });
+    expect(capped.edges.length).toBe(500);
     expect(capped.pageInfo.hasNextPage).toBe(true);
-    expect(capped.totalCount).toBe(105);
+    const rest = await empty.entries({ first: 1000, after: capped.pageInfo.endCursor });
+    expect(rest.edges.map((e) => e.node.name)).toEqual(["MANY_500", "MANY_501", "MANY_502", "MANY_503", "MANY_504"]);
+    // allEntries walks it all in its own pages, none lost or repeated.
+    const names = (await collect(empty.allEntries())).map((e) => e.name);
+    expect(names).toHaveLength(505);
+    expect(new Set(names).size).toBe(505);
+    expect(capped.totalCount).toBe(505);
   });
 });
