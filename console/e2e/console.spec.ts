@@ -365,6 +365,17 @@ test("a vault larger than 10,000 entries: the first 10,000 are listed, more at t
   await expect(page.getByRole("columnheader", { name: /Updated/ })).toHaveAttribute("aria-sort", "descending");
   await expect(page.getByRole("status").filter({ hasText: "sorted by the vault" })).toBeVisible();
   await expect(page.getByRole("row", { name: /MANY_/ }).first()).toContainText("MANY_10099");
+  // A value changed here moves its entry where the vault's order puts it: first, changed last.
+  await expect(page.getByRole("row", { name: /MANY_/ }).nth(1)).toContainText("MANY_10098");
+  await page.getByRole("button", { name: "Actions for MANY_10098" }).click();
+  await page.getByRole("menuitem", { name: "Update value" }).click();
+  const dialog = page.getByRole("dialog", { name: "Update MANY_10098" });
+  await dialog.getByLabel("Value").fill("changed too");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("row", { name: /MANY_/ }).first()).toContainText("MANY_10098");
+  await expect(page.getByRole("row", { name: /MANY_/ }).first()).toContainText("v2");
+  await expect(page.getByRole("row", { name: /MANY_/ }).nth(1)).toContainText("MANY_10099");
   await page.getByRole("button", { name: "Name" }).click();
   await expect(page.getByRole("row", { name: /MANY_10099/ })).toHaveCount(0);
 

@@ -33,6 +33,8 @@ type Data = {
   /** An entry as a mutation returned it: replaces the listed one, or joins the list. */
   putEntry(entry: EntryRow): void;
   dropEntry(id: string): void;
+  /** Counts the entries' changes made in this console (put, dropped, reloaded): views of their own ask again. */
+  entriesChanged: number;
 };
 
 const DataContext = createContext<Data | null>(null);
@@ -147,24 +149,44 @@ export function DataProvider({ children }: { children: ReactNode }) {
   const client = useClient();
   const [entries, reloadEntries, updateEntries, moreEntries] = useListing(client, entriesPage, ENTRIES_AT_ONCE);
   const [agents, reloadAgents] = useListing(client, agentsPage);
+  const [entriesChanged, setEntriesChanged] = useState(0);
+  // Stable, as the listing's own are: effects depend on them.
+  const reloadAllEntries = useCallback(() => {
+    reloadEntries();
+    setEntriesChanged((count) => count + 1);
+  }, [reloadEntries]);
+  const putEntry = useCallback(
+    (entry: EntryRow) => {
+      setEntriesChanged((count) => count + 1);
+      updateEntries((rows) => {
+        const at = rows.findIndex((row) => row.id === entry.id);
+        if (at === -1) return [...rows, entry];
+        const next = rows.slice();
+        next[at] = entry;
+        return next;
+      });
+    },
+    [updateEntries],
+  );
+  const dropEntry = useCallback(
+    (id: string) => {
+      setEntriesChanged((count) => count + 1);
+      updateEntries((rows) => rows.filter((row) => row.id !== id));
+    },
+    [updateEntries],
+  );
   const value = useMemo<Data>(
     () => ({
       entries,
       agents,
-      reloadEntries,
+      reloadEntries: reloadAllEntries,
       moreEntries,
       reloadAgents,
-      putEntry: (entry) =>
-        updateEntries((rows) => {
-          const at = rows.findIndex((row) => row.id === entry.id);
-          if (at === -1) return [...rows, entry];
-          const next = rows.slice();
-          next[at] = entry;
-          return next;
-        }),
-      dropEntry: (id) => updateEntries((rows) => rows.filter((row) => row.id !== id)),
+      putEntry,
+      dropEntry,
+      entriesChanged,
     }),
-    [entries, agents, reloadEntries, moreEntries, reloadAgents, updateEntries],
+    [entries, agents, reloadAllEntries, moreEntries, reloadAgents, putEntry, dropEntry, entriesChanged],
   );
   return <DataContext.Provider value={value}>{children}</DataContext.Provider>;
 }

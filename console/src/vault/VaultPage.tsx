@@ -19,7 +19,7 @@ const BulkDeleteDialog = later(() => import("../entries/BulkDeleteDialog.tsx").t
 
 export function VaultPage() {
   useTitle("Secrets Vault");
-  const { entries, moreEntries } = useData();
+  const { entries, moreEntries, entriesChanged } = useData();
   const { openDialog, entrySearch, setEntrySearch } = useDialogs();
   const [acting, setActing] = useState<{ action: EntryAction; entry: EntryRow } | null>(null);
   const [deleting, setDeleting] = useState<EntryRow[] | null>(null);
@@ -28,11 +28,11 @@ export function VaultPage() {
   const [kind, setKind] = useState<KindShown>("ALL");
   const incomplete = entries.loading || entries.partial;
   // Another kind or order than the list's own: the vault sorts all of them, a page at a time.
-  const ordered = useAskedEntries(incomplete && (kind !== "ALL" || sort.key !== "name" || sort.descending), {
-    kind,
-    search,
-    sort,
-  });
+  const ordered = useAskedEntries(
+    incomplete && (kind !== "ALL" || sort.key !== "name" || sort.descending),
+    { kind, search, sort },
+    entriesChanged,
+  );
   const [asked] = useQuery({
     query: EntriesDocument,
     variables: { search, first: 100 },
