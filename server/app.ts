@@ -145,12 +145,9 @@ export function requestListener(
   options: { logger?: YogaLogger; trustedProxies?: number } = {},
 ) {
   const logger = options.logger ?? loggerFor(false);
-  const broker = brokerHandler(vault.services.broker, { onError: (error) => logger.error(error) });
-  const environment = serveEnvironment(
-    vault.services,
-    (request) => nodeClientAddress(options.trustedProxies ?? 0, request),
-    logger,
-  );
+  const addressOf = (request: IncomingMessage) => nodeClientAddress(options.trustedProxies ?? 0, request);
+  const broker = brokerHandler(vault.services.broker, { onError: (error) => logger.error(error), addressOf });
+  const environment = serveEnvironment(vault.services, addressOf, logger);
   return {
     listener: (request: IncomingMessage, response: ServerResponse) => {
       if (!broker.handle(request, response) && !environment(request, response)) app(request, response);

@@ -40,8 +40,8 @@ export async function mockUpstream(answer?: (request: Received, res: ServerRespo
 }
 
 /** The test vault over a real socket: the broker and the app, as `agent-vault serve` runs them. */
-export async function listen(vault: TestVault) {
-  const http = requestListener(vault.vault, vault.vault.yoga);
+export async function listen(vault: TestVault, options: { trustedProxies?: number } = {}) {
+  const http = requestListener(vault.vault, vault.vault.yoga, options);
   const server = createServer(http.listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -155,8 +155,13 @@ export type BrokerHandler = {
 
 export function brokerHandler(
   broker: BrokerService,
-  options: { onError?: (error: unknown) => void } = {},
+  options: {
+    onError?: (error: unknown) => void;
+    /** The agent's address as the activity log records it (behind trusted proxies, theirs say it). */
+    addressOf?: (req: IncomingMessage) => string;
+  } = {},
 ): BrokerHandler {
+  const addressOf = options.addressOf ?? ((req: IncomingMessage) => req.socket?.remoteAddress ?? null);
   const allowPrivate = broker.upstreams.allowPrivate;
   // One pool of kept-alive connections per upstream origin; every connection's address is checked
   // after DNS (connect-checks.ts).
@@ -216,7 +221,7 @@ export function brokerHandler(
     }
     const basePath = base.pathname.replace(/\/+$/, "");
     const method = req.method ?? "GET";
-    const address = req.socket?.remoteAddress ?? null;
+    const address = addressOf(req);
     const limited = broker.limitedRequest(opened, address);
     let body: Buffer | Buffer[] | AsyncIterable<Buffer> | null = method === "GET" || method === "HEAD" ? null : req;
     // The leak tripwire: the agent's environment secrets, looked for in all the request carries.

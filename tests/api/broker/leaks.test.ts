@@ -30,14 +30,14 @@ afterEach(async () => {
 const REDACTED = "[redacted by agent-vault]";
 
 /** A vault with the policy, and an agent with 20 environment secrets, a variable and a brokered key. */
-async function agentWith(policy: LeakPolicy, leakIdleMs?: number) {
+async function agentWith(policy: LeakPolicy, leakIdleMs?: number, trustedProxies?: number) {
   mock = await mockUpstream();
   vault = await startTestVault({
     upstreams: { ...upstreamSettings({}), allowPrivate: true },
     leakPolicy: policy,
     leakIdleMs,
   });
-  served = await listen(vault);
+  served = await listen(vault, { trustedProxies });
   const user = await vault.newUser("leaks");
   // Values with characters that JSON, URLs and base64 each write their own way.
   const values = Array.from({ length: 20 }, (_, i) => `${marker(`v${i}`)}${i % 2 ? '/p@ss+"wörd"&=' : ""}`);
@@ -107,6 +107,14 @@ function sendSplit(url: string, placeholder: string, first: string, second: stri
 }
 
 describe("the leak tripwire, policy block (the default)", () => {
+  it("records the agent's address as the trusted proxy in front of the vault gives it", async () => {
+    const a = await agentWith("block", undefined, 1);
+    const body = JSON.stringify({ content: a.values[0] });
+    expect((await a.send("/chat", body, { "x-forwarded-for": "198.51.100.23" })).status).toBe(403);
+    const [event] = await a.events();
+    expect(event).toMatchObject({ action: "SECRET_LEAK_BLOCKED", clientAddress: "198.51.100.23" });
+  });
+
   it("refuses a request carrying a secret's value in any form, forwarding nothing, and records it without the value", async () => {
     const a = await agentWith("block");
     const value = a.values[3] as string;
