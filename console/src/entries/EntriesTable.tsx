@@ -56,9 +56,10 @@ export function EntriesTable(props: {
     const shown = props.entries.filter(
       (entry) => (kind === "ALL" || entry.kind === kind) && (!query || entry.name.toUpperCase().includes(query)),
     );
-    shown.sort((a, b) => (sort.descending ? -1 : 1) * compare(a, b, sort.key));
+    // Rows the vault sorted keep its order: the next page it sends goes after them.
+    if (!props.asked) shown.sort((a, b) => (sort.descending ? -1 : 1) * compare(a, b, sort.key));
     return shown;
-  }, [props.entries, kind, query, sort]);
+  }, [props.entries, props.asked, kind, query, sort]);
 
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   // What is still there of the selection (a deleted entry leaves it).
