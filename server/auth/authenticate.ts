@@ -7,7 +7,12 @@ import type { RowBinder } from "../crypto/row-binding.ts";
 import { type TokenHasher, tokenDigest } from "../crypto/token-hash.ts";
 import { type TokenKind, tokenKind } from "../crypto/tokens.ts";
 import { type Sql, storedDate } from "../db/database.ts";
-import { runtimeTokenByHash, runtimeTokenById } from "../modules/runtime/runtime.dal.ts";
+import {
+  type EnvironmentRow,
+  runtimeTokenByHash,
+  runtimeTokenById,
+  runtimeTokenWithEnvironment,
+} from "../modules/runtime/runtime.dal.ts";
 import { sessionById, sessionBySecretHash } from "../modules/session/session.dal.ts";
 import { apiTokenByHash, apiTokenById } from "../modules/token/token.dal.ts";
 import type { RateLimits } from "./rate-limits.ts";
@@ -158,6 +163,23 @@ export function authenticator(deps: {
     return binder.verifyConsoleSession(grant, row.sessionBinding) && liveApiToken(row);
   }
 
+  /** The agent a runtime token row stands for, when the vault made the row (its binding holds). */
+  function runtimeViewerOf(row: Record<string, unknown> | undefined, address: string): RuntimeViewer | null {
+    if (!row || !binder.verifyRuntimeToken(String(row.tokenId), String(row.agentId), row.binding)) return null;
+    return {
+      userId: String(row.userId),
+      tokenId: String(row.tokenId),
+      keySalt: row.keySalt as Uint8Array,
+      address,
+      agent: {
+        id: String(row.agentId),
+        name: String(row.name),
+        runningEnv: String(row.runningEnv),
+        lastRestartedAt: storedDate(row.lastRestartedAt),
+      },
+    };
+  }
+
   async function apiTokenValid(tokenId: string): Promise<boolean> {
     return liveApiToken(await apiTokenById(sql, tokenId));
   }
@@ -263,23 +285,21 @@ export function authenticator(deps: {
 
     /** The agent a runtime token stands for. */
     runtime: (credentials: Credentials): Promise<RuntimeViewer> =>
+      authenticate(credentials, "runtime", async (token) =>
+        runtimeViewerOf(await runtimeTokenByHash(sql, hasher.hash(token)), credentials.address),
+      ),
+
+    /**
+     * The agent a runtime token stands for, and the rows of its environment read in the same
+     * statement (an agent's start asks for both). Nothing of them is used unless the token is.
+     */
+    runtimeWithEnvironment: (
+      credentials: Credentials,
+    ): Promise<{ runtime: RuntimeViewer; environment: EnvironmentRow[] }> =>
       authenticate(credentials, "runtime", async (token) => {
-        const row = await runtimeTokenByHash(sql, hasher.hash(token));
-        if (!row || !binder.verifyRuntimeToken(String(row.tokenId), String(row.agentId), row.binding)) {
-          return null;
-        }
-        return {
-          userId: String(row.userId),
-          tokenId: String(row.tokenId),
-          keySalt: row.keySalt as Uint8Array,
-          address: credentials.address,
-          agent: {
-            id: String(row.agentId),
-            name: String(row.name),
-            runningEnv: String(row.runningEnv),
-            lastRestartedAt: storedDate(row.lastRestartedAt),
-          },
-        };
+        const read = await runtimeTokenWithEnvironment(sql, hasher.hash(token));
+        const runtime = runtimeViewerOf(read?.token, credentials.address);
+        return runtime && read ? { runtime, environment: read.environment } : null;
       }),
   };
 }

@@ -11,6 +11,7 @@ import type { RuntimeViewer } from "../../auth/viewer.ts";
 import { encodeEvent, eventStream } from "../../http/event-stream.ts";
 import type { Services } from "../../services.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
+import type { EnvironmentRow } from "./runtime.dal.ts";
 
 const HEARTBEAT_MS = 15_000;
 const KEEP_ALIVE = Buffer.from(": keep-alive\n\n");
@@ -34,14 +35,29 @@ const refusal = (status: number, code: string, message: string): Answer => ({
   body: { error: { code, message } },
 });
 
-/** The runtime token's viewer, or the answer that refuses it. */
+/** The runtime token's viewer (with its agent's environment, when asked), or the answer that refuses it. */
 async function authenticated(
   services: Services,
   authorization: string | null,
   address: string,
-): Promise<RuntimeViewer | Answer> {
+): Promise<RuntimeViewer | Answer>;
+async function authenticated(
+  services: Services,
+  authorization: string | null,
+  address: string,
+  withEnvironment: true,
+): Promise<{ runtime: RuntimeViewer; environment: EnvironmentRow[] } | Answer>;
+async function authenticated(
+  services: Services,
+  authorization: string | null,
+  address: string,
+  withEnvironment = false,
+): Promise<RuntimeViewer | { runtime: RuntimeViewer; environment: EnvironmentRow[] } | Answer> {
   try {
-    return await services.authenticate.runtime({ authorization, address });
+    const credentials = { authorization, address };
+    return await (withEnvironment
+      ? services.authenticate.runtimeWithEnvironment(credentials)
+      : services.authenticate.runtime(credentials));
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
     const headers: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
@@ -58,11 +74,15 @@ async function environmentAnswer(
   address: string,
   origin: string,
 ): Promise<Answer> {
-  const runtime = await authenticated(services, authorization, address);
-  if ("status" in runtime) return runtime;
-  if (method !== "POST") return refusal(405, "METHOD_NOT_ALLOWED", "Use POST");
+  if (method !== "POST") {
+    const runtime = await authenticated(services, authorization, address);
+    return "status" in runtime ? runtime : refusal(405, "METHOD_NOT_ALLOWED", "Use POST");
+  }
+  // The token and the environment in one read: the fetch every agent start makes.
+  const read = await authenticated(services, authorization, address, true);
+  if ("status" in read) return read;
   try {
-    return { status: 200, body: await services.runtime.startEnvironment(runtime, origin) };
+    return { status: 200, body: await services.runtime.startEnvironment(read.runtime, read.environment, origin) };
   } catch (error) {
     if (!(error instanceof ValueUnreadableError)) throw error;
     return refusal(500, "VALUE_UNREADABLE", error.message);

@@ -23,7 +23,7 @@ import { ValueUnreadableError, valuesOpener } from "../entry/entry-value.ts";
 import {
   createRuntimeToken,
   deleteRuntimeTokenRow,
-  environmentRows,
+  type EnvironmentRow,
   runtimeTokenOf,
   setRunningEnvironment,
 } from "./runtime.dal.ts";
@@ -94,10 +94,9 @@ export function runtimeService(deps: {
      * The agent's environment now, decrypted. Fetching it records that the agent started with it:
      * its restartRequired clears.
      */
-    async startEnvironment(runtime: RuntimeViewer, reachedAt: string) {
+    /** `entries`: the agent's environment rows, read with its runtime token (authenticate.ts). */
+    async startEnvironment(runtime: RuntimeViewer, entries: EnvironmentRow[], reachedAt: string) {
       const agent = runtime.agent;
-      // The runtime channel's read, on every agent start: one plain statement, not Prisma's.
-      const entries = await environmentRows(sql, agent.id, runtime.userId);
       // What the API would never have written: an attachment it did not make, or a name it refuses
       // (a row changed in the database). Nothing is delivered then.
       for (const entry of entries) {
