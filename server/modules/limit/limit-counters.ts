@@ -1,7 +1,7 @@
 // Where limits' windows are counted. Both ways count a request in all its windows or in none, and
 // never let a window pass a maximum, however many requests arrive at once:
 // - shared (PostgreSQL, any number of instances): one conditional statement per window, in the
-//   database, each request (limit.dal.ts's reserve);
+//   database, each request (limit.dal.ts's reserve; a request under one limit, one round trip);
 // - in process (SQLite, whose vault is one process): in memory, checked and counted in one
 //   synchronous step, loaded from the database on first use and written back within a second and
 //   at shutdown (a crash loses at most that second of counts).
@@ -13,6 +13,7 @@ import {
   countersIn,
   countersOf,
   reserve,
+  reserveAtOnce,
   settle,
   writeCounters,
 } from "./limit.dal.ts";
@@ -66,6 +67,14 @@ export function sharedCounters(deps: { uow: UnitsOfWork; sql: Sql; batch: UsageB
   const { uow, sql, batch } = deps;
   return {
     async reserve(windows, tokens, costMicros) {
+      const [only] = windows;
+      if (windows.length === 1 && only) {
+        // One window (most requests): its one statement is a transaction of its own.
+        const counter = await reserveAtOnce(sql, only.limit, only.windowStart, tokens, costMicros);
+        if (counter) return { ok: true, counters: [counter] };
+        const current = (await countersOf(sql, [{ limitId: only.limit.id, windowStart: only.windowStart }])).values();
+        return { ok: false, window: only, current: current.next().value ?? ZERO };
+      }
       try {
         // Committed without waiting for PostgreSQL's disk (database.ts's WriteOptions).
         const counters = await uow.sqlOnly(async (work) => {
