@@ -13,7 +13,6 @@ import {
   countersIn,
   countersOf,
   reserve,
-  reserveAtOnce,
   settle,
   writeCounters,
 } from "./limit.dal.ts";
@@ -70,7 +69,8 @@ export function sharedCounters(deps: { uow: UnitsOfWork; sql: Sql; batch: UsageB
       const [only] = windows;
       if (windows.length === 1 && only) {
         // One window (most requests): its one statement is a transaction of its own.
-        const counter = await reserveAtOnce(sql, only.limit, only.windowStart, tokens, costMicros);
+        const alone = (text: string, params?: readonly unknown[]) => sql.objects(text, params);
+        const counter = await reserve(alone, only.limit, only.windowStart, tokens, costMicros, { alone: true });
         if (counter) return { ok: true, counters: [counter] };
         const current = (await countersOf(sql, [{ limitId: only.limit.id, windowStart: only.windowStart }])).values();
         return { ok: false, window: only, current: current.next().value ?? ZERO };

@@ -85,10 +85,19 @@ export const appliedLimit = ([id, window, maxRequests, maxTokens, maxCostMicros]
   maxCostMicros: numOrNull(maxCostMicros),
 });
 
+// reserve()'s new row: a statement in the caller's transaction, or (`alone`) a transaction of its
+// own committed without waiting for PostgreSQL's log to reach its disk, as database.ts's
+// `durable: false` does (set_config's change lasts as long as the statement's transaction).
+const NEW_COUNTER = 'INSERT INTO "LimitCounter" ("limitId", "windowStart", "requests", "tokens", "costMicros")';
+const NEW_ROW = `${NEW_COUNTER} VALUES (?, ?, 1, ?, ?)`;
+const NEW_ROW_ALONE = `WITH "relaxed" AS (SELECT set_config('synchronous_commit', 'off', true))
+  ${NEW_COUNTER} SELECT ?, ?, 1, ?, ? FROM "relaxed"`;
+
 /**
  * Counts one request in a limit's window, with the tokens and cost it reserves, only while the
  * window is under each of the limit's maxima: one statement, which the database runs one at a time
- * per row. The window's counts afterwards, or null when it was already at a maximum.
+ * per row. The window's counts afterwards, or null when it was already at a maximum. `alone`: the
+ * statement is its own transaction (PostgreSQL; a request under one limit, one round trip).
  */
 export async function reserve(
   run: SqlRunner,
@@ -96,34 +105,10 @@ export async function reserve(
   windowStart: number,
   tokens: number,
   costMicros: number,
+  options: { alone?: boolean } = {},
 ): Promise<Counter | null> {
   const { text, params } = reserveStatement(limit, windowStart, tokens, costMicros);
-  const [row] = await run(
-    `INSERT INTO "LimitCounter" ("limitId", "windowStart", "requests", "tokens", "costMicros") VALUES (?, ?, 1, ?, ?) ${text}`,
-    params,
-  );
-  return row ? { requests: num(row.requests), tokens: num(row.tokens), costMicros: num(row.costMicros) } : null;
-}
-
-/**
- * reserve() as a transaction of its own, in one round trip (PostgreSQL): committed without
- * waiting for the database's log to reach its disk, as database.ts's `durable: false` does
- * (set_config's change lasts only as long as this statement's transaction).
- */
-export async function reserveAtOnce(
-  sql: Sql,
-  limit: Pick<LimitRow, "id" | "maxRequests" | "maxTokens" | "maxCostMicros">,
-  windowStart: number,
-  tokens: number,
-  costMicros: number,
-): Promise<Counter | null> {
-  const { text, params } = reserveStatement(limit, windowStart, tokens, costMicros);
-  const [row] = await sql.objects(
-    `WITH "relaxed" AS (SELECT set_config('synchronous_commit', 'off', true))
-     INSERT INTO "LimitCounter" ("limitId", "windowStart", "requests", "tokens", "costMicros")
-     SELECT ?, ?, 1, ?, ? FROM "relaxed" ${text}`,
-    params,
-  );
+  const [row] = await run(`${options.alone ? NEW_ROW_ALONE : NEW_ROW} ${text}`, params);
   return row ? { requests: num(row.requests), tokens: num(row.tokens), costMicros: num(row.costMicros) } : null;
 }
 
