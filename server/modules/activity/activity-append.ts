@@ -13,6 +13,7 @@ import {
   type EventRow,
   headMovedError,
   insertEvent,
+  moveHead,
   readHead,
   setHead,
   takeNextPosition,
@@ -108,6 +109,18 @@ export function activityAppender(deps: {
    */
   async function record(work: SqlWork, doer: Doer, input: ActivityInput): Promise<EventRow> {
     const run = work.sql;
+    // After the head this instance last wrote, in one statement, while it is still that head.
+    const known = heads.get(doer.userId);
+    if (known && (committed.get(doer.userId) ?? 0) <= known.seq) {
+      const { row, next, mac, keyVersion } = chained(doer, input, known);
+      if (await moveHead(run, doer.userId, known, next, mac, keyVersion)) {
+        await insertEvent(run, row);
+        remember(doer.userId, next);
+        work.afterCommit(() => publish([row]));
+        return row;
+      }
+      heads.delete(doer.userId);
+    }
     let head = await takeNextPosition(run, doer.userId, ACTIVITY_KEY_SCHEME);
     // The head is locked until the transaction ends: the notice goes in just before the event.
     const notice = rolledBack(doer.userId, head.seq);

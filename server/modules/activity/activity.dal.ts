@@ -70,6 +70,32 @@ export const insertEvent = (run: SqlRunner, event: EventRow) =>
 export const setHead = (run: SqlRunner, userId: string, digest: string, mac: string, keyVersion: number) =>
   run(SET_HEAD, [digest, mac, keyVersion, userId]);
 
+/**
+ * Moves the user's chain head from `head` (as this instance last wrote it) to `next`, in the
+ * caller's transaction, locking it as takeNextPosition does; false when the head is no longer
+ * `head` (another writer moved it): then nothing changed.
+ */
+export async function moveHead(
+  run: SqlRunner,
+  userId: string,
+  head: ChainHead,
+  next: ChainHead,
+  mac: string,
+  keyVersion: number,
+): Promise<boolean> {
+  const moved = await run(MOVE_HEAD, [
+    next.seq,
+    next.digest,
+    mac,
+    keyVersion,
+    userId,
+    head.seq,
+    head.digest,
+    head.anchorSeq,
+  ]);
+  return moved.length > 0;
+}
+
 /** The user's chain head, or null before the first event. */
 export async function readHead(sql: Sql, userId: string): Promise<ChainHead | null> {
   const [row] = await sql.objects(HEAD, [userId]);
