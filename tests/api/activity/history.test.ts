@@ -443,18 +443,22 @@ describe("the activity log", () => {
           // Each instance's idea of the chain's end goes stale as the other appends.
           await otherVault.addSecret({ name: "FROM_OTHER", value: "o" });
           await vault.addSecret({ name: "AFTER_OTHER", value: "a" });
-          await Promise.all(
+          const added = await Promise.all(
             Array.from({ length: 12 }, (_, i) =>
               (i % 2 ? vault : otherVault).addSecret({ name: `PARALLEL_${i}`, value: String(i) }),
             ),
+          );
+          // Updates append in a transaction of their own, after the head each instance last wrote.
+          await Promise.all(
+            added.map((secret, i) => (i % 2 ? otherVault : vault).updateSecret({ id: secret.id, value: `new ${i}` })),
           );
         } finally {
           await other.close();
         }
         const events = await activityOf(vault);
-        expect(events).toHaveLength(16);
-        expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => 16 - i));
-        expect(await vault.verifyActivity()).toMatchObject({ ok: true, checked: 16 });
+        expect(events).toHaveLength(28);
+        expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => 28 - i));
+        expect(await vault.verifyActivity()).toMatchObject({ ok: true, checked: 28 });
       },
     );
 
