@@ -51,6 +51,11 @@ export type Sql = {
    * clauses): the activity log joins an entry's change to its event then.
    */
   joinsWrites: boolean;
+  /**
+   * Whether each statement is a round trip to a database server (PostgreSQL), which one joined
+   * read saves; in process (SQLite), two small reads cost less than one that joins them.
+   */
+  roundTrips: boolean;
 };
 
 /**

@@ -209,6 +209,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
     },
     sql: {
       joinsWrites: true,
+      roundTrips: true,
       async objects(sql, params = []) {
         options.onQuery?.(sql);
         let n = 0;

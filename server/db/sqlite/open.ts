@@ -81,6 +81,7 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
     },
     sql: {
       joinsWrites: false,
+      roundTrips: false,
       async objects(sql, params = []) {
         options.onQuery?.(sql);
         direct ??= openSqlite(sqliteFile(url)).defaultSafeIntegers(false);

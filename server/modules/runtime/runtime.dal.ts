@@ -39,12 +39,18 @@ export const runtimeTokenByHash = async (sql: Sql, hash: string) => (await sql.o
 
 /**
  * A runtime token row as runtimeTokenByHash reads it, and its agent's environment as
- * environmentRows does, in one statement (or undefined).
+ * environmentRows does (or undefined): in one statement where each is a round trip.
  */
 export async function runtimeTokenWithEnvironment(
   sql: Sql,
   hash: string,
 ): Promise<{ token: Record<string, unknown>; environment: EnvironmentRow[] } | undefined> {
+  if (!sql.roundTrips) {
+    // In process, the two reads cost less than the one that joins them (docs/performance.md).
+    const found = await runtimeTokenByHash(sql, hash);
+    if (!found) return undefined;
+    return { token: found, environment: await environmentRows(sql, String(found.agentId), String(found.userId)) };
+  }
   let token: Record<string, unknown> | undefined;
   const environment: EnvironmentRow[] = [];
   for (const row of await sql.rows(WITH_ENVIRONMENT, [hash, hash])) {
