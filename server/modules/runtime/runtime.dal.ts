@@ -21,9 +21,9 @@ const BIND = 'UPDATE "RuntimeToken" SET "binding" = ? WHERE "id" = ? AND "bindin
 const ENVIRONMENT = `SELECT e."id", e."name", e."kind", e."version", e."ciphertext", t."binding", e."upstream"
   FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
 
-// An agent start's one read: the token with its agent and user (the row whose first column is
-// set), then the agent's entries with each attachment's binding (a row each). The two kinds share
-// their columns where the types agree: fewer columns read faster on SQLite.
+// An agent start's one read (PostgreSQL): the token with its agent and user (the row whose first
+// column is set), then the agent's entries with each attachment's binding (a row each). The two
+// kinds share their columns where their types agree (a UNION needs one type per column).
 const WITH_ENVIRONMENT = `SELECT t."id", t."binding", a."id", a."name", a."runningEnv", a."lastRestartedAt", a."userId",
     u."keySalt", NULL
   FROM "RuntimeToken" t JOIN "Agent" a ON a."id" = t."agentId" JOIN "User" u ON u."id" = a."userId"
