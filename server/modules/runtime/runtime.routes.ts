@@ -11,7 +11,6 @@ import type { RuntimeViewer } from "../../auth/viewer.ts";
 import { encodeEvent, eventStream } from "../../http/event-stream.ts";
 import type { Services } from "../../services.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
-import type { EnvironmentRow } from "./runtime.dal.ts";
 
 const HEARTBEAT_MS = 15_000;
 const KEEP_ALIVE = Buffer.from(": keep-alive\n\n");
@@ -35,29 +34,10 @@ const refusal = (status: number, code: string, message: string): Answer => ({
   body: { error: { code, message } },
 });
 
-/** The runtime token's viewer (with its agent's environment, when asked), or the answer that refuses it. */
-async function authenticated(
-  services: Services,
-  authorization: string | null,
-  address: string,
-): Promise<RuntimeViewer | Answer>;
-async function authenticated(
-  services: Services,
-  authorization: string | null,
-  address: string,
-  withEnvironment: true,
-): Promise<{ runtime: RuntimeViewer; environment: EnvironmentRow[] } | Answer>;
-async function authenticated(
-  services: Services,
-  authorization: string | null,
-  address: string,
-  withEnvironment = false,
-): Promise<RuntimeViewer | { runtime: RuntimeViewer; environment: EnvironmentRow[] } | Answer> {
+/** What a runtime token's authentication gives, or the answer that refuses the token. */
+async function authenticated<T>(authenticate: () => Promise<T>): Promise<T | Answer> {
   try {
-    const credentials = { authorization, address };
-    return await (withEnvironment
-      ? services.authenticate.runtimeWithEnvironment(credentials)
-      : services.authenticate.runtime(credentials));
+    return await authenticate();
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
     const headers: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
@@ -75,11 +55,11 @@ async function environmentAnswer(
   origin: string,
 ): Promise<Answer> {
   if (method !== "POST") {
-    const runtime = await authenticated(services, authorization, address);
+    const runtime = await authenticated(() => services.authenticate.runtime({ authorization, address }));
     return "status" in runtime ? runtime : refusal(405, "METHOD_NOT_ALLOWED", "Use POST");
   }
   // The token and the environment in one read: the fetch every agent start makes.
-  const read = await authenticated(services, authorization, address, true);
+  const read = await authenticated(() => services.authenticate.runtimeWithEnvironment({ authorization, address }));
   if ("status" in read) return read;
   try {
     return { status: 200, body: await services.runtime.startEnvironment(read.runtime, read.environment, origin) };
@@ -152,7 +132,7 @@ async function respond(
     );
     return json(api, answer.status, answer.body, answer.headers);
   }
-  const runtime = await authenticated(services, authorization, address);
+  const runtime = await authenticated(() => services.authenticate.runtime({ authorization, address }));
   if ("status" in runtime) return json(api, runtime.status, runtime.body, runtime.headers);
   if (request.method !== "GET") return failure(api, 405, "METHOD_NOT_ALLOWED", "Use GET");
   return commandStream(api, services, runtime);
