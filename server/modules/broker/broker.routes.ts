@@ -193,20 +193,28 @@ export function brokerHandler(
         "This placeholder opens nothing here: it is not this secret's, or its secret was detached, deleted or is no longer brokered, or its runtime token was revoked",
       );
     }
+    // Refused after the read counted the request in its limit (PostgreSQL): the count is taken back.
+    const refuse = async (status: number, type: string, message: string) => {
+      if (opened.counted) await broker.limits.uncount(opened.counted.request);
+      failure(res, status, type, message);
+    };
+    const overLimit = (error: LimitRefusedError) => {
+      const answer = limitAnswer(opened.upstream.provider, error.refusal);
+      res.writeHead(429, { ...answer.headers, "content-length": String(Buffer.byteLength(answer.body)) });
+      res.end(answer.body);
+    };
     // The placeholder counts only where the secret's header is (for a provider's key, also where
     // the provider's SDKs put it).
     const carriers = opened.upstream.provider ? [opened.upstream.header, ...LIKELY_CARRIERS] : [opened.upstream.header];
     if (!carriers.includes(carrier.header)) {
-      return failure(
-        res,
+      return refuse(
         401,
         "misplaced_placeholder",
         `This secret's placeholder goes in the ${opened.upstream.header} header`,
       );
     }
     if (/[\r\n\0]/.test(opened.value)) {
-      return failure(
-        res,
+      return refuse(
         500,
         "unusable_value",
         `The value of ${opened.entry.name} cannot go in a header (it has a line break)`,
@@ -214,10 +222,10 @@ export function brokerHandler(
     }
     const base = new URL(opened.upstream.baseUrl);
     if (base.protocol !== "https:" && !(allowPrivate && base.protocol === "http:")) {
-      return failure(res, 502, "upstream_refused", "The upstream is not https");
+      return refuse(502, "upstream_refused", "The upstream is not https");
     }
     if (!allowPrivate && privateHost(base.hostname)) {
-      return failure(res, 502, "upstream_refused", "The upstream is a private, loopback or link-local address");
+      return refuse(502, "upstream_refused", "The upstream is a private, loopback or link-local address");
     }
     const basePath = base.pathname.replace(/\/+$/, "");
     const method = req.method ?? "GET";
@@ -240,7 +248,7 @@ export function brokerHandler(
         target: [rest, query],
       } = tripwire.head(req.headers, [rest, query]));
     const path = `${basePath}${rest}` || "/";
-    const tooLarge = (why: string) => failure(res, 413, "request_too_large", `${why}: this one is over 32 MB`);
+    const tooLarge = (why: string) => refuse(413, "request_too_large", `${why}: this one is over 32 MB`);
     if (tripwire?.holdsBody && body) {
       // Kept in the chunks it came in (undici writes them one by one): no copy of the whole.
       const read = await readChunks(req, WHOLE_READ_LIMIT);
@@ -249,9 +257,16 @@ export function brokerHandler(
       tripwire.seeChunks(read);
     }
     const refused = await tripwire?.refusal(path);
-    if (refused) return failure(res, 403, "secret_in_request", refused);
+    if (refused) return refuse(403, "secret_in_request", refused);
     let admission: Admission | null = null;
-    if (opened.limits.length > 0) {
+    if (opened.counted) {
+      try {
+        admission = await broker.limits.admitted(limited, opened.counted.request, opened.counted.at);
+      } catch (error) {
+        if (!(error instanceof LimitRefusedError)) throw error;
+        return overLimit(error);
+      }
+    } else if (opened.limits.length > 0) {
       const limits = opened.limits;
       let asks: { model: string | null; maxTokens: number } = { model: null, maxTokens: 0 };
       // A limit of tokens or cost reserves what the request asks for (its max_tokens): read first.
@@ -265,10 +280,7 @@ export function brokerHandler(
         admission = await broker.limits.admit(limited, asks, limits);
       } catch (error) {
         if (!(error instanceof LimitRefusedError)) throw error;
-        const answer = limitAnswer(opened.upstream.provider, error.refusal);
-        res.writeHead(429, { ...answer.headers, "content-length": String(Buffer.byteLength(answer.body)) });
-        res.end(answer.body);
-        return;
+        return overLimit(error);
       }
     }
     // Redacted or recorded: a whole body now, a streaming one as it goes (the finds heard at its end).

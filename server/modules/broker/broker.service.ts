@@ -9,10 +9,11 @@ import type { Sql } from "../../db/database.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
 import type { LeakService } from "../leak/leak.service.ts";
-import type { AppliedLimit } from "../limit/limit.dal.ts";
+import type { AppliedLimit, CountedRequest } from "../limit/limit.dal.ts";
 import type { LimitedRequest, LimitService } from "../limit/limit.service.ts";
+import { LIMIT_WINDOWS, windowStart } from "../limit/limit-window.ts";
 import type { Provider } from "../provider/providers.ts";
-import { type PlaceholderGrant, placeholderGrant } from "./broker.dal.ts";
+import { type PlaceholderGrant, placeholderGrant, placeholderGrantCounting } from "./broker.dal.ts";
 import { type BrokeredRequest, brokerUsage } from "./broker-usage.ts";
 import { resolveUpstream, type Upstream, type UpstreamSettings } from "./upstream.ts";
 
@@ -29,9 +30,17 @@ export type Opened = {
   runningEnv: string | null;
   /** The limits these requests are measured against. */
   limits: AppliedLimit[];
+  /** The request already counted in its one limit of requests (by the read itself, on PostgreSQL), when it was. */
+  counted: { at: number; request: CountedRequest } | null;
 };
 
 export type BrokerService = ReturnType<typeof brokerService>;
+
+type WindowStarts = Parameters<typeof placeholderGrantCounting>[3];
+
+/** What placeholderGrantCounting counts in its read: one limit, of requests only. */
+const countableAlone = (limits: readonly AppliedLimit[]) =>
+  limits.length === 1 && limits[0]?.maxTokens === null && limits[0]?.maxCostMicros === null;
 
 const CACHED = 10_000;
 
@@ -58,12 +67,15 @@ export function brokerService(deps: {
   onError: (error: unknown) => void;
 }) {
   const { sql, keyring, hasher, binder, upstreams } = deps;
+  const countsInRead = sql.roundTrips && deps.limits.countsInDatabase;
   const usage = brokerUsage({ activity: deps.activity, onError: deps.onError });
   // Every request asks again whether its placeholder still opens its secret (one read); what does
   // not change between requests is kept: a placeholder's keyed hash, and a value opened from the
   // same ciphertext for the same upstream (a new value or upstream is a new ciphertext).
   const hashes = new BoundedMap<string, string>(CACHED);
   const opened = new BoundedMap<string, { ciphertext: Buffer; upstream: string; value: string }>(CACHED);
+  // Placeholders whose last request had one limit, of requests only: the next is counted by its read.
+  const countedLastTime = new BoundedMap<string, true>(CACHED);
 
   function hashOf(placeholder: string): string {
     let hash = hashes.get(placeholder);
@@ -99,9 +111,26 @@ export function brokerService(deps: {
     async open(entryId: string, placeholder: string): Promise<Opened | null> {
       if (!isPlaceholder(placeholder)) return null;
       const tokenHash = hashOf(placeholder);
-      const grant = await placeholderGrant(sql, tokenHash);
+      let grant: PlaceholderGrant | undefined;
+      let counted: Opened["counted"] = null;
+      if (countsInRead && countedLastTime.get(tokenHash)) {
+        // Where each statement is a round trip, the request is counted in its limit by the read.
+        const at = deps.limits.now();
+        const starts = Object.fromEntries(LIMIT_WINDOWS.map((w) => [w, windowStart(w, at)])) as WindowStarts;
+        const read = await placeholderGrantCounting(sql, tokenHash, entryId, starts);
+        grant = read;
+        if (read?.counted) counted = { at, request: read.counted };
+        else countedLastTime.delete(tokenHash);
+      } else {
+        grant = await placeholderGrant(sql, tokenHash);
+        // Its next request is counted by its read (a read that writes costs more where nothing is counted).
+        if (countsInRead && grant && countableAlone(grant.limits)) countedLastTime.set(tokenHash, true);
+      }
       if (!grant || grant.entryId !== entryId || !grant.upstream) return null;
-      if (!binder.verifyPlaceholder({ ...grant, tokenHash }, grant.binding)) return null;
+      if (!binder.verifyPlaceholder({ ...grant, tokenHash }, grant.binding)) {
+        if (counted) await deps.limits.uncount(counted.request);
+        return null;
+      }
       return {
         value: valueIn({ ...grant, upstream: grant.upstream }),
         upstream: resolveUpstream(grant.upstream, upstreams),
@@ -112,6 +141,7 @@ export function brokerService(deps: {
         runtimeTokenId: grant.runtimeTokenId,
         runningEnv: grant.runningEnv,
         limits: grant.limits,
+        counted,
       };
     },
 

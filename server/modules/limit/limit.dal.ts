@@ -137,6 +137,48 @@ function reserveStatement(
   return { text, params };
 }
 
+/**
+ * WITH clauses that count one request in the window of the one limit `source` (a WITH clause with
+ * columns "limitId", "window", "maxRequests", "maxTokens", "maxCostMicros", a row per limit that
+ * applies) holds, when that limit counts requests only, as reserve() would, in the statement that
+ * reads the limits (the broker's, on PostgreSQL: one round trip for both). "countable": the one
+ * limit (no row when another way must count); "counted": its counts after, no row when it was
+ * at its maximum. Parameters: the windows' starts for MINUTE, HOUR, DAY and MONTH, then `where`'s.
+ */
+export function countOneRequestClauses(source: string, where: string): string {
+  return `"relaxed" AS (SELECT set_config('synchronous_commit', 'off', true)),
+  "countable" AS (
+    SELECT s."limitId", s."maxRequests", CAST(CASE CAST(s."window" AS TEXT) WHEN 'MINUTE' THEN ? WHEN 'HOUR' THEN ?
+      WHEN 'DAY' THEN ? ELSE ? END AS BIGINT) AS "windowStart"
+    FROM "${source}" s
+    WHERE s."limitId" IS NOT NULL AND s."maxTokens" IS NULL AND s."maxCostMicros" IS NULL
+      AND (SELECT count(*) FROM "${source}") = 1 AND ${where}),
+  "counted" AS (
+    ${NEW_COUNTER} SELECT c."limitId", c."windowStart", 1, 0, 0 FROM "countable" c, "relaxed"
+    ON CONFLICT ("limitId", "windowStart") DO UPDATE SET "requests" = "LimitCounter"."requests" + 1
+    WHERE "LimitCounter"."requests" < (SELECT "maxRequests" FROM "countable")
+    RETURNING "requests", "tokens", "costMicros")`;
+}
+
+/** A request counted in the window of its one limit of requests, or refused by it (`counter` null). */
+export type CountedRequest = { limit: AppliedLimit; windowStart: number; counter: Counter | null };
+
+/** The counts "counted" returned (countOneRequestClauses), from a row's columns requests, tokens, costMicros. */
+export const counterOf = ([requests, tokens, costMicros]: unknown[]): Counter => ({
+  requests: num(requests),
+  tokens: num(tokens),
+  costMicros: num(costMicros),
+});
+
+/** Takes back one request counted in a window (one that did not go after all). */
+export async function uncount(run: SqlRunner, limitId: string, windowStart: number): Promise<void> {
+  await run(
+    `UPDATE "LimitCounter" SET "requests" = "requests" - 1
+     WHERE "limitId" = ? AND "windowStart" = ? AND "requests" > 0`,
+    [limitId, windowStart],
+  );
+}
+
 /** Replaces a request's reservation by what it used: the differences added to its window. */
 export async function settle(
   run: SqlRunner,

@@ -15,6 +15,7 @@ import { entriesByIds } from "../entry/entry.dal.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
 import {
   type AppliedLimit,
+  type CountedRequest,
   type Counter,
   costSince,
   createLimit,
@@ -22,6 +23,7 @@ import {
   type LimitRow,
   limitsOfAgent,
   pruneUsage,
+  uncount,
   usageHours,
 } from "./limit.dal.ts";
 import { type CountedWindow, type CounterStore, inProcessCounters, sharedCounters } from "./limit-counters.ts";
@@ -288,6 +290,33 @@ export function limitService(deps: {
         reserved,
         windows,
       };
+    },
+
+    /** Now, by the limits' clock (tests move it). */
+    now,
+
+    /** Whether windows are counted in the database (each request a conditional statement there). */
+    countsInDatabase: deps.counting !== "in-process",
+
+    /**
+     * A request the broker's read already counted in its one limit of requests
+     * (placeholderGrantCounting): admitted as admit() would, or refused (LimitRefusedError).
+     */
+    async admitted(request: LimitedRequest, counted: CountedRequest, at: number): Promise<Admission> {
+      const { limit, windowStart: start, counter } = counted;
+      if (!counter) {
+        throw new LimitRefusedError({ limit, measure: "requests", retryAfter: secondsToReset(limit.window, at) });
+      }
+      const before = { ...counter, requests: counter.requests - 1 };
+      await recordCrossings(request, limit, before, counter, start);
+      const reserved = { tokens: 0, costMicros: 0 };
+      return { request, at, model: null, reserved, windows: [{ limit, windowStart: start }] };
+    },
+
+    /** Takes back a request counted by the broker's read that was refused before it went. */
+    async uncount(counted: CountedRequest): Promise<void> {
+      if (!counted.counter) return;
+      await uncount((text, params) => sql.objects(text, params), counted.limit.id, counted.windowStart).catch(onError);
     },
 
     /**

@@ -276,6 +276,29 @@ describe("a limit of requests", () => {
     expect(limit).toMatchObject({ secretId: first.id, secretName: first.name, used: { requests: 1 } });
   });
 
+  it("counts no request refused before it goes (another secret's path, the wrong header), and exactly N after", async () => {
+    const secret = await brokeredSecret();
+    const other = await brokeredSecret();
+    const target = await agentOn(secret.id);
+    await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "MINUTE", maxRequests: 12 });
+    const elsewhere = await call({ ...target, baseUrl: target.baseUrl.replace(secret.id, other.id) });
+    expect(elsewhere.status).toBe(401);
+    const misplaced = await fetch(`${target.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "x-api-key": target.placeholder, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(misplaced.status).toBe(401);
+    expect(await misplaced.json()).toMatchObject({ error: { type: "agent_vault_misplaced_placeholder" } });
+    expect((await limitsOf(target.agent.id))[0]?.used.requests).toBe(0);
+    // And then exactly the maximum of many at once (on PostgreSQL, each counted by its read).
+    const statuses = (await Promise.all(Array.from({ length: 30 }, () => call(target)))).map((r) => r.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(12);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(18);
+    expect((await limitsOf(target.agent.id))[0]?.used.requests).toBe(12);
+    expect(mock.received).toHaveLength(12);
+  });
+
   it("is gone with removeAgentLimit", async () => {
     const secret = await brokeredSecret();
     const target = await agentOn(secret.id);
