@@ -8,6 +8,7 @@ import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
 import { requestTripwire } from "../leak/broker-tripwire.ts";
+import type { CountedRequest } from "../limit/limit.dal.ts";
 import { type Admission, LimitRefusedError } from "../limit/limit.service.ts";
 import { requestedUsage, type Usage, usageMeter } from "../limit/usage-meter.ts";
 import type { BrokerService, Opened } from "./broker.service.ts";
@@ -147,6 +148,9 @@ function responseHeaders(headers: Dispatcher.ResponseData["headers"], value: str
   return out;
 }
 
+/** A request counted by its read and not yet gone: taken back if it fails before it goes. */
+type Held = { counted: CountedRequest | null };
+
 export type BrokerHandler = {
   /** Serves the request when it is the broker's (true), or leaves it alone (false). */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
@@ -172,6 +176,18 @@ export function brokerHandler(
   const onError = options.onError ?? (() => {});
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const held: Held = { counted: null };
+    try {
+      await forward(req, res, held);
+    } catch (error) {
+      // Counted by the read, and failed before it went (the agent left while its body was read,
+      // say): taken back.
+      if (held.counted) await broker.limits.uncount(held.counted);
+      throw error;
+    }
+  }
+
+  async function forward(req: IncomingMessage, res: ServerResponse, held: Held): Promise<void> {
     const route = brokerPath(req.url ?? "");
     if ("problem" in route) return failure(res, 400, "bad_path", route.problem);
     const carrier = findPlaceholder(req.headers);
@@ -193,9 +209,12 @@ export function brokerHandler(
         "This placeholder opens nothing here: it is not this secret's, or its secret was detached, deleted or is no longer brokered, or its runtime token was revoked",
       );
     }
+    held.counted = opened.counted?.request ?? null;
     // Refused after the read counted the request in its limit (PostgreSQL): the count is taken back.
     const refuse = async (status: number, type: string, message: string) => {
-      if (opened.counted) await broker.limits.uncount(opened.counted.request);
+      const counted = held.counted;
+      held.counted = null;
+      if (counted) await broker.limits.uncount(counted);
       failure(res, status, type, message);
     };
     const overLimit = (error: LimitRefusedError) => {
@@ -260,6 +279,7 @@ export function brokerHandler(
     if (refused) return refuse(403, "secret_in_request", refused);
     let admission: Admission | null = null;
     if (opened.counted) {
+      held.counted = null;
       try {
         admission = await broker.limits.admitted(limited, opened.counted.request, opened.counted.at);
       } catch (error) {

@@ -2,6 +2,7 @@
 // concurrency, answers in the provider's own shape, tokens and cost from the providers' usage,
 // windows that reset, and the usage a person sees.
 
+import { request as httpRequest } from "node:http";
 import { createVaultClient, type LimitNotice, TOKEN_SCOPES } from "@agent-vault/sdk";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
@@ -297,6 +298,37 @@ describe("a limit of requests", () => {
     expect(statuses.filter((status) => status === 429)).toHaveLength(18);
     expect((await limitsOf(target.agent.id))[0]?.used.requests).toBe(12);
     expect(mock.received).toHaveLength(12);
+  });
+
+  it("takes back a request counted and never sent (its agent left while the tripwire read its body)", async () => {
+    const secret = await brokeredSecret();
+    // An environment secret: the leak tripwire (block, the default) reads each body whole before it goes.
+    const plain = await ok(user.gql, "addSecret", { name: `PLAIN_${marker("N").slice(2, 10)}`, value: marker("v") });
+    const agent = await ok(user.gql, "createAgent", { name: marker("agent"), entryIds: [secret.id, plain.id] });
+    const { token } = await ok(user.gql, "createRuntimeToken", { agentId: agent.id });
+    const env = await served.environment(token);
+    const target = { baseUrl: env.LIMITED_BASE_URL as string, placeholder: env[secret.name] as string };
+    await ok(user.gql, "setAgentLimit", { agentId: agent.id, window: "MINUTE", maxRequests: 5 });
+    expect((await call(target)).status).toBe(200);
+    // A body announced at 1 MB, of which a part is sent before the agent goes away.
+    await new Promise<void>((resolve) => {
+      const left = httpRequest(`${target.baseUrl}/chat/completions`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${target.placeholder}`,
+          "content-type": "application/json",
+          "content-length": String(1024 * 1024),
+        },
+      });
+      left.on("error", () => {});
+      left.write(`{"model": "test/model", "pad": "${"x".repeat(4096)}`);
+      setTimeout(() => {
+        left.destroy();
+        resolve();
+      }, 200);
+    });
+    await settled(agent.id, (used) => used.requests === 1);
+    expect(mock.received).toHaveLength(1);
   });
 
   it("is gone with removeAgentLimit", async () => {
