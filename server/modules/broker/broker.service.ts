@@ -131,8 +131,16 @@ export function brokerService(deps: {
         if (counted) await deps.limits.uncount(counted.request);
         return null;
       }
+      let value: string;
+      try {
+        value = valueIn({ ...grant, upstream: grant.upstream });
+      } catch (error) {
+        // A value that fails its integrity check (ValueUnreadableError) opens nothing: not counted either.
+        if (counted) await deps.limits.uncount(counted.request);
+        throw error;
+      }
       return {
-        value: valueIn({ ...grant, upstream: grant.upstream }),
+        value,
         upstream: resolveUpstream(grant.upstream, upstreams),
         userId: grant.userId,
         keySalt: grant.keySalt,

@@ -331,6 +331,20 @@ describe("a limit of requests", () => {
     expect(mock.received).toHaveLength(1);
   });
 
+  it("counts nothing for a value that fails its integrity check (a database writer moved its upstream)", async () => {
+    const secret = await brokeredSecret();
+    const target = await agentOn(secret.id);
+    await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "MINUTE", maxRequests: 5 });
+    expect((await call(target)).status).toBe(200);
+    const redirected = JSON.stringify({ ...secret.upstream, baseUrl: "http://127.0.0.1:9/v1" });
+    await vault.vault.db.entry.update({ where: { id: secret.id }, data: { upstream: redirected } });
+    const response = await call(target);
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { error: { type: string } }).error.type).toBe("agent_vault_value_unreadable");
+    expect((await limitsOf(target.agent.id))[0]?.used.requests).toBe(1);
+    expect(mock.received).toHaveLength(1);
+  });
+
   it("is gone with removeAgentLimit", async () => {
     const secret = await brokeredSecret();
     const target = await agentOn(secret.id);
