@@ -9,7 +9,7 @@ import type { Sql } from "../../db/database.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
 import type { LeakService } from "../leak/leak.service.ts";
-import type { AppliedLimit, CountedRequest } from "../limit/limit.dal.ts";
+import { type AppliedLimit, type CountedRequest, countableInRead } from "../limit/limit.dal.ts";
 import type { LimitedRequest, LimitService } from "../limit/limit.service.ts";
 import { LIMIT_WINDOWS, windowStart } from "../limit/limit-window.ts";
 import type { Provider } from "../provider/providers.ts";
@@ -37,10 +37,6 @@ export type Opened = {
 export type BrokerService = ReturnType<typeof brokerService>;
 
 type WindowStarts = Parameters<typeof placeholderGrantCounting>[3];
-
-/** What placeholderGrantCounting counts in its read: one limit, of requests only. */
-const countableAlone = (limits: readonly AppliedLimit[]) =>
-  limits.length === 1 && limits[0]?.maxTokens === null && limits[0]?.maxCostMicros === null;
 
 const CACHED = 10_000;
 
@@ -124,21 +120,20 @@ export function brokerService(deps: {
       } else {
         grant = await placeholderGrant(sql, tokenHash);
         // Its next request is counted by its read (a read that writes costs more where nothing is counted).
-        if (countsInRead && grant && countableAlone(grant.limits)) countedLastTime.set(tokenHash, true);
+        if (countsInRead && grant && countableInRead(grant.limits)) countedLastTime.set(tokenHash, true);
       }
       if (!grant || grant.entryId !== entryId || !grant.upstream) return null;
-      if (!binder.verifyPlaceholder({ ...grant, tokenHash }, grant.binding)) {
-        if (counted) await deps.limits.uncount(counted.request);
-        return null;
-      }
-      let value: string;
+      let value: string | null = null;
       try {
-        value = valueIn({ ...grant, upstream: grant.upstream });
-      } catch (error) {
-        // A value that fails its integrity check (ValueUnreadableError) opens nothing: not counted either.
-        if (counted) await deps.limits.uncount(counted.request);
-        throw error;
+        // A value that fails its integrity check is a ValueUnreadableError.
+        if (binder.verifyPlaceholder({ ...grant, tokenHash }, grant.binding)) {
+          value = valueIn({ ...grant, upstream: grant.upstream });
+        }
+      } finally {
+        // What opens nothing is not counted either.
+        if (value === null && counted) await deps.limits.uncount(counted.request);
       }
+      if (value === null) return null;
       return {
         value,
         upstream: resolveUpstream(grant.upstream, upstreams),

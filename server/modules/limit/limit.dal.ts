@@ -160,6 +160,10 @@ export function countOneRequestClauses(source: string, where: string): string {
     RETURNING "requests", "tokens", "costMicros")`;
 }
 
+/** Whether countOneRequestClauses counts a request under these limits: one limit, of requests only. */
+export const countableInRead = (limits: readonly AppliedLimit[]) =>
+  limits.length === 1 && limits[0]?.maxTokens === null && limits[0]?.maxCostMicros === null;
+
 /** A request counted in the window of its one limit of requests, or refused by it (`counter` null). */
 export type CountedRequest = { limit: AppliedLimit; windowStart: number; counter: Counter | null };
 

@@ -58,7 +58,7 @@ async function environmentAnswer(
     const runtime = await authenticated(() => services.authenticate.runtime({ authorization, address }));
     return "status" in runtime ? runtime : refusal(405, "METHOD_NOT_ALLOWED", "Use POST");
   }
-  // The token and the environment in one read: the fetch every agent start makes.
+  // The token and the environment read together (one statement on PostgreSQL): every agent start.
   const read = await authenticated(() => services.authenticate.runtimeWithEnvironment({ authorization, address }));
   if ("status" in read) return read;
   try {

@@ -345,6 +345,26 @@ describe("a limit of requests", () => {
     expect(mock.received).toHaveLength(1);
   });
 
+  it("counts a request in every limit once a second one is set (on PostgreSQL after requests counted by their read)", async () => {
+    const secret = await brokeredSecret();
+    const target = await agentOn(secret.id);
+    await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "MINUTE", maxRequests: 100 });
+    expect((await call(target)).status).toBe(200);
+    expect((await call(target)).status).toBe(200);
+    await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "HOUR", maxRequests: 2 });
+    expect((await call(target)).status).toBe(200);
+    expect((await call(target)).status).toBe(200);
+    expect((await call(target)).status).toBe(429);
+    const used = (await limitsOf(target.agent.id)).map((limit) => [limit.window, limit.used.requests]);
+    expect(used).toEqual(
+      expect.arrayContaining([
+        ["MINUTE", 4],
+        ["HOUR", 2],
+      ]),
+    );
+    expect(mock.received).toHaveLength(4);
+  });
+
   it("is gone with removeAgentLimit", async () => {
     const secret = await brokeredSecret();
     const target = await agentOn(secret.id);
