@@ -2,8 +2,10 @@
 // listening on a port.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GraphQLError } from "graphql";
-import { createLogger, createYoga, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
+import { createLogger, createYoga, type Plugin, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
 import { AuthenticationError } from "./auth/authenticate.ts";
+import { confirmsByItsWrite, FIRST_WRITE_SCOPE } from "./auth/confirmation.ts";
+import type { Viewer } from "./auth/viewer.ts";
 import { type Context, loadersFor } from "./context.ts";
 import { clientAddress, nodeClientAddress } from "./http/client-address.ts";
 import { useConsoleFiles } from "./http/console-files.ts";
@@ -39,6 +41,7 @@ export type App = YogaServerInstance<Record<string, never>, Context>;
 
 type ServerContext = {
   request?: Request;
+  params?: { query?: unknown; operationName?: unknown };
   req?: { socket?: { remoteAddress?: string } };
   connectionParams?: Record<string, unknown>;
 };
@@ -52,6 +55,29 @@ function graphqlError(error: AuthenticationError): GraphQLError {
       http: { status: error.status, ...(headers ? { headers } : {}) },
     },
   });
+}
+
+/**
+ * A request served with a viewer no statement confirmed (auth/confirmation.ts) has its token read
+ * before its answer goes: no longer valid, it answers as a request with that token always did.
+ */
+function useConfirmedViewers(): Plugin<Context> {
+  return {
+    onExecute: () => ({
+      async onExecuteDone({ args, setResult }) {
+        const ctx = args.contextValue;
+        const unconfirmed = ctx.viewer?.unconfirmed;
+        if (!unconfirmed || unconfirmed.confirmed) return;
+        try {
+          await ctx.confirmViewer();
+        } catch (error) {
+          if (!(error instanceof AuthenticationError)) throw error;
+          ctx.services.authenticate.forgetVerified(unconfirmed.tokenHash);
+          setResult({ errors: [graphqlError(error)] });
+        }
+      },
+    }),
+  };
 }
 
 export function loggerFor(logging: AppOptions["logging"]): YogaLogger {
@@ -101,6 +127,7 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
       useConsoleFiles(),
       ...hardeningPlugins(limits, { introspection: options.introspection ?? true }),
       useRedactedInputErrors(),
+      useConfirmedViewers(),
       ...(options.sharedSubscriptions === false ? [] : [useSharedSubscriptions()]),
     ],
     // Over WebSocket there is no request: the token comes in the connection parameters. The
@@ -117,11 +144,24 @@ export function createApp(vault: Vault, options: AppOptions = {}): App {
         });
       }
       try {
-        const viewer = session
-          ? await services.sessions.viewer(session, address)
-          : await services.authenticate.api({ authorization, address });
+        // The token read for this request, once (a viewer this instance verified before may be
+        // confirmed by the operation's write instead: auth/confirmation.ts).
+        let read: Promise<Viewer> | undefined;
+        const confirmViewer = () => {
+          read ??= session
+            ? services.sessions.viewer(session, address)
+            : services.authenticate.api({ authorization, address });
+          return read;
+        };
+        const verified =
+          !session && request && confirmsByItsWrite(serverContext.params?.query, serverContext.params?.operationName)
+            ? services.authenticate.verifiedApi({ authorization, address })
+            : null;
+        const viewer =
+          verified?.scopes.has(FIRST_WRITE_SCOPE) && verified.unconfirmed ? verified : await confirmViewer();
         return {
           viewer,
+          confirmViewer,
           db: vault.db,
           services,
           loaders: loadersFor(services, viewer),

@@ -13,6 +13,11 @@ export type Loaders = {
 };
 export type Context = {
   viewer: Viewer;
+  /**
+   * The token read for this request (once): the viewer, confirmed. A viewer `unconfirmed` is
+   * confirmed by the operation's write, or by this before the answer goes.
+   */
+  confirmViewer: () => Promise<Viewer>;
   db: Db;
   services: Services;
   loaders: Loaders;

@@ -17,7 +17,7 @@ import { sessionById, sessionBySecretHash } from "../modules/session/session.dal
 import { apiTokenByHash, apiTokenById } from "../modules/token/token.dal.ts";
 import type { RateLimits } from "./rate-limits.ts";
 import { parseScopes } from "./scopes.ts";
-import type { RuntimeViewer, Viewer } from "./viewer.ts";
+import type { Confirmation, RuntimeViewer, Viewer } from "./viewer.ts";
 
 export type Credentials = {
   authorization: string | null | undefined;
@@ -75,6 +75,9 @@ const UNKNOWN: Record<TokenKind, string> = {
   runtime: "Unknown runtime token: it was never issued here, or its agent was deleted",
 };
 
+/** API tokens each instance keeps verified (the least recently verified go first). */
+const VERIFIED_TOKENS = 10_000;
+
 /** How long a console session lasts unused. */
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
 /** How far ahead of this server's clock another instance's may write a session's last use. */
@@ -109,6 +112,28 @@ export function authenticator(deps: {
   const { sql, rateLimits, hasher, binder } = deps;
   const sessionIdleMs = deps.sessionIdleMs ?? SESSION_IDLE_MS;
   let onRefused: ((refused: RefusedSignIn) => Promise<void>) | undefined;
+  /**
+   * API tokens this instance verified, by keyed hash: what a write that confirms its token in its
+   * own statement starts from (auth/confirmation.ts). Never trusted alone.
+   */
+  const verified = new Map<string, { viewer: Omit<Viewer, "address">; row: Omit<Confirmation, "confirmed"> }>();
+  function rememberVerified(tokenHash: string, viewer: Viewer, row: Record<string, unknown>) {
+    if (typeof row.binding !== "string") return;
+    const { address: _address, ...rest } = viewer;
+    verified.delete(tokenHash);
+    if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
+    verified.set(tokenHash, {
+      viewer: rest,
+      row: {
+        tokenHash,
+        binding: row.binding,
+        tokenName: String(row.tokenName),
+        userId: String(row.userId),
+        scopes: String(row.scopes),
+        expiresAt: row.expiresAt ?? null,
+      },
+    });
+  }
 
   /** Why a token row the vault issued does not authenticate. */
   function refusal(row: Record<string, unknown>): RefusedSignIn["reason"] {
@@ -244,10 +269,35 @@ export function authenticator(deps: {
       onRefused = listener;
     },
 
+    /**
+     * The viewer an API token stood for when this instance last verified it, not read again: for
+     * a write that confirms it in its own statement (`unconfirmed`). Null when not known here, or
+     * expired since.
+     */
+    verifiedApi(credentials: Credentials): Viewer | null {
+      const token = bearerToken(credentials.authorization);
+      if (!token || tokenKind(token) !== "api") return null;
+      const tokenHash = hasher.hash(token);
+      const known = verified.get(tokenHash);
+      if (!known) return null;
+      const { viewer, row } = known;
+      if (viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now()) {
+        verified.delete(tokenHash);
+        return null;
+      }
+      return { ...viewer, address: credentials.address, unconfirmed: { ...row, confirmed: false } };
+    },
+
+    /** A token verifiedApi gave is no longer as this instance verified it. */
+    forgetVerified(tokenHash: string) {
+      verified.delete(tokenHash);
+    },
+
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
       authenticate(credentials, "api", async (token, refused) => {
-        const row = await apiTokenByHash(sql, hasher.hash(token));
+        const tokenHash = hasher.hash(token);
+        const row = await apiTokenByHash(sql, tokenHash);
         const known: Record<string, unknown> | undefined = row;
         if (!liveApiToken(row)) {
           if (known) {
@@ -261,9 +311,12 @@ export function authenticator(deps: {
               address: credentials.address,
             });
           }
+          verified.delete(tokenHash);
           return null;
         }
-        return viewerOf(row, credentials.address);
+        const viewer = viewerOf(row, credentials.address);
+        rememberVerified(tokenHash, viewer, row);
+        return viewer;
       }),
 
     /**

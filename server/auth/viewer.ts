@@ -17,6 +17,27 @@ export type Viewer = {
   expiresAt: Date | null;
   /** Set when the request came through a console session (which ends before its token can). */
   sessionId?: string;
+  /**
+   * Set when the viewer is this instance's verified token, not read again for this request: the
+   * request's first write confirms it in its own statement, or it is read again before the answer
+   * goes (auth/confirmation.ts).
+   */
+  unconfirmed?: Confirmation;
+};
+
+/** What a write checks of a token it was not read again for: still its row, as it was verified. */
+export type Confirmation = {
+  /** The token's keyed hash. */
+  tokenHash: string;
+  /** The row's binding when it was verified: it covers the user, scopes, expiry and revocation. */
+  binding: string;
+  /** The row's other columns then, as stored: its name (the actor its events name), user, scopes and expiry. */
+  tokenName: string;
+  userId: string;
+  scopes: string;
+  expiresAt: unknown;
+  /** Set once a statement that wrote for the request found the token still so. */
+  confirmed: boolean;
 };
 
 /** What an open stream of this viewer re-checks: its console session, or else its token. */

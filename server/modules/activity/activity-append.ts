@@ -3,6 +3,7 @@
 // commits; on PostgreSQL, a change of one statement and its event in one statement. A chain found
 // behind what this instance committed was rolled back in the database: said in the log, and
 // recorded as ACTIVITY_ROLLED_BACK.
+import { confirmIn, pendingCheck } from "../../auth/confirmation.ts";
 import { ACTIVITY_KEY_SCHEME, type ActivityKeys } from "../../crypto/activity-keys.ts";
 import type { Sql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
@@ -109,6 +110,7 @@ export function activityAppender(deps: {
    */
   async function record(work: SqlWork, doer: Doer, input: ActivityInput): Promise<EventRow> {
     const run = work.sql;
+    await confirmIn(run, doer.unconfirmed);
     // After the head this instance last wrote, in one statement, while it is still that head.
     const known = heads.get(doer.userId);
     if (known && (committed.get(doer.userId) ?? 0) <= known.seq) {
@@ -183,12 +185,15 @@ export function activityAppender(deps: {
       }
       const { row, next, mac, keyVersion } = chained(doer, input, head);
       try {
-        await appendAtOnce(sql, change, head, next, row, mac, keyVersion);
+        // A token not confirmed yet is, by the same statement: nothing is written without it.
+        await appendAtOnce(sql, change, head, next, row, mac, keyVersion, pendingCheck(doer.unconfirmed));
       } catch (error) {
         heads.delete(doer.userId);
+        // Or the token is no longer as verified: then record() finds so in its transaction.
         if (headMovedError(error)) continue;
         throw error;
       }
+      if (doer.unconfirmed) doer.unconfirmed.confirmed = true;
       remember(doer.userId, next);
       // One statement: committed as it returned.
       publish([row]);

@@ -1,6 +1,6 @@
 // What an activity event says and who it is of: the actions, the doer (actor, keys, address)
 // and the input every module records with.
-import type { KeyOwner } from "../../auth/viewer.ts";
+import type { Confirmation, KeyOwner } from "../../auth/viewer.ts";
 import { type Actor, actorOf } from "./actor.ts";
 
 export const ACTIVITY_ACTIONS = [
@@ -36,14 +36,20 @@ export const ACTIVITY_ACTIONS = [
 ] as const;
 export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
 
-/** Who acts, with the keys their events are chained under and the address they came from. */
-export type Doer = KeyOwner & { actor: Actor; address: string | null };
+/**
+ * Who acts, with the keys their events are chained under and the address they came from; a token
+ * not read again for this request is confirmed by the statement that records its first event.
+ */
+export type Doer = KeyOwner & { actor: Actor; address: string | null; unconfirmed?: Confirmation };
 
-export const doerOf = (viewer: KeyOwner & { address: string } & Parameters<typeof actorOf>[0]): Doer => ({
+export const doerOf = (
+  viewer: KeyOwner & { address: string; unconfirmed?: Confirmation } & Parameters<typeof actorOf>[0],
+): Doer => ({
   userId: viewer.userId,
   keySalt: viewer.keySalt,
   address: viewer.address,
   actor: actorOf(viewer),
+  ...(viewer.unconfirmed ? { unconfirmed: viewer.unconfirmed } : {}),
 });
 
 export type ActivityInput = {

@@ -38,10 +38,15 @@ const LOCK_HEAD = 'UPDATE "ActivityChain" SET "seq" = "seq" WHERE "userId" = ?';
 // One statement that appends an event after the head this instance last saw, with the change it
 // records (a WITH clause): nothing is written unless the head is still that one, as the event's
 // position is then null. PostgreSQL only (SQLite has no writing WITH clauses).
-const MOVE_HEAD = `UPDATE "ActivityChain" SET "seq" = ?, "digest" = ?, "headMac" = ?, "keyVersion" = ?
-  WHERE "userId" = ? AND "seq" = ? AND "digest" = ? AND "anchorSeq" = ? RETURNING "seq"`;
+const MOVE_HEAD_WHERE = `UPDATE "ActivityChain" SET "seq" = ?, "digest" = ?, "headMac" = ?, "keyVersion" = ?
+  WHERE "userId" = ? AND "seq" = ? AND "digest" = ? AND "anchorSeq" = ?`;
+const MOVE_HEAD = `${MOVE_HEAD_WHERE} RETURNING "seq"`;
 const EVENT_AFTER_HEAD = `INSERT INTO "ActivityEvent" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${EVENT_COLUMNS.map((c) => (c === "seq" ? `(SELECT "seq" FROM "head")` : "?")).join(", ")})`;
 const atOnce = (change: string) => `WITH "head" AS (${MOVE_HEAD}), "change" AS (${change}) ${EVENT_AFTER_HEAD}`;
+// The same, and only while `guard` (a statement) gives a row: the head does not move otherwise.
+const guardedAtOnce = (guard: string, change: string) =>
+  `WITH "guard" AS (${guard}), "head" AS (${MOVE_HEAD_WHERE} AND EXISTS (SELECT 1 FROM "guard") RETURNING "seq"),
+  "change" AS (${change}) ${EVENT_AFTER_HEAD}`;
 
 const headOf = (row: Record<string, unknown>, seq: number): ChainHead => ({
   seq,
@@ -107,7 +112,7 @@ export const lockHead = (run: SqlRunner, userId: string) => run(LOCK_HEAD, [user
 
 /**
  * A change of one statement and its event, written at once after `head` (PostgreSQL): throws the
- * error headMovedError recognises when the head is no longer `head`.
+ * error headMovedError recognises when the head is no longer `head`, or `guard` gives no row.
  */
 export function appendAtOnce(
   sql: Sql,
@@ -117,8 +122,10 @@ export function appendAtOnce(
   event: EventRow,
   mac: string,
   keyVersion: number,
+  guard?: { sql: string; params: readonly unknown[] } | null,
 ) {
-  return sql.objects(atOnce(change.sql), [
+  return sql.objects(guard ? guardedAtOnce(guard.sql, change.sql) : atOnce(change.sql), [
+    ...(guard?.params ?? []),
     next.seq,
     event.digest,
     mac,

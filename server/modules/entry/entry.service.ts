@@ -1,5 +1,6 @@
 // Entries: secrets and variables. Every operation checks that the viewer owns what it touches
 // before anything else; an id of someone else's entry is answered exactly like a missing id.
+import { confirmIn } from "../../auth/confirmation.ts";
 import type { RateLimits } from "../../auth/rate-limits.ts";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { RowBinder } from "../../crypto/row-binding.ts";
@@ -223,6 +224,7 @@ export function entryService(deps: {
         // On PostgreSQL in one statement with its event; otherwise in a transaction of plain SQL.
         if (!(await activity.recordAtOnce(doer, added, change))) {
           await uow.sqlOnly(async (work) => {
+            await confirmIn(work.sql, doer.unconfirmed);
             await work.sql(change.sql, change.params);
             await activity.record(work, doer, added);
           });

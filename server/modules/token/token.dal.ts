@@ -1,4 +1,5 @@
 // The ApiToken table's statements that bypass Prisma (authentication runs one on every request).
+import type { Confirmation } from "../../auth/viewer.ts";
 import type { Db, Prisma, Sql, Tx } from "../../db/database.ts";
 
 const BY_HASH = `SELECT t."id" AS "tokenId", t."name" AS "tokenName", t."userId" AS "userId", t."revokedAt" AS "revokedAt",
@@ -6,6 +7,10 @@ const BY_HASH = `SELECT t."id" AS "tokenId", t."name" AS "tokenName", t."userId"
   FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."tokenHash" = ?`;
 const BY_ID =
   'SELECT "id" AS "tokenId", "userId", "scopes", "revokedAt", "expiresAt", "binding" FROM "ApiToken" WHERE "id" = ?';
+// A token verified earlier, still its row as it was then, to the letter (a row changed by anyone
+// but the vault no longer matches its binding, and then grants nothing).
+const STILL_AS_VERIFIED = `SELECT 1 AS "live" FROM "ApiToken" WHERE "tokenHash" = ? AND "binding" = ? AND "name" = ?
+  AND "userId" = ? AND "scopes" = ? AND "revokedAt" IS NULL AND`;
 const UNKEYED = 'SELECT COUNT(*) AS "count" FROM "ApiToken" WHERE "hashKeyVersion" IS NULL';
 const UNADOPTED = `SELECT t."id", t."name", t."scopes", t."expiresAt", t."revokedAt", t."userId", t."hashKeyVersion",
   t."binding", u."name" AS "owner"
@@ -16,6 +21,17 @@ const BIND = 'UPDATE "ApiToken" SET "binding" = ? WHERE "id" = ? AND "binding" I
 
 /** A token row with its user's key salt, by the token's keyed hash (or undefined). */
 export const apiTokenByHash = async (sql: Sql, hash: string) => (await sql.objects(BY_HASH, [hash]))[0];
+
+/**
+ * The statement (and its parameters) that gives a row only while the token of this keyed hash is
+ * still the row it was verified as: to run alone, or as a WITH clause of a write.
+ */
+export const tokenStillAsVerified = (token: Omit<Confirmation, "confirmed">) => {
+  const params = [token.tokenHash, token.binding, token.tokenName, token.userId, token.scopes];
+  return token.expiresAt == null
+    ? { sql: `${STILL_AS_VERIFIED} "expiresAt" IS NULL`, params }
+    : { sql: `${STILL_AS_VERIFIED} "expiresAt" = ?`, params: [...params, token.expiresAt] };
+};
 
 /** A token row by id: what its binding covers. */
 export const apiTokenById = async (sql: Sql, id: string) => (await sql.objects(BY_ID, [id]))[0];
