@@ -36,11 +36,13 @@ const FIRST_WRITES = new Set(["addSecret", "addVariable"]);
 export const FIRST_WRITE_SCOPE = "ENTRIES_WRITE";
 
 const KNOWN_OPERATIONS = 1000;
+// Longer operations are not these writes (nor kept: the request's text is the key).
+const LONGEST_OPERATION = 2000;
 const operations = new Map<string, boolean>();
 
 /** Whether the operation a request runs is one mutation field of FIRST_WRITES (nothing else at its root). */
 export function confirmsByItsWrite(query: unknown, operationName: unknown): boolean {
-  if (typeof query !== "string") return false;
+  if (typeof query !== "string" || query.length > LONGEST_OPERATION) return false;
   const key = `${typeof operationName === "string" ? operationName : ""}\u0000${query}`;
   let known = operations.get(key);
   if (known === undefined) {

@@ -5,6 +5,7 @@
 import type { TokenScope } from "@agent-vault/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openVaultApp } from "../../../server/app.ts";
+import { confirmsByItsWrite } from "../../../server/auth/confirmation.ts";
 import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
 import { directSql } from "../../helpers/database.ts";
 import { listEntries, ok } from "../../helpers/operations.ts";
@@ -176,4 +177,53 @@ describe("writes that confirm their token", () => {
       }
     },
   );
+});
+
+describe("the operations whose write confirms their token", () => {
+  it.each([
+    ["addSecret alone", ADD_SECRET, undefined, true],
+    [
+      "addVariable under an alias",
+      'mutation { v: addVariable(input: {name: "A", value: "b"}) { __typename } }',
+      undefined,
+      true,
+    ],
+    [
+      "the operation named, of two",
+      `${ADD_SECRET} query Q { viewer { id } }`.replace("mutation (", "mutation M ("),
+      "M",
+      true,
+    ],
+    [
+      "the other operation named",
+      `${ADD_SECRET} query Q { viewer { id } }`.replace("mutation (", "mutation M ("),
+      "Q",
+      false,
+    ],
+    ["two operations, none named", `${ADD_SECRET} query Q { viewer { id } }`, undefined, false],
+    [
+      "a second root field",
+      'mutation { addSecret(input: {name: "A", value: "b"}) { __typename } deleteEntry(input: {id: "x"}) { __typename } }',
+      undefined,
+      false,
+    ],
+    ["another mutation", 'mutation { deleteEntry(input: {id: "x"}) { __typename } }', undefined, false],
+    ["a query", "{ viewer { id } }", undefined, false],
+    [
+      "a fragment at the root",
+      'mutation { ...F } fragment F on Mutation { addSecret(input: {name: "A", value: "b"}) { __typename } }',
+      undefined,
+      false,
+    ],
+    [
+      "a directive on the field",
+      'mutation { addSecret(input: {name: "A", value: "b"}) @skip(if: true) { __typename } }',
+      undefined,
+      false,
+    ],
+    ["text that does not parse", "mutation { addSecret(", undefined, false],
+    ["a very long operation", `${ADD_SECRET}${" ".repeat(3000)}`, undefined, false],
+  ])("%s", (_label, query, operationName, expected) => {
+    expect(confirmsByItsWrite(query, operationName)).toBe(expected);
+  });
 });
