@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openVaultApp } from "../../../server/app.ts";
 import { confirmsByItsWrite } from "../../../server/auth/confirmation.ts";
 import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
+import { tokenStillAsVerified } from "../../../server/modules/token/token.dal.ts";
 import { directSql } from "../../helpers/database.ts";
 import { listEntries, ok } from "../../helpers/operations.ts";
 import { type Gql, newMasterKey, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
@@ -101,6 +102,22 @@ describe("writes that confirm their token", () => {
       ["AFTER", "renamed"],
       ["FIRST", "second"],
     ]);
+  });
+
+  it("finds the token as verified in the database, with an expiry or without, and not once revoked", async () => {
+    const owner = await t.newUser("owner");
+    for (const expiresAt of [undefined, new Date(Date.now() + 3_600_000).toISOString()]) {
+      const created = await ok(owner.gql, "createApiToken", { name: "checked", ...(expiresAt ? { expiresAt } : {}) });
+      const credentials = { authorization: `Bearer ${created.token}`, address: "test" };
+      expect(t.vault.services.authenticate.verifiedApi(credentials)).toBeNull();
+      await t.client(created.token)("{ viewer { id } }");
+      const unconfirmed = t.vault.services.authenticate.verifiedApi(credentials)?.unconfirmed;
+      if (!unconfirmed) throw new Error("the token was not kept as verified");
+      const check = tokenStillAsVerified(unconfirmed);
+      expect(await t.vault.sql.objects(check.sql, check.params)).toHaveLength(1);
+      await ok(owner.gql, "revokeApiToken", { id: created.apiToken.id });
+      expect(await t.vault.sql.objects(check.sql, check.params)).toHaveLength(0);
+    }
   });
 
   it("refuses a token that expired since it was used", async () => {
