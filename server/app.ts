@@ -72,7 +72,6 @@ function useConfirmedViewers(): Plugin<Context> {
           await ctx.confirmViewer();
         } catch (error) {
           if (!(error instanceof AuthenticationError)) throw error;
-          ctx.services.authenticate.forgetVerified(unconfirmed.tokenHash);
           setResult({ errors: [graphqlError(error)] });
         }
       },

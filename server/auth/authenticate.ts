@@ -288,11 +288,6 @@ export function authenticator(deps: {
       return { ...viewer, address: credentials.address, unconfirmed: { ...row, confirmed: false } };
     },
 
-    /** A token verifiedApi gave is no longer as this instance verified it. */
-    forgetVerified(tokenHash: string) {
-      verified.delete(tokenHash);
-    },
-
     /** The viewer an API token stands for. */
     api: (credentials: Credentials): Promise<Viewer> =>
       authenticate(credentials, "api", async (token, refused) => {
@@ -311,6 +306,7 @@ export function authenticator(deps: {
               address: credentials.address,
             });
           }
+          // No longer kept as verified (a write that found it changed reads it here).
           verified.delete(tokenHash);
           return null;
         }
