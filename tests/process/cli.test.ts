@@ -17,6 +17,7 @@ import {
   startServer,
   track,
 } from "../helpers/processes.ts";
+import { mistyped } from "../helpers/tokens.ts";
 
 let dataDir: string;
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -516,13 +517,12 @@ describe("a newcomer's sharp edges", () => {
     const { token: runtimeToken } = await json(["agents", "token", "short-lived"]);
     const asApi = await runCli(["secrets", "list"], { ...env, AGENT_VAULT_TOKEN: runtimeToken });
     expect(asApi.stderr).toContain("This is a runtime token (avr_...): it is for agent-vault run only");
-    const mistyped = `${runtimeToken.slice(0, -1)}${runtimeToken.endsWith("a") ? "b" : "a"}`;
     const run = (token: string) =>
       runCli(["run", "--", process.execPath, "-e", "0"], {
         AGENT_VAULT_URL: env.AGENT_VAULT_URL,
         AGENT_VAULT_RUNTIME_TOKEN: token,
       });
-    expect((await run(mistyped)).stderr).toContain("This runtime token is mistyped or cut short");
+    expect((await run(mistyped(runtimeToken))).stderr).toContain("This runtime token is mistyped or cut short");
     await json(["agents", "delete", agent.id]);
     const deleted = await run(runtimeToken);
     expect(deleted.code).toBe(1);

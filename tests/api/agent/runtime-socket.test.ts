@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listen } from "../../helpers/mock-upstream.ts";
 import { ok } from "../../helpers/operations.ts";
 import { marker, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
+import { mistyped } from "../../helpers/tokens.ts";
 
 let t: TestVault;
 let served: Awaited<ReturnType<typeof listen>>;
@@ -58,7 +59,7 @@ describe("the runtime environment over a socket", () => {
   it.each([
     ["no token", {}],
     ["an API token", () => ({ authorization: `Bearer ${apiToken}` })],
-    ["a mistyped runtime token", () => ({ authorization: `Bearer ${runtimeToken.slice(0, -1)}x` })],
+    ["a mistyped runtime token", () => ({ authorization: `Bearer ${mistyped(runtimeToken)}` })],
   ])("refuses %s the same way", async (_label, headers) => {
     const { socket, inProcess } = await both(typeof headers === "function" ? headers() : headers);
     expect(socket.status).toBe(401);

@@ -10,6 +10,7 @@ import { TokenHasher, tokenDigest } from "../../../server/crypto/token-hash.ts";
 import { generateToken, tokenKind } from "../../../server/crypto/tokens.ts";
 import { UnknownKeyVersionError, UserKeyring } from "../../../server/crypto/user-keys.ts";
 import { format1Blob } from "../../helpers/format1-blob.ts";
+import { mistyped } from "../../helpers/tokens.ts";
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
 
@@ -163,8 +164,7 @@ describe("tokens", () => {
 
   it("fail the checksum when a character changes", () => {
     const token = generateToken("api");
-    const last = token.at(-1) === "a" ? "b" : "a";
-    expect(tokenKind(`${token.slice(0, -1)}${last}`)).toBeNull();
+    expect(tokenKind(mistyped(token))).toBeNull();
     const i = [...token].findIndex((char, at) => at >= 4 && at < 40 && char !== token[at + 1]);
     expect(tokenKind(`${token.slice(0, i)}${token[i + 1]}${token[i]}${token.slice(i + 2)}`)).toBeNull();
   });
