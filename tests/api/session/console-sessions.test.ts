@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { findMarkers } from "../../helpers/leak-scan.ts";
 import { ok } from "../../helpers/operations.ts";
 import { startTestVault, type TestVault } from "../../helpers/test-vault.ts";
+import { mistyped } from "../../helpers/tokens.ts";
 
 let t: TestVault;
 afterEach(() => t?.close());
@@ -119,7 +120,7 @@ describe("console sessions", () => {
   it("refuse a bad token, a missing body and a sign-in without the CSRF header", async () => {
     t = await startTestVault();
     const user = await t.newUser();
-    const bad = await signIn(`${user.token.slice(0, -2)}xx`);
+    const bad = await signIn(mistyped(user.token));
     expect(bad.status).toBe(401);
     expect(bad.headers.get("set-cookie")).toBeNull();
     expect((await bad.json()).error.code).toBe("UNAUTHENTICATED");
