@@ -11,6 +11,7 @@ import type { SealingThread } from "./crypto/sealing-thread.ts";
 import type { TokenHasher } from "./crypto/token-hash.ts";
 import type { UserKeyring } from "./crypto/user-keys.ts";
 import type { Db, Sql } from "./db/database.ts";
+import type { ChangeWatch } from "./db/postgres/change-watch.ts";
 import type { UnitsOfWork } from "./db/unit-of-work.ts";
 import type { VaultEvents } from "./events/events.ts";
 import { type Feeds, feeds } from "./events/feeds.ts";
@@ -72,6 +73,8 @@ export type ServiceDeps = {
   now?: () => number;
   /** Where limits' windows are counted: the database (PostgreSQL), or this one process (SQLite). */
   limitCounting?: "shared" | "in-process";
+  /** PostgreSQL: how this instance hears changes to what placeholders open (db/postgres/change-watch.ts). */
+  changes?: ChangeWatch;
   /** How often open streams re-check their token (default 30 s). */
   streamRecheckMs?: number;
   /** Versions kept of each entry, the current one included (AGENT_VAULT_VERSIONS_KEPT; default 50). */
@@ -192,6 +195,7 @@ export function createServices(deps: ServiceDeps): Services {
     retentionDays: deps.activityDays,
     onError: deps.onBackgroundError,
     counting: deps.limitCounting,
+    changes: deps.changes,
   });
   const providers = providerService({
     db,
@@ -231,7 +235,6 @@ export function createServices(deps: ServiceDeps): Services {
     oauthSignIn: oauthSignIn({ issuer: oauthIssuer, states: deps.oauthStates, providers, publicUrl: deps.publicUrl }),
     tokens: tokenService({ db, uow, events, hasher, binder, activity }),
     runtime: runtimeService({
-      db,
       uow,
       sql,
       keyring,
@@ -254,6 +257,7 @@ export function createServices(deps: ServiceDeps): Services {
       activity,
       limits,
       leaks,
+      changes: deps.changes,
       onError: deps.onBackgroundError ?? (() => {}),
     }),
     notices: noticeService({ db }),

@@ -96,9 +96,21 @@ export type Vault = {
 export async function openVault(config: VaultConfig): Promise<Vault> {
   const target = databaseTarget(config.databaseUrl);
   await applyMigrations(target);
+  const warn = config.warn ?? (() => {});
+  let lastWatchWarning = 0;
   const database = await openDatabase(target, {
     onQuery: config.onQuery,
     transactionBounds: config.transactionBounds,
+    changeWatch: {
+      // A listener that cannot reach the database retries every second: said once in a while.
+      onError: (error) => {
+        if (Date.now() - lastWatchWarning < 10_000) return;
+        lastWatchWarning = Date.now();
+        warn(
+          `Listening for changes failed (${(error as Error)?.message ?? error}); grants are read on every request until it is back`,
+        );
+      },
+    },
   });
   let unchecked: number[];
   try {
@@ -116,7 +128,6 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
       await database.close();
       throw error;
     })) ?? randomBytes(32);
-  const warn = config.warn ?? (() => {});
   const redis = config.redisUrl ? (await import("./events/redis.ts")).redisEventTarget(config.redisUrl, warn) : null;
   const events = createVaultEvents(redis?.target, config.redisPrefix);
   const binder = new RowBinder(tokenHashKey);
@@ -150,6 +161,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     now: config.now,
     // A SQLite vault is one process: its limits are counted in memory (limit-counters.ts).
     limitCounting: database.provider === "sqlite" ? "in-process" : "shared",
+    changes: database.changes,
     streamRecheckMs: config.streamRecheckMs,
     sessionIdleMs: config.sessionIdleMs,
     leakIdleMs: config.leakIdleMs,

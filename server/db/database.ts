@@ -1,6 +1,7 @@
 // What the rest of the vault knows of its database, whichever it is: the client's type (both
 // generated clients share one TypeScript surface), bulk inserts, and the choice by URL.
 import type { Prisma, PrismaClient } from "../../prisma/sqlite/client/client.ts";
+import type { ChangeWatch, ChangeWatchOptions } from "./postgres/change-watch.ts";
 
 export type Provider = "sqlite" | "postgresql";
 
@@ -112,6 +113,8 @@ export type Database = {
   sql: Sql;
   writeTransaction: WriteTransaction;
   txSql: TxSql;
+  /** PostgreSQL: how this instance hears that what placeholders open changed (postgres/change-watch.ts). */
+  changes?: ChangeWatch;
   close(): Promise<void>;
 };
 
@@ -130,7 +133,11 @@ export type AppendRows = (
   ) => Promise<unknown>,
 ) => Promise<void>;
 
-export type OpenOptions = { onQuery?: (sql: string) => void; transactionBounds?: TransactionBounds };
+export type OpenOptions = {
+  onQuery?: (sql: string) => void;
+  transactionBounds?: TransactionBounds;
+  changeWatch?: ChangeWatchOptions;
+};
 
 /** Prisma's options for the bounds. */
 export const prismaTransactionOptions = (bounds: TransactionBounds = TRANSACTION_BOUNDS) => ({

@@ -78,6 +78,27 @@ function migrationsList(provider: Provider) {
   };
 }
 
+/**
+ * adapter-pg runs a migration's script cut at every semicolon, which cuts a function's body (the
+ * triggers' function) in pieces: PostgreSQL runs the script whole instead, in one implicit
+ * transaction (a script that fails leaves nothing of itself).
+ */
+function wholeScripts(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  if (adapter.provider !== "postgres") return adapter;
+  // adapter-pg's pool, and its own translation of a PostgreSQL error into the engine's terms.
+  const pg = adapter as unknown as { underlyingDriver(): { query(text: string): Promise<unknown> } };
+  const driver = pg.underlyingDriver();
+  const reported = adapter as unknown as { onError(error: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await driver.query(script);
+    } catch (error) {
+      reported.onError(error);
+    }
+  };
+  return adapter;
+}
+
 /** Runs `work` with a schema engine connected to the target; closes every connection after. */
 async function migrationAdapter(target: DatabaseTarget) {
   if (target.provider === "sqlite") {
@@ -105,12 +126,12 @@ async function withEngine<T>(
     provider: factory.provider,
     adapterName: factory.adapterName,
     connect: async () => {
-      const adapter = await factory.connect();
+      const adapter = wholeScripts(await factory.connect());
       opened.push(adapter);
       return adapter;
     },
     connectToShadowDb: async () => {
-      const adapter = await factory.connectToShadowDb();
+      const adapter = wholeScripts(await factory.connectToShadowDb());
       opened.push(adapter);
       return adapter;
     },

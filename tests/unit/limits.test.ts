@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { secondsToReset, windowEnd, windowStart } from "../../server/modules/limit/limit-window.ts";
 import { costMicros, PricesError, parsePrices, priceOf, priceTable } from "../../server/modules/limit/prices.ts";
+import { blockSize, countsInBlocks } from "../../server/modules/limit/request-blocks.ts";
 import { requestedUsage, usageMeter } from "../../server/modules/limit/usage-meter.ts";
 
 const at = Date.UTC(2026, 1, 28, 23, 59, 59, 500);
@@ -21,6 +22,25 @@ describe("windows", () => {
     expect(secondsToReset("DAY", at)).toBe(1);
     expect(secondsToReset("MINUTE", Date.UTC(2026, 0, 1, 0, 0, 0))).toBe(60);
     expect(secondsToReset("HOUR", Date.UTC(2026, 0, 1, 0, 30, 0, 1))).toBe(1800);
+  });
+});
+
+describe("blocks of requests claimed ahead", () => {
+  it("start at one, are at most 64 and a 32nd of what is left, and one near the maximum", () => {
+    expect(blockSize(1_000_000, null)).toBe(1);
+    expect(blockSize(1_000_000, 0)).toBe(64);
+    expect(blockSize(200, 20)).toBe(5);
+    expect(blockSize(10, 1)).toBe(1);
+    expect(blockSize(200, 199)).toBe(1);
+    expect(blockSize(200, 200)).toBe(1);
+  });
+
+  it("count only limits of requests alone", () => {
+    const limit = { id: "l", window: "MINUTE" as const, maxRequests: 10, maxTokens: null, maxCostMicros: null };
+    expect(countsInBlocks(limit)).toBe(true);
+    expect(countsInBlocks({ ...limit, maxTokens: 5 })).toBe(false);
+    expect(countsInBlocks({ ...limit, maxCostMicros: 5 })).toBe(false);
+    expect(countsInBlocks({ ...limit, maxRequests: null, maxTokens: 5 })).toBe(false);
   });
 });
 

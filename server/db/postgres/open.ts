@@ -13,6 +13,7 @@ import {
   prismaTransactionOptions,
   type Rows,
 } from "../database.ts";
+import { changeWatch } from "./change-watch.ts";
 import { pgPoolOptions } from "./pool.ts";
 
 // Far under PostgreSQL's 65,535 bound parameters per statement.
@@ -122,8 +123,16 @@ async function sendRows(
 
 export async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
   // One pool for Prisma and for the statements that bypass it.
-  const pool = new pg.Pool({ ...pgPoolOptions(url), types });
+  const changes = changeWatch(url, () => pool, options.changeWatch);
+  const pool = new pg.Pool({ ...pgPoolOptions(url), types, Client: changes.Client });
   pool.on("error", () => {});
+  /** A write that changed what placeholders open returns once every instance heard it. */
+  const heard = async <T>(write: () => Promise<T>): Promise<T> => {
+    const before = changes.ownChanges;
+    const result = await write();
+    if (changes.ownChanges !== before) await changes.heardEverywhere();
+    return result;
+  };
   const db = new PrismaClient({
     adapter: new PrismaPg(pool),
     transactionOptions: prismaTransactionOptions(options.transactionBounds),
@@ -133,8 +142,9 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
   return {
     db,
     provider: "postgresql",
+    changes,
     // Prisma refuses a statement of a transaction that has ended (txSql's too: they go through it).
-    transaction: (work) => db.$transaction(work),
+    transaction: (work) => heard(() => db.$transaction(work)),
     async insertRows(tx, table, columns, rows) {
       // Multi-row INSERTs with positional parameters: the statement's text is made once per batch
       // size, and the values go in a flat array (no Prisma.sql object per row and per value).
@@ -154,27 +164,28 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       }
       if (count > 0) await tx.$executeRawUnsafe(statementFor(head, columns.length, count).text, ...values);
     },
-    async writeTransaction(work, writeOptions) {
-      const client = await pool.connect();
-      try {
-        await client.query(writeOptions?.durable === false ? "BEGIN; SET LOCAL synchronous_commit TO OFF" : "BEGIN");
-        const result = await work(async (sql, params = []) => {
-          options.onQuery?.(sql);
-          let n = 0;
-          // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-          const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
-          const text = sql.replace(/\?/g, () => `$${++n}`);
-          return (await client.query({ name: nameFor(text), text, values })).rows;
-        });
-        await client.query("COMMIT");
-        return result;
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    writeTransaction: (work, writeOptions) =>
+      heard(async () => {
+        const client = await pool.connect();
+        try {
+          await client.query(writeOptions?.durable === false ? "BEGIN; SET LOCAL synchronous_commit TO OFF" : "BEGIN");
+          const result = await work(async (sql, params = []) => {
+            options.onQuery?.(sql);
+            let n = 0;
+            // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+            const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
+            const text = sql.replace(/\?/g, () => `$${++n}`);
+            return (await client.query({ name: nameFor(text), text, values })).rows;
+          });
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      }),
     async txSql(tx, sql, params = []) {
       let n = 0;
       const text = sql.replace(/\?/g, () => `$${++n}`);
@@ -184,29 +195,30 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
       await tx.$executeRawUnsafe(text, ...values);
       return [];
     },
-    async appendRows(table, columns, rows, then) {
-      // Straight to pg on a connection of its own: no Prisma mapping of every value.
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        await sendRows(client, table, columns, rows, options.onQuery);
-        await then?.(
-          async (sql, params = []) => {
-            let n = 0;
-            const text = sql.replace(/\?/g, () => `$${++n}`);
-            const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
-            return (await client.query(text, values)).rows;
-          },
-          (more, moreColumns, moreRows) => sendRows(client, more, moreColumns, moreRows, options.onQuery),
-        );
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    appendRows: (table, columns, rows, then) =>
+      heard(async () => {
+        // Straight to pg on a connection of its own: no Prisma mapping of every value.
+        const client = await pool.connect();
+        try {
+          await client.query("BEGIN");
+          await sendRows(client, table, columns, rows, options.onQuery);
+          await then?.(
+            async (sql, params = []) => {
+              let n = 0;
+              const text = sql.replace(/\?/g, () => `$${++n}`);
+              const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
+              return (await client.query(text, values)).rows;
+            },
+            (more, moreColumns, moreRows) => sendRows(client, more, moreColumns, moreRows, options.onQuery),
+          );
+          await client.query("COMMIT");
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      }),
     sql: {
       joinsWrites: true,
       roundTrips: true,
@@ -214,23 +226,23 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
         options.onQuery?.(sql);
         let n = 0;
         const text = sql.replace(/\?/g, () => `$${++n}`);
-        const result = await pool.query({
-          name: nameFor(text),
-          text,
-          // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
-          values: params.map((value) => (value instanceof Date ? value.toISOString() : value)),
-        });
+        // timestamp(3) columns hold UTC: an ISO string's offset is ignored, a Date's local one would not be.
+        const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
+        const result = await heard(() => pool.query({ name: nameFor(text), text, values }));
         return result.rows;
       },
       async rows(sql, params = []) {
         options.onQuery?.(sql);
         let n = 0;
         const text = sql.replace(/\?/g, () => `$${++n}`);
-        const result = await pool.query({ name: nameFor(text), text, values: [...params], rowMode: "array" });
+        const result = await heard(() =>
+          pool.query({ name: nameFor(text), text, values: [...params], rowMode: "array" }),
+        );
         return result.rows;
       },
     },
     async close() {
+      await changes.close();
       await db.$disconnect();
       await pool.end().catch(() => {});
     },

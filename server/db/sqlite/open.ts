@@ -13,7 +13,14 @@ import {
 } from "../database.ts";
 import { openSqlite, type SqliteAdapter, type SqliteTransaction, sqliteAdapterFactory } from "./adapter.ts";
 import { BULK_INSERT_SQL, StagedRows } from "./bulk-insert.ts";
+import { sqliteDate } from "./conversion.ts";
 import { TransactionEndedError } from "./transaction-ended.ts";
+
+/** Dates stored as Prisma stores them (better-sqlite3 binds no Date). */
+const withDates = (params: readonly unknown[]): readonly unknown[] =>
+  params.some((value) => value instanceof Date)
+    ? params.map((value) => (value instanceof Date ? sqliteDate(value) : value))
+    : params;
 
 export async function openSqliteDatabase(url: string, options: OpenOptions): Promise<Database> {
   const staged = new StagedRows();
@@ -90,8 +97,9 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
           statement = direct.prepare<unknown[]>(sql);
           statements.set(sql, statement);
         }
-        if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
-        statement.run(...params);
+        const values = withDates(params);
+        if (statement.reader) return statement.all(...values) as Record<string, unknown>[];
+        statement.run(...values);
         return [];
       },
       async rows(sql, params = []) {
@@ -102,7 +110,7 @@ export async function openSqliteDatabase(url: string, options: OpenOptions): Pro
           statement = direct.prepare<unknown[]>(sql).raw(true);
           arrayStatements.set(sql, statement);
         }
-        return statement.all(...params) as unknown[][];
+        return statement.all(...withDates(params)) as unknown[][];
       },
     },
     async close() {

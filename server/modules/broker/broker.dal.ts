@@ -1,14 +1,7 @@
 // The BrokerPlaceholder table: which placeholder stands for which agent's secret, fetched with which
 // runtime token. Rows go with their runtime token and their attachment (foreign keys, cascading).
 import type { Sql, SqlRunner } from "../../db/database.ts";
-import {
-  type AppliedLimit,
-  appliedLimit,
-  type CountedRequest,
-  counterOf,
-  countOneRequestClauses,
-} from "../limit/limit.dal.ts";
-import type { LimitWindow } from "../limit/limit-window.ts";
+import { type AppliedLimit, appliedLimit } from "../limit/limit.dal.ts";
 
 const INSERT = `INSERT INTO "BrokerPlaceholder" ("tokenHash", "runtimeTokenId", "agentId", "entryId", "binding")
   VALUES (?, ?, ?, ?, ?) ON CONFLICT ("tokenHash") DO NOTHING`;
@@ -22,12 +15,6 @@ const GRANT_READ = `SELECT p."runtimeTokenId", p."agentId", p."entryId", p."bind
   LEFT JOIN "AgentLimit" l ON l."agentId" = p."agentId" AND (l."entryId" IS NULL OR l."entryId" = p."entryId")
   WHERE p."tokenHash" = ?`;
 const GRANT = `${GRANT_READ} ORDER BY l."id"`;
-// The same read, and on PostgreSQL the request counted in its one limit of requests (when it has
-// one such, and the placeholder is this path's secret's) in the same statement: one round trip.
-const GRANT_COUNTING = `WITH "grant" AS (${GRANT_READ}),
-  ${countOneRequestClauses("grant", `s."entryId" = ? AND s."kind" = 'SECRET' AND s."upstream" IS NOT NULL`)}
-  SELECT g.*, (SELECT count(*) FROM "countable"), c."requests", c."tokens", c."costMicros"
-  FROM "grant" g LEFT JOIN "counted" c ON TRUE ORDER BY g."limitId"`;
 const DELETE_OF_ENTRY = 'DELETE FROM "BrokerPlaceholder" WHERE "entryId" = ?';
 
 export type PlaceholderRow = {
@@ -66,30 +53,6 @@ export type PlaceholderGrant = {
 /** What a placeholder (by its keyed hash) stands for, or undefined. */
 export async function placeholderGrant(sql: Sql, tokenHash: string): Promise<PlaceholderGrant | undefined> {
   return grantOf(await sql.rows(GRANT, [tokenHash]));
-}
-
-/**
- * What placeholderGrant reads, and (a statement that writes) the request counted at once in its
- * limit when only one limit, of requests only, applies, and the placeholder is `entryId`'s:
- * `counted` is then that count (or refusal), otherwise null and the request is not counted yet.
- */
-export async function placeholderGrantCounting(
-  sql: Sql,
-  tokenHash: string,
-  entryId: string,
-  windowStarts: Record<LimitWindow, number>,
-): Promise<(PlaceholderGrant & { counted: CountedRequest | null }) | undefined> {
-  const { MINUTE, HOUR, DAY, MONTH } = windowStarts;
-  const rows = await sql.rows(GRANT_COUNTING, [tokenHash, MINUTE, HOUR, DAY, MONTH, entryId]);
-  const grant = grantOf(rows);
-  if (!grant) return undefined;
-  const [row = []] = rows;
-  const [limit] = grant.limits;
-  const counted =
-    Number(row[17]) === 1 && limit
-      ? { limit, windowStart: windowStarts[limit.window], counter: row[18] == null ? null : counterOf(row.slice(18)) }
-      : null;
-  return { ...grant, counted };
 }
 
 function grantOf(rows: unknown[][]): PlaceholderGrant | undefined {

@@ -8,7 +8,6 @@ import { Agent, type Dispatcher } from "undici";
 import { placeholdersIn } from "../../crypto/tokens.ts";
 import { ValueUnreadableError } from "../entry/entry-value.ts";
 import { requestTripwire } from "../leak/broker-tripwire.ts";
-import type { CountedRequest } from "../limit/limit.dal.ts";
 import { type Admission, LimitRefusedError } from "../limit/limit.service.ts";
 import { requestedUsage, type Usage, usageMeter } from "../limit/usage-meter.ts";
 import type { BrokerService, Opened } from "./broker.service.ts";
@@ -148,9 +147,6 @@ function responseHeaders(headers: Dispatcher.ResponseData["headers"], value: str
   return out;
 }
 
-/** A request counted by its read and not yet gone: taken back if it fails before it goes. */
-type Held = { counted: CountedRequest | null };
-
 export type BrokerHandler = {
   /** Serves the request when it is the broker's (true), or leaves it alone (false). */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
@@ -175,19 +171,7 @@ export function brokerHandler(
   });
   const onError = options.onError ?? (() => {});
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const held: Held = { counted: null };
-    try {
-      await forward(req, res, held);
-    } catch (error) {
-      // Counted by the read, and failed before it went (the agent left while its body was read,
-      // say): taken back.
-      if (held.counted) await broker.limits.uncount(held.counted);
-      throw error;
-    }
-  }
-
-  async function forward(req: IncomingMessage, res: ServerResponse, held: Held): Promise<void> {
+  async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = brokerPath(req.url ?? "");
     if ("problem" in route) return failure(res, 400, "bad_path", route.problem);
     const carrier = findPlaceholder(req.headers);
@@ -209,14 +193,6 @@ export function brokerHandler(
         "This placeholder opens nothing here: it is not this secret's, or its secret was detached, deleted or is no longer brokered, or its runtime token was revoked",
       );
     }
-    held.counted = opened.counted?.request ?? null;
-    // Refused after the read counted the request in its limit (PostgreSQL): the count is taken back.
-    const refuse = async (status: number, type: string, message: string) => {
-      const counted = held.counted;
-      held.counted = null;
-      if (counted) await broker.limits.uncount(counted);
-      failure(res, status, type, message);
-    };
     const overLimit = (error: LimitRefusedError) => {
       const answer = limitAnswer(opened.upstream.provider, error.refusal);
       res.writeHead(429, { ...answer.headers, "content-length": String(Buffer.byteLength(answer.body)) });
@@ -226,14 +202,16 @@ export function brokerHandler(
     // the provider's SDKs put it).
     const carriers = opened.upstream.provider ? [opened.upstream.header, ...LIKELY_CARRIERS] : [opened.upstream.header];
     if (!carriers.includes(carrier.header)) {
-      return refuse(
+      return failure(
+        res,
         401,
         "misplaced_placeholder",
         `This secret's placeholder goes in the ${opened.upstream.header} header`,
       );
     }
     if (/[\r\n\0]/.test(opened.value)) {
-      return refuse(
+      return failure(
+        res,
         500,
         "unusable_value",
         `The value of ${opened.entry.name} cannot go in a header (it has a line break)`,
@@ -241,10 +219,10 @@ export function brokerHandler(
     }
     const base = new URL(opened.upstream.baseUrl);
     if (base.protocol !== "https:" && !(allowPrivate && base.protocol === "http:")) {
-      return refuse(502, "upstream_refused", "The upstream is not https");
+      return failure(res, 502, "upstream_refused", "The upstream is not https");
     }
     if (!allowPrivate && privateHost(base.hostname)) {
-      return refuse(502, "upstream_refused", "The upstream is a private, loopback or link-local address");
+      return failure(res, 502, "upstream_refused", "The upstream is a private, loopback or link-local address");
     }
     const basePath = base.pathname.replace(/\/+$/, "");
     const method = req.method ?? "GET";
@@ -267,7 +245,7 @@ export function brokerHandler(
         target: [rest, query],
       } = tripwire.head(req.headers, [rest, query]));
     const path = `${basePath}${rest}` || "/";
-    const tooLarge = (why: string) => refuse(413, "request_too_large", `${why}: this one is over 32 MB`);
+    const tooLarge = (why: string) => failure(res, 413, "request_too_large", `${why}: this one is over 32 MB`);
     if (tripwire?.holdsBody && body) {
       // Kept in the chunks it came in (undici writes them one by one): no copy of the whole.
       const read = await readChunks(req, WHOLE_READ_LIMIT);
@@ -276,17 +254,9 @@ export function brokerHandler(
       tripwire.seeChunks(read);
     }
     const refused = await tripwire?.refusal(path);
-    if (refused) return refuse(403, "secret_in_request", refused);
+    if (refused) return failure(res, 403, "secret_in_request", refused);
     let admission: Admission | null = null;
-    if (opened.counted) {
-      held.counted = null;
-      try {
-        admission = await broker.limits.admitted(limited, opened.counted.request, opened.counted.at);
-      } catch (error) {
-        if (!(error instanceof LimitRefusedError)) throw error;
-        return overLimit(error);
-      }
-    } else if (opened.limits.length > 0) {
+    if (opened.limits.length > 0) {
       const limits = opened.limits;
       let asks: { model: string | null; maxTokens: number } = { model: null, maxTokens: 0 };
       // A limit of tokens or cost reserves what the request asks for (its max_tokens): read first.
@@ -410,7 +380,7 @@ export function brokerHandler(
   return {
     handle(req, res) {
       if (!req.url?.startsWith(BROKER_PREFIX)) return false;
-      serve(req, res).catch((error) => {
+      forward(req, res).catch((error) => {
         onError(error);
         failure(res, 500, "internal_error", "Unexpected error.");
       });

@@ -1,19 +1,21 @@
 // The broker's rules: which placeholder opens which secret, for where. A placeholder works only
-// for its own secret, while its runtime token, its attachment and the secret's brokering last
-// (each a row read on every request, so that an end holds at once on every instance).
+// for its own secret, while its runtime token, its attachment and the secret's brokering last.
+// What it opens is read from the database on every request, or (PostgreSQL) kept by an instance
+// only while it hears every change to it: a write that ends a placeholder answers once every
+// instance heard it (db/postgres/change-watch.ts), so an end holds at once on every instance.
 import type { RowBinder } from "../../crypto/row-binding.ts";
 import type { TokenHasher } from "../../crypto/token-hash.ts";
 import { isPlaceholder } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
 import type { Sql } from "../../db/database.ts";
+import type { ChangeWatch } from "../../db/postgres/change-watch.ts";
 import type { ActivityService } from "../activity/activity.service.ts";
 import { openNamedValue } from "../entry/entry-value.ts";
 import type { LeakService } from "../leak/leak.service.ts";
-import { type AppliedLimit, type CountedRequest, countableInRead } from "../limit/limit.dal.ts";
+import type { AppliedLimit } from "../limit/limit.dal.ts";
 import type { LimitedRequest, LimitService } from "../limit/limit.service.ts";
-import { LIMIT_WINDOWS, windowStart } from "../limit/limit-window.ts";
 import type { Provider } from "../provider/providers.ts";
-import { type PlaceholderGrant, placeholderGrant, placeholderGrantCounting } from "./broker.dal.ts";
+import { type PlaceholderGrant, placeholderGrant } from "./broker.dal.ts";
 import { type BrokeredRequest, brokerUsage } from "./broker-usage.ts";
 import { resolveUpstream, type Upstream, type UpstreamSettings } from "./upstream.ts";
 
@@ -30,13 +32,9 @@ export type Opened = {
   runningEnv: string | null;
   /** The limits these requests are measured against. */
   limits: AppliedLimit[];
-  /** The request already counted in its one limit of requests (by the read itself, on PostgreSQL), when it was. */
-  counted: { at: number; request: CountedRequest } | null;
 };
 
 export type BrokerService = ReturnType<typeof brokerService>;
-
-type WindowStarts = Parameters<typeof placeholderGrantCounting>[3];
 
 const CACHED = 10_000;
 
@@ -60,18 +58,36 @@ export function brokerService(deps: {
   activity: ActivityService;
   limits: LimitService;
   leaks: LeakService;
+  /** PostgreSQL: what tells this instance whether it heard every change (then grants read are kept). */
+  changes?: ChangeWatch;
   onError: (error: unknown) => void;
 }) {
-  const { sql, keyring, hasher, binder, upstreams } = deps;
-  const countsInRead = sql.roundTrips && deps.limits.countsInDatabase;
+  const { sql, keyring, hasher, binder, upstreams, changes } = deps;
   const usage = brokerUsage({ activity: deps.activity, onError: deps.onError });
-  // Every request asks again whether its placeholder still opens its secret (one read); what does
-  // not change between requests is kept: a placeholder's keyed hash, and a value opened from the
-  // same ciphertext for the same upstream (a new value or upstream is a new ciphertext).
+  // What does not change between requests is kept: a placeholder's keyed hash, and a value opened
+  // from the same ciphertext for the same upstream (a new value or upstream is a new ciphertext).
   const hashes = new BoundedMap<string, string>(CACHED);
   const opened = new BoundedMap<string, { ciphertext: Buffer; upstream: string; value: string }>(CACHED);
-  // Placeholders whose last request had one limit, of requests only: the next is counted by its read.
-  const countedLastTime = new BoundedMap<string, true>(CACHED);
+  // Grants read while this instance heard every change, and as long as it heard none since.
+  const grants = new BoundedMap<string, PlaceholderGrant>(CACHED);
+  let grantsHeard = -1;
+
+  async function grantOf(tokenHash: string): Promise<PlaceholderGrant | undefined> {
+    if (!changes) return placeholderGrant(sql, tokenHash);
+    const heard = changes.heard;
+    const trusted = changes.hearsAll();
+    if (heard !== grantsHeard) {
+      grants.clear();
+      grantsHeard = heard;
+    }
+    const kept = trusted ? grants.get(tokenHash) : undefined;
+    if (kept) return kept;
+    const grant = await placeholderGrant(sql, tokenHash);
+    // Kept only when nothing was heard while it was read (it may be older than that change). A
+    // placeholder that opens nothing is not kept: a new one is an insert, which no one hears.
+    if (grant && trusted && changes.heard === heard && grantsHeard === heard) grants.set(tokenHash, grant);
+    return grant;
+  }
 
   function hashOf(placeholder: string): string {
     let hash = hashes.get(placeholder);
@@ -107,33 +123,11 @@ export function brokerService(deps: {
     async open(entryId: string, placeholder: string): Promise<Opened | null> {
       if (!isPlaceholder(placeholder)) return null;
       const tokenHash = hashOf(placeholder);
-      let grant: PlaceholderGrant | undefined;
-      let counted: Opened["counted"] = null;
-      if (countsInRead && countedLastTime.get(tokenHash)) {
-        // Where each statement is a round trip, the request is counted in its limit by the read.
-        const at = deps.limits.now();
-        const starts = Object.fromEntries(LIMIT_WINDOWS.map((w) => [w, windowStart(w, at)])) as WindowStarts;
-        const read = await placeholderGrantCounting(sql, tokenHash, entryId, starts);
-        grant = read;
-        if (read?.counted) counted = { at, request: read.counted };
-        else countedLastTime.delete(tokenHash);
-      } else {
-        grant = await placeholderGrant(sql, tokenHash);
-        // Its next request is counted by its read (a read that writes costs more where nothing is counted).
-        if (countsInRead && grant && countableInRead(grant.limits)) countedLastTime.set(tokenHash, true);
-      }
+      const grant = await grantOf(tokenHash);
       if (!grant || grant.entryId !== entryId || !grant.upstream) return null;
-      let value: string | null = null;
-      try {
-        // A value that fails its integrity check is a ValueUnreadableError.
-        if (binder.verifyPlaceholder({ ...grant, tokenHash }, grant.binding)) {
-          value = valueIn({ ...grant, upstream: grant.upstream });
-        }
-      } finally {
-        // What opens nothing is not counted either.
-        if (value === null && counted) await deps.limits.uncount(counted.request);
-      }
-      if (value === null) return null;
+      // A value that fails its integrity check is a ValueUnreadableError.
+      if (!binder.verifyPlaceholder({ ...grant, tokenHash }, grant.binding)) return null;
+      const value = valueIn({ ...grant, upstream: grant.upstream });
       return {
         value,
         upstream: resolveUpstream(grant.upstream, upstreams),
@@ -144,7 +138,6 @@ export function brokerService(deps: {
         runtimeTokenId: grant.runtimeTokenId,
         runningEnv: grant.runningEnv,
         limits: grant.limits,
-        counted,
       };
     },
 

@@ -1,11 +1,14 @@
 // Where limits' windows are counted. Both ways count a request in all its windows or in none, and
 // never let a window pass a maximum, however many requests arrive at once:
-// - shared (PostgreSQL, any number of instances): one conditional statement per window, in the
-//   database, each request (limit.dal.ts's reserve; a request under one limit, one round trip);
+// - shared (PostgreSQL, any number of instances): a limit of requests only is counted from blocks
+//   of requests each instance claims ahead of need (request-blocks.ts: the claims never pass the
+//   maximum, near it a block is one request); a limit of tokens or cost by one conditional
+//   statement per window, in the database, each request (limit.dal.ts's reserve);
 // - in process (SQLite, whose vault is one process): in memory, checked and counted in one
 //   synchronous step, loaded from the database on first use and written back within a second and
 //   at shutdown (a crash loses at most that second of counts).
 import type { Sql } from "../../db/database.ts";
+import type { ChangeWatch } from "../../db/postgres/change-watch.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import {
   type AppliedLimit,
@@ -17,14 +20,28 @@ import {
   writeCounters,
 } from "./limit.dal.ts";
 import { windowEnd } from "./limit-window.ts";
+import { countsInBlocks, requestBlocks } from "./request-blocks.ts";
 import type { UsageBatch } from "./usage-batch.ts";
 
 export type CountedWindow = { limit: AppliedLimit; windowStart: number };
-export type Reservation = { ok: true; counters: Counter[] } | { ok: false; window: CountedWindow; current: Counter };
+/**
+ * Each window's counts once the request was counted, or null when they reach the database after
+ * (a block's request): `counted` then hears them.
+ */
+export type Reservation =
+  | { ok: true; counters: (Counter | null)[] }
+  | { ok: false; window: CountedWindow; current: Counter };
+/** A block's window's counts as forwarded requests reached the database: before and after them. */
+export type OnCounted = (window: CountedWindow, before: Counter, after: Counter) => void;
 
 export type CounterStore = {
   /** Counts one request, with the tokens and cost it reserves, in every window, or in none. */
-  reserve(windows: readonly CountedWindow[], tokens: number, costMicros: number): Promise<Reservation>;
+  reserve(
+    windows: readonly CountedWindow[],
+    tokens: number,
+    costMicros: number,
+    counted: OnCounted,
+  ): Promise<Reservation>;
   /**
    * Adds to a window's tokens and cost; its counts afterwards (null: the limit is gone, or not
    * `urgent` and left to be written with the next batch).
@@ -34,7 +51,7 @@ export type CounterStore = {
   read(windows: readonly { limitId: string; windowStart: number }[]): Promise<Map<string, Counter>>;
   /** A removed limit: its counts are gone with it. */
   forget(limitId: string): void;
-  /** Writes what is not written yet (shutdown). */
+  /** Writes what is not written yet, and gives back what was claimed and not used (shutdown). */
   flush(): Promise<void>;
 };
 
@@ -61,39 +78,90 @@ class Refused extends Error {
   }
 }
 
-/** In the database, each request: exact across instances. */
-export function sharedCounters(deps: { uow: UnitsOfWork; sql: Sql; batch: UsageBatch }): CounterStore {
-  const { uow, sql, batch } = deps;
-  return {
-    async reserve(windows, tokens, costMicros) {
-      const [only] = windows;
-      if (windows.length === 1 && only) {
-        // One window (most requests): its one statement is a transaction of its own.
-        const alone = (text: string, params?: readonly unknown[]) => sql.objects(text, params);
-        const counter = await reserve(alone, only.limit, only.windowStart, tokens, costMicros, { alone: true });
-        if (counter) return { ok: true, counters: [counter] };
-        const current = (await countersOf(sql, [{ limitId: only.limit.id, windowStart: only.windowStart }])).values();
-        return { ok: false, window: only, current: current.next().value ?? ZERO };
-      }
-      try {
-        // Committed without waiting for PostgreSQL's disk (database.ts's WriteOptions).
-        const counters = await uow.sqlOnly(async (work) => {
-          const counted: Counter[] = [];
-          for (const window of windows) {
-            const counter = await reserve(work.sql, window.limit, window.windowStart, tokens, costMicros);
-            if (!counter) {
-              // Which maximum it is at: this transaction changed nothing and rolls back.
-              throw new Refused(window, (await countersIn(work, window.limit.id, window.windowStart)) ?? ZERO);
-            }
-            counted.push(counter);
+/** In the database: exact across instances. */
+export function sharedCounters(deps: {
+  uow: UnitsOfWork;
+  sql: Sql;
+  batch: UsageBatch;
+  onError: (error: unknown) => void;
+  /** The other instances (PostgreSQL's change watch): asked to write what they hold before counts are read. */
+  others?: Pick<ChangeWatch, "heardEverywhere" | "whenAsked">;
+}): CounterStore {
+  const { uow, sql, batch, others } = deps;
+  const blocks = requestBlocks({ sql: deps.sql, onError: deps.onError });
+  others?.whenAsked(() => blocks.written());
+
+  /** The other windows, each request a conditional statement: counts after, or a refusal. */
+  async function reserveEach(
+    windows: readonly CountedWindow[],
+    tokens: number,
+    costMicros: number,
+  ): Promise<Reservation> {
+    const [only] = windows;
+    if (windows.length === 1 && only) {
+      // One window (most requests): its one statement is a transaction of its own.
+      const alone = (text: string, params?: readonly unknown[]) => sql.objects(text, params);
+      const counter = await reserve(alone, only.limit, only.windowStart, tokens, costMicros, { alone: true });
+      if (counter) return { ok: true, counters: [counter] };
+      return { ok: false, window: only, current: await currentOf(only) };
+    }
+    try {
+      // Committed without waiting for PostgreSQL's disk (database.ts's WriteOptions).
+      const counters = await uow.sqlOnly(async (work) => {
+        const counted: Counter[] = [];
+        for (const window of windows) {
+          const counter = await reserve(work.sql, window.limit, window.windowStart, tokens, costMicros);
+          if (!counter) {
+            // Which maximum it is at: this transaction changed nothing and rolls back.
+            throw new Refused(window, (await countersIn(work, window.limit.id, window.windowStart)) ?? ZERO);
           }
-          return counted;
-        }, NOT_DURABLE);
-        return { ok: true, counters };
-      } catch (error) {
-        if (error instanceof Refused) return { ok: false, window: error.window, current: error.current };
-        throw error;
+          counted.push(counter);
+        }
+        return counted;
+      }, NOT_DURABLE);
+      return { ok: true, counters };
+    } catch (error) {
+      if (error instanceof Refused) return { ok: false, window: error.window, current: error.current };
+      throw error;
+    }
+  }
+
+  async function currentOf(window: CountedWindow): Promise<Counter> {
+    const found = await countersOf(sql, [{ limitId: window.limit.id, windowStart: window.windowStart }]);
+    return found.values().next().value ?? ZERO;
+  }
+
+  return {
+    async reserve(windows, tokens, costMicros, counted) {
+      const inBlocks = windows.filter((w) => countsInBlocks(w.limit));
+      const taken: CountedWindow[] = [];
+      const giveBack = () => {
+        for (const window of taken) blocks.unused(window);
+      };
+      for (const window of inBlocks) {
+        if (!(await blocks.take(window))) {
+          giveBack();
+          return { ok: false, window, current: await currentOf(window) };
+        }
+        taken.push(window);
       }
+      const rest = windows.filter((w) => !countsInBlocks(w.limit));
+      let each: Reservation = { ok: true, counters: [] };
+      if (rest.length > 0) {
+        try {
+          each = await reserveEach(rest, tokens, costMicros);
+        } catch (error) {
+          giveBack();
+          throw error;
+        }
+      }
+      if (!each.ok) {
+        giveBack();
+        return each;
+      }
+      for (const window of taken) blocks.used(window, counted);
+      const counters = each.counters;
+      return { ok: true, counters: windows.map((w) => (countsInBlocks(w.limit) ? null : (counters.shift() ?? null))) };
     },
     async settle(window, tokens, costMicros, urgent) {
       // What only a person reads (a request limit's tokens) goes with the next batch of usage.
@@ -106,9 +174,14 @@ export function sharedCounters(deps: { uow: UnitsOfWork; sql: Sql; batch: UsageB
         NOT_DURABLE,
       );
     },
-    read: (windows) => countersOf(sql, windows),
-    forget: () => {},
-    flush: async () => {},
+    async read(windows) {
+      // Every instance's forwarded requests are in the counts read.
+      await blocks.written();
+      await others?.heardEverywhere();
+      return countersOf(sql, windows);
+    },
+    forget: (limitId) => blocks.forget(limitId),
+    flush: () => blocks.close(),
   };
 }
 

@@ -137,50 +137,49 @@ function reserveStatement(
   return { text, params };
 }
 
+// PostgreSQL, a limit of requests only (limit-counters.ts's blocks): requests are claimed ahead of
+// need, `count` at a time and only while the claims stay within the maximum; each forwarded
+// request is then added to "requests", and what was claimed and not used is given back.
+const RELAXED = `WITH "relaxed" AS (SELECT set_config('synchronous_commit', 'off', true))`;
+const CLAIM = `${RELAXED} INSERT INTO "LimitCounter" ("limitId", "windowStart", "requests", "tokens", "costMicros", "claimed")
+  SELECT ?, ?, 0, 0, 0, ? FROM "relaxed"
+  ON CONFLICT ("limitId", "windowStart") DO UPDATE SET "claimed" = "LimitCounter"."claimed" + excluded."claimed"
+  WHERE "LimitCounter"."claimed" + excluded."claimed" <= ?
+  RETURNING "claimed"`;
+const GIVE_BACK = `UPDATE "LimitCounter" SET "claimed" = "claimed" - ?
+  WHERE "limitId" = ? AND "windowStart" = ? AND "claimed" >= ?`;
+const USED = `${RELAXED} UPDATE "LimitCounter" SET "requests" = "LimitCounter"."requests" + ?
+  FROM "relaxed" WHERE "limitId" = ? AND "windowStart" = ? RETURNING "requests", "tokens", "costMicros"`;
+
 /**
- * WITH clauses that count one request in the window of the one limit `source` (a WITH clause with
- * columns "limitId", "window", "maxRequests", "maxTokens", "maxCostMicros", a row per limit that
- * applies) holds, when that limit counts requests only, as reserve() would, in the statement that
- * reads the limits (the broker's, on PostgreSQL: one round trip for both). "countable": the one
- * limit (no row when another way must count); "counted": its counts after, no row when it was
- * at its maximum. Parameters: the windows' starts for MINUTE, HOUR, DAY and MONTH, then `where`'s.
+ * Claims `count` requests of a window for this instance, only if the claims stay within `max`
+ * (count <= max): the window's claims afterwards, or null when they do not fit.
  */
-export function countOneRequestClauses(source: string, where: string): string {
-  return `"relaxed" AS (SELECT set_config('synchronous_commit', 'off', true)),
-  "countable" AS (
-    SELECT s."limitId", s."maxRequests", CAST(CASE CAST(s."window" AS TEXT) WHEN 'MINUTE' THEN ? WHEN 'HOUR' THEN ?
-      WHEN 'DAY' THEN ? ELSE ? END AS BIGINT) AS "windowStart"
-    FROM "${source}" s
-    WHERE s."limitId" IS NOT NULL AND s."maxTokens" IS NULL AND s."maxCostMicros" IS NULL
-      AND (SELECT count(*) FROM "${source}") = 1 AND ${where}),
-  "counted" AS (
-    ${NEW_COUNTER} SELECT c."limitId", c."windowStart", 1, 0, 0 FROM "countable" c, "relaxed"
-    ON CONFLICT ("limitId", "windowStart") DO UPDATE SET "requests" = "LimitCounter"."requests" + 1
-    WHERE "LimitCounter"."requests" < (SELECT "maxRequests" FROM "countable")
-    RETURNING "requests", "tokens", "costMicros")`;
+export async function claimRequests(
+  sql: Sql,
+  limitId: string,
+  windowStart: number,
+  count: number,
+  max: number,
+): Promise<number | null> {
+  const [row] = await sql.rows(CLAIM, [limitId, windowStart, count, max]);
+  return row ? num(row[0]) : null;
 }
 
-/** Whether countOneRequestClauses counts a request under these limits: one limit, of requests only. */
-export const countableInRead = (limits: readonly AppliedLimit[]) =>
-  limits.length === 1 && limits[0]?.maxTokens === null && limits[0]?.maxCostMicros === null;
+/** Gives back requests claimed and not used. */
+export async function giveBackRequests(sql: Sql, limitId: string, windowStart: number, count: number): Promise<void> {
+  await sql.rows(GIVE_BACK, [count, limitId, windowStart, count]);
+}
 
-/** A request counted in the window of its one limit of requests, or refused by it (`counter` null). */
-export type CountedRequest = { limit: AppliedLimit; windowStart: number; counter: Counter | null };
-
-/** The counts "counted" returned (countOneRequestClauses), from a row's columns requests, tokens, costMicros. */
-export const counterOf = ([requests, tokens, costMicros]: unknown[]): Counter => ({
-  requests: num(requests),
-  tokens: num(tokens),
-  costMicros: num(costMicros),
-});
-
-/** Takes back one request counted in a window (one that did not go after all). */
-export async function uncount(run: SqlRunner, limitId: string, windowStart: number): Promise<void> {
-  await run(
-    `UPDATE "LimitCounter" SET "requests" = "requests" - 1
-     WHERE "limitId" = ? AND "windowStart" = ? AND "requests" > 0`,
-    [limitId, windowStart],
-  );
+/** Adds `count` forwarded requests to a window claimed before: its counts afterwards (null: the limit is gone). */
+export async function addUsedRequests(
+  sql: Sql,
+  limitId: string,
+  windowStart: number,
+  count: number,
+): Promise<Counter | null> {
+  const [row] = await sql.rows(USED, [count, limitId, windowStart]);
+  return row ? { requests: num(row[0]), tokens: num(row[1]), costMicros: num(row[2]) } : null;
 }
 
 /** Replaces a request's reservation by what it used: the differences added to its window. */

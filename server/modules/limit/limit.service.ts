@@ -5,6 +5,7 @@
 import DataLoader from "dataloader";
 import type { Viewer } from "../../auth/viewer.ts";
 import type { Db, Sql } from "../../db/database.ts";
+import type { ChangeWatch } from "../../db/postgres/change-watch.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { FeedSubscription } from "../../events/feeds.ts";
 import { type ActivityService, doerOf } from "../activity/activity.service.ts";
@@ -15,7 +16,6 @@ import { entriesByIds } from "../entry/entry.dal.ts";
 import { requireEntries } from "../entry/entry.lookup.ts";
 import {
   type AppliedLimit,
-  type CountedRequest,
   type Counter,
   costSince,
   createLimit,
@@ -23,7 +23,6 @@ import {
   type LimitRow,
   limitsOfAgent,
   pruneUsage,
-  uncount,
   usageHours,
 } from "./limit.dal.ts";
 import { type CountedWindow, type CounterStore, inProcessCounters, sharedCounters } from "./limit-counters.ts";
@@ -113,6 +112,8 @@ export function limitService(deps: {
   onError?: (error: unknown) => void;
   /** Where windows are counted (limit-counters.ts): in the database, or in this one process (SQLite). */
   counting?: "shared" | "in-process";
+  /** PostgreSQL: the other instances, asked to write the requests they counted before counts are read. */
+  changes?: ChangeWatch;
 }) {
   const { db, sql, uow, activity, prices } = deps;
   const now = deps.now ?? Date.now;
@@ -121,7 +122,7 @@ export function limitService(deps: {
   const counters: CounterStore =
     deps.counting === "in-process"
       ? inProcessCounters({ uow, sql, now, onError })
-      : sharedCounters({ uow, sql, batch });
+      : sharedCounters({ uow, sql, batch, onError, others: deps.changes });
 
   async function withUsed(rows: LimitRow[], names: Map<string, string>, at: number): Promise<AgentLimit[]> {
     const windows = rows.map((row) => ({ limitId: row.id, windowStart: windowStart(row.window, at) }));
@@ -267,14 +268,18 @@ export function limitService(deps: {
         costMicros: price ? costMicros(price, 0, asks.maxTokens) : 0,
       };
       const windows = limits.map((limit) => ({ limit, windowStart: windowStart(limit.window, at) }));
-      const reservation = await counters.reserve(windows, reserved.tokens, reserved.costMicros);
+      // A window whose counts reach the database after the request went hears its crossings then.
+      const counted = (window: CountedWindow, before: Counter, after: Counter) =>
+        recordCrossings(request, window.limit, before, after, window.windowStart).catch(onError);
+      const reservation = await counters.reserve(windows, reserved.tokens, reserved.costMicros, counted);
       if (!reservation.ok) {
         const { limit } = reservation.window;
         const measure = maximaOf(limit).find(([, max, read]) => read(reservation.current) >= max)?.[0] ?? "requests";
         throw new LimitRefusedError({ limit, measure, retryAfter: secondsToReset(limit.window, at) });
       }
       for (const [i, window] of windows.entries()) {
-        const counter = reservation.counters[i] as Counter;
+        const counter = reservation.counters[i];
+        if (!counter) continue;
         const before = {
           requests: counter.requests - 1,
           tokens: counter.tokens - reserved.tokens,
@@ -294,30 +299,6 @@ export function limitService(deps: {
 
     /** Now, by the limits' clock (tests move it). */
     now,
-
-    /** Whether windows are counted in the database (each request a conditional statement there). */
-    countsInDatabase: deps.counting !== "in-process",
-
-    /**
-     * A request the broker's read already counted in its one limit of requests
-     * (placeholderGrantCounting): admitted as admit() would, or refused (LimitRefusedError).
-     */
-    async admitted(request: LimitedRequest, counted: CountedRequest, at: number): Promise<Admission> {
-      const { limit, windowStart: start, counter } = counted;
-      if (!counter) {
-        throw new LimitRefusedError({ limit, measure: "requests", retryAfter: secondsToReset(limit.window, at) });
-      }
-      const before = { ...counter, requests: counter.requests - 1 };
-      await recordCrossings(request, limit, before, counter, start);
-      const reserved = { tokens: 0, costMicros: 0 };
-      return { request, at, model: null, reserved, windows: [{ limit, windowStart: start }] };
-    },
-
-    /** Takes back a request counted by the broker's read that was refused before it went. */
-    async uncount(counted: CountedRequest): Promise<void> {
-      if (!counted.counter) return;
-      await uncount((text, params) => sql.objects(text, params), counted.limit.id, counted.windowStart).catch(onError);
-    },
 
     /**
      * What a forwarded request used: its usage hour, and (when it was admitted under limits) the

@@ -17,6 +17,7 @@ const ANY_UNADOPTED =
   'SELECT 1 AS "found" FROM "RuntimeToken" WHERE "hashKeyVersion" IS NULL OR "binding" IS NULL LIMIT 1';
 const UNBOUND = 'SELECT "id", "agentId" FROM "RuntimeToken" WHERE "binding" IS NULL';
 const BIND = 'UPDATE "RuntimeToken" SET "binding" = ? WHERE "id" = ? AND "binding" IS NULL';
+const SET_RUNNING = 'UPDATE "Agent" SET "runningEnv" = ?, "lastRestartedAt" = ? WHERE "id" = ?';
 // By the agent's attachments (an index); rows as arrays, in this column order.
 const ENVIRONMENT = `SELECT e."id", e."name", e."kind", e."version", e."ciphertext", t."binding", e."upstream"
   FROM "Attachment" t JOIN "Entry" e ON e."id" = t."entryId" WHERE t."agentId" = ? AND e."userId" = ?`;
@@ -117,5 +118,6 @@ export const runtimeTokenOf = (tx: Db | Tx, userId: string, id: string) =>
 export const deleteRuntimeTokenRow = (tx: Tx, id: string) => tx.runtimeToken.delete({ where: { id } });
 
 /** Records the environment an agent now runs with, and when it started. */
-export const setRunningEnvironment = (db: Db, agentId: string, runningEnv: string, startedAt: Date) =>
-  db.agent.update({ where: { id: agentId }, data: { runningEnv, lastRestartedAt: startedAt } });
+export async function setRunningEnvironment(sql: Sql, agentId: string, runningEnv: string, startedAt: Date) {
+  await sql.objects(SET_RUNNING, [runningEnv, startedAt, agentId]);
+}

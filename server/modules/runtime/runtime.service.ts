@@ -8,7 +8,7 @@ import type { RowBinder } from "../../crypto/row-binding.ts";
 import { KEYED_HASH_SCHEME, type TokenHasher } from "../../crypto/token-hash.ts";
 import { generateToken, placeholderFrom } from "../../crypto/tokens.ts";
 import type { UserKeyring } from "../../crypto/user-keys.ts";
-import type { Db, Sql } from "../../db/database.ts";
+import type { Sql } from "../../db/database.ts";
 import { newId } from "../../db/ids.ts";
 import type { UnitsOfWork } from "../../db/unit-of-work.ts";
 import type { RuntimeCommand, VaultEvents } from "../../events/events.ts";
@@ -31,7 +31,6 @@ import {
 export type RuntimeService = ReturnType<typeof runtimeService>;
 
 export function runtimeService(deps: {
-  db: Db;
   sql: Sql;
   keyring: UserKeyring;
   events: VaultEvents;
@@ -48,7 +47,7 @@ export function runtimeService(deps: {
   /** Where an environment's values are opened; inline without it. */
   opening?: OpeningThread;
 }) {
-  const { db, sql, keyring, events, hasher, binder, uow, activity } = deps;
+  const { sql, keyring, events, hasher, binder, uow, activity } = deps;
   const guard = streamGuard(deps.tokenValid, deps.recheckMs);
   return {
     async createToken(viewer: Viewer, input: { agentId: string }) {
@@ -144,7 +143,7 @@ export function runtimeService(deps: {
       const running = runningEnvOf(entries);
       if (running !== agent.runningEnv) {
         startedAt = new Date();
-        await setRunningEnvironment(db, agent.id, running, startedAt);
+        await setRunningEnvironment(sql, agent.id, running, startedAt);
       }
       await activity.fetched(runtime, entries.length);
       return {

@@ -71,6 +71,25 @@ function call(target: { baseUrl: string; placeholder: string }, body: unknown = 
   });
 }
 
+/** A second instance on the same database, served over a socket; close() stops both. */
+async function secondInstance() {
+  const again = await openVaultApp({
+    databaseUrl: vault.databaseUrl,
+    masterKeys: parseMasterKeys(masterKey, "AGENT_VAULT_MASTER_KEY"),
+    masterKeySource: "AGENT_VAULT_MASTER_KEY",
+    now: () => clock,
+    upstreams: { ...upstreamSettings({}), allowPrivate: true },
+  });
+  const served = await listen({ ...vault, vault: again } as TestVault);
+  return {
+    origin: served.origin,
+    close: async () => {
+      await served.close();
+      await again.close();
+    },
+  };
+}
+
 const limitsOf = async (agentId: string) =>
   (await request(user.gql, AgentLimitsDocument, { id: agentId })).agent?.limits ?? [];
 
@@ -212,14 +231,7 @@ describe("a limit of requests", () => {
       const secret = await brokeredSecret();
       const target = await agentOn(secret.id);
       await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "MINUTE", maxRequests: 10 });
-      const again = await openVaultApp({
-        databaseUrl: vault.databaseUrl,
-        masterKeys: parseMasterKeys(masterKey, "AGENT_VAULT_MASTER_KEY"),
-        masterKeySource: "AGENT_VAULT_MASTER_KEY",
-        now: () => clock,
-        upstreams: { ...upstreamSettings({}), allowPrivate: true },
-      });
-      const second = await listen({ ...vault, vault: again } as TestVault);
+      const second = await secondInstance();
       try {
         const through = { ...target, baseUrl: target.baseUrl.replace(served.origin, second.origin) };
         const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => call(i % 2 ? through : target)));
@@ -230,7 +242,64 @@ describe("a limit of requests", () => {
         expect(mock.received).toHaveLength(10);
       } finally {
         await second.close();
-        await again.close();
+      }
+    },
+  );
+
+  it.skipIf(process.env.AGENT_VAULT_TEST_DB !== "postgres")(
+    "gives back what one instance claimed and did not use, so that another forwards exactly the rest",
+    async () => {
+      const secret = await brokeredSecret();
+      const target = await agentOn(secret.id);
+      await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "MINUTE", maxRequests: 200 });
+      const second = await secondInstance();
+      const status = async (to: { baseUrl: string; placeholder: string }) => {
+        const answer = await call(to);
+        await answer.body?.cancel();
+        return answer.status;
+      };
+      try {
+        // The first instance claims requests ahead of need, more than these 20 use.
+        for (let i = 0; i < 20; i++) expect(await status(target)).toBe(200);
+        const through = { ...target, baseUrl: target.baseUrl.replace(served.origin, second.origin) };
+        let forwarded = 20;
+        // The rest, through the second, once the first gave back what it did not use.
+        for (const until = Date.now() + 10_000; forwarded < 200 && Date.now() < until; ) {
+          if ((await status(through)) === 200) forwarded++;
+          else await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(forwarded).toBe(200);
+        expect(await status(through)).toBe(429);
+        expect(await status(target)).toBe(429);
+        expect(mock.received).toHaveLength(200);
+        const [shown] = await limitsOf(target.agent.id);
+        expect(shown?.used.requests).toBe(200);
+      } finally {
+        await second.close();
+      }
+    },
+  );
+
+  it.skipIf(process.env.AGENT_VAULT_TEST_DB !== "postgres")(
+    "shows on one instance, at once, the requests another instance forwarded",
+    async () => {
+      const secret = await brokeredSecret();
+      const target = await agentOn(secret.id);
+      await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "MINUTE", maxRequests: 1000 });
+      const second = await secondInstance();
+      try {
+        const through = { ...target, baseUrl: target.baseUrl.replace(served.origin, second.origin) };
+        for (let round = 1; round <= 3; round++) {
+          for (let i = 0; i < 10; i++) {
+            const answer = await call(through);
+            await answer.body?.cancel();
+            expect(answer.status).toBe(200);
+          }
+          const [shown] = await limitsOf(target.agent.id);
+          expect(shown?.used.requests).toBe(10 * round);
+        }
+      } finally {
+        await second.close();
       }
     },
   );

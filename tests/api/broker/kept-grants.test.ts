@@ -1,0 +1,233 @@
+// On PostgreSQL an instance keeps what a placeholder opens instead of reading it for every request
+// (db/postgres/change-watch.ts): these tests make sure it is kept, and that every end of a
+// placeholder, every new value and every new limit holds on the other instance as soon as the
+// write that made it has answered; that a write waits for an instance that has not heard it; and
+// that an instance that stops hearing stops keeping.
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openVaultApp } from "../../../server/app.ts";
+import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
+import { upstreamSettings } from "../../../server/modules/broker/upstream.ts";
+import { directSql, testDatabase } from "../../helpers/database.ts";
+import { listen, mockUpstream } from "../../helpers/mock-upstream.ts";
+import { ok } from "../../helpers/operations.ts";
+import { marker, newMasterKey, startTestVault, type TestVault } from "../../helpers/test-vault.ts";
+
+type Mock = Awaited<ReturnType<typeof mockUpstream>>;
+type Served = Awaited<ReturnType<typeof listen>>;
+
+const masterKey = newMasterKey();
+let mock: Mock;
+let a: TestVault;
+let b: Awaited<ReturnType<typeof openVaultApp>>;
+let servedA: Served;
+let servedB: Served;
+let user: Awaited<ReturnType<TestVault["newUser"]>>;
+/** Statements B ran that read what a placeholder opens. */
+let grantReads = 0;
+
+const upstreams = { ...upstreamSettings({}), allowPrivate: true };
+
+beforeEach(async () => {
+  mock = await mockUpstream();
+  const keys = {
+    masterKeys: parseMasterKeys(masterKey, "AGENT_VAULT_MASTER_KEY"),
+    masterKeySource: "AGENT_VAULT_MASTER_KEY",
+  };
+  a = await startTestVault({ ...keys, upstreams });
+  b = await openVaultApp({
+    ...keys,
+    databaseUrl: a.databaseUrl,
+    upstreams,
+    onQuery: (sql) => {
+      if (sql.includes('FROM "BrokerPlaceholder" p')) grantReads++;
+    },
+  });
+  servedA = await listen(a);
+  servedB = await listen({ ...a, vault: b } as TestVault);
+  user = await a.newUser("kept");
+});
+
+afterEach(async () => {
+  await servedB.close();
+  await servedA.close();
+  await b.close();
+  await a.close();
+  await mock.close();
+});
+
+async function brokeredAgent(value = marker("sk-kept")) {
+  const secret = await ok(user.gql, "addSecret", {
+    name: `KEPT_KEY_${marker("N").slice(2, 10)}`,
+    value,
+    delivery: "BROKERED",
+    upstream: {
+      baseUrl: `${mock.url}/v1`,
+      header: "Authorization",
+      template: "Bearer {value}",
+      baseUrlVariable: "KEPT_URL",
+    },
+  });
+  const agent = await ok(user.gql, "createAgent", { name: marker("agent"), entryIds: [secret.id] });
+  const { token } = await ok(user.gql, "createRuntimeToken", { agentId: agent.id });
+  const env = await servedA.environment(token);
+  const placeholder = env[secret.name] as string;
+  /** A request through B's broker. */
+  const callB = () =>
+    fetch(`${env.KEPT_URL?.replace(servedA.origin, servedB.origin)}/models`, {
+      headers: { authorization: `Bearer ${placeholder}` },
+    }).then(async (response) => {
+      await response.body?.cancel();
+      return response.status;
+    });
+  return { secret, agent, value, callB };
+}
+
+/** Calls through B until a request reads nothing (B keeps the grant); fails when it never does. */
+async function keptOnB(callB: () => Promise<number>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const before = grantReads;
+    expect(await callB()).toBe(200);
+    if (grantReads === before) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("B read the grant on every request");
+}
+
+describe.runIf(testDatabase === "postgres")("what a placeholder opens, kept by each instance", () => {
+  it("is kept: requests read nothing once it is", async () => {
+    const { callB } = await brokeredAgent();
+    await keptOnB(callB);
+    const before = grantReads;
+    for (let i = 0; i < 20; i++) expect(await callB()).toBe(200);
+    expect(grantReads).toBe(before);
+  });
+
+  it("ends on the other instance as soon as a detach, revocation, deletion or unbrokering on one has answered", async () => {
+    const ends: [string, (agent: { id: string }, secret: { id: string }) => Promise<unknown>][] = [
+      ["detached", (agent, secret) => ok(user.gql, "detachEntries", { agentId: agent.id, entryIds: [secret.id] })],
+      [
+        "revoked",
+        async (agent) => {
+          const [row] = await a.vault.db.runtimeToken.findMany({ where: { agentId: agent.id } });
+          return ok(user.gql, "revokeRuntimeToken", { id: row?.id ?? "" });
+        },
+      ],
+      ["agent deleted", (agent) => ok(user.gql, "deleteAgent", { agentId: agent.id })],
+      [
+        "unbrokered",
+        (_agent, secret) =>
+          ok(user.gql, "updateSecret", { id: secret.id, value: marker("sk-env"), delivery: "ENVIRONMENT" }),
+      ],
+    ];
+    for (const [label, end] of ends) {
+      const { agent, secret, callB } = await brokeredAgent();
+      await keptOnB(callB);
+      await end(agent, secret);
+      expect([label, await callB()]).toEqual([label, 401]);
+    }
+  });
+
+  it("uses a new value, and applies a new limit, on the other instance at the next request", async () => {
+    const { agent, secret, callB } = await brokeredAgent();
+    await keptOnB(callB);
+    const rotated = marker("sk-rotated");
+    await ok(user.gql, "updateSecret", { id: secret.id, value: rotated });
+    expect(await callB()).toBe(200);
+    expect(mock.received.at(-1)?.headers.authorization).toBe(`Bearer ${rotated}`);
+
+    await keptOnB(callB);
+    await ok(user.gql, "setAgentLimit", { agentId: agent.id, window: "DAY", maxRequests: 1 });
+    expect(await callB()).toBe(200);
+    expect(await callB()).toBe(429);
+  });
+
+  it("makes a write wait until an instance that kept grants has heard it, or its lease has ended", async () => {
+    const { agent, secret, callB } = await brokeredAgent();
+    await keptOnB(callB);
+    // A third instance, as its listener would be: leased, hearing, and answering only when told.
+    const third = new pg.Client({ connectionString: a.databaseUrl });
+    await third.connect();
+    try {
+      await third.query(`LISTEN agent_vault_sync`);
+      await third.query(
+        `INSERT INTO "VaultInstance" ("id", "leaseUntil") VALUES ('third', (clock_timestamp() AT TIME ZONE 'UTC') + interval '60 seconds')`,
+      );
+      const asked = new Promise<string>((resolve) => third.once("notification", (m) => resolve(m.payload ?? "")));
+      let answered = false;
+      const detach = ok(user.gql, "detachEntries", { agentId: agent.id, entryIds: [secret.id] }).then(() => {
+        answered = true;
+      });
+      const syncId = await asked;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+      await third.query(`SELECT pg_notify('agent_vault_ack', $1)`, [`${syncId} third`]);
+      await detach;
+      expect(await callB()).toBe(401);
+
+      // An instance that never answers is waited for until its lease ends, and no longer.
+      const next = await brokeredAgent();
+      await keptOnB(next.callB);
+      await third.query(
+        `UPDATE "VaultInstance" SET "leaseUntil" = (clock_timestamp() AT TIME ZONE 'UTC') + interval '1 second' WHERE "id" = 'third'`,
+      );
+      await ok(user.gql, "detachEntries", { agentId: next.agent.id, entryIds: [next.secret.id] });
+      expect(await next.callB()).toBe(401);
+      const [lease] = (
+        await third.query(
+          `SELECT "leaseUntil" < (clock_timestamp() AT TIME ZONE 'UTC') AS "ended" FROM "VaultInstance" WHERE "id" = 'third'`,
+        )
+      ).rows;
+      expect(lease?.ended).toBe(true);
+    } finally {
+      await third.end();
+    }
+  });
+
+  it("is not kept by an instance that stopped hearing: it reads again what a database writer changed", async () => {
+    const { secret, callB } = await brokeredAgent();
+    await keptOnB(callB);
+    const writer = await directSql(a.databaseUrl);
+    try {
+      // B's listener is cut, and a database writer moves the secret's upstream unheard.
+      const listeners = `FROM pg_stat_activity WHERE application_name = 'agent-vault listener' AND datname = current_database()`;
+      await writer.run(`SELECT pg_terminate_backend(pid) ${listeners}`);
+      for (let i = 0; i < 100 && (await writer.run(`SELECT pid ${listeners}`)).length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // What B reads while it hears nothing, it does not keep.
+      expect(await callB()).toBe(200);
+      await writer.run(`ALTER TABLE "Entry" DISABLE TRIGGER "Entry_grants"`);
+      await writer.run(`UPDATE "Entry" SET "upstream" = replace("upstream", '/v1', '/v2') WHERE "id" = ?`, [secret.id]);
+      await writer.run(`ALTER TABLE "Entry" ENABLE TRIGGER "Entry_grants"`);
+      const before = grantReads;
+      // The value's integrity check fails on the moved row: nothing goes anywhere.
+      expect(await callB()).toBe(500);
+      expect(grantReads).toBeGreaterThan(before);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("is not kept while a trigger is disabled: a change the database does not announce is read", async () => {
+    const { secret, callB } = await brokeredAgent();
+    await keptOnB(callB);
+    const writer = await directSql(a.databaseUrl);
+    try {
+      await writer.run(`ALTER TABLE "Entry" DISABLE TRIGGER "Entry_grants"`);
+      // Within a lease's renewal (a second), B reads on every request.
+      for (let i = 0; i < 60; i++) {
+        const before = grantReads;
+        expect(await callB()).toBe(200);
+        if (grantReads > before) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await writer.run(`UPDATE "Entry" SET "upstream" = replace("upstream", '/v1', '/v2') WHERE "id" = ?`, [secret.id]);
+      expect(await callB()).toBe(500);
+    } finally {
+      await writer.run(`ALTER TABLE "Entry" ENABLE TRIGGER "Entry_grants"`);
+      await writer.close();
+    }
+  });
+});
