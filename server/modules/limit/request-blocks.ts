@@ -48,6 +48,8 @@ type Pending = {
   writing: Promise<void> | null;
   /** When the last write began (performance.now()), and the timer of the next. */
   wrote: number;
+  /** A request waiting to be written is near a crossing: written as soon as the last write ends. */
+  urgent: boolean;
   later?: NodeJS.Timeout;
 };
 
@@ -118,9 +120,11 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
   /** Writes a window's forwarded requests: now, or (not `urgent`) once WRITE_EVERY_MS passed since the last. */
   function write(key: string, urgent: boolean): void {
     const entry = pending.get(key);
-    if (!entry || entry.writing || entry.count === 0) return;
+    if (!entry || entry.count === 0) return;
+    entry.urgent ||= urgent;
+    if (entry.writing) return;
     const wait = entry.wrote + WRITE_EVERY_MS - performance.now();
-    if (!urgent && wait > 0) {
+    if (!entry.urgent && wait > 0) {
       entry.later ??= setTimeout(() => {
         entry.later = undefined;
         write(key, true);
@@ -132,6 +136,7 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
     const { window, counted } = entry;
     const count = entry.count;
     entry.count = 0;
+    entry.urgent = false;
     entry.wrote = performance.now();
     entry.writing = addUsedRequests(sql, window.limit.id, window.windowStart, count).then(
       (after) => {
@@ -190,7 +195,7 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
         for (const [other, done] of pending) {
           if (done.window.limit.id === window.limit.id && done.count === 0 && !done.writing) pending.delete(other);
         }
-        entry = { window, count: 0, counted, writing: null, wrote: 0 };
+        entry = { window, count: 0, counted, writing: null, wrote: 0, urgent: false };
         pending.set(key, entry);
       }
       entry.count++;
