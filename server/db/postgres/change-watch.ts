@@ -176,8 +176,9 @@ export function changeWatch(
         rows.map(
           (row) =>
             new Promise<void>((resolve) => {
-              // Acknowledged, or its lease has ended (it trusts nothing it kept after that).
-              const timer = setTimeout(resolve, Number(row.ms) + marginMs).unref();
+              // Acknowledged, or its lease has ended (it trusts nothing it kept after that). No
+              // instance's lease runs longer than leaseMs: a row that says so was not written by one.
+              const timer = setTimeout(resolve, Math.min(Number(row.ms), leaseMs) + marginMs).unref();
               acks.set(row.id, () => {
                 clearTimeout(timer);
                 resolve();

@@ -179,6 +179,16 @@ describe.runIf(testDatabase === "postgres")("what a placeholder opens, kept by e
         )
       ).rows;
       expect(lease?.ended).toBe(true);
+
+      // A lease longer than any instance takes (a row a database writer made) is waited for no
+      // longer than one: the write answers (a wait of an hour would outlast the test).
+      const last = await brokeredAgent();
+      await keptOnB(last.callB);
+      await third.query(
+        `UPDATE "VaultInstance" SET "leaseUntil" = (clock_timestamp() AT TIME ZONE 'UTC') + interval '1 hour' WHERE "id" = 'third'`,
+      );
+      await ok(user.gql, "detachEntries", { agentId: last.agent.id, entryIds: [last.secret.id] });
+      expect(await last.callB()).toBe(401);
     } finally {
       await third.end();
     }
