@@ -37,6 +37,8 @@ type Block = {
   /** The window's claims (every instance's) when last seen, or a lower bound of them. */
   known: number | null;
   claiming: Promise<boolean> | null;
+  /** The claim under way is one ahead of need: if it does not fit, a request may still claim one. */
+  ahead: boolean;
   lastUse: number;
   idle?: NodeJS.Timeout;
 };
@@ -63,7 +65,7 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
     if (!block || block.windowStart !== window.windowStart) {
       if (block?.idle) clearTimeout(block.idle);
       // A window that has ended: what was claimed in it is of no use any more.
-      block = { windowStart: window.windowStart, free: 0, known: null, claiming: null, lastUse: 0 };
+      block = { windowStart: window.windowStart, free: 0, known: null, claiming: null, ahead: false, lastUse: 0 };
       blocks.set(window.limit.id, block);
     }
     return block;
@@ -74,6 +76,7 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
     if (block.claiming) return block.claiming;
     const max = window.limit.maxRequests as number;
     const size = blockSize(max, block.known);
+    block.ahead = ahead;
     block.claiming = (async () => {
       const { id } = window.limit;
       let got = size;
@@ -176,7 +179,9 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
           if (block.free > 0) block.idle ??= setTimeout(() => giveBackIdle(block, window), IDLE_MS).unref();
           return true;
         }
-        if (!(await claim(block, window, false))) return false;
+        const ahead = block.claiming !== null && block.ahead;
+        // A block claimed ahead that did not fit says nothing of one request: that is claimed next.
+        if (!(await claim(block, window, false)) && !ahead) return false;
       }
     },
 
