@@ -72,7 +72,8 @@ export function changeWatch(
   let renewing: NodeJS.Timeout | undefined;
   let reconnecting: NodeJS.Timeout | undefined;
   let seq = 0;
-  const waiting = new Map<string, Map<string, () => void>>();
+  // Each round's answers so far, and who is waited for (an answer may come before the round's rows).
+  const waiting = new Map<string, { answered: Set<string>; waiters: Map<string, () => void> }>();
   // The listener's statements one after another (a pg client takes one at a time).
   let queued: Promise<unknown> = Promise.resolve();
   const onListener = (client: pg.Client, text: string, values: unknown[]) => {
@@ -110,7 +111,9 @@ export function changeWatch(
       else void Promise.all(hooks.map((hook) => hook().catch(onError))).then(answer);
     } else if (message.channel === ACK) {
       const [syncId = "", from = ""] = payload.split(" ");
-      waiting.get(syncId)?.get(from)?.();
+      const round = waiting.get(syncId);
+      round?.answered.add(from);
+      round?.waiters.get(from)?.();
     }
   }
 
@@ -168,7 +171,7 @@ export function changeWatch(
 
   async function askOthers(): Promise<void> {
     const syncId = `${instanceId}:${++seq}`;
-    const acks = new Map<string, () => void>();
+    const acks = { answered: new Set<string>(), waiters: new Map<string, () => void>() };
     waiting.set(syncId, acks);
     try {
       const { rows } = await pool().query<{ id: string; ms: string }>(ASK_OTHERS, [syncId, instanceId]);
@@ -176,10 +179,11 @@ export function changeWatch(
         rows.map(
           (row) =>
             new Promise<void>((resolve) => {
+              if (acks.answered.has(row.id)) return resolve();
               // Acknowledged, or its lease has ended (it trusts nothing it kept after that). No
               // instance's lease runs longer than leaseMs: a row that says so was not written by one.
               const timer = setTimeout(resolve, Math.min(Number(row.ms), leaseMs) + marginMs).unref();
-              acks.set(row.id, () => {
+              acks.waiters.set(row.id, () => {
                 clearTimeout(timer);
                 resolve();
               });
