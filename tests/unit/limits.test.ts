@@ -26,7 +26,7 @@ describe("windows", () => {
 });
 
 describe("blocks of requests claimed ahead", () => {
-  it("start at one, are at most 64 and a 32nd of what is left, and one near the maximum", () => {
+  it("start at one, are at most 256 and a 32nd of what is left, and one near the maximum", () => {
     expect(blockSize(1_000_000, null)).toBe(1);
     expect(blockSize(1_000_000, 0)).toBe(256);
     expect(blockSize(1_000_000, 999_000)).toBe(31);
