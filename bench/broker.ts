@@ -235,15 +235,18 @@ export async function heldByOpenStreams(
 
 const round = (n: number) => Number(n.toFixed(3));
 
-/** The latency the broker adds at concurrency 1 (median, p99) and its requests per CPU-second, each against the forwarder. */
-async function latencyAndRate(
-  settings: Settings,
-  baseline: { direct: Target; bare: Target; forwarder: Server },
-  broker: { server: Server; target: Target },
-) {
-  const { direct, bare, forwarder } = baseline;
-  const latency = await paired(settings.pairs, async () => {
-    const [zero = [], base = [], ours = []] = await sequential([direct, bare, broker.target], SEQUENTIAL);
+/**
+ * Pairs for a latency figure: more than for the others, because a p99 of 3,000 requests is noisy.
+ * Two identical forwarders measured this way (the "identical forwarder" figure) read 0.82-1.25 as
+ * the median of 5 pairs (5th to 95th percentile, resampled from 16-30 pairs in four runs); the
+ * median of 9 costs about 20 seconds more a figure.
+ */
+export const latencyPairs = (settings: Pick<Settings, "pairs">) => settings.pairs * 2 - 1;
+
+/** The latency `target` adds at concurrency 1 (median, p99), each against the forwarder's, in the same rounds. */
+async function addedLatency(settings: Settings, direct: Target, bare: Target, target: Target) {
+  const latency = await paired(latencyPairs(settings), async () => {
+    const [zero = [], base = [], ours = []] = await sequential([direct, bare, target], SEQUENTIAL);
     const added = (values: number[], p: number) => percentile(values, p) - percentile(zero, p);
     const detail = {
       directMedianMs: percentile(zero, 0.5),
@@ -261,6 +264,17 @@ async function latencyAndRate(
     forwarderAddedP99Ms: round(median(latency.details.map((d) => d.forwarderAddedP99Ms))),
     brokerAddedP99Ms: round(median(latency.details.map((d) => d.brokerAddedP99Ms))),
   };
+  return { latency, p99Ratios, latencyDetail };
+}
+
+/** The latency the broker adds at concurrency 1 (median, p99) and its requests per CPU-second, each against the forwarder. */
+async function latencyAndRate(
+  settings: Settings,
+  baseline: { direct: Target; bare: Target; forwarder: Server },
+  broker: { server: Server; target: Target },
+) {
+  const { direct, bare, forwarder } = baseline;
+  const { latency, p99Ratios, latencyDetail } = await addedLatency(settings, direct, bare, broker.target);
   const rate = await paired(settings.pairs, async () => {
     const base = await throughput(forwarder, bare, settings.seconds);
     const ours = await throughput(broker.server, broker.target, settings.seconds);
@@ -365,6 +379,16 @@ export async function brokerFigures(settings: Settings): Promise<Figure[]> {
     };
     stage(`broker memory with ${OPEN_STREAMS} open streams: ${JSON.stringify(memoryDetail)}`);
 
+    // The p99 figures' noise floor: the forwarder against an identical one, measured as the broker is.
+    const twin = await startBaseline("baseline-forwarder.mjs", { UPSTREAM: mock.url, KEY: "sk-forwarded" });
+    let noise: Awaited<ReturnType<typeof addedLatency>>;
+    try {
+      noise = await addedLatency(settings, direct, bare, { ...bare, url: `${twin.url}/v1` });
+    } finally {
+      await twin.stop();
+    }
+    stage(`an identical forwarder: ${JSON.stringify(noise.latencyDetail)}`);
+
     // An agent with a limit: every request counted in its window before it goes.
     const limitedSqlite = await latencyAndRate(settings, { direct, bare, forwarder }, { server, target: limited });
     stage(
@@ -464,6 +488,17 @@ export async function brokerFigures(settings: Settings): Promise<Figure[]> {
         },
         memory,
         memoryDetail,
+      ),
+      figure(
+        {
+          name: "an identical forwarder's added latency, p99 / forwarder's",
+          database: "none",
+          unit: ratio,
+          goal: "reported",
+          met: () => true,
+        },
+        { ratios: noise.p99Ratios, discarded: noise.latency.discarded },
+        noise.latencyDetail,
       ),
       ...withLimits,
     ];

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { brokerFigures } from "./broker.ts";
+import { brokerFigures, latencyPairs } from "./broker.ts";
 import { consoleFigures } from "./console.ts";
 import { hotPathFigures } from "./hot-paths.ts";
 import { type Figure, probe, stage } from "./measure.ts";
@@ -88,7 +88,9 @@ async function main() {
     const metInEach = runs.every((figures) => figures[index]?.met);
     return { figure: label(first), goal: first.goal, medians, metInEach };
   });
-  console.log(`\n${RUNS} runs, ${PAIRS} paired measurements per figure in each`);
+  console.log(
+    `\n${RUNS} runs, ${PAIRS} paired measurements per figure in each (${latencyPairs({ pairs: PAIRS })} for the broker's latency)`,
+  );
   console.table(
     summary.map((s) => ({
       figure: s.figure,
