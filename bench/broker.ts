@@ -237,8 +237,8 @@ const round = (n: number) => Number(n.toFixed(3));
 
 /**
  * Pairs for a latency figure: more than for the others, because a p99 of 3,000 requests is noisy.
- * Two identical forwarders measured this way (the "identical forwarder" figure) read 0.82-1.25 as
- * the median of 5 pairs (5th to 95th percentile, resampled from 16-30 pairs in four runs); the
+ * Two identical forwarders measured this way (the "identical forwarder" figure) read 0.82-1.27 as
+ * the median of 5 pairs (5th to 95th percentile, resampled from 16-30 pairs in five runs); the
  * median of 9 costs about 20 seconds more a figure.
  */
 export const latencyPairs = (settings: Pick<Settings, "pairs">) => settings.pairs * 2 - 1;
