@@ -31,8 +31,11 @@ export type CountedWindow = { limit: AppliedLimit; windowStart: number };
 export type Reservation =
   | { ok: true; counters: (Counter | null)[] }
   | { ok: false; window: CountedWindow; current: Counter };
-/** A block's window's counts as forwarded requests reached the database: before and after them. */
-export type OnCounted = (window: CountedWindow, before: Counter, after: Counter) => void;
+/**
+ * A block's window's counts as forwarded requests reached the database: before and after them.
+ * The write is done once what it returns is.
+ */
+export type OnCounted = (window: CountedWindow, before: Counter, after: Counter) => Promise<void> | void;
 
 export type CounterStore = {
   /** Counts one request, with the tokens and cost it reserves, in every window, or in none. */
@@ -141,6 +144,9 @@ export function sharedCounters(deps: {
       for (const window of inBlocks) {
         if (!(await blocks.take(window))) {
           giveBack();
+          // This instance's requests of the window are written, and their crossings recorded,
+          // before the refusal: whoever hears the 429 finds the 100 % in the activity log.
+          await blocks.written(window);
           return { ok: false, window, current: await currentOf(window) };
         }
         taken.push(window);

@@ -9,12 +9,14 @@
 // once near the 80 % a crossing is told at, otherwise at most once a second (each statement's CPU
 // falls on some request's way: written every 20 ms, a limited request's added latency at the
 // median was 1.03-1.06 of the forwarder's, once a second 0.97-1.00). A read of the counts first
-// has every instance write what it holds (limit.service.ts), so what a person reads is not behind.
+// has every instance write what it holds (limit.service.ts), so what a person reads is not behind;
+// a refusal first has this instance write the window's requests and record their crossings.
 import type { Sql } from "../../db/database.ts";
 import { type AppliedLimit, addUsedRequests, type Counter, claimRequests, giveBackRequests } from "./limit.dal.ts";
 
 type Window = { limit: AppliedLimit; windowStart: number };
-type OnCounted = (window: Window, before: Counter, after: Counter) => void;
+/** Told a window's counts as they reach the database; what it returns is waited for before the next write. */
+type OnCounted = (window: Window, before: Counter, after: Counter) => Promise<void> | void;
 
 const MOST = 256;
 /** A block is at most 1/SHARE of what is left unclaimed: the claims left for others stay many. */
@@ -144,8 +146,16 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
     entry.urgent = false;
     entry.wrote = performance.now();
     entry.writing = addUsedRequests(sql, window.limit.id, window.windowStart, count).then(
-      (after) => {
-        if (after && counted) counted(window, { ...after, requests: after.requests - count }, after);
+      async (after) => {
+        // The crossing is recorded before this write counts as done: a refusal, a read or a
+        // shutdown that waits for the write finds it recorded.
+        if (after && counted) {
+          try {
+            await counted(window, { ...after, requests: after.requests - count }, after);
+          } catch (error) {
+            onError(error);
+          }
+        }
         entry.writing = null;
         if (entry.count > 0) write(key, false);
       },
@@ -158,11 +168,18 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
     );
   }
 
-  /** Writes every window's forwarded requests now; once they are written (or failed, three times). */
-  async function writeAll(): Promise<void> {
+  /**
+   * Writes the forwarded requests of every window (or of `only`) now; once they are written (or
+   * failed, three times).
+   */
+  async function writeAll(only?: Window): Promise<void> {
+    const keys = () => (only ? [`${only.limit.id}|${only.windowStart}`] : [...pending.keys()]);
     for (let pass = 0; pass < 3; pass++) {
-      for (const key of [...pending.keys()]) write(key, true);
-      const writing = [...pending.values()].flatMap((entry) => (entry.writing ? [entry.writing] : []));
+      for (const key of keys()) write(key, true);
+      const writing = keys().flatMap((key) => {
+        const entry = pending.get(key);
+        return entry?.writing ? [entry.writing] : [];
+      });
       if (writing.length === 0) return;
       await Promise.all(writing);
     }
@@ -213,7 +230,7 @@ export function requestBlocks(deps: { sql: Sql; onError: (error: unknown) => voi
       write(key, known === null || known * 100 >= 80 * max);
     },
 
-    /** Once every request this instance sent is in the database. */
+    /** Once every request this instance sent (in `window`, or in all) is in the database, its crossings recorded. */
     written: writeAll,
 
     forget(limitId: string): void {
