@@ -1,12 +1,13 @@
 // On PostgreSQL an instance keeps what a placeholder opens instead of reading it for every request
 // (db/postgres/change-watch.ts): these tests make sure it is kept, and that every end of a
 // placeholder, every new value and every new limit holds on the other instance as soon as the
-// write that made it has answered; that a write waits for an instance that has not heard it; and
-// that an instance that stops hearing stops keeping.
+// write that made it has answered; that a write waits for an instance that has not heard it, and
+// no longer than its answer; and that an instance that stops hearing stops keeping.
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openVaultApp } from "../../../server/app.ts";
 import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
+import { changeWatch } from "../../../server/db/postgres/change-watch.ts";
 import { upstreamSettings } from "../../../server/modules/broker/upstream.ts";
 import { directSql, testDatabase } from "../../helpers/database.ts";
 import { listen, mockUpstream } from "../../helpers/mock-upstream.ts";
@@ -240,4 +241,40 @@ describe.runIf(testDatabase === "postgres")("what a placeholder opens, kept by e
       await writer.close();
     }
   });
+
+  it("counts an acknowledgement that arrives before the asking round has read whom to wait for", async () => {
+    // Two instances' watches with minute-long leases; the asker's pool hands back the rows of its
+    // round (who holds a lease) only after the other's acknowledgement has arrived.
+    const pool = new pg.Pool({ connectionString: a.databaseUrl, max: 2 });
+    const late = {
+      query: async (text: string, values?: unknown[]) => {
+        const result = await pool.query(text, values);
+        if (text.includes("pg_notify('agent_vault_sync'")) await new Promise((resolve) => setTimeout(resolve, 500));
+        return result;
+      },
+    } as unknown as pg.Pool;
+    const asker = changeWatch(a.databaseUrl, () => late, { leaseMs: 60_000 });
+    const other = changeWatch(a.databaseUrl, () => pool, { leaseMs: 60_000 });
+    try {
+      for (let i = 0; i < 100 && !(asker.hearsAll() && other.hearsAll()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(asker.hearsAll() && other.hearsAll()).toBe(true);
+      let asked = 0;
+      other.whenAsked(async () => {
+        asked++;
+      });
+      // Waiting out the other's lease would take a minute: the answer already came.
+      const outcome = await Promise.race([
+        asker.heardEverywhere().then(() => "heard"),
+        new Promise((resolve) => setTimeout(() => resolve("waited for the lease"), 20_000)),
+      ]);
+      expect(outcome).toBe("heard");
+      expect(asked).toBe(1);
+    } finally {
+      await asker.close();
+      await other.close();
+      await pool.end();
+    }
+  }, 30_000);
 });
