@@ -93,6 +93,10 @@ export type Vault = {
   close(): Promise<void>;
 };
 
+/** Said when a write changed what placeholders open without waiting for the other instances (a defect). */
+export const UNHEARD_WRITE =
+  "A write changed what placeholders open outside the database layer's transactions: other instances were not waited for";
+
 export async function openVault(config: VaultConfig): Promise<Vault> {
   const target = databaseTarget(config.databaseUrl);
   await applyMigrations(target);
@@ -102,6 +106,7 @@ export async function openVault(config: VaultConfig): Promise<Vault> {
     onQuery: config.onQuery,
     transactionBounds: config.transactionBounds,
     changeWatch: {
+      onUnheardWrite: (table) => warn(`${UNHEARD_WRITE} (${table})`),
       // A listener that cannot reach the database retries every second: said once in a while.
       onError: (error) => {
         if (Date.now() - lastWatchWarning < 10_000) return;

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import type { Db } from "../../server/db/database.ts";
 
 export const testDatabase: "sqlite" | "postgres" =
   process.env.AGENT_VAULT_TEST_DB === "postgres" ? "postgres" : "sqlite";
@@ -50,6 +51,25 @@ export function databaseBytes(url: string): Buffer {
     );
   }
   return execFileSync("pg_dump", ["--no-owner", url], { maxBuffer: 512 * 1024 * 1024 });
+}
+
+/**
+ * Prisma's client on the database itself, beside the vault: on PostgreSQL a pool of its own; on
+ * SQLite (one process, nothing kept) the vault's client.
+ */
+export async function writerClient(url: string, vaultDb: Db): Promise<{ db: Db; close(): Promise<void> }> {
+  if (url.startsWith("file:")) return { db: vaultDb, close: async () => {} };
+  const { PrismaPg } = await import("@prisma/adapter-pg");
+  const { PrismaClient } = await import("../../prisma/postgresql/client/client.ts");
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const db = new PrismaClient({ adapter: new PrismaPg(pool) }) as unknown as Db;
+  return {
+    db,
+    async close() {
+      await db.$disconnect();
+      await pool.end();
+    },
+  };
 }
 
 /**

@@ -3,10 +3,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type AppOptions, openVaultApp } from "../../server/app.ts";
+import { type AppOptions, loggerFor, openVaultApp } from "../../server/app.ts";
 import { parseMasterKeys } from "../../server/crypto/master-key.ts";
-import type { VaultConfig } from "../../server/vault.ts";
-import { databaseBytes, freshDatabase } from "./database.ts";
+import { UNHEARD_WRITE, type VaultConfig } from "../../server/vault.ts";
+import { databaseBytes, freshDatabase, writerClient } from "./database.ts";
 
 /** A response as it came over HTTP; `data` has the shape the caller names (unknown until it does). */
 export type GraphQLResponse<TData = unknown> = {
@@ -26,13 +26,27 @@ export function newMasterKey(): string {
 export async function startTestVault(options: Partial<VaultConfig & AppOptions> & { dir?: string } = {}) {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "agent-vault-test-"));
   const database = await freshDatabase(dir);
+  // A write that went around the database layer's transactions fails the test at close().
+  const logger = loggerFor(options.logging);
+  const unheardWrites: string[] = [];
   const config = {
     databaseUrl: database.url,
     masterKeys: parseMasterKeys(newMasterKey(), "AGENT_VAULT_MASTER_KEY"),
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
     ...options,
+    logging: {
+      ...logger,
+      debug: (...args: unknown[]) => logger.debug(...args),
+      info: (...args: unknown[]) => logger.info(...args),
+      error: (...args: unknown[]) => logger.error(...args),
+      warn: (...args: unknown[]) => {
+        if (String(args[0]).startsWith(UNHEARD_WRITE)) unheardWrites.push(String(args[0]));
+        logger.warn(...args);
+      },
+    },
   };
   let vault = await openVaultApp(config);
+  let writer: Awaited<ReturnType<typeof writerClient>> | null = null;
 
   async function http<TData = unknown>(
     body: string,
@@ -75,10 +89,20 @@ export async function startTestVault(options: Partial<VaultConfig & AppOptions> 
     http,
     client,
     newUser,
+    /**
+     * Prisma's client on the vault's database, on a connection of its own: what someone who can
+     * write the database does (the vault hears it as another's change).
+     */
+    async writer() {
+      writer ??= await writerClient(database.url, vault.db);
+      return writer.db;
+    },
     async close() {
+      await writer?.close();
       await vault.close();
       await database.drop();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (unheardWrites.length > 0) throw new Error(unheardWrites.join("\n"));
     },
   };
 }

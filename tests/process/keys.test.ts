@@ -42,7 +42,7 @@ describe("tampering at rest", () => {
   it("refuses every single flipped byte of a stored value", async () => {
     const user = await t.newUser("tamper");
     const variable = await ok(user.gql, "addVariable", { name: "TAMPERED", value: "a value worth protecting" });
-    const db = t.vault.db;
+    const db = await t.writer();
     const { ciphertext } = await db.entry.findUniqueOrThrow({
       where: { id: variable.id },
       select: { ciphertext: true },
@@ -75,7 +75,7 @@ describe("tampering at rest", () => {
     const source = await ok(alice.gql, "addVariable", { name: "SOURCE", value: "alice's value" });
     const sibling = await ok(alice.gql, "addVariable", { name: "SIBLING", value: "other" });
     const bobs = await ok(bob.gql, "addVariable", { name: "BOBS", value: "bob's value" });
-    const db = t.vault.db;
+    const db = await t.writer();
     const { ciphertext } = await db.entry.findUniqueOrThrow({ where: { id: source.id }, select: { ciphertext: true } });
     await db.entry.update({ where: { id: sibling.id }, data: { ciphertext } });
     await db.entry.update({ where: { id: bobs.id }, data: { ciphertext } });

@@ -36,7 +36,20 @@ export type ChangeWatchOptions = {
   /** Margin kept against the database's clock: a lease is trusted this much less. */
   marginMs?: number;
   onError?: (error: unknown) => void;
+  /**
+   * A statement changed what placeholders open while no write of `heardWrite` ran: the other
+   * instances were not waited for (a write made outside the database layer's transactions).
+   */
+  onUnheardWrite?: (table: string) => void;
 };
+
+const NOT_A_WRITE = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SELECT|SET|LISTEN)\b/i;
+
+/** The table a statement writes, named without its values (or what the statement begins with). */
+export function tableWritten(statement: string): string {
+  const found = /\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(\w+)"?/i.exec(statement);
+  return found?.[1] ?? statement.trim().split(/\s/, 1)[0] ?? "";
+}
 
 export type ChangeWatch = {
   readonly instanceId: string;
@@ -44,6 +57,12 @@ export type ChangeWatch = {
   readonly heard: number;
   /** Writes of this instance that fired a trigger. */
   readonly ownChanges: number;
+  /**
+   * Runs a write; once it has answered, and changed what placeholders open, it returns only after
+   * every other instance heard it. Every such write goes through here (`onUnheardWrite` says
+   * when one did not).
+   */
+  heardWrite<T>(write: () => Promise<T>): Promise<T>;
   /** Whether this instance now hears every change (its listener is up and its lease runs). */
   hearsAll(): boolean;
   /** Resolves once every other instance heard what this instance has written so far (and ran its `whenAsked`). */
@@ -64,8 +83,11 @@ export function changeWatch(
   const leaseMs = options.leaseMs ?? 3000;
   const marginMs = options.marginMs ?? 500;
   const onError = options.onError ?? (() => {});
+  const onUnheardWrite = options.onUnheardWrite ?? (() => {});
   let heard = 0;
   let ownChanges = 0;
+  /** Writes of heardWrite under way. */
+  let writing = 0;
   let listener: pg.Client | null = null;
   let trustedUntil = 0;
   let closed = false;
@@ -215,16 +237,44 @@ export function changeWatch(
     return next;
   }
 
+  async function heardWrite<T>(write: () => Promise<T>): Promise<T> {
+    writing++;
+    try {
+      const before = ownChanges;
+      const result = await write();
+      if (ownChanges !== before) await heardEverywhere();
+      return result;
+    } finally {
+      writing--;
+    }
+  }
+
   /** pg's client, listening before it is first used (a pool hands it out once connect() is done). */
   function listeningClient(): typeof pg.Client {
     return class ListeningClient extends pg.Client {
+      /** The statement last sent that may write (not a transaction's BEGIN or COMMIT, nor a read). */
+      last = "";
+
+      // biome-ignore lint/suspicious/noExplicitAny: pg's overloads (text or a config, values, a callback)
+      override query(...args: any[]): any {
+        const [first] = args;
+        const text: string = typeof first === "string" ? first : (first?.text ?? "");
+        if (!NOT_A_WRITE.test(text)) this.last = text;
+        // biome-ignore lint/suspicious/noExplicitAny: as above
+        return (super.query as (...a: any[]) => any)(...args);
+      }
+
       // biome-ignore lint/suspicious/noExplicitAny: pg's overloads (a promise, or a callback)
       override connect(callback?: (...args: any[]) => void): any {
         const ready = super.connect().then(async () => {
           this.on("notification", (message) => {
             if (message.channel !== GRANTS) return;
             heard++;
-            if (message.payload === String((this as unknown as { processID: number }).processID)) ownChanges++;
+            if (message.payload !== String((this as unknown as { processID: number }).processID)) return;
+            ownChanges++;
+            // A connection hears its own statement's change before the statement answers: while
+            // no heard write runs, this one went around them.
+            if (writing === 0) onUnheardWrite(tableWritten(this.last));
           });
           await this.query(`LISTEN ${GRANTS}`);
           return this;
@@ -247,6 +297,7 @@ export function changeWatch(
     },
     hearsAll: () => listener !== null && performance.now() < trustedUntil,
     heardEverywhere,
+    heardWrite,
     whenAsked: (hook) => hooks.push(hook),
     Client: listeningClient(),
     async close() {

@@ -127,12 +127,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
   const pool = new pg.Pool({ ...pgPoolOptions(url), types, Client: changes.Client });
   pool.on("error", () => {});
   /** A write that changed what placeholders open returns once every instance heard it. */
-  const heard = async <T>(write: () => Promise<T>): Promise<T> => {
-    const before = changes.ownChanges;
-    const result = await write();
-    if (changes.ownChanges !== before) await changes.heardEverywhere();
-    return result;
-  };
+  const heard = changes.heardWrite;
   const db = new PrismaClient({
     adapter: new PrismaPg(pool),
     transactionOptions: prismaTransactionOptions(options.transactionBounds),

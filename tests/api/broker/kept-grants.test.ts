@@ -9,6 +9,7 @@ import { openVaultApp } from "../../../server/app.ts";
 import { parseMasterKeys } from "../../../server/crypto/master-key.ts";
 import { changeWatch } from "../../../server/db/postgres/change-watch.ts";
 import { upstreamSettings } from "../../../server/modules/broker/upstream.ts";
+import { UNHEARD_WRITE } from "../../../server/vault.ts";
 import { directSql, testDatabase } from "../../helpers/database.ts";
 import { listen, mockUpstream } from "../../helpers/mock-upstream.ts";
 import { ok } from "../../helpers/operations.ts";
@@ -26,6 +27,8 @@ let servedB: Served;
 let user: Awaited<ReturnType<TestVault["newUser"]>>;
 /** Statements B ran that read what a placeholder opens. */
 let grantReads = 0;
+/** What B warned of. */
+let warnedB: string[] = [];
 
 const upstreams = { ...upstreamSettings({}), allowPrivate: true };
 
@@ -36,10 +39,13 @@ beforeEach(async () => {
     masterKeySource: "AGENT_VAULT_MASTER_KEY",
   };
   a = await startTestVault({ ...keys, upstreams });
+  warnedB = [];
+  const quiet = () => {};
   b = await openVaultApp({
     ...keys,
     databaseUrl: a.databaseUrl,
     upstreams,
+    logging: { debug: quiet, info: quiet, error: quiet, warn: (line: unknown) => warnedB.push(String(line)) },
     onQuery: (sql) => {
       if (sql.includes('FROM "BrokerPlaceholder" p')) grantReads++;
     },
@@ -277,4 +283,19 @@ describe.runIf(testDatabase === "postgres")("what a placeholder opens, kept by e
       await pool.end();
     }
   }, 30_000);
+
+  it("says when a write changed what placeholders open around the transactions that wait for the others", async () => {
+    const { agent, secret } = await brokeredAgent();
+    // Through the API: waited for, nothing said.
+    await ok(user.gql, "detachEntries", { agentId: agent.id, entryIds: [secret.id] });
+    expect(warnedB.filter((line) => line.startsWith(UNHEARD_WRITE))).toEqual([]);
+    // Prisma's client alone, outside the database layer (a statement, or a transaction of its
+    // own): said, with the table and no value.
+    const name = marker("renamed");
+    await b.db.agent.update({ where: { id: agent.id }, data: { name } });
+    await b.db.$transaction((tx) => tx.entry.update({ where: { id: secret.id }, data: { name: `${secret.name}_B` } }));
+    const said = warnedB.filter((line) => line.startsWith(UNHEARD_WRITE));
+    expect(said).toEqual([`${UNHEARD_WRITE} (Agent)`, `${UNHEARD_WRITE} (Entry)`]);
+    expect(said.join("\n")).not.toContain(name);
+  });
 });
