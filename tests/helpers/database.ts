@@ -53,12 +53,8 @@ export function databaseBytes(url: string): Buffer {
   return execFileSync("pg_dump", ["--no-owner", url], { maxBuffer: 512 * 1024 * 1024 });
 }
 
-/**
- * Prisma's client on the database itself, beside the vault: on PostgreSQL a pool of its own; on
- * SQLite (one process, nothing kept) the vault's client.
- */
-export async function writerClient(url: string, vaultDb: Db): Promise<{ db: Db; close(): Promise<void> }> {
-  if (url.startsWith("file:")) return { db: vaultDb, close: async () => {} };
+/** Prisma's client on a PostgreSQL database, on a pool of its own beside the vault's. */
+export async function writerClient(url: string): Promise<{ db: Db; close(): Promise<void> }> {
   const { PrismaPg } = await import("@prisma/adapter-pg");
   const { PrismaClient } = await import("../../prisma/postgresql/client/client.ts");
   const pool = new pg.Pool({ connectionString: url, max: 1 });
