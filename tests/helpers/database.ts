@@ -69,6 +69,35 @@ export async function writerClient(url: string): Promise<{ db: Db; close(): Prom
 }
 
 /**
+ * Once every instance with a lease on a PostgreSQL database has heard what was written before
+ * (change-watch.ts's own round: a message each instance answers after all it heard before it).
+ */
+export async function heardByEveryInstance(url: string, timeoutMs = 5000): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("LISTEN agent_vault_ack");
+    const syncId = `writer:${randomBytes(6).toString("hex")}`;
+    const answered = new Set<string>();
+    client.on("notification", (message) => {
+      const [id, from] = (message.payload ?? "").split(" ");
+      if (id === syncId && from) answered.add(from);
+    });
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT "id", pg_notify('agent_vault_sync', $1) FROM "VaultInstance" WHERE "leaseUntil" > (clock_timestamp() AT TIME ZONE 'UTC')`,
+      [syncId],
+    );
+    const deadline = Date.now() + timeoutMs;
+    while (!rows.every((row) => answered.has(row.id))) {
+      if (Date.now() > deadline) throw new Error("an instance of the vault did not hear a write within 5 s");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * Plain SQL on the database itself, beside the vault: what someone who can write the database
  * does. `?` placeholders; SQLite dates are ISO text, PostgreSQL's are timestamps.
  */

@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type AppOptions, loggerFor, openVaultApp } from "../../server/app.ts";
 import { parseMasterKeys } from "../../server/crypto/master-key.ts";
+import type { Db } from "../../server/db/database.ts";
 import { UNHEARD_WRITE, type VaultConfig } from "../../server/vault.ts";
-import { databaseBytes, freshDatabase, writerClient } from "./database.ts";
+import { databaseBytes, freshDatabase, heardByEveryInstance, writerClient } from "./database.ts";
 
 /** A response as it came over HTTP; `data` has the shape the caller names (unknown until it does). */
 export type GraphQLResponse<TData = unknown> = {
@@ -90,15 +91,18 @@ export async function startTestVault(options: Partial<VaultConfig & AppOptions> 
     client,
     newUser,
     /**
-     * Prisma's client on the vault's database, on a connection of its own: what someone who can
-     * write the database does (the vault hears it as another's change).
+     * A write by someone who can write the vault's database: Prisma's client on a connection of
+     * its own (the vault hears it as another's change), returning once every running instance
+     * has heard it.
      */
-    async writer() {
+    async asWriter<T>(write: (db: Db) => Promise<T>): Promise<T> {
       // SQLite: one process, which keeps nothing it would need to hear of; the vault's own
       // client (after a restart, the new vault's).
-      if (database.url.startsWith("file:")) return vault.db;
+      if (database.url.startsWith("file:")) return write(vault.db);
       writer ??= await writerClient(database.url);
-      return writer.db;
+      const result = await write(writer.db);
+      await heardByEveryInstance(database.url);
+      return result;
     },
     async close() {
       await writer?.close();

@@ -42,30 +42,30 @@ describe("tampering at rest", () => {
   it("refuses every single flipped byte of a stored value", async () => {
     const user = await t.newUser("tamper");
     const variable = await ok(user.gql, "addVariable", { name: "TAMPERED", value: "a value worth protecting" });
-    const db = await t.writer();
-    const { ciphertext } = await db.entry.findUniqueOrThrow({
-      where: { id: variable.id },
-      select: { ciphertext: true },
-    });
+    const { ciphertext } = await t.asWriter((db) =>
+      db.entry.findUniqueOrThrow({ where: { id: variable.id }, select: { ciphertext: true } }),
+    );
     let accepted = 0;
     let tried = 0;
     for (let i = 0; i < ciphertext.length; i++) {
       const tampered = new Uint8Array(ciphertext);
       tampered[i] = (tampered[i] as number) ^ 0x01;
-      await db.entry.update({ where: { id: variable.id }, data: { ciphertext: tampered } });
+      await t.asWriter((db) => db.entry.update({ where: { id: variable.id }, data: { ciphertext: tampered } }));
       const response = await readValue(user.gql, variable.id);
       tried++;
       if (response.data?.entry?.value !== undefined && response.data?.entry?.value !== null) accepted++;
       else expect(response.errors?.[0]?.extensions?.code).toMatch(/VALUE_UNREADABLE|INTERNAL_SERVER_ERROR/);
     }
     // A truncated tag too.
-    await db.entry.update({ where: { id: variable.id }, data: { ciphertext: ciphertext.slice(0, -4) } });
+    await t.asWriter((db) =>
+      db.entry.update({ where: { id: variable.id }, data: { ciphertext: ciphertext.slice(0, -4) } }),
+    );
     expect((await readValue(user.gql, variable.id)).errors?.[0]?.extensions?.code).toBe("VALUE_UNREADABLE");
     console.log(`tamper: ${tried} bytes flipped one at a time, ${accepted} accepted`);
     expect(tried).toBe(ciphertext.length);
     expect(accepted).toBe(0);
 
-    await db.entry.update({ where: { id: variable.id }, data: { ciphertext } });
+    await t.asWriter((db) => db.entry.update({ where: { id: variable.id }, data: { ciphertext } }));
     expect((await readValue(user.gql, variable.id)).data?.entry?.value).toBe("a value worth protecting");
   });
 
@@ -75,10 +75,14 @@ describe("tampering at rest", () => {
     const source = await ok(alice.gql, "addVariable", { name: "SOURCE", value: "alice's value" });
     const sibling = await ok(alice.gql, "addVariable", { name: "SIBLING", value: "other" });
     const bobs = await ok(bob.gql, "addVariable", { name: "BOBS", value: "bob's value" });
-    const db = await t.writer();
-    const { ciphertext } = await db.entry.findUniqueOrThrow({ where: { id: source.id }, select: { ciphertext: true } });
-    await db.entry.update({ where: { id: sibling.id }, data: { ciphertext } });
-    await db.entry.update({ where: { id: bobs.id }, data: { ciphertext } });
+    await t.asWriter(async (db) => {
+      const { ciphertext } = await db.entry.findUniqueOrThrow({
+        where: { id: source.id },
+        select: { ciphertext: true },
+      });
+      await db.entry.update({ where: { id: sibling.id }, data: { ciphertext } });
+      await db.entry.update({ where: { id: bobs.id }, data: { ciphertext } });
+    });
 
     const moved = await readValue(alice.gql, sibling.id);
     expect(moved.errors?.[0]).toMatchObject({ extensions: { code: "VALUE_UNREADABLE" } });

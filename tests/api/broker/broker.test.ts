@@ -411,7 +411,7 @@ describe("a database writer without the master key", () => {
   it("cannot point a brokered value at another upstream", async () => {
     const { secret, env, placeholder } = await brokeredAgent();
     const redirected = JSON.stringify({ ...secret.upstream, baseUrl: `${other.url}/v1` });
-    await (await vault.writer()).entry.update({ where: { id: secret.id }, data: { upstream: redirected } });
+    await vault.asWriter((db) => db.entry.update({ where: { id: secret.id }, data: { upstream: redirected } }));
     const response = await fetch(`${env.EXAMPLE_BASE_URL}/models`, {
       headers: { authorization: `Bearer ${placeholder}` },
     });
@@ -423,7 +423,7 @@ describe("a database writer without the master key", () => {
 
   it("cannot turn a brokered secret into one delivered in the environment", async () => {
     const { secret, token } = await brokeredAgent();
-    await (await vault.writer()).entry.update({ where: { id: secret.id }, data: { upstream: null } });
+    await vault.asWriter((db) => db.entry.update({ where: { id: secret.id }, data: { upstream: null } }));
     await expect(served.environment(token)).rejects.toThrow(/500/);
   });
 
@@ -436,10 +436,9 @@ describe("a database writer without the master key", () => {
       upstream: { baseUrl: `${other.url}/v1` },
     });
     await ok(user.gql, "attachEntries", { agentId: first.agent.id, entryIds: [second.id] });
-    await (await vault.writer()).brokerPlaceholder.updateMany({
-      where: { entryId: first.secret.id },
-      data: { entryId: second.id },
-    });
+    await vault.asWriter((db) =>
+      db.brokerPlaceholder.updateMany({ where: { entryId: first.secret.id }, data: { entryId: second.id } }),
+    );
     const response = await fetch(`${served.origin}/broker/${second.id}/models`, {
       headers: { authorization: `Bearer ${first.placeholder}` },
     });

@@ -406,7 +406,7 @@ describe("a limit of requests", () => {
     await ok(user.gql, "setAgentLimit", { agentId: target.agent.id, window: "MINUTE", maxRequests: 5 });
     expect((await call(target)).status).toBe(200);
     const redirected = JSON.stringify({ ...secret.upstream, baseUrl: "http://127.0.0.1:9/v1" });
-    await (await vault.writer()).entry.update({ where: { id: secret.id }, data: { upstream: redirected } });
+    await vault.asWriter((db) => db.entry.update({ where: { id: secret.id }, data: { upstream: redirected } }));
     const response = await call(target);
     expect(response.status).toBe(500);
     expect(((await response.json()) as { error: { type: string } }).error.type).toBe("agent_vault_value_unreadable");
