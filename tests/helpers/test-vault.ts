@@ -37,9 +37,6 @@ export async function startTestVault(options: Partial<VaultConfig & AppOptions> 
     ...options,
     logging: {
       ...logger,
-      debug: (...args: unknown[]) => logger.debug(...args),
-      info: (...args: unknown[]) => logger.info(...args),
-      error: (...args: unknown[]) => logger.error(...args),
       warn: (...args: unknown[]) => {
         if (String(args[0]).startsWith(UNHEARD_WRITE)) unheardWrites.push(String(args[0]));
         logger.warn(...args);
